@@ -1,0 +1,92 @@
+/** What the serving layer answers; resolvers shape it into GraphQL. */
+export type Grain = 'minute' | 'hour' | 'day';
+
+export const GRAIN_MS: Record<Grain, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+export interface SeriesQuery {
+  /** Metric name (see metrics/). */
+  metric: string;
+  grain: Grain;
+  /** Inclusive start, epoch ms; rounded down to the grain. */
+  from: number;
+  /** Exclusive end, epoch ms; rounded up to the grain. */
+  to: number;
+  /** Dimension filters, e.g. { station: 'DIE' }. */
+  where?: Record<string, string>;
+}
+
+export interface SeriesPoint {
+  /** Bucket start, epoch ms. */
+  bucket: number;
+  dims: Record<string, string>;
+  /** The metric's state cells (see define-metric.ts). */
+  cells: number[];
+  /** Headline value: count/sum/min/max; a histogram's count. */
+  value: number;
+}
+
+export interface Freshness {
+  /** Time the answer was assembled, epoch ms. */
+  asOf: number;
+  /** Batch watermark per log partition (offsets folded into rollups). */
+  batchOffsets: number[];
+  /** Latest event time folded into the rollups, epoch ms (null before the first refresh). */
+  batchWatermarkTime: number | null;
+  /** When the batch layer last advanced, epoch ms. */
+  batchRefreshedAt: number | null;
+  /** Speed offsets per partition (events applied to the speed layer). */
+  speedOffsets: number[];
+  /** Events accepted by the loader but not yet in the speed layer, summed over partitions. */
+  speedLagEvents: number;
+  /** When the speed layer last applied a batch, epoch ms. */
+  speedAppliedAt: number | null;
+  /** Share of the answer's headline value that came from each layer (0..1; both 0 when empty). */
+  batchShare: number;
+  speedShare: number;
+}
+
+export interface SeriesResult {
+  metric: string;
+  grain: Grain;
+  from: number;
+  to: number;
+  points: SeriesPoint[];
+  freshness: Freshness;
+}
+
+export interface DeltaItem {
+  metric: string;
+  /** Minute bucket start, epoch ms. */
+  bucket: number;
+  dims: Record<string, string>;
+  cells: number[];
+}
+
+/** What one speed-layer apply added: resumable by `cursor`, positioned by partition/offsets. */
+export interface Delta {
+  cursor: string;
+  partition: number;
+  fromOffset: number;
+  toOffset: number;
+  appliedAt: number;
+  /** Largest event time in the batch, epoch ms. */
+  maxEventTime: number | null;
+  items: DeltaItem[];
+}
+
+export interface MetricInfo {
+  name: string;
+  domain: string;
+  description: string;
+  dimensions: string[];
+  aggregate: string;
+  bounds: number[] | null;
+  unit: string | null;
+}
+
+export interface Serving {
+  series(q: SeriesQuery): Promise<SeriesResult>;
+  /** Deltas after `after` (a cursor; null = only new ones), until `signal` aborts. */
+  deltas(opts: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta>;
+  metrics(): MetricInfo[];
+}
