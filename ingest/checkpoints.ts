@@ -1,0 +1,70 @@
+import type pg from 'pg';
+import { ident } from '../store/migrate.ts';
+
+export interface DeadLetter {
+  /** Where in the source: e.g. `topic:partition:offset`, `file#row`. */
+  position: string;
+  raw: string;
+  reason: string;
+}
+
+/** A connector's saved position per source partition (0 when never saved). */
+export async function readCheckpoint(pool: pg.Pool, schema: string, connector: string, partition: number): Promise<number> {
+  const r = await pool.query(`SELECT next_offset FROM ${ident(schema)}.connector_checkpoints WHERE connector = $1 AND partition = $2`, [
+    connector,
+    partition,
+  ]);
+  return r.rowCount ? Number(r.rows[0].next_offset) : 0;
+}
+
+/**
+ * Save a checkpoint together with the batch's dead letters, in one transaction. Called only after
+ * the log acknowledged the batch's events: a crash before this re-publishes (same ids), never loses.
+ */
+export async function saveCheckpoint(
+  pool: pg.Pool,
+  schema: string,
+  c: { connector: string; source: string; partition: number; nextOffset: number; events: number; deadLetters: DeadLetter[] },
+): Promise<void> {
+  const s = ident(schema);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    if (c.deadLetters.length > 0) {
+      await client.query(
+        `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason)
+         SELECT $1, $2, unnest($3::text[]), unnest($4::text[]), unnest($5::text[]) ON CONFLICT (source, position) DO NOTHING`,
+        [c.connector, c.source, c.deadLetters.map((d) => d.position), c.deadLetters.map((d) => d.raw), c.deadLetters.map((d) => d.reason)],
+      );
+    }
+    await client.query(
+      `INSERT INTO ${s}.connector_checkpoints (connector, partition, next_offset, events, dead_letters, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (connector, partition) DO UPDATE SET next_offset = excluded.next_offset,
+         events = ${s}.connector_checkpoints.events + excluded.events,
+         dead_letters = ${s}.connector_checkpoints.dead_letters + excluded.dead_letters,
+         updated_at = excluded.updated_at`,
+      [c.connector, c.partition, c.nextOffset, c.events, c.deadLetters.length, Date.now()],
+    );
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Totals of a connector across partitions. */
+export async function checkpointTotals(pool: pg.Pool, schema: string, connector: string) {
+  const r = await pool.query(
+    `SELECT partition, next_offset, events, dead_letters, updated_at FROM ${ident(schema)}.connector_checkpoints WHERE connector = $1`,
+    [connector],
+  );
+  return {
+    positions: new Map(r.rows.map((row) => [Number(row.partition), Number(row.next_offset)])),
+    events: r.rows.reduce((n, row) => n + Number(row.events), 0),
+    deadLetters: r.rows.reduce((n, row) => n + Number(row.dead_letters), 0),
+    lastCheckpointAt: r.rows.reduce<number | null>((t, row) => (row.updated_at === null ? t : Math.max(t ?? 0, Number(row.updated_at))), null),
+  };
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { messageSchemas } from '../schemas/machining.ts';
+import { checkpointTotals, readCheckpoint, saveCheckpoint, type DeadLetter } from '../checkpoints.ts';
+import type { Envelope } from '../envelope.ts';
+import type { Subscription } from '../../log/topic.ts';
+
+/**
+ * A Kafka source topic → the log. Per batch: validate each message against its topic's schema
+ * (bad ones become dead letters with topic:partition:offset), publish the envelopes, and only
+ * after the log acknowledged, save the checkpoint (and the dead letters) in Postgres.
+ */
+export const kafkaSource = defineConnector({
+  kind: 'kafka',
+  config: z.object({
+    /** Source topic name. */
+    topic: z.string().min(1),
+    /** Partitions of the source topic. Default 1. */
+    partitions: z.number().int().positive().default(1),
+    /** Message schema used to validate and map messages. */
+    schema: z.enum(Object.keys(messageSchemas) as [keyof typeof messageSchemas]),
+  }),
+  create(config, ctx) {
+    const source = ctx.openTopic(config.topic, config.partitions);
+    const toEnvelope = messageSchemas[config.schema];
+    const sourceName = `kafka:${config.topic}`;
+    let sub: Subscription | null = null;
+    let lastError: string | null = null;
+    return {
+      name: ctx.name,
+      kind: 'kafka',
+      async start() {
+        await source.ensure();
+        sub = await source.consume({
+          group: `millrace-connector-${ctx.name}`,
+          startOffset: (p) => readCheckpoint(ctx.pool, ctx.schema, ctx.name, p),
+          onBatch: async ({ partition, records }) => {
+            try {
+              const events: Envelope[] = [];
+              const dead: DeadLetter[] = [];
+              for (const r of records) {
+                const env = toEnvelope(r.value, sourceName);
+                if (typeof env === 'string') dead.push({ position: `${config.topic}:${partition}:${r.offset}`, raw: r.value, reason: env });
+                else events.push(env);
+              }
+              if (events.length > 0) await ctx.log.publish(events.map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+              await saveCheckpoint(ctx.pool, ctx.schema, {
+                connector: ctx.name,
+                source: sourceName,
+                partition,
+                nextOffset: records[records.length - 1].offset + 1,
+                events: events.length,
+                deadLetters: dead,
+              });
+              lastError = null;
+            } catch (err) {
+              lastError = (err as Error).message;
+              ctx.onError(err);
+              throw err;
+            }
+          },
+        });
+      },
+      async stop() {
+        await sub?.stop();
+        sub = null;
+        await source.close();
+      },
+      async status(): Promise<ConnectorStatus> {
+        const t = await checkpointTotals(ctx.pool, ctx.schema, ctx.name);
+        const ends = await source.endOffsets();
+        const lag = ends.reduce((n, end, p) => n + Math.max(0, end - (t.positions.get(p) ?? 0)), 0);
+        return { name: ctx.name, kind: 'kafka', events: t.events, deadLetters: t.deadLetters, lag, lastCheckpointAt: t.lastCheckpointAt, lastError };
+      },
+    };
+  },
+});

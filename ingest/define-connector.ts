@@ -1,0 +1,47 @@
+import type pg from 'pg';
+import type { z } from 'zod';
+import type { Topic } from '../log/topic.ts';
+
+/** What every connector gets from the wiring module. */
+export interface ConnectorContext {
+  /** Unique connector name (checkpoints and dead letters are keyed by it). */
+  name: string;
+  pool: pg.Pool;
+  schema: string;
+  /** The log every connector publishes to. */
+  log: Topic;
+  /** Opens a source topic (Kafka in production, a Postgres table topic embedded). */
+  openTopic: (name: string, partitions: number) => Topic;
+  onError: (err: unknown) => void;
+}
+
+export interface ConnectorStatus {
+  name: string;
+  kind: string;
+  events: number;
+  deadLetters: number;
+  /** Source positions not yet published (messages, rows, bytes — per kind). */
+  lag: number;
+  lastCheckpointAt: number | null;
+  lastError: string | null;
+}
+
+/** The lifecycle of a running connector. */
+export interface Connector {
+  readonly name: string;
+  readonly kind: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): Promise<ConnectorStatus>;
+}
+
+export interface ConnectorDefinition<C extends z.ZodType> {
+  kind: string;
+  config: C;
+  create(config: z.infer<C>, ctx: ConnectorContext): Connector;
+}
+
+/** Declare a connector kind: its config schema and how to build it. Registered by `kind`. */
+export function defineConnector<C extends z.ZodType>(def: ConnectorDefinition<C>): ConnectorDefinition<C> {
+  return Object.freeze(def);
+}

@@ -1,0 +1,72 @@
+import { combineCells, type CompiledMetric } from './define-metric.ts';
+
+/** The part of an event a reducer reads: the same fields the batch SQL reads from `raw_events`. */
+export interface ReducibleEvent {
+  type: string;
+  eventTime: number;
+  payload: Record<string, unknown>;
+}
+
+/** Separator inside state keys; connectors strip it from dimension values. */
+export const SEP = '\u001f';
+
+export type Reducer = (event: ReducibleEvent, into: Map<string, number[]>) => void;
+
+const dimValue = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+
+/**
+ * Speed side of a metric: folds one event into a map keyed `bucket␟dim1␟dim2…` holding the cells,
+ * at `grainMs` (the speed layer keeps minutes). Mirrors compile-sql.ts exactly; the property test
+ * (`metrics.property.test.ts`) holds them to the same numbers.
+ */
+export function compileReducer(metric: CompiledMetric, grainMs: number): Reducer {
+  const types = new Set(metric.eventTypes);
+  const dimFields = metric.dimensionNames.map((d) => metric.dimensions[d]);
+  const agg = metric.aggregate;
+  const field = 'field' in agg ? agg.field : null;
+  const required = metric.requireField;
+  const bounds = agg.kind === 'histogram' ? agg.bounds : [];
+  return (event, into) => {
+    if (!types.has(event.type)) return;
+    if (required && (event.payload[required] === null || event.payload[required] === undefined)) return;
+    let v = 0;
+    if (field) {
+      const raw = event.payload[field];
+      if (raw === null || raw === undefined) return;
+      v = Number(raw);
+    }
+    const bucket = Math.floor(event.eventTime / grainMs) * grainMs;
+    const key = [bucket, ...dimFields.map((f) => dimValue(event.payload[f]))].join(SEP);
+    let cells: number[];
+    switch (agg.kind) {
+      case 'count':
+        cells = [1];
+        break;
+      case 'sum':
+      case 'min':
+      case 'max':
+        cells = [v];
+        break;
+      case 'histogram': {
+        cells = new Array(bounds.length + 3).fill(0);
+        cells[0] = 1;
+        cells[1] = v;
+        let i = bounds.findIndex((b) => v <= b);
+        if (i < 0) i = bounds.length;
+        cells[2 + i] = 1;
+        break;
+      }
+    }
+    const prev = into.get(key);
+    if (prev) combineCells(metric.cellOps, prev, cells);
+    else into.set(key, cells);
+  };
+}
+
+/** Split a state key back into its bucket and dimension values. */
+export function parseKey(metric: CompiledMetric, key: string): { bucket: number; dims: Record<string, string> } {
+  const parts = key.split(SEP);
+  const dims: Record<string, string> = {};
+  metric.dimensionNames.forEach((d, i) => (dims[d] = parts[i + 1] ?? ''));
+  return { bucket: Number(parts[0]), dims };
+}

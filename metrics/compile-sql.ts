@@ -1,0 +1,59 @@
+import type { CompiledMetric } from './define-metric.ts';
+import { ident } from '../store/migrate.ts';
+
+/**
+ * Batch side of a metric: one INSERT … SELECT per grain that folds the raw events of one
+ * partition's offset range [$2, $3) into the rollups with a monoid upsert. Identifiers come from
+ * the definition (validated by defineMetric), values are parameters.
+ * Parameters: $1 partition, $2 from offset (incl.), $3 to offset (excl.), $4 event types, $5 grain ms,
+ * $6 grain name.
+ */
+export function compileFoldSql(metric: CompiledMetric, schema: string): string {
+  const s = ident(schema);
+  const dims = metric.dimensionNames.map((d) => `coalesce(payload->>'${metric.dimensions[d]}', '')`);
+  const agg = metric.aggregate;
+  const v = 'field' in agg ? `(payload->>'${agg.field}')::bigint` : null;
+  let cells: string[];
+  switch (agg.kind) {
+    case 'count':
+      cells = ['count(*)'];
+      break;
+    case 'sum':
+      cells = [`sum(${v})`];
+      break;
+    case 'min':
+      cells = [`min(${v})`];
+      break;
+    case 'max':
+      cells = [`max(${v})`];
+      break;
+    case 'histogram': {
+      const b = agg.bounds;
+      cells = ['count(*)', `sum(${v})`];
+      b.forEach((bound, i) => {
+        const lower = i === 0 ? '' : `${v} > ${b[i - 1]} AND `;
+        cells.push(`count(*) FILTER (WHERE ${lower}${v} <= ${bound})`);
+      });
+      cells.push(`count(*) FILTER (WHERE ${v} > ${b[b.length - 1]})`);
+      break;
+    }
+  }
+  const filters = [`partition = $1`, `log_offset >= $2`, `log_offset < $3`, `type = ANY($4::text[])`];
+  if (v) filters.push(`payload->>'${(agg as { field: string }).field}' IS NOT NULL`);
+  if (metric.requireField) filters.push(`payload->>'${metric.requireField}' IS NOT NULL`);
+  const merge = metric.cellOps
+    .map((op, i) => {
+      const a = `r.cells[${i + 1}]`;
+      const b = `excluded.cells[${i + 1}]`;
+      return op === 'sum' ? `${a} + ${b}` : op === 'min' ? `least(${a}, ${b})` : `greatest(${a}, ${b})`;
+    })
+    .join(', ');
+  return `
+    INSERT INTO ${s}.rollups AS r (metric, grain, bucket, dims, cells)
+    SELECT '${metric.name}', $6::text, (event_time / $5::bigint) * $5::bigint, ARRAY[${dims.join(', ')}]::text[],
+           ARRAY[${cells.map((c) => `(${c})::bigint`).join(', ')}]
+    FROM ${s}.raw_events
+    WHERE ${filters.join(' AND ')}
+    GROUP BY 3, 4
+    ON CONFLICT (metric, grain, bucket, dims) DO UPDATE SET cells = ARRAY[${merge}]::bigint[]`;
+}

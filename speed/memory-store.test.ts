@@ -1,0 +1,4 @@
+import { speedStoreContract } from './store.contract.ts';
+import { createMemoryStore } from './memory-store.ts';
+
+speedStoreContract('memory', async () => createMemoryStore());

@@ -1,0 +1,118 @@
+import { EventEmitter, once } from 'node:events';
+import type { ApplyRequest, ApplyResult, SliceRead, SpeedStore, StoredDelta } from './store.ts';
+
+export interface MemoryStoreOptions {
+  /** Deltas kept for resuming subscribers. Default 100 000. */
+  maxDeltas?: number;
+}
+
+/**
+ * The speed store of embedded mode: process memory, same semantics as Redis (every method runs
+ * synchronously between awaits, which makes each one atomic in a single Node process).
+ */
+export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
+  const maxDeltas = opts.maxDeltas ?? 100_000;
+  const offsets = new Map<number, number>();
+  const floors = new Map<number, number>();
+  // metric → partition → slice → field → value
+  const slices = new Map<string, Map<number, Map<number, Map<string, number>>>>();
+  const deltas: Array<{ seq: number; data: string }> = [];
+  // Cursors carry the store's start time: a cursor from an earlier process is recognised as expired.
+  const epoch = Date.now();
+  let seq = 0;
+  let trimmedThrough = 0;
+  const cursorOf = (n: number) => `${epoch}-${n}`;
+  const seqOf = (cursor: string): number | null => {
+    const [e, n] = cursor.split('-');
+    return Number(e) === epoch && n !== undefined ? Number(n) : null;
+  };
+  let appliedAt: number | null = null;
+  const wake = new EventEmitter();
+  wake.setMaxListeners(0);
+
+  const sliceMap = (metric: string, p: number, s: number): Map<string, number> => {
+    let byP = slices.get(metric);
+    if (!byP) slices.set(metric, (byP = new Map()));
+    let byS = byP.get(p);
+    if (!byS) byP.set(p, (byS = new Map()));
+    let fields = byS.get(s);
+    if (!fields) byS.set(s, (fields = new Map()));
+    return fields;
+  };
+
+  const deltasAfter = (after: number, count: number): StoredDelta[] =>
+    deltas
+      .filter((d) => d.seq > after)
+      .slice(0, count)
+      .map((d) => ({ cursor: cursorOf(d.seq), data: d.data }));
+
+  return {
+    async apply(req: ApplyRequest): Promise<ApplyResult> {
+      const cur = offsets.get(req.partition);
+      if (cur === undefined ? !req.initIfMissing : cur !== req.fromOffset) {
+        return { applied: false, offset: cur ?? null };
+      }
+      for (const u of req.updates) {
+        const fields = sliceMap(u.metric, req.partition, u.slice);
+        const old = fields.get(u.field);
+        const next =
+          old === undefined ? u.value : u.op === 'sum' ? old + u.value : u.op === 'min' ? Math.min(old, u.value) : Math.max(old, u.value);
+        fields.set(u.field, next);
+      }
+      offsets.set(req.partition, req.toOffset);
+      appliedAt = req.appliedAt;
+      let cursor: string | null = null;
+      if (req.delta !== undefined) {
+        deltas.push({ seq: ++seq, data: req.delta });
+        cursor = cursorOf(seq);
+        while (deltas.length > maxDeltas) trimmedThrough = deltas.shift()!.seq;
+        wake.emit('delta');
+      }
+      return { applied: true, offset: req.toOffset, cursor };
+    },
+    async offsets(partitions) {
+      return Array.from({ length: partitions }, (_, p) => offsets.get(p) ?? null);
+    },
+    async read(metric, fromSlice): Promise<SliceRead> {
+      const byP = slices.get(metric);
+      return {
+        offsets: fromSlice.map((_, p) => offsets.get(p) ?? null),
+        floors: fromSlice.map((_, p) => floors.get(p) ?? 0),
+        appliedAt,
+        slices: fromSlice.map((from, p) =>
+          [...(byP?.get(p) ?? new Map<number, Map<string, number>>()).entries()]
+            .filter(([s]) => s >= from)
+            .map(([slice, fields]) => ({ slice, fields: Object.fromEntries(fields) })),
+        ),
+      };
+    },
+    async prune(partition, slice, metrics) {
+      for (const m of metrics) {
+        const byS = slices.get(m)?.get(partition);
+        for (const s of byS?.keys() ?? []) if (s < slice) byS!.delete(s);
+      }
+      floors.set(partition, Math.max(floors.get(partition) ?? 0, slice));
+    },
+    async readDeltas(after, count, blockMs, signal) {
+      const from = after === '' ? 0 : (seqOf(after) ?? 0);
+      let found = deltasAfter(from, count);
+      if (found.length > 0 || blockMs <= 0) return found;
+      const timer = AbortSignal.timeout(blockMs);
+      const stop = signal ? AbortSignal.any([signal, timer]) : timer;
+      await once(wake, 'delta', { signal: stop }).catch(() => undefined);
+      found = deltasAfter(from, count);
+      return found;
+    },
+    async lastCursor() {
+      return seq === 0 ? '' : cursorOf(seq);
+    },
+    async cursorExpired(after) {
+      if (after === '') return false;
+      const n = seqOf(after);
+      return n === null || n < trimmedThrough;
+    },
+    async close() {
+      wake.removeAllListeners();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { Redis } from 'ioredis';
+import type { ApplyRequest, ApplyResult, SliceRead, SpeedStore } from './store.ts';
+import { APPLY_LUA, READ_LUA } from './redis-scripts.ts';
+
+export interface RedisStoreOptions {
+  /** redis:// URL. */
+  url: string;
+  /** Key prefix, so several deployments (or tests) can share one Redis. Default 'millrace'. */
+  prefix?: string;
+  /** Slice size in log offsets (must match the applier's). */
+  slice: number;
+  /** Deltas kept in the stream for resuming subscribers (approximate, MAXLEN ~). Default 100 000. */
+  maxDeltas?: number;
+}
+
+type Cmd = (...args: Array<string | number>) => Promise<unknown>;
+
+/**
+ * The production speed store. Every apply is one Lua call (atomic: cells, speed offset and the
+ * delta entry together); every read is one Lua call (the slices agree with one offset vector).
+ * Keys of one deployment share the `{prefix}` hash tag; in Redis Cluster that pins them to one
+ * slot — splitting by partition is the scale-out step (ARCHITECTURE.md).
+ */
+export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
+  const prefix = `{${opts.prefix ?? 'millrace'}}`;
+  const maxDeltas = opts.maxDeltas ?? 100_000;
+  const redis = new Redis(opts.url, { maxRetriesPerRequest: 3, lazyConnect: false });
+  redis.defineCommand('millraceApply', { lua: APPLY_LUA, numberOfKeys: 3 });
+  redis.defineCommand('millraceRead', { lua: READ_LUA, numberOfKeys: 3 });
+  const apply = (redis as unknown as { millraceApply: Cmd }).millraceApply.bind(redis);
+  const read = (redis as unknown as { millraceRead: Cmd }).millraceRead.bind(redis);
+  const k = {
+    offsets: `${prefix}:speed_offset`,
+    floors: `${prefix}:floor`,
+    meta: `${prefix}:meta`,
+    deltas: `${prefix}:deltas`,
+    slice: (metric: string, p: number, s: number) => `${prefix}:slice:${metric}:${p}:${s}`,
+  };
+  // Blocking XREADs each get a connection of their own, so they never stall the shared one.
+  const readers = new Set<Redis>();
+
+  return {
+    async apply(req: ApplyRequest): Promise<ApplyResult> {
+      const args: Array<string | number> = [
+        req.partition, req.fromOffset, req.toOffset, req.initIfMissing ? 1 : 0, req.appliedAt,
+        req.delta ?? '', maxDeltas, req.updates.length,
+      ];
+      for (const u of req.updates) {
+        args.push(k.slice(u.metric, req.partition, u.slice), u.field, u.op === 'sum' ? 's' : u.op === 'min' ? 'm' : 'M', String(u.value));
+      }
+      const res = (await apply(k.offsets, k.meta, k.deltas, ...args)) as [number, string | null, string?];
+      if (res[0] === 1) return { applied: true, offset: Number(res[1]), cursor: res[2] || null };
+      return { applied: false, offset: res[1] === null || res[1] === '' ? null : Number(res[1]) };
+    },
+    async offsets(partitions) {
+      const vals = partitions === 0 ? [] : await redis.hmget(k.offsets, ...Array.from({ length: partitions }, (_, p) => String(p)));
+      return vals.map((v) => (v === null ? null : Number(v)));
+    },
+    async read(metric, fromSlice): Promise<SliceRead> {
+      const res = (await read(k.offsets, k.floors, k.meta, prefix, metric, opts.slice, fromSlice.length, ...fromSlice)) as [
+        Array<string>, Array<string>, string, Array<Array<[string, string[]]>>,
+      ];
+      const [offs, floors, appliedAt, perP] = res;
+      return {
+        offsets: offs.map((v) => (v === '' ? null : Number(v))),
+        floors: floors.map((v) => (v === '' ? 0 : Number(v))),
+        appliedAt: appliedAt === '' ? null : Number(appliedAt),
+        slices: perP.map((list) =>
+          list.map(([s, flat]) => {
+            const fields: Record<string, number> = {};
+            for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = Number(flat[i + 1]);
+            return { slice: Number(s), fields };
+          }),
+        ),
+      };
+    },
+    async prune(partition, slice, metrics) {
+      const floor = Number((await redis.hget(k.floors, String(partition))) ?? 0);
+      if (slice <= floor) return;
+      // Raise the floor first: a reader that sees the new floor knows the slices below are gone.
+      await redis.hset(k.floors, String(partition), String(slice));
+      const keys: string[] = [];
+      for (const m of metrics) for (let s = floor; s < slice; s++) keys.push(k.slice(m, partition, s));
+      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    },
+    async readDeltas(after, count, blockMs, signal) {
+      const from = after === '' ? '0-0' : after;
+      if (blockMs <= 0) {
+        const res = await redis.xrange(k.deltas, `(${from}`, '+', 'COUNT', count);
+        return res.map(([id, f]) => ({ cursor: id, data: f[1] }));
+      }
+      const conn = redis.duplicate();
+      readers.add(conn);
+      const abort = () => conn.disconnect();
+      signal?.addEventListener('abort', abort, { once: true });
+      try {
+        const res = await conn.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', k.deltas, from);
+        return (res?.[0]?.[1] ?? []).map(([id, f]) => ({ cursor: id, data: f[1] }));
+      } catch (err) {
+        if (signal?.aborted) return [];
+        throw err;
+      } finally {
+        signal?.removeEventListener('abort', abort);
+        readers.delete(conn);
+        conn.disconnect();
+      }
+    },
+    async lastCursor() {
+      const last = await redis.xrevrange(k.deltas, '+', '-', 'COUNT', 1);
+      return last[0]?.[0] ?? '';
+    },
+    async cursorExpired(after) {
+      if (after === '') return false;
+      const info = (await redis.call('XINFO', 'STREAM', k.deltas).catch(() => null)) as Array<unknown> | null;
+      if (!info) return after !== '';
+      const i = info.indexOf('max-deleted-entry-id');
+      const maxDeleted = i >= 0 ? String(info[i + 1]) : '0-0';
+      return compareIds(after, maxDeleted) <= 0 && maxDeleted !== '0-0';
+    },
+    async close() {
+      for (const r of readers) r.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am !== bm ? am - bm : (as ?? 0) - (bs ?? 0);
+}

@@ -1,0 +1,90 @@
+import type pg from 'pg';
+
+/** Schema names come from config, never from user input; still, refuse anything but a plain identifier. */
+export function ident(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid SQL identifier ${JSON.stringify(name)}`);
+  return name;
+}
+
+/**
+ * The master dataset and every table the layers keep in Postgres, created idempotently.
+ * `raw_events` is the one place events are accepted (primary key on the deterministic id).
+ */
+export async function migrate(pool: pg.Pool, schema: string, partitions: number): Promise<void> {
+  const s = ident(schema);
+  const client = await pool.connect();
+  try {
+    // One migrator at a time (several roles may start together against one database).
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`millrace-migrate:${s}`]);
+    await client.query(`
+      CREATE SCHEMA IF NOT EXISTS ${s};
+      CREATE TABLE IF NOT EXISTS ${s}.raw_events (
+        id text PRIMARY KEY,
+        source text NOT NULL,
+        type text NOT NULL,
+        key text NOT NULL,
+        event_time bigint NOT NULL,
+        payload jsonb NOT NULL,
+        partition int NOT NULL,
+        log_offset bigint NOT NULL,
+        loaded_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX IF NOT EXISTS raw_events_position ON ${s}.raw_events (partition, log_offset);
+      CREATE TABLE IF NOT EXISTS ${s}.loader_offsets (
+        partition int PRIMARY KEY,
+        next_offset bigint NOT NULL,
+        updated_at bigint
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.batch_watermarks (
+        partition int PRIMARY KEY,
+        next_offset bigint NOT NULL,
+        max_event_time bigint,
+        refreshed_at bigint
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.rollups (
+        metric text NOT NULL,
+        grain text NOT NULL,
+        bucket bigint NOT NULL,
+        dims text[] NOT NULL,
+        cells bigint[] NOT NULL,
+        PRIMARY KEY (metric, grain, bucket, dims)
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.connector_checkpoints (
+        connector text NOT NULL,
+        partition int NOT NULL,
+        next_offset bigint NOT NULL,
+        events bigint NOT NULL DEFAULT 0,
+        dead_letters bigint NOT NULL DEFAULT 0,
+        updated_at bigint,
+        PRIMARY KEY (connector, partition)
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.dead_letters (
+        id bigserial PRIMARY KEY,
+        connector text NOT NULL,
+        source text NOT NULL,
+        position text NOT NULL,
+        raw text NOT NULL,
+        reason text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        replayed_at timestamptz,
+        UNIQUE (source, position)
+      );
+    `);
+    const ps = Array.from({ length: partitions }, (_, p) => p);
+    await client.query(
+      `INSERT INTO ${s}.loader_offsets (partition, next_offset) SELECT unnest($1::int[]), 0 ON CONFLICT DO NOTHING`,
+      [ps],
+    );
+    await client.query(
+      `INSERT INTO ${s}.batch_watermarks (partition, next_offset) SELECT unnest($1::int[]), 0 ON CONFLICT DO NOTHING`,
+      [ps],
+    );
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
