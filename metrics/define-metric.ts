@@ -41,7 +41,7 @@ const NAME = /^[a-z][a-z0-9_]*$/;
 export function defineMetric(def: MetricDefinition): CompiledMetric {
   if (!NAME.test(def.name)) throw new Error(`metric name ${JSON.stringify(def.name)} must match ${NAME}`);
   for (const [dim, field] of Object.entries(def.dimensions)) {
-    if (!NAME.test(dim) || !/^[A-Za-z][A-Za-z0-9_]*$/.test(field)) {
+    if (!/^[a-z][A-Za-z0-9_]*$/.test(dim) || !/^[A-Za-z][A-Za-z0-9_]*$/.test(field)) {
       throw new Error(`metric ${def.name}: bad dimension ${dim} → ${field}`);
     }
   }

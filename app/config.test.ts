@@ -1,0 +1,16 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from './config.ts';
+
+it('applies defaults with nothing configured', () => {
+  const c = loadConfig({});
+  assert.equal(c.PORT, 4000);
+  assert.equal(c.DATABASE_URL, undefined);
+  assert.equal(c.MILLRACE_PARTITIONS, 4);
+});
+
+it('rejects a bad value naming the variable', () => {
+  assert.throws(() => loadConfig({ PORT: 'forty' }), /PORT="forty"/);
+  assert.throws(() => loadConfig({ DATABASE_URL: 'not a url' }), /DATABASE_URL/);
+  assert.throws(() => loadConfig({ MILLRACE_SCHEMA: 'Robert; DROP' }), /MILLRACE_SCHEMA/);
+});

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * Every setting millrace reads, with its environment variable, default and meaning: the one
+ * table of env vars (STYLE.md §3). Nothing else reads process.env.
+ */
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+export const configSchema = z.object({
+  PORT: int(4000, 0).describe('Gateway port: GraphQL (HTTP + graphql-ws), GraphiQL, /healthz, /status.'),
+  HOST: z.string().default('127.0.0.1').describe('Address the gateway and subgraphs listen on.'),
+  MILLRACE_DATA_DIR: z.string().default('.millrace').describe('Embedded mode: where Postgres data and runtime files live.'),
+  DATABASE_URL: z.url().optional().describe('PostgreSQL URL. Unset: embedded Postgres under MILLRACE_DATA_DIR.'),
+  REDIS_URL: z.url().optional().describe('Redis URL for the speed layer. Unset: in-process memory store.'),
+  KAFKA_BROKERS: z.string().optional().describe('Comma-separated Kafka brokers for the log and source topics. Unset: Postgres table topics.'),
+  MILLRACE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('millrace').describe('Postgres schema of the pipeline tables.'),
+  MILLRACE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('millrace').describe('Prefix of Kafka topic names, consumer groups and Redis keys.'),
+  MILLRACE_PARTITIONS: int(4, 1).describe('Partitions of the log.'),
+  MILLRACE_SLICE: int(500, 1).describe('Speed slice size in log offsets; the batch layer folds whole slices.'),
+  MILLRACE_REFRESH_MS: int(2000, 10).describe('Pause between batch refresh cycles when there is no backlog, ms.'),
+  EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),
+  MILLRACE_SIMULATOR: z.enum(['on', 'off']).default('on').describe('Run the MyCPU simulator inside `up`.'),
+  MILLRACE_SIM_RATE: z.coerce.number().positive().default(20).describe('Simulator: machining events per second (live mode).'),
+  MILLRACE_SIM_SEED: int(42).describe('Simulator: PRNG seed.'),
+  MILLRACE_URL: z.url().optional().describe('Where CLI commands (status, verify) find a running gateway. Default http://HOST:PORT.'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log verbosity.'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Parse the environment; a bad value fails naming the variable and what it expects. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** The env var table as Markdown (the README's configuration section is generated from it). */
+export function configTable(): string {
+  const rows = Object.entries(configSchema.shape).map(([k, v]) => {
+    const def = (v as z.ZodType).safeParse(undefined);
+    const d = def.success && def.data !== undefined ? `\`${String(def.data)}\`` : '—';
+    return `| \`${k}\` | ${d} | ${(v as z.ZodType).description ?? ''} |`;
+  });
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
