@@ -23,6 +23,11 @@ export const configSchema = z.object({
   MILLRACE_SIM_RATE: z.coerce.number().positive().default(20).describe('Simulator: machining events per second (live mode).'),
   MILLRACE_SIM_SEED: int(42).describe('Simulator: PRNG seed.'),
   MILLRACE_URL: z.url().optional().describe('Where CLI commands (status, verify) find a running gateway. Default http://HOST:PORT.'),
+  MACHINING_TOPIC: z.string().default('mycpu.machining').describe('Source topic of live machining events (Kafka, or a table topic embedded).'),
+  MACHINING_PARTITIONS: int(2, 1).describe('Partitions of the machining source topic.'),
+  LEDGER_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('ledger').describe("Postgres schema of the simulator's ground-truth ledger."),
+  SUBGRAPH_PORT: int(0, 0).describe('Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.'),
+  SUBGRAPH_URLS: z.string().optional().describe('Gateway started alone: `name=url,…` of the subgraphs (e.g. production=http://h:4001/graphql).'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log verbosity.'),
 });
 

@@ -23,6 +23,9 @@ export interface ConnectorStatus {
   /** Source positions not yet published (messages, rows, bytes — per kind). */
   lag: number;
   lastCheckpointAt: number | null;
+  /** Saved position per source partition, and the source's end per partition (same units). */
+  positions: number[];
+  sourceEnd: number[];
   lastError: string | null;
 }
 

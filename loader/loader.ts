@@ -109,6 +109,8 @@ export function createLoader(opts: LoaderOptions) {
 
   return {
     stats,
+    /** Load one batch (what `start()` does per delivered batch; exposed for fencing tests). */
+    load: onBatch,
     async start(): Promise<void> {
       sub = await opts.log.consume({ group: opts.group ?? 'millrace-loader', startOffset, onBatch, maxBatch: opts.maxBatch ?? 2000 });
     },

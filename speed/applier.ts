@@ -46,7 +46,7 @@ export function createSpeedApplier(opts: ApplierOptions) {
   const reducers = opts.metrics.map((m) => ({ m, reduce: compileReducer(m, GRAIN_MS.minute) }));
   const waker = createWaker(opts.pollMs ?? 1000);
   const stats = { batches: 0, events: 0, refused: 0 };
-  let running = false;
+  let stopping = false;
   let loop: Promise<void> | null = null;
 
   async function positions() {
@@ -63,7 +63,7 @@ export function createSpeedApplier(opts: ApplierOptions) {
     let [cur] = (await opts.store.offsets(p + 1)).slice(p);
     let init = cur === null;
     let from = cur ?? batchW;
-    while (from < loaded && running) {
+    while (from < loaded && !stopping) {
       const r = await opts.pool.query(
         `SELECT type, event_time, payload, log_offset FROM ${s}.raw_events
           WHERE partition = $1 AND log_offset >= $2 AND log_offset < $3 ORDER BY log_offset LIMIT $4`,
@@ -143,9 +143,9 @@ export function createSpeedApplier(opts: ApplierOptions) {
     /** Run one pass over all partitions (tests and the CLI's catch-up use it). */
     cycle,
     start(): void {
-      running = true;
+      stopping = false;
       loop = (async () => {
-        while (running) {
+        while (!stopping) {
           try {
             if ((await cycle()) > 0) continue;
           } catch (err) {
@@ -156,7 +156,7 @@ export function createSpeedApplier(opts: ApplierOptions) {
       })();
     },
     async stop(): Promise<void> {
-      running = false;
+      stopping = true;
       waker.wake();
       await loop;
     },

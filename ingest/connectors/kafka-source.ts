@@ -70,7 +70,10 @@ export const kafkaSource = defineConnector({
         const t = await checkpointTotals(ctx.pool, ctx.schema, ctx.name);
         const ends = await source.endOffsets();
         const lag = ends.reduce((n, end, p) => n + Math.max(0, end - (t.positions.get(p) ?? 0)), 0);
-        return { name: ctx.name, kind: 'kafka', events: t.events, deadLetters: t.deadLetters, lag, lastCheckpointAt: t.lastCheckpointAt, lastError };
+        return {
+          name: ctx.name, kind: 'kafka', events: t.events, deadLetters: t.deadLetters, lag, lastCheckpointAt: t.lastCheckpointAt, lastError,
+          positions: ends.map((_, p) => t.positions.get(p) ?? 0), sourceEnd: ends,
+        };
       },
     };
   },

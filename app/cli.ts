@@ -1,0 +1,104 @@
+import { Command } from 'commander';
+import { loadConfig, configTable, type Config } from './config.ts';
+import { startTarget, TARGETS } from './modules.ts';
+import { runtimeInfo, waitForCatchUp, fetchStatus, gatewayUrl } from './client.ts';
+
+const program = new Command('millrace').description('Exact, fresh answers about the MyCPU factory in one GraphQL query.');
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+program
+  .command('up')
+  .description('Run millrace (default: everything in one process, embedded defaults when nothing is configured).')
+  .option('--target <target>', `role to run: ${TARGETS.join(' | ')}`, 'all')
+  .action(async (opts: { target: string }) => {
+    const c = config();
+    let app: Awaited<ReturnType<typeof startTarget>>;
+    try {
+      app = await startTarget(c, opts.target, log);
+    } catch (err) {
+      log(`millrace failed to start: ${(err as Error).message}`);
+      process.exit(1);
+    }
+    const url = gatewayUrl(c);
+    if (opts.target === 'all' || opts.target === 'gateway') {
+      log(`millrace is up (${c.DATABASE_URL ? 'external services' : 'embedded defaults'})`);
+      log(`  GraphiQL:  ${url}/graphql`);
+      log(`  Dashboard: ${url}/`);
+      log(`  Health:    ${url}/healthz   Status: ${url}/status`);
+    } else log(`millrace ${opts.target} is up`);
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: shutting down`);
+      await app.stop();
+      log('stopped');
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+
+program
+  .command('status')
+  .description('Connectors (events, dead letters, lag) and each layer\'s positions, from the running gateway.')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: { json?: boolean }) => {
+    const c = config();
+    const status = await fetchStatus(c).catch((err: Error) => {
+      process.stderr.write(`cannot reach millrace at ${gatewayUrl(c)}: ${err.message}\n`);
+      process.exit(1);
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${JSON.stringify(status, null, 2)}\n`);
+  });
+
+program
+  .command('verify')
+  .description('Compare served answers with the simulator\'s ground-truth ledger over random ranges; exit 1 on any mismatch.')
+  .option('--json', 'print one JSON object')
+  .option('--ranges <n>', 'random ranges per metric and grain', '20')
+  .option('--seed <n>', 'seed for choosing ranges', String(Date.now() % 1_000_000))
+  .option('--timeout <s>', 'seconds to wait for the pipeline to catch up', '120')
+  .action(async (opts: { json?: boolean; ranges: string; seed: string; timeout: string }) => {
+    const c = config();
+    const { runVerify } = await import('../verify/verify.ts');
+    const pg = (await import('pg')).default;
+    const databaseUrl = c.DATABASE_URL ?? (await runtimeInfo(c)).databaseUrl;
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    try {
+      const result = await runVerify({
+        graphqlUrl: `${gatewayUrl(c)}/graphql`,
+        pool,
+        ledgerSchema: c.LEDGER_SCHEMA,
+        ranges: Number(opts.ranges),
+        seed: Number(opts.seed),
+        waitForCatchUp: () => waitForCatchUp(c, Number(opts.timeout) * 1000),
+        log: opts.json ? undefined : (l: string) => process.stderr.write(`${l}\n`),
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else process.stdout.write(`verify: ${result.checked} values checked, ${result.mismatches} mismatches\n`);
+      process.exitCode = result.mismatches > 0 ? 1 : 0;
+    } catch (err) {
+      process.stderr.write(`verify failed: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+    } finally {
+      await pool.end();
+    }
+  });
+
+program
+  .command('config')
+  .description('The environment variables millrace reads, with defaults.')
+  .action(() => process.stdout.write(`${configTable()}\n`));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,203 @@
+import path from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import pg from 'pg';
+import type { Config } from './config.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { migrate } from '../store/migrate.ts';
+import type { Topic } from '../log/topic.ts';
+import { createKafkaTopic } from '../log/kafka-topic.ts';
+import { createPostgresTopic } from '../log/postgres-topic.ts';
+import type { SpeedStore } from '../speed/store.ts';
+import { createRedisStore } from '../speed/redis-store.ts';
+import { createMemoryStore } from '../speed/memory-store.ts';
+import { createLoader } from '../loader/loader.ts';
+import { createSpeedApplier } from '../speed/applier.ts';
+import { createRefresher } from '../batch/refresher.ts';
+import { createServing } from '../serving/create-serving.ts';
+import type { Serving } from '../serving/types.ts';
+import { allMetrics } from '../metrics/index.ts';
+import { connectorKinds } from '../ingest/registry.ts';
+import type { Connector } from '../ingest/define-connector.ts';
+import { collectStatus } from './status.ts';
+import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
+
+/** A running piece of the system. */
+export interface Service {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/** Shared state the modules build up (each field is made by one module). */
+export interface Ctx {
+  config: Config;
+  log: (line: string) => void;
+  pool?: pg.Pool;
+  databaseUrl?: string;
+  topics?: { log: Topic; open: (name: string, partitions: number) => Topic };
+  store?: SpeedStore;
+  serving?: Serving;
+  connectors?: Connector[];
+  applierKick?: () => void;
+  subgraphUrls?: Array<{ name: string; url: string; wsUrl?: string; sdl: string }>;
+  services: Service[];
+  ready: Map<string, boolean>;
+}
+
+type ModuleInit = (ctx: Ctx) => Promise<void>;
+
+/**
+ * Every module: its dependencies and its init (Mimir's modules.go). A target is a module that
+ * only pulls in dependencies, so the all-in-one process and a split deployment run the same code.
+ */
+const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
+  store: { deps: [], init: initStore },
+  log: { deps: ['store'], init: initLog },
+  speedStore: { deps: [], init: initSpeedStore },
+  ingest: { deps: ['log'], init: initIngest },
+  speed: { deps: ['store', 'speedStore'], init: initSpeed },
+  loader: { deps: ['log'], init: initLoader },
+  batch: { deps: ['store'], init: initBatch },
+  serving: { deps: ['store', 'speedStore'], init: initServing },
+  'subgraph:production': { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['production']) },
+  'subgraph:quality': { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['quality']) },
+  subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['production', 'quality']) },
+  gateway: { deps: [], init: startGatewayModule },
+  simulator: { deps: ['log'], init: startSimulator },
+  // Targets: nothing of their own.
+  all: { deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'], init: async () => undefined },
+};
+
+export const TARGETS = ['all', 'ingest', 'loader', 'speed', 'batch', 'subgraph:production', 'subgraph:quality', 'gateway', 'simulator'];
+
+/** Start `target` and its dependencies in order; returns a stop() that stops them in reverse. */
+export async function startTarget(config: Config, target: string, log: (l: string) => void): Promise<Ctx & { stop(): Promise<void> }> {
+  if (!modules[target]) throw new Error(`unknown --target ${JSON.stringify(target)}; one of: ${TARGETS.join(', ')}`);
+  const embedded = !config.DATABASE_URL;
+  if (embedded && target !== 'all') {
+    throw new Error(`--target ${target} runs one role of a split deployment: set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (embedded mode is all-in-one)`);
+  }
+  const ctx: Ctx = { config, log, services: [], ready: new Map() };
+  const order: string[] = [];
+  const visit = (m: string) => {
+    if (order.includes(m)) return;
+    for (const d of modules[m].deps) visit(d);
+    order.push(m);
+  };
+  visit(target);
+  // The gateway needs the subgraphs' URLs: start it last.
+  order.sort((a, b) => Number(a === 'gateway') - Number(b === 'gateway'));
+  const stop = async () => {
+    for (const s of [...ctx.services].reverse()) {
+      await s.stop().catch((err) => log(`stopping ${s.name}: ${(err as Error).message}`));
+    }
+  };
+  try {
+    for (const m of order) {
+      ctx.ready.set(m, false);
+      await modules[m].init(ctx);
+      ctx.ready.set(m, true);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return Object.assign(ctx, { stop });
+}
+
+async function initStore(ctx: Ctx) {
+  const c = ctx.config;
+  let url = c.DATABASE_URL;
+  if (!url) {
+    const pgDir = path.join(path.resolve(c.MILLRACE_DATA_DIR), 'pg');
+    const epg = await startEmbeddedPostgres({ dir: pgDir, port: c.EMBEDDED_PG_PORT, log: ctx.log });
+    url = epg.url;
+    ctx.services.push({ name: 'embedded-postgres', stop: epg.stop });
+    // CLI commands (status, verify) run in other processes: tell them where things are.
+    await mkdir(path.resolve(c.MILLRACE_DATA_DIR), { recursive: true });
+    await writeFile(path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json'), JSON.stringify({ databaseUrl: url, port: c.PORT, pid: process.pid }, null, 2));
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  pool.on('error', (err) => ctx.log(`postgres pool: ${err.message}`));
+  await migrate(pool, c.MILLRACE_SCHEMA, c.MILLRACE_PARTITIONS);
+  ctx.pool = pool;
+  ctx.databaseUrl = url;
+  ctx.services.push({ name: 'postgres-pool', stop: () => pool.end() });
+}
+
+async function initLog(ctx: Ctx) {
+  const c = ctx.config;
+  const brokers = c.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
+  const open = (name: string, partitions: number): Topic =>
+    brokers
+      ? createKafkaTopic({ brokers, name, partitions, clientId: `millrace-${c.MILLRACE_PREFIX}` })
+      : createPostgresTopic({ pool: ctx.pool!, name, partitions });
+  const log = open(`${c.MILLRACE_PREFIX}.log`, c.MILLRACE_PARTITIONS);
+  await log.ensure();
+  ctx.topics = { log, open };
+  ctx.services.push({ name: 'log', stop: () => log.close() });
+}
+
+async function initSpeedStore(ctx: Ctx) {
+  const c = ctx.config;
+  const store = c.REDIS_URL ? createRedisStore({ url: c.REDIS_URL, prefix: c.MILLRACE_PREFIX, slice: c.MILLRACE_SLICE }) : createMemoryStore();
+  ctx.store = store;
+  ctx.services.push({ name: 'speed-store', stop: () => store.close() });
+}
+
+async function initIngest(ctx: Ctx) {
+  const c = ctx.config;
+  const def = connectorKinds.kafka;
+  const connector = def.create(def.config.parse({ topic: c.MACHINING_TOPIC, partitions: c.MACHINING_PARTITIONS, schema: 'machining' }), {
+    name: 'machining',
+    pool: ctx.pool!,
+    schema: c.MILLRACE_SCHEMA,
+    log: ctx.topics!.log,
+    openTopic: ctx.topics!.open,
+    onError: (err) => ctx.log(`connector machining: ${(err as Error).message}`),
+  });
+  await connector.start();
+  ctx.connectors = [connector];
+  ctx.services.push({ name: 'ingest', stop: () => connector.stop() });
+}
+
+async function initSpeed(ctx: Ctx) {
+  const c = ctx.config;
+  const applier = createSpeedApplier({
+    pool: ctx.pool!, schema: c.MILLRACE_SCHEMA, store: ctx.store!, metrics: allMetrics,
+    partitions: c.MILLRACE_PARTITIONS, slice: c.MILLRACE_SLICE,
+    onError: (err) => ctx.log(`speed applier: ${(err as Error).message}`),
+  });
+  // Wake-ups across processes: the loader NOTIFYs on every commit.
+  const listener = new pg.Client({ connectionString: ctx.databaseUrl });
+  await listener.connect();
+  listener.on('notification', () => applier.kick());
+  listener.on('error', (err) => ctx.log(`speed listener: ${err.message}`));
+  await listener.query('LISTEN millrace_loaded');
+  applier.start();
+  ctx.applierKick = applier.kick;
+  ctx.services.push({ name: 'speed', stop: async () => { await applier.stop(); await listener.end().catch(() => undefined); } });
+}
+
+async function initLoader(ctx: Ctx) {
+  const loader = createLoader({ pool: ctx.pool!, schema: ctx.config.MILLRACE_SCHEMA, log: ctx.topics!.log, onCommitted: () => ctx.applierKick?.() });
+  await loader.start();
+  ctx.services.push({ name: 'loader', stop: () => loader.stop() });
+}
+
+async function initBatch(ctx: Ctx) {
+  const c = ctx.config;
+  const refresher = createRefresher({
+    pool: ctx.pool!, schema: c.MILLRACE_SCHEMA, metrics: allMetrics, partitions: c.MILLRACE_PARTITIONS,
+    slice: c.MILLRACE_SLICE, intervalMs: c.MILLRACE_REFRESH_MS,
+    onError: (err) => ctx.log(`batch refresher: ${(err as Error).message}`),
+  });
+  refresher.start();
+  ctx.services.push({ name: 'batch', stop: () => refresher.stop() });
+}
+
+async function initServing(ctx: Ctx) {
+  const c = ctx.config;
+  ctx.serving = createServing({ pool: ctx.pool!, schema: c.MILLRACE_SCHEMA, store: ctx.store!, metrics: allMetrics, partitions: c.MILLRACE_PARTITIONS, slice: c.MILLRACE_SLICE });
+}
+
+export { collectStatus };

@@ -1,0 +1,40 @@
+import { ident } from '../store/migrate.ts';
+import type { Ctx } from './modules.ts';
+
+/**
+ * The state of every part this process runs: connectors (events, dead letters, lag), and the
+ * positions of each layer per log partition — what `millrace status` prints and what
+ * `millrace verify` waits on before comparing.
+ */
+export async function collectStatus(ctx: Ctx) {
+  const c = ctx.config;
+  const out: Record<string, unknown> = {
+    mode: {
+      postgres: c.DATABASE_URL ? 'external' : 'embedded',
+      log: c.KAFKA_BROKERS ? 'kafka' : 'postgres-table',
+      speed: c.REDIS_URL ? 'redis' : 'memory',
+    },
+    modules: Object.fromEntries(ctx.ready),
+  };
+  if (ctx.connectors) {
+    out.connectors = await Promise.all(ctx.connectors.map((k) => k.status()));
+  }
+  if (ctx.pool) {
+    const s = ident(c.MILLRACE_SCHEMA);
+    const r = await ctx.pool.query(
+      `SELECT l.partition, l.next_offset AS loaded, b.next_offset AS batch, b.refreshed_at, b.max_event_time
+         FROM ${s}.loader_offsets l JOIN ${s}.batch_watermarks b USING (partition) ORDER BY l.partition`,
+    );
+    const dl = await ctx.pool.query(`SELECT connector, count(*)::int AS n FROM ${s}.dead_letters GROUP BY connector`);
+    out.loader = { offsets: r.rows.map((x) => Number(x.loaded)) };
+    out.batch = {
+      offsets: r.rows.map((x) => Number(x.batch)),
+      refreshedAt: Math.max(0, ...r.rows.map((x) => Number(x.refreshed_at ?? 0))) || null,
+      maxEventTime: Math.max(0, ...r.rows.map((x) => Number(x.max_event_time ?? 0))) || null,
+    };
+    out.deadLetters = Object.fromEntries(dl.rows.map((x) => [x.connector, x.n]));
+  }
+  if (ctx.topics) out.log = { name: ctx.topics.log.name, endOffsets: await ctx.topics.log.endOffsets() };
+  if (ctx.store) out.speed = { offsets: await ctx.store.offsets(c.MILLRACE_PARTITIONS) };
+  return out;
+}

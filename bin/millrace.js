@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The installed `millrace` command: runs the TypeScript CLI (app/cli.ts) through tsx, so there is
+// no build step. A child process (not an in-process register) keeps tsx's loader out of this shim.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../app/cli.ts', import.meta.url));
+// Resolved from this file, not from the cwd, so `millrace` works from any directory.
+const tsx = import.meta.resolve('tsx');
+const child = spawn(process.execPath, ['--import', tsx, cli, ...process.argv.slice(2)], { stdio: 'inherit' });
+
+// Signals sent to this pid (a process manager, `kill`) must reach the CLI's graceful shutdown.
+// A terminal's Ctrl-C reaches both processes; the CLI ignores the second one.
+const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+for (const signal of forwarded) process.on(signal, () => child.kill(signal));
+
+child.on('error', (err) => {
+  process.stderr.write(`millrace: cannot start node: ${err.message}\n`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => {
+  if (signal) {
+    // Die of the same signal, so callers see what really happened.
+    for (const s of forwarded) process.removeAllListeners(s);
+    process.kill(process.pid, signal);
+  } else process.exit(code ?? 1);
+});

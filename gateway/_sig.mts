@@ -1,0 +1,14 @@
+import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { composeSupergraph } from './compose-supergraph.ts';
+import { readFileSync } from 'node:fs';
+const c = () => ['SIGTERM', 'SIGINT', 'exit'].map((e) => `${e}:${process.listenerCount(e)}`).join(' ');
+console.log('before', c());
+const sdl = readFileSync('schema/production.graphql', 'utf8');
+const rt = createGatewayRuntime({ supergraph: composeSupergraph([{ name: 'production', url: 'http://127.0.0.1:1/graphql', sdl }]), logging: false });
+console.log('created', c());
+await rt.getSchema();
+console.log('schema', c());
+const r = await rt.fetch('http://x/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+console.log('request', r.status, c());
+await rt.dispose();
+console.log('disposed', c());

@@ -1,0 +1,125 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGatewayRuntime, type GatewayConfigBase, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import httpTransport from '@graphql-mesh/transport-http';
+import wsTransport from '@graphql-mesh/transport-ws';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { composeSupergraph, type SubgraphEndpoint } from './compose-supergraph.ts';
+import { createHttpRoutes, type HealthCheck, type RouteHandler } from './http-routes.ts';
+import { serveGraphQLWs } from './serve-graphql-ws.ts';
+import { useErrorCodes } from './use-error-codes.ts';
+import { useLimits, type LimitsOptions } from './use-limits.ts';
+
+/** Options of the gateway. */
+export interface GatewayOptions {
+  /** Interface to listen on. Default '127.0.0.1'. */
+  host?: string;
+  /** Port for HTTP and graphql-ws (both on /graphql); 0 picks a free one. */
+  port: number;
+  /** The subgraphs to compose and route to; `wsUrl` enables their subscriptions over graphql-ws. */
+  subgraphs: SubgraphEndpoint[];
+  /** Backs `GET /healthz` (200 when ready, else 503). */
+  health: HealthCheck;
+  /** Backs `GET /status`; without it /status is 404. */
+  status?: () => Promise<unknown>;
+  /** Extra node:http routes by path prefix (e.g. the dashboard). */
+  routes?: Record<string, RouteHandler>;
+  /** Query depth and size limits (see useLimits). Default depth 12, 2000 tokens. */
+  limits?: LimitsOptions;
+  /**
+   * Identical requests in flight share one execution: identical client queries at the gateway
+   * and identical subgraph fetches. Turn off for benchmarks that must measure every request.
+   * Default true.
+   */
+  deduplicateInflight?: boolean;
+  /** More `useX` plugins, after the built-in ones (auth, caching, …). Default none. */
+  plugins?: GatewayPlugin[];
+  /** Hive Gateway runtime log level. Default 'warn'. */
+  logging?: GatewayConfigBase<Record<string, unknown>>['logging'];
+  /** Where gateway errors (masked originals, failed checks) are reported. Default console.error. */
+  log?: (line: string) => void;
+}
+
+export interface Gateway {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql (graphql-ws at the same path). */
+  url: string;
+  close(): Promise<void>;
+}
+
+const PATH = '/graphql';
+
+/**
+ * The federation gateway: Hive Gateway runtime over a supergraph composed in process, on one
+ * node:http server that also carries graphql-ws, /healthz, /status and extra routes.
+ * Cross-cutting concerns are `useX` plugins (gateway/use-*.ts).
+ */
+export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
+  const log = opts.log ?? ((line: string) => console.error(`[gateway] ${line}`));
+  const supergraph = composeSupergraph(opts.subgraphs);
+  const dedupe = opts.deduplicateInflight ?? true;
+
+  const transportEntries: Record<string, { options: Record<string, unknown> }> = {
+    '*.http': { options: { deduplicateInflightRequests: dedupe } },
+  };
+  for (const s of opts.subgraphs) {
+    if (!s.wsUrl) continue;
+    // Subscriptions to this subgraph over graphql-ws; its queries stay on HTTP. lazyCloseTimeout 0:
+    // the default (3 s) leaves a timer that graphql-ws's client.dispose() does not clear, so the
+    // process would linger 3 s after close(); an idle upstream socket is simply reopened.
+    transportEntries[s.name] = { options: { subscriptions: { kind: 'ws', location: s.wsUrl, options: { lazyCloseTimeout: 0 } } } };
+  }
+
+  const runtime = createGatewayRuntime({
+    supergraph,
+    transports: { http: httpTransport, ws: wsTransport },
+    transportEntries,
+    graphqlEndpoint: PATH,
+    // Local assets only: the page inlines GraphiQL's JS and CSS, so it works with no network.
+    renderGraphiQL,
+    graphiql: { title: 'millrace' },
+    landingPage: false,
+    // Never attach originals and stacks, even with NODE_ENV=development.
+    maskedErrors: { isDev: false },
+    inboundInflightRequestDeduplication: dedupe,
+    logging: opts.logging ?? 'warn',
+    plugins: () => [useLimits(opts.limits), useErrorCodes({ log }), ...(opts.plugins ?? [])],
+  });
+
+  const routes = createHttpRoutes({ health: opts.health, status: opts.status, routes: opts.routes, log });
+  const server = createServer((req, res) => {
+    if (!routes(req, res)) void runtime(req, res);
+  });
+
+  try {
+    // Load the supergraph before accepting anything: a subscribe that arrives earlier would meet
+    // a runtime without a schema ("Expected null to be a GraphQL schema").
+    await runtime.getSchema();
+  } catch (err) {
+    await runtime.dispose();
+    throw err;
+  }
+  const ws = serveGraphQLWs(server, runtime, { path: PATH });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  }).catch(async (err) => {
+    await ws.close();
+    await runtime.dispose();
+    throw err;
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host && !['0.0.0.0', '::'].includes(opts.host) ? opts.host : '127.0.0.1';
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${PATH}`,
+    close: () =>
+      (closing ??= (async () => {
+        await ws.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Disposes the subgraph executors (their HTTP agents and upstream graphql-ws clients).
+        await runtime.dispose();
+      })()),
+  };
+}

@@ -1,0 +1,65 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** A plain node:http handler for one extra route (e.g. the dashboard). */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Readiness of the process: per-component details are the caller's to choose. */
+export type HealthCheck = () => Promise<{ ready: boolean; components: Record<string, unknown> }>;
+
+/** Options of the gateway's non-GraphQL routes. */
+export interface HttpRoutesOptions {
+  /** Backs `GET /healthz`: 200 when ready, 503 otherwise (also when it throws). */
+  health: HealthCheck;
+  /** Backs `GET /status` (JSON). Without it, /status is 404. */
+  status?: () => Promise<unknown>;
+  /** Extra routes by path; a key matches itself and everything below it ('/dashboard' → '/dashboard/app.js'). */
+  routes?: Record<string, RouteHandler>;
+  log: (line: string) => void;
+}
+
+/**
+ * The routes the gateway serves beside GraphQL, as a function that answers a request it owns and
+ * returns true, or returns false to let the GraphQL runtime answer (it owns /graphql, 404 the rest).
+ */
+export function createHttpRoutes(opts: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const extra = Object.entries(opts.routes ?? {}).sort(([a], [b]) => b.length - a.length);
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    if (path === '/healthz' && isRead(req)) {
+      void answer(res, opts.log, 'health', async () => {
+        const h = await opts.health();
+        return [h.ready ? 200 : 503, { ready: h.ready, components: h.components }];
+      });
+      return true;
+    }
+    if (path === '/status' && opts.status && isRead(req)) {
+      const status = opts.status;
+      void answer(res, opts.log, 'status', async () => [200, await status()]);
+      return true;
+    }
+    const route = extra.find(([prefix]) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
+    if (route) {
+      route[1](req, res);
+      return true;
+    }
+    return false;
+  };
+}
+
+function isRead(req: IncomingMessage): boolean {
+  return req.method === 'GET' || req.method === 'HEAD';
+}
+
+async function answer(res: ServerResponse, log: (line: string) => void, what: 'health' | 'status', fn: () => Promise<[number, unknown]>) {
+  let status: number;
+  let body: unknown;
+  try {
+    [status, body] = await fn();
+  } catch (err) {
+    // The details go to the log; a probe only needs to know it failed.
+    log(`${what} check failed: ${(err as Error).stack ?? err}`);
+    [status, body] = what === 'health' ? [503, { ready: false, components: {}, error: 'health check failed' }] : [500, { error: 'status unavailable' }];
+  }
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}

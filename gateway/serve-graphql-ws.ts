@@ -1,0 +1,48 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { getGraphQLWSOptions, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { WebSocketServer } from 'ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+
+/** Options of the gateway's graphql-ws endpoint. */
+export interface GraphQLWsOptions {
+  /** Path, shared with HTTP GraphQL. Default '/graphql'. */
+  path?: string;
+  /** Largest client message, bytes. Default 1 MiB (a subscription message is a few hundred bytes). */
+  maxPayload?: number;
+}
+
+/**
+ * graphql-ws on the gateway's own HTTP server (one port for queries and subscriptions).
+ * Operations go through the runtime's full Yoga pipeline (`getGraphQLWSOptions` →
+ * `getResultForParams`), so plugins (limits, error codes, masking) apply over WebSockets exactly
+ * as over HTTP. Yoga plugins expect a Fetch `Request`; the upgrade request is converted.
+ */
+export function serveGraphQLWs(server: Server, runtime: GatewayRuntime, opts: GraphQLWsOptions = {}): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ server, path: opts.path ?? '/graphql', maxPayload: opts.maxPayload ?? 1 << 20 });
+  const options = getGraphQLWSOptions<Record<string, unknown>, Extra>(runtime, (ctx) => ({
+    req: ctx.extra.request,
+    socket: ctx.extra.socket,
+    request: toFetchRequest(ctx.extra.request, runtime.fetchAPI.Request),
+  }));
+  // isProd: an implementation error must not travel to clients in a close reason.
+  const ws = useServer({ ...options, isProd: true }, wss);
+  return {
+    async close() {
+      // Completes every operation (ending their upstream subscriptions), then closes the sockets.
+      await ws.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+// Hop-by-hop and handshake headers describe the socket, not the GraphQL request.
+const SKIP = /^(connection|upgrade|sec-websocket-.*|host|content-length|transfer-encoding)$/i;
+
+function toFetchRequest(req: IncomingMessage, RequestCtor: typeof Request): Request {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value === undefined || SKIP.test(key)) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(key, v);
+  }
+  return new RequestCtor(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'GET', headers });
+}

@@ -1,0 +1,221 @@
+import { Kafka, Partitioners, logLevel as LogLevel, type Admin, type EachBatchPayload, type Producer } from 'kafkajs';
+import { MillraceError, withContext } from '../lib/errors.ts';
+import { partitionFor, type ConsumeOptions, type Subscription, type Topic, type TopicRecord } from './topic.ts';
+
+export interface KafkaTopicOptions {
+  /** Bootstrap brokers, e.g. `['127.0.0.1:9092']`. */
+  brokers: string[];
+  /** Topic name. */
+  name: string;
+  /** Partition count; `ensure()` creates the topic with it and refuses a topic that has another. */
+  partitions: number;
+  /** Kafka client id. Default `'millrace'`. */
+  clientId?: string;
+  /** kafkajs log level. Default `ERROR` (kafkajs is chatty at WARN/INFO). */
+  logLevel?: LogLevel;
+  /** Where this topic's own diagnostics go. Default `console.warn`. */
+  log?: (line: string) => void;
+}
+
+/** Records per produce request; keeps one request well below the broker's 1 MiB message limit. */
+const PUBLISH_CHUNK = 500;
+/** Longest an idle fetch waits on the broker; bounds how long `stop()` can take. */
+const MAX_WAIT_MS = 1000;
+
+/** The production log: a Kafka topic, written by an idempotent producer, read by consumer groups. */
+export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
+  const { name, partitions } = opts;
+  const log = opts.log ?? ((line: string) => console.warn(`[kafka-topic ${name}] ${line}`));
+  const kafka = new Kafka({ clientId: opts.clientId ?? 'millrace', brokers: opts.brokers, logLevel: opts.logLevel ?? LogLevel.ERROR });
+  const subscriptions = new Set<Subscription>();
+  let admin: Promise<Admin> | null = null;
+  let producer: Promise<Producer> | null = null;
+  // Sends are serialised: the idempotent producer's sequence numbers must follow call order.
+  let sending: Promise<unknown> = Promise.resolve();
+
+  const connected = <T extends { connect(): Promise<void> }>(client: T): Promise<T> =>
+    client.connect().then(() => client);
+  const getAdmin = () => (admin ??= connected(kafka.admin()).catch((e) => { admin = null; throw e; }));
+  const getProducer = () =>
+    (producer ??= connected(
+      kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner }),
+    ).catch((e) => { producer = null; throw e; }));
+
+  async function sendChunk(records: Array<{ key: string; value: string }>) {
+    const p = await getProducer();
+    const parts = records.map((r) => partitionFor(r.key, partitions));
+    const sent = await p.send({ topic: name, acks: -1, messages: records.map((r, i) => ({ key: r.key, value: r.value, partition: parts[i] })) });
+    // One batch per partition per request: offsets inside it are baseOffset + position in input order.
+    const next = new Map(sent.map((m) => [m.partition, Number(m.baseOffset)]));
+    return parts.map((partition) => {
+      const offset = next.get(partition);
+      if (offset === undefined) throw new MillraceError('LOG_PUBLISH', `no ack for ${name}[${partition}]`, { retryable: true });
+      next.set(partition, offset + 1);
+      return { partition, offset };
+    });
+  }
+
+  return {
+    name,
+    partitions,
+
+    async ensure() {
+      try {
+        const a = await getAdmin();
+        // Checking first keeps kafkajs from logging TOPIC_ALREADY_EXISTS as an error on every start;
+        // createTopics still tolerates losing a race with another creator.
+        if (!(await a.listTopics()).includes(name)) {
+          await a.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+        }
+        const meta = await a.fetchTopicMetadata({ topics: [name] });
+        const have = meta.topics[0]?.partitions.length;
+        if (have !== partitions) {
+          throw new MillraceError('LOG_PARTITIONS_MISMATCH', `topic ${name} has ${have} partitions, configured ${partitions}`);
+        }
+      } catch (err) {
+        throw withContext(err, `ensure kafka topic ${name}`);
+      }
+    },
+
+    publish(records) {
+      const run = sending.then(async () => {
+        const out: Array<{ partition: number; offset: number }> = [];
+        for (let i = 0; i < records.length; i += PUBLISH_CHUNK) out.push(...(await sendChunk(records.slice(i, i + PUBLISH_CHUNK))));
+        return out;
+      });
+      sending = run.catch(() => undefined);
+      return run.catch((err) => { throw withContext(err, `publish to ${name}`); });
+    },
+
+    async consume(options) {
+      const sub = await startConsumer(kafka, name, partitions, options, log);
+      const tracked: Subscription = { stop: async () => { subscriptions.delete(tracked); await sub.stop(); } };
+      subscriptions.add(tracked);
+      return tracked;
+    },
+
+    async endOffsets() {
+      const offsets = await (await getAdmin()).fetchTopicOffsets(name);
+      const out = new Array<number>(partitions).fill(0);
+      for (const o of offsets) if (o.partition < partitions) out[o.partition] = Number(o.high);
+      return out;
+    },
+
+    async close() {
+      await Promise.all([...subscriptions].map((s) => s.stop()));
+      const clients = await Promise.allSettled([producer, admin].filter((c) => c !== null));
+      producer = admin = null;
+      await Promise.all(clients.map((c) => (c.status === 'fulfilled' ? c.value!.disconnect() : undefined)));
+    },
+  };
+}
+
+/** One consumer-group member. `startOffset` is the truth; Kafka's committed offsets only a hint. */
+async function startConsumer(kafka: Kafka, topic: string, partitions: number, o: ConsumeOptions, log: (l: string) => void): Promise<Subscription> {
+  const maxBatch = o.maxBatch ?? 500;
+  const consumer = kafka.consumer({ groupId: o.group, maxWaitTimeInMs: MAX_WAIT_MS, allowAutoTopicCreation: false });
+  /** Next offset to deliver per partition; unknown (re-read from startOffset) after each join. */
+  const expected = new Map<number, number>();
+  const failures = new Map<number, number>();
+  const warned = new Set<string>();
+  const stopping = new AbortController();
+  const running = new Set<Promise<void>>();
+
+  // On every (re)join: forget what we knew and position each assigned partition at the consumer's
+  // own truth. Doing it here, not lazily, also covers a partition whose hint is past the truth
+  // and that would otherwise never produce a batch to correct it from.
+  let positioned: Promise<unknown> = Promise.resolve();
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    expected.clear();
+    positioned = Promise.all(
+      (payload.memberAssignment[topic] ?? []).map(async (p) => {
+        const from = await o.startOffset(p).catch((err) => log(`group ${o.group} partition ${p}: startOffset failed: ${err.message}`));
+        if (typeof from !== 'number') return; // eachBatch retries lazily
+        expected.set(p, from);
+        consumer.seek({ topic, partition: p, offset: String(from) });
+      }),
+    );
+  });
+  consumer.on(consumer.events.CRASH, (e) => log(`group ${o.group} consumer crashed (restart: ${e.payload.restart}): ${e.payload.error.message}`));
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+
+  const backoff = (p: number) => {
+    const n = (failures.get(p) ?? 0) + 1;
+    failures.set(p, n);
+    const ms = Math.min(500 * 2 ** (n - 1), 5000);
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      stopping.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+  };
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    const p = batch.partition;
+    await positioned;
+    if (isStale()) return; // fetched before the seek above; the next fetch starts at the truth
+    let next = expected.get(p);
+    try {
+      if (next === undefined) expected.set(p, (next = await o.startOffset(p)));
+    } catch (err) {
+      log(`group ${o.group} partition ${p}: startOffset failed, retrying: ${(err as Error).message}`);
+      await backoff(p);
+      return;
+    }
+    const all = batch.messages;
+    const keep = all.filter((m) => Number(m.offset) >= next!);
+    // Older than the consumer's own position: already processed; let Kafka's position move on.
+    if (keep.length < all.length) resolveOffset(all[all.length - keep.length - 1].offset);
+    if (keep.length === 0) return;
+    if (Number(keep[0].offset) > next) {
+      const note = `${p}@${next}`;
+      if (!warned.has(note)) log(`group ${o.group} partition ${p}: got offset ${keep[0].offset}, expected ${next}; seeking back`);
+      warned.add(note);
+      consumer.seek({ topic, partition: p, offset: String(next) });
+      return;
+    }
+    for (let i = 0; i < keep.length; i += maxBatch) {
+      if (stopping.signal.aborted || !isRunning() || isStale()) return;
+      const records: TopicRecord[] = keep.slice(i, i + maxBatch).map((m) => ({
+        partition: p, offset: Number(m.offset), key: m.key?.toString() ?? '', value: m.value?.toString() ?? '', timestamp: Number(m.timestamp),
+      }));
+      const last = records[records.length - 1].offset;
+      const call = o.onBatch({ partition: p, records });
+      const done = call.then(() => undefined, () => undefined);
+      running.add(done);
+      try {
+        await call;
+      } catch (err) {
+        log(`group ${o.group} partition ${p}: onBatch failed at ${records[0].offset}, will redeliver: ${(err as Error).message}`);
+        await backoff(p);
+        expected.delete(p);
+        // Redeliver from the consumer's own truth (its failed transaction did not move it).
+        const from = await o.startOffset(p).catch(() => records[0].offset);
+        if (!stopping.signal.aborted) consumer.seek({ topic, partition: p, offset: String(from) });
+        return;
+      } finally {
+        running.delete(done);
+      }
+      failures.delete(p);
+      expected.set(p, last + 1);
+      resolveOffset(String(last));
+      // A hint for tools and for a first start without state; losing it is harmless.
+      await consumer.commitOffsets([{ topic, partition: p, offset: String(last + 1) }]).catch(() => undefined);
+      await heartbeat();
+    }
+  }
+
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: Math.min(partitions, 4), eachBatch });
+
+  let stopped: Promise<void> | null = null;
+  return {
+    stop: () =>
+      (stopped ??= (async () => {
+        stopping.abort();
+        // kafkajs' stop waits for the running eachBatch calls (and so for onBatch) to return.
+        await consumer.stop();
+        await Promise.all(running); // in case kafkajs gave up waiting
+        await consumer.disconnect();
+      })()),
+  };
+}

@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pipelineContract } from './pipeline.contract.ts';
+import { createKafkaTopic } from '../log/kafka-topic.ts';
+import { createRedisStore } from '../speed/redis-store.ts';
+
+// Production stack: real Kafka + real Redis (unreachable = failure, not a skip).
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `pipe-${randomUUID()}`;
+
+pipelineContract('kafka + redis', {
+  topic: (_pool, name) => createKafkaTopic({ brokers, name: `${name}-${randomUUID()}`, partitions: 3 }),
+  store: () => createRedisStore({ url: redisUrl, prefix, slice: 50 }),
+  flush: async (s) => {
+    // What a FLUSHALL does to this deployment: every key of its prefix is gone.
+    const r = new Redis(redisUrl);
+    const keys = await r.keys(`{${prefix}}:*`);
+    if (keys.length) await r.del(...keys);
+    await r.quit();
+    return s;
+  },
+});

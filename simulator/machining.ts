@@ -1,0 +1,192 @@
+import type { Topic } from '../log/topic.ts';
+import { withContext } from '../lib/errors.ts';
+import { createFaultInjector, type FaultInjector, type FaultOptions, type FaultRecord, type Outgoing } from './faults.ts';
+import { loadFloorMap, type FloorMap } from './floor.ts';
+import type { Ledger, LedgerEntry } from './ledger.ts';
+import { FactAccumulator, floorMinute } from './ledger-facts.ts';
+import { createLineModel, type LineModel } from './line-model.ts';
+import { createRng, deriveSeed } from './prng.ts';
+import { createTicker } from './ticker.ts';
+
+/** The live machining source (MYCPU.md): events of the MyCPU line, with a real plant's faults. */
+export interface MachiningSimulatorOptions {
+  /** Destination: the machining source topic (Kafka, or the Postgres-table topic in embedded mode). */
+  topic: Topic;
+  /** Where acknowledged truth is recorded (`createLedger`). */
+  ledger: Pick<Ledger, 'record'>;
+  /** PRNG seed (integer): same seed, start time, rate and faults → the same messages. */
+  seed: number;
+  /** Target machining events per simulated second. Default 20. */
+  ratePerSec?: number;
+  /** Simulated time of the first event, epoch ms. Default: `now()` at the first `runFor`/`start`. */
+  startTime?: number;
+  /** Simulated time the line runs unseen before `startTime`, so it is already full at the first message. Default 1 h. */
+  warmupMs?: number;
+  /** Fault rates; defaults in `DEFAULT_FAULTS`. Pass zeros for a clean stream. */
+  faults?: FaultOptions;
+  /** Floor map. Default `loadFloorMap()`. */
+  floor?: FloorMap;
+  /** Wall clock for live mode. Default `Date.now`. */
+  now?: () => number;
+  /** Live mode: pause between publishes, ms. Default 100. */
+  intervalMs?: number;
+  /** Most messages per publish. Default 1000. */
+  maxBatch?: number;
+  /** Live mode: errors that will be retried (topic or ledger down). Default: ignored. */
+  onError?: (err: unknown) => void;
+}
+
+export interface MachiningStats {
+  /** Unique events acknowledged and recorded. */
+  events: number;
+  /** Messages acknowledged, duplicates and malformed included. */
+  messages: number;
+  faults: Record<FaultRecord['kind'], number>;
+  /** Simulated time up to which events have been generated (exclusive), epoch ms; null before the first run. */
+  clock: number | null;
+  sealedBefore: number | null;
+  held: { late: number; duplicates: number };
+}
+
+export interface MachiningSimulator {
+  /**
+   * Fast mode: generate and publish as fast as the topic acks, until `events` more logical events
+   * were generated or simulated time reaches `untilTime` (whichever first; at least one is required).
+   * If a publish or ledger write fails it rejects; the failed batch is kept and retried first by the
+   * next `runFor`/`start`, so delivery is at least once and the ledger never counts an unacked event.
+   */
+  runFor(opts: { events?: number; untilTime?: number }): Promise<MachiningStats>;
+  /** Live mode: simulated time = `now()`; publishes what is due every `intervalMs` until `stop()`. */
+  start(): void;
+  /** Stop the live loop; with `flush` (default true) also send everything still held back and seal up to the clock. */
+  stop(opts?: { flush?: boolean }): Promise<void>;
+  stats(): MachiningStats;
+}
+
+interface Batch { messages: Outgoing[]; sealedBefore: number }
+
+export function createMachiningSimulator(opts: MachiningSimulatorOptions): MachiningSimulator {
+  if (!Number.isInteger(opts.seed)) throw new Error('machining simulator: seed must be an integer');
+  const now = opts.now ?? Date.now;
+  const ratePerSec = opts.ratePerSec ?? 20;
+  const maxBatch = opts.maxBatch ?? 1000;
+  let line: LineModel | null = null;
+  let injector: FaultInjector | null = null;
+  let clock: number | null = null;
+  let pending: Batch | null = null; // generated, not yet acknowledged by the topic
+  let unrecorded: LedgerEntry | null = null; // acknowledged, not yet in the ledger
+  let topicReady = false;
+  const stats: MachiningStats = { events: 0, messages: 0, faults: { duplicate: 0, late: 0, malformed: 0 }, clock: null, sealedBefore: null, held: { late: 0, duplicates: 0 } };
+
+  function init(): { line: LineModel; injector: FaultInjector } {
+    if (line && injector) return { line, injector };
+    const startTime = opts.startTime ?? now();
+    // Ids carry seed and start so that runs sharing one pipeline never collide (the loader would drop them as duplicates).
+    const idPrefix = `m${opts.seed.toString(36)}.${startTime.toString(36)}`;
+    line = createLineModel({ floor: opts.floor ?? loadFloorMap(), seed: opts.seed, startTime: startTime - (opts.warmupMs ?? 3_600_000), ratePerSec, idPrefix });
+    while (line.peekTime() < startTime) line.next(); // warm-up: nothing of it is sent or recorded
+    injector = createFaultInjector(opts.faults ?? {}, createRng(deriveSeed(opts.seed, 'faults')));
+    clock = startTime;
+    return { line, injector };
+  }
+
+  /** Next batch: events before `untilTime`, at most `maxEvents` of them. Returns events generated. */
+  function generate(untilTime: number, maxEvents: number): number {
+    const { line, injector } = init();
+    const messages: Outgoing[] = [];
+    let n = 0;
+    while (n < maxEvents && messages.length < maxBatch && line.peekTime() < untilTime) {
+      for (const m of injector.push(line.next())) messages.push(m);
+      n++;
+    }
+    // Every event before `clock` has been generated; the held-back late ones are not sent yet.
+    clock = line.peekTime();
+    const sealedBefore = floorMinute(Math.min(clock, injector.heldMinAt() ?? Number.POSITIVE_INFINITY));
+    if (messages.length > 0 || sealedBefore > (stats.sealedBefore ?? -1)) pending = { messages, sealedBefore };
+    return n;
+  }
+
+  function entryOf(batch: Batch): LedgerEntry {
+    const acc = new FactAccumulator();
+    const faults: FaultRecord[] = [];
+    let events = 0;
+    for (const m of batch.messages) {
+      if (m.event) {
+        acc.add(m.event);
+        events++;
+      }
+      if (m.fault) faults.push(m.fault);
+    }
+    return { facts: acc.take(), faults, sealedBefore: batch.sealedBefore, events, messages: batch.messages.length };
+  }
+
+  /** Publish the pending batch, then record it; either step resumes where a failure left it. */
+  async function settle(): Promise<void> {
+    if (pending) {
+      try {
+        if (!topicReady) {
+          await opts.topic.ensure();
+          topicReady = true;
+        }
+        if (pending.messages.length > 0) await opts.topic.publish(pending.messages.map(({ key, value }) => ({ key, value })));
+      } catch (err) {
+        throw withContext(err, `machining simulator: publish to ${opts.topic.name}`);
+      }
+      unrecorded = entryOf(pending);
+      pending = null;
+    }
+    if (unrecorded) {
+      try {
+        await opts.ledger.record(unrecorded);
+      } catch (err) {
+        throw withContext(err, 'machining simulator: ledger write');
+      }
+      stats.events += unrecorded.events;
+      stats.messages += unrecorded.messages;
+      for (const f of unrecorded.faults) stats.faults[f.kind]++;
+      stats.sealedBefore = Math.max(stats.sealedBefore ?? unrecorded.sealedBefore, unrecorded.sealedBefore);
+      unrecorded = null;
+    }
+  }
+
+  const ticker = createTicker({
+    intervalMs: opts.intervalMs ?? 100,
+    onError: opts.onError ?? (() => undefined),
+    async tick() {
+      await settle();
+      generate(now() + 1, Number.POSITIVE_INFINITY);
+      await settle();
+      return line!.peekTime() <= now();
+    },
+  });
+
+  const snapshot = (): MachiningStats => ({ ...stats, faults: { ...stats.faults }, clock, held: injector ? injector.held : { late: 0, duplicates: 0 } });
+
+  return {
+    async runFor({ events, untilTime }) {
+      if (events === undefined && untilTime === undefined) throw new Error('machining simulator: runFor needs events or untilTime');
+      if (ticker.running) throw new Error('machining simulator: runFor while the live loop runs');
+      await settle();
+      let remaining = events ?? Number.POSITIVE_INFINITY;
+      while (remaining > 0) {
+        const n = generate(untilTime ?? Number.POSITIVE_INFINITY, remaining);
+        await settle();
+        remaining -= n;
+        if (n === 0) break;
+      }
+      return snapshot();
+    },
+    start() {
+      init();
+      ticker.start();
+    },
+    async stop({ flush = true } = {}) {
+      await ticker.stop();
+      if (!flush || !injector || clock === null) return;
+      await settle();
+      pending = { messages: injector.drain(), sealedBefore: floorMinute(clock) };
+      await settle();
+    },
+    stats: snapshot,
+  };
+}

@@ -1,0 +1,151 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { parse, type GraphQLSchema } from 'graphql';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Serving } from '../serving/types.ts';
+import type { FloorMap, ResolverContext } from '../resolvers/context.ts';
+import { createProductionResolvers } from '../resolvers/production.ts';
+import { createQualityResolvers } from '../resolvers/quality.ts';
+import { maskError, maskResult } from './mask-error.ts';
+
+/** Options of one subgraph server. */
+export interface SubgraphServerOptions {
+  /** Which subgraph: its SDL is `schema/<name>.graphql`, its resolvers `resolvers/<name>.ts`. */
+  name: 'production' | 'quality';
+  serving: Serving;
+  floor: FloorMap;
+  /** Interface to listen on. Default '127.0.0.1'. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Where unexpected (masked) errors are reported. Default console.error. */
+  log?: (line: string) => void;
+}
+
+export interface SubgraphServer {
+  /** HTTP endpoint, e.g. http://127.0.0.1:4001/graphql. */
+  url: string;
+  /** graphql-ws endpoint for subscriptions (same port and path). */
+  wsUrl: string;
+  /** The subgraph SDL, for composing the supergraph. */
+  sdl: string;
+  close(): Promise<void>;
+}
+
+const RESOLVERS = { production: createProductionResolvers, quality: createQualityResolvers };
+const PATH = '/graphql';
+
+/**
+ * One subgraph: Apollo Server 5 on a plain node:http server (Apollo 5 ships no HTTP framework
+ * integration we could use without new packages; `executeHTTPGraphQLRequest` is its documented
+ * integration API), and graphql-ws on the same port for subscriptions, which Apollo does not serve.
+ */
+export async function createSubgraphServer(opts: SubgraphServerOptions): Promise<SubgraphServer> {
+  const log = opts.log ?? ((line: string) => console.error(`[subgraph ${opts.name}] ${line}`));
+  const sdl = await readFile(new URL(`../schema/${opts.name}.graphql`, import.meta.url), 'utf8');
+  const resolvers = RESOLVERS[opts.name]() as GraphQLResolverMap<ResolverContext>;
+  const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]);
+  const context = async (): Promise<ResolverContext> => ({ serving: opts.serving, floor: opts.floor });
+
+  const apollo = new ApolloServer<ResolverContext>({
+    schema,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => maskError(formatted, error, log),
+    // The default landing page loads Apollo Sandbox from a CDN; the gateway serves GraphiQL.
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+
+  const http = createServer((req, res) => {
+    handle(apollo, context, req, res).catch((err) => {
+      log(`http handler: ${(err as Error).stack ?? err}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+    });
+  });
+  const wss = new WebSocketServer({ server: http, path: PATH });
+  const ws = useServer<Record<string, unknown>, Record<PropertyKey, never>>(wsOptions(schema, context, log), wss);
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = urlHost(opts.host ?? '127.0.0.1');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}${PATH}`,
+    wsUrl: `ws://${host}:${port}${PATH}`,
+    sdl,
+    close: () =>
+      (closing ??= (async () => {
+        // Subscriptions first (their iterators abort the serving feeds), then the HTTP side.
+        await ws.dispose();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await apollo.stop();
+      })()),
+  };
+}
+
+function wsOptions(schema: GraphQLSchema, context: () => Promise<ResolverContext>, log: (line: string) => void) {
+  return {
+    schema,
+    context: async () => ({ ...(await context()) }),
+    // Same masking as over HTTP: graphql-ws has no formatError, so results are masked here.
+    onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: Parameters<typeof maskResult>[0]) => maskResult(result, log),
+    // Never leak an implementation error in a close reason.
+    isProd: true,
+  };
+}
+
+async function handle(apollo: ApolloServer<ResolverContext>, context: () => Promise<ResolverContext>, req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url ?? '/', 'http://local');
+  if (url.pathname !== PATH) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    return;
+  }
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const body = req.method === 'POST' ? await readJson(req) : undefined;
+  const result = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+    context,
+  });
+  for (const [key, value] of result.headers) res.setHeader(key, value);
+  res.statusCode = result.status ?? 200;
+  if (result.body.kind === 'complete') {
+    res.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  // Non-JSON bodies go to Apollo as text: it answers them with a proper 400.
+  if (!/json/i.test(req.headers['content-type'] ?? '')) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
