@@ -89,7 +89,7 @@ program
       else process.stdout.write(`verify: ${result.checked} values checked, ${result.mismatches} mismatches\n`);
       process.exitCode = result.mismatches > 0 ? 1 : 0;
     } catch (err) {
-      process.stderr.write(`verify failed: ${(err as Error).message}\n`);
+      process.stderr.write(`verify failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);
       process.exitCode = 2;
     } finally {
       await pool.end();
@@ -99,6 +99,8 @@ program
 program
   .command('config')
   .description('The environment variables millrace reads, with defaults.')
-  .action(() => process.stdout.write(`${configTable()}\n`));
+  .action(() => {
+    process.stdout.write(`${configTable()}\n`);
+  });
 
 await program.parseAsync(process.argv);

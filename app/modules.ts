@@ -130,7 +130,7 @@ async function initLog(ctx: Ctx) {
   const open = (name: string, partitions: number): Topic =>
     brokers
       ? createKafkaTopic({ brokers, name, partitions, clientId: `millrace-${c.MILLRACE_PREFIX}` })
-      : createPostgresTopic({ pool: ctx.pool!, name, partitions });
+      : createPostgresTopic({ pool: ctx.pool!, name: name.replace(/[^A-Za-z0-9_.-]/g, '_'), partitions, schema: c.MILLRACE_SCHEMA, log: (l) => ctx.log(`topic ${name}: ${l}`) });
   const log = open(`${c.MILLRACE_PREFIX}.log`, c.MILLRACE_PARTITIONS);
   await log.ensure();
   ctx.topics = { log, open };

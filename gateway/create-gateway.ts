@@ -69,7 +69,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     transportEntries[s.name] = { options: { subscriptions: { kind: 'ws', location: s.wsUrl, options: { lazyCloseTimeout: 0 } } } };
   }
 
-  const runtime = createGatewayRuntime({
+  const runtime = withoutSignalHandlers(() => createGatewayRuntime({
     supergraph,
     transports: { http: httpTransport, ws: wsTransport },
     transportEntries,
@@ -83,7 +83,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     inboundInflightRequestDeduplication: dedupe,
     logging: opts.logging ?? 'warn',
     plugins: () => [useLimits(opts.limits), useErrorCodes({ log }), ...(opts.plugins ?? [])],
-  });
+  }));
 
   const routes = createHttpRoutes({ health: opts.health, status: opts.status, routes: opts.routes, log });
   const server = createServer((req, res) => {
@@ -122,4 +122,24 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         await runtime.dispose();
       })()),
   };
+}
+
+/**
+ * Runs `create` and removes the SIGINT/SIGTERM listeners it added. The runtime (its whatwg-node
+ * server adapter, `disposeOnProcessTerminate`) registers listeners that dispose it on a signal;
+ * any listener disables Node's default "exit on signal", so a process without its own handler
+ * would ignore SIGTERM while its servers kept it alive. Shutdown is the owner's: call close().
+ */
+function withoutSignalHandlers<T>(create: () => T): T {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((sig) => [sig, new Set(process.listeners(sig))]));
+  try {
+    return create();
+  } finally {
+    for (const sig of signals) {
+      for (const listener of process.listeners(sig)) {
+        if (!before.get(sig)!.has(listener)) process.removeListener(sig, listener);
+      }
+    }
+  }
 }

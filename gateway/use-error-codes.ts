@@ -46,7 +46,15 @@ export function createErrorMask(opts: ErrorCodesOptions = {}): (error: GraphQLEr
     }
     // Made on purpose (validation, variables, a subgraph's coded error): passed on, minus debug data.
     if (!original || original instanceof GraphQLError) {
-      const { stacktrace: _s, exception: _e, originalError: _o, ...extensions } = error.extensions ?? {};
+      const { stacktrace: _s, exception: _e, originalError: _o, request: _rq, response: _rs, ...extensions } = error.extensions ?? {};
+      if (extensions.code === 'SUBREQUEST_HTTP_ERROR') {
+        // The executor's message names the subgraph's host and port: say which subgraph, not where.
+        log(`subgraph request failed: ${error.message}`);
+        const name = typeof extensions.serviceName === 'string' ? ` ${extensions.serviceName}` : '';
+        return new GraphQLError(`subgraph${name} is unavailable`, { ...at, extensions: { ...extensions, retryable: true } });
+      }
+      // Without a code and outside execution (no path): a variable that did not coerce.
+      if (extensions.code === undefined && !error.path) extensions.code = 'BAD_USER_INPUT';
       return new GraphQLError(error.message, { ...at, extensions });
     }
     log(`masked: ${original.stack ?? original.message}`);

@@ -17,8 +17,9 @@ export interface KafkaTopicOptions {
   log?: (line: string) => void;
 }
 
-/** Records per produce request; keeps one request well below the broker's 1 MiB message limit. */
-const PUBLISH_CHUNK = 500;
+/** Bounds of one produce request: each partition's record batch must stay under the broker's 1 MiB. */
+const CHUNK_RECORDS = 500;
+const CHUNK_BYTES = 512 * 1024;
 /** Longest an idle fetch waits on the broker; bounds how long `stop()` can take. */
 const MAX_WAIT_MS = 1000;
 
@@ -80,7 +81,17 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
     publish(records) {
       const run = sending.then(async () => {
         const out: Array<{ partition: number; offset: number }> = [];
-        for (let i = 0; i < records.length; i += PUBLISH_CHUNK) out.push(...(await sendChunk(records.slice(i, i + PUBLISH_CHUNK))));
+        let chunk: typeof records = [];
+        let bytes = 0;
+        for (const r of [...records, null]) {
+          const size = r ? Buffer.byteLength(r.key) + Buffer.byteLength(r.value) : 0;
+          if (chunk.length > 0 && (!r || chunk.length >= CHUNK_RECORDS || bytes + size > CHUNK_BYTES)) {
+            out.push(...(await sendChunk(chunk)));
+            chunk = [];
+            bytes = 0;
+          }
+          if (r) chunk.push(r), (bytes += size);
+        }
         return out;
       });
       sending = run.catch(() => undefined);
@@ -144,9 +155,11 @@ async function startConsumer(kafka: Kafka, topic: string, partitions: number, o:
     const n = (failures.get(p) ?? 0) + 1;
     failures.set(p, n);
     const ms = Math.min(500 * 2 ** (n - 1), 5000);
+    if (stopping.signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      stopping.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      const done = () => { clearTimeout(t); stopping.signal.removeEventListener('abort', done); resolve(); };
+      const t = setTimeout(done, ms);
+      stopping.signal.addEventListener('abort', done);
     });
   };
 

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { MillraceError, withContext } from '../lib/errors.ts';
 import { createWaker } from '../lib/waker.ts';
 import { partitionFor, type ConsumeOptions, type Subscription, type Topic, type TopicRecord } from './topic.ts';
@@ -130,24 +130,34 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
     const retryAt = new Map<number, number>();
     const failures = new Map<number, number>();
     let stopped = false;
-    let listener: pg.PoolClient | null = null;
+    let listener: pg.Client | null = null;
+    let lastNote = '';
+    // A failing database would otherwise print the same line every poll.
+    const note = (line: string) => { if (line !== lastNote) log((lastNote = line)); };
 
+    // Its own connection, outside the pool: a LISTEN held for the subscription's life must not
+    // take a pooled client that onBatch (or anyone else) may be waiting for.
     async function listen() {
-      const c = await pool.connect();
+      const c = new pg.Client(pool.options);
       c.on('notification', (m) => { if (m.payload === tag) waker.wake(); });
-      // A dead LISTEN connection only costs latency: polling goes on, and the next loop re-listens.
+      // A dead LISTEN connection only costs latency: polling goes on, and the next step re-listens.
       c.on('error', (err) => {
-        if (listener !== c) return; // already handed back; the pool deals with it
-        log(`listen connection lost: ${err.message}`);
-        listener = null;
-        c.release(err);
+        note(`listen connection lost: ${err.message}`);
+        if (listener === c) listener = null;
+        c.end().catch(() => undefined);
       });
-      await c.query(`LISTEN ${CHANNEL}`);
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${CHANNEL}`);
+      } catch (err) {
+        await c.end().catch(() => undefined);
+        throw err;
+      }
       listener = c;
     }
 
     async function step(): Promise<boolean> {
-      if (!listener) await listen().catch((err) => log(`LISTEN failed, polling only: ${err.message}`));
+      if (!listener && !stopped) await listen().catch((err) => note(`LISTEN failed, polling only: ${err.message}`));
       const heads = await pool.query(`SELECT partition, next_offset FROM ${schema}.heads WHERE topic = $1 ORDER BY partition`, [name]);
       let progressed = false;
       for (const h of heads.rows as Array<{ partition: number; next_offset: string }>) {
@@ -186,7 +196,7 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
 
     const loop = (async () => {
       while (!stopped) {
-        const progressed = await step().catch((err) => { log(`poll failed: ${(err as Error).message}`); return false; });
+        const progressed = await step().catch((err) => { note(`poll failed: ${(err as Error).message}`); return false; });
         if (!progressed && !stopped) await waker.wait();
       }
     })();
@@ -198,7 +208,7 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
         await loop; // resolves once no onBatch runs
         const c = listener;
         listener = null;
-        if (c) await c.query(`UNLISTEN ${CHANNEL}`).then(() => c.release(), (err) => c.release(err));
+        await c?.end().catch(() => undefined);
       },
     };
   }

@@ -2,7 +2,7 @@
 # Installs (when missing), starts (when stopped) and waits for the services the tests and the
 # production mode use: PostgreSQL, Redis, MariaDB and a single-node KRaft Kafka broker.
 # Idempotent: a second run only probes. Progress goes to stderr; stdout gets only the
-# KEY=value lines to use, so callers can `eval` it (see scripts/test.sh).
+# KEY=value lines to use, for callers to export (see scripts/test.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -108,8 +108,9 @@ kafka_libs() {
   [ -f "$marker" ] && return 0
   say "resolving Kafka jars from Maven Central into $CACHE/libs"
   rm -rf "$CACHE/libs" "$CACHE/libs.tmp"
-  (cd "$ROOT/scripts/kafka" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$CACHE/libs.tmp" >&2) || die "mvn could not resolve the Kafka jars"
+  (cd "$ROOT/scripts/kafka" && mvn -B dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$CACHE/libs.tmp" >"$CACHE/mvn.log" 2>&1) ||
+    { tail -n 30 "$CACHE/mvn.log" >&2; die "mvn could not resolve the Kafka jars (log: $CACHE/mvn.log)"; }
   mv "$CACHE/libs.tmp" "$CACHE/libs" && touch "$marker"
 }
 
@@ -155,16 +156,24 @@ logger.apache.name=org.apache.kafka
 logger.apache.level=WARN
 logger.server.name=kafka.server.KafkaRaftServer
 logger.server.level=INFO
+logger.state.name=state.change.logger
+logger.state.level=WARN
 EOF
 }
 
 kafka_log_tail() { echo "----- last lines of $CACHE/kafka.log -----" >&2; tail -n 40 "$CACHE/kafka.log" >&2 || true; }
 
 kafka_up() {
-  local pid=""
+  local pid="" old_pid
   mkdir -p "$CACHE"
+  [ -d "$ROOT/node_modules/kafkajs" ] || die "node_modules/kafkajs is missing (run npm ci first): it probes the broker"
+  old_pid="$(cat "$CACHE/kafka.pid" 2>/dev/null || true)"
   if port_open 9092; then
     say "something already listens on 9092; not starting Kafka"
+  elif [ -n "$old_pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$old_pid/cmdline" | grep -q 'kafka\.Kafka'; then
+    # A broker from an earlier run that is still starting up (or a run that timed out): wait for it.
+    pid="$old_pid"
+    say "Kafka (pid $pid) is already starting"
   else
     kafka_libs
     kafka_config

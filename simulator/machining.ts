@@ -20,7 +20,10 @@ export interface MachiningSimulatorOptions {
   ratePerSec?: number;
   /** Simulated time of the first event, epoch ms. Default: `now()` at the first `runFor`/`start`. */
   startTime?: number;
-  /** Simulated time the line runs unseen before `startTime`, so it is already full at the first message. Default 1 h. */
+  /**
+   * Simulated time the line runs unseen before `startTime`, so it is already full at the first
+   * message. Default 1 h, shortened at high rates to ~200 000 events so starting stays quick.
+   */
   warmupMs?: number;
   /** Fault rates; defaults in `DEFAULT_FAULTS`. Pass zeros for a clean stream. */
   faults?: FaultOptions;
@@ -69,7 +72,9 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
   if (!Number.isInteger(opts.seed)) throw new Error('machining simulator: seed must be an integer');
   const now = opts.now ?? Date.now;
   const ratePerSec = opts.ratePerSec ?? 20;
+  if (!(ratePerSec > 0)) throw new Error('machining simulator: ratePerSec must be positive');
   const maxBatch = opts.maxBatch ?? 1000;
+  const warmupMs = opts.warmupMs ?? Math.min(3_600_000, Math.round((200_000 / ratePerSec) * 1000));
   let line: LineModel | null = null;
   let injector: FaultInjector | null = null;
   let clock: number | null = null;
@@ -83,7 +88,7 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
     const startTime = opts.startTime ?? now();
     // Ids carry seed and start so that runs sharing one pipeline never collide (the loader would drop them as duplicates).
     const idPrefix = `m${opts.seed.toString(36)}.${startTime.toString(36)}`;
-    line = createLineModel({ floor: opts.floor ?? loadFloorMap(), seed: opts.seed, startTime: startTime - (opts.warmupMs ?? 3_600_000), ratePerSec, idPrefix });
+    line = createLineModel({ floor: opts.floor ?? loadFloorMap(), seed: opts.seed, startTime: startTime - warmupMs, ratePerSec, idPrefix });
     while (line.peekTime() < startTime) line.next(); // warm-up: nothing of it is sent or recorded
     injector = createFaultInjector(opts.faults ?? {}, createRng(deriveSeed(opts.seed, 'faults')));
     clock = startTime;

@@ -71,6 +71,7 @@ export const FLOW_TIME_MS =
 /** Concurrent parts one machine of `station` can hold (sockets of a tester, racks of an oven). */
 export function slotsPerMachine(station: string, machines: number, partsPerMs: number): number {
   const p = PROCESSES[station];
-  const visits = station === 'TST' || station === 'REW' ? (station === 'TST' ? 1.12 : 0.12) : 1;
+  // Failed tests send about one part in nine through REW and back to TST once more.
+  const visits = station === 'TST' ? 1.12 : station === 'REW' ? 0.12 : 1;
   return Math.max(1, Math.ceil((partsPerMs * visits * meanCycleMs(p) * p.headroom) / machines));
 }

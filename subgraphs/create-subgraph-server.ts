@@ -3,9 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { parse, type GraphQLSchema } from 'graphql';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Serving } from '../serving/types.ts';
@@ -49,16 +48,20 @@ const PATH = '/graphql';
 export async function createSubgraphServer(opts: SubgraphServerOptions): Promise<SubgraphServer> {
   const log = opts.log ?? ((line: string) => console.error(`[subgraph ${opts.name}] ${line}`));
   const sdl = await readFile(new URL(`../schema/${opts.name}.graphql`, import.meta.url), 'utf8');
-  const resolvers = RESOLVERS[opts.name]() as GraphQLResolverMap<ResolverContext>;
+  const resolvers = RESOLVERS[opts.name]();
   const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]);
   const context = async (): Promise<ResolverContext> => ({ serving: opts.serving, floor: opts.floor });
 
   const apollo = new ApolloServer<ResolverContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    // Apollo would stop on SIGINT/SIGTERM and then re-kill the process with the signal, cutting
+    // short the app's own orderly shutdown; shutdown is the owner's: call close().
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => maskError(formatted, error, log),
-    // The default landing page loads Apollo Sandbox from a CDN; the gateway serves GraphiQL.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // The default landing page loads Apollo Sandbox from a CDN (the gateway serves GraphiQL);
+    // inline traces are for Apollo's router, which we do not run.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
 

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { gql, runCli, waitFor } from './harness.ts';
+
+interface D { cursor: string; partition: number; fromOffset: number; toOffset: number; items: Array<{ value: number }> }
+
+const SUB = `subscription($after: String) { productionDeltas(after: $after) { cursor partition fromOffset toOffset items { metric station value } } }`;
+
+/** Subscribe through the gateway (graphql-ws) and collect deltas until `enough` says so. */
+export async function collectDeltas(url: string, after: string | null, enough: (got: D[]) => boolean, timeoutMs = 60_000): Promise<D[]> {
+  const client = createClient({ url: `${url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const got: D[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${got.length} deltas in ${timeoutMs} ms`)), timeoutMs);
+      const dispose = client.subscribe<{ productionDeltas: D }>(
+        { query: SUB, variables: { after } },
+        {
+          next: (msg) => {
+            if (msg.errors) return reject(new Error(JSON.stringify(msg.errors)));
+            got.push(msg.data!.productionDeltas);
+            if (enough(got)) {
+              clearTimeout(timer);
+              dispose();
+              resolve();
+            }
+          },
+          error: (e) => reject(e instanceof Error ? e : new Error(JSON.stringify(e))),
+          complete: () => resolve(),
+        },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+  return got;
+}
+
+/**
+ * Live deltas arrive while the simulator runs; a client that disconnects and resumes from its last
+ * cursor gets exactly the continuation: per partition, each delta starts where the previous ended.
+ */
+export async function checkSubscriptionResume(url: string): Promise<void> {
+  const first = await collectDeltas(url, null, (g) => g.length >= 5);
+  const last = first[first.length - 1].cursor;
+  const lastTo = new Map<number, number>();
+  for (const d of first) lastTo.set(d.partition, d.toOffset);
+  // Let the pipeline move on while we are away.
+  const status = async () => (await (await fetch(`${url}/status`)).json()) as { speed: { offsets: number[] } };
+  const away = (await status()).speed.offsets.reduce((a, b) => a + (b ?? 0), 0);
+  await waitFor('speed layer to move on while disconnected', async () => (await status()).speed.offsets.reduce((a, b) => a + (b ?? 0), 0) > away + 50);
+  const resumed = await collectDeltas(url, last, (g) => [...lastTo.keys()].every((p) => g.some((d) => d.partition === p)));
+  const all = [...first, ...resumed];
+  const byP = new Map<number, D[]>();
+  for (const d of all) byP.set(d.partition, [...(byP.get(d.partition) ?? []), d]);
+  for (const [p, list] of byP) {
+    for (let i = 1; i < list.length; i++) {
+      assert.equal(list[i].fromOffset, list[i - 1].toOffset, `partition ${p}: delta ${i} starts at ${list[i].fromOffset}, previous ended at ${list[i - 1].toOffset}`);
+    }
+  }
+  assert.ok(resumed.length > 0);
+  assert.ok(all.some((d) => d.items.length > 0), 'deltas carry items');
+}
+
+/** `millrace verify --json` until it has compared something; any mismatch fails at once. */
+export async function checkVerify(env: Record<string, string>, timeoutMs = 180_000): Promise<{ checked: number; mismatches: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await runCli(['verify', '--json', '--ranges', '8'], env);
+    if (r.code === 2 && /VERIFY_NOTHING_TO_CHECK/.test(r.stderr)) {
+      if (Date.now() > deadline) throw new Error(`verify had nothing to check within ${timeoutMs} ms: ${r.stderr}`);
+      await new Promise((res) => setTimeout(res, 2000));
+      continue;
+    }
+    let out: { checked: number; mismatches: number };
+    try {
+      out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+    } catch {
+      throw new Error(`verify printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+    }
+    assert.equal(out.mismatches, 0, `verify found mismatches: ${r.stdout.slice(0, 3000)}`);
+    assert.equal(r.code, 0, r.stderr);
+    if (out.checked > 0) return out;
+    if (Date.now() > deadline) throw new Error(`verify compared nothing within ${timeoutMs} ms: ${r.stderr}`);
+    await new Promise((res) => setTimeout(res, 2000));
+  }
+}
+
+/** A bad request is a GraphQL error with a code, never a stack trace. */
+export async function checkBadRequest(url: string): Promise<void> {
+  const r = await gql(url, `{ productionSeries(metric: PARTS_ENTERED, grain: HOUR, from: "yesterday", to: "2026-01-01T00:00:00Z") { total } }`);
+  assert.equal(r.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(r));
+  assert.doesNotMatch(JSON.stringify(r), /\bat .*\.ts:\d+/);
+}

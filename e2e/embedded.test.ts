@@ -1,0 +1,61 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort, gql, runCli, startMillrace, tempDir, waitFor, type Running } from './harness.ts';
+import { checkBadRequest, checkSubscriptionResume, checkVerify } from './checks.ts';
+
+// `npm start` with nothing configured: embedded Postgres, Postgres-table topics, memory speed store.
+describe('embedded mode (the README\'s first command)', () => {
+  let app: Running;
+  let env: Record<string, string>;
+
+  before(async () => {
+    env = {
+      MILLRACE_DATA_DIR: await tempDir('millrace-e2e'),
+      EMBEDDED_PG_PORT: String(await freePort()),
+      PORT: String(await freePort()),
+      // Nothing configured, even when the test runner's shell has the services' env vars.
+      DATABASE_URL: '', REDIS_URL: '', KAFKA_BROKERS: '',
+      // Simulated time runs 30× so minutes seal (late events are bounded) within seconds.
+      MILLRACE_SIM_SPEED: '30', MILLRACE_SIM_RATE: '150', MILLRACE_SLICE: '200',
+    };
+    app = await startMillrace(env);
+  });
+  after(async () => {
+    await app?.stop();
+  });
+
+  it('ingests the simulator\'s events and dead-letters its malformed messages', async () => {
+    const s = await waitFor('events and dead letters in status', async () => {
+      const r = await runCli(['status', '--json'], env);
+      const st = JSON.parse(r.stdout);
+      const k = st.connectors?.[0];
+      return k && k.events > 200 && k.deadLetters > 0 ? st : null;
+    });
+    assert.equal(s.mode.postgres, 'embedded');
+    assert.equal(s.mode.speed, 'memory');
+  });
+
+  it('answers a production query with freshness from both layers', async () => {
+    const r = await waitFor('batch and speed to both hold part of the answer', async () => {
+      const res = await gql(app.url, `{ productionSeries(metric: PARTS_ENTERED, grain: DAY, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") {
+        total points { station { id zone } value } freshness { batchShare speedShare batchOffsets speedOffsets } } }`);
+      const f = res.data?.productionSeries?.freshness;
+      return f && f.batchShare > 0 && f.speedShare > 0 ? res : null;
+    });
+    assert.ok(r.data.productionSeries.total > 0);
+    assert.ok(r.data.productionSeries.points.every((p: { station: { zone: string } }) => p.station.zone));
+  });
+
+  it('streams deltas over graphql-ws and resumes from a cursor without gaps', () => checkSubscriptionResume(app.url));
+
+  it('verify finds zero mismatches', async () => {
+    const v = await checkVerify(env);
+    assert.ok(v.checked > 0);
+  });
+
+  it('answers a bad request with a coded GraphQL error', () => checkBadRequest(app.url));
+
+  it('shuts down cleanly on SIGTERM', async () => {
+    assert.equal(await app.stop(), 0, app.output().slice(-2000));
+  });
+});

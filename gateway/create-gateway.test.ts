@@ -1,0 +1,252 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
+import type { FixtureRow } from '../resolvers/fixture-serving.ts';
+
+const T0 = Date.UTC(2026, 10, 22, 7);
+const MIN = 60_000;
+const ROWS: FixtureRow[] = [
+  { metric: 'parts_exited', bucket: T0, dims: { station: 'CUT' }, cells: [5] },
+  { metric: 'parts_exited', bucket: T0 + MIN, dims: { station: 'CUT' }, cells: [3] },
+  { metric: 'parts_exited', bucket: T0, dims: { station: 'WELD' }, cells: [4] },
+  { metric: 'station_errors', bucket: T0, dims: { station: 'CUT', errorCode: 'E1' }, cells: [1] },
+  { metric: 'station_errors', bucket: T0 + MIN, dims: { station: 'CUT', errorCode: 'E2' }, cells: [1] },
+  { metric: 'station_errors', bucket: T0, dims: { station: 'WELD', errorCode: 'E1' }, cells: [2] },
+  // cells: [count, sum, n ≤ 15 s, ≤ 30 s, ≤ 45 s, ≤ 60 s, ≤ 90 s, ≤ 120 s, ≤ 180 s, ≤ 300 s, > 300 s]
+  { metric: 'cycle_time', bucket: T0, dims: { station: 'CUT' }, cells: [10, 400_000, 2, 3, 3, 1, 0, 0, 0, 0, 1] },
+  { metric: 'cycle_time', bucket: T0 + MIN, dims: { station: 'WELD' }, cells: [4, 320_000, 0, 0, 1, 1, 1, 1, 0, 0, 0] },
+];
+const FROM = '2026-11-22T07:00:00.000Z';
+const TO = '2026-11-22T08:00:00.000Z';
+
+let stack: FixtureStack;
+before(async () => {
+  stack = await startFixtureStack(ROWS);
+});
+after(async () => {
+  await stack?.close();
+});
+
+async function gql(query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const text = await res.text();
+  return { status: res.status, text, body: JSON.parse(text) };
+}
+
+function assertNoStack(text: string) {
+  assert.doesNotMatch(text, /stacktrace|originalError|\n\s+at |\.ts:\d+/);
+}
+
+/** A promise's value, or a failure naming `what` after `ms` (a deadline, not a sleep). */
+async function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([p, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('productionSeries returns the points, total and freshness; histogram percentiles from the cells', async () => {
+  const { body } = await gql(`query($from: DateTime!, $to: DateTime!) {
+    exits: productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: $from, to: $to) {
+      metric grain from to total points { bucket station { id name } value histogram { count } }
+      freshness { asOf batchOffsets batchWatermark batchRefreshedAt speedOffsets speedLagEvents speedAppliedAt batchShare speedShare }
+    }
+    cycle: productionSeries(metric: CYCLE_TIME, grain: HOUR, from: $from, to: $to) {
+      total points { bucket station { id } value histogram { bounds counts count sum mean p50 p95 p99 } }
+    }
+  }`, { from: FROM, to: TO });
+  assert.equal(body.errors, undefined);
+  const { exits, cycle } = body.data;
+  assert.deepEqual(
+    { metric: exits.metric, grain: exits.grain, from: exits.from, to: exits.to, total: exits.total },
+    { metric: 'PARTS_EXITED', grain: 'MINUTE', from: FROM, to: TO, total: 12 },
+  );
+  assert.deepEqual(exits.points, [
+    { bucket: FROM, station: { id: 'CUT', name: 'Cutting' }, value: 5, histogram: null },
+    { bucket: FROM, station: { id: 'WELD', name: 'Welding' }, value: 4, histogram: null },
+    { bucket: '2026-11-22T07:01:00.000Z', station: { id: 'CUT', name: 'Cutting' }, value: 3, histogram: null },
+  ]);
+  assert.deepEqual(exits.freshness, {
+    asOf: '2026-11-22T08:00:00.000Z', batchOffsets: [10, 20], batchWatermark: '2026-11-22T07:59:00.000Z',
+    batchRefreshedAt: '2026-11-22T07:59:30.000Z', speedOffsets: [12, 25], speedLagEvents: 3,
+    speedAppliedAt: '2026-11-22T07:59:59.000Z', batchShare: 0.75, speedShare: 0.25,
+  });
+  const bounds = [15_000, 30_000, 45_000, 60_000, 90_000, 120_000, 180_000, 300_000];
+  assert.equal(cycle.total, 14);
+  const [cut, weld] = cycle.points;
+  assert.deepEqual(cut, {
+    bucket: FROM, station: { id: 'CUT' }, value: 10,
+    // Rank 5 of 10 falls in (15 s, 30 s]; rank 10 is in the open bucket above 300 s: no bound.
+    histogram: { bounds, counts: [2, 3, 3, 1, 0, 0, 0, 0, 1], count: 10, sum: 400_000, mean: 40_000, p50: 30_000, p95: null, p99: null },
+  });
+  assert.deepEqual(weld.histogram, {
+    // Ranks 2 and 4 of 4: (45 s, 60 s] and (90 s, 120 s].
+    bounds, counts: [0, 0, 1, 1, 1, 1, 0, 0, 0], count: 4, sum: 320_000, mean: 80_000, p50: 60_000, p95: 120_000, p99: 120_000,
+  });
+});
+
+test('a federated query crosses both subgraphs', async () => {
+  const { body } = await gql(`query($from: DateTime!, $to: DateTime!) {
+    stations { id name errorCount(from: $from, to: $to) errorRate(from: $from, to: $to) }
+  }`, { from: FROM, to: TO });
+  assert.equal(body.errors, undefined);
+  assert.deepEqual(body.data.stations, [
+    { id: 'CUT', name: 'Cutting', errorCount: 2, errorRate: 0.25 },
+    { id: 'WELD', name: 'Welding', errorCount: 2, errorRate: 0.5 },
+    { id: 'PAINT', name: 'Painting', errorCount: 0, errorRate: null },
+  ]);
+});
+
+test('bad arguments are BAD_USER_INPUT with a clear message and no stack', async () => {
+  const cases: Array<[string, RegExp]> = [
+    [`{ productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: "yesterday", to: "${TO}") { total } }`, /`from` must be an ISO-8601/],
+    [`{ productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: "${TO}", to: "${FROM}") { total } }`, /must be before/],
+    [`{ productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: "2026-01-01T00:00:00Z", to: "${TO}") { total } }`, /minute buckets; the limit is 5000/],
+    [`{ productionSeries(metric: PARTS_EXITED, grain: HOUR, from: "${FROM}", to: "${TO}", station: "NOPE") { total } }`, /unknown station "NOPE"/],
+    [`{ stations { errorCount(from: "${TO}", to: "${FROM}") } }`, /must be before/],
+  ];
+  for (const [query, message] of cases) {
+    const { text, body } = await gql(query);
+    assert.equal(body.errors?.length, 1, text);
+    assert.equal(body.errors[0].extensions.code, 'BAD_USER_INPUT', text);
+    assert.match(body.errors[0].message, message);
+    assertNoStack(text);
+  }
+});
+
+test('an exception inside serving comes back masked as INTERNAL_SERVER_ERROR, logged server-side', async () => {
+  stack.serving.failWith(new Error('pg: password authentication failed for user "hunter2"'));
+  try {
+    const { text, body } = await gql(`{ productionSeries(metric: PARTS_EXITED, grain: HOUR, from: "${FROM}", to: "${TO}") { total } }`);
+    assert.equal(body.errors[0].extensions.code, 'INTERNAL_SERVER_ERROR');
+    assert.equal(body.errors[0].message, 'Internal server error');
+    assert.doesNotMatch(text, /hunter2|password/);
+    assertNoStack(text);
+    assert.ok(stack.logs.some((l) => l.includes('hunter2')), 'the original is logged for operators');
+  } finally {
+    stack.serving.failWith(null);
+  }
+});
+
+test('limits: an oversized document is refused before any subgraph is asked', async () => {
+  const calls = stack.serving.seriesCalls.length;
+  const { body } = await gql(`{ ${Array.from({ length: 700 }, (_, i) => `a${i}: stations { id }`).join(' ')} }`);
+  assert.equal(body.errors[0].extensions.code, 'GRAPHQL_PARSE_FAILED');
+  assert.match(body.errors[0].message, /2000 tokens/);
+  assert.equal(stack.serving.seriesCalls.length, calls);
+});
+
+test('/healthz is 503 until ready, then 200; /status is JSON', async () => {
+  const base = stack.gateway.url.replace(/\/graphql$/, '');
+  stack.setReady(false);
+  const down = await fetch(`${base}/healthz`);
+  assert.equal(down.status, 503);
+  assert.deepEqual(await down.json(), { ready: false, components: { serving: 'starting' } });
+  stack.setReady(true);
+  const up = await fetch(`${base}/healthz`);
+  assert.equal(up.status, 200);
+  assert.deepEqual(await up.json(), { ready: true, components: { serving: 'up' } });
+  const status = await fetch(`${base}/status`);
+  assert.deepEqual(await status.json(), { subgraphs: 2 });
+});
+
+test('GraphiQL is served with local assets only (no CDN references)', async () => {
+  const res = await fetch(stack.gateway.url, { headers: { accept: 'text/html' } });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+  const html = await res.text();
+  assert.match(html, /YogaGraphiQL\.renderYogaGraphiQL/);
+  assert.doesNotMatch(html, /<script[^>]+src=["']?(https?:)?\/\//i);
+  assert.doesNotMatch(html, /<link[^>]+href=["']?(https?:)?\/\//i);
+  assert.doesNotMatch(html, /@import\s+(url\()?["']?(https?:)?\/\//i);
+});
+
+test('graphql-ws subscription through the gateway: deltas, filtering, unsubscribe, resume after a cursor', async () => {
+  const client: Client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  const query = `subscription($after: String) {
+    productionDeltas(after: $after, metrics: [PARTS_EXITED]) { cursor partition fromOffset toOffset appliedAt items { metric bucket station errorCode value } }
+  }`;
+  const item = (station: string, n: number, metric = 'parts_exited') => ({ metric, bucket: T0, dims: { station }, cells: [n] });
+  try {
+    const first = client.iterate<any>({ query });
+    const received: any[] = [];
+    const next = async () => (await within(first.next(), 'a delta')).value.data.productionDeltas;
+    const pending = next();
+    await stack.serving.waitFor(() => stack.serving.openFeeds === 1);
+    stack.serving.push([item('CUT', 1)]);
+    received.push(await pending);
+    stack.serving.push([item('CUT', 4, 'cycle_time')]);
+    stack.serving.push([item('WELD', 2), { metric: 'station_errors', bucket: T0, dims: { station: 'WELD', errorCode: 'E9' }, cells: [1] }]);
+    received.push(await next(), await next());
+    assert.deepEqual(received.map((d) => d.cursor), ['1', '2', '3']);
+    assert.deepEqual(received[0].items, [{ metric: 'PARTS_EXITED', bucket: FROM, station: 'CUT', errorCode: null, value: 1 }]);
+    assert.deepEqual(received[1].items, [], 'only PARTS_EXITED items, but the cursor still advances');
+    assert.deepEqual(received[2].items.map((i: any) => [i.station, i.value]), [['WELD', 2]]);
+
+    // Unsubscribing ends the serving feed (through gateway and subgraph), with no delta needed to notice.
+    await first.return?.();
+    await stack.serving.waitFor(() => stack.serving.openFeeds === 0);
+
+    stack.serving.push([item('PAINT', 7)]);
+    stack.serving.push([item('CUT', 8)]);
+    const resumed = client.iterate<any>({ query, variables: { after: '3' } });
+    const again = async () => (await within(resumed.next(), 'a resumed delta')).value.data.productionDeltas;
+    const four = await again();
+    const five = await again();
+    await stack.serving.waitFor(() => stack.serving.openFeeds === 1);
+    stack.serving.push([item('WELD', 9)]);
+    const six = await again();
+    assert.deepEqual([four, five, six].map((d) => [d.cursor, d.items[0].station, d.items[0].value]), [['4', 'PAINT', 7], ['5', 'CUT', 8], ['6', 'WELD', 9]]);
+    await resumed.return?.();
+    await stack.serving.waitFor(() => stack.serving.openFeeds === 0);
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('a subscription with an unknown cursor gets CURSOR_EXPIRED, not a dropped socket', async () => {
+  const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  try {
+    const it = client.iterate<any>({ query: 'subscription { productionDeltas(after: "999") { cursor } }' });
+    const { value } = await within(it.next(), 'the error');
+    assert.equal(value.errors?.[0]?.extensions?.code, 'CURSOR_EXPIRED', JSON.stringify(value));
+    assertNoStack(JSON.stringify(value));
+    await it.return?.();
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('the process exits after close() on SIGTERM, and dies on SIGTERM when it installed no handler', async () => {
+  const script = fileURLToPath(new URL('./testing/start-fixture-stack.ts', import.meta.url));
+  const run = async (args: string[]) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const lines = createInterface({ input: child.stdout! });
+    const out: string[] = [];
+    const ready = new Promise<void>((resolve) => lines.on('line', (l) => (out.push(l), l.startsWith('READY') && resolve())));
+    try {
+      await within(ready, 'the child to start', 30_000);
+      const sent = Date.now();
+      child.kill('SIGTERM');
+      // Well under graphql-ws's 3 s lazy-close timer, which would otherwise hold the loop open.
+      const result = await within(exited, 'the child to exit', 2500);
+      return { ...result, out, ms: Date.now() - sent };
+    } finally {
+      child.kill('SIGKILL');
+    }
+  };
+  const graceful = await run(['--close-on-sigterm']);
+  assert.deepEqual([graceful.code, graceful.signal], [0, null], `exited by itself after close(): ${graceful.out.join(' | ')}`);
+  assert.ok(graceful.out.includes('CLOSED'));
+  const killed = await run([]);
+  assert.equal(killed.signal, 'SIGTERM', 'the runtime must not swallow SIGTERM');
+});

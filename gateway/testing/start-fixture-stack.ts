@@ -1,0 +1,75 @@
+import { pathToFileURL } from 'node:url';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createFixtureServing, FIXTURE_FLOOR, type FixtureRow, type FixtureServing } from '../../resolvers/fixture-serving.ts';
+import { createSubgraphServer, type SubgraphServer } from '../../subgraphs/create-subgraph-server.ts';
+import { createGateway, type Gateway, type GatewayOptions } from '../create-gateway.ts';
+
+export interface FixtureStack {
+  serving: FixtureServing;
+  production: SubgraphServer;
+  quality: SubgraphServer;
+  gateway: Gateway;
+  /** What /healthz reports; starts not ready. */
+  setReady(ready: boolean): void;
+  /** Lines logged by the subgraphs and the gateway (masked originals land here, not with clients). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The real subgraph servers and the real gateway over a fixture `Serving` (tests, and the
+ * child process of the exit test). Everything listens on 127.0.0.1 with free ports.
+ */
+export async function startFixtureStack(rows: FixtureRow[] = [], gatewayOptions: Partial<GatewayOptions> = {}): Promise<FixtureStack> {
+  const serving = createFixtureServing(rows);
+  const logs: string[] = [];
+  const log = (line: string) => void logs.push(line);
+  const production = await createSubgraphServer({ name: 'production', serving, floor: FIXTURE_FLOOR, log });
+  const quality = await createSubgraphServer({ name: 'quality', serving, floor: FIXTURE_FLOOR, log });
+  let ready = false;
+  const gateway = await createGateway({
+    port: 0,
+    subgraphs: [
+      { name: 'production', url: production.url, wsUrl: production.wsUrl, sdl: production.sdl },
+      { name: 'quality', url: quality.url, wsUrl: quality.wsUrl, sdl: quality.sdl },
+    ],
+    health: async () => ({ ready, components: { serving: ready ? 'up' : 'starting' } }),
+    status: async () => ({ subgraphs: 2 }),
+    log,
+    logging: false,
+    ...gatewayOptions,
+  });
+  return {
+    serving, production, quality, gateway, logs,
+    setReady: (r) => void (ready = r),
+    async close() {
+      await gateway.close();
+      await Promise.all([production.close(), quality.close()]);
+    },
+  };
+}
+
+/** One subscription round trip through the gateway, so upstream graphql-ws clients exist and were released. */
+export async function exerciseSubscription(stack: FixtureStack): Promise<void> {
+  const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  const it = client.iterate({ query: 'subscription { productionDeltas { cursor } }' });
+  const first = it.next();
+  await stack.serving.waitFor(() => stack.serving.openFeeds === 1);
+  stack.serving.push([]);
+  await first;
+  await it.return?.();
+  await stack.serving.waitFor(() => stack.serving.openFeeds === 0);
+  await client.dispose();
+}
+
+// As a child process (gateway/create-gateway.test.ts): start, run one subscription, print READY;
+// on SIGTERM either close (--close-on-sigterm) and let the event loop drain, or nothing special.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const stack = await startFixtureStack();
+  await exerciseSubscription(stack);
+  if (process.argv.includes('--close-on-sigterm')) {
+    process.once('SIGTERM', () => void stack.close().then(() => console.log('CLOSED')));
+  }
+  console.log(`READY ${stack.gateway.url}`);
+}
