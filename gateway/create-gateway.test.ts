@@ -1,10 +1,5 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
 import type { FixtureRow } from '../resolvers/fixture-serving.ts';
 
@@ -40,17 +35,6 @@ async function gql(query: string, variables: Record<string, unknown> = {}) {
 
 function assertNoStack(text: string) {
   assert.doesNotMatch(text, /stacktrace|originalError|\n\s+at |\.ts:\d+/);
-}
-
-/** A promise's value, or a failure naming `what` after `ms` (a deadline, not a sleep). */
-async function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 test('productionSeries returns the points, total and freshness; histogram percentiles from the cells', async () => {
@@ -169,84 +153,15 @@ test('GraphiQL is served with local assets only (no CDN references)', async () =
   assert.doesNotMatch(html, /@import\s+(url\()?["']?(https?:)?\/\//i);
 });
 
-test('graphql-ws subscription through the gateway: deltas, filtering, unsubscribe, resume after a cursor', async () => {
-  const client: Client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
-  const query = `subscription($after: String) {
-    productionDeltas(after: $after, metrics: [PARTS_EXITED]) { cursor partition fromOffset toOffset appliedAt items { metric bucket station errorCode value } }
-  }`;
-  const item = (station: string, n: number, metric = 'parts_exited') => ({ metric, bucket: T0, dims: { station }, cells: [n] });
+test('deduplicateInflight: false executes every identical request (for benchmarks)', async () => {
+  const plain = await startFixtureStack(ROWS, { deduplicateInflight: false });
   try {
-    const first = client.iterate<any>({ query });
-    const received: any[] = [];
-    const next = async () => (await within(first.next(), 'a delta')).value.data.productionDeltas;
-    const pending = next();
-    await stack.serving.waitFor(() => stack.serving.openFeeds === 1);
-    stack.serving.push([item('CUT', 1)]);
-    received.push(await pending);
-    stack.serving.push([item('CUT', 4, 'cycle_time')]);
-    stack.serving.push([item('WELD', 2), { metric: 'station_errors', bucket: T0, dims: { station: 'WELD', errorCode: 'E9' }, cells: [1] }]);
-    received.push(await next(), await next());
-    assert.deepEqual(received.map((d) => d.cursor), ['1', '2', '3']);
-    assert.deepEqual(received[0].items, [{ metric: 'PARTS_EXITED', bucket: FROM, station: 'CUT', errorCode: null, value: 1 }]);
-    assert.deepEqual(received[1].items, [], 'only PARTS_EXITED items, but the cursor still advances');
-    assert.deepEqual(received[2].items.map((i: any) => [i.station, i.value]), [['WELD', 2]]);
-
-    // Unsubscribing ends the serving feed (through gateway and subgraph), with no delta needed to notice.
-    await first.return?.();
-    await stack.serving.waitFor(() => stack.serving.openFeeds === 0);
-
-    stack.serving.push([item('PAINT', 7)]);
-    stack.serving.push([item('CUT', 8)]);
-    const resumed = client.iterate<any>({ query, variables: { after: '3' } });
-    const again = async () => (await within(resumed.next(), 'a resumed delta')).value.data.productionDeltas;
-    const four = await again();
-    const five = await again();
-    await stack.serving.waitFor(() => stack.serving.openFeeds === 1);
-    stack.serving.push([item('WELD', 9)]);
-    const six = await again();
-    assert.deepEqual([four, five, six].map((d) => [d.cursor, d.items[0].station, d.items[0].value]), [['4', 'PAINT', 7], ['5', 'CUT', 8], ['6', 'WELD', 9]]);
-    await resumed.return?.();
-    await stack.serving.waitFor(() => stack.serving.openFeeds === 0);
+    const query = JSON.stringify({ query: `{ productionSeries(metric: PARTS_EXITED, grain: HOUR, from: "${FROM}", to: "${TO}") { total } }` });
+    const post = () => fetch(plain.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query }).then((r) => r.json());
+    const results = await Promise.all([post(), post(), post()]);
+    assert.deepEqual(results.map((r: any) => r.data.productionSeries.total), [12, 12, 12]);
+    assert.equal(plain.serving.seriesCalls.length, 3);
   } finally {
-    await client.dispose();
+    await plain.close();
   }
-});
-
-test('a subscription with an unknown cursor gets CURSOR_EXPIRED, not a dropped socket', async () => {
-  const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
-  try {
-    const it = client.iterate<any>({ query: 'subscription { productionDeltas(after: "999") { cursor } }' });
-    const { value } = await within(it.next(), 'the error');
-    assert.equal(value.errors?.[0]?.extensions?.code, 'CURSOR_EXPIRED', JSON.stringify(value));
-    assertNoStack(JSON.stringify(value));
-    await it.return?.();
-  } finally {
-    await client.dispose();
-  }
-});
-
-test('the process exits after close() on SIGTERM, and dies on SIGTERM when it installed no handler', async () => {
-  const script = fileURLToPath(new URL('./testing/start-fixture-stack.ts', import.meta.url));
-  const run = async (args: string[]) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    const lines = createInterface({ input: child.stdout! });
-    const out: string[] = [];
-    const ready = new Promise<void>((resolve) => lines.on('line', (l) => (out.push(l), l.startsWith('READY') && resolve())));
-    try {
-      await within(ready, 'the child to start', 30_000);
-      const sent = Date.now();
-      child.kill('SIGTERM');
-      // Well under graphql-ws's 3 s lazy-close timer, which would otherwise hold the loop open.
-      const result = await within(exited, 'the child to exit', 2500);
-      return { ...result, out, ms: Date.now() - sent };
-    } finally {
-      child.kill('SIGKILL');
-    }
-  };
-  const graceful = await run(['--close-on-sigterm']);
-  assert.deepEqual([graceful.code, graceful.signal], [0, null], `exited by itself after close(): ${graceful.out.join(' | ')}`);
-  assert.ok(graceful.out.includes('CLOSED'));
-  const killed = await run([]);
-  assert.equal(killed.signal, 'SIGTERM', 'the runtime must not swallow SIGTERM');
 });

@@ -1,4 +1,3 @@
-import { GraphQLError } from 'graphql';
 import { MillraceError } from '../lib/errors.ts';
 import type { Delta, Freshness as ServingFreshness, MetricInfo, SeriesResult } from '../serving/types.ts';
 import type { FloorMap, FloorStation } from './context.ts';
@@ -53,7 +52,9 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
           });
         },
         resolve: (event: DeltaEvent) => {
-          if ('error' in event) throw toGraphQLError(event.error);
+          // Thrown here, the feed's error becomes this event's GraphQL error (a MillraceError keeps
+          // its code, e.g. CURSOR_EXPIRED, through the subgraph's error mask).
+          if ('error' in event) throw event.error;
           return toDelta(event.delta);
         },
       },
@@ -125,10 +126,4 @@ function toDelta(d: Delta) {
       value: i.cells[0] ?? 0,
     })),
   };
-}
-
-/** Keep a MillraceError's code for the subscriber (e.g. CURSOR_EXPIRED); the rest is masked later. */
-function toGraphQLError(err: unknown): unknown {
-  if (err instanceof MillraceError) return new GraphQLError(err.message, { extensions: { code: err.code }, originalError: err });
-  return err;
 }

@@ -11,7 +11,7 @@ import type { Serving } from '../serving/types.ts';
 import type { FloorMap, ResolverContext } from '../resolvers/context.ts';
 import { createProductionResolvers } from '../resolvers/production.ts';
 import { createQualityResolvers } from '../resolvers/quality.ts';
-import { maskError, maskResult } from './mask-error.ts';
+import { INTERNAL_ERROR, maskError, maskResult } from './mask-error.ts';
 
 /** Options of one subgraph server. */
 export interface SubgraphServerOptions {
@@ -66,10 +66,12 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   await apollo.start();
 
   const http = createServer((req, res) => {
-    handle(apollo, context, req, res).catch((err) => {
-      log(`http handler: ${(err as Error).stack ?? err}`);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+    handle(apollo, context, req, res).catch((err: Error & { status?: number }) => {
+      const tooLarge = err.status === 413;
+      if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
+      if (!res.headersSent) res.writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json', ...(tooLarge && { connection: 'close' }) });
+      const error = tooLarge ? { message: err.message, extensions: { code: 'BAD_REQUEST' } } : INTERNAL_ERROR;
+      res.end(JSON.stringify({ errors: [error] }));
     });
   });
   const wss = new WebSocketServer({ server: http, path: PATH });
@@ -135,9 +137,17 @@ async function handle(apollo: ApolloServer<ResolverContext>, context: () => Prom
   res.end();
 }
 
+/** Largest request body; a federated query with its entity representations is far smaller. */
+const MAX_BODY = 4 << 20;
+
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw Object.assign(new Error(`request body over ${MAX_BODY} bytes`), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
   const text = Buffer.concat(chunks).toString('utf8');
   // Non-JSON bodies go to Apollo as text: it answers them with a proper 400.
   if (!/json/i.test(req.headers['content-type'] ?? '')) return text;

@@ -50,6 +50,17 @@ export async function startFixtureStack(rows: FixtureRow[] = [], gatewayOptions:
   };
 }
 
+/** A promise's value, or a failure naming `what` after `ms` (a deadline, not a sleep). */
+export async function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([p, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One subscription round trip through the gateway, so upstream graphql-ws clients exist and were released. */
 export async function exerciseSubscription(stack: FixtureStack): Promise<void> {
   const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
