@@ -33,7 +33,6 @@ program
     if (opts.target === 'all' || opts.target === 'gateway') {
       log(`millrace is up (${c.DATABASE_URL ? 'external services' : 'embedded defaults'})`);
       log(`  GraphiQL:  ${url}/graphql`);
-      log(`  Dashboard: ${url}/`);
       log(`  Health:    ${url}/healthz   Status: ${url}/status`);
     } else log(`millrace ${opts.target} is up`);
     let stopping = false;

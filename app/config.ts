@@ -29,7 +29,6 @@ export const configSchema = z.object({
   LEDGER_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('ledger').describe("Postgres schema of the simulator's ground-truth ledger."),
   SUBGRAPH_PORT: int(0, 0).describe('Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.'),
   SUBGRAPH_URLS: z.string().optional().describe('Gateway started alone: `name=url,…` of the subgraphs (e.g. production=http://h:4001/graphql).'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log verbosity.'),
 });
 
 export type Config = z.infer<typeof configSchema>;

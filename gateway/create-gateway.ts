@@ -4,6 +4,7 @@ import { createGatewayRuntime, type GatewayConfigBase, type GatewayPlugin } from
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { MillraceError } from '../lib/errors.ts';
 import { composeSupergraph, type SubgraphEndpoint } from './compose-supergraph.ts';
 import { createHttpRoutes, type HealthCheck, type RouteHandler } from './http-routes.ts';
 import { serveGraphQLWs } from './serve-graphql-ws.ts';
@@ -102,10 +103,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
-  }).catch(async (err) => {
+  }).catch(async (err: Error) => {
     await ws.close();
     await runtime.dispose();
-    throw err;
+    throw new MillraceError('LISTEN_FAILED', `gateway: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${err.message}`, { cause: err });
   });
   const { port } = server.address() as AddressInfo;
   const host = opts.host && !['0.0.0.0', '::'].includes(opts.host) ? opts.host : '127.0.0.1';

@@ -70,8 +70,12 @@ test('errors: MillraceError keeps its code, INTERNAL and foreign errors are mask
   }
 });
 
-test('other paths are 404; the Apollo landing page (a CDN page) is off', async () => {
+test('other paths are 404, oversized bodies 413; the Apollo landing page (a CDN page) is off', async () => {
   assert.equal((await fetch(production.url.replace('/graphql', '/nope'))).status, 404);
+  const huge = JSON.stringify({ query: `{ stations { id } }`, variables: { pad: 'x'.repeat(5 << 20) } });
+  const tooLarge = await fetch(production.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+  assert.equal(tooLarge.status, 413);
+  assert.equal((await tooLarge.json()).errors[0].extensions.code, 'BAD_REQUEST');
   const html = await (await fetch(production.url, { headers: { accept: 'text/html' } })).text();
   assert.doesNotMatch(html, /https?:\/\//);
 });

@@ -8,6 +8,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Serving } from '../serving/types.ts';
+import { MillraceError } from '../lib/errors.ts';
 import type { FloorMap, ResolverContext } from '../resolvers/context.ts';
 import { createProductionResolvers } from '../resolvers/production.ts';
 import { createQualityResolvers } from '../resolvers/quality.ts';
@@ -77,34 +78,35 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   const wss = new WebSocketServer({ server: http, path: PATH });
   const ws = useServer<Record<string, unknown>, Record<PropertyKey, never>>(wsOptions(schema, context, log), wss);
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      // Subscriptions first (their iterators abort the serving feeds), then the HTTP side.
+      await ws.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      await apollo.stop();
+    })());
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    await close();
+    throw new MillraceError('LISTEN_FAILED', `subgraph ${opts.name}: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}: ${(err as Error).message}`, { cause: err });
+  }
   const { port } = http.address() as AddressInfo;
   const host = urlHost(opts.host ?? '127.0.0.1');
-
-  let closing: Promise<void> | null = null;
-  return {
-    url: `http://${host}:${port}${PATH}`,
-    wsUrl: `ws://${host}:${port}${PATH}`,
-    sdl,
-    close: () =>
-      (closing ??= (async () => {
-        // Subscriptions first (their iterators abort the serving feeds), then the HTTP side.
-        await ws.dispose();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
-        await apollo.stop();
-      })()),
-  };
+  return { url: `http://${host}:${port}${PATH}`, wsUrl: `ws://${host}:${port}${PATH}`, sdl, close };
 }
 
 function wsOptions(schema: GraphQLSchema, context: () => Promise<ResolverContext>, log: (line: string) => void) {
   return {
     schema,
-    context: async () => ({ ...(await context()) }),
+    context,
     // Same masking as over HTTP: graphql-ws has no formatError, so results are masked here.
     onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: Parameters<typeof maskResult>[0]) => maskResult(result, log),
     // Never leak an implementation error in a close reason.
