@@ -2,6 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
 import type { FixtureRow } from '../resolvers/fixture-serving.ts';
+import { MillraceError } from '../lib/errors.ts';
+import { createGateway } from './create-gateway.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 7);
 const MIN = 60_000;
@@ -164,4 +166,15 @@ test('deduplicateInflight: false executes every identical request (for benchmark
   } finally {
     await plain.close();
   }
+});
+
+test('a supergraph that does not compose stops the start, listing every error', async () => {
+  const clash = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])\ntype Station @key(fields: "id") { id: ID! name: Int! }\ntype Query { other: Station }';
+  await assert.rejects(
+    createGateway({ port: 0, health: async () => ({ ready: true, components: {} }), subgraphs: [
+      { name: 'production', url: stack.production.url, sdl: stack.production.sdl },
+      { name: 'clash', url: 'http://127.0.0.1:9/graphql', sdl: clash },
+    ] }),
+    (err: MillraceError) => err.code === 'COMPOSITION_FAILED' && /composition failed \(production, clash\):\n  - .*Station\.name/s.test(err.message),
+  );
 });
