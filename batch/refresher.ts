@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
-import { compileFoldSql } from '../metrics/compile-sql.ts';
+import { compileFoldSql, foldParams } from '../metrics/compile-sql.ts';
 import { ident } from '../store/migrate.ts';
 import { GRAIN_MS, type Grain } from '../serving/types.ts';
 import { createWaker } from '../lib/waker.ts';
@@ -52,7 +52,7 @@ export function createRefresher(opts: RefresherOptions) {
         return 0;
       }
       for (const { m, sql } of folds) {
-        for (const g of GRAINS) await client.query(sql, [p, from, to, m.eventTypes, GRAIN_MS[g], g]);
+        for (const g of GRAINS) await client.query(sql, foldParams(m, p, from, to, GRAIN_MS[g], g));
       }
       await client.query(
         `UPDATE ${s}.batch_watermarks SET next_offset = $2, refreshed_at = $4,

@@ -68,3 +68,56 @@ export async function checkpointTotals(pool: pg.Pool, schema: string, connector:
     lastCheckpointAt: r.rows.reduce<number | null>((t, row) => (row.updated_at === null ? t : Math.max(t ?? 0, Number(row.updated_at))), null),
   };
 }
+
+/**
+ * Connectors whose position is not one number per partition (file fingerprint + offset, LSN,
+ * watermark + tiebreak key, ETag + cursor) keep it as JSON in `connector_state`.
+ */
+export async function readState<T>(pool: pg.Pool, schema: string, connector: string): Promise<T | null> {
+  const r = await pool.query(`SELECT state FROM ${ident(schema)}.connector_state WHERE connector = $1`, [connector]);
+  return r.rowCount ? (r.rows[0].state as T) : null;
+}
+
+/** Save a connector's state with its batch's dead letters, in one transaction, after the log acked. */
+export async function saveState(
+  pool: pg.Pool,
+  schema: string,
+  c: { connector: string; source: string; state: unknown; events: number; deadLetters: DeadLetter[] },
+): Promise<void> {
+  const s = ident(schema);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    if (c.deadLetters.length > 0) {
+      await client.query(
+        `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason)
+         SELECT $1, $2, unnest($3::text[]), unnest($4::text[]), unnest($5::text[]) ON CONFLICT (source, position) DO NOTHING`,
+        [c.connector, c.source, c.deadLetters.map((d) => d.position), c.deadLetters.map((d) => d.raw), c.deadLetters.map((d) => d.reason)],
+      );
+    }
+    await client.query(
+      `INSERT INTO ${s}.connector_state (connector, state, events, dead_letters, updated_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (connector) DO UPDATE SET state = excluded.state,
+         events = ${s}.connector_state.events + excluded.events,
+         dead_letters = ${s}.connector_state.dead_letters + excluded.dead_letters,
+         updated_at = excluded.updated_at`,
+      [c.connector, JSON.stringify(c.state), c.events, c.deadLetters.length, Date.now()],
+    );
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function stateTotals(pool: pg.Pool, schema: string, connector: string) {
+  const r = await pool.query(`SELECT events, dead_letters, updated_at FROM ${ident(schema)}.connector_state WHERE connector = $1`, [connector]);
+  const row = r.rows[0];
+  return {
+    events: row ? Number(row.events) : 0,
+    deadLetters: row ? Number(row.dead_letters) : 0,
+    lastCheckpointAt: row?.updated_at ? Number(row.updated_at) : null,
+  };
+}

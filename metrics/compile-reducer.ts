@@ -25,10 +25,14 @@ export function compileReducer(metric: CompiledMetric, grainMs: number): Reducer
   const agg = metric.aggregate;
   const field = 'field' in agg ? agg.field : null;
   const required = metric.requireField;
+  const where = Object.entries(metric.where ?? {});
+  const signField = metric.signField;
   const bounds = agg.kind === 'histogram' ? agg.bounds : [];
   return (event, into) => {
     if (!types.has(event.type)) return;
     if (required && (event.payload[required] === null || event.payload[required] === undefined)) return;
+    if (where.some(([f, v]) => event.payload[f] !== v)) return;
+    const sign = signField ? Number(event.payload[signField]) : 1;
     let v = 0;
     if (field) {
       const raw = event.payload[field];
@@ -40,20 +44,22 @@ export function compileReducer(metric: CompiledMetric, grainMs: number): Reducer
     let cells: number[];
     switch (agg.kind) {
       case 'count':
-        cells = [1];
+        cells = [sign];
         break;
       case 'sum':
+        cells = [sign * v];
+        break;
       case 'min':
       case 'max':
         cells = [v];
         break;
       case 'histogram': {
         cells = new Array(bounds.length + 3).fill(0);
-        cells[0] = 1;
-        cells[1] = v;
+        cells[0] = sign;
+        cells[1] = sign * v;
         let i = bounds.findIndex((b) => v <= b);
         if (i < 0) i = bounds.length;
-        cells[2 + i] = 1;
+        cells[2 + i] = sign;
         break;
       }
     }

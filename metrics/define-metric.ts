@@ -25,6 +25,13 @@ export interface MetricDefinition {
   readonly dimensions: Readonly<Record<string, string>>;
   /** Only events whose payload field is non-null are counted (e.g. errors). */
   readonly requireField?: string;
+  /** Only events whose payload fields equal these strings are counted (e.g. { kind: 'repair' }). */
+  readonly where?: Readonly<Record<string, string>>;
+  /**
+   * Payload field holding +1 or -1: signed change events (an update retracts the old row and
+   * asserts the new one). Only sum-type aggregates (count, sum, histogram) accept it.
+   */
+  readonly signField?: string;
   readonly aggregate: Aggregate;
   /** Unit of the measured field, for docs and the API ('ms', 'Wh', …). */
   readonly unit?: string;
@@ -47,6 +54,13 @@ export function defineMetric(def: MetricDefinition): CompiledMetric {
   }
   const agg = def.aggregate;
   if ('field' in agg && !/^[A-Za-z][A-Za-z0-9_]*$/.test(agg.field)) throw new Error(`metric ${def.name}: bad field`);
+  const FIELD = /^[A-Za-z][A-Za-z0-9_]*$/;
+  for (const f of [...Object.keys(def.where ?? {}), ...(def.signField ? [def.signField] : []), ...(def.requireField ? [def.requireField] : [])]) {
+    if (!FIELD.test(f)) throw new Error(`metric ${def.name}: bad field ${JSON.stringify(f)}`);
+  }
+  if (def.signField && (agg.kind === 'min' || agg.kind === 'max')) {
+    throw new Error(`metric ${def.name}: a ${agg.kind} cannot take retractions; signed metrics need count, sum or histogram`);
+  }
   if (agg.kind === 'histogram') {
     const ok = agg.bounds.length > 0 && agg.bounds.every((b, i) => Number.isInteger(b) && (i === 0 || b > agg.bounds[i - 1]));
     if (!ok) throw new Error(`metric ${def.name}: histogram bounds must be increasing integers`);
@@ -54,6 +68,7 @@ export function defineMetric(def: MetricDefinition): CompiledMetric {
   return Object.freeze({
     ...def,
     eventTypes: Object.freeze([...def.eventTypes]),
+    where: def.where ? Object.freeze({ ...def.where }) : undefined,
     dimensions: Object.freeze({ ...def.dimensions }),
     dimensionNames: Object.freeze(Object.keys(def.dimensions)),
     cellOps: Object.freeze(cellOpsOf(agg)),

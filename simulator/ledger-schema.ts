@@ -32,12 +32,24 @@ export async function ensureLedger(pool: pg.Pool, schema: string): Promise<void>
       );
       CREATE TABLE IF NOT EXISTS ${s}.faults (
         id bigserial PRIMARY KEY,
-        kind text NOT NULL CHECK (kind IN ('duplicate', 'late', 'malformed')),
+        kind text NOT NULL,
         detail text NOT NULL,
         event_id text,
         event_at bigint NOT NULL,
         raw text,
         recorded_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.seals (
+        source text PRIMARY KEY,
+        sealed_before bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.entities (
+        source text NOT NULL,
+        entity text NOT NULL,
+        key text NOT NULL,
+        data jsonb,
+        PRIMARY KEY (entity, key)
       );
       CREATE TABLE IF NOT EXISTS ${s}.state (
         id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),

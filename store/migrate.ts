@@ -59,6 +59,31 @@ export async function migrate(pool: pg.Pool, schema: string, partitions: number)
         updated_at bigint,
         PRIMARY KEY (connector, partition)
       );
+      CREATE TABLE IF NOT EXISTS ${s}.connector_state (
+        connector text PRIMARY KEY,
+        state jsonb NOT NULL,
+        events bigint NOT NULL DEFAULT 0,
+        dead_letters bigint NOT NULL DEFAULT 0,
+        updated_at bigint
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.entities (
+        entity text NOT NULL,
+        key text NOT NULL,
+        version text NOT NULL,
+        data jsonb,
+        deleted boolean NOT NULL DEFAULT false,
+        event_id text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (entity, key)
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.pairings (
+        pairing text NOT NULL,
+        key text NOT NULL,
+        start_time bigint NOT NULL,
+        start_id text NOT NULL,
+        payload jsonb NOT NULL,
+        PRIMARY KEY (pairing, key)
+      );
       CREATE TABLE IF NOT EXISTS ${s}.dead_letters (
         id bigserial PRIMARY KEY,
         connector text NOT NULL,
