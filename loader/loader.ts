@@ -3,6 +3,7 @@ import { envelopeSchema, type Envelope } from '../ingest/envelope.ts';
 import type { Subscription, Topic, TopicBatch } from '../log/topic.ts';
 import { ident } from '../store/migrate.ts';
 import { MillraceError } from '../lib/errors.ts';
+import { applyState, type AcceptedRow } from './state.ts';
 
 export interface LoaderOptions {
   pool: pg.Pool;
@@ -77,7 +78,8 @@ export function createLoader(opts: LoaderOptions) {
       const ins = await client.query(
         `INSERT INTO ${s}.raw_events (id, source, type, key, event_time, payload, partition, log_offset)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], $7::int[], $8::bigint[])
-         ON CONFLICT (id) DO NOTHING`,
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id, type, key, event_time, payload, log_offset`,
         [
           rows.map((r) => r.id), rows.map((r) => r.source), rows.map((r) => r.type), rows.map((r) => r.key),
           rows.map((r) => r.eventTime), rows.map((r) => JSON.stringify(r.payload)), rows.map(() => p), rows.map((r) => r.offset),
@@ -90,6 +92,21 @@ export function createLoader(opts: LoaderOptions) {
           [`log:${opts.log.name}`, bad.map((b) => b.position), bad.map((b) => b.raw), bad.map((b) => b.reason)],
         );
         stats.rejected += bad.length;
+      }
+      // Current state and derived events, from accepted rows only, in log order. A derived event
+      // shares its trigger's log position, so batch and speed slice it identically.
+      const accepted = (ins.rows as AcceptedRow[]).sort((a, b) => Number(a.log_offset) - Number(b.log_offset));
+      const derived = await applyState(client, s, accepted);
+      if (derived.length > 0) {
+        await client.query(
+          `INSERT INTO ${s}.raw_events (id, source, type, key, event_time, payload, partition, log_offset)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], $7::int[], $8::bigint[])
+           ON CONFLICT (id) DO NOTHING`,
+          [
+            derived.map((r) => r.id), derived.map((r) => r.source), derived.map((r) => r.type), derived.map((r) => r.key),
+            derived.map((r) => r.eventTime), derived.map((r) => JSON.stringify(r.payload)), derived.map(() => p), derived.map((r) => r.offset),
+          ],
+        );
       }
       await client.query(`SELECT pg_notify($1, $2)`, [LOADED_CHANNEL, String(p)]);
       await client.query('COMMIT');

@@ -69,8 +69,21 @@ export function createSpeedApplier(opts: ApplierOptions) {
           WHERE partition = $1 AND log_offset >= $2 AND log_offset < $3 ORDER BY log_offset LIMIT $4`,
         [p, from, loaded, batchSize],
       );
-      const to = r.rows.length === batchSize ? Number(r.rows[r.rows.length - 1].log_offset) + 1 : loaded;
-      const { updates, delta } = contributions(p, from, to, r.rows);
+      // Several rows can share a log position (an event and the one derived from it): a batch cut
+      // by LIMIT ends before the last position it saw, which the next batch then reads whole.
+      let rows = r.rows;
+      let to = loaded;
+      if (rows.length === batchSize) {
+        to = Number(rows[rows.length - 1].log_offset);
+        rows = rows.filter((row) => Number(row.log_offset) < to);
+        if (rows.length === 0) {
+          to = from + 1;
+          rows = (await opts.pool.query(
+            `SELECT type, event_time, payload, log_offset FROM ${s}.raw_events WHERE partition = $1 AND log_offset = $2`, [p, from],
+          )).rows;
+        }
+      }
+      const { updates, delta } = contributions(p, from, to, rows);
       const res = await opts.store.apply({ partition: p, fromOffset: from, toOffset: to, initIfMissing: init, updates, delta: JSON.stringify(delta), appliedAt: delta.at });
       if (!res.applied) {
         // Someone else moved the offset (or the store was flushed): continue from where it is.
@@ -80,8 +93,8 @@ export function createSpeedApplier(opts: ApplierOptions) {
         continue;
       }
       stats.batches++;
-      stats.events += r.rows.length;
-      applied += r.rows.length;
+      stats.events += rows.length;
+      applied += rows.length;
       init = false;
       from = to;
     }

@@ -1,0 +1,91 @@
+import type pg from 'pg';
+import { ident } from '../store/migrate.ts';
+
+/** An accepted event as the loader's INSERT … RETURNING gives it back. */
+export interface AcceptedRow {
+  id: string;
+  type: string;
+  key: string;
+  event_time: string | number;
+  payload: Record<string, unknown>;
+  log_offset: string | number;
+}
+
+/**
+ * Durations between paired events, computed once here from loader state and emitted as derived
+ * events, so the batch and speed layers aggregate them alike (ARCHITECTURE.md, step 3).
+ */
+export interface Pairing {
+  name: string;
+  startType: string;
+  endType: string;
+  /** Payload field that pairs a start with its end (events of one key share a log partition). */
+  keyField: string;
+  derivedType: string;
+}
+
+export const PAIRINGS: readonly Pairing[] = Object.freeze([
+  { name: 'tool-use', startType: 'tool.out', endType: 'tool.in', keyField: 'toolId', derivedType: 'tool.used' },
+]);
+
+export interface DerivedEvent {
+  id: string;
+  source: string;
+  type: string;
+  key: string;
+  eventTime: number;
+  payload: Record<string, unknown>;
+  offset: number;
+}
+
+/**
+ * Apply accepted events (in log order) to current state, inside the loader's transaction:
+ * entity upserts/deletes keep the newest version per (entity, key); pairings produce derived
+ * events. Only accepted rows come here, so a duplicate never moves state twice.
+ */
+export async function applyState(client: pg.PoolClient, schema: string, rows: AcceptedRow[]): Promise<DerivedEvent[]> {
+  const s = ident(schema);
+  const derived: DerivedEvent[] = [];
+  for (const r of rows) {
+    const t = Number(r.event_time);
+    if (r.type === 'entity.upsert' || r.type === 'entity.delete') {
+      const p = r.payload as { entity?: string; key?: string; version?: string; data?: unknown };
+      if (!p.entity || p.key === undefined || p.version === undefined) continue;
+      // Versions order by their leading integer (ms, LSN, seq), then as text.
+      await client.query(
+        `INSERT INTO ${s}.entities AS e (entity, key, version, data, deleted, event_id) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (entity, key) DO UPDATE SET version = excluded.version, data = excluded.data, deleted = excluded.deleted,
+           event_id = excluded.event_id, updated_at = now()
+         WHERE (split_part(excluded.version, ':', 1)::numeric, excluded.version) > (split_part(e.version, ':', 1)::numeric, e.version)`,
+        [p.entity, String(p.key), String(p.version), r.type === 'entity.upsert' ? JSON.stringify(p.data ?? null) : null, r.type === 'entity.delete', r.id],
+      );
+      continue;
+    }
+    for (const pr of PAIRINGS) {
+      const key = r.payload[pr.keyField];
+      if (key === undefined || key === null) continue;
+      if (r.type === pr.startType) {
+        await client.query(
+          `INSERT INTO ${s}.pairings (pairing, key, start_time, start_id, payload) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (pairing, key) DO UPDATE SET start_time = excluded.start_time, start_id = excluded.start_id, payload = excluded.payload`,
+          [pr.name, String(key), t, r.id, JSON.stringify(r.payload)],
+        );
+      } else if (r.type === pr.endType) {
+        const open = await client.query(`DELETE FROM ${s}.pairings WHERE pairing = $1 AND key = $2 RETURNING start_time, start_id`, [pr.name, String(key)]);
+        if (open.rowCount === 0) continue;
+        const start = Number(open.rows[0].start_time);
+        if (start > t) continue;
+        derived.push({
+          id: `derived:${pr.derivedType}:${r.id}`,
+          source: `derived:${pr.name}`,
+          type: pr.derivedType,
+          key: r.key,
+          eventTime: t,
+          payload: { [pr.keyField]: key, durationMs: t - start, startId: open.rows[0].start_id, endId: r.id },
+          offset: Number(r.log_offset),
+        });
+      }
+    }
+  }
+  return derived;
+}
