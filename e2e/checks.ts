@@ -93,3 +93,22 @@ export async function checkBadRequest(url: string): Promise<void> {
   assert.equal(r.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(r));
   assert.doesNotMatch(JSON.stringify(r), /\bat .*\.ts:\d+/);
 }
+
+/** The generic API: the metric catalogue, any metric by name, and the dead-letter store. */
+export async function checkGenericApi(url: string): Promise<void> {
+  const r = await gql(url, `{
+    metrics { name domain dimensions aggregate }
+    metricSeries(metric: "station_errors", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { points { dimensions { name value } value cells } freshness { batchOffsets } }
+    deadLetters(limit: 5) { connector source position reason raw createdAt }
+  }`);
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  const d = r.data;
+  assert.ok(d.metrics.some((m: { name: string }) => m.name === 'parts_entered'));
+  assert.ok(d.metricSeries.points.length > 0);
+  assert.deepEqual(d.metricSeries.points[0].dimensions.map((x: { name: string }) => x.name), ['station', 'errorCode']);
+  assert.ok(d.deadLetters.length > 0, 'the simulator injects malformed messages');
+  assert.match(d.deadLetters[0].position, /:\d+:\d+$/);
+  assert.ok(d.deadLetters[0].reason.length > 0);
+  const bad = await gql(url, `{ metricSeries(metric: "nope", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2021-01-01T00:00:00Z") { metric } }`);
+  assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+}

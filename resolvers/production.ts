@@ -4,6 +4,7 @@ import type { FloorMap, FloorStation } from './context.ts';
 import type { Freshness, MetricSeries, ProductionMetric, Resolvers } from './generated/production.ts';
 import { abortableDeltas, type DeltaEvent } from './abortable-deltas.ts';
 import { histogramFromCells } from './histogram.ts';
+import { createGenericQueries } from './generic.ts';
 import { badInput, iso, parseRange, requireStation } from './validate-args.ts';
 
 /** Options of the production resolvers. */
@@ -23,6 +24,7 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
     ProductionMetric: PRODUCTION_METRIC,
     Grain: GRAIN,
     Query: {
+      ...createGenericQueries({ maxBuckets }),
       stations: (_root, _args, ctx) => ctx.floor.stations,
       station: (_root, { id }, ctx) => ctx.floor.stations.find((s) => s.id === id) ?? null,
       productionSeries: async (_root, args, ctx) => {

@@ -26,7 +26,6 @@ export interface ServingOptions {
  * no gap (the batch holds everything below W[p]).
  */
 export function createServing(opts: ServingOptions): Serving {
-  ident(opts.schema);
   const maxBuckets = opts.maxBuckets ?? 10_000;
   const byName = new Map(opts.metrics.map((m) => [m.name, m]));
 
@@ -114,8 +113,21 @@ export function createServing(opts: ServingOptions): Serving {
     }
   }
 
+  const s = ident(opts.schema);
   return {
     series,
+    async deadLetters(q) {
+      const r = await opts.pool.query(
+        `SELECT connector, source, position, reason, raw, created_at FROM ${s}.dead_letters
+          WHERE ($1::text IS NULL OR connector = $1) ORDER BY id DESC LIMIT $2`,
+        [q.connector ?? null, q.limit],
+      );
+      return r.rows.map((x) => ({ connector: x.connector, source: x.source, position: x.position, reason: x.reason, raw: x.raw, createdAt: new Date(x.created_at).getTime() }));
+    },
+    async entities(q) {
+      const r = await opts.pool.query(`SELECT entity, key, version, data, deleted FROM ${s}.entities WHERE entity = $1 ORDER BY key LIMIT $2`, [q.entity, q.limit]);
+      return r.rows.map((x) => ({ entity: x.entity, key: x.key, version: x.version, data: x.data, deleted: x.deleted }));
+    },
     deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> => streamDeltas(opts.store, opts.metrics, o),
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({

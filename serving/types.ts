@@ -84,8 +84,29 @@ export interface MetricInfo {
   unit: string | null;
 }
 
+export interface DeadLetterRow {
+  connector: string;
+  source: string;
+  position: string;
+  reason: string;
+  raw: string;
+  createdAt: number;
+}
+
+export interface EntityRow {
+  entity: string;
+  key: string;
+  version: string;
+  data: unknown;
+  deleted: boolean;
+}
+
 export interface Serving {
   series(q: SeriesQuery): Promise<SeriesResult>;
+  /** Newest dead letters first, optionally of one connector. */
+  deadLetters(q: { connector?: string | null; limit: number }): Promise<DeadLetterRow[]>;
+  /** Current state of one entity kind. */
+  entities(q: { entity: string; limit: number }): Promise<EntityRow[]>;
   /** Deltas after `after` (a cursor; null = only new ones), until `signal` aborts. */
   deltas(opts: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta>;
   metrics(): MetricInfo[];

@@ -16,6 +16,18 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+export type DeadLetter = {
+  __typename?: 'DeadLetter';
+  connector: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** Where in the source: topic:partition:offset, file#line, table:key, … */
+  position: Scalars['String']['output'];
+  /** The rejected input as received. */
+  raw: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+  source: Scalars['String']['output'];
+};
+
 export type DeltaItem = {
   __typename?: 'DeltaItem';
   /** Minute bucket. */
@@ -25,6 +37,27 @@ export type DeltaItem = {
   station: Scalars['ID']['output'];
   /** Increment of the headline value in this delta. */
   value: Scalars['Float']['output'];
+};
+
+export type DimensionFilter = {
+  name: Scalars['String']['input'];
+  value: Scalars['String']['input'];
+};
+
+export type DimensionValue = {
+  __typename?: 'DimensionValue';
+  name: Scalars['String']['output'];
+  value: Scalars['String']['output'];
+};
+
+export type Entity = {
+  __typename?: 'Entity';
+  /** The entity's data as JSON text (null when deleted). */
+  data?: Maybe<Scalars['String']['output']>;
+  deleted: Scalars['Boolean']['output'];
+  entity: Scalars['String']['output'];
+  key: Scalars['String']['output'];
+  version: Scalars['String']['output'];
 };
 
 /** How fresh an answer is and where it came from. */
@@ -45,6 +78,26 @@ export type Freshness = {
   speedShare: Scalars['Float']['output'];
 };
 
+export type GenericPoint = {
+  __typename?: 'GenericPoint';
+  bucket: Scalars['DateTime']['output'];
+  /** The metric's full state (a histogram: count, sum, then one count per bucket). */
+  cells: Array<Scalars['Float']['output']>;
+  dimensions: Array<DimensionValue>;
+  /** Headline value: count, sum, min or max; a histogram's count. */
+  value: Scalars['Float']['output'];
+};
+
+export type GenericSeries = {
+  __typename?: 'GenericSeries';
+  freshness: Freshness;
+  from: Scalars['DateTime']['output'];
+  grain: Grain;
+  metric: Scalars['String']['output'];
+  points: Array<GenericPoint>;
+  to: Scalars['DateTime']['output'];
+};
+
 export type Grain =
   | 'day'
   | 'hour'
@@ -62,6 +115,17 @@ export type Histogram = {
   p95?: Maybe<Scalars['Float']['output']>;
   p99?: Maybe<Scalars['Float']['output']>;
   sum: Scalars['Float']['output'];
+};
+
+export type MetricInfo = {
+  __typename?: 'MetricInfo';
+  aggregate: Scalars['String']['output'];
+  bounds?: Maybe<Array<Scalars['Float']['output']>>;
+  description: Scalars['String']['output'];
+  dimensions: Array<Scalars['String']['output']>;
+  domain: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  unit?: Maybe<Scalars['String']['output']>;
 };
 
 export type MetricPoint = {
@@ -111,11 +175,40 @@ export type ProductionMetric =
 
 export type Query = {
   __typename?: 'Query';
+  /** Rejected input kept with its reason and source position, newest first (dead-letter store). */
+  deadLetters: Array<DeadLetter>;
+  /** Current state of reference entities (work_order, tool, station), newest version per key. */
+  entities: Array<Entity>;
+  /** Any metric by name (see `metrics`) as time buckets over [from, to), every dimension named. Exact at the watermark. */
+  metricSeries: GenericSeries;
+  /** Every metric millrace serves, with its dimensions, aggregate and unit. */
+  metrics: Array<MetricInfo>;
   /** A metric as time buckets by station over [from, to). Exact at the watermark; see `freshness`. */
   productionSeries: MetricSeries;
   station?: Maybe<Station>;
   /** Stations of the MyCPU floor, in flow order. */
   stations: Array<Station>;
+};
+
+
+export type QueryDeadLettersArgs = {
+  connector?: InputMaybe<Scalars['String']['input']>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryEntitiesArgs = {
+  entity: Scalars['String']['input'];
+  limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryMetricSeriesArgs = {
+  from: Scalars['DateTime']['input'];
+  grain: Grain;
+  metric: Scalars['String']['input'];
+  to: Scalars['DateTime']['input'];
+  where?: InputMaybe<Array<DimensionFilter>>;
 };
 
 
@@ -251,13 +344,21 @@ export type FederationReferenceTypes = {
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  DeltaItem: ResolverTypeWrapper<DeltaItem>;
+  DeadLetter: ResolverTypeWrapper<DeadLetter>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  DeltaItem: ResolverTypeWrapper<DeltaItem>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  DimensionFilter: DimensionFilter;
+  DimensionValue: ResolverTypeWrapper<DimensionValue>;
+  Entity: ResolverTypeWrapper<Entity>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Freshness: ResolverTypeWrapper<Freshness>;
+  GenericPoint: ResolverTypeWrapper<GenericPoint>;
+  GenericSeries: ResolverTypeWrapper<GenericSeries>;
   Grain: null;
   Histogram: ResolverTypeWrapper<Histogram>;
+  MetricInfo: ResolverTypeWrapper<MetricInfo>;
   MetricPoint: ResolverTypeWrapper<MetricPoint>;
   MetricSeries: ResolverTypeWrapper<MetricSeries>;
   ProductionDelta: ResolverTypeWrapper<ProductionDelta>;
@@ -266,18 +367,25 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Station: ResolverTypeWrapper<Station>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
-  DeltaItem: DeltaItem;
+  DeadLetter: DeadLetter;
   String: Scalars['String']['output'];
+  DeltaItem: DeltaItem;
   ID: Scalars['ID']['output'];
   Float: Scalars['Float']['output'];
+  DimensionFilter: DimensionFilter;
+  DimensionValue: DimensionValue;
+  Entity: Entity;
+  Boolean: Scalars['Boolean']['output'];
   Freshness: Freshness;
+  GenericPoint: GenericPoint;
+  GenericSeries: GenericSeries;
   Histogram: Histogram;
+  MetricInfo: MetricInfo;
   MetricPoint: MetricPoint;
   MetricSeries: MetricSeries;
   ProductionDelta: ProductionDelta;
@@ -285,12 +393,20 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Station: Station | FederationReferenceTypes['Station'];
   Subscription: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DeadLetterResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['DeadLetter'] = ResolversParentTypes['DeadLetter']> = {
+  connector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  raw?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
 
 export type DeltaItemResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['DeltaItem'] = ResolversParentTypes['DeltaItem']> = {
   bucket?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -298,6 +414,19 @@ export type DeltaItemResolvers<ContextType = ResolverContext, ParentType extends
   metric?: Resolver<ResolversTypes['ProductionMetric'], ParentType, ContextType>;
   station?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type DimensionValueResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['DimensionValue'] = ResolversParentTypes['DimensionValue']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type EntityResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Entity'] = ResolversParentTypes['Entity']> = {
+  data?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  deleted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  entity?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type FreshnessResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Freshness'] = ResolversParentTypes['Freshness']> = {
@@ -312,6 +441,22 @@ export type FreshnessResolvers<ContextType = ResolverContext, ParentType extends
   speedShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
+export type GenericPointResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['GenericPoint'] = ResolversParentTypes['GenericPoint']> = {
+  bucket?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cells?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+  dimensions?: Resolver<Array<ResolversTypes['DimensionValue']>, ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type GenericSeriesResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['GenericSeries'] = ResolversParentTypes['GenericSeries']> = {
+  freshness?: Resolver<ResolversTypes['Freshness'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  grain?: Resolver<ResolversTypes['Grain'], ParentType, ContextType>;
+  metric?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  points?: Resolver<Array<ResolversTypes['GenericPoint']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type GrainResolvers = { DAY: 'day', HOUR: 'hour', MINUTE: 'minute' };
 
 export type HistogramResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Histogram'] = ResolversParentTypes['Histogram']> = {
@@ -323,6 +468,16 @@ export type HistogramResolvers<ContextType = ResolverContext, ParentType extends
   p95?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   p99?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   sum?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type MetricInfoResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['MetricInfo'] = ResolversParentTypes['MetricInfo']> = {
+  aggregate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  bounds?: Resolver<Maybe<Array<ResolversTypes['Float']>>, ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dimensions?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  domain?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type MetricPointResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['MetricPoint'] = ResolversParentTypes['MetricPoint']> = {
@@ -356,6 +511,10 @@ export type ProductionDeltaResolvers<ContextType = ResolverContext, ParentType e
 export type ProductionMetricResolvers = { CYCLE_TIME: 'cycle_time', PARTS_ENTERED: 'parts_entered', PARTS_EXITED: 'parts_exited', STATION_ERRORS: 'station_errors' };
 
 export type QueryResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  deadLetters?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType, RequireFields<QueryDeadLettersArgs, 'limit'>>;
+  entities?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType, RequireFields<QueryEntitiesArgs, 'entity' | 'limit'>>;
+  metricSeries?: Resolver<ResolversTypes['GenericSeries'], ParentType, ContextType, RequireFields<QueryMetricSeriesArgs, 'from' | 'grain' | 'metric' | 'to'>>;
+  metrics?: Resolver<Array<ResolversTypes['MetricInfo']>, ParentType, ContextType>;
   productionSeries?: Resolver<ResolversTypes['MetricSeries'], ParentType, ContextType, RequireFields<QueryProductionSeriesArgs, 'from' | 'grain' | 'metric' | 'to'>>;
   station?: Resolver<Maybe<ResolversTypes['Station']>, ParentType, ContextType, RequireFields<QueryStationArgs, 'id'>>;
   stations?: Resolver<Array<ResolversTypes['Station']>, ParentType, ContextType>;
@@ -377,10 +536,16 @@ export type SubscriptionResolvers<ContextType = ResolverContext, ParentType exte
 
 export type Resolvers<ContextType = ResolverContext> = {
   DateTime?: GraphQLScalarType;
+  DeadLetter?: DeadLetterResolvers<ContextType>;
   DeltaItem?: DeltaItemResolvers<ContextType>;
+  DimensionValue?: DimensionValueResolvers<ContextType>;
+  Entity?: EntityResolvers<ContextType>;
   Freshness?: FreshnessResolvers<ContextType>;
+  GenericPoint?: GenericPointResolvers<ContextType>;
+  GenericSeries?: GenericSeriesResolvers<ContextType>;
   Grain?: GrainResolvers;
   Histogram?: HistogramResolvers<ContextType>;
+  MetricInfo?: MetricInfoResolvers<ContextType>;
   MetricPoint?: MetricPointResolvers<ContextType>;
   MetricSeries?: MetricSeriesResolvers<ContextType>;
   ProductionDelta?: ProductionDeltaResolvers<ContextType>;
