@@ -4,6 +4,7 @@ import { loadFloorMap } from '../simulator/floor.ts';
 import { createMachiningSimulator } from '../simulator/machining.ts';
 import { createLedger } from '../simulator/ledger.ts';
 import { collectStatus } from './status.ts';
+import { createPrometheusRoute } from './prometheus.ts';
 import type { Ctx } from './modules.ts';
 
 /** Subgraph servers on their own ports (any free one inside `all`; SUBGRAPH_PORT when alone). */
@@ -50,6 +51,7 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
       return { ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'), components };
     },
     status: () => collectStatus(ctx),
+    routes: { '/metrics': createPrometheusRoute(() => collectStatus(ctx)) },
     log: (l) => ctx.log(`gateway: ${l}`),
   });
   ctx.services.push({ name: 'gateway', stop: () => gateway.close() });

@@ -112,3 +112,13 @@ export async function checkGenericApi(url: string): Promise<void> {
   const bad = await gql(url, `{ metricSeries(metric: "nope", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2021-01-01T00:00:00Z") { metric } }`);
   assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
 }
+
+/** Prometheus text format on /metrics: connector counters and layer offsets. */
+export async function checkPrometheus(url: string): Promise<void> {
+  const r = await fetch(`${url}/metrics`);
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  assert.match(text, /^millrace_connector_events_total\{connector="machining",kind="kafka"\} [1-9]\d*$/m);
+  assert.match(text, /^millrace_connector_dead_letters_total\{connector="machining",kind="kafka"\} \d+$/m);
+  assert.match(text, /^millrace_offset\{layer="loader",partition="0"\} \d+$/m);
+}

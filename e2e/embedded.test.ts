@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, gql, runCli, startMillrace, tempDir, waitFor, type Running } from './harness.ts';
-import { checkBadRequest, checkGenericApi, checkSubscriptionResume, checkVerify } from './checks.ts';
+import { checkBadRequest, checkGenericApi, checkPrometheus, checkSubscriptionResume, checkVerify } from './checks.ts';
 
 // `npm start` with nothing configured: embedded Postgres, Postgres-table topics, memory speed store.
 describe('embedded mode (the README\'s first command)', () => {
@@ -54,6 +54,8 @@ describe('embedded mode (the README\'s first command)', () => {
   });
 
   it('answers a bad request with a coded GraphQL error', () => checkBadRequest(app.url));
+
+  it('exposes connector and layer metrics in Prometheus format', () => checkPrometheus(app.url));
 
   it('serves any metric by name, the metric catalogue and the dead letters', () => checkGenericApi(app.url));
 
