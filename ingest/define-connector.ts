@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { z } from 'zod';
 import type { Topic } from '../log/topic.ts';
+import type { Envelope } from './envelope.ts';
 
 /** What every connector gets from the wiring module. */
 export interface ConnectorContext {
@@ -42,6 +43,11 @@ export interface ConnectorDefinition<C extends z.ZodType> {
   kind: string;
   config: C;
   create(config: z.infer<C>, ctx: ConnectorContext): Connector;
+  /**
+   * Parse a dead letter's raw input again with the current code (after a fix): an envelope to
+   * publish, or the reason it is still rejected. Kinds without it cannot replay.
+   */
+  reparse?(config: z.infer<C>, raw: string, position: string): Envelope | string;
 }
 
 /** Declare a connector kind: its config schema and how to build it. Registered by `kind`. */

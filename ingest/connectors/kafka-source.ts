@@ -20,6 +20,7 @@ export const kafkaSource = defineConnector({
     /** Message schema used to validate and map messages. */
     schema: z.enum(Object.keys(messageSchemas) as [keyof typeof messageSchemas]),
   }),
+  reparse: (config, raw) => messageSchemas[config.schema](raw, `kafka:${config.topic}`),
   create(config, ctx) {
     const source = ctx.openTopic(config.topic, config.partitions);
     const toEnvelope = messageSchemas[config.schema];
