@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig, configTable, type Config } from './config.ts';
-import { startTarget, TARGETS } from './modules.ts';
+import { startTarget, TARGETS, openAdmin } from './modules.ts';
 import { runtimeInfo, waitForCatchUp, fetchStatus, gatewayUrl } from './client.ts';
 
 const program = new Command('millrace').description('Exact, fresh answers about the MyCPU factory in one GraphQL query.');
@@ -92,6 +92,45 @@ program
       process.exitCode = 2;
     } finally {
       await pool.end();
+    }
+  });
+
+const deadLetters = program.command('dead-letters').description('The dead-letter store: rejected input with its reason and source position.');
+
+deadLetters
+  .command('list')
+  .description('Newest dead letters first.')
+  .option('--connector <name>', 'only this connector')
+  .option('--limit <n>', 'how many', '20')
+  .option('--json', 'print JSON lines')
+  .action(async (opts: { connector?: string; limit: string; json?: boolean }) => {
+    const c = config();
+    const admin = await openAdmin(c);
+    try {
+      const rows = await admin.listDeadLetters(opts.connector ?? null, Number(opts.limit));
+      for (const r of rows) {
+        process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `${r.created_at.toISOString()}  ${r.connector}  ${r.position}  ${r.reason}${r.replayed_at ? '  (replayed)' : ''}\n`);
+      }
+    } finally {
+      await admin.close();
+    }
+  });
+
+deadLetters
+  .command('replay')
+  .description('Parse a connector\'s dead letters again with the current code; publish what parses now.')
+  .requiredOption('--connector <name>', 'connector name (see `millrace status`)')
+  .action(async (opts: { connector: string }) => {
+    const c = config();
+    const admin = await openAdmin(c);
+    try {
+      const r = await admin.replay(opts.connector);
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+    } catch (err) {
+      process.stderr.write(`replay failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    } finally {
+      await admin.close();
     }
   });
 

@@ -19,6 +19,8 @@ import { allMetrics } from '../metrics/index.ts';
 import { connectorKinds } from '../ingest/registry.ts';
 import type { Connector } from '../ingest/define-connector.ts';
 import { collectStatus } from './status.ts';
+import { runtimeInfo } from './client.ts';
+import { replayDeadLetters } from '../ingest/replay.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
 
 /** A running piece of the system. */
@@ -144,20 +146,54 @@ async function initSpeedStore(ctx: Ctx) {
   ctx.services.push({ name: 'speed-store', stop: () => store.close() });
 }
 
+/** Every connector this deployment runs: name, kind and config (from the env table). */
+export function connectorSpecs(c: Config): Array<{ name: string; kind: string; config: unknown }> {
+  return [{ name: 'machining', kind: 'kafka', config: { topic: c.MACHINING_TOPIC, partitions: c.MACHINING_PARTITIONS, schema: 'machining' } }];
+}
+
 async function initIngest(ctx: Ctx) {
   const c = ctx.config;
-  const def = connectorKinds.kafka;
-  const connector = def.create(def.config.parse({ topic: c.MACHINING_TOPIC, partitions: c.MACHINING_PARTITIONS, schema: 'machining' }), {
-    name: 'machining',
-    pool: ctx.pool!,
-    schema: c.MILLRACE_SCHEMA,
-    log: ctx.topics!.log,
-    openTopic: ctx.topics!.open,
-    onError: (err) => ctx.log(`connector machining: ${(err as Error).message}`),
-  });
-  await connector.start();
-  ctx.connectors = [connector];
-  ctx.services.push({ name: 'ingest', stop: () => connector.stop() });
+  ctx.connectors = [];
+  for (const spec of connectorSpecs(c)) {
+    const def = connectorKinds[spec.kind];
+    if (!def) throw new Error(`connector ${spec.name}: unknown kind ${spec.kind}`);
+    const connector = def.create(def.config.parse(spec.config), {
+      name: spec.name,
+      pool: ctx.pool!,
+      schema: c.MILLRACE_SCHEMA,
+      log: ctx.topics!.log,
+      openTopic: ctx.topics!.open,
+      onError: (err) => ctx.log(`connector ${spec.name}: ${(err as Error).message}`),
+    });
+    // One connector's failure to start (a source down) must not stop the others.
+    await connector.start().catch((err) => ctx.log(`connector ${spec.name} did not start: ${(err as Error).message}`));
+    ctx.connectors.push(connector);
+    ctx.services.push({ name: `connector:${spec.name}`, stop: () => connector.stop() });
+  }
+}
+
+/** What the admin CLI commands need: the database and the log of a running deployment. */
+export async function openAdmin(c: Config) {
+  const databaseUrl = c.DATABASE_URL ?? (await runtimeInfo(c)).databaseUrl;
+  const ctx: Ctx = { config: { ...c, DATABASE_URL: databaseUrl }, log: () => undefined, services: [], ready: new Map() };
+  await initStore(ctx);
+  await initLog(ctx);
+  const s = c.MILLRACE_SCHEMA;
+  return {
+    listDeadLetters: async (connector: string | null, limit: number) =>
+      (await ctx.pool!.query(
+        `SELECT id, connector, source, position, reason, raw, created_at, replayed_at FROM ${s}.dead_letters
+          WHERE ($1::text IS NULL OR connector = $1) ORDER BY id DESC LIMIT $2`, [connector, limit],
+      )).rows,
+    replay: async (connector: string) => {
+      const spec = connectorSpecs(c).find((x) => x.name === connector);
+      if (!spec) throw new Error(`no connector named ${connector}; known: ${connectorSpecs(c).map((x) => x.name).join(', ')}`);
+      return replayDeadLetters({ pool: ctx.pool!, schema: s, log: ctx.topics!.log, connector, definition: connectorKinds[spec.kind], config: spec.config });
+    },
+    close: async () => {
+      for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);
+    },
+  };
 }
 
 async function initSpeed(ctx: Ctx) {
