@@ -7,7 +7,8 @@ import type { ApiPoint, Grain, ProductionMetric } from './graphql.ts';
  * zero: a point missing on one side compares as 0, a duplicate point is itself a mismatch.
  */
 export interface Mismatch {
-  metric: ProductionMetric;
+  /** A production metric enum, or any metric name for source checks. */
+  metric: ProductionMetric | string;
   grain: Grain;
   from: string;
   to: string;

@@ -4,6 +4,8 @@ import { DEFAULT_LEDGER_SCHEMA, earliestMinute, readFacts, sealedHorizon } from 
 import { createRng } from '../simulator/prng.ts';
 import { compareSeries, LEDGER_FACTS, type Mismatch } from './compare.ts';
 import { GRAIN_MS, GRAINS, METRICS, querySeries, type Grain } from './graphql.ts';
+import { readSeals, runSourceChecks, type SourceCheck } from './source-checks.ts';
+import { SOURCE_CHECKS } from './source-checks-table.ts';
 
 /**
  * Verify (ARCHITECTURE.md, protocol step 7): compare the served answers with the simulator's
@@ -29,6 +31,8 @@ export interface VerifyOptions {
   headers?: Record<string, string>;
   /** Most mismatches kept in `details` (all are counted). Default 1000. */
   maxDetails?: number;
+  /** Facts of the other sources checked through `metricSeries`. Default `SOURCE_CHECKS`. */
+  sourceChecks?: readonly SourceCheck[];
 }
 
 export interface VerifyResult {
@@ -50,6 +54,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   // so once the pipeline has caught up with the topic, it has seen all of it.
   const horizon = await sealedHorizon(opts.pool, schema);
   const earliest = await earliestMinute(opts.pool, schema);
+  const sourceChecks = opts.sourceChecks ?? SOURCE_CHECKS;
+  const seals = await readSeals(opts.pool, schema, sourceChecks);
   if (horizon === null || earliest === null || horizon <= earliest) {
     throw new MillraceError('VERIFY_NOTHING_TO_CHECK', `ledger ${schema} has no sealed minute yet (is the simulator running?)`);
   }
@@ -85,6 +91,13 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
       }
     }
   }
+  const other = await runSourceChecks({
+    checks: sourceChecks, seals, pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, rng,
+    ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 4)), log,
+  });
+  result.checked += other.checked;
+  result.mismatches += other.mismatches.length;
+  result.details.push(...other.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
   log(`verify: ${result.checked} values checked, ${result.mismatches} mismatches (seed ${seed})`);
   return result;
 }
