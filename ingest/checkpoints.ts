@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { ident } from '../store/migrate.ts';
+import { inTransaction } from '../lib/pg-tx.ts';
 
 export interface DeadLetter {
   /** Where in the source: e.g. `topic:partition:offset`, `file#row`. */
@@ -27,16 +28,8 @@ export async function saveCheckpoint(
   c: { connector: string; source: string; partition: number; nextOffset: number; events: number; deadLetters: DeadLetter[] },
 ): Promise<void> {
   const s = ident(schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    if (c.deadLetters.length > 0) {
-      await client.query(
-        `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason)
-         SELECT $1, $2, unnest($3::text[]), unnest($4::text[]), unnest($5::text[]) ON CONFLICT (source, position) DO NOTHING`,
-        [c.connector, c.source, c.deadLetters.map((d) => d.position), c.deadLetters.map((d) => d.raw), c.deadLetters.map((d) => d.reason)],
-      );
-    }
+  await inTransaction(pool, async (client) => {
+    await insertDeadLetters(client, s, c.connector, c.source, c.deadLetters);
     await client.query(
       `INSERT INTO ${s}.connector_checkpoints (connector, partition, next_offset, events, dead_letters, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6)
@@ -46,13 +39,17 @@ export async function saveCheckpoint(
          updated_at = excluded.updated_at`,
       [c.connector, c.partition, c.nextOffset, c.events, c.deadLetters.length, Date.now()],
     );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
+}
+
+/** Dead letters of one batch; a position already recorded (a re-read after a crash) is kept once. */
+async function insertDeadLetters(client: pg.PoolClient, s: string, connector: string, source: string, dead: DeadLetter[]): Promise<void> {
+  if (dead.length === 0) return;
+  await client.query(
+    `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason)
+     SELECT $1, $2, unnest($3::text[]), unnest($4::text[]), unnest($5::text[]) ON CONFLICT (source, position) DO NOTHING`,
+    [connector, source, dead.map((d) => d.position), dead.map((d) => d.raw), dead.map((d) => d.reason)],
+  );
 }
 
 /** Totals of a connector across partitions. */
@@ -85,16 +82,8 @@ export async function saveState(
   c: { connector: string; source: string; state: unknown; events: number; deadLetters: DeadLetter[] },
 ): Promise<void> {
   const s = ident(schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    if (c.deadLetters.length > 0) {
-      await client.query(
-        `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason)
-         SELECT $1, $2, unnest($3::text[]), unnest($4::text[]), unnest($5::text[]) ON CONFLICT (source, position) DO NOTHING`,
-        [c.connector, c.source, c.deadLetters.map((d) => d.position), c.deadLetters.map((d) => d.raw), c.deadLetters.map((d) => d.reason)],
-      );
-    }
+  await inTransaction(pool, async (client) => {
+    await insertDeadLetters(client, s, c.connector, c.source, c.deadLetters);
     await client.query(
       `INSERT INTO ${s}.connector_state (connector, state, events, dead_letters, updated_at) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (connector) DO UPDATE SET state = excluded.state,
@@ -103,13 +92,7 @@ export async function saveState(
          updated_at = excluded.updated_at`,
       [c.connector, JSON.stringify(c.state), c.events, c.deadLetters.length, Date.now()],
     );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function stateTotals(pool: pg.Pool, schema: string, connector: string) {

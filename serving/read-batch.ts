@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
 import { ident } from '../store/migrate.ts';
+import { inTransaction } from '../lib/pg-tx.ts';
 import type { Grain } from './types.ts';
 
 export interface BatchRead {
@@ -23,9 +24,7 @@ export async function readBatch(
   q: { metric: CompiledMetric; grain: Grain; from: number; to: number; where: Array<[string, string]> },
 ): Promise<BatchRead> {
   const s = ident(schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const { w, r } = await inTransaction(pool, async (client) => {
     const w = await client.query(
       `SELECT b.partition, b.next_offset, b.max_event_time, b.refreshed_at, l.next_offset AS loaded
          FROM ${s}.batch_watermarks b JOIN ${s}.loader_offsets l USING (partition) ORDER BY b.partition`,
@@ -40,21 +39,16 @@ export async function readBatch(
         WHERE metric = $1 AND grain = $2 AND bucket >= $3 AND bucket < $4${filters.join('')}`,
       params,
     );
-    await client.query('COMMIT');
-    const num = (v: unknown) => (v === null ? null : Number(v));
-    const times = w.rows.map((row) => num(row.max_event_time)).filter((t): t is number => t !== null);
-    const refreshed = w.rows.map((row) => num(row.refreshed_at)).filter((t): t is number => t !== null);
-    return {
-      watermarks: w.rows.map((row) => Number(row.next_offset)),
-      loaded: w.rows.map((row) => Number(row.loaded)),
-      watermarkTime: times.length ? Math.max(...times) : null,
-      refreshedAt: refreshed.length ? Math.max(...refreshed) : null,
-      rows: r.rows.map((row) => ({ bucket: Number(row.bucket), dims: row.dims as string[], cells: (row.cells as string[]).map(Number) })),
-    };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return { w, r };
+  }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const num = (v: unknown) => (v === null ? null : Number(v));
+  const times = w.rows.map((row) => num(row.max_event_time)).filter((t): t is number => t !== null);
+  const refreshed = w.rows.map((row) => num(row.refreshed_at)).filter((t): t is number => t !== null);
+  return {
+    watermarks: w.rows.map((row) => Number(row.next_offset)),
+    loaded: w.rows.map((row) => Number(row.loaded)),
+    watermarkTime: times.length ? Math.max(...times) : null,
+    refreshedAt: refreshed.length ? Math.max(...refreshed) : null,
+    rows: r.rows.map((row) => ({ bucket: Number(row.bucket), dims: row.dims as string[], cells: (row.cells as string[]).map(Number) })),
+  };
 }

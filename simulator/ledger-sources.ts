@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { ident } from './ledger-schema.ts';
+import { inTransaction } from '../lib/pg-tx.ts';
 
 /**
  * The ledger API of every source writer besides machining (docs/sources.md). Facts reuse the
@@ -39,9 +40,7 @@ export interface SourceLedgerEntry {
 /** Record what a writer durably wrote, in one transaction. Call it only after the write is durable. */
 export async function recordFacts(pool: pg.Pool, schema: string, e: SourceLedgerEntry): Promise<void> {
   const s = ident(schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     const f = e.facts;
     if (f.length > 0) {
       await client.query(
@@ -76,13 +75,7 @@ export async function recordFacts(pool: pg.Pool, schema: string, e: SourceLedger
         [e.source, e.sealedBefore],
       );
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function sourceSeal(pool: pg.Pool, schema: string, source: string): Promise<number | null> {

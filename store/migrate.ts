@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../lib/pg-tx.ts';
 
 /** Schema names come from config, never from user input; still, refuse anything but a plain identifier. */
 export function ident(name: string): string {
@@ -12,10 +13,8 @@ export function ident(name: string): string {
  */
 export async function migrate(pool: pg.Pool, schema: string, partitions: number): Promise<void> {
   const s = ident(schema);
-  const client = await pool.connect();
-  try {
+  await inTransaction(pool, async (client) => {
     // One migrator at a time (several roles may start together against one database).
-    await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`millrace-migrate:${s}`]);
     await client.query(`
       CREATE SCHEMA IF NOT EXISTS ${s};
@@ -105,11 +104,5 @@ export async function migrate(pool: pg.Pool, schema: string, partitions: number)
       `INSERT INTO ${s}.batch_watermarks (partition, next_offset) SELECT unnest($1::int[]), 0 ON CONFLICT DO NOTHING`,
       [ps],
     );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
