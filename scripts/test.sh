@@ -28,6 +28,15 @@ while IFS='=' read -r key value; do
   echo "$key=${!key}"
 done <<<"$env_lines"
 
+step "browser"
+# Browser tests use Debian's chromium through playwright-core (never a downloaded browser build).
+if ! command -v chromium >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q chromium >/dev/null
+fi
+chromium --version
+
 step "typecheck"
 npm run typecheck
 
