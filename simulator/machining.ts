@@ -6,6 +6,7 @@ import type { Ledger, LedgerEntry } from './ledger.ts';
 import { FactAccumulator, floorMinute } from './ledger-facts.ts';
 import { createLineModel, type LineModel } from './line-model.ts';
 import { createRng, deriveSeed } from './prng.ts';
+import type { MachiningEvent } from './wire.ts';
 import { createTicker } from './ticker.ts';
 
 /** The live machining source (MYCPU.md): events of the MyCPU line, with a real plant's faults. */
@@ -37,6 +38,11 @@ export interface MachiningSimulatorOptions {
   maxBatch?: number;
   /** Live mode: errors that will be retried (topic or ledger down). Default: ignored. */
   onError?: (err: unknown) => void;
+  /**
+   * Called with the well-formed unique events of each acknowledged batch, after the ledger recorded
+   * them (the SQL machining archive is fed from here). A failure is retried with the next batch.
+   */
+  onPublished?: (events: MachiningEvent[]) => Promise<void>;
 }
 
 export interface MachiningStats {
@@ -80,6 +86,7 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
   let clock: number | null = null;
   let pending: Batch | null = null; // generated, not yet acknowledged by the topic
   let unrecorded: LedgerEntry | null = null; // acknowledged, not yet in the ledger
+  let unarchived: MachiningEvent[] = [];
   let topicReady = false;
   const stats: MachiningStats = { events: 0, messages: 0, faults: { duplicate: 0, late: 0, malformed: 0 }, clock: null, sealedBefore: null, held: { late: 0, duplicates: 0 } };
 
@@ -138,6 +145,7 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
         throw withContext(err, `machining simulator: publish to ${opts.topic.name}`);
       }
       unrecorded = entryOf(pending);
+      if (opts.onPublished) for (const m of pending.messages) if (m.event) unarchived.push(m.event);
       pending = null;
     }
     if (unrecorded) {
@@ -151,6 +159,10 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
       for (const f of unrecorded.faults) stats.faults[f.kind]++;
       stats.sealedBefore = Math.max(stats.sealedBefore ?? unrecorded.sealedBefore, unrecorded.sealedBefore);
       unrecorded = null;
+    }
+    if (opts.onPublished && unarchived.length > 0) {
+      await opts.onPublished(unarchived);
+      unarchived = [];
     }
   }
 
