@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig, configTable, type Config } from './config.ts';
-import { startTarget, TARGETS, openAdmin } from './modules.ts';
+import { startTarget, TARGETS, openAdmin, runSimulate } from './modules.ts';
 import { runtimeInfo, waitForCatchUp, fetchStatus, gatewayUrl } from './client.ts';
 
 const program = new Command('millrace').description('Exact, fresh answers about the MyCPU factory in one GraphQL query.');
@@ -92,6 +92,24 @@ program
       process.exitCode = 2;
     } finally {
       await pool.end();
+    }
+  });
+
+program
+  .command('simulate')
+  .description('Back-fill factory history fast into the same sources a live run writes (deterministic for a seed), with a progress bar.')
+  .option('--days <n>', 'simulated days (ending now, or from --from)')
+  .option('--from <time>', 'start: ISO-8601 or epoch ms')
+  .option('--to <time>', 'end (exclusive): ISO-8601 or epoch ms')
+  .option('--seed <n>', 'PRNG seed', '42')
+  .action(async (opts: { days?: string; from?: string; to?: string; seed: string }) => {
+    const c = config();
+    try {
+      const r = await runSimulate(c, opts);
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+    } catch (err) {
+      process.stderr.write(`simulate failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);
+      process.exitCode = (err as { code?: string }).code === 'CONFIG' ? 2 : 1;
     }
   });
 

@@ -21,6 +21,9 @@ import type { Connector } from '../ingest/define-connector.ts';
 import { collectStatus } from './status.ts';
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
+import { connectorSpecs, factoryDir, writerFactories } from './sources.ts';
+import { loadFloorMap } from '../simulator/floor.ts';
+import { runBackfillCli } from '../simulator/backfill-cli.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
 
 /** A running piece of the system. */
@@ -146,15 +149,10 @@ async function initSpeedStore(ctx: Ctx) {
   ctx.services.push({ name: 'speed-store', stop: () => store.close() });
 }
 
-/** Every connector this deployment runs: name, kind and config (from the env table). */
-export function connectorSpecs(c: Config): Array<{ name: string; kind: string; config: unknown }> {
-  return [{ name: 'machining', kind: 'kafka', config: { topic: c.MACHINING_TOPIC, partitions: c.MACHINING_PARTITIONS, schema: 'machining' } }];
-}
-
 async function initIngest(ctx: Ctx) {
   const c = ctx.config;
   ctx.connectors = [];
-  for (const spec of connectorSpecs(c)) {
+  for (const spec of connectorSpecs(c, ctx.databaseUrl!)) {
     const def = connectorKinds[spec.kind];
     if (!def) throw new Error(`connector ${spec.name}: unknown kind ${spec.kind}`);
     const connector = def.create(def.config.parse(spec.config), {
@@ -186,8 +184,9 @@ export async function openAdmin(c: Config) {
           WHERE ($1::text IS NULL OR connector = $1) ORDER BY id DESC LIMIT $2`, [connector, limit],
       )).rows,
     replay: async (connector: string) => {
-      const spec = connectorSpecs(c).find((x) => x.name === connector);
-      if (!spec) throw new Error(`no connector named ${connector}; known: ${connectorSpecs(c).map((x) => x.name).join(', ')}`);
+      const specs = connectorSpecs(c, databaseUrl);
+      const spec = specs.find((x) => x.name === connector);
+      if (!spec) throw new Error(`no connector named ${connector}; known: ${specs.map((x) => x.name).join(', ')}`);
       return replayDeadLetters({ pool: ctx.pool!, schema: s, log: ctx.topics!.log, connector, definition: connectorKinds[spec.kind], config: spec.config });
     },
     close: async () => {
@@ -237,3 +236,25 @@ async function initServing(ctx: Ctx) {
 }
 
 export { collectStatus };
+
+/**
+ * `millrace simulate`: back-fill history into the deployment's sources (topics, files, tables)
+ * and its ledger. The tool API is left out: its history lives in the live simulator's memory.
+ */
+export async function runSimulate(c: Config, args: { days?: string; from?: string; to?: string; seed: string }) {
+  const databaseUrl = c.DATABASE_URL ?? (await runtimeInfo(c)).databaseUrl;
+  const ctx: Ctx = { config: { ...c, DATABASE_URL: databaseUrl }, log: () => undefined, services: [], ready: new Map() };
+  try {
+    await initStore(ctx);
+    await initLog(ctx);
+    const floor = loadFloorMap();
+    const f = writerFactories(c, databaseUrl);
+    return await runBackfillCli(args, {
+      pool: ctx.pool!, ledgerSchema: c.LEDGER_SCHEMA, openTopic: ctx.topics!.open, floor, faultRate: c.SIM_FAULT_RATE, dataDir: factoryDir(c),
+      machiningTopic: c.MACHINING_TOPIC, machiningPartitions: c.MACHINING_PARTITIONS, heatTopic: c.HEAT_TOPIC,
+      writers: [...f.files, f.orders, f.sqlEngine],
+    });
+  } finally {
+    for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);
+  }
+}

@@ -3,6 +3,8 @@ import { createGateway } from '../gateway/create-gateway.ts';
 import { loadFloorMap } from '../simulator/floor.ts';
 import { createMachiningSimulator } from '../simulator/machining.ts';
 import { createLedger } from '../simulator/ledger.ts';
+import { createFactory } from '../simulator/factory.ts';
+import { createWriters } from './sources.ts';
 import { collectStatus } from './status.ts';
 import { createPrometheusRoute } from './prometheus.ts';
 import type { Ctx } from './modules.ts';
@@ -57,7 +59,7 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
   ctx.services.push({ name: 'gateway', stop: () => gateway.close() });
 }
 
-/** The MyCPU simulator writing its sources live, with its ground-truth ledger in Postgres. */
+/** The MyCPU factory: every source written live by one clock, with its ground-truth ledger. */
 export async function startSimulator(ctx: Ctx): Promise<void> {
   const c = ctx.config;
   if (c.MILLRACE_SIMULATOR === 'off') return;
@@ -68,11 +70,20 @@ export async function startSimulator(ctx: Ctx): Promise<void> {
   // Time can run faster than the wall clock (demos, tests): simulated = start + elapsed × speed.
   const t0 = Date.now();
   const now = () => t0 + (Date.now() - t0) * c.MILLRACE_SIM_SPEED;
+  const floor = loadFloorMap();
+  const { writers, archive } = createWriters(c, {
+    pool: ctx.pool!, databaseUrl: ctx.databaseUrl!, openTopic: ctx.topics!.open, floor, startTime: t0, log: (l) => ctx.log(`simulator: ${l}`),
+  });
   const sim = createMachiningSimulator({
-    topic, ledger, seed: c.MILLRACE_SIM_SEED, ratePerSec: c.MILLRACE_SIM_RATE / c.MILLRACE_SIM_SPEED, now,
+    topic, ledger, seed: c.MILLRACE_SIM_SEED, ratePerSec: c.MILLRACE_SIM_RATE / c.MILLRACE_SIM_SPEED, startTime: t0, floor,
+    // The SQL machining archive receives a copy of every acknowledged event (the loader dedups them).
+    onPublished: (events) => archive.archive(events),
+  });
+  const factory = createFactory({
+    writers, machining: sim, now, startTime: t0,
     onError: (err) => ctx.log(`simulator: ${(err as Error).message} (will retry)`),
   });
-  sim.start();
-  // A clean stop sends what it held back (late events, delayed duplicates) and seals to its clock.
-  ctx.services.push({ name: 'simulator', stop: async () => { await sim.stop({ flush: true }); await topic.close(); } });
+  factory.start();
+  // A clean stop lets every writer send what it held back (late events, duplicates) and seal.
+  ctx.services.push({ name: 'simulator', stop: async () => { await factory.stop(); await topic.close(); } });
 }

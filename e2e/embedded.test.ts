@@ -12,6 +12,7 @@ describe('embedded mode (the README\'s first command)', () => {
     env = {
       MILLRACE_DATA_DIR: await tempDir('millrace-e2e'),
       EMBEDDED_PG_PORT: String(await freePort()),
+      TOOL_API_PORT: String(await freePort()),
       PORT: String(await freePort()),
       // Nothing configured, even when the test runner's shell has the services' env vars.
       DATABASE_URL: '', REDIS_URL: '', KAFKA_BROKERS: '',

@@ -46,11 +46,12 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
     Subscription: {
       productionDeltas: {
         subscribe: (_root, args, ctx) => {
-          const wanted = args.metrics?.length ? new Set<string>(args.metrics) : null;
+          // Deltas carry every domain's metrics; this subscription speaks the production ones.
+          const wanted = new Set<string>(args.metrics?.length ? args.metrics : Object.values(PRODUCTION_METRIC));
           return abortableDeltas(ctx.serving, {
             after: args.after ?? null,
             // Empty deltas are kept: they still advance the client's cursor.
-            keep: wanted ? (d) => ({ ...d, items: d.items.filter((i) => wanted.has(i.metric)) }) : undefined,
+            keep: (d) => ({ ...d, items: d.items.filter((i) => wanted.has(i.metric)) }),
           });
         },
         resolve: (event: DeltaEvent) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Envelope } from '../envelope.ts';
+import { heatEnvelope } from './heat.ts';
 
 /** The machining topic's message (MYCPU.md "Live machining data"), validated field by field. */
 export const machiningMessage = z.object({
@@ -51,5 +52,5 @@ export function machiningEnvelope(value: string, source: string): Envelope | str
 }
 
 /** Message schemas by name, chosen per source topic in config. */
-export const messageSchemas = { machining: machiningEnvelope } as const;
+export const messageSchemas = { machining: machiningEnvelope, heat: heatEnvelope } as const;
 export type MessageSchemaName = keyof typeof messageSchemas;

@@ -1,0 +1,155 @@
+/**
+ * History back-fill at the notes' scale (≈ 50 M machining events a year, plus the heat sensors).
+ *
+ *   npx tsx bench/backfill.ts --days 7 [--target kafka|postgres] [--seed 42]
+ *
+ * Writes N simulated days of machining + heat into real source topics (Kafka topics with a unique
+ * prefix, or Postgres table topics in a unique schema), the ledger into a unique Postgres schema,
+ * all removed afterwards. Prints generation events/s, wall time, peak RSS and heap, the projected
+ * time for a year; and a baseline side by side: the same number of pre-serialised messages written
+ * by the bare driver (kafkajs producer with the same idempotent acks=all settings, or pg INSERTs).
+ */
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { createKafkaTopic } from '../log/kafka-topic.ts';
+import { createPostgresTopic } from '../log/postgres-topic.ts';
+import type { Topic } from '../log/topic.ts';
+import { backfill, YEAR_SCALE_MACHINING_PER_SEC } from '../simulator/backfill.ts';
+import { heatWire } from '../simulator/sources/heat-faults.ts';
+import { toWire } from '../simulator/wire.ts';
+
+const { values: args } = parseArgs({
+  options: { days: { type: 'string', default: '7' }, target: { type: 'string', default: 'kafka' }, seed: { type: 'string', default: '42' } },
+});
+const DAYS = Number(args.days);
+const target = args.target;
+if (!(DAYS > 0) || (target !== 'kafka' && target !== 'postgres')) throw new Error('usage: --days N (> 0) --target kafka|postgres');
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const id = randomBytes(3).toString('hex');
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 8 });
+const ledgerSchema = `bench_ledger_${id}`;
+const logSchema = `bench_log_${id}`;
+const kafkaTopics: string[] = [];
+const opened: Topic[] = [];
+const log = (l: string) => process.stderr.write(`${l}\n`);
+const MiB = 1024 * 1024;
+
+function openTopic(name: string, partitions: number): Topic {
+  const t = target === 'kafka'
+    ? createKafkaTopic({ brokers, name: `bench-${id}.${name}`, partitions, log })
+    : createPostgresTopic({ pool, name: `bench_${id}_${name.replace(/\W/g, '_')}`, partitions, schema: logSchema, log });
+  if (target === 'kafka') kafkaTopics.push(t.name);
+  opened.push(t);
+  return t;
+}
+
+/** Peak RSS from the kernel (covers everything, native buffers too) and a sampled peak heap. */
+let peakHeap = 0;
+const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 250);
+
+/** Representative pre-serialised messages: real wire formats, cycled by the baseline. */
+function samples(n: number): Array<{ key: string; value: string }> {
+  const out: Array<{ key: string; value: string }> = [];
+  for (let i = 0; i < n; i++) {
+    const at = Date.UTC(2026, 0, 1) + i * 600;
+    out.push(i % 2 === 0
+      ? toWire({ eventId: `mbase${id}-${i}`, kind: 'exit', partId: `mbase${id}-P${i >> 4}`, station: 'BND', machine: 'BND-1', operator: 'E0042', at, nextStation: 'ENC', errorCode: null, cycleTimeMs: 41_234 })
+      : heatWire({ readingId: `hbase${id}-H-Z3-2-${i}`, sensorId: `H-Z${i % 6}-1`, zone: `Z${i % 6}`, at, centiC: 4_120 + (i % 50) }));
+  }
+  return out;
+}
+
+async function baseline(n: number): Promise<number> {
+  const msgs = samples(10_000);
+  const t0 = performance.now();
+  if (target === 'kafka') {
+    const kafka = new Kafka({ clientId: 'bench-baseline', brokers, logLevel: logLevel.ERROR });
+    const name = `bench-${id}.baseline`;
+    kafkaTopics.push(name);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: name, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    const t1 = performance.now();
+    for (let i = 0; i < n; i += 500) {
+      const chunk = Array.from({ length: Math.min(500, n - i) }, (_, j) => msgs[(i + j) % msgs.length]);
+      await producer.send({ topic: name, acks: -1, messages: chunk });
+    }
+    const took = performance.now() - t1;
+    await producer.disconnect();
+    return took;
+  }
+  await pool.query(`CREATE TABLE ${logSchema}.baseline (k text NOT NULL, v text NOT NULL)`);
+  for (let i = 0; i < n; i += 500) {
+    const chunk = Array.from({ length: Math.min(500, n - i) }, (_, j) => msgs[(i + j) % msgs.length]);
+    await pool.query(`INSERT INTO ${logSchema}.baseline SELECT * FROM unnest($1::text[], $2::text[])`, [chunk.map((m) => m.key), chunk.map((m) => m.value)]);
+  }
+  return performance.now() - t0;
+}
+
+async function cleanup() {
+  clearInterval(sampler);
+  for (const t of opened) await t.close().catch(() => undefined);
+  if (kafkaTopics.length > 0) {
+    const admin = new Kafka({ clientId: 'bench-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: kafkaTopics }).catch((e: Error) => log(`could not delete topics ${kafkaTopics.join(', ')}: ${e.message}`));
+    await admin.disconnect();
+  }
+  await pool.query(`DROP SCHEMA IF EXISTS ${ledgerSchema} CASCADE; DROP SCHEMA IF EXISTS ${logSchema} CASCADE`);
+  await pool.end();
+}
+
+async function main() {
+  const to = Date.UTC(2026, 0, 1) + Math.round(DAYS * 86_400_000);
+  const from = Date.UTC(2026, 0, 1);
+  if (target === 'postgres') await pool.query(`CREATE SCHEMA IF NOT EXISTS ${logSchema}`);
+  log(`back-fill ${DAYS} simulated days into ${target} (machining at ${YEAR_SCALE_MACHINING_PER_SEC.toFixed(3)} events/s simulated + heat sensors), id ${id}`);
+  let lastPct = -10;
+  const stats = await backfill({
+    from, to, seed: Number(args.seed), pool, ledgerSchema, openTopic, log,
+    progress: (done, total, s) => {
+      const pct = Math.floor((done / total) * 100);
+      if (pct >= lastPct + 10) {
+        lastPct = pct;
+        log(`  ${pct}%  ${(done / 86_400_000).toFixed(2)} days  ${s.events.toLocaleString('en')} events  ${Math.round(s.eventsPerSec).toLocaleString('en')} events/s  rss ${Math.round(process.memoryUsage().rss / MiB)} MiB`);
+      }
+    },
+  });
+  const maxRssMiB = (process.resourceUsage().maxRSS * 1024) / MiB;
+  const heapMiB = peakHeap / MiB;
+  let messages = 0;
+  for (const t of opened) messages += (await t.endOffsets()).reduce((a, b) => a + b, 0);
+  log(`baseline: ${messages.toLocaleString('en')} pre-serialised messages with the bare ${target === 'kafka' ? 'kafkajs producer' : 'pg driver'}…`);
+  const baseMs = await baseline(messages);
+  const sec = stats.wallMs / 1000;
+  const yearMin = (sec * (365 / DAYS)) / 60;
+  const rows = [
+    ['simulated days', String(DAYS)],
+    ['events (unique, all sources)', stats.events.toLocaleString('en')],
+    ...Object.entries(stats.bySource).map(([k, v]) => [`  ${k}`, v.written.toLocaleString('en')]),
+    ['messages written (with faults)', messages.toLocaleString('en')],
+    ['wall time', `${sec.toFixed(1)} s`],
+    ['generation rate', `${Math.round(stats.eventsPerSec).toLocaleString('en')} events/s (${Math.round(messages / sec).toLocaleString('en')} messages/s)`],
+    ['peak RSS (maxRSS)', `${maxRssMiB.toFixed(0)} MiB`],
+    ['peak heap used (sampled)', `${heapMiB.toFixed(0)} MiB`],
+    ['projected year', `${yearMin.toFixed(1)} min (goal < 20 min, < 1 GiB)`],
+    [`baseline: bare ${target === 'kafka' ? 'kafkajs producer' : 'pg INSERT'}`, `${(baseMs / 1000).toFixed(1)} s, ${Math.round(messages / (baseMs / 1000)).toLocaleString('en')} messages/s`],
+    ['ratio back-fill / baseline (time)', `${(stats.wallMs / baseMs).toFixed(2)}×`],
+    // Everything (Kafka, Postgres, this process) shares the machine: a busy neighbour skews all of the above.
+    ['load average at the end (1/5 min)', loadavg().slice(0, 2).map((x) => x.toFixed(1)).join(' / ')],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  process.stdout.write(`\nback-fill bench (${target})\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`);
+}
+
+main().then(cleanup, async (err) => {
+  log(String(err?.stack ?? err));
+  await cleanup().catch(() => undefined);
+  process.exitCode = 1;
+});

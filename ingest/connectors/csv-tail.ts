@@ -1,0 +1,145 @@
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { MillraceError } from '../../lib/errors.ts';
+import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
+import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import type { Envelope } from '../envelope.ts';
+import { csvSchemas, parseCsvLine } from './csv-schemas.ts';
+import { fileNameMatcher, readCompleteLines, resumeTail, type TailState } from './file-tail.ts';
+import { createPollLoop } from './poll-loop.ts';
+
+const tailStateSchema = z.object({ fingerprint: z.string(), fpLen: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), line: z.number().int().nonnegative() });
+const savedSchema = z.object({ files: z.record(z.string(), tailStateSchema) });
+type Saved = z.infer<typeof savedSchema>;
+
+/** Postgres text cannot hold NUL; a dead letter keeps everything else of the line. */
+const printable = (s: string) => s.replace(/\u0000/g, '\uFFFD');
+
+/**
+ * CSV files in a directory → the log, tailed like Filebeat: per file (by name) a fingerprint and
+ * the offset of complete lines consumed. A new file is read from the start (daily rotation), a
+ * truncated or rewritten one again from the start — its rows keep their content-derived ids, so
+ * the loader keeps each once. Per batch: publish, then save all files' states with the dead letters.
+ */
+export const csvTail = defineConnector({
+  kind: 'csv-tail',
+  config: z.object({
+    /** Directory holding the files. */
+    directory: z.string().min(1),
+    /** File names to tail: `^…` is a regular expression (e.g. `^energy-.*\.csv$`), anything else a glob (`energy-*.csv`). */
+    pattern: z.string().min(1),
+    /** Row schema of the files. */
+    schema: z.enum(Object.keys(csvSchemas) as [keyof typeof csvSchemas]),
+    /** Pause between polls when caught up, ms. Default 1000. */
+    pollMs: z.number().int().positive().default(1000),
+    /** Most bytes read per batch. Default 1 MiB. */
+    maxBatchBytes: z.number().int().positive().default(1 << 20),
+  }),
+  reparse(config, raw, position) {
+    const file = position.slice(0, position.lastIndexOf('#'));
+    const fields = parseCsvLine(raw);
+    return typeof fields === 'string' ? fields : csvSchemas[config.schema].toEnvelope(fields, file);
+  },
+  create(config, ctx) {
+    const match = fileNameMatcher(config.pattern);
+    const schema = csvSchemas[config.schema];
+    let saved: Saved | null = null;
+    let lastError: string | null = null;
+
+    async function load(): Promise<Saved> {
+      if (saved) return saved;
+      const raw = await readState<unknown>(ctx.pool, ctx.schema, ctx.name);
+      const parsed = savedSchema.safeParse(raw ?? { files: {} });
+      if (!parsed.success) throw new MillraceError('CHECKPOINT_INVALID', `csv-tail ${ctx.name}: saved state is not a file-position map: ${parsed.error.message}`);
+      return (saved = parsed.data);
+    }
+
+    /** Matching file names, in name order (daily files: oldest first). A missing directory has none yet. */
+    async function listFiles(): Promise<string[]> {
+      const names = await readdir(config.directory).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [] as string[];
+        throw err;
+      });
+      return names.filter((n) => match.test(n)).sort();
+    }
+
+    /** One batch of one file; true when the read stopped at maxBatchBytes (more is ready now). */
+    async function step(name: string, files: Record<string, TailState>): Promise<boolean> {
+      const fh = await open(join(config.directory, name), 'r').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null; // rotated away between listing and opening
+        throw err;
+      });
+      if (!fh) return false;
+      try {
+        const { size } = await fh.stat();
+        const prev = files[name];
+        const { state } = await resumeTail(fh, size, prev);
+        const { lines, next } = await readCompleteLines(fh, size, state, config.maxBatchBytes);
+        const changed = JSON.stringify(next) !== JSON.stringify(prev) || Object.keys(files).length !== Object.keys(saved!.files).length;
+        if (!changed) return false;
+        const events: Envelope[] = [];
+        const dead: DeadLetter[] = [];
+        for (const l of lines) {
+          if (l.text.trim() === '' || (l.no === 1 && l.text.trim() === schema.header)) continue;
+          const fields = parseCsvLine(l.text);
+          const env = typeof fields === 'string' ? fields : schema.toEnvelope(fields, name);
+          if (typeof env === 'string') dead.push({ position: `${name}#${l.no}`, raw: printable(l.text), reason: env });
+          else events.push(env);
+        }
+        if (events.length > 0) await ctx.log.publish(events.map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+        const after: Saved = { files: { ...files, [name]: next } };
+        // Dead letters are unique by (source, position): the full path keeps two directories' same-named files apart.
+        await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source: `csv:${join(config.directory, name)}`, state: after, events: events.length, deadLetters: dead });
+        saved = after;
+        files[name] = next;
+        return size - state.offset > config.maxBatchBytes;
+      } finally {
+        await fh.close();
+      }
+    }
+
+    async function tick(): Promise<boolean> {
+      try {
+        const current = await load();
+        const names = await listFiles();
+        // Files gone from the directory leave the state with the next save.
+        const files = Object.fromEntries(Object.entries(current.files).filter(([n]) => names.includes(n)));
+        let more = false;
+        for (const name of names) more = (await step(name, files)) || more;
+        lastError = null;
+        return more;
+      } catch (err) {
+        lastError = (err as Error).message;
+        saved = null; // re-read the saved state: whatever failed is read again
+        throw err;
+      }
+    }
+
+    const loop = createPollLoop({ tick, pollMs: config.pollMs, onError: ctx.onError });
+    return {
+      name: ctx.name,
+      kind: 'csv-tail',
+      async start() {
+        loop.start();
+      },
+      stop: () => loop.stop(),
+      async status(): Promise<ConnectorStatus> {
+        const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
+        const raw = await readState<Saved>(ctx.pool, ctx.schema, ctx.name);
+        let position = 0;
+        let end = 0;
+        for (const name of await listFiles()) {
+          const size = await stat(join(config.directory, name)).then((s) => s.size, () => 0);
+          const off = raw?.files?.[name]?.offset ?? 0;
+          end += size;
+          if (off <= size) position += off; // a file shorter than its offset was truncated: all of it is due
+        }
+        return {
+          name: ctx.name, kind: 'csv-tail', events: t.events, deadLetters: t.deadLetters, lag: Math.max(0, end - position),
+          lastCheckpointAt: t.lastCheckpointAt, lastError, positions: [position], sourceEnd: [end],
+        };
+      },
+    };
+  },
+});

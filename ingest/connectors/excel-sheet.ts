@@ -1,0 +1,81 @@
+import ExcelJS from 'exceljs';
+
+/** A cell as text: dates as ISO strings, numbers and booleans as written, formulas as their result; empty → null. */
+export type CellText = string | null;
+
+export interface SheetRow {
+  /** 1-based row number in the sheet (the header is row 1). */
+  n: number;
+  /** Canonical column → cell text; every mapped column is present. */
+  cells: Record<string, CellText>;
+}
+
+function cellText(v: ExcelJS.CellValue): CellText {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+  if (typeof v === 'string') return v.trim() === '' ? null : v.trim();
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if ('richText' in v) return cellText(v.richText.map((t) => t.text).join(''));
+  if ('error' in v) return String(v.error);
+  if ('result' in v) return cellText((v.result ?? null) as ExcelJS.CellValue);
+  if ('text' in v) return cellText(v.text);
+  return null; // a formula without a cached result: nothing a reader can use
+}
+
+const norm = (h: string) => h.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/** The canonical column a header (or declared name) stands for, by the declared aliases; null when unknown. */
+export function canonicalOf(columns: Readonly<Record<string, readonly string[]>>, header: string): string | null {
+  const h = norm(header);
+  for (const [canonical, aliases] of Object.entries(columns)) {
+    if (norm(canonical) === h || aliases.some((a) => norm(a) === h)) return canonical;
+  }
+  return null;
+}
+
+/**
+ * One sheet of a workbook as canonical rows: headers (row 1) are mapped through the declared
+ * aliases (case and spacing ignored), unknown headers are ignored, empty rows skipped. Returns the
+ * reason when the version as a whole cannot be read (not a workbook, no such sheet, a required
+ * column missing) — the caller dead-letters that version once.
+ */
+export async function readSheet(
+  buf: Buffer,
+  opts: { sheet: string; columns: Readonly<Record<string, readonly string[]>>; required: readonly string[] },
+): Promise<SheetRow[] | string> {
+  const wb = new ExcelJS.Workbook();
+  try {
+    await wb.xlsx.load(buf as unknown as ExcelJS.Buffer);
+  } catch (err) {
+    return `not a readable .xlsx workbook: ${(err as Error).message}`;
+  }
+  const ws = wb.getWorksheet(opts.sheet);
+  if (!ws) return `no sheet "${opts.sheet}" (sheets: ${wb.worksheets.map((w) => `"${w.name}"`).join(', ') || 'none'})`;
+  const at = new Map<string, number>(); // canonical → column number; the first matching header wins
+  const headers: string[] = [];
+  ws.getRow(1).eachCell((cell, col) => {
+    const text = cellText(cell.value);
+    if (text === null) return;
+    headers.push(text);
+    const c = canonicalOf(opts.columns, text);
+    if (c !== null && !at.has(c)) at.set(c, col);
+  });
+  const missing = opts.required.filter((c) => !at.has(c));
+  if (missing.length > 0) {
+    const want = missing.map((c) => `${c} (${[...new Set([c, ...(opts.columns[c] ?? [])])].map((a) => `"${a}"`).join(' / ')})`).join(', ');
+    return `required column missing: ${want}; headers are ${headers.map((h) => `"${h}"`).join(', ')}`;
+  }
+  const rows: SheetRow[] = [];
+  for (let n = 2; n <= ws.rowCount; n++) {
+    const row = ws.getRow(n);
+    const cells: Record<string, CellText> = {};
+    let empty = true;
+    for (const c of Object.keys(opts.columns)) {
+      const col = at.get(c);
+      cells[c] = col === undefined ? null : cellText(row.getCell(col).value);
+      if (cells[c] !== null) empty = false;
+    }
+    if (!empty) rows.push({ n, cells });
+  }
+  return rows;
+}

@@ -1,0 +1,65 @@
+import { it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadFloorMap } from '../../simulator/floor.ts';
+import { ensureLedger } from '../../simulator/ledger.ts';
+import { createClockinWriter } from '../../simulator/sources/clockin-excel.ts';
+import { createRoster } from '../../simulator/sources/clockin-roster.ts';
+import type { Envelope } from '../envelope.ts';
+import { createHarness, type Harness } from './excel.testkit.ts';
+
+// The simulator's clock-in writer read by the excel connector: after every rewrite, the signed
+// events sum to exactly the writer's ledger (attendance, absences, minutes worked).
+const H = 3_600_000;
+const START = Date.UTC(2026, 2, 10, 6);
+let h: Harness;
+before(async () => {
+  h = await createHarness();
+});
+after(async () => h.cleanup());
+
+/** What the workforce metrics would sum from the events, keyed like the ledger's facts. */
+function fromEvents(es: Envelope[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (k: string, v: number) => out.set(k, (out.get(k) ?? 0) + v);
+  for (const { eventTime: t, payload: p } of es) {
+    const sign = Number(p.sign);
+    if (p.present === 'yes') {
+      add(`attendance|${t}|${p.department}|${p.shift}`, sign);
+      add(`minutes_worked|${t}|${p.department}|${p.shift}`, sign * Number(p.minutesWorked));
+    } else if (p.present === 'no') add(`absences|${t}|${p.absenceReason}|`, sign);
+  }
+  for (const [k, v] of out) if (v === 0) out.delete(k);
+  return out;
+}
+
+it('clock-in writer → excel connector: signed events equal the ledger after every rewrite', async () => {
+  const ledgerSchema = `${h.schema}_ledger`;
+  await ensureLedger(h.pool, ledgerSchema);
+  try {
+    const floor = loadFloorMap();
+    const w = createClockinWriter({
+      seed: 5, startTime: START, dataDir: h.dir, floor, pool: h.pool, ledgerSchema, faultRate: 3, log: () => undefined,
+      openTopic: () => {
+        throw new Error('no topic');
+      },
+    });
+    const ledger = async () => {
+      const r = await h.pool.query(`SELECT fact, minute::text, station, error_code, sum(value)::int AS v FROM ${ledgerSchema}.facts GROUP BY 1, 2, 3, 4 HAVING sum(value) <> 0`);
+      return new Map(r.rows.map((x) => [`${x.fact}|${x.minute}|${x.station}|${x.error_code}`, x.v]));
+    };
+    for (let t = START + 8 * H; t <= START + 3 * 24 * H; t += 8 * H) {
+      await w.advanceTo(t);
+      await h.catchUp('clockin', { directory: join(h.dir, 'clockin') });
+      assert.deepEqual(fromEvents(await h.envelopes()), await ledger(), `at ${new Date(t).toISOString()}`);
+    }
+    const faults = w.stats().faults;
+    assert.ok(faults.corrected > 0 && faults.deleted > 0 && faults.renamed_column > 0 && faults.malformed > 0, JSON.stringify(faults));
+    const dead = await h.deadLetters('clockin');
+    assert.ok(dead.length >= 1 && dead.every((d) => /^clockin-\d{4}-\d\d-\d\d\.xlsx#row\d+@[0-9a-f]{8}$/.test(d.position)), JSON.stringify(dead.slice(0, 3)));
+    const text = JSON.stringify(await h.envelopes()) + JSON.stringify(dead);
+    for (const e of createRoster(floor, 5)) assert.ok(!text.includes(e.name), `${e.name} never leaves the sheet`);
+  } finally {
+    await h.pool.query(`DROP SCHEMA IF EXISTS ${ledgerSchema} CASCADE`);
+  }
+});

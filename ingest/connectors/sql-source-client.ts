@@ -1,0 +1,116 @@
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+import { createOracleSourceClient } from './sql-source-oracle.ts';
+
+/** What one poll reads: identifiers come from validated config, values are always parameters. */
+export interface PollSpec {
+  table: string;
+  columns: readonly string[];
+  watermarkColumn: string;
+  keyColumn: string;
+  lagWindowMs: number;
+  batch: number;
+}
+
+/**
+ * Position after the last row read: the watermark as the database's own text at full precision
+ * (a rounded watermark would re-read, or loop on, rows of the same millisecond) and the key as text.
+ */
+export interface Cursor {
+  wm: string;
+  key: string;
+}
+
+export interface PolledRow {
+  cursor: Cursor;
+  /** Selected columns, lower-case names. */
+  row: Record<string, unknown>;
+}
+
+/** One dialect's reading of a table by watermark (Kysely-style: one small interface per role). */
+export interface SqlSourceClient {
+  /** Up to `batch` rows after `cursor`, older than the lag window, ordered by (watermark, key). */
+  poll(spec: PollSpec, cursor: Cursor | null): Promise<PolledRow[]>;
+  /** Rows after `cursor`, lag window included (the connector's lag). */
+  pending(spec: PollSpec, cursor: Cursor | null): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type SqlPollingDialect = 'postgres' | 'mariadb' | 'oracle';
+
+/** `(wm, key) > (:wm, :key)` spelled out: Oracle has no row-value comparison, and this form is portable. */
+const after = (s: PollSpec, wm: string, key: string) => `(${s.watermarkColumn} > ${wm} OR (${s.watermarkColumn} = ${wm} AND ${s.keyColumn} > ${key}))`;
+
+export const lowerKeys = (r: Record<string, unknown>, columns: readonly string[]) =>
+  Object.fromEntries(columns.map((c) => [c.toLowerCase(), r[c] ?? r[c.toLowerCase()] ?? r[c.toUpperCase()] ?? null]));
+
+/** Postgres: session in UTC; `timestamp` and `date` come back as text (node-pg would read them as local time). */
+function createPostgresSourceClient(url: string): SqlSourceClient {
+  const asText = new Set([1082, 1114]);
+  const pool = new pg.Pool({
+    connectionString: url, max: 2, options: '-c TimeZone=UTC',
+    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (asText.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+  });
+  return {
+    async poll(s, cursor) {
+      const params: unknown[] = [s.lagWindowMs, s.batch];
+      let where = `${s.watermarkColumn} <= now() - $1::int * interval '1 millisecond'`;
+      if (cursor) {
+        params.push(cursor.wm, cursor.key);
+        where += ` AND ${after(s, '$3::timestamptz', '$4')}`;
+      }
+      const r = await pool.query(
+        `SELECT ${s.columns.join(', ')}, ${s.watermarkColumn}::text AS "__wm", ${s.keyColumn}::text AS "__key" FROM ${s.table}
+         WHERE ${where} ORDER BY ${s.watermarkColumn}, ${s.keyColumn} LIMIT $2`,
+        params,
+      );
+      return r.rows.map((x) => ({ cursor: { wm: x.__wm, key: x.__key }, row: lowerKeys(x, s.columns) }));
+    },
+    async pending(s, cursor) {
+      const r = cursor
+        ? await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${after(s, '$1::timestamptz', '$2')}`, [cursor.wm, cursor.key])
+        : await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table}`);
+      return Number(r.rows[0].n);
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** MariaDB/MySQL: session in UTC, DATETIME values as text; `%f` keeps microseconds. */
+function createMariaDbSourceClient(url: string): SqlSourceClient {
+  const pool = mysql.createPool({ uri: url, connectionLimit: 2, dateStrings: true, timezone: 'Z' });
+  pool.pool.on('connection', (conn) => conn.query("SET time_zone = '+00:00'"));
+  return {
+    async poll(s, cursor) {
+      const params: unknown[] = [s.lagWindowMs * 1000];
+      let where = `${s.watermarkColumn} <= NOW(6) - INTERVAL ? MICROSECOND`;
+      if (cursor) {
+        params.push(cursor.wm, cursor.wm, cursor.key);
+        where += ` AND (${s.watermarkColumn} > ? OR (${s.watermarkColumn} = ? AND ${s.keyColumn} > ?))`;
+      }
+      params.push(s.batch);
+      const [rows] = await pool.query<mysql.RowDataPacket[]>(
+        `SELECT ${s.columns.join(', ')}, DATE_FORMAT(${s.watermarkColumn}, '%Y-%m-%d %H:%i:%s.%f') AS __wm, CAST(${s.keyColumn} AS CHAR) AS __key
+         FROM ${s.table} WHERE ${where} ORDER BY ${s.watermarkColumn}, ${s.keyColumn} LIMIT ?`,
+        params,
+      );
+      return rows.map((x) => ({ cursor: { wm: String(x.__wm), key: String(x.__key) }, row: lowerKeys(x, s.columns) }));
+    },
+    async pending(s, cursor) {
+      const [rows] = cursor
+        ? await pool.query<mysql.RowDataPacket[]>(
+            `SELECT count(*) AS n FROM ${s.table} WHERE (${s.watermarkColumn} > ? OR (${s.watermarkColumn} = ? AND ${s.keyColumn} > ?))`,
+            [cursor.wm, cursor.wm, cursor.key],
+          )
+        : await pool.query<mysql.RowDataPacket[]>(`SELECT count(*) AS n FROM ${s.table}`);
+      return Number(rows[0].n);
+    },
+    close: () => pool.end(),
+  };
+}
+
+export function createSqlSourceClient(dialect: SqlPollingDialect, url: string): SqlSourceClient {
+  if (dialect === 'postgres') return createPostgresSourceClient(url);
+  if (dialect === 'mariadb') return createMariaDbSourceClient(url);
+  return createOracleSourceClient(url);
+}

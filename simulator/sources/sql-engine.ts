@@ -1,0 +1,119 @@
+import { withContext } from '../../lib/errors.ts';
+import { recordFacts, type SourceLedgerEntry } from '../ledger-sources.ts';
+import type { MachiningEvent } from '../wire.ts';
+import type { SourceWriter, WriterContext } from './source-writer.ts';
+import { createWorkOrderModel, HOUR_MS, type WorkOrderRow } from './work-orders.ts';
+import type { SqlEngineTables } from './sql-engine-rows.ts';
+
+export { createMariaDbEngine } from './sql-engine-mariadb.ts';
+export { createMssqlEngine } from './sql-engine-mssql.ts';
+export { createOracleEngine } from './sql-engine-oracle.ts';
+export type { SqlEngineTables } from './sql-engine-rows.ts';
+export type { WorkOrderRow } from './work-orders.ts';
+
+/**
+ * "Another SQL engine" (MYCPU.md rows 3 and 4): the store holding the machining archive and the
+ * production work orders. One implementation per engine, chosen by the wiring module:
+ * MariaDB (runs here; the default), SQL Server (`mssql`), Oracle (`oracledb` thin).
+ */
+export interface SqlEngine {
+  readonly dialect: 'mariadb' | 'mssql' | 'oracle' | 'postgres';
+  readonly tables: SqlEngineTables;
+  /** Create both tables when missing (SQL Server: with Change Tracking enabled). Idempotent. */
+  ensure(): Promise<void>;
+  /** Insert archive rows, ignoring event ids already archived; `archived_at` is the database's clock. Returns rows inserted. */
+  insertArchive(events: readonly MachiningEvent[]): Promise<number>;
+  /** Insert or update work orders, all in one transaction. */
+  upsertWorkOrders(rows: readonly WorkOrderRow[]): Promise<void>;
+  /** The table's current content (tests, verify). */
+  readWorkOrders(): Promise<WorkOrderRow[]>;
+  /** Drop both tables (tests). */
+  dropTables(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SqlEngineWriter extends SourceWriter {
+  /**
+   * Archive a copy of well-formed, unique machining events (fed from the machining simulator's
+   * output). The archive adds no ledger facts: its rows duplicate the Kafka events and must dedup.
+   */
+  archive(events: readonly MachiningEvent[]): Promise<void>;
+}
+
+/** The work order data exactly as the connector emits it (`payload.data` of `entity.upsert`). */
+export const workOrderData = (wo: WorkOrderRow) => ({ woId: wo.woId, sku: wo.sku, plannedQty: wo.plannedQty, dueDate: wo.dueDate });
+
+/**
+ * The writer of the archive and the work orders. Work orders change at every simulated hour
+ * boundary (from the hour containing `startTime`); each hour is one engine transaction, then one
+ * ledger entry with its entities and the seal `hour + 1` (the last commit's time). A failed step
+ * is retried first by the next `advanceTo`, so the ledger holds exactly what the engine committed.
+ * The writer owns the engine: `close()` closes it.
+ */
+export function createSqlEngineWriter(ctx: WriterContext & { engine: SqlEngine }): SqlEngineWriter {
+  const name = 'sql-engine';
+  const { engine } = ctx;
+  const model = createWorkOrderModel(ctx.seed);
+  let nextHour = Math.floor(ctx.startTime / HOUR_MS) * HOUR_MS;
+  let uncommitted: { hour: number; rows: WorkOrderRow[] } | null = null;
+  let unrecorded: SourceLedgerEntry | null = null;
+  let ready: Promise<void> | null = null;
+  let written = 0;
+
+  const ensure = () => {
+    ready ??= engine.ensure().catch((err) => {
+      ready = null;
+      throw withContext(err, `${name}: create tables on ${engine.dialect}`);
+    });
+    return ready;
+  };
+
+  async function settle(): Promise<void> {
+    if (uncommitted) {
+      await ensure();
+      try {
+        await engine.upsertWorkOrders(uncommitted.rows);
+      } catch (err) {
+        throw withContext(err, `${name}: write work orders to ${engine.dialect}`);
+      }
+      written += uncommitted.rows.length;
+      unrecorded = {
+        source: name,
+        facts: [],
+        entities: uncommitted.rows.map((wo) => ({ entity: 'work_order', key: wo.woId, data: workOrderData(wo) })),
+        sealedBefore: uncommitted.hour + 1,
+      };
+      uncommitted = null;
+    }
+    if (unrecorded) {
+      await recordFacts(ctx.pool, ctx.ledgerSchema, unrecorded).catch((err) => {
+        throw withContext(err, `${name}: ledger write`);
+      });
+      unrecorded = null;
+    }
+  }
+
+  return {
+    name,
+    async advanceTo(t) {
+      await settle();
+      while (nextHour <= t) {
+        const rows = model.hour(nextHour);
+        uncommitted = { hour: nextHour, rows };
+        nextHour += HOUR_MS;
+        await settle();
+      }
+    },
+    async archive(events) {
+      if (events.length === 0) return;
+      await ensure();
+      try {
+        written += await engine.insertArchive(events);
+      } catch (err) {
+        throw withContext(err, `${name}: archive machining events to ${engine.dialect}`);
+      }
+    },
+    stats: () => ({ written, faults: {} }),
+    close: () => engine.close(),
+  };
+}
