@@ -34,7 +34,7 @@ export const configSchema = z.object({
   MARIADB_URL: z.string().optional().describe('MariaDB holding the machining archive and work orders (the "other SQL engine"). Unset and no MSSQL/Oracle: the embedded or main Postgres.'),
   MSSQL_URL: z.string().optional().describe('SQL Server for the machining archive and work orders (Change Tracking).'),
   ORACLE_URL: z.string().optional().describe('Oracle for the work orders (watermark polling).'),
-  TOOL_API_PORT: int(4011, 0).describe('Port of the simulated tool-storage REST API (0 = any free port).'),
+  TOOL_API_PORT: int(4011, 1).describe('Port of the simulated tool-storage REST API (the tools connector polls it there).'),
   SIM_FAULT_RATE: z.coerce.number().min(0).default(1).describe('Simulator fault rates multiplier (0 = a clean factory).'),
   SUBGRAPH_PORT: int(0, 0).describe('Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.'),
   SUBGRAPH_URLS: z.string().optional().describe('Gateway started alone: `name=url,…` of the subgraphs (e.g. production=http://h:4001/graphql).'),

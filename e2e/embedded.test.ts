@@ -33,6 +33,12 @@ describe('embedded mode (the README\'s first command)', () => {
       return k && k.events > 200 && k.deadLetters > 0 ? st : null;
     });
     assert.equal(s.mode.postgres, 'embedded');
+    // Embedded, every source lives in the one Postgres or on disk: they all flow.
+    await waitFor('events from the fast sources', async () => {
+      const st = JSON.parse((await runCli(['status', '--json'], env)).stdout);
+      const n = (name: string) => st.connectors.find((k: { name: string }) => k.name === name)?.events ?? 0;
+      return ['machining', 'heat', 'energy', 'machining-archive', 'tools', 'tool-master', 'floor-map'].every((k) => n(k) > 0);
+    }, 120_000);
     assert.equal(s.mode.speed, 'memory');
   });
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { freePort, gql, runCli, startMillrace, waitFor, type Running } from './harness.ts';
+import mysql from 'mysql2/promise';
+import { freePort, gql, runCli, startMillrace, tempDir, waitFor, type Running } from './harness.ts';
 import { checkBadRequest, checkSubscriptionResume, checkVerify } from './checks.ts';
 
 // Production mode on the real services (`npm run services:up`): Kafka log and source topic,
@@ -11,6 +12,7 @@ import { checkBadRequest, checkSubscriptionResume, checkVerify } from './checks.
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const MARIADB_URL = process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 describe('production mode on real Kafka + Postgres + Redis', () => {
   const id = randomBytes(4).toString('hex');
@@ -20,8 +22,11 @@ describe('production mode on real Kafka + Postgres + Redis', () => {
 
   before(async () => {
     env = {
-      DATABASE_URL, REDIS_URL, KAFKA_BROKERS,
+      DATABASE_URL, REDIS_URL, KAFKA_BROKERS, MARIADB_URL,
       PORT: String(await freePort()),
+      TOOL_API_PORT: String(await freePort()),
+      FACTORY_DIR: await tempDir('millrace-factory'),
+      HEAT_TOPIC: `mycpu.heat.${id}`, ORDERS_SCHEMA: `mycpu_${id}`,
       // A deployment of its own: schema, topics, consumer groups and Redis keys.
       MILLRACE_SCHEMA: `e2e_${id}`, MILLRACE_PREFIX: `e2e-${id}`, LEDGER_SCHEMA: `ledger_${id}`, MACHINING_TOPIC: `mycpu.machining.${id}`,
       MILLRACE_SIM_SPEED: '30', MILLRACE_SIM_RATE: '150', MILLRACE_SLICE: '200',
@@ -33,15 +38,29 @@ describe('production mode on real Kafka + Postgres + Redis', () => {
   after(async () => {
     await app?.stop();
     await factory?.stop();
+    // A replication slot left behind would hold WAL forever: drop it with everything else.
     const pool = new pg.Pool({ connectionString: DATABASE_URL });
-    await pool.query(`DROP SCHEMA IF EXISTS e2e_${id} CASCADE; DROP SCHEMA IF EXISTS ledger_${id} CASCADE`);
+    await pool.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [`e2e_${id}_orders`]);
+    await pool.query(`DROP PUBLICATION IF EXISTS e2e_${id}_orders_pub`);
+    await pool.query(`DROP SCHEMA IF EXISTS e2e_${id} CASCADE; DROP SCHEMA IF EXISTS ledger_${id} CASCADE; DROP SCHEMA IF EXISTS mycpu_${id} CASCADE`);
     await pool.end();
+    const maria = await mysql.createConnection(MARIADB_URL);
+    await maria.query(`DROP TABLE IF EXISTS e2e_${id}_machining_archive, e2e_${id}_work_orders`);
+    await maria.end();
   });
 
   it('runs on the real services', async () => {
     const st = JSON.parse((await runCli(['status', '--json'], env)).stdout);
     assert.deepEqual(st.mode, { postgres: 'external', log: 'kafka', speed: 'redis' });
     await waitFor('events flowing', async () => JSON.parse((await runCli(['status', '--json'], env)).stdout).connectors[0].events > 200);
+    // The real stores behind each source kind answer: Kafka (machining, heat), CSV, MariaDB
+    // (archive), REST, reference files. (Clock-in sheets and orders change on a slower clock.)
+    const st2 = await waitFor('events from the fast sources', async () => {
+      const s = JSON.parse((await runCli(['status', '--json'], env)).stdout);
+      const n = (name: string) => s.connectors.find((k: { name: string }) => k.name === name)?.events ?? 0;
+      return ['machining', 'heat', 'energy', 'machining-archive', 'tools', 'tool-master', 'floor-map'].every((k) => n(k) > 0) ? s : null;
+    }, 120_000);
+    assert.ok(st2.connectors.every((k: { lastError: string | null; name: string }) => k.name === 'orders' || k.lastError === null || /HTTP 500|timeout|circuit/.test(k.lastError)), JSON.stringify(st2.connectors));
   });
 
   it('streams deltas from Redis Streams and resumes from a cursor without gaps', () => checkSubscriptionResume(app.url));
