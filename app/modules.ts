@@ -23,6 +23,7 @@ import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
 import { connectorSpecs, factoryDir, writerFactories } from './sources.ts';
 import { loadFloorMap } from '../simulator/floor.ts';
+import { ensureOrdersTable } from '../simulator/sources/orders-postgres.ts';
 import { runBackfillCli } from '../simulator/backfill-cli.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
 
@@ -152,6 +153,9 @@ async function initSpeedStore(ctx: Ctx) {
 async function initIngest(ctx: Ctx) {
   const c = ctx.config;
   ctx.connectors = [];
+  // The orders CDC connector has no initial snapshot: its table must exist before it starts, so
+  // that its slot exists before the first order is written (else those rows would never be read).
+  await ensureOrdersTable(ctx.pool!, c.ORDERS_SCHEMA);
   for (const spec of connectorSpecs(c, ctx.databaseUrl!)) {
     const def = connectorKinds[spec.kind];
     if (!def) throw new Error(`connector ${spec.name}: unknown kind ${spec.kind}`);

@@ -31,9 +31,10 @@ describe('production mode on real Kafka + Postgres + Redis', () => {
       MILLRACE_SCHEMA: `e2e_${id}`, MILLRACE_PREFIX: `e2e-${id}`, LEDGER_SCHEMA: `ledger_${id}`, MACHINING_TOPIC: `mycpu.machining.${id}`,
       MILLRACE_SIM_SPEED: '30', MILLRACE_SIM_RATE: '150', MILLRACE_SLICE: '200',
     };
-    // The factory runs apart from millrace (as a real plant would): killing millrace leaves it running.
-    factory = await startMillrace({ ...env, PORT: '0' }, ['--target', 'simulator']);
+    // The factory runs apart from millrace (as a real plant would): killing millrace leaves it
+    // running. millrace starts first: its CDC slot must exist before the first order is written.
     app = await startMillrace({ ...env, MILLRACE_SIMULATOR: 'off' });
+    factory = await startMillrace({ ...env, PORT: '0' }, ['--target', 'simulator']);
   });
   after(async () => {
     await app?.stop();

@@ -14,4 +14,7 @@ export const SOURCE_CHECKS: readonly SourceCheck[] = Object.freeze([
   { source: 'clockin-excel', fact: 'minutes_worked', metric: 'minutes_worked', cell: 0, dims: ['department', 'shift'] },
   { source: 'tool-api', fact: 'tool_checkouts', metric: 'tool_checkouts', cell: 0, dims: ['tool'] },
   { source: 'tool-api', fact: 'tool_use_ms', metric: 'tool_use_ms', cell: 0, dims: ['tool'] },
+  { source: 'orders-postgres', fact: 'orders_created', metric: 'orders_created', cell: 0, dims: ['kind', 'severity'] },
+  { source: 'orders-postgres', fact: 'repairs_completed', metric: 'repairs_completed', cell: 0, dims: ['severity'] },
+  { source: 'orders-postgres', fact: 'repair_duration_ms', metric: 'repair_duration_ms', cell: 0, dims: ['severity'] },
 ] satisfies SourceCheck[]);

@@ -67,9 +67,10 @@ function createPostgresSourceClient(url: string): SqlSourceClient {
       return r.rows.map((x) => ({ cursor: { wm: x.__wm, key: x.__key }, row: lowerKeys(x, s.columns) }));
     },
     async pending(s, cursor) {
+      // Rows stamped in the future (a clock ahead of the database's) are not readable yet: not lag.
       const r = cursor
-        ? await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${after(s, '$1::timestamptz', '$2')}`, [cursor.wm, cursor.key])
-        : await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table}`);
+        ? await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= now() AND ${after(s, '$1::timestamptz', '$2')}`, [cursor.wm, cursor.key])
+        : await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= now()`);
       return Number(r.rows[0].n);
     },
     close: () => pool.end(),
@@ -99,10 +100,10 @@ function createMariaDbSourceClient(url: string): SqlSourceClient {
     async pending(s, cursor) {
       const [rows] = cursor
         ? await pool.query<mysql.RowDataPacket[]>(
-            `SELECT count(*) AS n FROM ${s.table} WHERE (${s.watermarkColumn} > ? OR (${s.watermarkColumn} = ? AND ${s.keyColumn} > ?))`,
+            `SELECT count(*) AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= NOW(6) AND (${s.watermarkColumn} > ? OR (${s.watermarkColumn} = ? AND ${s.keyColumn} > ?))`,
             [cursor.wm, cursor.wm, cursor.key],
           )
-        : await pool.query<mysql.RowDataPacket[]>(`SELECT count(*) AS n FROM ${s.table}`);
+        : await pool.query<mysql.RowDataPacket[]>(`SELECT count(*) AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= NOW(6)`);
       return Number(rows[0].n);
     },
     close: () => pool.end(),

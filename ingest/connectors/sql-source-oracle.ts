@@ -66,7 +66,8 @@ export function createOracleSourceClient(url: string): SqlSourceClient {
       }),
     pending: (s, cursor) =>
       withConn(async (c) => {
-        const r = await c.execute(`SELECT count(*) AS "n" FROM ${s.table}${cursor ? ` WHERE ${after(s)}` : ''}`, curBinds(cursor), opts);
+        // Rows stamped in the future are not readable yet: not lag.
+        const r = await c.execute(`SELECT count(*) AS "n" FROM ${s.table} WHERE ${s.watermarkColumn} <= SYSTIMESTAMP${cursor ? ` AND ${after(s)}` : ''}`, curBinds(cursor), opts);
         return Number(r.rows?.[0]?.n ?? 0);
       }),
     async close() {
