@@ -34,15 +34,18 @@ after(async () => {
 });
 
 interface Api { store: ToolApiStore; server: ToolApiServer; url: string; add(n: number): string[] }
-async function api(faults: ToolApiRequestFaults = {}): Promise<Api> {
-  const store = createToolApiStore({ toolIds: TOOLS, startTime: START, seqBase: 100 });
+let apis = 0;
+/** A fresh API; each one numbers its seqs from its own base, so tests sharing the log never share ids. */
+async function api(faults: ToolApiRequestFaults = {}): Promise<Api & { base: number }> {
+  const base = ++apis * 10_000;
+  const store = createToolApiStore({ toolIds: TOOLS, startTime: START, seqBase: base });
   const server = createToolApiServer({ store, rng: createRng(7), faults: { error500Rate: 0, timeoutRate: 0, ...faults } });
   const url = await server.listen();
   cleanups.push(() => server.close());
   const out = new Set<string>();
   let n = 0;
   return {
-    store, server, url,
+    store, server, url, base,
     add(k) {
       return Array.from({ length: k }, () => {
         const toolId = TOOLS[n % TOOLS.length];
@@ -100,7 +103,7 @@ describe('rest-poll connector', () => {
     const st = a.server.stats();
     assert.ok(st.errors500 > 0 && st.timeouts > 0, `both faults happened: ${JSON.stringify(st)}`);
     const status = await c.status();
-    assert.deepEqual([status.positions, status.sourceEnd, status.lag, status.events], [[250], [250], 0, 150]);
+    assert.deepEqual([status.positions, status.sourceEnd, status.lag, status.events], [[a.base + 150], [a.base + 150], 0, 150]);
     const seqsOfT001 = [...got.values()].map((v) => JSON.parse(v[0])).filter((e) => e.key === 'T-001').map((e) => e.payload.seq);
     assert.deepEqual(seqsOfT001, [...seqsOfT001].sort((x, y) => x - y));
   });
@@ -161,7 +164,7 @@ describe('rest-poll connector', () => {
     await c.start();
     await until('all 8 pages', allLogged(ids), 10_000);
     assert.ok(a.server.stats().requests >= 8);
-    assert.deepEqual((await c.status()).positions, [150]);
+    assert.deepEqual((await c.status()).positions, [a.base + 50]);
   });
 
   it('re-publishes the same ids when the checkpoint was not saved after a publish', async () => {
@@ -179,10 +182,10 @@ describe('rest-poll connector', () => {
     const c = connector({ baseUrl: a.url, pageSize: 4, pollMs: 20 }, { log: crashing });
     await c.start();
     await until('all movements', allLogged(ids));
-    await until('caught up', async () => (await c.status()).lag === 0 && (await c.status()).positions[0] === 109);
+    await until('caught up', async () => (await c.status()).lag === 0 && (await c.status()).positions[0] === a.base + 9);
     const got = await logged(ids);
     const twice = [...got].filter(([, copies]) => copies.length > 1);
-    assert.deepEqual(twice.map(([id]) => id), ids.slice(0, 4), 'exactly the first page went out twice');
+    assert.deepEqual(twice.map(([id]) => id).sort(), ids.slice(0, 4).sort(), 'exactly the first page went out twice');
     assert.ok(twice.every(([, copies]) => copies[0] === copies[1]), 'byte-identical envelopes');
   });
 
@@ -191,7 +194,7 @@ describe('rest-poll connector', () => {
     a.add(3);
     const errors: unknown[] = [];
     const c = connector({ baseUrl: a.url, pollMs: 20 }, { errors });
-    await saveState(pool, schema, { connector: c.name, source: 'test', state: { after: 10_000 }, events: 0, deadLetters: [] });
+    await saveState(pool, schema, { connector: c.name, source: 'test', state: { after: a.base + 1_000 }, events: 0, deadLetters: [] });
     await c.start();
     await until('the error', () => errors.length > 0);
     assert.equal((errors[0] as { code?: string }).code, 'POSITION_LOST');
