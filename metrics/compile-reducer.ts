@@ -47,7 +47,8 @@ export function compileReducer(metric: CompiledMetric, grainMs: number): Reducer
         cells = [sign];
         break;
       case 'sum':
-        cells = [sign * v];
+        // `+ 0` turns a retraction of 0 (-0 in JS) into the 0 Postgres stores.
+        cells = [sign * v + 0];
         break;
       case 'min':
       case 'max':
@@ -56,7 +57,7 @@ export function compileReducer(metric: CompiledMetric, grainMs: number): Reducer
       case 'histogram': {
         cells = new Array(bounds.length + 3).fill(0);
         cells[0] = sign;
-        cells[1] = sign * v;
+        cells[1] = sign * v + 0;
         let i = bounds.findIndex((b) => v <= b);
         if (i < 0) i = bounds.length;
         cells[2 + i] = sign;

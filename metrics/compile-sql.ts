@@ -15,8 +15,11 @@ export function compileFoldSql(metric: CompiledMetric, schema: string): string {
   const v = 'field' in agg ? `(payload->>'${agg.field}')::bigint` : null;
   // Signed change events: every count becomes sum(sign), every sum sum(sign * v).
   const sign = metric.signField ? `(payload->>'${metric.signField}')::bigint` : null;
-  const n = (cond?: string) => (sign ? `sum(${sign})${cond ? ` FILTER (WHERE ${cond})` : ''}` : `count(*)${cond ? ` FILTER (WHERE ${cond})` : ''}`);
-  const total = (x: string) => (sign ? `sum(${sign} * ${x})` : `sum(${x})`);
+  // sum() over no rows is NULL (count() is 0), and NULL would poison every later monoid merge:
+  // a histogram bucket no row of this fold falls into must be 0.
+  const n = (cond?: string) =>
+    sign ? `coalesce(sum(${sign})${cond ? ` FILTER (WHERE ${cond})` : ''}, 0)` : `count(*)${cond ? ` FILTER (WHERE ${cond})` : ''}`;
+  const total = (x: string) => (sign ? `coalesce(sum(${sign} * ${x}), 0)` : `coalesce(sum(${x}), 0)`);
   let cells: string[];
   switch (agg.kind) {
     case 'count':

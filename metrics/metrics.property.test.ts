@@ -81,7 +81,7 @@ describe('metric definitions compile to batch SQL and speed reducer that agree',
         }
         assert.deepEqual(new Map([...fromSql].sort()), new Map([...fromReducer].sort()));
       }),
-      { numRuns: 40 },
+      { numRuns: 40, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) },
     );
   });
 });

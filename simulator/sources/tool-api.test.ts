@@ -90,7 +90,7 @@ describe('tool api writer', () => {
     assert.deepEqual(await ledgerFacts(b.schema), await ledgerFacts(a.schema));
     const tools = new Set(ma.map((m) => m.toolId));
     assert.ok(tools.size >= 35 && [...tools].every((t) => /^T-\d{3}$/.test(String(t))), 'the tool master ids');
-    assert.ok(ma.every((m) => typeof m.holder === 'string' && /^E\d{4}$/.test(m.holder)));
+    assert.ok(ma.every((m) => typeof m.holder === 'string' && /^E\d{4}$/.test(m.holder)), 'holders are employee ids');
   });
 
   it('records exactly the facts of what is visible, and seals at the newest movement', async () => {
@@ -106,7 +106,7 @@ describe('tool api writer', () => {
     const tools = await (await fetch(`${writer.url}/api/tools?pageSize=500`)).json();
     assert.equal(tools.total, 40);
     const out = tools.items.filter((t: { status: string }) => t.status === 'out');
-    assert.ok(out.every((t: { holder: string | null }) => t.holder !== null));
+    assert.ok(out.every((t: { holder: string | null }) => t.holder !== null), 'a tool out has a holder');
     await writer.close();
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${schema}.faults WHERE kind = 'malformed'`);
     assert.equal(rows[0].n, writer.stats().faults.malformed);
@@ -132,7 +132,7 @@ describe('tool api writer', () => {
     const byKind = Object.fromEntries(rows.map((r) => [r.kind, r.n]));
     assert.equal(byKind.api_error, outcomes.e500);
     assert.equal(byKind.timeout, outcomes.timeout);
-    assert.ok(byKind.malformed > 0);
+    assert.ok(byKind.malformed > 0, 'malformed movements were injected');
     assert.deepEqual(writer.stats().faults, byKind);
   });
 });
