@@ -17,7 +17,14 @@ export async function collectStatus(ctx: Ctx) {
     modules: Object.fromEntries(ctx.ready),
   };
   if (ctx.connectors) {
-    out.connectors = await Promise.all(ctx.connectors.map((k) => k.status()));
+    // One connector whose source is down must not hide the others' status.
+    const settled = await Promise.allSettled(ctx.connectors.map((k) => k.status()));
+    out.connectors = settled.map((r, i) =>
+      r.status === 'fulfilled'
+        ? r.value
+        : { name: ctx.connectors![i].name, kind: ctx.connectors![i].kind, events: 0, deadLetters: 0, lag: null, lastCheckpointAt: null,
+            lastError: `status unavailable: ${(r.reason as Error)?.message ?? String(r.reason)}`, positions: [], sourceEnd: [] },
+    );
   }
   if (ctx.pool) {
     const s = ident(c.MILLRACE_SCHEMA);

@@ -15,7 +15,7 @@ describe('embedded mode (the README\'s first command)', () => {
       TOOL_API_PORT: String(await freePort()),
       PORT: String(await freePort()),
       // Nothing configured, even when the test runner's shell has the services' env vars.
-      DATABASE_URL: '', REDIS_URL: '', KAFKA_BROKERS: '',
+      DATABASE_URL: '', REDIS_URL: '', KAFKA_BROKERS: '', MARIADB_URL: '', MSSQL_URL: '', ORACLE_URL: '',
       // Simulated time runs 30× so minutes seal (late events are bounded) within seconds.
       MILLRACE_SIM_SPEED: '30', MILLRACE_SIM_RATE: '150', MILLRACE_SLICE: '200',
     };

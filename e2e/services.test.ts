@@ -51,7 +51,11 @@ describe('production mode on real Kafka + Postgres + Redis', () => {
   });
 
   it('runs on the real services', async () => {
-    const st = JSON.parse((await runCli(['status', '--json'], env)).stdout);
+    const st = await waitFor('millrace status', async () => {
+      const r = await runCli(['status', '--json'], env);
+      if (r.code !== 0) throw new Error(`status exited ${r.code}: ${r.stderr.slice(0, 500)}`);
+      return JSON.parse(r.stdout);
+    });
     assert.deepEqual(st.mode, { postgres: 'external', log: 'kafka', speed: 'redis' });
     await waitFor('events flowing', async () => JSON.parse((await runCli(['status', '--json'], env)).stdout).connectors[0].events > 200);
     // The real stores behind each source kind answer: Kafka (machining, heat), CSV, MariaDB
