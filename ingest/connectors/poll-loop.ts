@@ -15,7 +15,7 @@ export interface PollLoop {
   stop(): Promise<void>;
 }
 
-/** The loop of the file connectors: poll, and never let one failed pass stop the connector. */
+/** The loop of the polling connectors (files, SQL): poll, and never let one failed pass stop the connector. */
 export function createPollLoop(opts: PollLoopOptions): PollLoop {
   const waker = createWaker(opts.pollMs);
   let running = false;

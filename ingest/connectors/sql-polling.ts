@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
-import { createWaker } from '../../lib/waker.ts';
+import { createPollLoop } from './poll-loop.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import type { ConnectorContext, ConnectorStatus } from '../define-connector.ts';
 import { defineConnector } from '../define-connector.ts';
@@ -110,39 +110,30 @@ export const sqlPolling = defineConnector({
   },
   create(config, ctx) {
     const poller = createSqlPoller(config, ctx);
-    const waker = createWaker(config.pollMs);
-    let loop: Promise<void> | null = null;
-    let running = false;
     let lastError: string | null = null;
-
-    async function run(): Promise<void> {
-      while (running) {
-        try {
-          const n = await poller.pollOnce();
-          lastError = null;
-          if (n < config.batch && running) await waker.wait();
-        } catch (err) {
-          lastError = (err as Error).message;
-          poller.reset();
-          ctx.onError(err);
-          if (running) await waker.wait();
-        }
-      }
-    }
+    // A full batch means more is waiting: read again at once; a failed pass re-reads from the saved cursor.
+    const loop = createPollLoop({
+      pollMs: config.pollMs,
+      tick: async () => {
+        const n = await poller.pollOnce();
+        lastError = null;
+        return n >= config.batch;
+      },
+      onError: (err) => {
+        lastError = (err as Error).message;
+        poller.reset();
+        ctx.onError(err);
+      },
+    });
 
     return {
       name: ctx.name,
       kind: 'sql-polling',
       async start() {
-        if (running) return;
-        running = true;
-        loop = run();
+        loop.start();
       },
       async stop() {
-        running = false;
-        waker.wake();
-        await loop;
-        loop = null;
+        await loop.stop();
         await poller.close();
       },
       async status(): Promise<ConnectorStatus> {

@@ -15,7 +15,7 @@ import { MillraceError } from '../../lib/errors.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector, type ConnectorContext, type ConnectorStatus } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
-import { createWaker } from '../../lib/waker.ts';
+import { createPollLoop } from './poll-loop.ts';
 import { rowMappingNames, rowMappings } from './sql-mappings.ts';
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain SQL identifier');
@@ -159,35 +159,27 @@ export const sqlServerCt = defineConnector({
   config: sqlServerCtConfig,
   create(config, ctx) {
     const reader = createCtReader(config, ctx);
-    const waker = createWaker(config.pollMs);
-    let running = false;
-    let loop: Promise<void> | null = null;
     let lastError: string | null = null;
-    async function run(): Promise<void> {
-      while (running) {
-        try {
-          await reader.pollOnce();
-          lastError = null;
-        } catch (err) {
-          lastError = (err as Error).message;
-          ctx.onError(err);
-        }
-        if (running) await waker.wait();
-      }
-    }
+    const loop = createPollLoop({
+      pollMs: config.pollMs,
+      tick: async () => {
+        await reader.pollOnce();
+        lastError = null;
+        return false;
+      },
+      onError: (err) => {
+        lastError = (err as Error).message;
+        ctx.onError(err);
+      },
+    });
     return {
       name: ctx.name,
       kind: 'sql-server-ct',
       async start() {
-        if (running) return;
-        running = true;
-        loop = run();
+        loop.start();
       },
       async stop() {
-        running = false;
-        waker.wake();
-        await loop;
-        loop = null;
+        await loop.stop();
         await reader.close();
       },
       async status(): Promise<ConnectorStatus> {
