@@ -67,7 +67,7 @@ describe('embedded mode (the README\'s first command)', () => {
   it('serves any metric by name, the metric catalogue and the dead letters', () => checkGenericApi(app.url));
 
   it('lists dead letters and replays them from the CLI (still-malformed ones stay)', async () => {
-    const list = await runCli(['dead-letters', 'list', '--json', '--limit', '3'], env);
+    const list = await runCli(['dead-letters', 'list', '--json', '--limit', '3', '--connector', 'machining'], env);
     assert.equal(list.code, 0, list.stderr);
     const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.ok(rows.length > 0 && rows.every((r) => r.connector === 'machining' && r.reason && r.position));
