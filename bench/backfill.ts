@@ -6,12 +6,17 @@
  * Writes N simulated days of machining + heat into real source topics (Kafka topics with a unique
  * prefix, or Postgres table topics in a unique schema), the ledger into a unique Postgres schema,
  * all removed afterwards. Prints generation events/s, wall time, peak RSS and heap, the projected
- * time for a year; and a baseline side by side: the same number of pre-serialised messages written
- * by the bare driver (kafkajs producer with the same idempotent acks=all settings, or pg INSERTs).
+ * time for a year; CPU seconds spent by this process, the Kafka broker and Postgres (from /proc:
+ * the machine has 2 cores, so CPU per message is the figure that survives a busy neighbour); and a
+ * baseline side by side: the same number of pre-serialised messages written by the bare driver
+ * (@platformatic/kafka — the driver millrace writes with — and kafkajs, idempotent, acks=all, same
+ * request size; or pg INSERTs).
  */
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { createKafkaTopic } from '../log/kafka-topic.ts';
@@ -46,6 +51,31 @@ function openTopic(name: string, partitions: number): Topic {
   return t;
 }
 
+/** CPU seconds (user + system) of every process whose command name matches, from /proc. */
+function procCpu(match: RegExp): number {
+  const hz = 100; // USER_HZ on Linux
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!match.test(comm)) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+    } catch { /* exited meanwhile */ }
+  }
+  return ticks / hz;
+}
+interface CpuMark { self: number; kafka: number; postgres: number }
+const cpuMark = (): CpuMark => {
+  const u = process.cpuUsage();
+  return { self: (u.user + u.system) / 1e6, kafka: procCpu(/^java$/), postgres: procCpu(/^postgres$/) };
+};
+const cpuSince = (a: CpuMark): CpuMark => {
+  const b = cpuMark();
+  return { self: b.self - a.self, kafka: b.kafka - a.kafka, postgres: b.postgres - a.postgres };
+};
+
 /** Peak RSS from the kernel (covers everything, native buffers too) and a sampled peak heap. */
 let peakHeap = 0;
 const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 250);
@@ -62,34 +92,48 @@ function samples(n: number): Array<{ key: string; value: string }> {
   return out;
 }
 
-async function baseline(n: number): Promise<number> {
+const BASE_CHUNK = 5_000;
+
+/** Wall ms and CPU of writing `n` pre-serialised messages with one bare driver. */
+async function baseline(n: number, driver: 'platformatic' | 'kafkajs' | 'pg'): Promise<{ ms: number; cpu: CpuMark }> {
   const msgs = samples(10_000);
-  const t0 = performance.now();
-  if (target === 'kafka') {
+  const chunk = (i: number) => Array.from({ length: Math.min(BASE_CHUNK, n - i) }, (_, j) => msgs[(i + j) % msgs.length]);
+  if (driver !== 'pg') {
     const kafka = new Kafka({ clientId: 'bench-baseline', brokers, logLevel: logLevel.ERROR });
-    const name = `bench-${id}.baseline`;
+    const name = `bench-${id}.baseline-${driver}`;
     kafkaTopics.push(name);
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: name, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
     await admin.disconnect();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await producer.connect();
-    const t1 = performance.now();
-    for (let i = 0; i < n; i += 500) {
-      const chunk = Array.from({ length: Math.min(500, n - i) }, (_, j) => msgs[(i + j) % msgs.length]);
-      await producer.send({ topic: name, acks: -1, messages: chunk });
+    const part = (m: { key: string; value: string }, i: number) => ({ ...m, partition: i % 2 });
+    if (driver === 'kafkajs') {
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      const t0 = performance.now();
+      const c0 = cpuMark();
+      for (let i = 0; i < n; i += BASE_CHUNK) await producer.send({ topic: name, acks: -1, messages: chunk(i).map(part) });
+      const r = { ms: performance.now() - t0, cpu: cpuSince(c0) };
+      await producer.disconnect();
+      return r;
     }
-    const took = performance.now() - t1;
-    await producer.disconnect();
-    return took;
+    const producer = new Producer({ clientId: 'bench-baseline', bootstrapBrokers: brokers, serializers: stringSerializers, idempotent: true, acks: -1 });
+    await producer.send({ messages: [{ topic: name, ...part(msgs[0], 0) }] }); // connect and load metadata outside the timing
+    const t0 = performance.now();
+    const c0 = cpuMark();
+    for (let i = 0; i < n; i += BASE_CHUNK) await producer.send({ messages: chunk(i).map((m, j) => ({ topic: name, ...part(m, j) })) });
+    const r = { ms: performance.now() - t0, cpu: cpuSince(c0) };
+    await producer.close();
+    return r;
   }
+  const t0 = performance.now();
+  const c0 = cpuMark();
   await pool.query(`CREATE TABLE ${logSchema}.baseline (k text NOT NULL, v text NOT NULL)`);
-  for (let i = 0; i < n; i += 500) {
-    const chunk = Array.from({ length: Math.min(500, n - i) }, (_, j) => msgs[(i + j) % msgs.length]);
-    await pool.query(`INSERT INTO ${logSchema}.baseline SELECT * FROM unnest($1::text[], $2::text[])`, [chunk.map((m) => m.key), chunk.map((m) => m.value)]);
+  for (let i = 0; i < n; i += BASE_CHUNK) {
+    const c = chunk(i);
+    await pool.query(`INSERT INTO ${logSchema}.baseline SELECT * FROM unnest($1::text[], $2::text[])`, [c.map((m) => m.key), c.map((m) => m.value)]);
   }
-  return performance.now() - t0;
+  return { ms: performance.now() - t0, cpu: cpuSince(c0) };
 }
 
 async function cleanup() {
@@ -111,6 +155,7 @@ async function main() {
   if (target === 'postgres') await pool.query(`CREATE SCHEMA IF NOT EXISTS ${logSchema}`);
   log(`back-fill ${DAYS} simulated days into ${target} (machining at ${YEAR_SCALE_MACHINING_PER_SEC.toFixed(3)} events/s simulated + heat sensors), id ${id}`);
   let lastPct = -10;
+  const c0 = cpuMark();
   const stats = await backfill({
     from, to, seed: Number(args.seed), pool, ledgerSchema, openTopic, log,
     progress: (done, total, s) => {
@@ -121,14 +166,23 @@ async function main() {
       }
     },
   });
+  const cpu = cpuSince(c0);
   const maxRssMiB = (process.resourceUsage().maxRSS * 1024) / MiB;
   const heapMiB = peakHeap / MiB;
   let messages = 0;
   for (const t of opened) messages += (await t.endOffsets()).reduce((a, b) => a + b, 0);
-  log(`baseline: ${messages.toLocaleString('en')} pre-serialised messages with the bare ${target === 'kafka' ? 'kafkajs producer' : 'pg driver'}…`);
-  const baseMs = await baseline(messages);
+  const drivers = target === 'kafka' ? (['platformatic', 'kafkajs'] as const) : (['pg'] as const);
+  const bases: Array<[string, { ms: number; cpu: CpuMark }]> = [];
+  for (const d of drivers) {
+    log(`baseline: ${messages.toLocaleString('en')} pre-serialised messages with the bare ${d} driver…`);
+    bases.push([d, await baseline(messages, d)]);
+  }
   const sec = stats.wallMs / 1000;
   const yearMin = (sec * (365 / DAYS)) / 60;
+  const us = (s: number) => `${((s * 1e6) / messages).toFixed(1)} µs/msg`;
+  const cpuText = (c: CpuMark) => `self ${c.self.toFixed(1)} s (${us(c.self)}), kafka ${c.kafka.toFixed(1)} s (${us(c.kafka)}), postgres ${c.postgres.toFixed(1)} s (${us(c.postgres)})`;
+  // Two cores: the year fits 20 minutes only if all CPU spent per message stays under 2 × 1200 s / messages-per-year.
+  const cpuYearMin = ((cpu.self + cpu.kafka + cpu.postgres) * (365 / DAYS)) / 60 / 2;
   const rows = [
     ['simulated days', String(DAYS)],
     ['events (unique, all sources)', stats.events.toLocaleString('en')],
@@ -136,11 +190,15 @@ async function main() {
     ['messages written (with faults)', messages.toLocaleString('en')],
     ['wall time', `${sec.toFixed(1)} s`],
     ['generation rate', `${Math.round(stats.eventsPerSec).toLocaleString('en')} events/s (${Math.round(messages / sec).toLocaleString('en')} messages/s)`],
+    ['CPU (this process, broker, Postgres)', cpuText(cpu)],
     ['peak RSS (maxRSS)', `${maxRssMiB.toFixed(0)} MiB`],
     ['peak heap used (sampled)', `${heapMiB.toFixed(0)} MiB`],
-    ['projected year', `${yearMin.toFixed(1)} min (goal < 20 min, < 1 GiB)`],
-    [`baseline: bare ${target === 'kafka' ? 'kafkajs producer' : 'pg INSERT'}`, `${(baseMs / 1000).toFixed(1)} s, ${Math.round(messages / (baseMs / 1000)).toLocaleString('en')} messages/s`],
-    ['ratio back-fill / baseline (time)', `${(stats.wallMs / baseMs).toFixed(2)}×`],
+    ['projected year (wall)', `${yearMin.toFixed(1)} min (goal < 20 min, < 1 GiB)`],
+    ['projected year (CPU ÷ 2 cores)', `${cpuYearMin.toFixed(1)} min (the floor on an idle 2-core machine)`],
+    ...bases.flatMap(([d, b]) => [
+      [`baseline: bare ${d}`, `${(b.ms / 1000).toFixed(1)} s, ${Math.round(messages / (b.ms / 1000)).toLocaleString('en')} messages/s; CPU ${cpuText(b.cpu)}`],
+      [`ratio back-fill / bare ${d} (time)`, `${(stats.wallMs / b.ms).toFixed(2)}×`],
+    ]),
     // Everything (Kafka, Postgres, this process) shares the machine: a busy neighbour skews all of the above.
     ['load average at the end (1/5 min)', loadavg().slice(0, 2).map((x) => x.toFixed(1)).join(' / ')],
   ];

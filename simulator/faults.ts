@@ -51,8 +51,8 @@ export interface Outgoing extends WireMessage {
 }
 
 export interface FaultInjector {
-  /** Feed the next event (non-decreasing time); returns the messages to send now, in order. */
-  push(ev: MachiningEvent): Outgoing[];
+  /** Feed the next event (non-decreasing time); returns the messages to send now, in order (appended to `out` when given). */
+  push(ev: MachiningEvent, out?: Outgoing[]): Outgoing[];
   /** Everything still held back (late events, delayed duplicates), e.g. before stopping. */
   drain(): Outgoing[];
   /** Earliest event time among held-back late events: nothing at or after it is sealed yet. */
@@ -105,8 +105,7 @@ export function createFaultInjector(options: FaultOptions, rng: Rng): FaultInjec
   }
 
   return {
-    push(ev) {
-      const out: Outgoing[] = [];
+    push(ev, out = []) {
       releaseLate(out, ev.at);
       if (rng.chance(o.lateRate)) {
         const delay = rng.int(o.lateMinMs, o.lateMaxMs);

@@ -108,7 +108,7 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
     const messages: Outgoing[] = [];
     let n = 0;
     while (n < maxEvents && messages.length < maxBatch && line.peekTime() < untilTime) {
-      for (const m of injector.push(line.next())) messages.push(m);
+      injector.push(line.next(), messages);
       n++;
     }
     // Every event before `clock` has been generated; the held-back late ones are not sent yet.
@@ -140,7 +140,7 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
           await opts.topic.ensure();
           topicReady = true;
         }
-        if (pending.messages.length > 0) await opts.topic.publish(pending.messages.map(({ key, value }) => ({ key, value })));
+        if (pending.messages.length > 0) await opts.topic.publish(pending.messages);
       } catch (err) {
         throw withContext(err, `machining simulator: publish to ${opts.topic.name}`);
       }

@@ -88,7 +88,7 @@ export function createHeatWriter(ctx: HeatWriterOptions): HeatWriter {
     if (pending) {
       try {
         if (!topicReady) await topic.ensure().then(() => (topicReady = true));
-        if (pending.messages.length > 0) await topic.publish(pending.messages.map(({ key, value }) => ({ key, value })));
+        if (pending.messages.length > 0) await topic.publish(pending.messages);
       } catch (err) {
         throw withContext(err, `heat writer: publish to ${topic.name}`);
       }
