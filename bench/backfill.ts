@@ -1,11 +1,14 @@
 /**
  * History back-fill at the notes' scale (≈ 50 M machining events a year, plus the heat sensors).
  *
- *   npx tsx bench/backfill.ts --days 7 [--target kafka|postgres] [--seed 42]
+ *   npx tsx bench/backfill.ts --days 7 [--target kafka|postgres] [--sources all|topics] [--seed 42]
  *
- * Writes N simulated days of machining + heat into real source topics (Kafka topics with a unique
- * prefix, or Postgres table topics in a unique schema), the ledger into a unique Postgres schema,
- * all removed afterwards. Prints generation events/s, wall time, peak RSS and heap, the projected
+ * Writes N simulated days into real sources, as `millrace simulate` does: machining and heat into
+ * source topics (Kafka topics with a unique prefix, or Postgres table topics in a unique schema),
+ * and with `--sources all` (the default) every other writer too — energy CSV/xlsx, clock-in
+ * workbooks and reference files in a temporary directory, orders in a unique Postgres schema, work
+ * orders in MariaDB when MARIADB_URL is set (else Postgres). The ledger goes into a unique Postgres
+ * schema; everything is removed afterwards. Prints generation events/s, wall time, peak RSS and heap, the projected
  * time for a year; CPU seconds spent by this process, the Kafka broker and Postgres (from /proc:
  * the machine has 2 cores, so CPU per message is the figure that survives a busy neighbour); and a
  * baseline side by side: the same number of pre-serialised messages written by the bare driver
@@ -14,7 +17,9 @@
  */
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
@@ -22,16 +27,20 @@ import pg from 'pg';
 import { createKafkaTopic } from '../log/kafka-topic.ts';
 import { createPostgresTopic } from '../log/postgres-topic.ts';
 import type { Topic } from '../log/topic.ts';
+import { loadConfig } from '../app/config.ts';
+import { writerFactories } from '../app/sources.ts';
 import { backfill, YEAR_SCALE_MACHINING_PER_SEC } from '../simulator/backfill.ts';
 import { heatWire } from '../simulator/sources/heat-faults.ts';
 import { toWire } from '../simulator/wire.ts';
 
 const { values: args } = parseArgs({
-  options: { days: { type: 'string', default: '7' }, target: { type: 'string', default: 'kafka' }, seed: { type: 'string', default: '42' } },
+  options: { days: { type: 'string', default: '7' }, target: { type: 'string', default: 'kafka' }, sources: { type: 'string', default: 'all' }, seed: { type: 'string', default: '42' } },
 });
 const DAYS = Number(args.days);
 const target = args.target;
-if (!(DAYS > 0) || (target !== 'kafka' && target !== 'postgres')) throw new Error('usage: --days N (> 0) --target kafka|postgres');
+if (!(DAYS > 0) || (target !== 'kafka' && target !== 'postgres') || !['all', 'topics'].includes(args.sources!)) {
+  throw new Error('usage: --days N (> 0) --target kafka|postgres --sources all|topics');
+}
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const id = randomBytes(3).toString('hex');
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 8 });
@@ -41,6 +50,10 @@ const kafkaTopics: string[] = [];
 const opened: Topic[] = [];
 const log = (l: string) => process.stderr.write(`${l}\n`);
 const MiB = 1024 * 1024;
+const dataDir = mkdtempSync(join(tmpdir(), 'bench-backfill-'));
+// The other writers exactly as `millrace simulate` wires them, in names of their own.
+const benchConfig = loadConfig({ ...process.env, MILLRACE_SCHEMA: `bench_${id}`, ORDERS_SCHEMA: `bench_orders_${id}`, FACTORY_DIR: dataDir });
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function openTopic(name: string, partitions: number): Topic {
   const t = target === 'kafka'
@@ -70,10 +83,11 @@ interface CpuMark { self: number; kafka: number; postgres: number }
 const cpuMark = (): CpuMark => {
   const u = process.cpuUsage();
   return { self: (u.user + u.system) / 1e6, kafka: procCpu(/^java$/), postgres: procCpu(/^postgres$/) };
+  // (A process that exited between two marks takes its ticks with it: differences are clamped at 0.)
 };
 const cpuSince = (a: CpuMark): CpuMark => {
   const b = cpuMark();
-  return { self: b.self - a.self, kafka: b.kafka - a.kafka, postgres: b.postgres - a.postgres };
+  return { self: b.self - a.self, kafka: Math.max(0, b.kafka - a.kafka), postgres: Math.max(0, b.postgres - a.postgres) };
 };
 
 /** Peak RSS from the kernel (covers everything, native buffers too) and a sampled peak heap. */
@@ -145,19 +159,29 @@ async function cleanup() {
     await admin.deleteTopics({ topics: kafkaTopics }).catch((e: Error) => log(`could not delete topics ${kafkaTopics.join(', ')}: ${e.message}`));
     await admin.disconnect();
   }
-  await pool.query(`DROP SCHEMA IF EXISTS ${ledgerSchema} CASCADE; DROP SCHEMA IF EXISTS ${logSchema} CASCADE`);
+  await pool.query(`DROP SCHEMA IF EXISTS ${ledgerSchema} CASCADE; DROP SCHEMA IF EXISTS ${logSchema} CASCADE;
+    DROP SCHEMA IF EXISTS bench_orders_${id} CASCADE; DROP SCHEMA IF EXISTS bench_${id}_src CASCADE`);
   await pool.end();
+  if (benchConfig.MARIADB_URL) {
+    const { default: mysql } = await import('mysql2/promise');
+    const maria = await mysql.createConnection(benchConfig.MARIADB_URL);
+    await maria.query(`DROP TABLE IF EXISTS bench_${id}_machining_archive, bench_${id}_work_orders`);
+    await maria.end();
+  }
+  rmSync(dataDir, { recursive: true, force: true });
 }
 
 async function main() {
   const to = Date.UTC(2026, 0, 1) + Math.round(DAYS * 86_400_000);
   const from = Date.UTC(2026, 0, 1);
   if (target === 'postgres') await pool.query(`CREATE SCHEMA IF NOT EXISTS ${logSchema}`);
-  log(`back-fill ${DAYS} simulated days into ${target} (machining at ${YEAR_SCALE_MACHINING_PER_SEC.toFixed(3)} events/s simulated + heat sensors), id ${id}`);
+  log(`back-fill ${DAYS} simulated days into ${target} (machining at ${YEAR_SCALE_MACHINING_PER_SEC.toFixed(3)} events/s simulated, heat sensors${args.sources === 'all' ? ', every other source' : ''}), id ${id}`);
   let lastPct = -10;
   const c0 = cpuMark();
+  const f = writerFactories(benchConfig, databaseUrl);
   const stats = await backfill({
-    from, to, seed: Number(args.seed), pool, ledgerSchema, openTopic, log,
+    from, to, seed: Number(args.seed), pool, ledgerSchema, openTopic, log, dataDir,
+    writers: args.sources === 'all' ? [...f.files, f.orders, f.sqlEngine] : [],
     progress: (done, total, s) => {
       const pct = Math.floor((done / total) * 100);
       if (pct >= lastPct + 10) {

@@ -132,9 +132,12 @@ export function createFactory(opts: FactoryOptions): Factory {
           reached.set(w, (at = target));
           const slowest = Math.min(...writers.map((x) => reached.get(x) ?? start));
           if (slowest > clock!) onProgress?.((clock = slowest));
-          // Aim at about half a second per step: progress stays fresh, per-step overhead stays small.
+          // Steps grow (1 simulated minute at first, so the first progress comes at once) up to
+          // `maxStep`, and shrink only when one takes seconds: a writer whose step cost is mostly
+          // fixed (an fsync, a ledger commit) must not be held at small steps by a slow disk or a
+          // busy machine, which would make its cost per simulated hour explode.
           const took = performance.now() - began;
-          step = took < 250 ? Math.min(maxStep, step * 2) : took > 1_000 ? Math.max(minStep, step / 2) : step;
+          step = took < 2_000 ? Math.min(maxStep, step * 2) : took > 8_000 ? Math.max(minStep, step / 2) : step;
         }
       };
       try {
