@@ -85,7 +85,10 @@ program
         log: opts.json ? undefined : (l: string) => process.stderr.write(`${l}\n`),
       });
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-      else process.stdout.write(`verify: ${result.checked} values checked, ${result.mismatches} mismatches\n`);
+      else {
+        const per = Object.entries(result.bySource).map(([k, v]) => `  ${k}: ${v.checked} checked, ${v.mismatches} mismatches`).join('\n');
+        process.stdout.write(`verify: ${result.checked} values checked, ${result.mismatches} mismatches\n${per}\n`);
+      }
       process.exitCode = result.mismatches > 0 ? 1 : 0;
     } catch (err) {
       process.stderr.write(`verify failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);

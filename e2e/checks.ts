@@ -64,7 +64,16 @@ export async function checkSubscriptionResume(url: string): Promise<void> {
 }
 
 /** `millrace verify --json` until it has compared something; any mismatch fails at once. */
-export async function checkVerify(env: Record<string, string>, timeoutMs = 180_000): Promise<{ checked: number; mismatches: number }> {
+/** Every ledger source of a full factory: its facts or entities must reach the served answers. */
+export const ALL_LEDGER_SOURCES = ['machining', 'heat-sensors', 'energy-csv', 'clockin-excel', 'tool-api', 'orders-postgres', 'sql-engine', 'reference-files'] as const;
+
+type VerifyOut = { checked: number; mismatches: number; bySource: Record<string, { checked: number; mismatches: number }> };
+
+/**
+ * `millrace verify --json` must find zero mismatches, and compare something from each of
+ * `sources` (retried until each has sealed something and been compared, within the timeout).
+ */
+export async function checkVerify(env: Record<string, string>, timeoutMs = 180_000, sources: readonly string[] = []): Promise<VerifyOut> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await runCli(['verify', '--json', '--ranges', '8'], env);
@@ -73,7 +82,7 @@ export async function checkVerify(env: Record<string, string>, timeoutMs = 180_0
       await new Promise((res) => setTimeout(res, 2000));
       continue;
     }
-    let out: { checked: number; mismatches: number };
+    let out: VerifyOut;
     try {
       out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
     } catch {
@@ -81,8 +90,9 @@ export async function checkVerify(env: Record<string, string>, timeoutMs = 180_0
     }
     assert.equal(out.mismatches, 0, `verify found mismatches: ${r.stdout.slice(0, 3000)}`);
     assert.equal(r.code, 0, r.stderr);
-    if (out.checked > 0) return out;
-    if (Date.now() > deadline) throw new Error(`verify compared nothing within ${timeoutMs} ms: ${r.stderr}`);
+    const missing = sources.filter((s) => !(out.bySource[s]?.checked > 0));
+    if (out.checked > 0 && missing.length === 0) return out;
+    if (Date.now() > deadline) throw new Error(`verify compared nothing${missing.length ? ` of ${missing.join(', ')}` : ''} within ${timeoutMs} ms: ${JSON.stringify(out.bySource)}`);
     await new Promise((res) => setTimeout(res, 2000));
   }
 }

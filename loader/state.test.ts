@@ -43,6 +43,24 @@ describe('loader current state and derived events', () => {
     assert.equal(r.rows[0].deleted, true);
   });
 
+  it('serves entities page by page in key order, every key once', async () => {
+    const keys = Array.from({ length: 23 }, (_, i) => `T${String(i).padStart(3, '0')}`);
+    await loader().load(batch(keys.map((k) => ev(`tool:${k}`, 'entity.upsert', `tool:${k}`, T, { entity: 'tool', key: k, version: '1', data: { k } }))));
+    const serving = createServing({ pool, schema, store: createMemoryStore(), metrics: [toolUseMs], partitions: 1, slice: 2 });
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let pages = 0; ; pages++) {
+      assert.ok(pages < 10, 'pagination does not end');
+      const page = await serving.entities({ entity: 'tool', limit: 5, after });
+      if (page.length === 0) break;
+      assert.ok(page.length <= 5);
+      seen.push(...page.map((r) => r.key));
+      after = page[page.length - 1].key;
+    }
+    assert.deepEqual(seen, keys);
+    assert.deepEqual((await serving.entities({ entity: 'tool', limit: 2, after: 'T021' })).map((r) => r.key), ['T022']);
+  });
+
   it('pairs tool out → in into one derived event, never twice for a duplicate, and both layers serve it', async () => {
     const l = loader();
     const out = (n: number, tool: string, t: number) => ev(`rest:${n}`, 'tool.out', tool, t, { toolId: tool, holder: 'E1' });

@@ -104,7 +104,7 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
     metrics: () => infos,
     deadLetters: async ({ limit }) =>
       [{ connector: 'machining', source: 'kafka:mycpu.machining', position: 'mycpu.machining:0:7', reason: 'not JSON', raw: '{oops', createdAt: 0 }].slice(0, limit),
-    entities: async ({ entity }) => (entity === 'tool' ? [{ entity: 'tool', key: 'T001', version: '1', data: { type: 'drill' }, deleted: false }] : []),
+    entities: async ({ entity, after }) => (entity === 'tool' && !after ? [{ entity: 'tool', key: 'T001', version: '1', data: { type: 'drill' }, deleted: false }] : []),
     failWith: (err) => void (failure = err),
     push(items) {
       const n = log.length + 1;

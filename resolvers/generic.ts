@@ -51,7 +51,7 @@ export function createGenericQueries(opts: { maxBuckets: number }): Pick<QueryRe
     entities: async (_root, args, ctx) => {
       const limit = args.limit ?? 500;
       if (limit < 1 || limit > 10_000) throw badInput('`limit` must be between 1 and 10000');
-      const rows = await ctx.serving.entities({ entity: args.entity, limit });
+      const rows = await ctx.serving.entities({ entity: args.entity, limit, after: args.after ?? null });
       return rows.map((r) => ({ ...r, data: r.data === null || r.deleted ? null : JSON.stringify(r.data) }));
     },
   };

@@ -125,7 +125,10 @@ export function createServing(opts: ServingOptions): Serving {
       return r.rows.map((x) => ({ connector: x.connector, source: x.source, position: x.position, reason: x.reason, raw: x.raw, createdAt: new Date(x.created_at).getTime() }));
     },
     async entities(q) {
-      const r = await opts.pool.query(`SELECT entity, key, version, data, deleted FROM ${s}.entities WHERE entity = $1 ORDER BY key LIMIT $2`, [q.entity, q.limit]);
+      const r = await opts.pool.query(
+        `SELECT entity, key, version, data, deleted FROM ${s}.entities WHERE entity = $1 AND ($3::text IS NULL OR key > $3) ORDER BY key LIMIT $2`,
+        [q.entity, q.limit, q.after ?? null],
+      );
       return r.rows.map((x) => ({ entity: x.entity, key: x.key, version: x.version, data: x.data, deleted: x.deleted }));
     },
     deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> => streamDeltas(opts.store, opts.metrics, o),

@@ -106,7 +106,8 @@ export interface Serving {
   /** Newest dead letters first, optionally of one connector. */
   deadLetters(q: { connector?: string | null; limit: number }): Promise<DeadLetterRow[]>;
   /** Current state of one entity kind. */
-  entities(q: { entity: string; limit: number }): Promise<EntityRow[]>;
+  /** Keys in order; `after` (exclusive) pages on from the last key of the previous page. */
+  entities(q: { entity: string; limit: number; after?: string | null }): Promise<EntityRow[]>;
   /** Deltas after `after` (a cursor; null = only new ones), until `signal` aborts. */
   deltas(opts: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta>;
   metrics(): MetricInfo[];

@@ -62,9 +62,10 @@ export async function runSourceChecks(args: {
   rng: Rng;
   ranges: number;
   log: (line: string) => void;
-}): Promise<{ checked: number; mismatches: Mismatch[] }> {
+}): Promise<{ checked: number; mismatches: Mismatch[]; bySource: Record<string, { checked: number; mismatches: number }> }> {
   let checked = 0;
   const mismatches: Mismatch[] = [];
+  const bySource: Record<string, { checked: number; mismatches: number }> = {};
   const iso = (ms: number) => new Date(ms).toISOString();
   for (const c of args.checks) {
     const seal = args.seals.get(c.source) ?? null;
@@ -74,6 +75,7 @@ export async function runSourceChecks(args: {
       args.log(`verify: ${c.fact}: nothing sealed yet, skipped`);
       continue;
     }
+    const [checkedBefore, mismatchesBefore] = [checked, mismatches.length];
     for (const grain of GRAINS) {
       const g = GRAIN_MS[grain];
       const lo = Math.floor(earliest / g) * g;
@@ -108,7 +110,10 @@ export async function runSourceChecks(args: {
         }
       }
     }
+    const t = (bySource[c.source] ??= { checked: 0, mismatches: 0 });
+    t.checked += checked - checkedBefore;
+    t.mismatches += mismatches.length - mismatchesBefore;
     args.log(`verify: ${c.fact} ↔ ${c.metric}: compared`);
   }
-  return { checked, mismatches };
+  return { checked, mismatches, bySource };
 }

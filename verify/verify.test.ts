@@ -89,7 +89,9 @@ describe('verify against a canned endpoint', () => {
     assert.ok(result.checked > 1000, `${result.checked} checked`);
     assert.equal(result.mismatches, corrupted);
     assert.ok(corrupted > 0);
+    assert.deepEqual(result.bySource, { machining: { checked: result.checked, mismatches: corrupted } });
     for (const d of result.details) {
+      assert.ok('metric' in d);
       assert.equal(d.metric, 'PARTS_EXITED');
       assert.equal(d.actual, (d.expected as number) + 1);
     }

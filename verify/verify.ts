@@ -4,6 +4,7 @@ import { DEFAULT_LEDGER_SCHEMA, earliestMinute, readFacts, sealedHorizon } from 
 import { createRng } from '../simulator/prng.ts';
 import { compareSeries, LEDGER_FACTS, type Mismatch } from './compare.ts';
 import { GRAIN_MS, GRAINS, METRICS, querySeries, type Grain } from './graphql.ts';
+import { readEntitySnapshot, runEntityChecks, type EntityMismatch } from './entity-checks.ts';
 import { readSeals, runSourceChecks, type SourceCheck } from './source-checks.ts';
 import { SOURCE_CHECKS } from './source-checks-table.ts';
 
@@ -36,10 +37,14 @@ export interface VerifyOptions {
 }
 
 export interface VerifyResult {
-  /** Values compared. */
+  /** Values (and entities) compared. */
   checked: number;
   mismatches: number;
-  details: Mismatch[];
+  /** The same, per ledger source: `machining` (the production metrics), then every other writer. */
+  bySource: Record<string, { checked: number; mismatches: number }>;
+  /** Entities not compared because the simulator changed them while verify ran. */
+  entitiesInFlight: number;
+  details: Array<Mismatch | (EntityMismatch & { source: string })>;
 }
 
 /** Longest range per grain, in buckets: enough to cross batch/speed seams, small enough to stay quick. */
@@ -56,6 +61,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   const earliest = await earliestMinute(opts.pool, schema);
   const sourceChecks = opts.sourceChecks ?? SOURCE_CHECKS;
   const seals = await readSeals(opts.pool, schema, sourceChecks);
+  const entitiesBefore = await readEntitySnapshot(opts.pool, schema);
   if (horizon === null || earliest === null || horizon <= earliest) {
     throw new MillraceError('VERIFY_NOTHING_TO_CHECK', `ledger ${schema} has no sealed minute yet (is the simulator running?)`);
   }
@@ -63,7 +69,12 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   await opts.waitForCatchUp?.();
 
   const rng = createRng(seed);
-  const result: VerifyResult = { checked: 0, mismatches: 0, details: [] };
+  const result: VerifyResult = { checked: 0, mismatches: 0, bySource: {}, entitiesInFlight: 0, details: [] };
+  const tally = (source: string, checked: number, mismatches: number) => {
+    const t = (result.bySource[source] ??= { checked: 0, mismatches: 0 });
+    t.checked += checked;
+    t.mismatches += mismatches;
+  };
   for (const grain of GRAINS) {
     const g = GRAIN_MS[grain];
     // Only whole buckets below the horizon compare; the first may start before `earliest`,
@@ -86,6 +97,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
         const r = compareSeries({ metric, grain, from, to, expected, actual });
         result.checked += r.checked;
         result.mismatches += r.mismatches.length;
+        tally('machining', r.checked, r.mismatches.length);
         result.details.push(...r.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
         log(`verify: ${metric} ${grain} [${iso(from)}, ${iso(to)}): ${r.checked} checked, ${r.mismatches.length} mismatches`);
       }
@@ -98,6 +110,16 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   result.checked += other.checked;
   result.mismatches += other.mismatches.length;
   result.details.push(...other.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
+  for (const [source, t] of Object.entries(other.bySource)) tally(source, t.checked, t.mismatches);
+  const ent = await runEntityChecks({ before: entitiesBefore, pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, log });
+  for (const [source, n] of Object.entries(ent.checked)) {
+    result.checked += n;
+    tally(source, n, 0);
+  }
+  for (const m of ent.mismatches) tally(m.source, 0, 1);
+  result.mismatches += ent.mismatches.length;
+  result.entitiesInFlight = ent.inFlight;
+  result.details.push(...ent.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
   log(`verify: ${result.checked} values checked, ${result.mismatches} mismatches (seed ${seed})`);
   return result;
 }

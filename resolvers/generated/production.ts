@@ -177,7 +177,10 @@ export type Query = {
   __typename?: 'Query';
   /** Rejected input kept with its reason and source position, newest first (dead-letter store). */
   deadLetters: Array<DeadLetter>;
-  /** Current state of reference entities (work_order, tool, station), newest version per key. */
+  /**
+   * Current state of reference entities (work_order, tool, station), newest version per key, in key
+   * order. Page with `after`: pass the last key you got to get the next page.
+   */
   entities: Array<Entity>;
   /** Any metric by name (see `metrics`) as time buckets over [from, to), every dimension named. Exact at the watermark. */
   metricSeries: GenericSeries;
@@ -198,6 +201,7 @@ export type QueryDeadLettersArgs = {
 
 
 export type QueryEntitiesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   entity: Scalars['String']['input'];
   limit?: InputMaybe<Scalars['Int']['input']>;
 };

@@ -23,7 +23,7 @@ const schemas: string[] = [];
 const engines: SqlEngine[] = [];
 const START = Date.UTC(2026, 9, 1, 6, 30);
 
-async function setup(make: MakeEngine, url: string, seed = 7) {
+async function setup(make: MakeEngine, url: string, seed = 7, now?: () => number) {
   const ledgerSchema = testSchemaName('ledger_sqlw');
   schemas.push(ledgerSchema);
   await ensureLedger(pool, ledgerSchema);
@@ -32,7 +32,7 @@ async function setup(make: MakeEngine, url: string, seed = 7) {
   engines.push(engine);
   const writer = createSqlEngineWriter({
     seed, startTime: START, dataDir: '/nonexistent', floor: loadFloorMap(), pool, ledgerSchema,
-    openTopic: () => { throw new Error('not used'); }, faultRate: 1, log: () => undefined, engine,
+    openTopic: () => { throw new Error('not used'); }, faultRate: 1, log: () => undefined, engine, now,
   });
   const ledgerEntities = async () =>
     (await pool.query(`SELECT key, data FROM ${ledgerSchema}.entities WHERE source = 'sql-engine' AND entity = 'work_order' ORDER BY key`)).rows.map((r) => [r.key, r.data]);
@@ -53,7 +53,7 @@ for (const { name, url, make } of ENGINES) describe(`sql-engine writer on ${name
     it.skip(`${name === 'Oracle' ? 'ORACLE_URL' : 'MSSQL_URL'} not set: no ${name} on this machine, the suite did not run`, () => undefined);
     return;
   }
-  const setup_ = (seed?: number) => setup(make, url, seed);
+  const setup_ = (seed?: number, now?: () => number) => setup(make, url, seed, now);
   it('is deterministic for a seed, however advanceTo is chunked; another seed differs', async () => {
     const a = await setup_();
     const b = await setup_();
@@ -85,6 +85,20 @@ for (const { name, url, make } of ENGINES) describe(`sql-engine writer on ${name
     assert.equal(await sourceSeal(pool, s.ledgerSchema, 'sql-engine'), Math.floor(end / HOUR_MS) * HOUR_MS + 1);
     const facts = await pool.query(`SELECT count(*)::int AS n FROM ${s.ledgerSchema}.facts`);
     assert.equal(facts.rows[0].n, 0, 'the writer records entities, no facts');
+  });
+
+  it('never stamps updated_at ahead of the wall clock when simulated time runs ahead of it', async () => {
+    let wall = START + 2 * HOUR_MS + 17; // simulated time will run a day ahead of this
+    const s = await setup_(11, () => wall);
+    for (let t = START; t <= START + 24 * HOUR_MS; t += 3 * HOUR_MS, wall += 60_000) await s.writer.advanceTo(t);
+    const rows = await s.engine.readWorkOrders();
+    assert.ok(rows.length > 10, `work orders created: ${rows.length}`);
+    assert.ok(rows.every((r) => r.updatedAt <= wall), 'a watermark poller reading at the wall clock sees every row');
+    assert.ok(rows.some((r) => r.updatedAt % HOUR_MS !== 0), 'rows of simulated hours past the wall clock carry the wall clock');
+    // The data (what the connector emits and the ledger holds) does not depend on the stamps.
+    const ref = await setup_(11);
+    await ref.writer.advanceTo(START + 24 * HOUR_MS);
+    assert.deepEqual(await s.ledgerEntities(), await ref.ledgerEntities());
   });
 
   it('archives machining events once: a re-sent event id is ignored', async () => {

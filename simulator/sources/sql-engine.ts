@@ -50,10 +50,11 @@ export const workOrderData = (wo: WorkOrderRow) => ({ woId: wo.woId, sku: wo.sku
  * is retried first by the next `advanceTo`, so the ledger holds exactly what the engine committed.
  * The writer owns the engine: `close()` closes it.
  */
-export function createSqlEngineWriter(ctx: WriterContext & { engine: SqlEngine }): SqlEngineWriter {
+export function createSqlEngineWriter(ctx: WriterContext & { engine: SqlEngine; now?: () => number }): SqlEngineWriter {
   const name = 'sql-engine';
   const { engine } = ctx;
   const model = createWorkOrderModel(ctx.seed);
+  const now = ctx.now ?? Date.now;
   let nextHour = Math.floor(ctx.startTime / HOUR_MS) * HOUR_MS;
   let uncommitted: { hour: number; rows: WorkOrderRow[] } | null = null;
   let unrecorded: SourceLedgerEntry | null = null;
@@ -98,7 +99,12 @@ export function createSqlEngineWriter(ctx: WriterContext & { engine: SqlEngine }
     async advanceTo(t) {
       await settle();
       while (nextHour <= t) {
-        const rows = model.hour(nextHour);
+        // A real ERP stamps `updated_at` from its own clock, which never runs ahead of the wall
+        // clock: when simulated time does (a sped-up demo or test), the stamp is the wall clock
+        // (still non-decreasing), or a watermark poller would rightly hold the rows back until then.
+        // Back-fills (simulated past) keep the simulated hour, so they stay deterministic.
+        const stamp = Math.min(nextHour, now());
+        const rows = model.hour(nextHour).map((wo) => (wo.updatedAt > stamp ? { ...wo, updatedAt: stamp } : wo));
         uncommitted = { hour: nextHour, rows };
         nextHour += HOUR_MS;
         await settle();
