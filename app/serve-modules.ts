@@ -4,7 +4,7 @@ import { loadFloorMap } from '../simulator/floor.ts';
 import { createMachiningSimulator } from '../simulator/machining.ts';
 import { createLedger } from '../simulator/ledger.ts';
 import { createFactory } from '../simulator/factory.ts';
-import { createWriters } from './sources.ts';
+import { createWriters, liveSeals } from './sources.ts';
 import { collectStatus } from './status.ts';
 import { createPrometheusRoute } from './prometheus.ts';
 import type { Ctx } from './modules.ts';
@@ -71,8 +71,10 @@ export async function startSimulator(ctx: Ctx): Promise<void> {
   const t0 = Date.now();
   const now = () => t0 + (Date.now() - t0) * c.MILLRACE_SIM_SPEED;
   const floor = loadFloorMap();
+  // Sources with history start before t0, but not before what an earlier run already sealed.
+  const seals = await liveSeals(ctx.pool!, c.LEDGER_SCHEMA);
   const { writers, archive } = createWriters(c, {
-    pool: ctx.pool!, databaseUrl: ctx.databaseUrl!, openTopic: ctx.topics!.open, floor, startTime: t0, log: (l) => ctx.log(`simulator: ${l}`),
+    pool: ctx.pool!, databaseUrl: ctx.databaseUrl!, openTopic: ctx.topics!.open, floor, startTime: t0, seals, log: (l) => ctx.log(`simulator: ${l}`),
   });
   const sim = createMachiningSimulator({
     topic, ledger, seed: c.MILLRACE_SIM_SEED, ratePerSec: c.MILLRACE_SIM_RATE / c.MILLRACE_SIM_SPEED, startTime: t0, floor,

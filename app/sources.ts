@@ -3,12 +3,13 @@ import type { Config } from './config.ts';
 import type { Topic } from '../log/topic.ts';
 import type pg from 'pg';
 import type { SourceWriter, WriterContext } from '../simulator/sources/source-writer.ts';
-import { createHeatWriter } from '../simulator/sources/heat-sensors.ts';
-import { createEnergyCsvWriter } from '../simulator/sources/energy-csv.ts';
+import { createHeatWriter, HEAT_SOURCE } from '../simulator/sources/heat-sensors.ts';
+import { createEnergyCsvWriter, ENERGY_WRITER } from '../simulator/sources/energy-csv.ts';
 import { createReferenceFilesWriter, FLOOR_MAP_FILE, TOOL_MASTER_FILE } from '../simulator/sources/reference-files.ts';
-import { createClockinWriter } from '../simulator/sources/clockin-excel.ts';
-import { createOrdersWriter } from '../simulator/sources/orders-postgres.ts';
-import { createToolApiWriter } from '../simulator/sources/tool-api.ts';
+import { CLOCKIN_WRITER, createClockinWriter } from '../simulator/sources/clockin-excel.ts';
+import { createOrdersWriter, ORDERS_SOURCE } from '../simulator/sources/orders-postgres.ts';
+import { createToolApiWriter, TOOL_API_SOURCE } from '../simulator/sources/tool-api.ts';
+import { sourceSeal } from '../simulator/ledger-sources.ts';
 import { createSqlEngineWriter, createMariaDbEngine, createMssqlEngine, createOracleEngine, type SqlEngine, type SqlEngineWriter } from '../simulator/sources/sql-engine.ts';
 import { createPostgresEngine } from '../simulator/sources/sql-engine-postgres.ts';
 import { ARCHIVE_COLUMNS, WORK_ORDER_COLUMNS } from '../simulator/sources/sql-engine-rows.ts';
@@ -87,17 +88,73 @@ export function writerFactories(c: Config, databaseUrl: string): { files: Writer
   };
 }
 
-/** Every live writer but machining; `archive` also receives the machining simulator's acked events. */
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+/**
+ * Live runs: how much simulated history each source already holds when the run starts, by ledger
+ * source name. A real plant's sources are not empty when millrace connects — the heat topic keeps
+ * its recent readings, today's energy report has its rows so far, the crib API serves its recent
+ * movements, the orders table has the last day's orders and their status changes, the clock-in
+ * folder has the latest sheets — so each of these writers starts that far back and its first live
+ * step writes the history (with its faults) at once. Sized so that every source's events and
+ * malformed input show up within seconds at the default rates (energy: ≈ 10 garbled lines in 2 h;
+ * tools: ≈ 12 malformed movements a day; orders: ≈ 50 changes a day; heat: ≈ 8 garbled readings in
+ * 20 min). Machining and the SQL engine (hourly work orders, the archive) start at the run's start.
+ */
+export const LIVE_HISTORY_MS: Readonly<Record<string, number>> = {
+  [HEAT_SOURCE]: 20 * MIN,
+  [ENERGY_WRITER]: 2 * HOUR,
+  [TOOL_API_SOURCE]: 24 * HOUR,
+  [ORDERS_SOURCE]: 24 * HOUR,
+  [CLOCKIN_WRITER]: 24 * HOUR,
+};
+
+/**
+ * Where a live writer starts: its history before the run's start, but never before the source's
+ * seal in the ledger — a restart (or a back-fill before it) has written up to there, and facts of
+ * sealed minutes are final. That can be after the start: an earlier run whose simulated clock ran
+ * ahead of the wall clock (MILLRACE_SIM_SPEED > 1); the writer then waits until the clock gets there.
+ */
+export function liveStartTime(source: string, startTime: number, seal: number | null): number {
+  return Math.max(startTime - (LIVE_HISTORY_MS[source] ?? 0), seal ?? Number.NEGATIVE_INFINITY);
+}
+
+/** The ledger seals of the sources with live history (null: never sealed). */
+export async function liveSeals(pool: pg.Pool, ledgerSchema: string): Promise<Map<string, number | null>> {
+  const seals = new Map<string, number | null>();
+  for (const source of Object.keys(LIVE_HISTORY_MS)) seals.set(source, await sourceSeal(pool, ledgerSchema, source));
+  return seals;
+}
+
+/**
+ * Every live writer but machining; `archive` also receives the machining simulator's acked events.
+ * Writers with live history start before `startTime` (see LIVE_HISTORY_MS); every writer gets
+ * `liveStart` = `startTime` (run-unique ids; the clock-in export of the shift under way).
+ */
 export function createWriters(
   c: Config,
-  ctx: { pool: pg.Pool; databaseUrl: string; openTopic: (name: string, partitions: number) => Topic; floor: WriterContext['floor']; startTime: number; log: (l: string) => void },
+  ctx: {
+    pool: pg.Pool; databaseUrl: string; openTopic: (name: string, partitions: number) => Topic; floor: WriterContext['floor']; startTime: number; log: (l: string) => void;
+    /** The ledger's seals of the sources with history (`liveSeals`); none: a fresh ledger. */
+    seals?: ReadonlyMap<string, number | null>;
+  },
 ): { writers: SourceWriter[]; archive: SqlEngineWriter } {
   const base: WriterContext = {
-    seed: c.MILLRACE_SIM_SEED, startTime: ctx.startTime, dataDir: factoryDir(c), floor: ctx.floor, pool: ctx.pool,
+    seed: c.MILLRACE_SIM_SEED, startTime: ctx.startTime, liveStart: ctx.startTime, dataDir: factoryDir(c), floor: ctx.floor, pool: ctx.pool,
     ledgerSchema: c.LEDGER_SCHEMA, openTopic: ctx.openTopic, faultRate: c.SIM_FAULT_RATE, log: ctx.log,
   };
+  const from = (source: string): WriterContext => ({ ...base, startTime: liveStartTime(source, ctx.startTime, ctx.seals?.get(source) ?? null) });
   const f = writerFactories(c, ctx.databaseUrl);
   const archive = f.sqlEngine(base);
-  const writers = [...f.files.map((make) => make(base)), createHeatWriter({ ...base, topic: c.HEAT_TOPIC }), f.orders(base), f.toolApi(base), archive];
+  const writers = [
+    createReferenceFilesWriter(base),
+    createEnergyCsvWriter(from(ENERGY_WRITER)),
+    createClockinWriter(from(CLOCKIN_WRITER)),
+    createHeatWriter({ ...from(HEAT_SOURCE), topic: c.HEAT_TOPIC }),
+    f.orders(from(ORDERS_SOURCE)),
+    f.toolApi(from(TOOL_API_SOURCE)),
+    archive,
+  ];
   return { writers, archive };
 }

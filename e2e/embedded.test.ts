@@ -33,12 +33,22 @@ describe('embedded mode (the README\'s first command)', () => {
       return k && k.events > 200 && k.deadLetters > 0 ? st : null;
     });
     assert.equal(s.mode.postgres, 'embedded');
-    // Embedded, every source lives in the one Postgres or on disk: they all flow.
-    await waitFor('events from the fast sources', async () => {
+    // Embedded, every source lives in the one Postgres or on disk: they all flow, and every source
+    // that injects malformed input (the CDC'd orders table, the SQL engine's tables and the
+    // reference files do not) has it dead-lettered — the slow ones too, from the history a live
+    // run starts with (the clock-in sheet of the shift under way, the last day of orders, …).
+    const all = ['machining', 'heat', 'energy', 'clockin', 'orders', 'machining-archive', 'work-orders', 'tools', 'tool-master', 'floor-map'];
+    const malformed = ['machining', 'heat', 'energy', 'clockin', 'tools'];
+    let last: Array<{ name: string; events: number; deadLetters: number }> = [];
+    await waitFor(`events from every source and dead letters from ${malformed.join(', ')}`, async () => {
       const st = JSON.parse((await runCli(['status', '--json'], env)).stdout);
-      const n = (name: string) => st.connectors.find((k: { name: string }) => k.name === name)?.events ?? 0;
-      return ['machining', 'heat', 'energy', 'machining-archive', 'tools', 'tool-master', 'floor-map'].every((k) => n(k) > 0);
-    }, 120_000);
+      last = st.connectors;
+      const k = (name: string) => last.find((x) => x.name === name);
+      return all.every((n) => (k(n)?.events ?? 0) > 0) && malformed.every((n) => (k(n)?.deadLetters ?? 0) > 0);
+    }, 120_000).catch((err: Error) => {
+      throw new Error(`${err.message}; last status: ${JSON.stringify(last.map(({ name, events, deadLetters }) => ({ name, events, deadLetters })))}`);
+    });
+    assert.deepEqual(last.map((k) => k.name).sort(), [...all].sort(), 'exactly these connectors');
     assert.equal(s.mode.speed, 'memory');
   });
 

@@ -9,7 +9,7 @@ import { defineMetric } from './define-metric.ts';
 export const attendance = defineMetric({
   name: 'attendance',
   domain: 'workforce',
-  description: 'Employees present (clocked in and out), by department and shift.',
+  description: 'Employees present (clocked in; a row still open has no minutes yet), by department and shift.',
   eventTypes: ['clockin.row'],
   dimensions: { department: 'department', shift: 'shift' },
   where: { present: 'yes' },
@@ -31,7 +31,7 @@ export const absences = defineMetric({
 export const minutesWorked = defineMetric({
   name: 'minutes_worked',
   domain: 'workforce',
-  description: 'Minutes between clock-in and clock-out, by department and shift.',
+  description: 'Minutes between clock-in and clock-out (rows with a clock-out), by department and shift.',
   eventTypes: ['clockin.row'],
   dimensions: { department: 'department', shift: 'shift' },
   signField: 'sign',

@@ -12,6 +12,8 @@ export function ident(name: string): string {
  *   `minute` is epoch ms (UTC), `error_code` is '' for facts without that dimension.
  * - `faults`: every injected fault that the topic acknowledged.
  * - `state`: one row: sealed horizon, first minute, totals.
+ * - `writer_state`: what a source writer must know to continue exactly in a later run (e.g. what a
+ *   clock-in sheet already counts), per (source, key); written with the facts it explains.
  */
 export async function ensureLedger(pool: pg.Pool, schema: string): Promise<void> {
   const s = ident(schema);
@@ -50,6 +52,12 @@ export async function ensureLedger(pool: pg.Pool, schema: string): Promise<void>
         key text NOT NULL,
         data jsonb,
         PRIMARY KEY (entity, key)
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.writer_state (
+        source text NOT NULL,
+        key text NOT NULL,
+        data jsonb NOT NULL,
+        PRIMARY KEY (source, key)
       );
       CREATE TABLE IF NOT EXISTS ${s}.state (
         id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),

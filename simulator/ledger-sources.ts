@@ -33,6 +33,8 @@ export interface SourceLedgerEntry {
   faults?: SourceFault[];
   /** Current-state truth: upserted (data) or deleted (data null). */
   entities?: Array<{ entity: string; key: string; data: unknown | null }>;
+  /** The writer's own state to continue from in a later run (not truth: never compared), upserted per key. */
+  writerState?: Array<{ key: string; data: unknown }>;
   /** Every fact of a minute before this is final (null: no change). */
   sealedBefore: number | null;
 }
@@ -68,6 +70,12 @@ export async function recordFacts(pool: pg.Pool, schema: string, e: SourceLedger
         );
       }
     }
+    for (const w of e.writerState ?? []) {
+      await client.query(
+        `INSERT INTO ${s}.writer_state (source, key, data) VALUES ($1, $2, $3) ON CONFLICT (source, key) DO UPDATE SET data = EXCLUDED.data`,
+        [e.source, w.key, JSON.stringify(w.data)],
+      );
+    }
     if (e.sealedBefore !== null) {
       await client.query(
         `INSERT INTO ${s}.seals AS x (source, sealed_before) VALUES ($1, $2)
@@ -81,4 +89,10 @@ export async function recordFacts(pool: pg.Pool, schema: string, e: SourceLedger
 export async function sourceSeal(pool: pg.Pool, schema: string, source: string): Promise<number | null> {
   const r = await pool.query(`SELECT sealed_before FROM ${ident(schema)}.seals WHERE source = $1`, [source]);
   return r.rowCount ? Number(r.rows[0].sealed_before) : null;
+}
+
+/** What a writer kept in the ledger under `key` (`SourceLedgerEntry.writerState`), or null. */
+export async function sourceWriterState(pool: pg.Pool, schema: string, source: string, key: string): Promise<unknown | null> {
+  const r = await pool.query(`SELECT data FROM ${ident(schema)}.writer_state WHERE source = $1 AND key = $2`, [source, key]);
+  return r.rowCount ? r.rows[0].data : null;
 }

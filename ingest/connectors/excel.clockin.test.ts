@@ -26,7 +26,7 @@ function fromEvents(es: Envelope[]): Map<string, number> {
     const sign = Number(p.sign);
     if (p.present === 'yes') {
       add(`attendance|${t}|${p.department}|${p.shift}`, sign);
-      add(`minutes_worked|${t}|${p.department}|${p.shift}`, sign * Number(p.minutesWorked));
+      if (p.minutesWorked !== null) add(`minutes_worked|${t}|${p.department}|${p.shift}`, sign * Number(p.minutesWorked));
     } else if (p.present === 'no') add(`absences|${t}|${p.absenceReason}|`, sign);
   }
   for (const [k, v] of out) if (v === 0) out.delete(k);
@@ -61,5 +61,38 @@ it('clock-in writer → excel connector: signed events equal the ledger after ev
     for (const e of createRoster(floor, 5)) assert.ok(!text.includes(e.name), `${e.name} never leaves the sheet`);
   } finally {
     await h.pool.query(`DROP SCHEMA IF EXISTS ${ledgerSchema} CASCADE`);
+  }
+});
+
+it('a live start mid-shift: the export with open rows, then the shift end, equal the ledger through the connector', async () => {
+  const h2 = await createHarness();
+  const ledgerSchema = `${h2.schema}_ledger`;
+  await ensureLedger(h2.pool, ledgerSchema);
+  try {
+    const liveAt = Date.UTC(2026, 2, 10, 23, 41); // shift C of the 10th, with a day of history before it
+    const w = createClockinWriter({
+      seed: 7, startTime: liveAt - 24 * H, liveStart: liveAt, dataDir: h2.dir, floor: loadFloorMap(), pool: h2.pool, ledgerSchema, faultRate: 1, log: () => undefined,
+      openTopic: () => {
+        throw new Error('no topic');
+      },
+    });
+    const ledger = async () => {
+      const r = await h2.pool.query(`SELECT fact, minute::text, station, error_code, sum(value)::int AS v FROM ${ledgerSchema}.facts GROUP BY 1, 2, 3, 4 HAVING sum(value) <> 0`);
+      return new Map(r.rows.map((x) => [`${x.fact}|${x.minute}|${x.station}|${x.error_code}`, x.v]));
+    };
+    for (const t of [liveAt, Date.UTC(2026, 2, 11, 6), Date.UTC(2026, 2, 11, 14)]) {
+      await w.advanceTo(t);
+      await h2.catchUp('clockin', { directory: join(h2.dir, 'clockin') });
+      const events = await h2.envelopes();
+      assert.deepEqual(fromEvents(events), await ledger(), `at ${new Date(t).toISOString()}`);
+      if (t === liveAt) {
+        const open = events.filter((e) => e.payload.shift === 'C' && e.payload.present === 'yes' && e.payload.minutesWorked === null);
+        assert.ok(open.length > 20, `shift C on the sheet at once, open: ${open.length}`);
+        assert.ok((await h2.deadLetters('clockin')).length >= 1, 'the day before holds malformed rows');
+      }
+    }
+  } finally {
+    await h2.pool.query(`DROP SCHEMA IF EXISTS ${ledgerSchema} CASCADE`);
+    await h2.cleanup();
   }
 });

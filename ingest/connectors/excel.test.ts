@@ -119,6 +119,34 @@ describe('excel connector', () => {
     assert.deepEqual(ids.sort(), [`${k}:1:+`, `${k}:1:-`, `${k}:2:+`]);
   });
 
+  it('reads an open row (clocked in, no clock-out yet) as present without minutes; its clock-out retracts and re-asserts it', async () => {
+    const { name, file, path } = fresh();
+    const cfg = { pattern: file };
+    const open = ['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', T('05:52'), null, null];
+    const bad = ['2026-03-10', 'A', 'Assembly', 'E0002', 'Ben Castillo', 'n/a', null, null];
+    await writeSheet(path(file), HEADERS, [open, bad]);
+    await h.catchUp(name, cfg);
+    const payloads = async () => (await h.envelopes()).filter((e) => e.source === `excel:${file}`).map((e) => [e.id, e.payload.sign, e.payload.present, e.payload.minutesWorked]);
+    const k = `excel:${file}:2026-03-10|E0001|A`;
+    assert.deepEqual(await payloads(), [[`${k}:1:+`, 1, 'yes', null]]);
+    const dl = await h.deadLetters(name);
+    assert.equal(dl.length, 1, 'an unreadable clock-in with no clock-out is still malformed');
+    assert.match(dl[0].reason, /Clock In "n\/a" is not a time/);
+    await writeSheet(path(file), HEADERS, [['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', T('05:52'), T('14:07'), null]]);
+    await h.catchUp(name, cfg);
+    assert.deepEqual(await payloads(), [[`${k}:1:+`, 1, 'yes', null], [`${k}:1:-`, -1, 'yes', null], [`${k}:2:+`, 1, 'yes', 495]]);
+  });
+
+  it('dead-letters a clock-out dated before the clock-in', async () => {
+    const { name, file, path } = fresh();
+    await writeSheet(path(file), HEADERS, [['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', T('05:52'), T('14:07', '2026-03-09'), null]]);
+    await h.catchUp(name, { pattern: file });
+    assert.equal((await h.envelopes()).filter((e) => e.source === `excel:${file}`).length, 0);
+    const dl = await h.deadLetters(name);
+    assert.equal(dl.length, 1);
+    assert.match(dl[0].reason, /Clock Out − Clock In is -945 min/);
+  });
+
   it('dead-letters a malformed row at file#row@hash (without the name) and treats it as absent', async () => {
     const { name, file, path } = fresh();
     const cfg = { pattern: file };

@@ -28,7 +28,9 @@ export interface ClockinRow {
   eventTime: number;
   payload: {
     date: string; shift: string; department: string; employeeId: string;
-    present: 'yes' | 'no'; absenceReason: string | null; minutesWorked: number | null;
+    present: 'yes' | 'no'; absenceReason: string | null;
+    /** Clock-out − clock-in; null for an absence and for an open row (clocked in, no clock-out yet). */
+    minutesWorked: number | null;
   };
 }
 
@@ -58,9 +60,10 @@ export function clockinRow(c: Readonly<Record<string, CellText>>): ClockinRow | 
     return { ...base, payload: { ...fields, present: 'no', absenceReason: c.absenceReason, minutesWorked: null } };
   }
   if (!c.clockIn) return 'Clock In is empty and no absence reason is given';
-  if (!c.clockOut) return 'Clock Out is empty and no absence reason is given';
   const tin = timeOf(c.clockIn, start, shift);
   if (tin === null) return `Clock In ${JSON.stringify(c.clockIn)} is not a time`;
+  // Clocked in, not (yet) out: the worker is on shift. Present, minutes unknown until the clock-out.
+  if (!c.clockOut) return { ...base, payload: { ...fields, present: 'yes', absenceReason: null, minutesWorked: null } };
   let tout = timeOf(c.clockOut, start, shift);
   if (tout === null) return `Clock Out ${JSON.stringify(c.clockOut)} is not a time`;
   if (tout <= tin && /^\d{1,2}:\d\d$/.test(c.clockOut)) tout += 24 * H; // HH:MM past midnight

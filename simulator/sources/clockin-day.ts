@@ -4,9 +4,12 @@ import { DAY_MS, HOUR_MS, SHIFTS, SHIFT_MS, isoDate, shiftStart, type Employee, 
 
 export const ABSENCE_REASONS = ['Sick', 'Vacation', 'Training', 'Unexcused'] as const;
 export type AbsenceReason = (typeof ABSENCE_REASONS)[number];
-/** How a malformed row is garbled; the employee id stays readable. */
-export type Malformed = 'clock-in-na' | 'clock-out-missing' | 'unknown-shift';
-const MALFORMED: readonly Malformed[] = ['clock-in-na', 'clock-out-missing', 'unknown-shift'];
+/**
+ * How a malformed row is garbled; the employee id stays readable. (An empty Clock Out is not one of
+ * them: it is a worker still on shift, as in the export written when a live run starts.)
+ */
+export type Malformed = 'clock-in-na' | 'clock-out-wrong-day' | 'unknown-shift';
+const MALFORMED: readonly Malformed[] = ['clock-in-na', 'clock-out-wrong-day', 'unknown-shift'];
 
 /** One row as the sheet holds it (clock times are whole minutes, epoch ms). */
 export interface SheetRow {
@@ -16,6 +19,7 @@ export interface SheetRow {
   employeeId: string;
   name: string;
   clockIn: number | null;
+  /** Null with a clock-in: still on shift (an open row, only in an export written during the shift). */
   clockOut: number | null;
   absenceReason: AbsenceReason | null;
   /** Written garbled instead (the connector must dead-letter it); null when well-formed. */
@@ -72,6 +76,12 @@ function pickReason(rng: Rng, except?: AbsenceReason): AbsenceReason {
 /** Occurrences of a fault today: the integer part always, the fraction by chance. */
 const occurrences = (rng: Rng, mean: number) => Math.floor(mean) + (rng.chance(mean - Math.floor(mean)) ? 1 : 0);
 
+/** One day's plan: its three rewrites, and what really happened (every employee's row, no faults). */
+export interface DayPlan {
+  rewrites: Rewrite[];
+  truth: readonly SheetRow[];
+}
+
 /**
  * The three rewrites of one day's workbook (`day` = UTC midnight), a pure function of seed, day,
  * roster and rates: pacing and restarts cannot change the files. Rows of a shift appear at its end;
@@ -79,6 +89,11 @@ const occurrences = (rng: Rng, mean: number) => Math.floor(mean) + (rng.chance(m
  * 06:00 rewrite of the next day is written, the day never changes again (the writer's seal).
  */
 export function planDay(seed: number, day: number, roster: readonly Employee[], faultRate: number, rates: ClockinFaultRates): Rewrite[] {
+  return planDayWithTruth(seed, day, roster, faultRate, rates).rewrites;
+}
+
+/** `planDay`, and the fault-free rows it started from (what the time clock recorded). */
+export function planDayWithTruth(seed: number, day: number, roster: readonly Employee[], faultRate: number, rates: ClockinFaultRates): DayPlan {
   const date = isoDate(day);
   const rng = createRng(deriveSeed(seed, `clockin:${date}`));
   const truth: SheetRow[] = roster.map((e) => {
@@ -141,7 +156,28 @@ export function planDay(seed: number, day: number, roster: readonly Employee[], 
     }
     rewrites.push({ at: day + (14 + 8 * k) * HOUR_MS, rows: sheet.map((r) => ({ ...r })), layout, faults });
   });
-  return rewrites;
+  return { rewrites, truth: truth.map((r) => ({ ...r })) };
+}
+
+/** The shift under way at `t`: its sheet day (UTC midnight; C's morning hours belong to the day before) and index. */
+export function shiftAt(t: number): { day: number; k: number } {
+  const h = Math.floor((t - Math.floor(t / DAY_MS) * DAY_MS) / HOUR_MS);
+  const midnight = Math.floor(t / DAY_MS) * DAY_MS;
+  if (h < 6) return { day: midnight - DAY_MS, k: 2 };
+  return { day: midnight, k: h < 14 ? 0 : h < 22 ? 1 : 2 };
+}
+
+/**
+ * The day's sheet as a time-clock export at `t` during shift `k` shows it: the last end-of-shift
+ * rewrite of the day (none during shift A), plus an open row (clock-in, no clock-out) for every
+ * employee of the shift who has clocked in by `t`. Absences of the shift appear at its end.
+ */
+export function sheetDuringShift(plan: DayPlan, k: number, t: number): { rows: SheetRow[]; layout: Layout } {
+  const last = k > 0 ? plan.rewrites[k - 1] : null;
+  const open = plan.truth
+    .filter((r) => r.shift === SHIFTS[k] && r.absenceReason === null && r.clockIn !== null && r.clockIn <= t)
+    .map((r) => ({ ...r, clockOut: null, malformed: null, note: '' }));
+  return { rows: [...(last?.rows ?? []).map((r) => ({ ...r })), ...open], layout: last?.layout ?? { renamed: [], notes: false } };
 }
 
 /** The day (UTC midnight) and rewrite index (0, 1, 2) of a rewrite instant. */

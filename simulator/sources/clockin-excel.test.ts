@@ -1,6 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { loadFloorMap } from '../floor.ts';
 import { ensureLedger } from '../ledger.ts';
 import { sourceSeal } from '../ledger-sources.ts';
 import { CLOCKIN_WRITER, createClockinWriter } from './clockin-excel.ts';
+import { DEFAULT_CLOCKIN_FAULT_RATES, planDayWithTruth } from './clockin-day.ts';
+import { createRoster } from './clockin-roster.ts';
 import type { WriterContext } from './source-writer.ts';
 
 const pool = testPool();
@@ -70,9 +73,10 @@ function recompute(books: Map<string, unknown[][]>): Map<string, number> {
       if (hour === undefined) continue;
       const minute = Date.parse(`${date}T00:00:00Z`) + hour * H;
       if (reason !== null && cin === null && cout === null) add(`absences|${minute}|${reason}|`, 1);
-      else if (reason === null && typeof cin === 'number' && typeof cout === 'number') {
+      // Present: clocked out after clocking in, or still on shift (an open row: no minutes yet).
+      else if (reason === null && typeof cin === 'number' && (cout === null || (typeof cout === 'number' && cout > cin))) {
         add(`attendance|${minute}|${dept}|${shift}`, 1);
-        add(`minutes_worked|${minute}|${dept}|${shift}`, (cout - cin) / 60_000);
+        if (cout !== null) add(`minutes_worked|${minute}|${dept}|${shift}`, (cout - cin) / 60_000);
       }
     }
   }
@@ -150,5 +154,101 @@ describe('clock-in writer', () => {
     await w.advanceTo(D + 80 * H);
     assert.equal(await sha(), before);
     assert.ok((await readdir(join(ctx.dataDir, 'clockin'))).includes('clockin-2026-03-12.xlsx'), 'later days were written meanwhile');
+  });
+});
+
+describe('clock-in writer, live start', () => {
+  /** The rows of one workbook: header → value, per row. */
+  async function sheetRows(dataDir: string, name: string): Promise<Array<Record<string, unknown>>> {
+    const [header, ...rows] = (await workbooks(dataDir)).get(name) ?? [];
+    assert.ok(header, `${name} exists`);
+    return rows.map((r) => Object.fromEntries(header.map((h, i) => [String(h), r[i] ?? null])));
+  }
+  const roster = createRoster(floor, 11);
+
+  it('writes the shift under way at once: earlier shifts closed, everyone clocked in so far as an open row', async () => {
+    const liveAt = D + 16 * H + 35 * 60_000; // shift B, 2 h 35 min in
+    const ctx = await context({ startTime: liveAt });
+    await createClockinWriter({ ...ctx, liveStart: liveAt }).advanceTo(liveAt);
+    const rows = await sheetRows(ctx.dataDir, 'clockin-2026-03-10.xlsx');
+    const { rewrites, truth } = planDayWithTruth(11, D, roster, 1, DEFAULT_CLOCKIN_FAULT_RATES);
+    const emp = (r: Record<string, unknown>) => r['Employee ID'] ?? r['Emp ID'];
+    // Shift A as its 14:00 rewrite wrote it; every B worker not absent has clocked in (13:40–14:10), none out.
+    assert.deepEqual(rows.filter((r) => r.Shift !== 'B').map(emp), rewrites[0].rows.map((r) => r.employeeId));
+    const open = rows.filter((r) => r.Shift === 'B');
+    const onShift = truth.filter((r) => r.shift === 'B' && r.absenceReason === null);
+    assert.ok(onShift.length > 20, `${onShift.length} on shift B`);
+    assert.deepEqual(open.map(emp), onShift.map((r) => r.employeeId));
+    assert.ok(open.every((r) => typeof r['Clock In'] === 'number' && r['Clock Out'] === null && r['Absence Reason'] === null));
+    // The ledger counts the open rows as attendance without minutes: equal to the sheet.
+    assert.deepEqual(await ledgerTotals(ctx.ledgerSchema), recompute(await workbooks(ctx.dataDir)));
+    assert.ok([...(await ledgerTotals(ctx.ledgerSchema)).keys()].some((k) => k.startsWith(`attendance|${D + 14 * H}|`)), 'B counted');
+    assert.ok(![...(await ledgerTotals(ctx.ledgerSchema)).keys()].some((k) => k.startsWith(`minutes_worked|${D + 14 * H}|`)), 'no B minutes yet');
+  });
+
+  it('during shift A, only who has clocked in by then; the shift end closes the rows exactly as a run without the export', async () => {
+    const liveAt = D + 6 * H + 2 * 60_000; // 06:02: some of A clock in up to 06:10
+    const live = await context({ startTime: liveAt });
+    const plain = await context({ startTime: liveAt });
+    const w = createClockinWriter({ ...live, liveStart: liveAt });
+    await w.advanceTo(liveAt + 1);
+    const { truth } = planDayWithTruth(11, D, roster, 1, DEFAULT_CLOCKIN_FAULT_RATES);
+    const due = truth.filter((r) => r.shift === 'A' && r.absenceReason === null && r.clockIn! <= liveAt).map((r) => r.employeeId);
+    const late = truth.filter((r) => r.shift === 'A' && r.absenceReason === null && r.clockIn! > liveAt).map((r) => r.employeeId);
+    assert.ok(due.length > 0 && late.length > 0, `clocked in ${due.length}, still to come ${late.length}`);
+    assert.deepEqual((await sheetRows(live.dataDir, 'clockin-2026-03-10.xlsx')).map((r) => r['Employee ID']), due);
+    assert.deepEqual(await ledgerTotals(live.ledgerSchema), recompute(await workbooks(live.dataDir)));
+    // Past the day's rewrites and the next 06:00: the same files and the same ledger as without the export.
+    await w.advanceTo(D + 31 * H);
+    await createClockinWriter(plain).advanceTo(D + 31 * H);
+    assert.deepEqual(await workbooks(live.dataDir), await workbooks(plain.dataDir));
+    assert.deepEqual(await ledgerTotals(live.ledgerSchema), await ledgerTotals(plain.ledgerSchema));
+    assert.deepEqual(await ledgerTotals(live.ledgerSchema), recompute(await workbooks(live.dataDir)));
+  });
+
+  it('a restart rewriting days an earlier run wrote diffs from what the ledger kept: no double count', async () => {
+    const first = D + 10 * H;
+    const ctx = await context({ startTime: first - 24 * H, faultRate: 3 });
+    const w1 = createClockinWriter({ ...ctx, liveStart: first });
+    await w1.advanceTo(first);
+    await w1.advanceTo(D + 15 * H); // the live export of A, then its 14:00 rewrite
+    // Killed; restarted at 15:20 with a day of history again: it rewrites D-1 22:00, D 06:00, D 14:00.
+    const second = D + 15 * H + 20 * 60_000;
+    const w2 = createClockinWriter({ ...ctx, startTime: second - 24 * H, liveStart: second });
+    await w2.advanceTo(second);
+    assert.deepEqual(await ledgerTotals(ctx.ledgerSchema), recompute(await workbooks(ctx.dataDir)));
+    await w2.advanceTo(D + 40 * H);
+    assert.deepEqual(await ledgerTotals(ctx.ledgerSchema), recompute(await workbooks(ctx.dataDir)));
+    // The same files, facts and faults (each once) as one run that was never interrupted.
+    const once = await context({ startTime: first - 24 * H, faultRate: 3 });
+    const w = createClockinWriter({ ...once, liveStart: first });
+    await w.advanceTo(first);
+    await w.advanceTo(D + 40 * H);
+    assert.deepEqual(await workbooks(ctx.dataDir), await workbooks(once.dataDir));
+    assert.deepEqual(await ledgerTotals(ctx.ledgerSchema), await ledgerTotals(once.ledgerSchema));
+    const faults = async (schema: string) => (await pool.query(`SELECT kind, detail FROM ${schema}.faults ORDER BY kind, detail`)).rows;
+    assert.ok((await faults(once.ledgerSchema)).length > 5);
+    assert.deepEqual(await faults(ctx.ledgerSchema), await faults(once.ledgerSchema));
+  });
+
+  it('writes no export when it starts after the live start (an earlier, faster run sealed past it)', async () => {
+    const ctx = await context({ startTime: D + 30 * H });
+    const w = createClockinWriter({ ...ctx, liveStart: D + 20 * H });
+    await w.advanceTo(D + 25 * H);
+    assert.equal(w.stats().written, 0);
+    assert.ok(!existsSync(join(ctx.dataDir, 'clockin')), 'nothing written');
+    await w.advanceTo(D + 38 * H);
+    assert.deepEqual([...(await workbooks(ctx.dataDir)).keys()], ['clockin-2026-03-11.xlsx'], 'the 14:00 rewrite of the 11th, nothing of the 10th');
+  });
+
+  it('a day first written after its first rewrite records the earlier rewrites\' faults too (its malformed rows are on the sheet)', async () => {
+    const liveAt = D + 23 * H; // shift C: the sheet holds A and B, written by this run for the first time
+    const ctx = await context({ startTime: liveAt, faultRate: 3 });
+    await createClockinWriter({ ...ctx, liveStart: liveAt }).advanceTo(liveAt);
+    const { rewrites } = planDayWithTruth(11, D, roster, 3, DEFAULT_CLOCKIN_FAULT_RATES);
+    const planned = [...rewrites[0].faults, ...rewrites[1].faults].map((f) => `${f.kind} clockin-excel: ${f.detail}`).sort();
+    assert.ok(planned.some((f) => f.startsWith('malformed')), 'malformed rows in A or B');
+    const r = await pool.query(`SELECT kind, detail FROM ${ctx.ledgerSchema}.faults`);
+    assert.deepEqual(r.rows.map((x) => `${x.kind} ${x.detail}`).sort(), planned);
   });
 });

@@ -1,71 +1,98 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withContext } from '../../lib/errors.ts';
-import { recordFacts, type SourceFact, type SourceLedgerEntry } from '../ledger-sources.ts';
-import { DEFAULT_CLOCKIN_FAULT_RATES, nextRewriteAfter, planDay, rewriteOf, sealAt, type ClockinFaultRates, type Rewrite, type SheetRow } from './clockin-day.ts';
-import { SHIFT_MS, createRoster, isoDate, shiftStart } from './clockin-roster.ts';
+import { recordFacts, sourceWriterState, type SourceFact, type SourceLedgerEntry } from '../ledger-sources.ts';
+import {
+  DEFAULT_CLOCKIN_FAULT_RATES, nextRewriteAfter, planDayWithTruth, rewriteOf, sealAt, sheetDuringShift, shiftAt,
+  type ClockinFaultRates, type DayPlan, type Layout, type SheetRow,
+} from './clockin-day.ts';
+import { SHIFT_MS, createRoster, isoDate, shiftStart, type Shift } from './clockin-roster.ts';
 import { writeClockinWorkbook } from './clockin-workbook.ts';
 import type { SourceWriter, WriterContext } from './source-writer.ts';
 
 /** The writer's name: its seal and the `source` of its ledger rows. */
 export const CLOCKIN_WRITER = 'clockin-excel';
-/** Ledger facts, at the row's shift start: present rows [department, shift], absences [reason], minutes [department, shift]. */
+/** Ledger facts, at the row's shift start: present rows [department, shift] (open ones too), absences [reason], minutes [department, shift] (closed rows). */
 export const CLOCKIN_FACTS = { attendance: 'attendance', absences: 'absences', minutesWorked: 'minutes_worked' } as const;
 
 /** The path of a day's workbook. */
 export const clockinPath = (dataDir: string, day: number) => join(dataDir, 'clockin', `clockin-${isoDate(day)}.xlsx`);
 
-/** What a row contributes to the ledger; malformed rows contribute nothing. */
-type Counted = { present: true; department: string; shift: string; minutes: number } | { present: false; reason: string };
+/** What a row contributes to the ledger; malformed rows contribute nothing (null). */
+export type Counted = { present: true; department: string; shift: string; minutes: number | null } | { present: false; shift: string; reason: string };
+/** A version of a day's sheet as the ledger counts it: row key (`employeeId|shift`) → contribution. */
+export type SheetCounts = Record<string, Counted | null>;
 
 function counted(r: SheetRow): Counted | null {
   if (r.malformed) return null;
-  if (r.absenceReason) return { present: false, reason: r.absenceReason };
-  return { present: true, department: r.department, shift: r.shift, minutes: Math.round((r.clockOut! - r.clockIn!) / 60_000) };
+  if (r.absenceReason) return { present: false, shift: r.shift, reason: r.absenceReason };
+  // An open row (clocked in, still on shift) is present; its minutes come with the clock-out.
+  const minutes = r.clockOut === null ? null : Math.round((r.clockOut - r.clockIn!) / 60_000);
+  return { present: true, department: r.department, shift: r.shift, minutes };
+}
+
+const rowKey = (r: SheetRow) => `${r.employeeId}|${r.shift}`;
+/** What each row of a version counts, by row key. */
+export const countsOf = (rows: readonly SheetRow[]): SheetCounts => Object.fromEntries(rows.map((r) => [rowKey(r), counted(r)]));
+
+/** Field by field: counts read back from jsonb come with their keys reordered. */
+function same(a: Counted | null, b: Counted | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.present && b.present) return a.department === b.department && a.shift === b.shift && a.minutes === b.minutes;
+  return !a.present && !b.present && a.shift === b.shift && a.reason === b.reason;
 }
 
 /** Signed facts turning one version of a day's rows into the next, summed per (fact, minute, dims). */
-export function diffFacts(day: number, before: readonly SheetRow[], after: readonly SheetRow[]): SourceFact[] {
+export function diffCounts(day: number, before: Readonly<SheetCounts>, after: Readonly<SheetCounts>): SourceFact[] {
   const sums = new Map<string, SourceFact>();
   const add = (fact: string, minute: number, dims: [string] | [string, string], value: number) => {
     const k = `${fact}|${minute}|${dims.join('|')}`;
     const f = sums.get(k) ?? sums.set(k, { fact, minute, dims, value: 0 }).get(k)!;
     f.value += value;
   };
-  const apply = (r: SheetRow, sign: 1 | -1) => {
-    const c = counted(r);
-    const minute = shiftStart(day, r.shift);
-    if (c?.present) {
+  const apply = (c: Counted | null, sign: 1 | -1) => {
+    if (!c) return;
+    const minute = shiftStart(day, c.shift as Shift);
+    if (c.present) {
       add(CLOCKIN_FACTS.attendance, minute, [c.department, c.shift], sign);
-      add(CLOCKIN_FACTS.minutesWorked, minute, [c.department, c.shift], sign * c.minutes);
-    } else if (c) add(CLOCKIN_FACTS.absences, minute, [c.reason], sign);
+      if (c.minutes !== null) add(CLOCKIN_FACTS.minutesWorked, minute, [c.department, c.shift], sign * c.minutes);
+    } else add(CLOCKIN_FACTS.absences, minute, [c.reason], sign);
   };
-  const key = (r: SheetRow) => `${r.employeeId}|${r.shift}`;
-  const old = new Map(before.map((r) => [key(r), r]));
-  for (const r of after) {
-    const o = old.get(key(r));
-    old.delete(key(r));
-    if (o && JSON.stringify(counted(o)) === JSON.stringify(counted(r))) continue;
-    if (o) apply(o, -1);
-    apply(r, 1);
+  for (const [k, c] of Object.entries(after)) {
+    const o = before[k];
+    if (o !== undefined && same(o, c)) continue;
+    if (o !== undefined) apply(o, -1);
+    apply(c, 1);
   }
-  for (const o of old.values()) apply(o, -1);
+  for (const [k, o] of Object.entries(before)) if (!(k in after)) apply(o, -1);
   return [...sums.values()].filter((f) => f.value !== 0);
 }
 
+/** `diffCounts` of two versions given as rows. */
+export const diffFacts = (day: number, before: readonly SheetRow[], after: readonly SheetRow[]): SourceFact[] => diffCounts(day, countsOf(before), countsOf(after));
+
 /**
  * The worker clock-in sheets (docs/sources.md, row 6): `clockin/clockin-YYYY-MM-DD.xlsx`, rewritten
- * whole at the end of each shift (14:00, 22:00, 06:00 next day) with every row known so far. The
- * ledger gets, per rewrite, the signed difference from the previous version, once it is renamed in
- * place. Seal: the latest 06:00 at or before the clock (a day's rows change only until its 06:00
- * rewrite of the next day, and every row's minute is its shift start, at or after its day's 06:00).
+ * whole at the end of each shift (14:00, 22:00, 06:00 next day) with every row known so far, and,
+ * in a live run, once at `liveStart` with the shift under way (open rows). The ledger gets, per
+ * version, the signed difference from the previous one, once it is renamed in place; what a day's
+ * sheet counts is kept in the ledger too (`writer_state`, key = the date, same transaction),
+ * so a run that finds a day already written (a restart, a back-fill before it) diffs from that.
+ * Seal: the latest 06:00 at or before the clock (a day's rows change only until its 06:00 rewrite
+ * of the next day, and every row's minute is its shift start, at or after its day's 06:00).
  */
 export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFaultRates> = {}): SourceWriter {
   const r = { ...DEFAULT_CLOCKIN_FAULT_RATES, ...rates };
   const roster = createRoster(ctx.floor, ctx.seed);
   let next = nextRewriteAfter(ctx.startTime); // the next rewrite instant to write
-  let plan: { day: number; rewrites: Rewrite[] } | null = null;
-  let previous: { day: number; rows: SheetRow[] } | null = null; // the last version written
+  // Live runs: the time clock's export of the shift under way, written when the run goes live — the
+  // day's last end-of-shift version plus an open row for everyone clocked in so far — so a run that
+  // starts mid-shift has a sheet at once, not only at the shift's end.
+  // Not when the writer starts after it (an earlier run sealed past it): that sheet is written already.
+  let liveAt = ctx.liveStart !== undefined && ctx.liveStart >= ctx.startTime ? ctx.liveStart : null; // the live export still to write
+  let plan: { day: number; plan: DayPlan } | null = null;
+  // The last version written: what it counts, and the last rewrite of its day whose faults are recorded.
+  let previous: { day: number; counts: SheetCounts; faultsThrough: number } | null = null;
   let unrecorded: SourceLedgerEntry | null = null; // written, not yet in the ledger
   let sealed: number | null = null;
   let written = 0;
@@ -83,10 +110,28 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
     for (const f of entry.faults ?? []) faults[f.kind] = (faults[f.kind] ?? 0) + 1;
   }
 
-  async function rewrite(at: number): Promise<void> {
-    const { day, k } = rewriteOf(at);
-    if (plan?.day !== day) plan = { day, rewrites: planDay(ctx.seed, day, roster, ctx.faultRate, r) };
-    const version = plan.rewrites[k];
+  const planOf = (day: number): DayPlan => {
+    if (plan?.day !== day) plan = { day, plan: planDayWithTruth(ctx.seed, day, roster, ctx.faultRate, r) };
+    return plan.plan;
+  };
+
+  /**
+   * Write one version of a day's workbook holding the rows of its rewrites up to `through`, then
+   * record its difference from the version before, and the faults of those rewrites not yet recorded
+   * (a day first written at its second rewrite has the first one's malformed rows too).
+   */
+  async function write(day: number, version: { rows: SheetRow[]; layout: Layout }, through: number, at: number, done: () => void): Promise<void> {
+    // A day this run has not written yet: what the ledger counted for it last (nothing if never written).
+    let before: { counts: SheetCounts; faultsThrough: number };
+    if (previous?.day === day) before = previous;
+    else {
+      const kept = (await sourceWriterState(ctx.pool, ctx.ledgerSchema, CLOCKIN_WRITER, isoDate(day)).catch((err) => {
+        throw withContext(err, 'clock-in writer: ledger');
+      })) as { rows?: SheetCounts; faultsThrough?: number } | null;
+      before = { counts: kept?.rows ?? {}, faultsThrough: kept?.faultsThrough ?? -1 };
+    }
+    const newFaults = planOf(day).rewrites.slice(before.faultsThrough + 1, through + 1).flatMap((x) => x.faults);
+    const faultsThrough = Math.max(before.faultsThrough, through);
     const path = clockinPath(ctx.dataDir, day);
     try {
       await mkdir(join(ctx.dataDir, 'clockin'), { recursive: true });
@@ -94,20 +139,38 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
     } catch (err) {
       throw withContext(err, `clock-in writer: ${path}`);
     }
-    // A day this run did not write before starts from nothing (the connector sees a new workbook).
-    const before = previous?.day === day ? previous.rows : [];
-    previous = { day, rows: version.rows };
+    const after = countsOf(version.rows);
+    previous = { day, counts: after, faultsThrough };
     written += version.rows.length;
-    next = at + SHIFT_MS; // rewrites come every 8 h: 06:00, 14:00, 22:00
-    await record({ source: CLOCKIN_WRITER, facts: diffFacts(day, before, version.rows), faults: version.faults, sealedBefore: sealAt(at) });
+    done();
+    await record({
+      source: CLOCKIN_WRITER, facts: diffCounts(day, before.counts, after), faults: newFaults, sealedBefore: sealAt(at),
+      writerState: [{ key: isoDate(day), data: { rows: after, faultsThrough } }],
+    });
+  }
+
+  async function rewrite(at: number): Promise<void> {
+    const { day, k } = rewriteOf(at);
+    // Rewrites come every 8 h: 06:00, 14:00, 22:00.
+    await write(day, planOf(day).rewrites[k], k, at, () => (next = at + SHIFT_MS));
+  }
+
+  async function liveExport(at: number): Promise<void> {
+    const { day, k } = shiftAt(at);
+    await write(day, sheetDuringShift(planOf(day), k, at), k - 1, at, () => (liveAt = null));
   }
 
   return {
     name: CLOCKIN_WRITER,
     async advanceTo(t) {
       if (unrecorded) await record(unrecorded);
-      while (next <= t) await rewrite(next);
-      // Every rewrite up to t is written and recorded, so the seal may move with the clock alone.
+      // In time order; a rewrite at the live instant goes first (the export adds the open rows to it).
+      for (;;) {
+        if (next <= t && (liveAt === null || next <= liveAt)) await rewrite(next);
+        else if (liveAt !== null && liveAt <= t) await liveExport(liveAt);
+        else break;
+      }
+      // Every version up to t is written and recorded, so the seal may move with the clock alone.
       if (sealAt(t) > (sealed ?? Number.NEGATIVE_INFINITY)) await record({ source: CLOCKIN_WRITER, facts: [], sealedBefore: sealAt(t) });
     },
     stats: () => ({ written, faults: { ...faults } }),

@@ -38,7 +38,7 @@ export function createHeatWriter(ctx: HeatWriterOptions): HeatWriter {
   const maxBatch = ctx.maxBatch ?? 5_000;
   const topic: Topic = ctx.openTopic(ctx.topic ?? HEAT_TOPIC, 1);
   // Ids carry seed and start so that runs sharing one pipeline never collide (as machining ids do).
-  const idPrefix = `h${ctx.seed.toString(36)}.${ctx.startTime.toString(36)}`;
+  const idPrefix = `h${ctx.seed.toString(36)}.${(ctx.liveStart ?? ctx.startTime).toString(36)}`;
   const model = createHeatModel({ floor: ctx.floor, seed: ctx.seed, startTime: ctx.startTime, idPrefix });
   const faults = createHeatFaults(ctx.faults ?? {}, ctx.faultRate, createRng(deriveSeed(ctx.seed, 'heat-faults')));
   let clock = ctx.startTime;

@@ -41,6 +41,8 @@ export interface OrdersModelOptions {
   changesPerDay?: number;
   /** Fault multiplier (note-only updates, deletes). Default 1. */
   faultRate?: number;
+  /** Time in the order ids (unique per run; see WriterContext.liveStart). Default `startTime`. */
+  idTime?: number;
 }
 
 const HOUR = 3_600_000;
@@ -67,7 +69,7 @@ export function createOrdersModel(opts: OrdersModelOptions) {
   const meanGap = DAY / ((opts.changesPerDay ?? 50) / CHANGES_PER_ORDER);
   const machines = opts.floor.stations.flatMap((s) => s.machines);
   const tools = generateToolMaster(opts.seed).map((t) => t.toolId);
-  const prefix = `${opts.seed.toString(36)}.${opts.startTime.toString(36)}`;
+  const prefix = `${opts.seed.toString(36)}.${(opts.idTime ?? opts.startTime).toString(36)}`;
   const rows = new Map<string, OrderRow>();
   const heap = new MinHeap<Due>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   let seq = 0;

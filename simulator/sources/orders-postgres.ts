@@ -70,7 +70,7 @@ export async function ensureOrdersTable(pool: pg.Pool, schema: string): Promise<
 export function createOrdersWriter(ctx: OrdersWriterOptions): SourceWriter {
   const schema = ctx.ordersSchema ?? 'mycpu';
   const table = `${schema}.orders`;
-  const model = createOrdersModel({ seed: ctx.seed, startTime: ctx.startTime, floor: ctx.floor, changesPerDay: ctx.changesPerDay, faultRate: ctx.faultRate });
+  const model = createOrdersModel({ seed: ctx.seed, startTime: ctx.startTime, idTime: ctx.liveStart, floor: ctx.floor, changesPerDay: ctx.changesPerDay, faultRate: ctx.faultRate });
   const maxBatch = ctx.maxBatch ?? 500;
   let ready = false;
   let uncommitted: OrderChange[] = [];

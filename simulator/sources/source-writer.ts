@@ -31,5 +31,12 @@ export interface WriterContext {
   openTopic: (name: string, partitions: number) => Topic;
   /** Fault rates multiplier: 1 = defaults that make every fault occur within minutes; 0 = none. */
   faultRate: number;
+  /**
+   * Live runs only: when the run went live (`startTime` may be earlier: the history a source already
+   * holds, app/sources.ts). Ids and sequence numbers that must never repeat across runs derive from
+   * it rather than from `startTime` (two runs can share a start: a restart resumes at the seal), and
+   * the clock-in writer writes the export of the shift under way then. Unset in a back-fill.
+   */
+  liveStart?: number;
   log: (line: string) => void;
 }

@@ -53,9 +53,10 @@ export function createToolApiWriter(ctx: ToolApiWriterOptions): ToolApiWriter {
   const malformedRate = Math.min(1, (ctx.faults?.malformedRate ?? 0.02) * ctx.faultRate);
   const model = createToolMovementModel({ seed: ctx.seed, startTime: ctx.startTime, floor: ctx.floor, tools });
   const faultRng = createRng(deriveSeed(ctx.seed, 'tool-api-malformed'));
-  // Seqs start just above the start time (epoch ms): a later run continues the sequence, so a
-  // connector's cursor stays valid and ids never collide across runs sharing one pipeline.
-  const store = createToolApiStore({ toolIds: tools.map((t) => t.toolId), startTime: ctx.startTime, seqBase: ctx.startTime, retainMs: ctx.retainMs });
+  // Seqs start just above the start time (epoch ms; live: the time the run went live): a later run
+  // continues the sequence, so a connector's cursor stays valid and ids never collide across runs
+  // sharing one pipeline.
+  const store = createToolApiStore({ toolIds: tools.map((t) => t.toolId), startTime: ctx.startTime, seqBase: ctx.liveStart ?? ctx.startTime, retainMs: ctx.retainMs });
   let clock = ctx.startTime;
   let pendingFaults: SourceFault[] = []; // injected by the server between ledger writes
   const server = createToolApiServer({
