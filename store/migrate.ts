@@ -13,10 +13,7 @@ export function ident(name: string): string {
  */
 export async function migrate(pool: pg.Pool, schema: string, partitions: number): Promise<void> {
   const s = ident(schema);
-  await inTransaction(pool, async (client) => {
-    // One migrator at a time (several roles may start together against one database).
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`millrace-migrate:${s}`]);
-    await client.query(`
+  const ddl = `
       CREATE SCHEMA IF NOT EXISTS ${s};
       CREATE TABLE IF NOT EXISTS ${s}.raw_events (
         id text PRIMARY KEY,
@@ -94,7 +91,16 @@ export async function migrate(pool: pg.Pool, schema: string, partitions: number)
         replayed_at timestamptz,
         UNIQUE (source, position)
       );
-    `);
+    `;
+  // Already complete (every CLI command and role calls this): plain reads only. The DDL below takes
+  // table locks (CREATE INDEX IF NOT EXISTS takes a SHARE lock before it finds the index exists) and
+  // its inserts wait on the loader's offset rows: run against a working loader it can deadlock it.
+  const objects = [...ddl.matchAll(/CREATE (?:TABLE|INDEX) IF NOT EXISTS (?:\S+\.)?(\w+)/g)].map((m) => `${s}.${m[1]}`);
+  if (await isComplete(pool, s, objects, partitions)) return;
+  await inTransaction(pool, async (client) => {
+    // One migrator at a time (several roles may start together against one database).
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`millrace-migrate:${s}`]);
+    await client.query(ddl);
     const ps = Array.from({ length: partitions }, (_, p) => p);
     await client.query(
       `INSERT INTO ${s}.loader_offsets (partition, next_offset) SELECT unnest($1::int[]), 0 ON CONFLICT DO NOTHING`,
@@ -105,4 +111,14 @@ export async function migrate(pool: pg.Pool, schema: string, partitions: number)
       [ps],
     );
   });
+}
+
+async function isComplete(pool: pg.Pool, s: string, objects: string[], partitions: number): Promise<boolean> {
+  const found = await pool.query<{ n: number }>(`SELECT count(to_regclass(o))::int AS n FROM unnest($1::text[]) AS o`, [objects]);
+  if (found.rows[0].n !== objects.length) return false;
+  const rows = await pool.query<{ l: number; b: number }>(
+    `SELECT (SELECT count(*) FROM ${s}.loader_offsets WHERE partition < $1)::int AS l, (SELECT count(*) FROM ${s}.batch_watermarks WHERE partition < $1)::int AS b`,
+    [partitions],
+  );
+  return rows.rows[0].l === partitions && rows.rows[0].b === partitions;
 }
