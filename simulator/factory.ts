@@ -149,7 +149,11 @@ export function createFactory(opts: FactoryOptions): Factory {
     },
     async stop() {
       await ticker.stop();
-      await each(writers, (w) => w.close());
+      // Machining first: its final flush feeds the SQL engine writer's archive, which must still be open.
+      const [first, ...rest] = writers;
+      const closing = first ? await Promise.allSettled([first.close()]) : [];
+      const failed = [...closing, ...(await Promise.allSettled(rest.map((w) => w.close())))].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
 }
