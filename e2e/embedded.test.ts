@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, gql, runCli, startMillrace, tempDir, waitFor, type Running } from './harness.ts';
-import { checkBadRequest, checkGenericApi, checkPrometheus, checkSubscriptionResume, checkVerify } from './checks.ts';
+import { ALL_LEDGER_SOURCES, checkBadRequest, checkGenericApi, checkPrometheus, checkSubscriptionResume, checkVerify } from './checks.ts';
 
 // `npm start` with nothing configured: embedded Postgres, Postgres-table topics, memory speed store.
 describe('embedded mode (the README\'s first command)', () => {
@@ -66,7 +66,7 @@ describe('embedded mode (the README\'s first command)', () => {
   it('streams deltas over graphql-ws and resumes from a cursor without gaps', () => checkSubscriptionResume(app.url));
 
   it('verify finds zero mismatches', async () => {
-    const v = await checkVerify(env);
+    const v = await checkVerify(env, 240_000, ALL_LEDGER_SOURCES);
     assert.ok(v.checked > 0);
   });
 
