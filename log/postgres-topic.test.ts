@@ -1,4 +1,5 @@
-import { after } from 'node:test';
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { createPostgresTopic } from './postgres-topic.ts';
@@ -14,3 +15,18 @@ after(async () => {
 });
 
 topicContract('postgres', async (name, partitions) => createPostgresTopic({ pool, name, partitions, schema }));
+
+describe('postgres topic: the values as sent (two JSON arrays, not text[])', () => {
+  it('stores every string exactly: JSON with escapes, backslashes, control characters; a lone surrogate as U+FFFD, as any UTF-8 text', async () => {
+    const t = createPostgresTopic({ pool, name: `enc_${randomBytes(3).toString('hex')}`, partitions: 2, schema });
+    await t.ensure();
+    const odd = ['{"a":"b \\"c\\" \\\\ d","e":"\\u00e9\\n"}', '\\', '\\\\"', '"', '{}', '[1,"x"]', 'null', '\u0001\u0008\u000c\u001f\u007f', 'tab\there', '\u2028\u2029', 'é😀', ' lead and trail '];
+    const input = [...odd.map((value, i) => ({ key: `k-${i}-"\\`, value })), { key: 'lone-\ud800', value: 'x\udc00y' }];
+    const at = await t.publish(input);
+    const r = await pool.query(`SELECT partition, "offset", key, value FROM ${schema}.records WHERE topic = $1`, [t.name]);
+    const stored = new Map(r.rows.map((x) => [`${x.partition}:${x.offset}`, [x.key, x.value]]));
+    const want = input.map((x) => [x.key.replace('\ud800', '\ufffd'), x.value.replace('\udc00', '\ufffd')]);
+    assert.deepEqual(at.map((p) => stored.get(`${p.partition}:${p.offset}`)), want);
+    await t.close();
+  });
+});

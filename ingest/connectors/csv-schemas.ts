@@ -12,8 +12,35 @@ export interface CsvSchema {
   toEnvelope(fields: string[], file: string): Envelope | string;
 }
 
-/** One line → its fields. Parsed alone, so a stray quote cannot swallow the lines after it. */
+/**
+ * One line → its fields. Parsed alone, so a stray quote cannot swallow the lines after it.
+ *
+ * Exactly csv-parse's reading of the line with `{ relax_column_count: true, trim: true }`, but
+ * without making a parser per line (that, and its record-delimiter discovery, was most of the CSV
+ * connector's CPU): a line with no quote and no CR/LF — every line a well-behaved writer produces —
+ * is only split on commas and trimmed as csv-parse trims (before a field: CR, LF, FF, space, tab;
+ * after it: `String.prototype.trimEnd`). Anything else (quotes, a CR that csv-parse would take for a
+ * record delimiter, nothing but blanks, a malformed UTF-16 string) goes to csv-parse itself.
+ * csv-schemas.test.ts compares the two on random lines.
+ */
 export function parseCsvLine(text: string): string[] | string {
+  if (!NEEDS_CSV_PARSE.test(text)) {
+    const fields = text.split(',');
+    for (let i = 0; i < fields.length; i++) fields[i] = fields[i].replace(LEADING_BLANKS, '').trimEnd();
+    // A line of blanks only is no record at all to csv-parse ("expected one record, got 0").
+    if (fields.length > 1 || fields[0] !== '') return fields;
+  }
+  return parseCsvLineWithCsvParse(text);
+}
+
+/** A quote, CR or LF, or a lone surrogate (csv-parse reads the line as UTF-8 bytes: one becomes U+FFFD). */
+const NEEDS_CSV_PARSE = /["\r\n]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What csv-parse's `ltrim` skips before a field (its `timchars`): CR, LF, FF, space, tab. */
+const LEADING_BLANKS = /^[\r\n\f \t]+/;
+
+/** The reference reading: one csv-parse parser for the line (record delimiter auto-discovered). */
+export function parseCsvLineWithCsvParse(text: string): string[] | string {
   try {
     const rows = parse(text, { relax_column_count: true, trim: true }) as string[][];
     if (rows.length !== 1) return `expected one record, got ${rows.length}`;

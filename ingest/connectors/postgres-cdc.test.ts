@@ -1,4 +1,4 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { MillraceError } from '../../lib/errors.ts';
@@ -10,14 +10,18 @@ import type { Connector } from '../define-connector.ts';
 import { envelopeSchema, type Envelope } from '../envelope.ts';
 import { postgresCdc } from './postgres-cdc.ts';
 import { lsnToNumber, slotPositions } from './postgres-cdc-setup.ts';
-import { createCdcFixture, dropSlot, expectedId, insertOrders, type CdcFixture } from './postgres-cdc.testkit.ts';
+import { LogicalReplicationService } from 'pg-logical-replication';
+import { createCdcFixture, dropSlot, expectedId, insertOrders, insertTransactions, type CdcFixture, type ObservedChange } from './postgres-cdc.testkit.ts';
 
 const pool = testPool();
 const schema = testSchemaName('cdc_conn');
 const fixtures: CdcFixture[] = [];
 before(() => migrate(pool, schema, 1));
+// Each fixture holds two replication slots (max_replication_slots is often 10): free them per test.
+afterEach(async () => {
+  for (const f of fixtures.splice(0)) await f.cleanup();
+});
 after(async () => {
-  for (const f of fixtures) await f.cleanup();
   await dropSchema(pool, schema);
   await pool.end();
 });
@@ -44,6 +48,37 @@ async function setup() {
 }
 
 const at = (iso: string) => Date.parse(iso);
+
+/** Every acknowledgement any replication connection sends: the position it reports, and what had been published by then. */
+interface Ack { position: number; publishedBefore: number }
+function spyAcks(published: () => number): { acks: Ack[]; restore: () => void } {
+  const acks: Ack[] = [];
+  const original = LogicalReplicationService.prototype.acknowledge;
+  LogicalReplicationService.prototype.acknowledge = function (this: LogicalReplicationService, lsn: string, ping?: boolean) {
+    // The library reports lsn + 1 as flushed; the connector passes (position - 1).
+    acks.push({ position: lsnToNumber(lsn) + 1, publishedBefore: published() });
+    return original.call(this, lsn, ping);
+  };
+  return { acks, restore: () => void (LogicalReplicationService.prototype.acknowledge = original) };
+}
+
+/**
+ * The checkpoint rule, checked against an independent observer: every position acknowledged to the
+ * slot (and the saved one) is a commit boundary — no source transaction has changes on both sides of
+ * it — and every change before it had been published by then.
+ */
+function assertCommitBoundaries(f: CdcFixture, observed: ObservedChange[], positions: Array<{ position: number; published: Set<string>; what: string }>): void {
+  const txs = new Map<string, number[]>();
+  for (const c of observed) txs.set(c.xid, [...(txs.get(c.xid) ?? []), lsnToNumber(c.lsn)]);
+  for (const p of positions) {
+    for (const [xid, lsns] of txs) {
+      const before = lsns.filter((l) => l < p.position).length;
+      assert.ok(before === 0 || before === lsns.length, `${p.what} at ${p.position} splits transaction ${xid}`);
+    }
+    const missing = observed.filter((c) => lsnToNumber(c.lsn) < p.position && !p.published.has(expectedId(f, c)));
+    assert.deepEqual(missing.map((c) => c.orderId), [], `${p.what} at ${p.position} passed changes not yet published`);
+  }
+}
 
 describe('postgres-cdc connector', () => {
   it('carries before images: status moves, a note-only update, a delete; eventTime follows the ledger minute rule', async () => {
@@ -121,13 +156,115 @@ describe('postgres-cdc connector', () => {
     try {
       const all = await s.waitFor((e) => e.length === 6, 'the redelivery');
       assert.deepEqual(all.map((e) => e.id), [...ids, ...ids], 'redelivered with the same ids');
-      const state = await pool.query(`SELECT state FROM ${schema}.connector_state WHERE connector = $1`, [s.name]);
-      assert.ok(lsnToNumber(state.rows[0].state.lsn) > insertLsn, 'checkpoint saved after the redelivery');
+      // The checkpoint follows the publish (a moment later): wait for it rather than race it.
+      for (let deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
+        const state = await pool.query(`SELECT state FROM ${schema}.connector_state WHERE connector = $1`, [s.name]);
+        if (state.rowCount && lsnToNumber(state.rows[0].state.lsn) > insertLsn) break;
+        assert.ok(Date.now() < deadline, 'checkpoint saved after the redelivery');
+      }
       for (let deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
         const now = await slotPositions(s.f.pool, s.f.config.slot);
         if (now.confirmed! > insertLsn) break;
         assert.ok(Date.now() < deadline, 'the slot is acknowledged after the checkpoint');
       }
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('small transactions go out grouped, a large one in pieces; every LSN acknowledged is a commit whose events were published', async () => {
+    const s = await setup();
+    const tag = randomBytes(2).toString('hex');
+    // A backlog, as after downtime: 300 one-row transactions, one of 250 rows, 50 more of one row.
+    const orderIds = await insertTransactions(s.f, tag, 351, (i) => (i === 300 ? 250 : 1));
+    const publishes: string[][] = [];
+    const published: string[] = [];
+    const recording: Topic = {
+      ...s.log, name: s.log.name, partitions: s.log.partitions,
+      publish: async (records) => {
+        const res = await s.log.publish(records);
+        const ids = records.map((r) => JSON.parse(r.value).id as string);
+        publishes.push(ids);
+        published.push(...ids);
+        return res;
+      },
+    };
+    const spy = spyAcks(() => published.length);
+    const c = s.connector(recording, { ...s.f.config, maxBatchEvents: 100 });
+    let observed: ObservedChange[];
+    try {
+      await c.start();
+      observed = await s.f.observe();
+      assert.equal(observed.length, 600);
+      const lastLsn = lsnToNumber(observed[observed.length - 1].lsn);
+      await s.waitFor((e) => e.length >= 600, 'all 600 changes');
+      for (let deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
+        if ((await slotPositions(s.f.pool, s.f.config.slot)).confirmed! > lastLsn) break;
+        assert.ok(Date.now() < deadline, 'the slot is acknowledged past the last transaction');
+      }
+    } finally {
+      await c.stop();
+      spy.restore();
+    }
+    assert.deepEqual(published, observed.map((o) => expectedId(s.f, o)), 'every change once, in commit order');
+    assert.deepEqual(observed.map((o) => o.orderId), orderIds);
+    assert.ok(publishes.length < 351 / 4, `350 small transactions and a large one in ${publishes.length} publishes`);
+    assert.ok(publishes.every((p) => p.length <= 100), `no publish over maxBatchEvents: ${publishes.map((p) => p.length)}`);
+    const big = new Set(observed.filter((o) => o.orderId.startsWith(`RO-${tag}-300-`)).map((o) => expectedId(s.f, o)));
+    assert.ok(publishes.filter((p) => p.some((id) => big.has(id))).length >= 3, 'the 250-row transaction went out in pieces');
+    const ackChecks = spy.acks.map((a, i) => ({ position: a.position, published: new Set(published.slice(0, a.publishedBefore)), what: `ack #${i}` }));
+    assert.ok(ackChecks.length > 0);
+    const state = await pool.query(`SELECT state, events FROM ${schema}.connector_state WHERE connector = $1`, [s.name]);
+    assert.equal(Number(state.rows[0].events), 600, 'each event counted once');
+    assertCommitBoundaries(s.f, observed, [...ackChecks, { position: lsnToNumber(state.rows[0].state.lsn), published: new Set(published), what: 'checkpoint' }]);
+  });
+
+  it('killed between a grouped publish and its checkpoint: nothing past the last checkpoint is acknowledged, a restart loses nothing', async () => {
+    const s = await setup();
+    const tag = randomBytes(2).toString('hex');
+    await insertTransactions(s.f, tag, 201, (i) => (i === 120 ? 150 : 1));
+    const observed = await s.f.observe();
+    // Two publishes go through; the third reaches the log and then the process "dies": nothing after it is written.
+    let publishes = 0;
+    const dying: Topic = {
+      ...s.log, name: s.log.name, partitions: s.log.partitions,
+      publish: async (records) => {
+        if (++publishes > 3) throw new Error('the process is gone');
+        const res = await s.log.publish(records);
+        if (publishes === 3) throw new Error('simulated crash after the log acknowledged');
+        return res;
+      },
+    };
+    const published = async () => new Set((await s.envelopes()).map((e) => e.id));
+    const spy = spyAcks(() => 0);
+    const first = s.connector(dying, { ...s.f.config, maxBatchEvents: 40 });
+    try {
+      await first.start();
+      for (const deadline = Date.now() + 20_000; publishes < 3; await new Promise((r) => setTimeout(r, 20))) assert.ok(Date.now() < deadline, 'three publishes');
+    } finally {
+      await first.stop();
+      spy.restore();
+    }
+    const inLog = await published();
+    const saved = await pool.query(`SELECT state FROM ${schema}.connector_state WHERE connector = $1`, [s.name]);
+    const checkpoint = saved.rowCount ? lsnToNumber(saved.rows[0].state.lsn) : 0;
+    const { confirmed } = await slotPositions(s.f.pool, s.f.config.slot);
+    assert.ok(confirmed! <= Math.max(checkpoint, lsnToNumber(observed[0].lsn)), `the slot (${confirmed}) is not acknowledged past the checkpoint (${checkpoint})`);
+    assert.ok(spy.acks.every((a) => a.position <= Math.max(checkpoint, lsnToNumber(observed[0].lsn))), 'no acknowledgement past the checkpoint');
+    // (A transaction's first change can start exactly at the previous commit's end: `>=`.)
+    assert.ok(observed.some((c) => inLog.has(expectedId(s.f, c)) && lsnToNumber(c.lsn) >= checkpoint), 'the third publish reached the log past the checkpoint');
+    assertCommitBoundaries(s.f, observed, [
+      { position: checkpoint, published: inLog, what: 'checkpoint' },
+      ...spy.acks.map((a, i) => ({ position: a.position, published: inLog, what: `ack #${i}` })),
+    ]);
+
+    const again = s.connector();
+    await again.start();
+    try {
+      const want = observed.map((o) => expectedId(s.f, o));
+      const all = await s.waitFor((e) => want.every((id) => e.some((x) => x.id === id)), 'every change after the restart');
+      assert.deepEqual([...new Set(all.map((e) => e.id))].sort(), [...want].sort(), 'nothing lost, nothing invented');
+      assert.ok(all.length > want.length, 'what was published past the checkpoint came again, with the same ids');
     } finally {
       await again.stop();
     }

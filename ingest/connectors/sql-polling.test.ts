@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { dropSchema, testPool, testSchemaName } from '../../lib/test-db.ts';
 import { MillraceError } from '../../lib/errors.ts';
 import { migrate } from '../../store/migrate.ts';
@@ -8,7 +9,8 @@ import { createRecordingTopic, type RecordingTopic } from '../../simulator/testi
 import { toWire, type MachiningEvent } from '../../simulator/wire.ts';
 import { machiningEnvelope } from '../schemas/machining.ts';
 import { createSqlPoller, sqlPollingConfig } from './sql-polling.ts';
-import { sourceDbs, utc, type SourceDb } from './sql-polling.testkit.ts';
+import { postgresPollQuery } from './sql-source-client.ts';
+import { postgresSource, sourceDbs, utc, type SourceDb } from './sql-polling.testkit.ts';
 
 // Focused tests of the watermark poller, FOR REAL on PostgreSQL and MariaDB (one loop, both dialects).
 const WO_COLUMNS = ['wo_id', 'sku', 'planned_qty', 'due_date', 'updated_at'];
@@ -148,3 +150,44 @@ for (const { make } of sourceDbs) {
     });
   });
 }
+
+describe('sql-polling on postgres: a page after the cursor is one index range', () => {
+  const db = postgresSource();
+  after(() => db.cleanup());
+
+  interface PlanNode { 'Node Type': string; 'Index Name'?: string; 'Index Cond'?: string; Filter?: string; 'Rows Removed by Filter'?: number; 'Actual Rows': number; Plans?: PlanNode[] }
+  const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+
+  // Both watermark types the connector reads: `timestamp` (archive; the cursor parameter is a
+  // timestamptz, a cross-type comparison the btree still takes) and `timestamptz` (work orders).
+  for (const kind of ['archive', 'work-order'] as const) {
+    it(`${kind}: the (watermark, key) > cursor condition is an index condition, nothing is read and filtered out`, async () => {
+      const table = await db.createTable(kind);
+      const [wm, key] = kind === 'archive' ? ['archived_at', 'event_id'] : ['updated_at', 'wo_id'];
+      const c = new pg.Client({ connectionString: db.url, options: '-c TimeZone=UTC' });
+      await c.connect();
+      try {
+        // 20 000 rows, 4 to a watermark (ties), an hour old; the cursor sits in the middle of a tie.
+        await c.query(kind === 'archive'
+          ? `INSERT INTO ${table} (event_id, kind, archived_at) SELECT 'E' || lpad(g::text, 6, '0'), 'exit', (now() AT TIME ZONE 'UTC') - interval '1 hour' + (g / 4) * interval '1 ms' FROM generate_series(0, 19999) g`
+          : `INSERT INTO ${table} (wo_id, updated_at) SELECT 'WO-' || lpad(g::text, 6, '0'), now() - interval '1 hour' + (g / 4) * interval '1 ms' FROM generate_series(0, 19999) g`);
+        await c.query(`ANALYZE ${table}`);
+        const mid = (await c.query(`SELECT ${wm}::text AS wm, ${key}::text AS key FROM ${table} ORDER BY ${wm}, ${key} OFFSET 15001 LIMIT 1`)).rows[0];
+        const spec = { table, columns: [key, wm], watermarkColumn: wm, keyColumn: key, lagWindowMs: 0, batch: 1000 };
+        const q = postgresPollQuery(spec, { wm: mid.wm, key: mid.key });
+        const plan = (await c.query({ text: `EXPLAIN (ANALYZE, FORMAT JSON) ${q.text}`, values: q.values })).rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+        const scan = nodes(plan).find((n) => n['Node Type'].startsWith('Index'));
+        assert.ok(scan, `an index scan: ${JSON.stringify(plan)}`);
+        assert.match(scan['Index Cond'] ?? '', /ROW\(/, 'the cursor comparison is in the index condition');
+        assert.equal(scan['Rows Removed by Filter'] ?? 0, 0, 'no row before the cursor is read and thrown away');
+        assert.equal(scan['Actual Rows'], 1000);
+        // The page itself: the 1000 rows right after the cursor, ties on the watermark broken by key.
+        const page = (await c.query(q)).rows.map((r) => r.__key);
+        const want = (await c.query(`SELECT ${key}::text AS k FROM ${table} ORDER BY ${wm}, ${key} OFFSET 15002 LIMIT 1000`)).rows.map((r) => r.k);
+        assert.deepEqual(page, want);
+      } finally {
+        await c.end();
+      }
+    });
+  }
+});

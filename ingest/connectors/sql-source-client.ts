@@ -38,11 +38,38 @@ export interface SqlSourceClient {
 
 export type SqlPollingDialect = 'postgres' | 'mariadb' | 'oracle';
 
-/** `(wm, key) > (:wm, :key)` spelled out: Oracle has no row-value comparison, and this form is portable. */
-const after = (s: PollSpec, wm: string, key: string) => `(${s.watermarkColumn} > ${wm} OR (${s.watermarkColumn} = ${wm} AND ${s.keyColumn} > ${key}))`;
+/**
+ * The keyset condition "after the cursor", `(wm, key) > (:wm, :key)`, is spelled per dialect, each in
+ * the form its planner turns into one index range on (wm, key):
+ * - PostgreSQL: the row-value comparison itself. Its btree scan takes `ROW(wm, key) > ROW($x, $y)` as
+ *   an index condition and starts right after the cursor; the spelled-out OR form is not one (the
+ *   planner scans from the start of the index, or a BitmapOr + sort, and filters: every page costs
+ *   more the further the cursor is).
+ * - MariaDB/MySQL: spelled out with OR (below): their range optimizer does not use an index for a
+ *   row-value `>` (a full scan and filesort per page), but does for the OR of two ranges.
+ * - Oracle (`sql-source-oracle.ts`): spelled out with OR; it has no row-value `<`/`>` at all.
+ * - SQL Server (`sql-server-ct.ts`): no row-value comparisons either; Change Tracking pages on the
+ *   single key column, so no tiebreak is needed there.
+ */
+const afterPostgres = (s: PollSpec, wm: string, key: string) => `(${s.watermarkColumn}, ${s.keyColumn}) > (${wm}, ${key})`;
 
 export const lowerKeys = (r: Record<string, unknown>, columns: readonly string[]) =>
   Object.fromEntries(columns.map((c) => [c.toLowerCase(), r[c] ?? r[c.toLowerCase()] ?? r[c.toUpperCase()] ?? null]));
+
+/** PostgreSQL's page query (exported so a test can EXPLAIN it): one index range from the cursor on. */
+export function postgresPollQuery(s: PollSpec, cursor: Cursor | null): { text: string; values: unknown[] } {
+  const values: unknown[] = [s.lagWindowMs, s.batch];
+  let where = `${s.watermarkColumn} <= now() - $1::int * interval '1 millisecond'`;
+  if (cursor) {
+    values.push(cursor.wm, cursor.key);
+    where += ` AND ${afterPostgres(s, '$3::timestamptz', '$4')}`;
+  }
+  return {
+    text: `SELECT ${s.columns.join(', ')}, ${s.watermarkColumn}::text AS "__wm", ${s.keyColumn}::text AS "__key" FROM ${s.table}
+         WHERE ${where} ORDER BY ${s.watermarkColumn}, ${s.keyColumn} LIMIT $2`,
+    values,
+  };
+}
 
 /** Postgres: session in UTC; `timestamp` and `date` come back as text (node-pg would read them as local time). */
 function createPostgresSourceClient(url: string): SqlSourceClient {
@@ -53,23 +80,13 @@ function createPostgresSourceClient(url: string): SqlSourceClient {
   });
   return {
     async poll(s, cursor) {
-      const params: unknown[] = [s.lagWindowMs, s.batch];
-      let where = `${s.watermarkColumn} <= now() - $1::int * interval '1 millisecond'`;
-      if (cursor) {
-        params.push(cursor.wm, cursor.key);
-        where += ` AND ${after(s, '$3::timestamptz', '$4')}`;
-      }
-      const r = await pool.query(
-        `SELECT ${s.columns.join(', ')}, ${s.watermarkColumn}::text AS "__wm", ${s.keyColumn}::text AS "__key" FROM ${s.table}
-         WHERE ${where} ORDER BY ${s.watermarkColumn}, ${s.keyColumn} LIMIT $2`,
-        params,
-      );
+      const r = await pool.query(postgresPollQuery(s, cursor));
       return r.rows.map((x) => ({ cursor: { wm: x.__wm, key: x.__key }, row: lowerKeys(x, s.columns) }));
     },
     async pending(s, cursor) {
       // Rows stamped in the future (a clock ahead of the database's) are not readable yet: not lag.
       const r = cursor
-        ? await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= now() AND ${after(s, '$1::timestamptz', '$2')}`, [cursor.wm, cursor.key])
+        ? await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= now() AND ${afterPostgres(s, '$1::timestamptz', '$2')}`, [cursor.wm, cursor.key])
         : await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= now()`);
       return Number(r.rows[0].n);
     },
@@ -87,6 +104,7 @@ function createMariaDbSourceClient(url: string): SqlSourceClient {
       let where = `${s.watermarkColumn} <= NOW(6) - INTERVAL ? MICROSECOND`;
       if (cursor) {
         params.push(cursor.wm, cursor.wm, cursor.key);
+        // Spelled out, not `(wm, key) > (?, ?)`: MariaDB uses no index range for a row-value `>` (see afterPostgres).
         where += ` AND (${s.watermarkColumn} > ? OR (${s.watermarkColumn} = ? AND ${s.keyColumn} > ?))`;
       }
       params.push(s.batch);

@@ -45,6 +45,8 @@ export function createOracleSourceClient(url: string): SqlSourceClient {
     outFormat: oracledb.OUT_FORMAT_OBJECT,
     fetchTypeHandler: (m: { dbType: unknown }) => (m.dbType === oracledb.DB_TYPE_DATE || m.dbType === oracledb.DB_TYPE_TIMESTAMP ? { type: oracledb.STRING } : undefined),
   };
+  // `(wm, key) > (:wm, :k)` spelled out: Oracle has no row-value `<`/`>` (only `=`/IN); the OR form is
+  // what its optimizer turns into index ranges on (wm, key). PostgreSQL uses the row value (sql-source-client.ts).
   const after = (s: PollSpec) =>
     `(${s.watermarkColumn} > TO_TIMESTAMP(:wm, ${FMT}) OR (${s.watermarkColumn} = TO_TIMESTAMP(:wm, ${FMT}) AND ${s.keyColumn} > :k))`;
   const curBinds = (c: Cursor | null) => (c ? { wm: c.wm, k: c.key } : {});
