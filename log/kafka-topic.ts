@@ -1,4 +1,5 @@
 import { Producer, stringSerializers } from '@platformatic/kafka';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { Kafka, logLevel as LogLevel, type Admin, type EachBatchPayload } from 'kafkajs';
 import { MillraceError, withContext } from '../lib/errors.ts';
 import { partitionFor, type ConsumeOptions, type Subscription, type Topic, type TopicRecord } from './topic.ts';
@@ -28,18 +29,14 @@ const CHUNK_BYTES = 900 * 1024;
 /** Longest an idle fetch waits on the broker; bounds how long `stop()` can take. */
 const MAX_WAIT_MS = 1000;
 
-/** Call `fn` again while it fails with a retriable Kafka error, for up to `budgetMs`. */
-async function retrying<T>(fn: () => Promise<T>, budgetMs: number): Promise<T> {
-  const until = performance.now() + budgetMs;
-  for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!(err as { retriable?: boolean }).retriable || performance.now() + wait > until) throw err;
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
-}
+/**
+ * A topic just created may not be in the broker's metadata yet (UNKNOWN_TOPIC_OR_PARTITION,
+ * retriable): ask again, 50 ms doubling to 1 s, for about ten seconds before calling it an error.
+ */
+const metadataRetry = retry(handleWhen((e) => (e as { retriable?: boolean }).retriable === true), {
+  maxAttempts: 14,
+  backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }),
+});
 
 /** The production log: a Kafka topic, written by an idempotent producer, read by consumer groups. */
 export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
@@ -90,9 +87,7 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
         if (!(await a.listTopics()).includes(name)) {
           await a.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
         }
-        // A topic just created may not be in the broker's metadata yet (UNKNOWN_TOPIC_OR_PARTITION,
-        // retriable): ask again for a few seconds before calling it an error.
-        const meta = await retrying(() => a.fetchTopicMetadata({ topics: [name] }), 10_000);
+        const meta = await metadataRetry.execute(() => a.fetchTopicMetadata({ topics: [name] }));
         const have = meta.topics[0]?.partitions.length;
         if (have !== partitions) {
           throw new MillraceError('LOG_PARTITIONS_MISMATCH', `topic ${name} has ${have} partitions, configured ${partitions}`);

@@ -1,25 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRng } from '../../simulator/prng.ts';
 import { parseCsvLine, parseCsvLineWithCsvParse } from './csv-schemas.ts';
-
-/** A small deterministic PRNG (mulberry32): the same lines on every run. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parseCsvLine', () => {
   it('reads a line exactly as csv-parse does (its fast path only splits lines with no quote or CR)', () => {
     // Everything that matters to csv-parse's tokenizer and trimming, and what merely looks like it.
     const alphabet = [',', ',', ',', '"', ' ', ' ', '\t', '\f', '\v', '\r', '\n', '\u00a0', '\ufeff', '\u2028', '\u3000', '\u0000', '#', ';', '\\', "'",
       'a', 'b', 'Z', '0', '7', '-', ':', '.', 'T', 'é', '€', '😀', '\ud83d', '\ude00'];
-    const next = rng(20260101);
+    const random = createRng(20260101);
+    const next = () => random.next();
     let fast = 0;
     for (let i = 0; i < 10_000; i++) {
       const len = Math.floor(next() * 14);
