@@ -1,7 +1,7 @@
 /**
  * History back-fill at the notes' scale (≈ 50 M machining events a year, plus the heat sensors).
  *
- *   npx tsx bench/backfill.ts --days 7 [--target kafka|postgres] [--sources all|topics] [--seed 42]
+ *   npx tsx bench/backfill.ts --days 7 [--target kafka|postgres] [--sources all|topics|machining|heat|others] [--seed 42] [--no-baseline]
  *
  * Writes N simulated days into real sources, as `millrace simulate` does: machining and heat into
  * source topics (Kafka topics with a unique prefix, or Postgres table topics in a unique schema),
@@ -34,12 +34,17 @@ import { heatWire } from '../simulator/sources/heat-faults.ts';
 import { toWire } from '../simulator/wire.ts';
 
 const { values: args } = parseArgs({
-  options: { days: { type: 'string', default: '7' }, target: { type: 'string', default: 'kafka' }, sources: { type: 'string', default: 'all' }, seed: { type: 'string', default: '42' } },
+  options: {
+    days: { type: 'string', default: '7' }, target: { type: 'string', default: 'kafka' }, sources: { type: 'string', default: 'all' }, seed: { type: 'string', default: '42' },
+    baseline: { type: 'boolean', default: true },
+  },
+  allowNegative: true,
 });
 const DAYS = Number(args.days);
 const target = args.target;
-if (!(DAYS > 0) || (target !== 'kafka' && target !== 'postgres') || !['all', 'topics'].includes(args.sources!)) {
-  throw new Error('usage: --days N (> 0) --target kafka|postgres --sources all|topics');
+const SOURCES = ['all', 'topics', 'machining', 'heat', 'others'];
+if (!(DAYS > 0) || (target !== 'kafka' && target !== 'postgres') || !SOURCES.includes(args.sources!)) {
+  throw new Error(`usage: --days N (> 0) --target kafka|postgres --sources ${SOURCES.join('|')} [--no-baseline]`);
 }
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const id = randomBytes(3).toString('hex');
@@ -181,7 +186,9 @@ async function main() {
   const f = writerFactories(benchConfig, databaseUrl);
   const stats = await backfill({
     from, to, seed: Number(args.seed), pool, ledgerSchema, openTopic, log, dataDir,
-    writers: args.sources === 'all' ? [...f.files, f.orders, f.sqlEngine] : [],
+    machining: ['all', 'topics', 'machining'].includes(args.sources!) ? {} : false,
+    heat: ['all', 'topics', 'heat'].includes(args.sources!) ? {} : false,
+    writers: ['all', 'others'].includes(args.sources!) ? [...f.files, f.orders, f.sqlEngine] : [],
     progress: (done, total, s) => {
       const pct = Math.floor((done / total) * 100);
       if (pct >= lastPct + 10) {
@@ -195,7 +202,7 @@ async function main() {
   const heapMiB = peakHeap / MiB;
   let messages = 0;
   for (const t of opened) messages += (await t.endOffsets()).reduce((a, b) => a + b, 0);
-  const drivers = target === 'kafka' ? (['platformatic', 'kafkajs'] as const) : (['pg'] as const);
+  const drivers = !args.baseline ? [] : target === 'kafka' ? (['platformatic', 'kafkajs'] as const) : (['pg'] as const);
   const bases: Array<[string, { ms: number; cpu: CpuMark }]> = [];
   for (const d of drivers) {
     log(`baseline: ${messages.toLocaleString('en')} pre-serialised messages with the bare ${d} driver…`);
