@@ -63,8 +63,13 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
 
   async function sendChunk(records: Array<{ key: string; value: string }>) {
     const p = await getProducer();
-    const parts = records.map((r) => partitionFor(r.key, partitions));
-    const sent = await p.send({ messages: records.map((r, i) => ({ topic: name, key: r.key, value: r.value, partition: parts[i] })) });
+    const parts = new Array<number>(records.length);
+    const messages = new Array<{ topic: string; key: string; value: string; partition: number }>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      messages[i] = { topic: name, key: r.key, value: r.value, partition: (parts[i] = partitionFor(r.key, partitions)) };
+    }
+    const sent = await p.send({ messages });
     // One batch per partition per request: offsets inside it are baseOffset + position in input order.
     const next = new Map((sent.offsets ?? []).filter((o) => o.topic === name).map((o) => [o.partition, Number(o.offset)]));
     return parts.map((partition) => {

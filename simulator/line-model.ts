@@ -40,7 +40,8 @@ type Happening =
   | { t: number; seq: number; kind: 'finish'; part: Part; station: string; machine: Machine; operator: string; cycleMs: number };
 
 /** Shifts as on the clock-in sheet: A 06–14, B 14–22, C 22–06 (UTC). */
-const shiftOf = (t: number): number => Math.floor((((new Date(t).getUTCHours() - 6) % 24) + 24) % 24 / 8);
+const HOUR_MS = 3_600_000;
+const shiftOf = (t: number): number => Math.floor((((Math.floor(t / HOUR_MS) - 6) % 24) + 24) % 24 / 8);
 
 export function createLineModel(opts: LineOptions): LineModel {
   const rng = createRng(deriveSeed(opts.seed, 'line'));
@@ -68,15 +69,24 @@ export function createLineModel(opts: LineOptions): LineModel {
   let wip = 0;
   heap.push({ t: opts.startTime, seq: seq++, kind: 'release' });
 
-  const emit = (ev: Omit<MachiningEvent, 'eventId'>) => out.push({ eventId: `${opts.idPrefix}-${(eventSeq++).toString(36)}`, ...ev });
+  // Positional, and the object written out in the order of MachiningEvent: one hidden class, no spread.
+  const emit = (kind: MachiningEvent['kind'], partId: string, station: string, machine: string, operator: string, at: number, nextStation: string | null, errorCode: string | null, cycleTimeMs: number | null) =>
+    out.push({ eventId: `${opts.idPrefix}-${(eventSeq++).toString(36)}`, kind, partId, station, machine, operator, at, nextStation, errorCode, cycleTimeMs });
+  // Operator ids by number (machine × shift × crew): formatted once each.
+  const operatorIds = new Map<number, string>();
+  const operatorId = (n: number): string => {
+    let id = operatorIds.get(n);
+    if (id === undefined) operatorIds.set(n, (id = `E${String(n).padStart(4, '0')}`));
+    return id;
+  };
 
   function enter(part: Part, st: StationState, m: Machine, t: number): void {
     m.free--;
     // Two operators per machine and shift; the part keeps its operator until it exits.
-    const operator = `E${String(1 + (m.index * 3 + shiftOf(t)) * 2 + rng.int(0, 1)).padStart(4, '0')}`;
+    const operator = operatorId(1 + (m.index * 3 + shiftOf(t)) * 2 + rng.int(0, 1));
     const [min, mode, max] = PROCESSES[st.id].cycleMs;
     const cycleMs = rng.triangular(min, mode, max);
-    emit({ kind: 'enter', partId: part.id, station: st.id, machine: m.id, operator, at: t, nextStation: null, errorCode: null, cycleTimeMs: null });
+    emit('enter', part.id, st.id, m.id, operator, t, null, null, null);
     heap.push({ t: t + cycleMs, seq: seq++, kind: 'finish', part, station: st.id, machine: m, operator, cycleMs });
   }
 
@@ -93,7 +103,7 @@ export function createLineModel(opts: LineOptions): LineModel {
     const errorCode = rng.chance(failRate) ? rng.pick(p.errorCodes) : null;
     const next = nextStation(h.station, errorCode !== null, h.part.reworks);
     if (h.station === 'REW') h.part.reworks++;
-    emit({ kind: 'exit', partId: h.part.id, station: h.station, machine: h.machine.id, operator: h.operator, at: h.t, nextStation: next, errorCode, cycleTimeMs: h.cycleMs });
+    emit('exit', h.part.id, h.station, h.machine.id, h.operator, h.t, next, errorCode, h.cycleMs);
     h.machine.free++;
     if (next === null) wip--;
     else heap.push({ t: h.t + rng.int(TRANSIT_MS[0], TRANSIT_MS[1]), seq: seq++, kind: 'arrive', part: h.part, station: next });

@@ -84,7 +84,8 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
   let line: LineModel | null = null;
   let injector: FaultInjector | null = null;
   let clock: number | null = null;
-  let pending: Batch | null = null; // generated, not yet acknowledged by the topic
+  const pending: Batch[] = []; // generated, not yet acknowledged by the topic, in order
+  let queuedSeal = Number.NEGATIVE_INFINITY; // seal of the last batch queued
   let unrecorded: LedgerEntry | null = null; // acknowledged, not yet in the ledger
   let unarchived: MachiningEvent[] = [];
   let topicReady = false;
@@ -114,7 +115,10 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
     // Every event before `clock` has been generated; the held-back late ones are not sent yet.
     clock = line.peekTime();
     const sealedBefore = floorMinute(Math.min(clock, injector.heldMinAt() ?? Number.POSITIVE_INFINITY));
-    if (messages.length > 0 || sealedBefore > (stats.sealedBefore ?? -1)) pending = { messages, sealedBefore };
+    if (messages.length > 0 || sealedBefore > queuedSeal) {
+      pending.push({ messages, sealedBefore });
+      queuedSeal = Math.max(queuedSeal, sealedBefore);
+    }
     return n;
   }
 
@@ -132,33 +136,38 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
     return { facts: acc.take(), faults, sealedBefore: batch.sealedBefore, events, messages: batch.messages.length };
   }
 
-  /** Publish the pending batch, then record it; either step resumes where a failure left it. */
+  /**
+   * Publish the batches pending now (not those queued meanwhile), each then recorded, in order;
+   * both steps resume where a failure left them. Never run two at once (callers await the last).
+   */
   async function settle(): Promise<void> {
-    if (pending) {
+    for (let n = pending.length; ; n--) {
+      if (unrecorded) {
+        try {
+          await opts.ledger.record(unrecorded);
+        } catch (err) {
+          throw withContext(err, 'machining simulator: ledger write');
+        }
+        stats.events += unrecorded.events;
+        stats.messages += unrecorded.messages;
+        for (const f of unrecorded.faults) stats.faults[f.kind]++;
+        stats.sealedBefore = Math.max(stats.sealedBefore ?? unrecorded.sealedBefore, unrecorded.sealedBefore);
+        unrecorded = null;
+      }
+      if (n <= 0 || pending.length === 0) break;
+      const batch = pending[0];
       try {
         if (!topicReady) {
           await opts.topic.ensure();
           topicReady = true;
         }
-        if (pending.messages.length > 0) await opts.topic.publish(pending.messages);
+        if (batch.messages.length > 0) await opts.topic.publish(batch.messages);
       } catch (err) {
         throw withContext(err, `machining simulator: publish to ${opts.topic.name}`);
       }
-      unrecorded = entryOf(pending);
-      if (opts.onPublished) for (const m of pending.messages) if (m.event) unarchived.push(m.event);
-      pending = null;
-    }
-    if (unrecorded) {
-      try {
-        await opts.ledger.record(unrecorded);
-      } catch (err) {
-        throw withContext(err, 'machining simulator: ledger write');
-      }
-      stats.events += unrecorded.events;
-      stats.messages += unrecorded.messages;
-      for (const f of unrecorded.faults) stats.faults[f.kind]++;
-      stats.sealedBefore = Math.max(stats.sealedBefore ?? unrecorded.sealedBefore, unrecorded.sealedBefore);
-      unrecorded = null;
+      pending.shift();
+      unrecorded = entryOf(batch);
+      if (opts.onPublished) for (const m of batch.messages) if (m.event) unarchived.push(m.event);
     }
     if (opts.onPublished && unarchived.length > 0) {
       await opts.onPublished(unarchived);
@@ -185,12 +194,17 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
       if (ticker.running) throw new Error('machining simulator: runFor while the live loop runs');
       await settle();
       let remaining = events ?? Number.POSITIVE_INFINITY;
+      // Pipelined: batch k is published and recorded while batch k+1 is generated. At most two
+      // batches exist at once, and publishes and ledger records still happen one at a time, in order.
+      let inflight: Promise<void> = Promise.resolve();
       while (remaining > 0) {
         const n = generate(untilTime ?? Number.POSITIVE_INFINITY, remaining);
-        await settle();
         remaining -= n;
+        await inflight;
+        inflight = settle();
         if (n === 0) break;
       }
+      await inflight;
       return snapshot();
     },
     start() {
@@ -201,7 +215,7 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
       await ticker.stop();
       if (!flush || !injector || clock === null) return;
       await settle();
-      pending = { messages: injector.drain(), sealedBefore: floorMinute(clock) };
+      pending.push({ messages: injector.drain(), sealedBefore: floorMinute(clock) });
       await settle();
     },
     stats: snapshot,

@@ -26,22 +26,41 @@ export interface WireMessage {
   value: string;
 }
 
+const q = JSON.stringify;
+
+/**
+ * The value is built as text rather than by `JSON.stringify` of an object: the same bytes (each
+ * string and number is still JSON-encoded by `JSON.stringify`), at half the CPU, and the back-fill
+ * writes ~50 M of them a year. `simulator/wire.test.ts` checks the equivalence on random events.
+ */
 export function toWire(ev: MachiningEvent): WireMessage {
   return {
     key: ev.partId,
-    value: JSON.stringify({
-      eventId: ev.eventId,
-      kind: ev.kind,
-      partId: ev.partId,
-      station: ev.station,
-      machine: ev.machine,
-      operator: ev.operator,
-      at: new Date(ev.at).toISOString(),
-      nextStation: ev.nextStation,
-      errorCode: ev.errorCode,
-      cycleTimeMs: ev.cycleTimeMs,
-    }),
+    value: `{"eventId":${q(ev.eventId)},"kind":${q(ev.kind)},"partId":${q(ev.partId)},"station":${q(ev.station)},"machine":${q(ev.machine)},"operator":${q(ev.operator)},"at":"${isoMs(ev.at)}","nextStation":${q(ev.nextStation)},"errorCode":${q(ev.errorCode)},"cycleTimeMs":${q(ev.cycleTimeMs)}}`,
   };
+}
+
+/** Latest year whose ISO-8601 form has four digits (`toISOString` switches to ±YYYYYY after it). */
+const ISO_FOUR_DIGIT_END = Date.UTC(10_000, 0, 1);
+let isoMinute = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * `new Date(t).toISOString()` for epoch ms `t`, e.g. `2026-01-01T03:04:05.678Z`. Consecutive events
+ * share their minute, so the `YYYY-MM-DDTHH:MM:` part is formatted once per minute (a one-entry
+ * cache); `toISOString` itself was a fifth of a machining message's serialisation.
+ */
+export function isoMs(t: number): string {
+  if (!(t >= 0 && t < ISO_FOUR_DIGIT_END) || !Number.isInteger(t)) return new Date(t).toISOString();
+  const minute = t - (t % 60_000);
+  if (minute !== isoMinute) {
+    isoMinute = minute;
+    isoPrefix = new Date(minute).toISOString().slice(0, 17);
+  }
+  const r = t - minute;
+  const s = (r / 1000) | 0;
+  const ms = r - s * 1000;
+  return `${isoPrefix}${s < 10 ? '0' : ''}${s}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 /** The malformed flavours a real plant produces; each is injected and counted as a fault. */

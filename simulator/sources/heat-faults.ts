@@ -1,6 +1,7 @@
 import { MinHeap } from '../heap.ts';
 import type { SourceFault } from '../ledger-sources.ts';
 import type { Rng } from '../prng.ts';
+import { isoMs } from '../wire.ts';
 import type { HeatReading } from './heat-model.ts';
 
 /** Fault rates of the heat sensors, per reading; all multiplied by the writer context's `faultRate`. */
@@ -40,13 +41,20 @@ export interface HeatOutgoing {
   fault?: SourceFault;
 }
 
-/** The wire format (contract with `ingest/schemas/heat.ts`): key sensorId, JSON value, keys in this order. */
+const q = JSON.stringify;
+
+/**
+ * The wire format (contract with `ingest/schemas/heat.ts`): key sensorId, JSON value, keys in this
+ * order. Built as text, the bytes `JSON.stringify` of the object would give (as `toWire` does, and
+ * for the same reason: ~40 M readings a year); heat-sensors.test.ts checks the equivalence.
+ */
 export function heatWire(r: HeatReading): { key: string; value: string } {
-  return { key: r.sensorId, value: JSON.stringify({ readingId: r.readingId, sensorId: r.sensorId, zone: r.zone, at: new Date(r.at).toISOString(), centiC: r.centiC }) };
+  return { key: r.sensorId, value: `{"readingId":${q(r.readingId)},"sensorId":${q(r.sensorId)},"zone":${q(r.zone)},"at":"${isoMs(r.at)}","centiC":${q(r.centiC)}}` };
 }
 
 export interface HeatFaultInjector {
-  push(r: HeatReading): HeatOutgoing[];
+  /** Feed the next reading; returns the messages to send now, in order (appended to `out` when given). */
+  push(r: HeatReading, out?: HeatOutgoing[]): HeatOutgoing[];
   /** Everything still held back (late readings, delayed duplicates). */
   drain(): HeatOutgoing[];
   /** Earliest reading time still held back late: nothing from it on can be sealed. */
@@ -70,13 +78,13 @@ export function createHeatFaults(options: HeatFaultOptions, scale: number, rng: 
 
   function send(r: HeatReading, out: HeatOutgoing[], lateBy?: number): void {
     const msg = heatWire(r);
-    out.push({ ...msg, reading: r, fault: lateBy === undefined ? undefined : fault('late', `${lateBy} ms late`, r) });
+    out.push({ key: msg.key, value: msg.value, reading: r, fault: lateBy === undefined ? undefined : fault('late', `${lateBy} ms late`, r) });
     sent++;
     if (rng.chance(p(o.duplicateRate))) {
       if (rng.chance(o.delayedDuplicateShare)) {
         const delay = rng.int(1, o.duplicateMaxDelay);
         dups.push({ due: sent + delay, seq: seq++, r, delay });
-      } else out.push({ ...msg, fault: fault('duplicate', 'immediate', r) });
+      } else out.push({ key: msg.key, value: msg.value, reading: undefined, fault: fault('duplicate', 'immediate', r) });
     }
     if (rng.chance(p(o.malformedRate))) out.push(malformed(r, rng.pick(HEAT_MALFORMED)));
     while (dups.size > 0 && dups.peek()!.due <= sent) resend(out);
@@ -86,12 +94,13 @@ export function createHeatFaults(options: HeatFaultOptions, scale: number, rng: 
     // Its own `bad-` id: a lax consumer could never dedup it against (or mistake it for) the real reading.
     const text = heatWire({ ...r, readingId: `bad-${r.readingId}` }).value;
     const value = flavour === 'not_json' ? text.slice(0, 1 + rng.int(0, text.length - 3)) : text.replace(/"centiC":-?\d+/, '"centiC":"hot"');
-    return { key: r.sensorId, value, fault: fault('malformed', flavour, r, value, null) };
+    return { key: r.sensorId, value, reading: undefined, fault: fault('malformed', flavour, r, value, null) };
   }
 
   function resend(out: HeatOutgoing[]): void {
     const d = dups.pop()!;
-    out.push({ ...heatWire(d.r), fault: fault('duplicate', `after ${d.delay} readings`, d.r) });
+    const msg = heatWire(d.r);
+    out.push({ key: msg.key, value: msg.value, reading: undefined, fault: fault('duplicate', `after ${d.delay} readings`, d.r) });
   }
 
   function release(out: HeatOutgoing[], until: number): void {
@@ -102,8 +111,7 @@ export function createHeatFaults(options: HeatFaultOptions, scale: number, rng: 
   }
 
   return {
-    push(r) {
-      const out: HeatOutgoing[] = [];
+    push(r, out = []) {
       release(out, r.at);
       if (rng.chance(p(o.lateRate))) {
         const delay = rng.int(o.lateMinMs, o.lateMaxMs);

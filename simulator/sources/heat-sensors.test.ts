@@ -6,6 +6,8 @@ import { loadFloorMap } from '../floor.ts';
 import { ensureLedger } from '../ledger-schema.ts';
 import { sourceSeal } from '../ledger-sources.ts';
 import { createRecordingTopic, type RecordingTopic } from '../testing/recording-topic.ts';
+import { heatWire } from './heat-faults.ts';
+import { createHeatModel } from './heat-model.ts';
 import { createHeatWriter, HEAT_SOURCE, type HeatWriterOptions } from './heat-sensors.ts';
 
 // Destination: the RecordingTopic test double; ledger: real Postgres, one schema per writer.
@@ -196,5 +198,18 @@ describe('heat writer: faults at default rates, and the ledger', () => {
     assert.ok(new Set(ids).size < ids.length);
     assert.deepEqual(await ledgerFacts(schema), recompute(topic));
     assert.equal(writer.stats().written, new Set(ids).size);
+  });
+});
+
+describe('heat wire format', () => {
+  it('heatWire writes exactly what JSON.stringify of the reading object writes', () => {
+    const model = createHeatModel({ floor, seed: 3, startTime: START, idPrefix: 'h3.x"q\\ü' });
+    for (let i = 0; i < 20_000; i++) {
+      const r = model.next();
+      const at = i % 97 === 0 ? r.at - 61_234 : r.at; // late ones jump back across minutes
+      const reading = { ...r, at, centiC: i % 5 === 0 ? -r.centiC : r.centiC };
+      assert.equal(heatWire(reading).value, JSON.stringify({ readingId: reading.readingId, sensorId: reading.sensorId, zone: reading.zone, at: new Date(at).toISOString(), centiC: reading.centiC }));
+      assert.equal(heatWire(reading).key, reading.sensorId);
+    }
   });
 });

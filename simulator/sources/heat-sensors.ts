@@ -52,7 +52,7 @@ export function createHeatWriter(ctx: HeatWriterOptions): HeatWriter {
     const messages: HeatOutgoing[] = [];
     let n = 0;
     while (messages.length < maxBatch && model.peekTime() < until) {
-      for (const m of faults.push(model.next())) messages.push(m);
+      faults.push(model.next(), messages);
       n++;
     }
     clock = model.peekTime();
@@ -62,25 +62,31 @@ export function createHeatWriter(ctx: HeatWriterOptions): HeatWriter {
   }
 
   function entryOf(b: Batch): Entry {
-    const cells = new Map<string, SourceFact>();
-    const add = (fact: string, minute: number, zone: string, value: number) => {
-      const key = `${fact}\u0000${minute}\u0000${zone}`;
-      const c = cells.get(key);
-      if (c) c.value += value;
-      else cells.set(key, { fact, minute, dims: [zone], value });
-    };
+    // Count and sum per (minute, zone), keyed by minute then zone: no key string per reading.
+    const cells = new Map<number, Map<string, { count: number; sum: number }>>();
     const faultList: SourceFault[] = [];
     let readings = 0;
     for (const m of b.messages) {
       if (m.reading) {
         const minute = floorMinute(m.reading.at);
-        add('zone_temp_count', minute, m.reading.zone, 1);
-        add('zone_temp_sum', minute, m.reading.zone, m.reading.centiC);
+        let zones = cells.get(minute);
+        if (!zones) cells.set(minute, (zones = new Map()));
+        const c = zones.get(m.reading.zone);
+        if (c) {
+          c.count++;
+          c.sum += m.reading.centiC;
+        } else zones.set(m.reading.zone, { count: 1, sum: m.reading.centiC });
         readings++;
       }
       if (m.fault) faultList.push(m.fault);
     }
-    return { facts: [...cells.values()], faults: faultList, sealedBefore: b.sealedBefore, readings, messages: b.messages.length };
+    const facts: SourceFact[] = [];
+    for (const [minute, zones] of cells) {
+      for (const [zone, c] of zones) {
+        facts.push({ fact: 'zone_temp_count', minute, dims: [zone], value: c.count }, { fact: 'zone_temp_sum', minute, dims: [zone], value: c.sum });
+      }
+    }
+    return { facts, faults: faultList, sealedBefore: b.sealedBefore, readings, messages: b.messages.length };
   }
 
   /** Publish the pending batch, then record it; a failure in either step resumes there next time. */
