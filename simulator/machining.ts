@@ -86,8 +86,8 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
   let clock: number | null = null;
   const pending: Batch[] = []; // generated, not yet acknowledged by the topic, in order
   let queuedSeal = Number.NEGATIVE_INFINITY; // seal of the last batch queued
-  let unrecorded: LedgerEntry | null = null; // acknowledged, not yet in the ledger
-  let unarchived: MachiningEvent[] = [];
+  const unrecorded: LedgerEntry[] = []; // acknowledged, not yet in the ledger, in order
+  const unarchived: MachiningEvent[] = []; // recorded, not yet handed to `onPublished`
   let topicReady = false;
   const stats: MachiningStats = { events: 0, messages: 0, faults: { duplicate: 0, late: 0, malformed: 0 }, clock: null, sealedBefore: null, held: { late: 0, duplicates: 0 } };
 
@@ -136,25 +136,9 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
     return { facts: acc.take(), faults, sealedBefore: batch.sealedBefore, events, messages: batch.messages.length };
   }
 
-  /**
-   * Publish the batches pending now (not those queued meanwhile), each then recorded, in order;
-   * both steps resume where a failure left them. Never run two at once (callers await the last).
-   */
-  async function settle(): Promise<void> {
-    for (let n = pending.length; ; n--) {
-      if (unrecorded) {
-        try {
-          await opts.ledger.record(unrecorded);
-        } catch (err) {
-          throw withContext(err, 'machining simulator: ledger write');
-        }
-        stats.events += unrecorded.events;
-        stats.messages += unrecorded.messages;
-        for (const f of unrecorded.faults) stats.faults[f.kind]++;
-        stats.sealedBefore = Math.max(stats.sealedBefore ?? unrecorded.sealedBefore, unrecorded.sealedBefore);
-        unrecorded = null;
-      }
-      if (n <= 0 || pending.length === 0) break;
+  /** Publish the batches pending now (not those queued meanwhile), in order; a failed one stays first. */
+  async function publishPending(): Promise<void> {
+    for (let n = pending.length; n > 0 && pending.length > 0; n--) {
       const batch = pending[0];
       try {
         if (!topicReady) {
@@ -166,13 +150,38 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
         throw withContext(err, `machining simulator: publish to ${opts.topic.name}`);
       }
       pending.shift();
-      unrecorded = entryOf(batch);
+      unrecorded.push(entryOf(batch));
       if (opts.onPublished) for (const m of batch.messages) if (m.event) unarchived.push(m.event);
     }
-    if (opts.onPublished && unarchived.length > 0) {
-      await opts.onPublished(unarchived);
-      unarchived = [];
+  }
+
+  /** Record the acknowledged entries there now, in order, then archive; a failed one stays first. */
+  async function recordAcked(): Promise<void> {
+    for (let n = unrecorded.length; n > 0 && unrecorded.length > 0; n--) {
+      const e = unrecorded[0];
+      try {
+        await opts.ledger.record(e);
+      } catch (err) {
+        throw withContext(err, 'machining simulator: ledger write');
+      }
+      unrecorded.shift();
+      stats.events += e.events;
+      stats.messages += e.messages;
+      for (const f of e.faults) stats.faults[f.kind]++;
+      stats.sealedBefore = Math.max(stats.sealedBefore ?? e.sealedBefore, e.sealedBefore);
     }
+    if (opts.onPublished && unarchived.length > 0) {
+      const n = unarchived.length;
+      await opts.onPublished(unarchived.slice(0, n));
+      unarchived.splice(0, n);
+    }
+  }
+
+  /** Everything generated so far: published, then recorded. */
+  async function settle(): Promise<void> {
+    await recordAcked();
+    await publishPending();
+    await recordAcked();
   }
 
   const ticker = createTicker({
@@ -194,17 +203,25 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
       if (ticker.running) throw new Error('machining simulator: runFor while the live loop runs');
       await settle();
       let remaining = events ?? Number.POSITIVE_INFINITY;
-      // Pipelined: batch k is published and recorded while batch k+1 is generated. At most two
-      // batches exist at once, and publishes and ledger records still happen one at a time, in order.
-      let inflight: Promise<void> = Promise.resolve();
+      // Pipelined: while batch k is generated, k-1 is published and k-2 recorded. At most one
+      // batch is in each stage; publishes, and ledger records, still happen one at a time and in
+      // order, and a batch is recorded only after its publish was acknowledged.
+      let publishing: Promise<void> = Promise.resolve();
+      let recording: Promise<void> = Promise.resolve();
+      const both = async () => {
+        const [p, r] = await Promise.allSettled([publishing, recording]);
+        for (const x of [p, r]) if (x.status === 'rejected') throw x.reason;
+      };
       while (remaining > 0) {
         const n = generate(untilTime ?? Number.POSITIVE_INFINITY, remaining);
         remaining -= n;
-        await inflight;
-        inflight = settle();
+        await both();
+        recording = recordAcked();
+        publishing = publishPending();
         if (n === 0) break;
       }
-      await inflight;
+      await both();
+      await settle();
       return snapshot();
     },
     start() {
