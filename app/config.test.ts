@@ -14,3 +14,10 @@ it('rejects a bad value naming the variable', () => {
   assert.throws(() => loadConfig({ DATABASE_URL: 'not a url' }), /DATABASE_URL/);
   assert.throws(() => loadConfig({ MILLRACE_SCHEMA: 'Robert; DROP' }), /MILLRACE_SCHEMA/);
 });
+
+it('reads on/off switches as words or digits', () => {
+  assert.equal(loadConfig({}).SIM_MACHINING_THREAD, true);
+  assert.equal(loadConfig({ SIM_MACHINING_THREAD: '0' }).SIM_MACHINING_THREAD, false);
+  assert.equal(loadConfig({ SIM_MACHINING_THREAD: 'off' }).SIM_MACHINING_THREAD, false);
+  assert.throws(() => loadConfig({ SIM_MACHINING_THREAD: 'maybe' }), /SIM_MACHINING_THREAD="maybe"/);
+});

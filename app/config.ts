@@ -36,6 +36,7 @@ export const configSchema = z.object({
   ORACLE_URL: z.string().optional().describe('Oracle for the work orders (watermark polling).'),
   TOOL_API_PORT: int(4011, 1).describe('Port of the simulated tool-storage REST API (the tools connector polls it there).'),
   SIM_FAULT_RATE: z.coerce.number().min(0).default(1).describe('Simulator fault rates multiplier (0 = a clean factory).'),
+  SIM_MACHINING_THREAD: z.stringbool().default(true).describe('`millrace simulate`: run the machining simulator in a worker thread of its own (0 = in the main thread, as the other writers).'),
   SUBGRAPH_PORT: int(0, 0).describe('Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.'),
   SUBGRAPH_URLS: z.string().optional().describe('Gateway started alone: `name=url,…` of the subgraphs (e.g. production=http://h:4001/graphql).'),
 });

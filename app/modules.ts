@@ -5,8 +5,7 @@ import type { Config } from './config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from '../store/migrate.ts';
 import type { Topic } from '../log/topic.ts';
-import { createKafkaTopic } from '../log/kafka-topic.ts';
-import { createPostgresTopic } from '../log/postgres-topic.ts';
+import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';
 import type { SpeedStore } from '../speed/store.ts';
 import { createRedisStore } from '../speed/redis-store.ts';
 import { createMemoryStore } from '../speed/memory-store.ts';
@@ -130,13 +129,17 @@ async function initStore(ctx: Ctx) {
   ctx.services.push({ name: 'postgres-pool', stop: () => pool.end() });
 }
 
+/** Where the deployment's topics live: Kafka when KAFKA_BROKERS is set, else table topics in MILLRACE_SCHEMA. */
+function topicSpec(c: Config): TopicSpec {
+  const brokers = c.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
+  return brokers ? { kind: 'kafka', brokers, clientId: `millrace-${c.MILLRACE_PREFIX}` } : { kind: 'postgres', schema: c.MILLRACE_SCHEMA };
+}
+
 async function initLog(ctx: Ctx) {
   const c = ctx.config;
-  const brokers = c.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
-  const open = (name: string, partitions: number): Topic =>
-    brokers
-      ? createKafkaTopic({ brokers, name, partitions, clientId: `millrace-${c.MILLRACE_PREFIX}` })
-      : createPostgresTopic({ pool: ctx.pool!, name: name.replace(/[^A-Za-z0-9_.-]/g, '_'), partitions, schema: c.MILLRACE_SCHEMA, log: (l) => ctx.log(`topic ${name}: ${l}`) });
+  const spec = topicSpec(c);
+  // Table topics report through the deployment's log; Kafka topics keep their own (console) default.
+  const open = openTopicFromSpec(spec, ctx.pool!, spec.kind === 'postgres' ? ctx.log : undefined);
   const log = open(`${c.MILLRACE_PREFIX}.log`, c.MILLRACE_PARTITIONS);
   await log.ensure();
   ctx.topics = { log, open };
@@ -256,6 +259,8 @@ export async function runSimulate(c: Config, args: { days?: string; from?: strin
     return await runBackfillCli(args, {
       pool: ctx.pool!, ledgerSchema: c.LEDGER_SCHEMA, openTopic: ctx.topics!.open, floor, faultRate: c.SIM_FAULT_RATE, dataDir: factoryDir(c),
       machiningTopic: c.MACHINING_TOPIC, machiningPartitions: c.MACHINING_PARTITIONS, heatTopic: c.HEAT_TOPIC,
+      // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
+      machiningThread: c.SIM_MACHINING_THREAD ? { topic: topicSpec(c), databaseUrl } : undefined,
       writers: [...f.files, f.orders, f.sqlEngine],
     });
   } finally {

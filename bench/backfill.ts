@@ -1,14 +1,15 @@
 /**
  * History back-fill at the notes' scale (≈ 50 M machining events a year, plus the heat sensors).
  *
- *   npx tsx bench/backfill.ts --days 7 [--target kafka|postgres] [--sources all|topics|machining|heat|others] [--seed 42] [--no-baseline]
+ *   npx tsx bench/backfill.ts --days 7 [--target kafka|postgres] [--sources all|topics|machining|heat|others] [--seed 42] [--no-baseline] [--no-thread]
  *
  * Writes N simulated days into real sources, as `millrace simulate` does: machining and heat into
  * source topics (Kafka topics with a unique prefix, or Postgres table topics in a unique schema),
  * and with `--sources all` (the default) every other writer too — energy CSV/xlsx, clock-in
  * workbooks and reference files in a temporary directory, orders in a unique Postgres schema, work
  * orders in MariaDB when MARIADB_URL is set (else Postgres). The ledger goes into a unique Postgres
- * schema; everything is removed afterwards. Prints generation events/s, wall time, peak RSS and heap, the projected
+ * schema; everything is removed afterwards. The machining simulator runs in a thread of its own, as
+ * `millrace simulate` runs it; `--no-thread` runs it in the main thread with the others. Prints generation events/s, wall time, peak RSS and heap, the projected
  * time for a year; CPU seconds spent by this process, the Kafka broker and Postgres (from /proc:
  * the machine has 2 cores, so CPU per message is the figure that survives a busy neighbour); and a
  * baseline side by side: the same number of pre-serialised messages written by the bare driver
@@ -26,6 +27,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { createKafkaTopic } from '../log/kafka-topic.ts';
 import { createPostgresTopic } from '../log/postgres-topic.ts';
+import type { TopicSpec } from '../log/open-topic.ts';
 import type { Topic } from '../log/topic.ts';
 import { loadConfig } from '../app/config.ts';
 import { writerFactories } from '../app/sources.ts';
@@ -36,7 +38,7 @@ import { toWire } from '../simulator/wire.ts';
 const { values: args } = parseArgs({
   options: {
     days: { type: 'string', default: '7' }, target: { type: 'string', default: 'kafka' }, sources: { type: 'string', default: 'all' }, seed: { type: 'string', default: '42' },
-    baseline: { type: 'boolean', default: true },
+    baseline: { type: 'boolean', default: true }, thread: { type: 'boolean', default: true },
   },
   allowNegative: true,
 });
@@ -44,7 +46,7 @@ const DAYS = Number(args.days);
 const target = args.target;
 const SOURCES = ['all', 'topics', 'machining', 'heat', 'others'];
 if (!(DAYS > 0) || (target !== 'kafka' && target !== 'postgres') || !SOURCES.includes(args.sources!)) {
-  throw new Error(`usage: --days N (> 0) --target kafka|postgres --sources ${SOURCES.join('|')} [--no-baseline]`);
+  throw new Error(`usage: --days N (> 0) --target kafka|postgres --sources ${SOURCES.join('|')} [--no-baseline] [--no-thread]`);
 }
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const id = randomBytes(3).toString('hex');
@@ -60,16 +62,27 @@ const dataDir = mkdtempSync(join(tmpdir(), 'bench-backfill-'));
 const benchConfig = loadConfig({ ...process.env, MILLRACE_SCHEMA: `bench_${id}`, ORDERS_SCHEMA: `bench_orders_${id}`, FACTORY_DIR: dataDir });
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-function openTopic(name: string, partitions: number): Topic {
+/** This run's own name of a source topic. */
+const topicName = (name: string) => (target === 'kafka' ? `bench-${id}.${name}` : `bench_${id}_${name.replace(/\W/g, '_')}`);
+/** Where the machining thread opens its topic (named with `topicName` by the bench). */
+const topicSpec: TopicSpec = target === 'kafka' ? { kind: 'kafka', brokers } : { kind: 'postgres', schema: logSchema };
+
+/** Open a topic by its full name, counted at the end and removed by `cleanup`. */
+function openNamed(name: string, partitions: number): Topic {
   const t = target === 'kafka'
-    ? createKafkaTopic({ brokers, name: `bench-${id}.${name}`, partitions, log })
-    : createPostgresTopic({ pool, name: `bench_${id}_${name.replace(/\W/g, '_')}`, partitions, schema: logSchema, log });
+    ? createKafkaTopic({ brokers, name, partitions, log })
+    : createPostgresTopic({ pool, name, partitions, schema: logSchema, log });
   if (target === 'kafka') kafkaTopics.push(t.name);
   opened.push(t);
   return t;
 }
+const openTopic = (name: string, partitions: number): Topic => openNamed(topicName(name), partitions);
 
-/** CPU seconds (user + system) of every process whose command name matches, from /proc. */
+/**
+ * CPU seconds (user + system) of every process whose command name matches, from /proc, with what
+ * their exited children had used: a Postgres backend whose connection closed before the end (a
+ * pool of the machining thread, of a writer) is counted in the postmaster's cutime/cstime.
+ */
 function procCpu(match: RegExp): number {
   const hz = 100; // USER_HZ on Linux
   let ticks = 0;
@@ -79,7 +92,7 @@ function procCpu(match: RegExp): number {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       if (!match.test(comm)) continue;
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime, stime, cutime, cstime (fields 14–17)
     } catch { /* exited meanwhile */ }
   }
   return ticks / hz;
@@ -88,7 +101,7 @@ interface CpuMark { self: number; kafka: number; postgres: number }
 const cpuMark = (): CpuMark => {
   const u = process.cpuUsage();
   return { self: (u.user + u.system) / 1e6, kafka: procCpu(/^java$/), postgres: procCpu(/^postgres$/) };
-  // (A process that exited between two marks takes its ticks with it: differences are clamped at 0.)
+  // (A process that exited between two marks, its parent not matching, takes its ticks with it: differences are clamped at 0.)
 };
 const cpuSince = (a: CpuMark): CpuMark => {
   const b = cpuMark();
@@ -180,13 +193,17 @@ async function main() {
   const to = Date.UTC(2026, 0, 1) + Math.round(DAYS * 86_400_000);
   const from = Date.UTC(2026, 0, 1);
   if (target === 'postgres') await pool.query(`CREATE SCHEMA IF NOT EXISTS ${logSchema}`);
-  log(`back-fill ${DAYS} simulated days into ${target} (machining at ${YEAR_SCALE_MACHINING_PER_SEC.toFixed(3)} events/s simulated, heat sensors${args.sources === 'all' ? ', every other source' : ''}), id ${id}`);
+  log(`back-fill ${DAYS} simulated days into ${target} (machining at ${YEAR_SCALE_MACHINING_PER_SEC.toFixed(3)} events/s simulated${args.thread ? ' in a thread' : ''}, heat sensors${args.sources === 'all' ? ', every other source' : ''}), id ${id}`);
   let lastPct = -10;
   const c0 = cpuMark();
   const f = writerFactories(benchConfig, databaseUrl);
+  const withMachining = ['all', 'topics', 'machining'].includes(args.sources!);
+  const machiningTopic = topicName('mycpu.machining');
   const stats = await backfill({
     from, to, seed: Number(args.seed), pool, ledgerSchema, openTopic, log, dataDir,
-    machining: ['all', 'topics', 'machining'].includes(args.sources!) ? {} : false,
+    // The thread opens the topic by the name it is given: give it this run's.
+    machining: !withMachining ? false : args.thread ? { topic: machiningTopic } : {},
+    machiningThread: args.thread ? { topic: topicSpec, databaseUrl } : undefined,
     heat: ['all', 'topics', 'heat'].includes(args.sources!) ? {} : false,
     writers: ['all', 'others'].includes(args.sources!) ? [...f.files, f.orders, f.sqlEngine] : [],
     progress: (done, total, s) => {
@@ -200,6 +217,7 @@ async function main() {
   const cpu = cpuSince(c0);
   const maxRssMiB = (process.resourceUsage().maxRSS * 1024) / MiB;
   const heapMiB = peakHeap / MiB;
+  if (withMachining && args.thread) openNamed(machiningTopic, 2); // the thread's, to count (and remove) here
   let messages = 0;
   for (const t of opened) messages += (await t.endOffsets()).reduce((a, b) => a + b, 0);
   const drivers = !args.baseline ? [] : target === 'kafka' ? (['platformatic', 'kafkajs'] as const) : (['pg'] as const);
@@ -223,7 +241,7 @@ async function main() {
     ['generation rate', `${Math.round(stats.eventsPerSec).toLocaleString('en')} events/s (${Math.round(messages / sec).toLocaleString('en')} messages/s)`],
     ['CPU (this process, broker, Postgres)', cpuText(cpu)],
     ['peak RSS (maxRSS)', `${maxRssMiB.toFixed(0)} MiB`],
-    ['peak heap used (sampled)', `${heapMiB.toFixed(0)} MiB`],
+    ['peak heap used (sampled, main thread)', `${heapMiB.toFixed(0)} MiB`],
     ['projected year (wall)', `${yearMin.toFixed(1)} min (goal < 20 min, < 1 GiB)`],
     ['projected year (CPU ÷ 2 cores)', `${cpuYearMin.toFixed(1)} min (the floor on an idle 2-core machine)`],
     ...bases.flatMap(([d, b]) => [
@@ -234,7 +252,7 @@ async function main() {
     ['load average at the end (1/5 min)', loadavg().slice(0, 2).map((x) => x.toFixed(1)).join(' / ')],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(`\nback-fill bench (${target})\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`);
+  process.stdout.write(`\nback-fill bench (${target}, machining ${args.thread ? 'in a thread' : 'in the main thread'})\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`);
 }
 
 main().then(cleanup, async (err) => {

@@ -19,7 +19,7 @@ export const backfillArgs = z.object({
 });
 export type BackfillArgs = z.input<typeof backfillArgs>;
 
-export interface BackfillCliDeps extends Pick<BackfillOptions, 'pool' | 'ledgerSchema' | 'openTopic' | 'writers' | 'floor' | 'dataDir' | 'faultRate'> {
+export interface BackfillCliDeps extends Pick<BackfillOptions, 'pool' | 'ledgerSchema' | 'openTopic' | 'machiningThread' | 'writers' | 'floor' | 'dataDir' | 'faultRate'> {
   /** Machining source topic and partitions (MACHINING_TOPIC / MACHINING_PARTITIONS). */
   machiningTopic?: string;
   machiningPartitions?: number;
@@ -77,7 +77,7 @@ export async function runBackfillCli(args: BackfillArgs, deps: BackfillCliDeps):
   try {
     stats = await backfill({
       from, to, seed: parsed.data.seed, pool: deps.pool, ledgerSchema: deps.ledgerSchema, openTopic: deps.openTopic,
-      machining: { topic: deps.machiningTopic, partitions: deps.machiningPartitions }, heat: deps.heatTopic === false ? false : { topic: deps.heatTopic },
+      machining: { topic: deps.machiningTopic, partitions: deps.machiningPartitions }, machiningThread: deps.machiningThread, heat: deps.heatTopic === false ? false : { topic: deps.heatTopic },
       writers: deps.writers, floor: deps.floor, dataDir: deps.dataDir, faultRate: deps.faultRate, log,
       progress: (done, _total, s) => bar.update(Math.round(done / 60_000), payload(done, s)),
     });

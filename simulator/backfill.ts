@@ -1,10 +1,12 @@
 import type pg from 'pg';
+import type { TopicSpec } from '../log/open-topic.ts';
 import type { Topic } from '../log/topic.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { createFactory } from './factory.ts';
 import { loadFloorMap, type FloorMap } from './floor.ts';
 import { createLedger } from './ledger.ts';
-import { createMachiningSimulator } from './machining.ts';
+import { createMachiningSimulator, type MachiningSimulator } from './machining.ts';
+import { createMachiningThread } from './machining-thread.ts';
 import { createHeatWriter } from './sources/heat-sensors.ts';
 import type { SourceWriter, WriterContext } from './sources/source-writer.ts';
 
@@ -25,6 +27,12 @@ export interface BackfillOptions {
   openTopic: (name: string, partitions: number) => Topic;
   /** Machining source; `false` leaves it out. Defaults: topic `mycpu.machining`, 2 partitions, year-scale rate, 5000 per batch. */
   machining?: false | { topic?: string; partitions?: number; ratePerSec?: number; maxBatch?: number };
+  /**
+   * Run the machining simulator in a thread of its own (it needs about a core; the other writers
+   * most of another), which opens the machining topic from `topic` and its own pool on
+   * `databaseUrl`. Same messages and ledger rows as in-process. Default: in-process.
+   */
+  machiningThread?: { topic: TopicSpec; databaseUrl: string };
   /** Heat sensors; `false` leaves them out. Default topic `mycpu.heat`. */
   heat?: false | { topic?: string };
   /** Further source writers, built with the same context as the heat sensors. Default none. */
@@ -68,13 +76,22 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillStats> {
     openTopic: opts.openTopic, faultRate: opts.faultRate ?? 1, log,
   };
   const m = opts.machining === false ? null : (opts.machining ?? {});
-  const machiningTopic = m ? opts.openTopic(m.topic ?? 'mycpu.machining', m.partitions ?? 2) : null;
-  const machining = m && machiningTopic
-    ? createMachiningSimulator({ topic: machiningTopic, ledger, seed, startTime: from, floor, ratePerSec: m.ratePerSec ?? YEAR_SCALE_MACHINING_PER_SEC, maxBatch: m.maxBatch ?? 5_000 })
-    : undefined;
+  const machiningTopic = m && !opts.machiningThread ? opts.openTopic(m.topic ?? 'mycpu.machining', m.partitions ?? 2) : null;
   const writers: SourceWriter[] = [];
   if (opts.heat !== false) writers.push(createHeatWriter({ ...ctx, topic: opts.heat?.topic }));
   for (const make of opts.writers ?? []) writers.push(make(ctx));
+  // Built after the writers: a thread started before a writer that fails to build would be left
+  // running (the stop below is what ends it).
+  let machining: MachiningSimulator | undefined;
+  if (m) {
+    const common = { seed, startTime: from, floor, ratePerSec: m.ratePerSec ?? YEAR_SCALE_MACHINING_PER_SEC, maxBatch: m.maxBatch ?? 5_000 };
+    machining = opts.machiningThread
+      ? createMachiningThread({
+        ...common, topic: opts.machiningThread.topic, databaseUrl: opts.machiningThread.databaseUrl, ledgerSchema: opts.ledgerSchema,
+        topicName: m.topic ?? 'mycpu.machining', partitions: m.partitions ?? 2, log,
+      })
+      : createMachiningSimulator({ ...common, topic: machiningTopic!, ledger });
+  }
   const factory = createFactory({ writers, machining, startTime: from });
 
   const began = performance.now();
@@ -97,7 +114,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillStats> {
     if (failure === null) failure = err;
     else log(`back-fill: stopping after a failure: ${(err as Error).message}`);
   });
-  await machiningTopic?.close();
+  await machiningTopic?.close(); // (a machining thread closes its own)
   if (failure !== null) throw failure;
   const final = stats();
   opts.progress?.(to - from, to - from, final);
