@@ -1,21 +1,24 @@
 /**
  * History back-fill at the notes' scale (≈ 50 M machining events a year, plus the heat sensors).
  *
- *   npx tsx bench/backfill.ts --days 7 [--target kafka|postgres] [--sources all|topics|machining|heat|others] [--seed 42] [--no-baseline] [--no-thread]
+ *   npx tsx bench/backfill.ts --days 7 [--target kafka|postgres] [--sources all|topics|machining|heat|others] [--seed 42]
+ *                             [--no-baseline] [--no-thread] [--no-v8-flags]
  *
  * Writes N simulated days into real sources, as `millrace simulate` does: machining and heat into
  * source topics (Kafka topics with a unique prefix, or Postgres table topics in a unique schema),
  * and with `--sources all` (the default) every other writer too — energy CSV/xlsx, clock-in
  * workbooks and reference files in a temporary directory, orders in a unique Postgres schema, work
  * orders in MariaDB when MARIADB_URL is set (else Postgres). The ledger goes into a unique Postgres
- * schema; everything is removed afterwards. The machining simulator runs in a thread of its own, as
- * `millrace simulate` runs it; `--no-thread` runs it in the main thread with the others. Prints generation events/s, wall time, peak RSS and heap, the projected
- * time for a year; CPU seconds spent by this process, the Kafka broker and Postgres (from /proc:
+ * schema; everything is removed afterwards. The machining simulator runs in a thread of its own,
+ * with the V8 flags of bin/v8-flags.json, as `millrace simulate` runs; `--no-thread` runs machining
+ * in the main thread with the others, `--no-v8-flags` runs with V8's defaults. Prints generation
+ * events/s, wall time, peak RSS and heap, the projected time for a year; CPU seconds spent by this process, the Kafka broker and Postgres (from /proc:
  * the machine has 2 cores, so CPU per message is the figure that survives a busy neighbour); and a
  * baseline side by side: the same number of pre-serialised messages written by the bare driver
  * (@platformatic/kafka — the driver millrace writes with — and kafkajs, idempotent, acks=all, same
  * request size; or pg INSERTs).
  */
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,11 +37,12 @@ import { writerFactories } from '../app/sources.ts';
 import { backfill, YEAR_SCALE_MACHINING_PER_SEC } from '../simulator/backfill.ts';
 import { heatWire } from '../simulator/sources/heat-faults.ts';
 import { toWire } from '../simulator/wire.ts';
+import v8Flags from '../bin/v8-flags.json' with { type: 'json' };
 
 const { values: args } = parseArgs({
   options: {
     days: { type: 'string', default: '7' }, target: { type: 'string', default: 'kafka' }, sources: { type: 'string', default: 'all' }, seed: { type: 'string', default: '42' },
-    baseline: { type: 'boolean', default: true }, thread: { type: 'boolean', default: true },
+    baseline: { type: 'boolean', default: true }, thread: { type: 'boolean', default: true }, 'v8-flags': { type: 'boolean', default: true },
   },
   allowNegative: true,
 });
@@ -46,7 +50,14 @@ const DAYS = Number(args.days);
 const target = args.target;
 const SOURCES = ['all', 'topics', 'machining', 'heat', 'others'];
 if (!(DAYS > 0) || (target !== 'kafka' && target !== 'postgres') || !SOURCES.includes(args.sources!)) {
-  throw new Error(`usage: --days N (> 0) --target kafka|postgres --sources ${SOURCES.join('|')} [--no-baseline] [--no-thread]`);
+  throw new Error(`usage: --days N (> 0) --target kafka|postgres --sources ${SOURCES.join('|')} [--no-baseline] [--no-thread] [--no-v8-flags]`);
+}
+// Measure what `millrace simulate` runs: the same V8 flags (bin/millrace.js), which only take
+// effect at start-up, so without them this script runs itself again with them.
+const SIMULATE_FLAGS: string[] = v8Flags.simulate;
+if (args['v8-flags'] && !SIMULATE_FLAGS.every((f) => process.execArgv.includes(f))) {
+  const r = spawnSync(process.execPath, [...SIMULATE_FLAGS, ...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
 }
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const id = randomBytes(3).toString('hex');
@@ -234,6 +245,7 @@ async function main() {
   const cpuYearMin = ((cpu.self + cpu.kafka + cpu.postgres) * (365 / DAYS)) / 60 / 2;
   const rows = [
     ['simulated days', String(DAYS)],
+    ['V8 flags', process.execArgv.filter((a) => a.startsWith('--max-')).join(' ') || 'V8 defaults'],
     ['events (unique, all sources)', stats.events.toLocaleString('en')],
     ...Object.entries(stats.bySource).map(([k, v]) => [`  ${k}`, v.written.toLocaleString('en')]),
     ['messages written (with faults)', messages.toLocaleString('en')],
