@@ -247,7 +247,8 @@ async function main() {
     ['simulated days', String(DAYS)],
     ['V8 flags', process.execArgv.filter((a) => a.startsWith('--max-')).join(' ') || 'V8 defaults'],
     ['events (unique, all sources)', stats.events.toLocaleString('en')],
-    ...Object.entries(stats.bySource).map(([k, v]) => [`  ${k}`, v.written.toLocaleString('en')]),
+    // When each writer reached the end: they go at their own pace, and the last one is the critical path.
+    ...Object.entries(stats.bySource).map(([k, v]) => [`  ${k}`, `${v.written.toLocaleString('en')}${v.doneMs === null ? '' : `, done after ${(v.doneMs / 1000).toFixed(1)} s`}`]),
     ['messages written (with faults)', messages.toLocaleString('en')],
     ['wall time', `${sec.toFixed(1)} s`],
     ['generation rate', `${Math.round(stats.eventsPerSec).toLocaleString('en')} events/s (${Math.round(messages / sec).toLocaleString('en')} messages/s)`],

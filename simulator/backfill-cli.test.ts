@@ -45,6 +45,6 @@ describe('millrace simulate arguments', () => {
     assert.equal(topics.get('m.src')!.partitions, 3);
     assert.equal(topics.get('m.src')!.records.length, r.bySource.machining.written + Object.values(r.bySource.machining.faults).reduce((a, b) => a + b, 0) - r.bySource.machining.faults.late);
     assert.match(text, /back-fill \|.*\| 100% \| 0\.08\/0\.08 simulated days \| [\d,]+ events\/s/);
-    assert.match(lines.at(-1)!, /^back-fill done: [\d,]+ events \(machining [\d,]+, heat-sensors 9,360\)/);
+    assert.match(lines.at(-1)!, /^back-fill done: [\d,]+ events \(machining [\d,]+ in [\d.]+ s, heat-sensors 9,360 in [\d.]+ s\)/);
   });
 });

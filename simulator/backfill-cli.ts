@@ -84,7 +84,9 @@ export async function runBackfillCli(args: BackfillArgs, deps: BackfillCliDeps):
   } finally {
     bar.stop();
   }
-  const per = Object.entries(stats.bySource).map(([name, s]) => `${name} ${s.written.toLocaleString('en')}`).join(', ');
+  // With when each writer finished: they go at their own pace, and the last one set the run's length.
+  const per = Object.entries(stats.bySource)
+    .map(([name, s]) => `${name} ${s.written.toLocaleString('en')}${s.doneMs === null ? '' : ` in ${(s.doneMs / 1000).toFixed(1)} s`}`).join(', ');
   log(`back-fill done: ${stats.events.toLocaleString('en')} events (${per}) in ${(stats.wallMs / 1000).toFixed(1)} s, ${Math.round(stats.eventsPerSec).toLocaleString('en')} events/s`);
   return { ...stats, from, to };
 }

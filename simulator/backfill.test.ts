@@ -58,6 +58,11 @@ describe('back-fill', () => {
     assert.ok(r.progress.every(([d], i) => i === 0 || d >= r.progress[i - 1][0]));
     assert.ok((await sourceSeal(pool, r.ledgerSchema, 'heat-sensors'))! >= to);
     assert.ok(Number(r.state[0].sealed_before) >= to);
+    // Each writer reports reaching the end, and when: none after the whole run.
+    for (const [name, s] of Object.entries(r.stats.bySource)) {
+      assert.equal(s.clock, to, name);
+      assert.ok(s.doneMs !== null && s.doneMs > 0 && s.doneMs <= r.stats.wallMs, `${name} done after ${s.doneMs} ms`);
+    }
     for (const f of r.facts) assert.ok(Number(f.minute) >= FROM && Number(f.minute) < to, `fact at ${f.minute}`);
   });
 

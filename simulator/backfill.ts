@@ -51,7 +51,14 @@ export interface BackfillOptions {
 export interface BackfillStats {
   /** Unique events/readings/rows written and acknowledged, all sources. */
   events: number;
-  bySource: Record<string, { written: number; faults: Record<string, number> }>;
+  bySource: Record<string, {
+    written: number;
+    faults: Record<string, number>;
+    /** Simulated time this writer has reached, epoch ms (writers go at their own pace); null before its first step. */
+    clock: number | null;
+    /** Wall ms from the start until it reached the end of the range; null while it has not. The largest is the critical path. */
+    doneMs: number | null;
+  }>;
   wallMs: number;
   /** Generation rate: events per wall second so far. */
   eventsPerSec: number;
@@ -95,8 +102,17 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillStats> {
   const factory = createFactory({ writers, machining, startTime: from });
 
   const began = performance.now();
+  const clocks = new Map<SourceWriter, number>();
+  const doneMs = new Map<SourceWriter, number>();
+  const onStep = (w: SourceWriter, reached: number) => {
+    clocks.set(w, reached);
+    if (reached >= to && !doneMs.has(w)) doneMs.set(w, performance.now() - began);
+  };
   const stats = (): BackfillStats => {
-    const bySource = Object.fromEntries(factory.writers.map((w) => [w.name, w.stats()]));
+    const bySource = Object.fromEntries(factory.writers.map((w) => {
+      const { written, faults } = w.stats();
+      return [w.name, { written, faults, clock: clocks.get(w) ?? null, doneMs: doneMs.get(w) ?? null }];
+    }));
     const events = Object.values(bySource).reduce((n, s) => n + s.written, 0);
     const wallMs = performance.now() - began;
     return { events, bySource, wallMs, eventsPerSec: wallMs > 0 ? (events * 1000) / wallMs : 0 };
@@ -104,7 +120,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillStats> {
   log(`back-fill ${new Date(from).toISOString()} → ${new Date(to).toISOString()}, seed ${seed}, sources: ${factory.writers.map((w) => w.name).join(', ')}`);
   let failure: unknown = null;
   try {
-    await factory.runUntil(to, (clock) => opts.progress?.(clock - from, to - from, stats()));
+    await factory.runUntil(to, (clock) => opts.progress?.(clock - from, to - from, stats()), onStep);
   } catch (err) {
     failure = err;
   }

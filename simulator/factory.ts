@@ -37,8 +37,9 @@ export interface Factory {
    * quick), each writer at its own pace, each step waiting for that writer's acks. Calls
    * `onProgress(clock)` whenever the slowest writer moved on. After a writer fails, the others stop
    * at their next step and it rejects; a later call resumes every writer from where it got to.
+   * `onStep(writer, reached)` follows every step of every writer (each one's own pace).
    */
-  runUntil(t: number, onProgress?: (clock: number) => void): Promise<void>;
+  runUntil(t: number, onProgress?: (clock: number) => void, onStep?: (writer: SourceWriter, reached: number) => void): Promise<void>;
   /** Stop the live loop, then close every writer (they flush what they hold and seal). */
   stop(): Promise<void>;
 }
@@ -108,7 +109,7 @@ export function createFactory(opts: FactoryOptions): Factory {
     start() {
       ticker.start();
     },
-    async runUntil(t, onProgress) {
+    async runUntil(t, onProgress, onStep) {
       if (ticker.running) throw new Error('factory: runUntil while the live loop runs');
       if (busy) throw new Error('factory: a step is already running');
       const start = clock ?? opts.startTime ?? now();
@@ -130,6 +131,7 @@ export function createFactory(opts: FactoryOptions): Factory {
             throw err;
           }
           reached.set(w, (at = target));
+          onStep?.(w, at);
           const slowest = Math.min(...writers.map((x) => reached.get(x) ?? start));
           if (slowest > clock!) onProgress?.((clock = slowest));
           // Steps grow (1 simulated minute at first, so the first progress comes at once) up to
