@@ -45,6 +45,7 @@ describe('live writers', () => {
     [42, Date.UTC(2026, 11, 2, 21, 35, 14)], // shift B
     [1, Date.UTC(2026, 11, 3, 3, 10)], // shift C after midnight
     [2, Date.UTC(2026, 11, 3, 6, 20)], // early in shift A
+    [42, Date.UTC(2026, 11, 3, 2, 56)], // the ERP's syncs of this hour and the next create no work order
   ] as const) {
     it(`seed ${seed}, start ${new Date(t0).toISOString()}: the first step writes every source's history, with malformed input`, async () => {
       const ledgerSchema = testSchemaName('ledger_live');
@@ -52,14 +53,16 @@ describe('live writers', () => {
       const dir = await mkdtemp(join(tmpdir(), 'live-writers-'));
       await ensureLedger(pool, ledgerSchema);
       cleanups.push(() => dropSchema(pool, ledgerSchema), () => dropSchema(pool, ordersSchema), () => rm(dir, { recursive: true, force: true }));
+      const millraceSchema = testSchemaName('live');
+      cleanups.push(() => dropSchema(pool, `${millraceSchema}_src`)); // the SQL engine's tables (Postgres plays it here)
       const c = loadConfig({
-        LEDGER_SCHEMA: ledgerSchema, ORDERS_SCHEMA: ordersSchema, FACTORY_DIR: dir, MILLRACE_SCHEMA: testSchemaName('live'),
+        LEDGER_SCHEMA: ledgerSchema, ORDERS_SCHEMA: ordersSchema, FACTORY_DIR: dir, MILLRACE_SCHEMA: millraceSchema,
         TOOL_API_PORT: String(await freePort()), MILLRACE_SIM_SEED: String(seed),
       });
       const heat = createRecordingTopic('mycpu.heat', 1);
-      const { writers, archive } = createWriters(c, { pool, databaseUrl: TEST_DATABASE_URL, openTopic: () => heat, floor: loadFloorMap(), startTime: t0, log: () => undefined });
+      const { writers } = createWriters(c, { pool, databaseUrl: TEST_DATABASE_URL, openTopic: () => heat, floor: loadFloorMap(), startTime: t0, log: () => undefined });
       try {
-        for (const w of writers) if (w !== archive) await w.advanceTo(t0 + 1);
+        for (const w of writers) await w.advanceTo(t0 + 1);
       } finally {
         for (const w of writers) await w.close();
       }
@@ -77,6 +80,11 @@ describe('live writers', () => {
       const day = new Date(t0 - 6 * 3_600_000).toISOString().slice(0, 10);
       assert.ok(existsSync(join(dir, 'clockin', `clockin-${day}.xlsx`)), `clockin-${day}.xlsx`);
       assert.ok(existsSync(join(dir, 'energy', `energy-${new Date(t0).toISOString().slice(0, 10)}.csv`)));
+      // Work orders: the last day's, in the engine and in the ledger, all stamped before the start.
+      const wos = (await pool.query(`SELECT wo_id, updated_at FROM ${millraceSchema}_src.${millraceSchema}_work_orders ORDER BY 1`)).rows;
+      assert.ok(wos.length > 10 && wos.every((w) => new Date(w.updated_at).getTime() <= t0), `${wos.length} work orders`);
+      const inLedger = (await pool.query(`SELECT key FROM ${ledgerSchema}.entities WHERE entity = 'work_order' ORDER BY 1`)).rows;
+      assert.deepEqual(inLedger.map((r) => r.key), wos.map((w) => w.wo_id));
     });
   }
 });

@@ -10,7 +10,7 @@ import { CLOCKIN_WRITER, createClockinWriter } from '../simulator/sources/clocki
 import { createOrdersWriter, ORDERS_SOURCE } from '../simulator/sources/orders-postgres.ts';
 import { createToolApiWriter, TOOL_API_SOURCE } from '../simulator/sources/tool-api.ts';
 import { sourceSeal } from '../simulator/ledger-sources.ts';
-import { createSqlEngineWriter, createMariaDbEngine, createMssqlEngine, createOracleEngine, type SqlEngine, type SqlEngineWriter } from '../simulator/sources/sql-engine.ts';
+import { createSqlEngineWriter, createMariaDbEngine, createMssqlEngine, createOracleEngine, SQL_ENGINE_SOURCE, type SqlEngine, type SqlEngineWriter } from '../simulator/sources/sql-engine.ts';
 import { createPostgresEngine } from '../simulator/sources/sql-engine-postgres.ts';
 import { ARCHIVE_COLUMNS, WORK_ORDER_COLUMNS } from '../simulator/sources/sql-engine-rows.ts';
 
@@ -96,11 +96,13 @@ const HOUR = 60 * MIN;
  * source name. A real plant's sources are not empty when millrace connects — the heat topic keeps
  * its recent readings, today's energy report has its rows so far, the crib API serves its recent
  * movements, the orders table has the last day's orders and their status changes, the clock-in
- * folder has the latest sheets — so each of these writers starts that far back and its first live
- * step writes the history (with its faults) at once. Sized so that every source's events and
- * malformed input show up within seconds at the default rates (energy: ≈ 10 garbled lines in 2 h;
- * tools: ≈ 12 malformed movements a day; orders: ≈ 50 changes a day; heat: ≈ 8 garbled readings in
- * 20 min). Machining and the SQL engine (hourly work orders, the archive) start at the run's start.
+ * folder has the latest sheets, the ERP table the last day's work orders — so each of these writers
+ * starts that far back and its first live step writes the history (with its faults) at once. Sized
+ * so that every source's events and malformed input show up within seconds at the default rates
+ * (energy: ≈ 10 garbled lines in 2 h; tools: ≈ 12 malformed movements a day; orders: ≈ 50 changes a
+ * day; heat: ≈ 8 garbled readings in 20 min; work orders: 0–3 new an hour, so the hour under way
+ * alone can have none — then a live start saw no work order for up to an hour). Machining, and the
+ * machining archive it feeds, start at the run's start.
  */
 export const LIVE_HISTORY_MS: Readonly<Record<string, number>> = {
   [HEAT_SOURCE]: 20 * MIN,
@@ -108,6 +110,7 @@ export const LIVE_HISTORY_MS: Readonly<Record<string, number>> = {
   [TOOL_API_SOURCE]: 24 * HOUR,
   [ORDERS_SOURCE]: 24 * HOUR,
   [CLOCKIN_WRITER]: 24 * HOUR,
+  [SQL_ENGINE_SOURCE]: 24 * HOUR,
 };
 
 /**
@@ -146,7 +149,7 @@ export function createWriters(
   };
   const from = (source: string): WriterContext => ({ ...base, startTime: liveStartTime(source, ctx.startTime, ctx.seals?.get(source) ?? null) });
   const f = writerFactories(c, ctx.databaseUrl);
-  const archive = f.sqlEngine(base);
+  const archive = f.sqlEngine(from(SQL_ENGINE_SOURCE));
   const writers = [
     createReferenceFilesWriter(base),
     createEnergyCsvWriter(from(ENERGY_WRITER)),

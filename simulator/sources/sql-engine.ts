@@ -40,6 +40,9 @@ export interface SqlEngineWriter extends SourceWriter {
   archive(events: readonly MachiningEvent[]): Promise<void>;
 }
 
+/** Source name in the ledger (work order entities, seal). */
+export const SQL_ENGINE_SOURCE = 'sql-engine';
+
 /** The work order data exactly as the connector emits it (`payload.data` of `entity.upsert`). */
 export const workOrderData = (wo: WorkOrderRow) => ({ woId: wo.woId, sku: wo.sku, plannedQty: wo.plannedQty, dueDate: wo.dueDate });
 
@@ -51,7 +54,7 @@ export const workOrderData = (wo: WorkOrderRow) => ({ woId: wo.woId, sku: wo.sku
  * The writer owns the engine: `close()` closes it.
  */
 export function createSqlEngineWriter(ctx: WriterContext & { engine: SqlEngine; now?: () => number }): SqlEngineWriter {
-  const name = 'sql-engine';
+  const name = SQL_ENGINE_SOURCE;
   const { engine } = ctx;
   const model = createWorkOrderModel(ctx.seed);
   const now = ctx.now ?? Date.now;
