@@ -101,6 +101,31 @@ for (const { name, url, make } of ENGINES) describe(`sql-engine writer on ${name
     assert.deepEqual(await s.ledgerEntities(), await ref.ledgerEntities());
   });
 
+  it('a restart resumes after its seal: every row it changes carries a newer updated_at (a watermark poller sees it)', async () => {
+    for (const hours of [5, 9, 14, 20]) {
+      const first = await setup_(11);
+      const end = START + hours * HOUR_MS + 5;
+      await first.writer.advanceTo(end);
+      const before = new Map((await first.engine.readWorkOrders()).map((r) => [r.woId, r]));
+      const seal = (await sourceSeal(pool, first.ledgerSchema, 'sql-engine'))!;
+      // A new run on the same engine and ledger, starting at the seal, as app/sources.ts liveStartTime does.
+      const again = createSqlEngineWriter({
+        seed: 11, startTime: seal, dataDir: '/nonexistent', floor: loadFloorMap(), pool, ledgerSchema: first.ledgerSchema,
+        openTopic: () => { throw new Error('not used'); }, faultRate: 1, log: () => undefined, engine: first.engine,
+      });
+      // Its first step, to where the first run stopped, must change nothing a poller past that watermark would miss.
+      await again.advanceTo(end);
+      for (const r of await first.engine.readWorkOrders()) {
+        const old = before.get(r.woId);
+        if (old) assert.ok(JSON.stringify(old) === JSON.stringify(r) || r.updatedAt > old.updatedAt, `${hours} h: ${r.woId} changed without a newer updated_at`);
+      }
+      await again.advanceTo(end + 3 * HOUR_MS);
+      const after = await first.engine.readWorkOrders();
+      assert.ok(after.length > before.size, 'the new run created orders');
+      assert.deepEqual(await first.ledgerEntities(), after.map((r) => [r.woId, workOrderData(r)]));
+    }
+  });
+
   it('archives machining events once: a re-sent event id is ignored', async () => {
     const s = await setup_();
     const ev = (i: number, kind: 'enter' | 'exit'): MachiningEvent => ({

@@ -48,7 +48,7 @@ export const workOrderData = (wo: WorkOrderRow) => ({ woId: wo.woId, sku: wo.sku
 
 /**
  * The writer of the archive and the work orders. Work orders change at every simulated hour
- * boundary (from the hour containing `startTime`); each hour is one engine transaction, then one
+ * boundary at or after `startTime`; each hour is one engine transaction, then one
  * ledger entry with its entities and the seal `hour + 1` (the last commit's time). A failed step
  * is retried first by the next `advanceTo`, so the ledger holds exactly what the engine committed.
  * The writer owns the engine: `close()` closes it.
@@ -58,7 +58,10 @@ export function createSqlEngineWriter(ctx: WriterContext & { engine: SqlEngine; 
   const { engine } = ctx;
   const model = createWorkOrderModel(ctx.seed);
   const now = ctx.now ?? Date.now;
-  let nextHour = Math.floor(ctx.startTime / HOUR_MS) * HOUR_MS;
+  // The first sync at or after the start. Not the one of the hour containing it: a run resuming at
+  // this source's seal (the last sync + 1 ms) would write that sync again from a fresh model —
+  // other rows under the same ids and the same updated_at, a change no watermark poller can see.
+  let nextHour = Math.ceil(ctx.startTime / HOUR_MS) * HOUR_MS;
   let uncommitted: { hour: number; rows: WorkOrderRow[] } | null = null;
   let unrecorded: SourceLedgerEntry | null = null;
   let ready: Promise<void> | null = null;
