@@ -28,9 +28,7 @@ import { loadavg } from 'node:os';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { createKafkaTopic } from '../log/kafka-topic.ts';
-import { createPostgresTopic } from '../log/postgres-topic.ts';
-import type { TopicSpec } from '../log/open-topic.ts';
+import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';
 import type { Topic } from '../log/topic.ts';
 import { loadConfig } from '../app/config.ts';
 import { writerFactories } from '../app/sources.ts';
@@ -78,11 +76,11 @@ const topicName = (name: string) => (target === 'kafka' ? `bench-${id}.${name}` 
 /** Where the machining thread opens its topic (named with `topicName` by the bench). */
 const topicSpec: TopicSpec = target === 'kafka' ? { kind: 'kafka', brokers } : { kind: 'postgres', schema: logSchema };
 
+const openFromSpec = openTopicFromSpec(topicSpec, pool, log);
+
 /** Open a topic by its full name, counted at the end and removed by `cleanup`. */
 function openNamed(name: string, partitions: number): Topic {
-  const t = target === 'kafka'
-    ? createKafkaTopic({ brokers, name, partitions, log })
-    : createPostgresTopic({ pool, name, partitions, schema: logSchema, log });
+  const t = openFromSpec(name, partitions);
   if (target === 'kafka') kafkaTopics.push(t.name);
   opened.push(t);
   return t;

@@ -60,52 +60,54 @@ const BUCKET_FACTS = Array.from({ length: CYCLE_TIME_BOUNDS_MS.length + 1 }, (_,
  */
 export class FactAccumulator {
   private readonly minutes = new Map<number, Map<string, StationMinute>>();
-  private cellCount = 0;
 
-  /** Rows `take()` would return. */
+  /** Rows `take()` would return (counted when asked: `add` keeps no count of its own). */
   get size(): number {
-    return this.cellCount;
+    let n = 0;
+    for (const _ of this.rows()) n++;
+    return n;
   }
 
   add(ev: MachiningEvent): void {
     const cell = this.cell(floorMinute(ev.at), ev.station);
     if (ev.kind === 'enter') {
-      if (cell.entered++ === 0) this.cellCount++;
+      cell.entered++;
       return;
     }
-    if (cell.exited++ === 0) this.cellCount++;
+    cell.exited++;
     if (ev.errorCode !== null) {
       const errors = (cell.errors ??= new Map());
-      const n = errors.get(ev.errorCode) ?? 0;
-      if (n === 0) this.cellCount++;
-      errors.set(ev.errorCode, n + 1);
+      errors.set(ev.errorCode, (errors.get(ev.errorCode) ?? 0) + 1);
     }
     if (ev.cycleTimeMs !== null) {
-      if (cell.timed++ === 0) this.cellCount += 2; // count and sum
+      cell.timed++;
       cell.timeSum += ev.cycleTimeMs;
-      if (cell.buckets[cycleTimeBucket(ev.cycleTimeMs)]++ === 0) this.cellCount++;
+      cell.buckets[cycleTimeBucket(ev.cycleTimeMs)]++;
     }
   }
 
   /** The accumulated rows, and reset. */
   take(): FactRow[] {
-    const rows: FactRow[] = [];
-    const row = (fact: string, minute: number, station: string, errorCode: string | null, value: number) => rows.push({ fact, minute, station, errorCode, value });
+    const rows = [...this.rows()];
+    this.minutes.clear();
+    return rows;
+  }
+
+  /** One row per fact counted in a (minute, station): a fact with nothing counted has no row. */
+  private *rows(): Generator<FactRow> {
     for (const [minute, stations] of this.minutes) {
       for (const [station, c] of stations) {
-        if (c.entered > 0) row('parts_entered', minute, station, null, c.entered);
-        if (c.exited > 0) row('parts_exited', minute, station, null, c.exited);
-        if (c.errors) for (const [code, n] of c.errors) row('station_errors', minute, station, code, n);
+        const row = (fact: string, value: number, errorCode: string | null = null): FactRow => ({ fact, minute, station, errorCode, value });
+        if (c.entered > 0) yield row('parts_entered', c.entered);
+        if (c.exited > 0) yield row('parts_exited', c.exited);
+        if (c.errors) for (const [code, n] of c.errors) yield row('station_errors', n, code);
         if (c.timed > 0) {
-          row('cycle_time_count', minute, station, null, c.timed);
-          row('cycle_time_sum', minute, station, null, c.timeSum);
-          c.buckets.forEach((n, i) => n > 0 && row(BUCKET_FACTS[i], minute, station, null, n));
+          yield row('cycle_time_count', c.timed);
+          yield row('cycle_time_sum', c.timeSum);
+          for (let i = 0; i < c.buckets.length; i++) if (c.buckets[i] > 0) yield row(BUCKET_FACTS[i], c.buckets[i]);
         }
       }
     }
-    this.minutes.clear();
-    this.cellCount = 0;
-    return rows;
   }
 
   private cell(minute: number, station: string): StationMinute {

@@ -3,7 +3,7 @@ import { createTsWorker } from '../lib/ts-worker.ts';
 import type { TopicSpec } from '../log/open-topic.ts';
 import type { FaultOptions } from './faults.ts';
 import type { FloorMap } from './floor.ts';
-import type { MachiningSimulator, MachiningStats } from './machining.ts';
+import { emptyMachiningStats, type MachiningSimulator, type MachiningStats } from './machining.ts';
 
 /**
  * The machining simulator in a thread of its own (`node:worker_threads`): it needs about a core,
@@ -60,11 +60,6 @@ export interface MachiningThread extends MachiningSimulator {
   /** End the thread now, without a flush: what it held back is lost (the ledger keeps only what was acked). Pending calls reject. */
   terminate(): Promise<void>;
 }
-
-/** Figures before anything ran. */
-export const emptyMachiningStats = (): MachiningStats => ({
-  events: 0, messages: 0, faults: { duplicate: 0, late: 0, malformed: 0 }, clock: null, sealedBefore: null, held: { late: 0, duplicates: 0 },
-});
 
 /** The thread's error, here: same message and code, with the context that it came from the thread. */
 function fromWire(e: WireError): Error {

@@ -11,8 +11,8 @@ import { openTopicFromSpec } from '../log/open-topic.ts';
 import type { Topic } from '../log/topic.ts';
 import { loadFloorMap } from './floor.ts';
 import { createLedger } from './ledger.ts';
-import { createMachiningSimulator, type MachiningSimulator, type MachiningStats } from './machining.ts';
-import { emptyMachiningStats, type MachiningReply, type MachiningRequest, type MachiningWorkerData, type WireError } from './machining-thread.ts';
+import { createMachiningSimulator, emptyMachiningStats, type MachiningSimulator, type MachiningStats } from './machining.ts';
+import type { MachiningReply, MachiningRequest, MachiningWorkerData, WireError } from './machining-thread.ts';
 
 interface Machine { sim: MachiningSimulator; topic: Topic; pool: pg.Pool }
 

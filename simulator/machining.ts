@@ -72,6 +72,11 @@ export interface MachiningSimulator {
   stats(): MachiningStats;
 }
 
+/** Figures before anything ran. */
+export const emptyMachiningStats = (): MachiningStats => ({
+  events: 0, messages: 0, faults: { duplicate: 0, late: 0, malformed: 0 }, clock: null, sealedBefore: null, held: { late: 0, duplicates: 0 },
+});
+
 interface Batch { messages: Outgoing[]; sealedBefore: number }
 
 export function createMachiningSimulator(opts: MachiningSimulatorOptions): MachiningSimulator {
@@ -89,7 +94,7 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
   const unrecorded: LedgerEntry[] = []; // acknowledged, not yet in the ledger, in order
   const unarchived: MachiningEvent[] = []; // recorded, not yet handed to `onPublished`
   let topicReady = false;
-  const stats: MachiningStats = { events: 0, messages: 0, faults: { duplicate: 0, late: 0, malformed: 0 }, clock: null, sealedBefore: null, held: { late: 0, duplicates: 0 } };
+  const stats = emptyMachiningStats();
 
   function init(): { line: LineModel; injector: FaultInjector } {
     if (line && injector) return { line, injector };
