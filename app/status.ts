@@ -1,4 +1,4 @@
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import type { Ctx } from './modules.ts';
 
 /**

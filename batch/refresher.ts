@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
 import { compileFoldSql, foldParams } from '../metrics/compile-sql.ts';
-import { ident } from '../store/migrate.ts';
-import { GRAIN_MS, type Grain } from '../serving/types.ts';
+import { ident } from '../lib/ident.ts';
+import { GRAIN_MS, type Grain } from '../metrics/grain.ts';
 import { createWaker } from '../lib/waker.ts';
 
 export interface RefresherOptions {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { envelopeSchema, type Envelope } from '../ingest/envelope.ts';
 import type { Subscription, Topic, TopicBatch } from '../log/topic.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { applyState, type AcceptedRow } from './state.ts';
 

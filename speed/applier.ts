@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
 import { compileReducer } from '../metrics/compile-reducer.ts';
-import { ident } from '../store/migrate.ts';
-import { GRAIN_MS } from '../serving/types.ts';
+import { ident } from '../lib/ident.ts';
+import { GRAIN_MS } from '../metrics/grain.ts';
 import { cellField, type CellUpdate, type SpeedStore } from './store.ts';
 import { createWaker } from '../lib/waker.ts';
 
