@@ -2,21 +2,18 @@ import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from './config.ts';
+import type { Ctx } from './ctx.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from '../store/migrate.ts';
-import type { Topic } from '../log/topic.ts';
 import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';
-import type { SpeedStore } from '../speed/store.ts';
 import { createRedisStore } from '../speed/redis-store.ts';
 import { createMemoryStore } from '../speed/memory-store.ts';
 import { createLoader } from '../loader/loader.ts';
 import { createSpeedApplier } from '../speed/applier.ts';
 import { createRefresher } from '../batch/refresher.ts';
 import { createServing } from '../serving/create-serving.ts';
-import type { Serving } from '../serving/types.ts';
 import { allMetrics } from '../metrics/index.ts';
 import { connectorKinds } from '../ingest/registry.ts';
-import type { Connector } from '../ingest/define-connector.ts';
 import { collectStatus } from './status.ts';
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
@@ -26,27 +23,7 @@ import { ensureOrdersTable } from '../simulator/sources/orders-postgres.ts';
 import { runBackfillCli } from '../simulator/backfill-cli.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
 
-/** A running piece of the system. */
-export interface Service {
-  name: string;
-  stop(): Promise<void>;
-}
-
-/** Shared state the modules build up (each field is made by one module). */
-export interface Ctx {
-  config: Config;
-  log: (line: string) => void;
-  pool?: pg.Pool;
-  databaseUrl?: string;
-  topics?: { log: Topic; open: (name: string, partitions: number) => Topic };
-  store?: SpeedStore;
-  serving?: Serving;
-  connectors?: Connector[];
-  applierKick?: () => void;
-  subgraphUrls?: Array<{ name: string; url: string; wsUrl?: string; sdl: string }>;
-  services: Service[];
-  ready: Map<string, boolean>;
-}
+export type { Ctx, Service } from './ctx.ts';
 
 type ModuleInit = (ctx: Ctx) => Promise<void>;
 

@@ -7,7 +7,7 @@ import { createFactory } from '../simulator/factory.ts';
 import { createWriters, liveSeals } from './sources.ts';
 import { collectStatus } from './status.ts';
 import { createPrometheusRoute } from './prometheus.ts';
-import type { Ctx } from './modules.ts';
+import type { Ctx } from './ctx.ts';
 
 /** Subgraph servers on their own ports (any free one inside `all`; SUBGRAPH_PORT when alone). */
 export async function startSubgraphs(ctx: Ctx, names: Array<'production' | 'quality'>): Promise<void> {
