@@ -17,10 +17,8 @@ import { connectorKinds } from '../ingest/registry.ts';
 import { collectStatus } from './status.ts';
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
-import { connectorSpecs, factoryDir, writerFactories } from './sources.ts';
-import { loadFloorMap } from '../simulator/floor.ts';
-import { ensureOrdersTable } from '../simulator/sources/orders-postgres.ts';
-import { runBackfillCli } from '../simulator/backfill-cli.ts';
+import { connectorSpecs, factorySettings } from './sources.ts';
+import { prepareFactorySources, runBackfill } from '../simulator/index.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
 
 export type { Ctx, Service } from './ctx.ts';
@@ -35,7 +33,9 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   store: { deps: [], init: initStore },
   log: { deps: ['store'], init: initLog },
   speedStore: { deps: [], init: initSpeedStore },
-  ingest: { deps: ['log'], init: initIngest },
+  // The factory's sources that must exist before the connectors start (no-op with the simulator off).
+  factorySources: { deps: ['store'], init: initFactorySources },
+  ingest: { deps: ['log', 'factorySources'], init: initIngest },
   speed: { deps: ['store', 'speedStore'], init: initSpeed },
   loader: { deps: ['log'], init: initLoader },
   batch: { deps: ['store'], init: initBatch },
@@ -44,7 +44,7 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   'subgraph:quality': { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['quality']) },
   subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['production', 'quality']) },
   gateway: { deps: [], init: startGatewayModule },
-  simulator: { deps: ['log'], init: startSimulator },
+  simulator: { deps: ['log', 'factorySources'], init: startSimulator },
   // Targets: nothing of their own.
   all: { deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'], init: async () => undefined },
 };
@@ -130,12 +130,19 @@ async function initSpeedStore(ctx: Ctx) {
   ctx.services.push({ name: 'speed-store', stop: () => store.close() });
 }
 
+/**
+ * With the simulator on, it creates its sources that must exist before the connectors start (the
+ * orders table: the CDC connector has no initial snapshot, so its slot must exist before the first
+ * order is written). A plant's own tables are the plant's: the product never creates them.
+ */
+async function initFactorySources(ctx: Ctx) {
+  if (ctx.config.MILLRACE_SIMULATOR === 'off') return;
+  await prepareFactorySources(factorySettings(ctx.config, ctx.databaseUrl!), { pool: ctx.pool! });
+}
+
 async function initIngest(ctx: Ctx) {
   const c = ctx.config;
   ctx.connectors = [];
-  // The orders CDC connector has no initial snapshot: its table must exist before it starts, so
-  // that its slot exists before the first order is written (else those rows would never be read).
-  await ensureOrdersTable(ctx.pool!, c.ORDERS_SCHEMA);
   for (const spec of connectorSpecs(c, ctx.databaseUrl!)) {
     const def = connectorKinds[spec.kind];
     if (!def) throw new Error(`connector ${spec.name}: unknown kind ${spec.kind}`);
@@ -231,15 +238,9 @@ export async function runSimulate(c: Config, args: { days?: string; from?: strin
   try {
     await initStore(ctx);
     await initLog(ctx);
-    const floor = loadFloorMap();
-    const f = writerFactories(c, databaseUrl);
-    return await runBackfillCli(args, {
-      pool: ctx.pool!, ledgerSchema: c.LEDGER_SCHEMA, openTopic: ctx.topics!.open, floor, faultRate: c.SIM_FAULT_RATE, dataDir: factoryDir(c),
-      machiningTopic: c.MACHINING_TOPIC, machiningPartitions: c.MACHINING_PARTITIONS, heatTopic: c.HEAT_TOPIC,
-      // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
-      machiningThread: c.SIM_MACHINING_THREAD ? { topic: topicSpec(c), databaseUrl } : undefined,
-      writers: [...f.files, f.orders, f.sqlEngine],
-    });
+    // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
+    const machiningThread = c.SIM_MACHINING_THREAD ? { topic: topicSpec(c), databaseUrl } : undefined;
+    return await runBackfill(factorySettings(c, databaseUrl), { pool: ctx.pool!, openTopic: ctx.topics!.open, machiningThread }, args);
   } finally {
     for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);
   }

@@ -1,18 +1,12 @@
 import path from 'node:path';
 import type { Config } from './config.ts';
-import type { Topic } from '../log/topic.ts';
-import type pg from 'pg';
-import type { SourceWriter, WriterContext } from '../simulator/sources/source-writer.ts';
-import { createHeatWriter, HEAT_SOURCE } from '../simulator/sources/heat-sensors.ts';
-import { createEnergyCsvWriter, ENERGY_WRITER } from '../simulator/sources/energy-csv.ts';
-import { createReferenceFilesWriter, FLOOR_MAP_FILE, TOOL_MASTER_FILE } from '../simulator/sources/reference-files.ts';
-import { CLOCKIN_WRITER, createClockinWriter } from '../simulator/sources/clockin-excel.ts';
-import { createOrdersWriter, ORDERS_SOURCE } from '../simulator/sources/orders-postgres.ts';
-import { createToolApiWriter, TOOL_API_SOURCE } from '../simulator/sources/tool-api.ts';
-import { sourceSeal } from '../simulator/ledger-sources.ts';
-import { createSqlEngineWriter, createMariaDbEngine, createMssqlEngine, createOracleEngine, SQL_ENGINE_SOURCE, type SqlEngine, type SqlEngineWriter } from '../simulator/sources/sql-engine.ts';
-import { createPostgresEngine } from '../simulator/sources/sql-engine-postgres.ts';
-import { ARCHIVE_COLUMNS, WORK_ORDER_COLUMNS } from '../simulator/sources/sql-engine-rows.ts';
+import type { FactorySettings, SqlEngineDialect } from '../simulator/index.ts';
+
+// Columns of the MyCPU SQL sources and paths of its reference files (the plant's layout, as the simulator writes it).
+const ARCHIVE_COLUMNS = ['event_id', 'kind', 'part_id', 'station', 'machine', 'operator', 'at', 'next_station', 'error_code', 'cycle_time_ms'];
+const WORK_ORDER_COLUMNS = ['wo_id', 'sku', 'planned_qty', 'due_date', 'updated_at'];
+const TOOL_MASTER_FILE = path.join('reference', 'tool-master.csv');
+const FLOOR_MAP_FILE = path.join('reference', 'floor-map.json');
 
 /** Where the simulator writes file sources and the file connectors read them. */
 export const factoryDir = (c: Config) => path.resolve(c.FACTORY_DIR ?? path.join(c.MILLRACE_DATA_DIR, 'factory'));
@@ -30,13 +24,22 @@ function names(c: Config) {
 }
 
 /** Which engine plays "another SQL engine": SQL Server, Oracle, MariaDB, else our own Postgres. */
-function sqlEngineChoice(c: Config, databaseUrl: string) {
+function sqlEngineChoice(c: Config, databaseUrl: string): { dialect: SqlEngineDialect; url: string } {
+  if (c.MSSQL_URL) return { dialect: 'mssql', url: c.MSSQL_URL };
+  if (c.ORACLE_URL) return { dialect: 'oracle', url: c.ORACLE_URL };
+  if (c.MARIADB_URL) return { dialect: 'mariadb', url: c.MARIADB_URL };
+  return { dialect: 'postgres', url: databaseUrl };
+}
+
+/** The factory's settings from the deployment's configuration: it writes where the connectors read. */
+export function factorySettings(c: Config, databaseUrl: string): FactorySettings {
   const n = names(c);
-  const tables = { archive: n.archive, workOrders: n.workOrders };
-  if (c.MSSQL_URL) return { dialect: 'mssql' as const, url: c.MSSQL_URL, make: () => createMssqlEngine(c.MSSQL_URL!, { tables }) };
-  if (c.ORACLE_URL) return { dialect: 'oracle' as const, url: c.ORACLE_URL, make: () => createOracleEngine(c.ORACLE_URL!, { tables }) };
-  if (c.MARIADB_URL) return { dialect: 'mariadb' as const, url: c.MARIADB_URL, make: () => createMariaDbEngine(c.MARIADB_URL!, { tables }) };
-  return { dialect: 'postgres' as const, url: databaseUrl, make: () => createPostgresEngine(databaseUrl, { schema: n.sqlSchema, tables }) };
+  return {
+    seed: c.MILLRACE_SIM_SEED, ratePerSec: c.MILLRACE_SIM_RATE, speed: c.MILLRACE_SIM_SPEED, faultRate: c.SIM_FAULT_RATE,
+    ledgerSchema: c.LEDGER_SCHEMA, dataDir: factoryDir(c), machiningTopic: c.MACHINING_TOPIC, machiningPartitions: c.MACHINING_PARTITIONS,
+    heatTopic: c.HEAT_TOPIC, ordersSchema: c.ORDERS_SCHEMA, toolApiPort: c.TOOL_API_PORT,
+    sqlEngine: { ...sqlEngineChoice(c, databaseUrl), archiveTable: n.archive, workOrdersTable: n.workOrders, schema: n.sqlSchema },
+  };
 }
 
 /**
@@ -71,93 +74,4 @@ export function connectorSpecs(c: Config, databaseUrl: string): Array<{ name: st
     { name: 'tool-master', kind: 'file-snapshot', config: { path: path.join(dir, TOOL_MASTER_FILE), format: 'csv', entity: 'tool', keyField: 'tool_id' } },
     { name: 'floor-map', kind: 'file-snapshot', config: { path: path.join(dir, FLOOR_MAP_FILE), format: 'json', entity: 'station', keyField: 'id', recordsPath: 'stations' } },
   ];
-}
-
-type WriterFactory = (ctx: WriterContext) => SourceWriter;
-
-/**
- * The simulator's writers for every source but machining and heat (those two are built by the
- * machining simulator and `createWriters`/`backfill` themselves), as factories of a WriterContext.
- */
-export function writerFactories(c: Config, databaseUrl: string): { files: WriterFactory[]; orders: WriterFactory; toolApi: WriterFactory; sqlEngine: (ctx: WriterContext) => SqlEngineWriter } {
-  return {
-    files: [createReferenceFilesWriter, (ctx) => createEnergyCsvWriter(ctx), (ctx) => createClockinWriter(ctx)],
-    orders: (ctx) => createOrdersWriter({ ...ctx, ordersSchema: c.ORDERS_SCHEMA }),
-    toolApi: (ctx) => createToolApiWriter({ ...ctx, port: c.TOOL_API_PORT }),
-    sqlEngine: (ctx) => createSqlEngineWriter({ ...ctx, engine: sqlEngineChoice(c, databaseUrl).make() as SqlEngine }),
-  };
-}
-
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-
-/**
- * Live runs: how much simulated history each source already holds when the run starts, by ledger
- * source name. A real plant's sources are not empty when millrace connects — the heat topic keeps
- * its recent readings, today's energy report has its rows so far, the crib API serves its recent
- * movements, the orders table has the last day's orders and their status changes, the clock-in
- * folder has the latest sheets, the ERP table the last day's work orders — so each of these writers
- * starts that far back and its first live step writes the history (with its faults) at once. Sized
- * so that every source's events and malformed input show up within seconds at the default rates
- * (energy: ≈ 10 garbled lines in 2 h; tools: ≈ 12 malformed movements a day; orders: ≈ 50 changes a
- * day; heat: ≈ 8 garbled readings in 20 min; work orders: 0–3 new an hour, so the hour under way
- * alone can have none — then a live start saw no work order for up to an hour). Machining, and the
- * machining archive it feeds, start at the run's start.
- */
-export const LIVE_HISTORY_MS: Readonly<Record<string, number>> = {
-  [HEAT_SOURCE]: 20 * MIN,
-  [ENERGY_WRITER]: 2 * HOUR,
-  [TOOL_API_SOURCE]: 24 * HOUR,
-  [ORDERS_SOURCE]: 24 * HOUR,
-  [CLOCKIN_WRITER]: 24 * HOUR,
-  [SQL_ENGINE_SOURCE]: 24 * HOUR,
-};
-
-/**
- * Where a live writer starts: its history before the run's start, but never before the source's
- * seal in the ledger — a restart (or a back-fill before it) has written up to there, and facts of
- * sealed minutes are final. That can be after the start: an earlier run whose simulated clock ran
- * ahead of the wall clock (MILLRACE_SIM_SPEED > 1); the writer then waits until the clock gets there.
- */
-export function liveStartTime(source: string, startTime: number, seal: number | null): number {
-  return Math.max(startTime - (LIVE_HISTORY_MS[source] ?? 0), seal ?? Number.NEGATIVE_INFINITY);
-}
-
-/** The ledger seals of the sources with live history (null: never sealed). */
-export async function liveSeals(pool: pg.Pool, ledgerSchema: string): Promise<Map<string, number | null>> {
-  const seals = new Map<string, number | null>();
-  for (const source of Object.keys(LIVE_HISTORY_MS)) seals.set(source, await sourceSeal(pool, ledgerSchema, source));
-  return seals;
-}
-
-/**
- * Every live writer but machining; `archive` also receives the machining simulator's acked events.
- * Writers with live history start before `startTime` (see LIVE_HISTORY_MS); every writer gets
- * `liveStart` = `startTime` (run-unique ids; the clock-in export of the shift under way).
- */
-export function createWriters(
-  c: Config,
-  ctx: {
-    pool: pg.Pool; databaseUrl: string; openTopic: (name: string, partitions: number) => Topic; floor: WriterContext['floor']; startTime: number; log: (l: string) => void;
-    /** The ledger's seals of the sources with history (`liveSeals`); none: a fresh ledger. */
-    seals?: ReadonlyMap<string, number | null>;
-  },
-): { writers: SourceWriter[]; archive: SqlEngineWriter } {
-  const base: WriterContext = {
-    seed: c.MILLRACE_SIM_SEED, startTime: ctx.startTime, liveStart: ctx.startTime, dataDir: factoryDir(c), floor: ctx.floor, pool: ctx.pool,
-    ledgerSchema: c.LEDGER_SCHEMA, openTopic: ctx.openTopic, faultRate: c.SIM_FAULT_RATE, log: ctx.log,
-  };
-  const from = (source: string): WriterContext => ({ ...base, startTime: liveStartTime(source, ctx.startTime, ctx.seals?.get(source) ?? null) });
-  const f = writerFactories(c, ctx.databaseUrl);
-  const archive = f.sqlEngine(from(SQL_ENGINE_SOURCE));
-  const writers = [
-    createReferenceFilesWriter(base),
-    createEnergyCsvWriter(from(ENERGY_WRITER)),
-    createClockinWriter(from(CLOCKIN_WRITER)),
-    createHeatWriter({ ...from(HEAT_SOURCE), topic: c.HEAT_TOPIC }),
-    f.orders(from(ORDERS_SOURCE)),
-    f.toolApi(from(TOOL_API_SOURCE)),
-    archive,
-  ];
-  return { writers, archive };
 }

@@ -19,7 +19,8 @@ export interface SubgraphServerOptions {
   /** Which subgraph: its SDL is `schema/<name>.graphql`, its resolvers `resolvers/<name>.ts`. */
   name: 'production' | 'quality';
   serving: Serving;
-  floor: FloorMap;
+  /** The stations: a fixed map, or a function read per request (the app's reads the ingested `station` entities). */
+  floor: FloorMap | (() => Promise<FloorMap>);
   /** Interface to listen on. Default '127.0.0.1'. */
   host?: string;
   /** Port; 0 picks a free one. Default 0. */
@@ -51,7 +52,8 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   const sdl = await readFile(new URL(`../schema/${opts.name}.graphql`, import.meta.url), 'utf8');
   const resolvers = RESOLVERS[opts.name]();
   const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]);
-  const context = async (): Promise<ResolverContext> => ({ serving: opts.serving, floor: opts.floor });
+  const floor = opts.floor;
+  const context = async (): Promise<ResolverContext> => ({ serving: opts.serving, floor: typeof floor === 'function' ? await floor() : floor });
 
   const apollo = new ApolloServer<ResolverContext>({
     schema,
