@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from './config.ts';
 import type { Ctx } from './ctx.ts';
+import { TARGETS } from './targets.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from '../store/migrate.ts';
 import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';
@@ -22,6 +23,7 @@ import { prepareFactorySources, runBackfill } from '../simulator/index.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
 
 export type { Ctx, Service } from './ctx.ts';
+export { TARGETS };
 
 type ModuleInit = (ctx: Ctx) => Promise<void>;
 
@@ -49,7 +51,6 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   all: { deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'], init: async () => undefined },
 };
 
-export const TARGETS = ['all', 'ingest', 'loader', 'speed', 'batch', 'subgraph:production', 'subgraph:quality', 'gateway', 'simulator'];
 
 /** Start `target` and its dependencies in order; returns a stop() that stops them in reverse. */
 export async function startTarget(config: Config, target: string, log: (l: string) => void): Promise<Ctx & { stop(): Promise<void> }> {
