@@ -1,12 +1,8 @@
 import path from 'node:path';
 import type { Config } from './config.ts';
 import type { FactorySettings, SqlEngineDialect } from '../simulator/index.ts';
-
-// Columns of the MyCPU SQL sources and paths of its reference files (the plant's layout, as the simulator writes it).
-const ARCHIVE_COLUMNS = ['event_id', 'kind', 'part_id', 'station', 'machine', 'operator', 'at', 'next_station', 'error_code', 'cycle_time_ms'];
-const WORK_ORDER_COLUMNS = ['wo_id', 'sku', 'planned_qty', 'due_date', 'updated_at'];
-const TOOL_MASTER_FILE = path.join('reference', 'tool-master.csv');
-const FLOOR_MAP_FILE = path.join('reference', 'floor-map.json');
+import { connectorKinds } from '../ingest/registry.ts';
+import { loadSourcesFile, sourcesFilePath, type ConnectorSpec } from './sources-config.ts';
 
 /** Where the simulator writes file sources and the file connectors read them. */
 export const factoryDir = (c: Config) => path.resolve(c.FACTORY_DIR ?? path.join(c.MILLRACE_DATA_DIR, 'factory'));
@@ -43,35 +39,30 @@ export function factorySettings(c: Config, databaseUrl: string): FactorySettings
 }
 
 /**
- * Every connector this deployment runs (docs/sources.md), built from the env table: the eight
- * MyCPU sources plus the two reference files.
+ * The variables a sources file may use (`${NAME}`): every setting of the env table, with the ones
+ * that depend on others filled in — the database actually used (embedded or DATABASE_URL), the
+ * factory directory, the SQL engine's dialect, URL and table prefix, the CDC slot and publication.
  */
-export function connectorSpecs(c: Config, databaseUrl: string): Array<{ name: string; kind: string; config: unknown }> {
-  const dir = factoryDir(c);
+export function sourceVars(c: Config, databaseUrl: string): Record<string, string | number | boolean | undefined> {
   const n = names(c);
   const sql = sqlEngineChoice(c, databaseUrl);
-  const qualified = (t: string) => (sql.dialect === 'postgres' ? `${n.sqlSchema}.${t}` : t);
-  const archiveCfg = { table: qualified(n.archive), keyColumn: 'event_id', mapping: 'machining-archive' };
-  const workCfg = { table: qualified(n.workOrders), keyColumn: 'wo_id', mapping: 'work-order' };
-  const sqlSpecs =
-    sql.dialect === 'mssql'
-      ? [
-          { name: 'machining-archive', kind: 'sql-server-ct', config: { url: sql.url, columns: [...ARCHIVE_COLUMNS], ...archiveCfg } },
-          { name: 'work-orders', kind: 'sql-server-ct', config: { url: sql.url, columns: [...WORK_ORDER_COLUMNS], ...workCfg } },
-        ]
-      : [
-          { name: 'machining-archive', kind: 'sql-polling', config: { dialect: sql.dialect, url: sql.url, columns: [...ARCHIVE_COLUMNS, 'archived_at'], watermarkColumn: 'archived_at', ...archiveCfg } },
-          { name: 'work-orders', kind: 'sql-polling', config: { dialect: sql.dialect, url: sql.url, columns: [...WORK_ORDER_COLUMNS], watermarkColumn: 'updated_at', ...workCfg } },
-        ];
-  return [
-    { name: 'machining', kind: 'kafka', config: { topic: c.MACHINING_TOPIC, partitions: c.MACHINING_PARTITIONS, schema: 'machining' } },
-    { name: 'heat', kind: 'kafka', config: { topic: c.HEAT_TOPIC, partitions: 1, schema: 'heat' } },
-    { name: 'energy', kind: 'csv-tail', config: { directory: path.join(dir, 'energy'), pattern: '^energy-.*\\.csv$', schema: 'energy' } },
-    { name: 'clockin', kind: 'excel', config: { directory: path.join(dir, 'clockin') } },
-    { name: 'orders', kind: 'postgres-cdc', config: { connectionString: databaseUrl, slot: n.slot, publication: n.publication, tables: [`${c.ORDERS_SCHEMA}.orders`] } },
-    ...sqlSpecs,
-    { name: 'tools', kind: 'rest-poll', config: { baseUrl: `http://127.0.0.1:${c.TOOL_API_PORT}` } },
-    { name: 'tool-master', kind: 'file-snapshot', config: { path: path.join(dir, TOOL_MASTER_FILE), format: 'csv', entity: 'tool', keyField: 'tool_id' } },
-    { name: 'floor-map', kind: 'file-snapshot', config: { path: path.join(dir, FLOOR_MAP_FILE), format: 'json', entity: 'station', keyField: 'id', recordsPath: 'stations' } },
-  ];
+  return {
+    ...c,
+    DATABASE_URL: databaseUrl,
+    FACTORY_DIR: factoryDir(c),
+    SQL_DIALECT: sql.dialect,
+    SQL_URL: sql.url,
+    SQL_TABLE_PREFIX: sql.dialect === 'postgres' ? `${n.sqlSchema}.` : '',
+    CDC_SLOT: n.slot,
+    CDC_PUBLICATION: n.publication,
+  };
+}
+
+/**
+ * Every connector this deployment runs: the sources file (MILLRACE_SOURCES, default the MyCPU
+ * example config/mycpu.sources.json) with this deployment's values filled in, each config
+ * validated by its kind. A bad file fails naming the file and the path of the bad value.
+ */
+export function connectorSpecs(c: Config, databaseUrl: string): ConnectorSpec[] {
+  return loadSourcesFile(sourcesFilePath(c.MILLRACE_SOURCES), sourceVars(c, databaseUrl), connectorKinds);
 }

@@ -31,7 +31,7 @@ if (r.status !== 0 && r.status !== 2) {
 }
 if (r.status === 2) process.stderr.write(`build: emitted with type errors (${(r.stdout.match(/error TS/g) ?? []).length}; see npm run typecheck)\n`);
 
-for (const asset of ['schema', 'simulator/floor-map.json', 'lib/ts-worker-boot.mjs']) {
+for (const asset of ['schema', 'config', 'simulator/floor-map.json', 'lib/ts-worker-boot.mjs']) {
   mkdirSync(path.dirname(path.join(dist, asset)), { recursive: true });
   cpSync(path.join(root, asset), path.join(dist, asset), { recursive: true });
 }
