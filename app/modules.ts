@@ -25,6 +25,7 @@ import { loadFloorMap } from '../simulator/floor.ts';
 import { ensureOrdersTable } from '../simulator/sources/orders-postgres.ts';
 import { runBackfillCli } from '../simulator/backfill-cli.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
+import { SUBGRAPH_NAMES } from '../subgraphs/registry.ts';
 
 /** A running piece of the system. */
 export interface Service {
@@ -63,16 +64,15 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   loader: { deps: ['log'], init: initLoader },
   batch: { deps: ['store'], init: initBatch },
   serving: { deps: ['store', 'speedStore'], init: initServing },
-  'subgraph:production': { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['production']) },
-  'subgraph:quality': { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['quality']) },
-  subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['production', 'quality']) },
+  ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`subgraph:${name}`, { deps: ['serving'], init: (ctx: Ctx) => startSubgraphs(ctx, [name]) }])),
+  subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, SUBGRAPH_NAMES) },
   gateway: { deps: [], init: startGatewayModule },
   simulator: { deps: ['log'], init: startSimulator },
   // Targets: nothing of their own.
   all: { deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'], init: async () => undefined },
 };
 
-export const TARGETS = ['all', 'ingest', 'loader', 'speed', 'batch', 'subgraph:production', 'subgraph:quality', 'gateway', 'simulator'];
+export const TARGETS = ['all', 'ingest', 'loader', 'speed', 'batch', ...SUBGRAPH_NAMES.map((n) => `subgraph:${n}`), 'gateway', 'simulator'];
 
 /** Start `target` and its dependencies in order; returns a stop() that stops them in reverse. */
 export async function startTarget(config: Config, target: string, log: (l: string) => void): Promise<Ctx & { stop(): Promise<void> }> {
