@@ -3,7 +3,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from './config.ts';
 import type { Ctx } from './ctx.ts';
-import { TARGETS } from './targets.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from '../store/migrate.ts';
 import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';
@@ -21,9 +20,9 @@ import { replayDeadLetters } from '../ingest/replay.ts';
 import { connectorSpecs, factorySettings } from './sources.ts';
 import { prepareFactorySources, runBackfill } from '../simulator/index.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
+import { SUBGRAPH_NAMES } from '../subgraphs/registry.ts';
 
 export type { Ctx, Service } from './ctx.ts';
-export { TARGETS };
 
 type ModuleInit = (ctx: Ctx) => Promise<void>;
 
@@ -42,15 +41,15 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   loader: { deps: ['log'], init: initLoader },
   batch: { deps: ['store'], init: initBatch },
   serving: { deps: ['store', 'speedStore'], init: initServing },
-  'subgraph:production': { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['production']) },
-  'subgraph:quality': { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['quality']) },
-  subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['production', 'quality']) },
+  ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`subgraph:${name}`, { deps: ['serving'], init: (ctx: Ctx) => startSubgraphs(ctx, [name]) }])),
+  subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, SUBGRAPH_NAMES) },
   gateway: { deps: [], init: startGatewayModule },
   simulator: { deps: ['log', 'factorySources'], init: startSimulator },
   // Targets: nothing of their own.
   all: { deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'], init: async () => undefined },
 };
 
+export const TARGETS = ['all', 'ingest', 'loader', 'speed', 'batch', ...SUBGRAPH_NAMES.map((n) => `subgraph:${n}`), 'gateway', 'simulator'];
 
 /** Start `target` and its dependencies in order; returns a stop() that stops them in reverse. */
 export async function startTarget(config: Config, target: string, log: (l: string) => void): Promise<Ctx & { stop(): Promise<void> }> {

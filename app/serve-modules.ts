@@ -1,27 +1,35 @@
 import { createSubgraphServer } from '../subgraphs/create-subgraph-server.ts';
 import { createGateway } from '../gateway/create-gateway.ts';
 import { startFactory } from '../simulator/index.ts';
+import { parseShifts } from '../serving/calendar.ts';
+import type { FactoryCalendar } from '../resolvers/context.ts';
+import type { SubgraphName } from '../subgraphs/registry.ts';
+import type { Config } from './config.ts';
 import { factorySettings } from './sources.ts';
-import { createStationDirectory } from './station-directory.ts';
 import { collectStatus } from './status.ts';
 import { createPrometheusRoute } from './prometheus.ts';
 import type { Ctx } from './ctx.ts';
 
 /** Subgraph servers on their own ports (any free one inside `all`; SUBGRAPH_PORT when alone). */
-export async function startSubgraphs(ctx: Ctx, names: Array<'production' | 'quality'>): Promise<void> {
-  // Stations come from the plant's ingested data, never from the simulator's files.
-  const floor = createStationDirectory({ serving: ctx.serving! });
+export async function startSubgraphs(ctx: Ctx, names: readonly SubgraphName[]): Promise<void> {
   const alone = names.length === 1;
+  const calendar = factoryCalendar(ctx.config);
+  const personalConnectors = ctx.config.MILLRACE_PERSONAL_CONNECTORS.split(',').map((x) => x.trim()).filter(Boolean);
   ctx.subgraphUrls ??= [];
   for (const name of names) {
     const server = await createSubgraphServer({
-      name, serving: ctx.serving!, floor, host: ctx.config.HOST, port: alone ? ctx.config.SUBGRAPH_PORT : 0,
+      name, serving: ctx.serving!, calendar, personalConnectors, host: ctx.config.HOST, port: alone ? ctx.config.SUBGRAPH_PORT : 0,
       log: (l) => ctx.log(`subgraph ${name}: ${l}`),
     });
     ctx.subgraphUrls.push({ name, url: server.url, wsUrl: server.wsUrl, sdl: server.sdl });
     ctx.services.push({ name: `subgraph:${name}`, stop: () => server.close() });
     if (alone) ctx.log(`subgraph ${name} at ${server.url}`);
   }
+}
+
+/** The factory's calendar from the configuration. */
+export function factoryCalendar(c: Config): FactoryCalendar {
+  return { zone: c.MILLRACE_TIME_ZONE, shifts: parseShifts(c.MILLRACE_SHIFTS), historyStart: Date.parse(c.MILLRACE_HISTORY_START), maxBuckets: 5000 };
 }
 
 /** Subgraphs started alone: SUBGRAPH_URLS lists them; their SDL comes from `_service { sdl }`. */

@@ -25,6 +25,21 @@ export interface CalendarBucket {
   shift: string | null;
 }
 
+/** The factory's calendar: how answers are cut in time unless a query says otherwise. */
+export interface FactoryCalendar {
+  /** IANA time zone of SHIFT/DAY/WEEK/MONTH buckets (MILLRACE_TIME_ZONE). Default 'UTC'. */
+  zone: string;
+  /** Shifts in local time (MILLRACE_SHIFTS). Default A 06:00, B 14:00, C 22:00. */
+  shifts: readonly ShiftDefinition[];
+  /**
+   * Where stock figures (work in progress, rework pending, tool life used) start counting events,
+   * epoch ms (MILLRACE_HISTORY_START). Default 2000-01-01T00:00:00Z.
+   */
+  historyStart: number;
+  /** Most buckets one answer may have. Default 5000. */
+  maxBuckets: number;
+}
+
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
@@ -88,16 +103,15 @@ function offsetAt(zone: string, t: number): number {
 
 /**
  * The instant of a local wall-clock time. A time skipped by a spring-forward change resolves to
- * the instant after the gap; a repeated one (fall back) to its first occurrence.
+ * the gap's length later (as Temporal's 'compatible'); a repeated one (fall back) to its first occurrence.
  */
 export function fromLocal(zone: string, year: number, month: number, day: number, minuteOfDay = 0): number {
   const wall = Date.UTC(year, month - 1, day, 0, minuteOfDay);
-  const first = wall - offsetAt(zone, wall);
-  const second = wall - offsetAt(zone, first);
-  // Two candidates differ only around a change: the earlier that maps back to the same wall time.
-  const candidates = [Math.min(first, second), Math.max(first, second)];
-  for (const c of candidates) if (c + offsetAt(zone, c) === wall) return c;
-  return Math.max(first, second);
+  // The offsets in force half a day either side: a change lies between them, if any.
+  const before = wall - offsetAt(zone, wall - 12 * HOUR);
+  const after = wall - offsetAt(zone, wall + 12 * HOUR);
+  const valid = [before, after].filter((c) => c + offsetAt(zone, c) === wall);
+  return valid.length ? Math.min(...valid) : before;
 }
 
 /** Local calendar date arithmetic on (year, month, day), days may overflow. */

@@ -86,6 +86,8 @@ export interface MetricInfo {
 }
 
 export interface DeadLetterRow {
+  /** Store id: newer letters have larger ids. */
+  id: number;
   connector: string;
   source: string;
   position: string;
@@ -105,11 +107,13 @@ export interface EntityRow {
 export interface Serving {
   series(q: SeriesQuery): Promise<SeriesResult>;
   /** Newest dead letters first, optionally of one connector. */
-  deadLetters(q: { connector?: string | null; limit: number }): Promise<DeadLetterRow[]>;
+  deadLetters(q: { connector?: string | null; limit: number; /** Only letters older than this id (paging). */ beforeId?: number | null }): Promise<DeadLetterRow[]>;
   /** Current state of one entity kind. */
   /** Keys in order; `after` (exclusive) pages on from the last key of the previous page. */
   entities(q: { entity: string; limit: number; after?: string | null }): Promise<EntityRow[]>;
   /** Deltas after `after` (a cursor; null = only new ones), until `signal` aborts. */
   deltas(opts: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta>;
+  /** The cursor of the newest delta kept (null when none): deltas after it are the ones still to come. */
+  lastCursor(): Promise<string | null>;
   metrics(): MetricInfo[];
 }
