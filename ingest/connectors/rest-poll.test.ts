@@ -1,5 +1,5 @@
 // Every assert.ok here carries a message: a failing one without it made node:assert spend minutes generating one from this TS source.
-import { after, before, describe, it } from 'node:test';
+import { afterAll as after, beforeAll as before, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { migrate } from '../../store/migrate.ts';
