@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig, configTable, type Config } from './config.ts';
 import { startTarget, TARGETS, openAdmin, runSimulate } from './modules.ts';
-import { runtimeInfo, waitForCatchUp, fetchStatus, gatewayUrl } from './client.ts';
+import { runtimeInfo, waitForCatchUp, fetchStatus, gatewayUrl, authHeaders } from './client.ts';
 
 const program = new Command('millrace').description('Exact, fresh answers about the MyCPU factory in one GraphQL query.');
 
@@ -77,6 +77,7 @@ program
     try {
       const result = await runVerify({
         graphqlUrl: `${gatewayUrl(c)}/graphql`,
+        headers: await authHeaders(c),
         pool,
         ledgerSchema: c.LEDGER_SCHEMA,
         ranges: Number(opts.ranges),

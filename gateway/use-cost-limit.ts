@@ -42,10 +42,9 @@ export function useCostLimit(opts: CostLimitOptions = {}): GatewayPlugin {
  * - a field with `from`/`to` arguments is a store read: `readCost` plus one per bucket, where
  *   buckets = (to − from) ÷ grain (its `grain` argument; HOUR when it has none);
  * - a list multiplies what is below it by its size: its `limit`/`first`/`last` argument, else
- *   the bucket count when the field itself had a range, else `defaultListSize`;
- *   lists below a ranged field also count its buckets (a series' points are per bucket);
- * - fragments are costed where spread (once per fragment and parent multiplier, so spreading one
- *   fragment many times does not make the estimate itself expensive).
+ *   `defaultListSize` (a series' points are charged through its buckets above, not again here);
+ * - a fragment is costed once and counted where spread (so spreading one fragment many times
+ *   does not make the estimate itself expensive, while its cost still adds up).
  * 150 aliases of `stations { errorRate(from, to) }` over a day: 150 × 20 × (1 + 10 + 24) ≈ 105 000.
  */
 export function estimateCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, opts: CostLimitOptions = {}): number {
@@ -65,7 +64,7 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
   const argsOf = (field: FieldNode): Record<string, unknown> =>
     Object.fromEntries((field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, variables)]));
 
-  const costOf = (set: SelectionSetNode, type: GraphQLCompositeType, buckets: number, visiting: Set<string>): number => {
+  const costOf = (set: SelectionSetNode, type: GraphQLCompositeType, visiting: Set<string>): number => {
     let total = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
@@ -75,37 +74,34 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
         if (!def) continue;
         const args = argsOf(sel);
         let cost = 1;
-        let fieldBuckets = buckets;
         const from = Date.parse(String(args.from ?? ''));
         const to = Date.parse(String(args.to ?? ''));
         if (Number.isFinite(from) && Number.isFinite(to)) {
-          fieldBuckets = Math.max(1, Math.ceil((to - from) / (GRAIN_MS[String(args.grain)] ?? GRAIN_MS.HOUR)));
-          cost += readCost + fieldBuckets;
+          cost += readCost + Math.max(1, Math.ceil((to - from) / (GRAIN_MS[String(args.grain)] ?? GRAIN_MS.HOUR)));
         }
         const out = getNullableType(def.type);
         const named = getNamedType(def.type);
         if (sel.selectionSet && isCompositeType(named)) {
           const limit = [args.limit, args.first, args.last].find((v) => typeof v === 'number' && v >= 0) as number | undefined;
-          const size = isListType(out) ? (limit ?? (fieldBuckets > 1 ? fieldBuckets : listSize)) : 1;
-          cost += size * costOf(sel.selectionSet, named, fieldBuckets, visiting);
+          const size = isListType(out) ? (limit ?? listSize) : 1;
+          cost += size * costOf(sel.selectionSet, named, visiting);
         }
         total += cost;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const t = sel.typeCondition ? (schema.getType(sel.typeCondition.name.value) as GraphQLCompositeType | undefined) : type;
-        total += costOf(sel.selectionSet, t ?? type, buckets, visiting);
+        total += costOf(sel.selectionSet, t ?? type, visiting);
       } else {
         const name = sel.name.value;
         const frag = fragments.get(name);
         if (!frag || visiting.has(name)) continue;
-        const key = `${name}|${buckets}`;
-        if (!memo.has(key)) {
+        if (!memo.has(name)) {
           const t = (schema.getType(frag.typeCondition.name.value) as GraphQLCompositeType | undefined) ?? type;
-          memo.set(key, costOf(frag.selectionSet, t, buckets, new Set(visiting).add(name)));
+          memo.set(name, costOf(frag.selectionSet, t, new Set(visiting).add(name)));
         }
-        total += memo.get(key)!;
+        total += memo.get(name)!;
       }
     }
     return total;
   };
-  return costOf(op.selectionSet, root, 1, new Set());
+  return costOf(op.selectionSet, root, new Set());
 }
