@@ -25,15 +25,19 @@ export function useDeadline(opts: DeadlineOptions = {}): GatewayPlugin {
       if (timeoutMs <= 0) return;
       const deadline = Date.now() + timeoutMs;
       deadlines.set(args.contextValue as object, deadline);
+      const cutResult = (): ExecutionResult => ({
+        data: null,
+        errors: [new GraphQLError(`the operation did not finish within its ${timeoutMs} ms deadline`, { extensions: { code: DEADLINE_CODE, retryable: true } })],
+      });
       setExecuteFn((execArgs) => {
         let timer: NodeJS.Timeout | undefined;
-        const cut = new Promise<ExecutionResult>((resolve) => {
-          timer = setTimeout(() => resolve({
-            data: null,
-            errors: [new GraphQLError(`the operation did not finish within its ${timeoutMs} ms deadline`, { extensions: { code: DEADLINE_CODE, retryable: true } })],
-          }), timeoutMs);
+        const cut = new Promise<ExecutionResult>((resolve) => (timer = setTimeout(() => resolve(cutResult()), timeoutMs)));
+        const run = Promise.resolve(executeFn(execArgs)).then((result) => {
+          // A subgraph fetch aborted at the deadline can beat the timer by a tick: still the deadline's error.
+          const r = result as ExecutionResult;
+          return r && !(Symbol.asyncIterator in r) && r.errors?.length && Date.now() >= deadline ? cutResult() : result;
         });
-        return Promise.race([Promise.resolve(executeFn(execArgs)), cut]).finally(() => clearTimeout(timer)) as ReturnType<typeof executeFn>;
+        return Promise.race([run, cut]).finally(() => clearTimeout(timer)) as ReturnType<typeof executeFn>;
       });
     },
     onFetch({ context, options, setOptions }: { context: object; options: RequestInit; setOptions: (o: RequestInit) => void }) {

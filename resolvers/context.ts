@@ -20,4 +20,6 @@ export interface FloorMap {
 export interface ResolverContext {
   serving: Serving;
   floor: FloorMap;
+  /** The request's deadline (epoch ms) from the gateway's `x-millrace-deadline`; reads stop at it. Default none. */
+  deadline?: number;
 }

@@ -15,12 +15,12 @@ export interface QualityResolverOptions {
 export function createQualityResolvers(opts: QualityResolverOptions = {}): Resolvers {
   const maxBuckets = opts.maxBuckets ?? 5000;
 
-  async function total(serving: Serving, metric: string, station: string, args: { from: string; to: string }): Promise<number> {
+  async function total(serving: Serving, metric: string, station: string, args: { from: string; to: string }, deadline?: number): Promise<number> {
     const { from, to } = parseRange(args);
     const segments = coverRange(from, to);
     const buckets = segments.reduce((n, s) => n + bucketsOf(s), 0);
     if (buckets > maxBuckets) throw badInput(`the range needs ${buckets} buckets; the limit is ${maxBuckets}`);
-    const results = await Promise.all(segments.map((s) => serving.series({ metric, grain: s.grain, from: s.from, to: s.to, where: { station } })));
+    const results = await Promise.all(segments.map((s) => serving.series({ metric, grain: s.grain, from: s.from, to: s.to, where: { station }, deadline })));
     return results.reduce((sum, r) => sum + r.points.reduce((a, p) => a + p.value, 0), 0);
   }
 
@@ -28,11 +28,11 @@ export function createQualityResolvers(opts: QualityResolverOptions = {}): Resol
     Station: {
       // Quality has no station data of its own: any id the floor knows is a station.
       __resolveReference: (ref, ctx) => (ctx.floor.stations.some((s) => s.id === ref.id) ? { __typename: 'Station', id: ref.id } : null),
-      errorCount: (station, args, ctx) => total(ctx.serving, 'station_errors', station.id, args),
+      errorCount: (station, args, ctx) => total(ctx.serving, 'station_errors', station.id, args, ctx.deadline),
       errorRate: async (station, args, ctx) => {
         const [errors, exits] = await Promise.all([
-          total(ctx.serving, 'station_errors', station.id, args),
-          total(ctx.serving, 'parts_exited', station.id, args),
+          total(ctx.serving, 'station_errors', station.id, args, ctx.deadline),
+          total(ctx.serving, 'parts_exited', station.id, args, ctx.deadline),
         ]);
         return exits === 0 ? null : errors / exits;
       },

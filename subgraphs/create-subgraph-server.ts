@@ -51,7 +51,7 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   const sdl = await readFile(new URL(`../schema/${opts.name}.graphql`, import.meta.url), 'utf8');
   const resolvers = RESOLVERS[opts.name]();
   const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]);
-  const context = async (): Promise<ResolverContext> => ({ serving: opts.serving, floor: opts.floor });
+  const context = async (deadline?: number): Promise<ResolverContext> => ({ serving: opts.serving, floor: opts.floor, deadline });
 
   const apollo = new ApolloServer<ResolverContext>({
     schema,
@@ -67,7 +67,9 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   await apollo.start();
 
   const http = createServer((req, res) => {
-    handle(apollo, context, req, res).catch((err: Error & { status?: number }) => {
+    // The gateway's request deadline (epoch ms): the reads of this request stop at it.
+    const deadline = Number(req.headers['x-millrace-deadline']);
+    handle(apollo, () => context(Number.isFinite(deadline) && deadline > 0 ? deadline : undefined), req, res).catch((err: Error & { status?: number }) => {
       const tooLarge = err.status === 413;
       if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
       if (!res.headersSent) res.writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json', ...(tooLarge && { connection: 'close' }) });
