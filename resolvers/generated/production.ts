@@ -22,7 +22,7 @@ export type DeadLetter = {
   createdAt: Scalars['DateTime']['output'];
   /** Where in the source: topic:partition:offset, file#line, table:key, … */
   position: Scalars['String']['output'];
-  /** The rejected input as received. */
+  /** The rejected input as received: it may hold personal data (clock-ins), so it needs `pii:read` too. */
   raw: Scalars['String']['output'];
   reason: Scalars['String']['output'];
   source: Scalars['String']['output'];
