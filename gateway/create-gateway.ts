@@ -10,6 +10,7 @@ import { createHttpRoutes, type HealthCheck, type RouteHandler } from './http-ro
 import { serveGraphQLWs } from './serve-graphql-ws.ts';
 import { useErrorCodes } from './use-error-codes.ts';
 import { createSecurity, requireScope, type SecurityOptions } from './security.ts';
+import { exampleQuery } from './example-query.ts';
 
 /** Options of the gateway. */
 export interface GatewayOptions {
@@ -79,6 +80,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     // Local assets only: the page inlines GraphiQL's JS and CSS, so it works with no network.
     renderGraphiQL,
     ...security.runtime,
+    // GraphiQL opens on the daily floor summary (re-rendered per page load, so it names today).
+    graphiql: security.runtime.graphiql && (() => ({ ...(security.runtime.graphiql as object), title: 'millrace', defaultQuery: exampleQuery() })),
     landingPage: false,
     // Never attach originals and stacks, even with NODE_ENV=development.
     maskedErrors: { isDev: false },

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import { inTransaction } from '../lib/pg-tx.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { remainingMs } from './deadline.ts';
