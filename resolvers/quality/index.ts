@@ -35,7 +35,7 @@ export function createQualityResolvers(): Resolvers {
               const dir = await ctx.loaders.directory();
               if (wanted) checkIds('station', [...wanted], dir.stations.map((s) => s.id));
               const now = ctx.loaders.now();
-              const read = await readQuality(ctx, dir, { from: now - 1, to: now, grain: 'day', zone: ctx.calendar.zone });
+              const read = await readQuality(ctx, dir, { from: now - 1, to: now, grain: 'day', zone: ctx.calendar.zone }, false);
               const day = iso(read.buckets[0].start);
               const items = [...read.counts].filter(([s]) => !wanted || wanted.has(s))
                 .map(([station, [c]]) => ({ station, bucket: day, inspected: c.inspected, failed: c.failed }));

@@ -24,7 +24,7 @@ export interface QualityRead {
   buckets: CalendarBucket[];
   /** station → one entry per bucket. */
   counts: Map<string, QualityCounts[]>;
-  /** Parts at the rework station (entered − exited since the history start) at the range's end. */
+  /** Parts at the rework station (entered − exited since the history start) at the range's end; 0 when not read. */
   reworkPending: number;
   freshness: Freshness;
 }
@@ -38,12 +38,20 @@ const empty = (): QualityCounts => ({ inspected: 0, failed: 0 });
  * first bucket), so a query asking both shares them: a constant number of reads, whatever the
  * number of stations.
  */
-export async function readQuality(ctx: ResolverContext, dir: Directory, w: { from: number; to: number; grain: CalendarGrain | null; zone: string }): Promise<QualityRead> {
+export async function readQuality(
+  ctx: ResolverContext,
+  dir: Directory,
+  w: { from: number; to: number; grain: CalendarGrain | null; zone: string },
+  /** Whether to read the rework stock (station figures do not need it). */
+  stock = true,
+): Promise<QualityRead> {
   const key = { from: w.from, to: w.to, grain: w.grain, zone: w.zone };
-  const [entered, exited, errors] = await Promise.all(['parts_entered', 'parts_exited', 'station_errors'].map((metric) => ctx.loaders.read({ metric, ...key })));
+  const [exited, errors, entered] = await Promise.all(
+    ['parts_exited', 'station_errors', ...(stock ? ['parts_entered'] : [])].map((metric) => ctx.loaders.read({ metric, ...key })),
+  );
   const buckets = exited.buckets;
   const start = buckets[0].start;
-  const before = start > ctx.calendar.historyStart
+  const before = stock && start > ctx.calendar.historyStart
     ? await Promise.all(['parts_entered', 'parts_exited'].map((metric) => ctx.loaders.read({ metric, from: ctx.calendar.historyStart, to: start, grain: null, zone: w.zone })))
     : [];
 
@@ -61,7 +69,7 @@ export async function readQuality(ctx: ResolverContext, dir: Directory, w: { fro
     (r?.points ?? []).filter((p) => p.dims.station === REWORK_STATION).reduce((a, p) => a + p.cells[0], 0);
   // Buckets tile [first start, last end), so their sum is the range's: the stock at the last end.
   const reworkPending = rew(before[0]) - rew(before[1]) + rew(entered) - rew(exited);
-  const reads = [entered, exited, errors, ...before];
+  const reads = [exited, errors, ...(entered ? [entered] : []), ...before];
   const freshness = mergeFreshness(reads.map((r) => ({ f: r.freshness, total: r.points.reduce((s, p) => s + p.cells[0], 0) })));
   return { buckets, counts, reworkPending, freshness };
 }
@@ -85,7 +93,7 @@ export function sumCounts(list: readonly QualityCounts[] | undefined): QualityCo
 export async function stationQuality(ctx: ResolverContext, ids: readonly string[], args: { from: string; to: string }): Promise<QualityCounts> {
   const w = parseWindow(args, ctx, 'hour');
   const dir = await ctx.loaders.directory();
-  const read = await readQuality(ctx, dir, { ...w, grain: null });
+  const read = await readQuality(ctx, dir, { ...w, grain: null }, false);
   return sumCounts(ids.flatMap((id) => read.counts.get(id) ?? []));
 }
 
