@@ -51,15 +51,19 @@ export async function runReportChecks(args: ReportCheckArgs): Promise<{ checked:
   const ordersFrom = firstOrder.rows[0].m === null ? null : Number(firstOrder.rows[0].m);
   for (const zone of zones) {
     for (const grain of REPORT_GRAINS) {
+      const candidates = (lo: number, hi: number) => localBuckets(zone, grain, shifts, lo, hi).filter((b) => b.end <= hi);
       const pick = (lo: number, hi: number): [number, number] | null => {
-        const all = localBuckets(zone, grain, shifts, lo, hi).filter((b) => b.end <= hi);
+        const all = candidates(lo, hi);
         if (all.length === 0) return null;
         const s = args.rng.int(0, all.length - 1);
         const e = s + args.rng.int(1, Math.min(all.length - s, MAX_SPAN[grain])) - 1;
         return [all[s].start, all[e].end];
       };
-      for (let i = 0; i < args.ranges; i++) {
-        const r = pick(args.earliest, args.horizon);
+      // A bucket a daylight-saving change made shorter or longer is always checked, then random ranges.
+      const odd = candidates(args.earliest, args.horizon).find((b) => b.end - b.start !== nominalLength(grain, shifts, b));
+      const ranges: Array<[number, number] | null> = odd ? [[odd.start, odd.end]] : [];
+      for (let i = 0; i < args.ranges; i++) ranges.push(pick(args.earliest, args.horizon));
+      for (const r of ranges) {
         if (!r) {
           args.log(`verify: reports ${grain} ${zone}: skipped, no whole bucket sealed yet`);
           break;
@@ -78,6 +82,15 @@ export async function runReportChecks(args: ReportCheckArgs): Promise<{ checked:
     }
   }
   return out;
+}
+
+/** A bucket's length on a day without a clock change. */
+function nominalLength(grain: ReportGrain, shifts: readonly LocalShift[], b: LocalBucket): number {
+  if (grain === 'DAY') return 24 * HOUR;
+  const sorted = [...shifts].sort((x, y) => x.startMinute - y.startMinute);
+  const i = sorted.findIndex((s) => b.label.endsWith(` ${s.id}`));
+  const next = sorted[(i + 1) % sorted.length];
+  return ((next.startMinute - sorted[i].startMinute + 1440) % 1440 || 1440) * MINUTE;
 }
 
 interface Range {
