@@ -7,7 +7,7 @@
 export interface LocalBucket {
   start: number;
   end: number;
-  /** `2026-03-29` (DAY) or `2026-03-28 C` (SHIFT: the local date the shift starts on). */
+  /** `2026-03-29` (DAY), `2026-03-28 C` (SHIFT: the local date the shift starts on) or `2026-03-29 03:00` (HOUR, local start). */
   label: string;
 }
 
@@ -52,9 +52,17 @@ const addDays = (y: number, m: number, d: number, n: number): [number, number, n
   return [t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate()];
 };
 
-/** Every local DAY (or SHIFT) bucket that overlaps [from, to), in time order. */
-export function localBuckets(zone: string, grain: 'DAY' | 'SHIFT', shifts: readonly LocalShift[], from: number, to: number): LocalBucket[] {
+/** Every HOUR, local DAY or SHIFT bucket that overlaps [from, to), in time order. */
+export function localBuckets(zone: string, grain: 'HOUR' | 'DAY' | 'SHIFT', shifts: readonly LocalShift[], from: number, to: number): LocalBucket[] {
   const out: LocalBucket[] = [];
+  if (grain === 'HOUR') {
+    // Hours are absolute; only their label is local (the wall time they start at).
+    for (let t = Math.floor(from / 3_600_000) * 3_600_000; t < to && out.length < 100_000; t += 3_600_000) {
+      const w = new Date(t + zoneOffset(zone, t));
+      out.push({ start: t, end: t + 3_600_000, label: `${label(w.getUTCFullYear(), w.getUTCMonth() + 1, w.getUTCDate())} ${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())}` });
+    }
+    return out;
+  }
   let [y, m, d] = addDays(...localDate(zone, from), -1);
   const starts: Array<{ t: number; label: string }> = [];
   for (let i = 0; i < 10_000; i++) {

@@ -74,6 +74,8 @@ describe("verify's own calendar", () => {
     ]);
     const night = localBuckets('Europe/Berlin', 'SHIFT', shifts, Date.UTC(2026, 2, 28, 21), Date.UTC(2026, 2, 29, 4));
     assert.deepEqual(night.map((b) => [new Date(b.start).toISOString(), (b.end - b.start) / 3_600_000, b.label]), [['2026-03-28T21:00:00.000Z', 7, '2026-03-28 C']]);
+    const hours = localBuckets('Europe/Berlin', 'HOUR', shifts, Date.UTC(2026, 2, 29, 0, 30), Date.UTC(2026, 2, 29, 2));
+    assert.deepEqual(hours.map((b) => b.label), ['2026-03-29 01:00', '2026-03-29 03:00'], 'the clock jumps from 02:00 to 03:00');
     assert.equal(bucketOf(days, Date.UTC(2026, 2, 29, 21, 59)), 0);
     assert.equal(bucketOf(days, Date.UTC(2026, 2, 29, 22)), 1);
     assert.equal(bucketOf(days, Date.UTC(2026, 2, 28, 22, 59)), -1);
@@ -102,7 +104,7 @@ describe('verify compares the reports with the ledger', () => {
     assert.deepEqual(result.details.slice(0, 5), []);
     assert.equal(result.mismatches, 0);
     assert.ok(result.bySource.reports.checked > 1000, `${result.bySource.reports.checked} report values checked`);
-    for (const what of ['reports SHIFT UTC', 'reports DAY UTC', 'reports SHIFT Europe/Berlin', 'reports DAY Europe/Berlin', 'mttr DAY Europe/Berlin', 'mttr SHIFT UTC']) {
+    for (const what of ['reports HOUR UTC', 'reports HOUR Europe/Berlin', 'reports SHIFT UTC', 'reports DAY UTC', 'reports SHIFT Europe/Berlin', 'reports DAY Europe/Berlin', 'mttr DAY Europe/Berlin', 'mttr SHIFT UTC']) {
       assert.ok(lines.some((l) => l.includes(what)), `${what} checked:\n${lines.join('\n')}`);
     }
     // The 23-hour Berlin day and the 7-hour night shift into it were among the ranges.

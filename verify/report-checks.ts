@@ -7,11 +7,11 @@ import { localBuckets, type LocalBucket, type LocalShift } from './local-calenda
 import { countByBucket, expectedLine, sum, type FloorStation } from './report-expected.ts';
 import { FLOOR_QUERY, MTTR_QUERY, postQuery, REPORTS_QUERY, type ApiBucket, type Floor, type Mttr, type Reports } from './report-queries.ts';
 
-/** The calendar grains the reports are checked at (MINUTE/HOUR/DAY in UTC are `productionSeries`'). */
-export const REPORT_GRAINS = ['SHIFT', 'DAY'] as const;
+/** The grains the reports are checked at: HOUR (seals first on a live run), then the calendar's. */
+export const REPORT_GRAINS = ['HOUR', 'SHIFT', 'DAY'] as const;
 type ReportGrain = (typeof REPORT_GRAINS)[number];
 /** Longest range per grain, in buckets. */
-const MAX_SPAN: Readonly<Record<ReportGrain, number>> = { SHIFT: 9, DAY: 7 };
+const MAX_SPAN: Readonly<Record<ReportGrain, number>> = { HOUR: 12, SHIFT: 9, DAY: 7 };
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 /** A bucket width larger than any instant: readFacts then sums everything into one point per station. */
@@ -86,6 +86,7 @@ export async function runReportChecks(args: ReportCheckArgs): Promise<{ checked:
 
 /** A bucket's length on a day without a clock change. */
 function nominalLength(grain: ReportGrain, shifts: readonly LocalShift[], b: LocalBucket): number {
+  if (grain === 'HOUR') return HOUR;
   if (grain === 'DAY') return 24 * HOUR;
   const sorted = [...shifts].sort((x, y) => x.startMinute - y.startMinute);
   const i = sorted.findIndex((s) => b.label.endsWith(` ${s.id}`));
