@@ -7,7 +7,7 @@ const FROM = new Date(T0).toISOString();
 const TO = new Date(T0 + 60 * MIN).toISOString();
 
 async function gql(stack: FixtureStack, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...stack.headers }, body: JSON.stringify({ query, variables }) });
   const text = await res.text();
   return { status: res.status, text, body: JSON.parse(text) };
 }

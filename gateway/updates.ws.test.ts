@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startFixtureStack, within, type FixtureStack } from './testing/start-fixture-stack.ts';
+import { AUTH, startFixtureStack, within, type FixtureStack } from './testing/start-fixture-stack.ts';
 import type { FixtureRow } from '../serving/testing/fixture-serving.ts';
 
 // The snapshot is "today" in the factory's zone (UTC here): rows at today's midnight are in it.
@@ -22,7 +22,7 @@ let stack: FixtureStack;
 let client: Client;
 before(async () => {
   stack = await startFixtureStack(ROWS);
-  client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
   // A delta kept before anyone subscribes, so the snapshot has a cursor to resume from.
   stack.serving.push([]);
 });

@@ -92,7 +92,7 @@ describe('verify compares the reports with the ledger', () => {
     const stack: FixtureStack = await startFixtureStack(served, {}, { entities: floorEntities() });
     const lines: string[] = [];
     try {
-      const result = await runVerify({ graphqlUrl: stack.gateway.url, pool, ledgerSchema: schema, ranges: 4, seed: 7, log: (l) => lines.push(l), sourceChecks: [] });
+      const result = await runVerify({ graphqlUrl: stack.gateway.url, headers: stack.headers, pool, ledgerSchema: schema, ranges: 4, seed: 7, log: (l) => lines.push(l), sourceChecks: [] });
       return { result, lines };
     } finally {
       await stack.close();
