@@ -77,7 +77,7 @@ describe('verify against a canned endpoint', () => {
   it('checks every metric and grain inside the sealed span and reports exactly the wrong values', async () => {
     const horizon = Date.UTC(2026, 10, 23, 1, 10);
     let waited = false;
-    const result = await runVerify({ graphqlUrl: url, pool, ledgerSchema: schema, ranges: 5, seed: 3, waitForCatchUp: async () => void (waited = true) });
+    const result = await runVerify({ graphqlUrl: url, pool, ledgerSchema: schema, ranges: 5, seed: 3, reportZones: false, waitForCatchUp: async () => void (waited = true) });
     assert.ok(waited);
     assert.equal(queries.length, 3 * 5 * 4);
     for (const q of queries) {
