@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -6,6 +7,10 @@ import { defineConfig } from 'vitest/config';
  * of vitest's (a test bounds its own waits; speed belongs in bench/).
  */
 export default defineConfig({
+  // One graphql-js: our TypeScript would import its ESM build while the gateway runtime and the
+  // subgraph libraries require() the CommonJS one, and graphql-js refuses objects of the other
+  // copy ("Cannot use GraphQLObjectType from another module or realm"). The CommonJS one for all.
+  resolve: { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }] },
   test: {
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**'],
