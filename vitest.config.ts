@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
-
-const require = createRequire(import.meta.url);
 
 /**
  * The test runner (the design card's vitest). Tests run against real services, so: one file at a
@@ -9,11 +6,10 @@ const require = createRequire(import.meta.url);
  * of vitest's (a test bounds its own waits; speed belongs in bench/).
  */
 export default defineConfig({
-  // One graphql: vite would resolve our `import 'graphql'` to its ESM build (index.mjs) while the
-  // CommonJS packages of the gateway require index.js — two realms, and every federated query
-  // fails with "Cannot use GraphQLObjectType from another module or realm". Node itself resolves
-  // the package to index.js, so tests now load what production loads.
-  resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
+  // graphql 16 ships CJS (`main`) and ESM (`module`) side by side. Node loads the CJS one for every
+  // dependency (the gateway runtime, Apollo); vite would resolve our own `import 'graphql'` to the
+  // ESM one, and two graphql instances refuse each other's schemas ("from another module or realm").
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**'],
