@@ -1,7 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createFixtureServing, FIXTURE_CALENDAR, type FixtureRow, type FixtureServing } from '../../serving/testing/fixture-serving.ts';
+import { createFixtureServing, FIXTURE_CALENDAR, FIXTURE_ENTITIES, type FixtureRow, type FixtureServing } from '../../serving/testing/fixture-serving.ts';
+import type { EntityRow } from '../../serving/types.ts';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/registry.ts';
 import { createSubgraphServer, type SubgraphServer } from '../../subgraphs/create-subgraph-server.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../create-gateway.ts';
@@ -24,8 +25,8 @@ export interface FixtureStack {
  * The real subgraph servers and the real gateway over a fixture `Serving` (tests, and the
  * child process of the exit test). Everything listens on 127.0.0.1 with free ports.
  */
-export async function startFixtureStack(rows: FixtureRow[] = [], gatewayOptions: Partial<GatewayOptions> = {}): Promise<FixtureStack> {
-  const serving = createFixtureServing(rows);
+export async function startFixtureStack(rows: FixtureRow[] = [], gatewayOptions: Partial<GatewayOptions> = {}, entities: EntityRow[] = FIXTURE_ENTITIES): Promise<FixtureStack> {
+  const serving = createFixtureServing(rows, undefined, entities);
   const logs: string[] = [];
   const log = (line: string) => void logs.push(line);
   const servers = await Promise.all(SUBGRAPH_NAMES.map((name) => createSubgraphServer({ name, serving, calendar: FIXTURE_CALENDAR, personalConnectors: ['clockin'], log })));

@@ -47,7 +47,7 @@ export interface FixtureServing extends Serving {
  */
 export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UTC(2026, 10, 22, 8), entityRows: EntityRow[] = FIXTURE_ENTITIES): FixtureServing {
   const infos: MetricInfo[] = allMetrics.map((m) => ({
-    name: m.name, domain: m.domain, description: m.description, dimensions: [...m.dimensionNames],
+    name: m.name, domain: m.domain, description: m.description, dimensions: [...m.dimensionNames], personalDimensions: [...(m.personal ?? [])],
     aggregate: m.aggregate.kind, bounds: m.aggregate.kind === 'histogram' ? [...m.aggregate.bounds] : null, unit: m.unit ?? null,
   }));
   const log: Delta[] = [];
