@@ -82,6 +82,7 @@ program
         ranges: Number(opts.ranges),
         seed: Number(opts.seed),
         waitForCatchUp: () => waitForCatchUp(c, Number(opts.timeout) * 1000),
+        reportCalendar: { timeZone: c.MILLRACE_TIME_ZONE, shifts: c.MILLRACE_SHIFTS },
         log: opts.json ? undefined : (l: string) => process.stderr.write(`${l}\n`),
       });
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);

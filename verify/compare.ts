@@ -9,7 +9,8 @@ import type { ApiPoint, Grain, ProductionMetric } from './graphql.ts';
 export interface Mismatch {
   /** A production metric enum, or any metric name for source checks. */
   metric: ProductionMetric | string;
-  grain: Grain;
+  /** A rollup grain, or a calendar grain of the report checks. */
+  grain: Grain | 'SHIFT';
   from: string;
   to: string;
   /** `<bucket ISO> <station>[ <errorCode>][ <field>]`, field e.g. `count`, `sum`, `counts[3]`, `bounds`. */

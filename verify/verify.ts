@@ -7,6 +7,7 @@ import { GRAIN_MS, GRAINS, METRICS, querySeries, type Grain } from './graphql.ts
 import { readEntitySnapshot, runEntityChecks, type EntityMismatch } from './entity-checks.ts';
 import { readSeals, runSourceChecks, type SourceCheck } from './source-checks.ts';
 import { SOURCE_CHECKS } from './source-checks-table.ts';
+import { runReportChecks, type ReportCalendar } from './run-report-checks.ts';
 
 /**
  * Verify (ARCHITECTURE.md, protocol step 7): compare the served answers with the simulator's
@@ -34,6 +35,11 @@ export interface VerifyOptions {
   maxDetails?: number;
   /** Facts of the other sources checked through `metricSeries`. Default `SOURCE_CHECKS`. */
   sourceChecks?: readonly SourceCheck[];
+  /**
+   * The server's calendar for the energy and workforce report checks (SHIFT and DAY buckets in its
+   * time zone); `false` skips them. Default UTC with shifts A 06:00, B 14:00, C 22:00.
+   */
+  reportCalendar?: ReportCalendar | false;
 }
 
 export interface VerifyResult {
@@ -111,6 +117,15 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   result.mismatches += other.mismatches.length;
   result.details.push(...other.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
   for (const [source, t] of Object.entries(other.bySource)) tally(source, t.checked, t.mismatches);
+  if (opts.reportCalendar !== false) {
+    const reports = await runReportChecks({
+      pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, rng, ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 10)), calendar: opts.reportCalendar, log,
+    });
+    result.checked += reports.checked;
+    result.mismatches += reports.mismatches.length;
+    result.details.push(...reports.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
+    for (const [source, t] of Object.entries(reports.bySource)) tally(source, t.checked, t.mismatches);
+  }
   const ent = await runEntityChecks({ before: entitiesBefore, pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, log });
   for (const [source, n] of Object.entries(ent.checked)) {
     result.checked += n;
