@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CellOp, CompiledMetric } from '../metrics/define-metric.ts';
 import { SEP } from '../metrics/compile-reducer.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import type { SpeedStore } from '../speed/store.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { GRAIN_MS, type Delta, type MetricInfo, type SeriesPoint, type SeriesQuery, type SeriesResult, type Serving } from './types.ts';
