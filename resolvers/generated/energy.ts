@@ -94,6 +94,7 @@ export type EnergyOrder = {
   field: EnergyOrderField;
 };
 
+/** Figures `energy` rows can be ordered by. */
 export type EnergyOrderField =
   | 'KWH'
   | 'TIME'

@@ -226,6 +226,7 @@ export type QualityOrder = {
   field: QualityOrderField;
 };
 
+/** Figures `quality` rows can be ordered by. */
 export type QualityOrderField =
   | 'FAILED'
   | 'INSPECTED'
@@ -464,6 +465,7 @@ export type ToolOrder = {
   field: ToolOrderField;
 };
 
+/** What `tools` can be ordered by. */
 export type ToolOrderField =
   | 'ID'
   | 'LIFE_USED';

@@ -365,6 +365,7 @@ export type WorkerOrder = {
   field: WorkerOrderField;
 };
 
+/** Figures `workers` can be ordered by. */
 export type WorkerOrderField =
   | 'HOURS_WORKED'
   | 'ID'
