@@ -91,7 +91,7 @@ function range(grain: 'DAY' | 'SHIFT', from: number, to: number): ReportRange {
 }
 
 describe('energy and workforce reports against the ledger, Europe/Berlin across the DST change', () => {
-  const api = () => ({ url: stack.gateway.url });
+  const api = () => ({ url: stack.gateway.url, headers: stack.headers });
   // Berlin's 2026-03-29 (23 h) and the shifts from 2026-03-28 C (22:00 CET → 06:00 CEST, 7 h) to 2026-03-29 C.
   const day = () => range('DAY', Date.UTC(2026, 2, 28, 23), Date.UTC(2026, 2, 29, 22));
   const shifts = () => range('SHIFT', Date.UTC(2026, 2, 28, 21), Date.UTC(2026, 2, 29, 21));

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { within, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
+import { AUTH, fixtureToken, within, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
 
-/** A POST to the gateway: status, raw text and parsed body. */
-export async function gql(stack: FixtureStack, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+/** A POST to the gateway with a token of every scope (or of `scopes`): status, raw text and parsed body. */
+export async function gql(stack: FixtureStack, query: string, variables: Record<string, unknown> = {}, scopes?: string[]) {
+  const auth = scopes ? { authorization: `Bearer ${fixtureToken(scopes)}` } : stack.headers;
+  const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ query, variables }) });
   const text = await res.text();
   return { status: res.status, text, body: JSON.parse(text) };
 }
@@ -19,9 +20,9 @@ export async function assertBadInput(stack: FixtureStack, query: string, message
   assert.doesNotMatch(text, /stacktrace|originalError|\n\s+at |\.ts:\d+/);
 }
 
-/** A graphql-ws client on the gateway. */
+/** A graphql-ws client on the gateway, with a token of every scope. */
 export function wsClient(stack: FixtureStack): Client {
-  return createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  return createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
 }
 
 /** Iterates a subscription; `next()` gives the payload of the next message under `field`. */

@@ -113,6 +113,10 @@ test('workers: hours worked, task hours and utilisation as a Relay connection; t
     ['E0009', 'Finishing', null, 0, 0.25, null], // department of the station operated; no hours, no utilisation
   ]);
   assert.equal(rest.body.data.workers.pageInfo.hasNextPage, false);
+  // Without pii:read the figures still come, the worker does not.
+  const noPii = await gql(stack, `{ workers(from: "${FROM}", to: "${TO}", first: 1) { edges { node { hoursWorked worker { id } } } } }`, {}, ['workforce:read']);
+  assert.deepEqual(noPii.body.data.workers.edges, [{ node: { hoursWorked: 8, worker: null } }]);
+  assert.deepEqual(noPii.body.errors.map((e: any) => [e.extensions.code, e.message]), [['FORBIDDEN', 'WorkerFigures.worker needs scope pii:read']]);
   const finishing = await gql(stack, `{ workers(from: "${FROM}", to: "${TO}", departments: ["Finishing"], shifts: ["B"]) { totalCount edges { node { hoursWorked } } } }`);
   assert.deepEqual(finishing.body.data.workers, { totalCount: 2, edges: [{ node: { hoursWorked: 7.5 } }, { node: { hoursWorked: 7.5 } }] });
 });
@@ -146,6 +150,9 @@ test('metricSeries keeps employee ids out of `dimensions` (they are in personalD
     { name: 'worker_minutes', dimensions: ['employee', 'department', 'shift'], personalDimensions: ['employee'] },
     { name: 'operator_task_ms', dimensions: ['operator', 'station'], personalDimensions: ['operator'] },
   ]);
+  const noPii = await gql(stack, `{ metricSeries(metric: "operator_task_ms", grain: DAY, from: "${FROM}", to: "${TO}") { points { dimensions { name } personalDimensions { value } } } }`, {}, ['ops:read']);
+  assert.equal(noPii.body.errors?.[0]?.extensions?.code, 'FORBIDDEN', noPii.text);
+  assert.doesNotMatch(noPii.text, /E000/);
   await assertBadInput(stack, `{ metricSeries(metric: "worker_minutes", grain: DAY, from: "${FROM}", to: "${TO}", where: [{ name: "employee", value: "E0001" }]) { metric } }`, /personal data/);
 });
 
