@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { GraphqlOptions } from './graphql.ts';
-import { apiBucket, bucketOf, key, minuteFacts, queryReport, ReportTally, type LedgerStation, type ReportRange } from './report-checks.ts';
+import { apiBucket, bucketOf, key, minuteFacts, queryReport, ReportTally, type LedgerStation, type ReportRange } from './report-tally.ts';
 
 /**
  * Report 3 (energy) against the ledger: `energy` by time × machine and time × department (Wh, kWh,

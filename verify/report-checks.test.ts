@@ -1,166 +1,125 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { dropSchema, testPool, testSchemaName } from '../lib/test-db.ts';
-import { backfill } from '../simulator/backfill.ts';
-import { createRng } from '../simulator/prng.ts';
+import { createLedger, readFacts } from '../simulator/ledger.ts';
+import { loadFloorMap } from '../simulator/floor.ts';
+import { CYCLE_TIME_BOUNDS_MS } from '../simulator/ledger-facts.ts';
+import { createMachiningSimulator } from '../simulator/machining.ts';
 import { createRecordingTopic } from '../simulator/testing/recording-topic.ts';
-import { createClockinWriter } from '../simulator/sources/clockin-excel.ts';
-import { createEnergyCsvWriter } from '../simulator/sources/energy-csv.ts';
-import { createReferenceFilesWriter } from '../simulator/sources/reference-files.ts';
 import { startFixtureStack, type FixtureStack } from '../gateway/testing/start-fixture-stack.ts';
 import type { FixtureRow } from '../serving/testing/fixture-serving.ts';
 import type { EntityRow } from '../serving/types.ts';
-import { checkEnergyReport } from './energy-checks.ts';
-import { checkWorkforceReport } from './workforce-checks.ts';
-import { localBuckets, parseShiftSpec } from './local-buckets.ts';
-import { ledgerStations, type ReportRange } from './report-checks.ts';
-import { runReportChecks } from './run-report-checks.ts';
-import { readSeals, runSourceChecks } from './source-checks.ts';
-import { SOURCE_CHECKS } from './source-checks-table.ts';
+import { bucketOf, localBuckets } from './local-calendar.ts';
+import { runVerify } from './verify.ts';
 
-// The energy and workforce reports checked against a real back-fill's ledger, around the switch to
-// summer time in Berlin (2026-03-29 02:00 CET → 03:00 CEST: a 23-hour day, a 7-hour night shift).
-// The API is the real gateway and subgraphs over an in-memory serving layer filled with the
-// ledger's own facts (per minute): what is checked is that the report resolvers and the calendar
-// cut, join and derive exactly what verify recomputes on its own; the ingest path of the same
-// facts is what `millrace verify` checks on a live pipeline.
+// A day around the spring-forward change in Europe/Berlin (2026-03-29 has 23 hours there):
+// the simulator back-fills it in seconds at a low rate.
+const START = Date.UTC(2026, 2, 28, 22, 0);
+const UNTIL = Date.UTC(2026, 2, 29, 22, 30);
 const pool = testPool();
 const schema = testSchemaName('ledger_reports');
-// From the night shift before the change to the clock-in seal after the last shift checked (06:00 UTC).
-const FROM = Date.UTC(2026, 2, 28, 21);
-const TO = Date.UTC(2026, 2, 30, 6, 1);
-const ZONE = 'Europe/Berlin';
-const SHIFTS = parseShiftSpec('A=06:00,B=14:00,C=22:00');
-const H = 3_600_000;
-let dataDir: string;
-let stack: FixtureStack;
-const rows: FixtureRow[] = [];
+const MIN = 60_000;
 
-const SHIFT_OF_UTC_HOUR: Record<number, string> = { 6: 'A', 14: 'B', 22: 'C' };
-/** A ledger fact as the metric's minute state: the same names, its dims from the ledger's two columns. */
-function rowOf(f: { fact: string; minute: string; station: string; error_code: string; value: string }): FixtureRow | null {
-  const bucket = Number(f.minute);
-  const cells = [Number(f.value)];
-  const dims: Record<string, Record<string, string>> = {
-    energy_wh: { machine: f.station },
-    parts_exited: { station: f.station },
-    zone_temp_count: { zone: f.station },
-    zone_temp_sum: { zone: f.station },
-    attendance: { department: f.station, shift: f.error_code },
-    absent_by_department: { department: f.station, shift: f.error_code },
-    minutes_worked: { department: f.station, shift: f.error_code },
-    absences: { reason: f.station },
-    // The clock-in sheet's shift of a row is the UTC hour its minutes are counted at.
-    worker_minutes: { employee: f.station, department: f.error_code, shift: SHIFT_OF_UTC_HOUR[new Date(bucket).getUTCHours()] ?? '' },
-    operator_task_ms: { operator: f.error_code, station: f.station },
-  };
-  return dims[f.fact] ? { metric: f.fact, bucket, dims: dims[f.fact], cells } : null;
+/** The ledger's facts as the rows a correct pipeline would serve (minute states per metric). */
+async function rowsFromLedger(): Promise<FixtureRow[]> {
+  const facts = await readFacts(pool, { schema, fact: [
+    'parts_entered', 'parts_exited', 'station_errors', 'cycle_time_count', 'cycle_time_sum',
+    ...[...CYCLE_TIME_BOUNDS_MS, 0].map((_, i) => `cycle_time_bucket_${i}`), 'repairs_completed', 'repair_duration_ms',
+  ], from: 0, to: UNTIL + MIN, grainMs: MIN });
+  const rows: FixtureRow[] = [];
+  const cycle = new Map<string, FixtureRow>();
+  for (const f of facts) {
+    if (f.fact.startsWith('cycle_time_')) {
+      const k = `${f.bucket} ${f.station}`;
+      let r = cycle.get(k);
+      if (!r) cycle.set(k, (r = { metric: 'cycle_time', bucket: f.bucket, dims: { station: f.station }, cells: new Array(CYCLE_TIME_BOUNDS_MS.length + 3).fill(0) }));
+      const i = f.fact === 'cycle_time_count' ? 0 : f.fact === 'cycle_time_sum' ? 1 : 2 + Number(f.fact.slice('cycle_time_bucket_'.length));
+      r.cells[i] += f.value;
+    } else if (f.fact === 'repairs_completed' || f.fact === 'repair_duration_ms') {
+      rows.push({ metric: f.fact, bucket: f.bucket, dims: { severity: f.station }, cells: [f.value] });
+    } else {
+      rows.push({ metric: f.fact, bucket: f.bucket, dims: f.fact === 'station_errors' ? { station: f.station, errorCode: f.errorCode ?? '' } : { station: f.station }, cells: [f.value] });
+    }
+  }
+  return [...rows, ...cycle.values()];
 }
 
+const floorEntities = (): EntityRow[] => loadFloorMap().stations.map((s) => ({ entity: 'station', key: s.id, version: '1', data: s, deleted: false }));
+
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'report-checks-'));
-  await backfill({
-    from: FROM, to: TO, seed: 5, pool, ledgerSchema: schema, dataDir,
-    openTopic: (name, partitions) => createRecordingTopic(name, partitions),
-    machining: { ratePerSec: 0.3 },
-    writers: [createReferenceFilesWriter, (ctx) => createEnergyCsvWriter(ctx), (ctx) => createClockinWriter(ctx)],
-  });
-  const facts = await pool.query(`SELECT fact, minute, station, error_code, value FROM ${schema}.facts`);
-  for (const f of facts.rows) {
-    const r = rowOf(f);
-    if (r) rows.push(r);
+  const ledger = createLedger({ pool, schema });
+  const sim = createMachiningSimulator({ topic: createRecordingTopic(), ledger, seed: 29, startTime: START, ratePerSec: 0.2 });
+  await sim.runFor({ untilTime: UNTIL });
+  await sim.stop();
+  // Repairs completed around the change (the ledger keeps an order fact's severity as its station).
+  const repairs = [[Date.UTC(2026, 2, 29, 0, 30), '1', 3_600_000], [Date.UTC(2026, 2, 29, 0, 59), '2', 1_000], [Date.UTC(2026, 2, 29, 1, 0), '1', 7_777], [Date.UTC(2026, 2, 29, 20, 0), '3', 600_000]] as const;
+  for (const [minute, sev, ms] of repairs) {
+    await pool.query(`INSERT INTO ${schema}.facts (fact, minute, station, error_code, value) VALUES ('repairs_completed', $1, $2, '', 1), ('repair_duration_ms', $1, $2, '', $3)`, [minute, sev, ms]);
   }
-  const entities: EntityRow[] = (await ledgerStations(pool, schema)).map((s) => ({ entity: 'station', key: s.id, version: '1', deleted: false, data: s }));
-  stack = await startFixtureStack(rows, {}, entities);
+  await pool.query(`INSERT INTO ${schema}.seals (source, sealed_before) VALUES ('orders-postgres', $1)`, [UNTIL]);
 });
 
 after(async () => {
-  await stack?.close();
   await dropSchema(pool, schema);
   await pool.end();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Whole local buckets of `grain` covering [from, to). */
-function range(grain: 'DAY' | 'SHIFT', from: number, to: number): ReportRange {
-  const buckets = localBuckets(ZONE, grain, SHIFTS, from, to);
-  return { grain, zone: ZONE, shifts: SHIFTS, buckets, from: buckets[0].start, to: buckets.at(-1)!.end };
-}
+describe("verify's own calendar", () => {
+  it('cuts Berlin days and shifts across the spring-forward change', () => {
+    const shifts = [{ id: 'A', startMinute: 360 }, { id: 'B', startMinute: 840 }, { id: 'C', startMinute: 1320 }];
+    const days = localBuckets('Europe/Berlin', 'DAY', shifts, Date.UTC(2026, 2, 28, 23), Date.UTC(2026, 2, 30, 22));
+    assert.deepEqual(days.map((b) => [new Date(b.start).toISOString(), (b.end - b.start) / 3_600_000, b.label]), [
+      ['2026-03-28T23:00:00.000Z', 23, '2026-03-29'],
+      ['2026-03-29T22:00:00.000Z', 24, '2026-03-30'],
+    ]);
+    const night = localBuckets('Europe/Berlin', 'SHIFT', shifts, Date.UTC(2026, 2, 28, 21), Date.UTC(2026, 2, 29, 4));
+    assert.deepEqual(night.map((b) => [new Date(b.start).toISOString(), (b.end - b.start) / 3_600_000, b.label]), [['2026-03-28T21:00:00.000Z', 7, '2026-03-28 C']]);
+    const hours = localBuckets('Europe/Berlin', 'HOUR', shifts, Date.UTC(2026, 2, 29, 0, 30), Date.UTC(2026, 2, 29, 2));
+    assert.deepEqual(hours.map((b) => b.label), ['2026-03-29 01:00', '2026-03-29 03:00'], 'the clock jumps from 02:00 to 03:00');
+    assert.equal(bucketOf(days, Date.UTC(2026, 2, 29, 21, 59)), 0);
+    assert.equal(bucketOf(days, Date.UTC(2026, 2, 29, 22)), 1);
+    assert.equal(bucketOf(days, Date.UTC(2026, 2, 28, 22, 59)), -1);
+  });
+});
 
-describe('energy and workforce reports against the ledger, Europe/Berlin across the DST change', () => {
-  const api = () => ({ url: stack.gateway.url, headers: stack.headers });
-  // Berlin's 2026-03-29 (23 h) and the shifts from 2026-03-28 C (22:00 CET → 06:00 CEST, 7 h) to 2026-03-29 C.
-  const day = () => range('DAY', Date.UTC(2026, 2, 28, 23), Date.UTC(2026, 2, 29, 22));
-  const shifts = () => range('SHIFT', Date.UTC(2026, 2, 28, 21), Date.UTC(2026, 2, 29, 21));
-
-  it('verify\'s calendar: the DST day has 23 hours and the night shift across it 7', () => {
-    assert.deepEqual(day().buckets.map((b) => [new Date(b.start).toISOString(), (b.end - b.start) / H]), [['2026-03-28T23:00:00.000Z', 23]]);
-    assert.deepEqual(shifts().buckets.map((b) => (b.end - b.start) / H), [7, 8, 8, 8]);
-    assert.equal(new Date(shifts().buckets[1].start).toISOString(), '2026-03-29T04:00:00.000Z', 'shift A starts 06:00 CEST');
+describe('verify compares the reports with the ledger', () => {
+  let rows: FixtureRow[];
+  before(async () => {
+    rows = await rowsFromLedger();
   });
 
-  it('energy: every row, total, line and entity figure of the DAY and SHIFT answers equals the ledger', async () => {
-    const stations = await ledgerStations(pool, schema);
-    for (const r of [day(), shifts()]) {
-      const t = await checkEnergyReport({ api: api(), pool, schema, range: r, stations });
-      assert.deepEqual(t.mismatches, [], `${r.grain}: ${JSON.stringify(t.mismatches.slice(0, 5))}`);
-      assert.ok(t.checked > 100, `${r.grain}: ${t.checked} checked`);
-    }
-  });
-
-  it('workforce: attendance, absences, workers, task hours and staffing of the DAY and SHIFT answers equal the ledger', async () => {
-    for (const r of [day(), shifts()]) {
-      const t = await checkWorkforceReport({ api: api(), pool, schema, range: r });
-      assert.deepEqual(t.mismatches, [], `${r.grain}: ${JSON.stringify(t.mismatches.slice(0, 5))}`);
-      assert.ok(t.checked > 200, `${r.grain}: ${t.checked} checked`);
-    }
-  });
-
-  it('the new metrics\' source checks (worker minutes, absences by department, operator task time) pass through metricSeries', async () => {
-    const checks = SOURCE_CHECKS.filter((c) => ['worker_minutes', 'absent_by_department', 'operator_task_ms'].includes(c.fact));
-    assert.equal(checks.length, 3);
-    const seals = await readSeals(pool, schema, checks);
-    const r = await runSourceChecks({ checks, seals, pool, schema, api: api(), rng: createRng(4), ranges: 2, log: () => undefined });
-    assert.deepEqual(r.mismatches, []);
-    for (const c of checks) assert.ok(r.bySource[c.source].checked > 0, c.source);
-  });
-
-  it('runReportChecks picks sealed ranges in the zone and reports each report separately', async () => {
+  async function verifyAgainst(served: FixtureRow[]) {
+    const stack: FixtureStack = await startFixtureStack(served, {}, { entities: floorEntities() });
     const lines: string[] = [];
-    const r = await runReportChecks({ pool, schema, api: api(), rng: createRng(9), ranges: 1, calendar: { timeZone: ZONE }, log: (l) => lines.push(l) });
-    assert.deepEqual(r.mismatches, []);
-    assert.deepEqual(Object.keys(r.bySource).sort(), ['energy-report', 'workforce-report']);
-    assert.ok(r.bySource['energy-report'].checked > 0 && r.bySource['workforce-report'].checked > 0, lines.join('\n'));
-    assert.equal(lines.filter((l) => / (SHIFT|DAY) Europe\/Berlin \[/.test(l)).length, 4, lines.join('\n'));
+    try {
+      const result = await runVerify({ graphqlUrl: stack.gateway.url, headers: stack.headers, pool, ledgerSchema: schema, ranges: 4, seed: 7, log: (l) => lines.push(l), sourceChecks: [] });
+      return { result, lines };
+    } finally {
+      await stack.close();
+    }
+  }
+
+  it('finds no mismatch when the API serves the ledger, and checks SHIFT and DAY in UTC and Berlin across the change', async () => {
+    const { result, lines } = await verifyAgainst(rows);
+    assert.deepEqual(result.details.slice(0, 5), []);
+    assert.equal(result.mismatches, 0);
+    assert.ok(result.bySource.reports.checked > 1000, `${result.bySource.reports.checked} report values checked`);
+    for (const what of ['reports HOUR UTC', 'reports HOUR Europe/Berlin', 'reports SHIFT UTC', 'reports DAY UTC', 'reports SHIFT Europe/Berlin', 'reports DAY Europe/Berlin', 'mttr DAY Europe/Berlin', 'mttr SHIFT UTC']) {
+      assert.ok(lines.some((l) => l.includes(what)), `${what} checked:\n${lines.join('\n')}`);
+    }
+    // The 23-hour Berlin day and the 7-hour night shift into it were among the ranges.
+    assert.ok(lines.some((l) => l.includes('reports DAY Europe/Berlin [2026-03-28T23:00:00.000Z, 2026-03-29T22:00:00.000Z)')), lines.join('\n'));
+    assert.ok(lines.some((l) => /reports SHIFT Europe\/Berlin \[2026-03-28T21:00:00.000Z,/.test(l)), lines.join('\n'));
   });
 
-  it('finds exactly a wrong value: one energy reading and one attendance count off by one', async () => {
-    const stations = await ledgerStations(pool, schema);
-    const r = day();
-    const reading = rows.find((x) => x.metric === 'energy_wh' && x.bucket >= r.from + 5 * H && x.dims.machine === 'DIE-1')!;
-    // A department and shift with an absence too, so that its attendance rate moves with the count.
-    const absent = rows.find((x) => x.metric === 'absent_by_department' && x.bucket >= r.from && x.bucket < r.to && x.cells[0] > 0)!;
-    const present = rows.find((x) => x.metric === 'attendance' && x.bucket === absent.bucket && x.dims.department === absent.dims.department && x.dims.shift === absent.dims.shift)!;
-    reading.cells[0] += 1;
-    present.cells[0] += 1;
-    try {
-      const e = await checkEnergyReport({ api: api(), pool, schema, range: r, stations });
-      const bucket = new Date(r.from).toISOString();
-      const keys = e.mismatches.map((m) => m.key);
-      for (const k of [`${bucket} DIE-1 wh`, `${bucket} DIE-1 kwh`, `${bucket} Assembly wh`, 'range total wh', 'range line wh', 'range Assembly department wh', 'range Z2 zone wh']) {
-        assert.ok(keys.includes(k), `${k} in ${keys.join(', ')}`);
-      }
-      const wh = e.mismatches.find((m) => m.key === `${bucket} DIE-1 wh`)!;
-      assert.equal(wh.actual, (wh.expected as number) + 1);
-      const w = await checkWorkforceReport({ api: api(), pool, schema, range: r });
-      const who = `${bucket} ${present.dims.department} ${present.dims.shift}`;
-      assert.deepEqual(w.mismatches.map((m) => m.key).sort(), [`${who} attendanceRate`, `${who} present`, 'range attendance total present'].sort());
-    } finally {
-      reading.cells[0] -= 1;
-      present.cells[0] -= 1;
-    }
+  it('catches a wrong served figure: one exit too many at the rework station in the short Berlin day', async () => {
+    const t = Date.UTC(2026, 2, 29, 12, 0);
+    const bad = [...rows, { metric: 'parts_exited', bucket: t, dims: { station: 'REW' }, cells: [1] }];
+    const { result } = await verifyAgainst(bad);
+    assert.ok(result.bySource.reports.mismatches > 0, JSON.stringify(result.bySource));
+    const keys = result.details.filter((d) => 'grain' in d && String(d.grain).includes(' ')).map((d) => (d as { key: string }).key);
+    assert.ok(keys.some((k) => /REW partsCompleted$/.test(k)), keys.join('\n'));
+    assert.ok(keys.some((k) => /REW inspected$/.test(k)), keys.join('\n'));
+    assert.ok(keys.includes('line reworkDone') || keys.includes('line reworkPending'), keys.join('\n'));
   });
 });

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { GraphqlOptions } from './graphql.ts';
-import { apiBucket, bucketOf, key, minuteFacts, queryReport, ReportTally, type ReportRange } from './report-checks.ts';
+import { apiBucket, bucketOf, key, minuteFacts, queryReport, ReportTally, type ReportRange } from './report-tally.ts';
 
 /**
  * Report 2 (workforce) against the ledger: `attendance` by time × department × shift (present,

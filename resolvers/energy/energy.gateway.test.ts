@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
 import type { FixtureRow } from '../../serving/testing/fixture-serving.ts';
@@ -212,7 +212,7 @@ test('no N+1: energy of 14 stations, their machines, zones and departments costs
     data: { id, name: id, zone: `Z${i % 4}`, department: `D${i % 3}`, x: i, y: 0, machines: [`${id}-1`, `${id}-2`], flowIndex: i, idealCycleSec: 30 },
   }));
   const rows = ids.flatMap((id, i) => [row('energy_wh', T0, { machine: `${id}-1` }, 10 + i), row('parts_exited', T0, { station: id }, 1 + i)]);
-  const big = await startFixtureStack(rows, {}, entities);
+  const big = await startFixtureStack(rows, {}, { entities });
   try {
     const reads = async (stations: string) => {
       const before = big.serving.seriesCalls.length;

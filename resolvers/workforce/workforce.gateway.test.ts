@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
 import type { FixtureRow } from '../../serving/testing/fixture-serving.ts';
@@ -212,7 +212,7 @@ test('no N+1: staffing and department attendance of 14 stations cost the reads o
     row('operator_task_ms', A + MIN, { operator: `E${200 + i}`, station: id }, 60_000),
     row('attendance', A, { department: `D${i % 3}`, shift: 'A' }, 1),
   ]);
-  const big = await startFixtureStack(rows, {}, entities);
+  const big = await startFixtureStack(rows, {}, { entities });
   try {
     const reads = async (filter: string) => {
       const before = big.serving.seriesCalls.length;

@@ -6,17 +6,12 @@ import { ident } from '../store/migrate.ts';
 import type { Mismatch } from './compare.ts';
 import { checkEnergyReport } from './energy-checks.ts';
 import type { GraphqlOptions } from './graphql.ts';
-import { parseShiftSpec } from './local-buckets.ts';
-import { ledgerStations, pickRange, REPORT_GRAINS, type ReportTally } from './report-checks.ts';
+import type { LocalShift } from './local-calendar.ts';
+import { ledgerStations, pickRange, queryReport, REPORT_GRAINS, type ReportTally } from './report-tally.ts';
 import { checkWorkforceReport } from './workforce-checks.ts';
 
-/** The factory calendar verify cuts reports by (the server's MILLRACE_TIME_ZONE and MILLRACE_SHIFTS). */
-export interface ReportCalendar {
-  /** IANA zone of SHIFT and DAY buckets. Default 'UTC'. */
-  timeZone?: string;
-  /** `NAME=HH:MM,…`. Default 'A=06:00,B=14:00,C=22:00'. */
-  shifts?: string;
-}
+/** The factory's shifts and time zone, as the API states them (verify learns the calendar from the server it checks, like report-checks.ts). */
+const CALENDAR_QUERY = `query VerifyCalendar($from: DateTime!, $to: DateTime!) { shifts { id start } attendance(from: $from, to: $to) { timeZone } }`;
 
 /** Which ledger writers a report reads; it is checked only below all their seals. */
 const REPORTS = [
@@ -26,19 +21,25 @@ const REPORTS = [
 
 /**
  * The typed reports of the energy and workforce subgraphs at SHIFT and DAY grain in the factory's
- * time zone, over `ranges` random ranges of whole sealed local buckets each (up to 3 days or 6 shifts).
+ * time zone and in `zones`, over `ranges` random ranges of whole sealed local buckets each (up to 3
+ * days or 6 shifts).
  */
-export async function runReportChecks(args: {
+export async function runEnergyWorkforceChecks(args: {
   pool: pg.Pool;
   schema: string;
   api: GraphqlOptions;
   rng: Rng;
   ranges: number;
-  calendar?: ReportCalendar;
+  /** Zones checked besides the factory's own. */
+  zones: readonly string[];
   log: (line: string) => void;
 }): Promise<{ checked: number; mismatches: Mismatch[]; bySource: Record<string, { checked: number; mismatches: number }> }> {
-  const zone = args.calendar?.timeZone ?? 'UTC';
-  const shifts = parseShiftSpec(args.calendar?.shifts ?? 'A=06:00,B=14:00,C=22:00');
+  const minute = Math.floor(Date.now() / 60_000) * 60_000;
+  const cal = await queryReport<{ shifts: Array<{ id: string; start: string }>; attendance: { timeZone: string } }>(
+    args.api, 'calendar', CALENDAR_QUERY, { from: new Date(minute).toISOString(), to: new Date(minute + 60_000).toISOString() },
+  );
+  const shifts: LocalShift[] = cal.shifts.map((s) => ({ id: s.id, startMinute: Number(s.start.slice(0, 2)) * 60 + Number(s.start.slice(3, 5)) }));
+  const zones = [...new Set([cal.attendance.timeZone, ...args.zones])];
   const out = { checked: 0, mismatches: [] as Mismatch[], bySource: {} as Record<string, { checked: number; mismatches: number }> };
   const stations = await ledgerStations(args.pool, args.schema);
   for (const report of REPORTS) {
@@ -51,7 +52,7 @@ export async function runReportChecks(args: {
     }
     const seal = Math.min(...(seals as number[]));
     const tally = (out.bySource[`${report.name}-report`] ??= { checked: 0, mismatches: 0 });
-    for (const grain of REPORT_GRAINS) {
+    for (const zone of zones) for (const grain of REPORT_GRAINS) {
       for (let i = 0; i < args.ranges; i++) {
         const range = pickRange(args.rng, zone, shifts, grain, earliest, seal, grain === 'DAY' ? 3 : 6);
         if (!range) {
