@@ -2,6 +2,7 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { Kafka, logLevel as LogLevel, type Admin, type EachBatchPayload } from 'kafkajs';
 import { MillraceError, withContext } from '../lib/errors.ts';
+import { registerKafkaCodecs } from './kafka-codecs.ts';
 import { partitionFor, type ConsumeOptions, type Subscription, type Topic, type TopicRecord } from './topic.ts';
 
 export interface KafkaTopicOptions {
@@ -42,6 +43,8 @@ const metadataRetry = retry(handleWhen((e) => (e as { retriable?: boolean }).ret
 export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
   const { name, partitions } = opts;
   const log = opts.log ?? ((line: string) => console.warn(`[kafka-topic ${name}] ${line}`));
+  // Source topics are written by plant producers that compress (snappy, lz4, zstd, gzip).
+  registerKafkaCodecs();
   const kafka = new Kafka({ clientId: opts.clientId ?? 'millrace', brokers: opts.brokers, logLevel: opts.logLevel ?? LogLevel.ERROR });
   const subscriptions = new Set<Subscription>();
   let admin: Promise<Admin> | null = null;
