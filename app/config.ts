@@ -17,6 +17,7 @@ export const configSchema = z.object({
   MILLRACE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('millrace').describe('Prefix of Kafka topic names, consumer groups and Redis keys.'),
   MILLRACE_PARTITIONS: int(4, 1).describe('Partitions of the log.'),
   MILLRACE_SLICE: int(500, 1).describe('Speed slice size in log offsets; the batch layer folds whole slices.'),
+  MILLRACE_STALL_MS: int(30_000, 1).describe('A connector failing this long without a success is `stalled` (status, /healthz degraded, millrace_connector_stalled).'),
   MILLRACE_REFRESH_MS: int(2000, 10).describe('Pause between batch refresh cycles when there is no backlog, ms.'),
   EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),
   MILLRACE_SIMULATOR: z.enum(['on', 'off']).default('on').describe('Run the MyCPU simulator inside `up`.'),

@@ -20,6 +20,7 @@ import type { Connector } from '../ingest/define-connector.ts';
 import { collectStatus } from './status.ts';
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
+import { skipPosition } from '../ingest/skip-position.ts';
 import { connectorSpecs, factoryDir, writerFactories } from './sources.ts';
 import { loadFloorMap } from '../simulator/floor.ts';
 import { ensureOrdersTable } from '../simulator/sources/orders-postgres.ts';
@@ -169,6 +170,8 @@ async function initIngest(ctx: Ctx) {
       log: ctx.topics!.log,
       openTopic: ctx.topics!.open,
       onError: (err) => ctx.log(`connector ${spec.name}: ${(err as Error).message}`),
+      prefix: c.MILLRACE_PREFIX,
+      stallAfterMs: c.MILLRACE_STALL_MS,
     });
     // One connector's failure to start (a source down) must not stop the others.
     await connector.start().catch((err) => ctx.log(`connector ${spec.name} did not start: ${(err as Error).message}`));
@@ -195,6 +198,20 @@ export async function openAdmin(c: Config) {
       const spec = specs.find((x) => x.name === connector);
       if (!spec) throw new Error(`no connector named ${connector}; known: ${specs.map((x) => x.name).join(', ')}`);
       return replayDeadLetters({ pool: ctx.pool!, schema: s, log: ctx.topics!.log, connector, definition: connectorKinds[spec.kind], config: spec.config });
+    },
+    /** Move a Kafka source connector past a position it cannot read; the range becomes a dead letter. */
+    skip: async (connector: string, to: string, note: string) => {
+      const specs = connectorSpecs(c, databaseUrl);
+      const spec = specs.find((x) => x.name === connector);
+      if (!spec) throw new Error(`no connector named ${connector}; known: ${specs.map((x) => x.name).join(', ')}`);
+      if (spec.kind !== 'kafka') throw new Error(`connector ${connector} is a ${spec.kind} connector; skip moves Kafka source connectors (per-partition offsets) only`);
+      const topic = (spec.config as { topic: string }).topic;
+      const m = /^(?:(\d+):)?(\d+)$/.exec(to);
+      const partitions = (spec.config as { partitions?: number }).partitions ?? 1;
+      if (!m || (m[1] === undefined && partitions > 1)) throw new Error(`--to ${JSON.stringify(to)}: expected PARTITION:OFFSET (e.g. 0:1234)${partitions > 1 ? '' : ' or OFFSET'}`);
+      const partition = Number(m[1] ?? 0);
+      if (partition >= partitions) throw new Error(`--to ${to}: topic ${topic} has partitions 0..${partitions - 1}`);
+      return skipPosition({ pool: ctx.pool!, schema: s, connector, source: `kafka:${topic}`, positionPrefix: topic, partition, to: Number(m[2]), note });
     },
     close: async () => {
       for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);

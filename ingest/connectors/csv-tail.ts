@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { createConnectorHealth } from '../connector-health.ts';
 import type { Envelope } from '../envelope.ts';
 import { csvSchemas, parseCsvLine } from './csv-schemas.ts';
 import { fileNameMatcher, readCompleteLines, resumeTail, type TailState } from './file-tail.ts';
@@ -45,7 +46,7 @@ export const csvTail = defineConnector({
     const match = fileNameMatcher(config.pattern);
     const schema = csvSchemas[config.schema];
     let saved: Saved | null = null;
-    let lastError: string | null = null;
+    const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
 
     async function load(): Promise<Saved> {
       if (saved) return saved;
@@ -107,10 +108,10 @@ export const csvTail = defineConnector({
         const files = Object.fromEntries(Object.entries(current.files).filter(([n]) => names.includes(n)));
         let more = false;
         for (const name of names) more = (await step(name, files)) || more;
-        lastError = null;
+        health.ok();
         return more;
       } catch (err) {
-        lastError = (err as Error).message;
+        health.fail(err);
         saved = null; // re-read the saved state: whatever failed is read again
         throw err;
       }
@@ -137,7 +138,7 @@ export const csvTail = defineConnector({
         }
         return {
           name: ctx.name, kind: 'csv-tail', events: t.events, deadLetters: t.deadLetters, lag: Math.max(0, end - position),
-          lastCheckpointAt: t.lastCheckpointAt, lastError, positions: [position], sourceEnd: [end],
+          lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(), positions: [position], sourceEnd: [end],
         };
       },
     };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { createConnectorHealth } from '../connector-health.ts';
 import type { Envelope } from '../envelope.ts';
 import { CLOCKIN_COLUMNS, CLOCKIN_KEY, CLOCKIN_REQUIRED, clockinRow } from '../schemas/clockin.ts';
 import { fileNameMatcher } from './file-tail.ts';
@@ -65,7 +66,7 @@ export const excelSource = defineConnector({
     const canon = (names: readonly string[]) => names.map((n) => canonicalOf(config.columns, n)!);
     const opts = { sheet: config.sheet, columns: config.columns, required: canon(config.required), key: canon(config.key), private: config.private, type: schema.type, parse: schema.parse };
     const matches = fileNameMatcher(config.pattern);
-    let lastError: string | null = null;
+    const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
     // The saved state, as last saved by this instance; reloaded after any failure (never ahead of Postgres).
     let cache: State | null = null;
 
@@ -119,14 +120,14 @@ export const excelSource = defineConnector({
           const next: State = { files: { ...state.files, [file]: { ...version, sha256, rows } } };
           await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source: `excel:${file}`, state: next, events: events.length, deadLetters: dead });
           cache = next;
-          lastError = null;
+          health.ok();
           return true;
         }
-        lastError = null;
+        health.ok();
         return false;
       } catch (err) {
         cache = null;
-        lastError = (err as Error).message;
+        health.fail(err);
         throw err;
       }
     }
@@ -151,7 +152,7 @@ export const excelSource = defineConnector({
         }
         return {
           name: ctx.name, kind: 'excel', events: t.events, deadLetters: t.deadLetters, lag: files.length - read,
-          lastCheckpointAt: t.lastCheckpointAt, lastError, positions: [read], sourceEnd: [files.length],
+          lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(), positions: [read], sourceEnd: [files.length],
         };
       },
     };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { createConnectorHealth } from '../connector-health.ts';
 import type { Envelope } from '../envelope.ts';
 import { createPollLoop } from './poll-loop.ts';
 import { parseRecords, recordKey } from './snapshot-records.ts';
@@ -56,7 +57,7 @@ export const fileSnapshot = defineConnector({
   create(config, ctx) {
     const file = basename(config.path);
     const source = `file:${file}`;
-    let lastError: string | null = null;
+    const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
 
     async function tick(): Promise<boolean> {
       try {
@@ -73,7 +74,7 @@ export const fileSnapshot = defineConnector({
           const dead = [{ position: `${config.path}@${hash16}`, raw: snap.text.slice(0, MAX_RAW).replace(/\u0000/g, '\uFFFD'), reason: records }];
           const state: Saved = { hash: snap.hash, size: snap.size, keys: prev?.keys ?? [] };
           await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state, events: 0, deadLetters: dead });
-          lastError = null;
+          health.ok();
           return false;
         }
         const version = `${snap.mtimeMs}:${hash16}`;
@@ -101,10 +102,10 @@ export const fileSnapshot = defineConnector({
         }
         const state: Saved = { hash: snap.hash, size: snap.size, keys: [...keys].sort() };
         await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state, events: events.length, deadLetters: dead });
-        lastError = null;
+        health.ok();
         return false;
       } catch (err) {
-        lastError = (err as Error).message;
+        health.fail(err);
         throw err;
       }
     }
@@ -126,7 +127,7 @@ export const fileSnapshot = defineConnector({
         const position = snap && saved?.hash === snap.hash ? snap.size : 0;
         return {
           name: ctx.name, kind: 'file-snapshot', events: t.events, deadLetters: t.deadLetters, lag: end - position,
-          lastCheckpointAt: t.lastCheckpointAt, lastError, positions: [position], sourceEnd: [end],
+          lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(), positions: [position], sourceEnd: [end],
         };
       },
     };

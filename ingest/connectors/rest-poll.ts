@@ -3,6 +3,7 @@ import { MillraceError } from '../../lib/errors.ts';
 import { createWaker } from '../../lib/waker.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { createConnectorHealth } from '../connector-health.ts';
 import type { Envelope } from '../envelope.ts';
 import { createRestClient, describeRestError, type RestClient } from './rest-client.ts';
 import { movementPage, toolMovementEnvelope } from './tool-movement.ts';
@@ -63,7 +64,7 @@ export const restPoll = defineConnector({
     let cursor: number | null = null; // the saved position, once read
     let sourceEnd: number | null = null;
     let etag: { url: string; tag: string } | null = null;
-    let lastError: string | null = null;
+    const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
     let running = false;
     let loop: Promise<void> | null = null;
     let abort = new AbortController();
@@ -112,13 +113,13 @@ export const restPoll = defineConnector({
         let more = false;
         try {
           more = await pass();
-          lastError = null;
+          health.ok();
         } catch (err) {
           if (!running) break;
           const text = describeRestError(err);
           // An open circuit fails every poll at once: report it when it opens, not every poll.
-          if (!(text === 'circuit open' && lastError === text)) ctx.onError(err);
-          lastError = text;
+          if (!(text === 'circuit open' && health.snapshot().lastError === text)) ctx.onError(err);
+          health.fail(text);
         }
         if (!more && running) await waker.wait();
       }
@@ -147,7 +148,7 @@ export const restPoll = defineConnector({
         const end = Math.max(pos, sourceEnd ?? pos);
         return {
           name: ctx.name, kind: 'rest-poll', events: t.events, deadLetters: t.deadLetters, lag: end - pos,
-          lastCheckpointAt: t.lastCheckpointAt, positions: [pos], sourceEnd: [end], lastError,
+          lastCheckpointAt: t.lastCheckpointAt, positions: [pos], sourceEnd: [end], ...health.snapshot(),
         };
       },
     };

@@ -19,6 +19,7 @@ import { MillraceError } from '../../lib/errors.ts';
 import { createPollLoop } from './poll-loop.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import type { ConnectorContext, ConnectorStatus } from '../define-connector.ts';
+import { createConnectorHealth } from '../connector-health.ts';
 import { defineConnector } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
 import { rowMappingNames, rowMappings } from './sql-mappings.ts';
@@ -110,17 +111,17 @@ export const sqlPolling = defineConnector({
   },
   create(config, ctx) {
     const poller = createSqlPoller(config, ctx);
-    let lastError: string | null = null;
+    const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
     // A full batch means more is waiting: read again at once; a failed pass re-reads from the saved cursor.
     const loop = createPollLoop({
       pollMs: config.pollMs,
       tick: async () => {
         const n = await poller.pollOnce();
-        lastError = null;
+        health.ok();
         return n >= config.batch;
       },
       onError: (err) => {
-        lastError = (err as Error).message;
+        health.fail(err);
         poller.reset();
         ctx.onError(err);
       },
@@ -142,7 +143,7 @@ export const sqlPolling = defineConnector({
         // No numeric position exists for a watermark: rows read so far, and that plus rows pending.
         const read = t.events + t.deadLetters;
         return {
-          name: ctx.name, kind: 'sql-polling', events: t.events, deadLetters: t.deadLetters, lag, lastCheckpointAt: t.lastCheckpointAt, lastError,
+          name: ctx.name, kind: 'sql-polling', events: t.events, deadLetters: t.deadLetters, lag, lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(),
           positions: [read], sourceEnd: [read + lag],
         };
       },

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector, type ConnectorContext, type ConnectorStatus } from '../define-connector.ts';
+import { createConnectorHealth } from '../connector-health.ts';
 import type { Envelope } from '../envelope.ts';
 import { createPollLoop } from './poll-loop.ts';
 import { rowMappingNames, rowMappings } from './sql-mappings.ts';
@@ -159,16 +160,16 @@ export const sqlServerCt = defineConnector({
   config: sqlServerCtConfig,
   create(config, ctx) {
     const reader = createCtReader(config, ctx);
-    let lastError: string | null = null;
+    const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
     const loop = createPollLoop({
       pollMs: config.pollMs,
       tick: async () => {
         await reader.pollOnce();
-        lastError = null;
+        health.ok();
         return false;
       },
       onError: (err) => {
-        lastError = (err as Error).message;
+        health.fail(err);
         ctx.onError(err);
       },
     });
@@ -186,7 +187,7 @@ export const sqlServerCt = defineConnector({
         const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
         const s = await reader.status();
         return {
-          name: ctx.name, kind: 'sql-server-ct', events: t.events, deadLetters: t.deadLetters, lag: s.lag, lastCheckpointAt: t.lastCheckpointAt, lastError,
+          name: ctx.name, kind: 'sql-server-ct', events: t.events, deadLetters: t.deadLetters, lag: s.lag, lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(),
           positions: [s.position], sourceEnd: [s.end],
         };
       },
