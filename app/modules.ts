@@ -18,6 +18,8 @@ import { allMetrics } from '../metrics/index.ts';
 import { connectorKinds } from '../ingest/registry.ts';
 import type { Connector } from '../ingest/define-connector.ts';
 import { collectStatus } from './status.ts';
+import { deploymentNames } from './deployment-names.ts';
+import { checkConsumerGroups, claimRedisPrefix, kafkaClientId, readDeploymentIdentity, type DeploymentIdentity } from './deployment-claims.ts';
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
 import { skipPosition } from '../ingest/skip-position.ts';
@@ -47,6 +49,8 @@ export interface Ctx {
   subgraphUrls?: Array<{ name: string; url: string; wsUrl?: string; sdl: string }>;
   services: Service[];
   ready: Map<string, boolean>;
+  /** Who this deployment is (its schema's id): shared resources are claimed with it. */
+  identity?: DeploymentIdentity;
 }
 
 type ModuleInit = (ctx: Ctx) => Promise<void>;
@@ -58,7 +62,7 @@ type ModuleInit = (ctx: Ctx) => Promise<void>;
 const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   store: { deps: [], init: initStore },
   log: { deps: ['store'], init: initLog },
-  speedStore: { deps: [], init: initSpeedStore },
+  speedStore: { deps: ['store'], init: initSpeedStore },
   ingest: { deps: ['log'], init: initIngest },
   speed: { deps: ['store', 'speedStore'], init: initSpeed },
   loader: { deps: ['log'], init: initLoader },
@@ -126,22 +130,30 @@ async function initStore(ctx: Ctx) {
   pool.on('error', (err) => ctx.log(`postgres pool: ${err.message}`));
   await migrate(pool, c.MILLRACE_SCHEMA, c.MILLRACE_PARTITIONS);
   ctx.pool = pool;
+  ctx.identity = await readDeploymentIdentity(pool, c.MILLRACE_SCHEMA, c.MILLRACE_PREFIX);
   ctx.databaseUrl = url;
   ctx.services.push({ name: 'postgres-pool', stop: () => pool.end() });
 }
 
 /** Where the deployment's topics live: Kafka when KAFKA_BROKERS is set, else table topics in MILLRACE_SCHEMA. */
-function topicSpec(c: Config): TopicSpec {
+function topicSpec(c: Config, identity: DeploymentIdentity): TopicSpec {
   const brokers = c.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
-  return brokers ? { kind: 'kafka', brokers, clientId: `millrace-${c.MILLRACE_PREFIX}` } : { kind: 'postgres', schema: c.MILLRACE_SCHEMA };
+  return brokers ? { kind: 'kafka', brokers, clientId: kafkaClientId(c.MILLRACE_PREFIX, identity) } : { kind: 'postgres', schema: c.MILLRACE_SCHEMA };
 }
 
 async function initLog(ctx: Ctx) {
   const c = ctx.config;
-  const spec = topicSpec(c);
+  const spec = topicSpec(c, ctx.identity!);
+  const names = deploymentNames(c);
+  if (spec.kind === 'kafka') {
+    // Consumer groups are named from the prefix; one with another deployment's live members means
+    // two deployments share a prefix on one Kafka.
+    const groups = [names.loaderGroup, ...connectorSpecs(c, ctx.databaseUrl!).filter((k) => k.kind === 'kafka').map((k) => names.connectorGroup(k.name))];
+    await checkConsumerGroups({ brokers: spec.brokers, groups, clientId: spec.clientId! });
+  }
   // Table topics report through the deployment's log; Kafka topics keep their own (console) default.
   const open = openTopicFromSpec(spec, ctx.pool!, spec.kind === 'postgres' ? ctx.log : undefined);
-  const log = open(`${c.MILLRACE_PREFIX}.log`, c.MILLRACE_PARTITIONS);
+  const log = open(names.logTopic, c.MILLRACE_PARTITIONS);
   await log.ensure();
   ctx.topics = { log, open };
   ctx.services.push({ name: 'log', stop: () => log.close() });
@@ -149,7 +161,9 @@ async function initLog(ctx: Ctx) {
 
 async function initSpeedStore(ctx: Ctx) {
   const c = ctx.config;
-  const store = c.REDIS_URL ? createRedisStore({ url: c.REDIS_URL, prefix: c.MILLRACE_PREFIX, slice: c.MILLRACE_SLICE }) : createMemoryStore();
+  const names = deploymentNames(c);
+  if (c.REDIS_URL) await claimRedisPrefix({ url: c.REDIS_URL, key: names.redisClaimKey, identity: ctx.identity! });
+  const store = c.REDIS_URL ? createRedisStore({ url: c.REDIS_URL, prefix: names.redisPrefix, slice: c.MILLRACE_SLICE }) : createMemoryStore();
   ctx.store = store;
   ctx.services.push({ name: 'speed-store', stop: () => store.close() });
 }
@@ -238,7 +252,7 @@ async function initSpeed(ctx: Ctx) {
 }
 
 async function initLoader(ctx: Ctx) {
-  const loader = createLoader({ pool: ctx.pool!, schema: ctx.config.MILLRACE_SCHEMA, log: ctx.topics!.log, onCommitted: () => ctx.applierKick?.() });
+  const loader = createLoader({ pool: ctx.pool!, schema: ctx.config.MILLRACE_SCHEMA, log: ctx.topics!.log, group: deploymentNames(ctx.config).loaderGroup, onCommitted: () => ctx.applierKick?.() });
   await loader.start();
   ctx.services.push({ name: 'loader', stop: () => loader.stop() });
 }
@@ -277,7 +291,7 @@ export async function runSimulate(c: Config, args: { days?: string; from?: strin
       pool: ctx.pool!, ledgerSchema: c.LEDGER_SCHEMA, openTopic: ctx.topics!.open, floor, faultRate: c.SIM_FAULT_RATE, dataDir: factoryDir(c),
       machiningTopic: c.MACHINING_TOPIC, machiningPartitions: c.MACHINING_PARTITIONS, heatTopic: c.HEAT_TOPIC,
       // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
-      machiningThread: c.SIM_MACHINING_THREAD ? { topic: topicSpec(c), databaseUrl } : undefined,
+      machiningThread: c.SIM_MACHINING_THREAD ? { topic: topicSpec(c, ctx.identity!), databaseUrl } : undefined,
       writers: [...f.files, f.orders, f.sqlEngine],
     });
   } finally {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Config } from './config.ts';
+import { deploymentNames } from './deployment-names.ts';
 import type { Topic } from '../log/topic.ts';
 import type pg from 'pg';
 import type { SourceWriter, WriterContext } from '../simulator/sources/source-writer.ts';
@@ -24,8 +25,8 @@ function names(c: Config) {
     archive: `${s}_machining_archive`,
     workOrders: `${s}_work_orders`,
     sqlSchema: `${s}_src`,
-    slot: c.CDC_SLOT ?? `${s}_orders`,
-    publication: `${c.CDC_SLOT ?? `${s}_orders`}_pub`,
+    slot: deploymentNames(c).cdcSlot,
+    publication: deploymentNames(c).cdcPublication,
   };
 }
 
