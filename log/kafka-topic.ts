@@ -206,6 +206,7 @@ async function startMember(
   stopping: AbortSignal, running: Set<Promise<void>>, onFatal: (err: Error) => void, onProgress: () => void,
 ): Promise<Member> {
   const maxBatch = o.maxBatch ?? 500;
+  await syncHints(kafka, topic, partitions, o, log);
   const consumer = kafka.consumer({ groupId: o.group, maxWaitTimeInMs: MAX_WAIT_MS, allowAutoTopicCreation: false });
   /** Next offset to deliver per partition; unknown (re-read from startOffset) after each join. */
   const expected = new Map<number, number>();
@@ -333,4 +334,25 @@ async function startMember(
         await consumer.disconnect().catch(() => undefined);
       })()),
   };
+}
+
+/**
+ * Set the group's committed offsets (the hint kafkajs starts fetching from) to the consumer's own
+ * truth before joining. The seek on join comes too late for a first fetch that cannot be decoded:
+ * after `millrace connectors skip` moved the truth past a poisoned batch, a consumer starting from
+ * the old hint would crash on that batch again before its seek took effect. Kafka refuses this
+ * while the group has other live members; then their positions stand and the seek on join applies.
+ */
+async function syncHints(kafka: Kafka, topic: string, partitions: number, o: ConsumeOptions, log: (l: string) => void): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    const offsets = await Promise.all(Array.from({ length: partitions }, async (_, p) => ({ partition: p, offset: String(await o.startOffset(p)) })));
+    await admin.connect();
+    await admin.setOffsets({ groupId: o.group, topic, partitions: offsets });
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (!/running instances|not empty/i.test(msg)) log(`group ${o.group}: could not set the offset hints (${msg}); the seek on join positions it`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
