@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkTimeZone, parseShifts } from '../serving/calendar.ts';
 
 /**
  * Every setting millrace reads, with its environment variable, default and meaning: the one
@@ -20,7 +21,8 @@ export const configSchema = z.object({
   MILLRACE_STALL_MS: int(30_000, 1).describe('A connector failing this long without a success is `stalled` (status, /healthz degraded, millrace_connector_stalled).'),
   MILLRACE_REFRESH_MS: int(2000, 10).describe('Pause between batch refresh cycles when there is no backlog, ms.'),
   EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),
-  MILLRACE_SIMULATOR: z.enum(['on', 'off']).default('on').describe('Run the MyCPU simulator inside `up`.'),
+  MILLRACE_SOURCES: z.string().optional().describe('The plant\'s sources file (JSON or YAML): every connector, its kind and config (docs/sources.md). Default: the MyCPU example, config/mycpu.sources.json.'),
+  MILLRACE_SIMULATOR: z.enum(['on', 'off']).default('on').describe('Run the MyCPU simulator inside `up` (it writes the sources of config/mycpu.sources.json). `off` for a plant\'s own sources.'),
   MILLRACE_SIM_RATE: z.coerce.number().positive().default(20).describe('Simulator: machining events per real second.'),
   MILLRACE_SIM_SPEED: z.coerce.number().positive().default(1).describe('Simulator: simulated seconds per real second (1 = live; tests and demos speed time up).'),
   MILLRACE_SIM_SEED: int(42).describe('Simulator: PRNG seed.'),
@@ -39,6 +41,14 @@ export const configSchema = z.object({
   SIM_FAULT_RATE: z.coerce.number().min(0).default(1).describe('Simulator fault rates multiplier (0 = a clean factory).'),
   SIM_MACHINING_THREAD: z.stringbool().default(true).describe('`millrace simulate`: run the machining simulator in a worker thread of its own (0 = in the main thread, as the other writers).'),
   SUBGRAPH_PORT: int(0, 0).describe('Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.'),
+  MILLRACE_TIME_ZONE: z.string().default('UTC').refine((z0) => { try { checkTimeZone(z0); return true; } catch { return false; } }, 'not an IANA time zone (e.g. Europe/Berlin)')
+    .describe("The factory's time zone: SHIFT, DAY, WEEK and MONTH buckets follow it unless a query names another."),
+  MILLRACE_SHIFTS: z.string().default('A=06:00,B=14:00,C=22:00').refine((s0) => { try { parseShifts(s0); return true; } catch { return false; } }, 'expected NAME=HH:MM,… with distinct names and times')
+    .describe("The factory's shifts, local start times in the factory's time zone (each ends where the next starts)."),
+  MILLRACE_HISTORY_START: z.iso.datetime({ offset: true }).default('2000-01-01T00:00:00Z')
+    .describe('Stock figures (work in progress, rework pending, tool life used) count events from this instant on.'),
+  MILLRACE_PERSONAL_CONNECTORS: z.string().default('clockin')
+    .describe("Comma-separated connectors whose input is personal data: their dead letters' raw input needs the pii:read scope."),
   SUBGRAPH_URLS: z.string().optional().describe('Gateway started alone: `name=url,…` of the subgraphs (e.g. production=http://h:4001/graphql).'),
 });
 

@@ -2,56 +2,32 @@ import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from './config.ts';
+import type { Ctx } from './ctx.ts';
+import { TARGETS } from './targets.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from '../store/migrate.ts';
-import type { Topic } from '../log/topic.ts';
 import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';
-import type { SpeedStore } from '../speed/store.ts';
 import { createRedisStore } from '../speed/redis-store.ts';
 import { createMemoryStore } from '../speed/memory-store.ts';
 import { createLoader } from '../loader/loader.ts';
 import { createSpeedApplier } from '../speed/applier.ts';
 import { createRefresher } from '../batch/refresher.ts';
 import { createServing } from '../serving/create-serving.ts';
-import type { Serving } from '../serving/types.ts';
 import { allMetrics } from '../metrics/index.ts';
 import { connectorKinds } from '../ingest/registry.ts';
-import type { Connector } from '../ingest/define-connector.ts';
 import { collectStatus } from './status.ts';
 import { deploymentNames } from './deployment-names.ts';
 import { checkConsumerGroups, claimRedisPrefix, kafkaClientId, readDeploymentIdentity, type DeploymentIdentity } from './deployment-claims.ts';
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
 import { skipPosition } from '../ingest/skip-position.ts';
-import { connectorSpecs, factoryDir, writerFactories } from './sources.ts';
-import { loadFloorMap } from '../simulator/floor.ts';
-import { ensureOrdersTable } from '../simulator/sources/orders-postgres.ts';
-import { runBackfillCli } from '../simulator/backfill-cli.ts';
+import { connectorSpecs, factorySettings } from './sources.ts';
+import { prepareFactorySources, runBackfill } from '../simulator/index.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
+import { SUBGRAPH_NAMES } from '../subgraphs/registry.ts';
 
-/** A running piece of the system. */
-export interface Service {
-  name: string;
-  stop(): Promise<void>;
-}
-
-/** Shared state the modules build up (each field is made by one module). */
-export interface Ctx {
-  config: Config;
-  log: (line: string) => void;
-  pool?: pg.Pool;
-  databaseUrl?: string;
-  topics?: { log: Topic; open: (name: string, partitions: number) => Topic };
-  store?: SpeedStore;
-  serving?: Serving;
-  connectors?: Connector[];
-  applierKick?: () => void;
-  subgraphUrls?: Array<{ name: string; url: string; wsUrl?: string; sdl: string }>;
-  services: Service[];
-  ready: Map<string, boolean>;
-  /** Who this deployment is (its schema's id): shared resources are claimed with it. */
-  identity?: DeploymentIdentity;
-}
+export type { Ctx, Service } from './ctx.ts';
+export { TARGETS };
 
 type ModuleInit = (ctx: Ctx) => Promise<void>;
 
@@ -63,21 +39,21 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   store: { deps: [], init: initStore },
   log: { deps: ['store'], init: initLog },
   speedStore: { deps: ['store'], init: initSpeedStore },
-  ingest: { deps: ['log'], init: initIngest },
+  // The factory's sources that must exist before the connectors start (no-op with the simulator off).
+  factorySources: { deps: ['store'], init: initFactorySources },
+  ingest: { deps: ['log', 'factorySources'], init: initIngest },
   speed: { deps: ['store', 'speedStore'], init: initSpeed },
   loader: { deps: ['log'], init: initLoader },
   batch: { deps: ['store'], init: initBatch },
   serving: { deps: ['store', 'speedStore'], init: initServing },
-  'subgraph:production': { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['production']) },
-  'subgraph:quality': { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['quality']) },
-  subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, ['production', 'quality']) },
+  ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`subgraph:${name}`, { deps: ['serving'], init: (ctx: Ctx) => startSubgraphs(ctx, [name]) }])),
+  subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, SUBGRAPH_NAMES) },
   gateway: { deps: [], init: startGatewayModule },
-  simulator: { deps: ['log'], init: startSimulator },
+  simulator: { deps: ['log', 'factorySources'], init: startSimulator },
   // Targets: nothing of their own.
   all: { deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'], init: async () => undefined },
 };
 
-export const TARGETS = ['all', 'ingest', 'loader', 'speed', 'batch', 'subgraph:production', 'subgraph:quality', 'gateway', 'simulator'];
 
 /** Start `target` and its dependencies in order; returns a stop() that stops them in reverse. */
 export async function startTarget(config: Config, target: string, log: (l: string) => void): Promise<Ctx & { stop(): Promise<void> }> {
@@ -168,12 +144,19 @@ async function initSpeedStore(ctx: Ctx) {
   ctx.services.push({ name: 'speed-store', stop: () => store.close() });
 }
 
+/**
+ * With the simulator on, it creates its sources that must exist before the connectors start (the
+ * orders table: the CDC connector has no initial snapshot, so its slot must exist before the first
+ * order is written). A plant's own tables are the plant's: the product never creates them.
+ */
+async function initFactorySources(ctx: Ctx) {
+  if (ctx.config.MILLRACE_SIMULATOR === 'off') return;
+  await prepareFactorySources(factorySettings(ctx.config, ctx.databaseUrl!), { pool: ctx.pool! });
+}
+
 async function initIngest(ctx: Ctx) {
   const c = ctx.config;
   ctx.connectors = [];
-  // The orders CDC connector has no initial snapshot: its table must exist before it starts, so
-  // that its slot exists before the first order is written (else those rows would never be read).
-  await ensureOrdersTable(ctx.pool!, c.ORDERS_SCHEMA);
   for (const spec of connectorSpecs(c, ctx.databaseUrl!)) {
     const def = connectorKinds[spec.kind];
     if (!def) throw new Error(`connector ${spec.name}: unknown kind ${spec.kind}`);
@@ -285,15 +268,9 @@ export async function runSimulate(c: Config, args: { days?: string; from?: strin
   try {
     await initStore(ctx);
     await initLog(ctx);
-    const floor = loadFloorMap();
-    const f = writerFactories(c, databaseUrl);
-    return await runBackfillCli(args, {
-      pool: ctx.pool!, ledgerSchema: c.LEDGER_SCHEMA, openTopic: ctx.topics!.open, floor, faultRate: c.SIM_FAULT_RATE, dataDir: factoryDir(c),
-      machiningTopic: c.MACHINING_TOPIC, machiningPartitions: c.MACHINING_PARTITIONS, heatTopic: c.HEAT_TOPIC,
-      // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
-      machiningThread: c.SIM_MACHINING_THREAD ? { topic: topicSpec(c, ctx.identity!), databaseUrl } : undefined,
-      writers: [...f.files, f.orders, f.sqlEngine],
-    });
+    // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
+    const machiningThread = c.SIM_MACHINING_THREAD ? { topic: topicSpec(c, ctx.identity!), databaseUrl } : undefined;
+    return await runBackfill(factorySettings(c, databaseUrl), { pool: ctx.pool!, openTopic: ctx.topics!.open, machiningThread }, args);
   } finally {
     for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);
   }

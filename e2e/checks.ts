@@ -109,16 +109,22 @@ export async function checkGenericApi(url: string): Promise<void> {
   const r = await gql(url, `{
     metrics { name domain dimensions aggregate }
     metricSeries(metric: "station_errors", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { points { dimensions { name value } value cells } freshness { batchOffsets } }
-    deadLetters(limit: 5) { connector source position reason raw createdAt }
+    deadLetters(connector: "machining", first: 5) { edges { cursor node { connector source position reason raw createdAt } } pageInfo { hasNextPage endCursor } }
+    stations { id machines { id } zone { id } }
   }`);
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   const d = r.data;
   assert.ok(d.metrics.some((m: { name: string }) => m.name === 'parts_entered'));
   assert.ok(d.metricSeries.points.length > 0);
   assert.deepEqual(d.metricSeries.points[0].dimensions.map((x: { name: string }) => x.name), ['station', 'errorCode']);
-  assert.ok(d.deadLetters.length > 0, 'the simulator injects malformed messages');
-  assert.match(d.deadLetters[0].position, /:\d+:\d+$/);
-  assert.ok(d.deadLetters[0].reason.length > 0);
+  const letters = d.deadLetters.edges.map((e: { node: { position: string; reason: string; raw: string | null } }) => e.node);
+  assert.ok(letters.length > 0, 'the simulator injects malformed messages');
+  assert.match(letters[0].position, /:\d+:\d+$/);
+  assert.ok(letters[0].reason.length > 0);
+  assert.ok(letters[0].raw !== null, 'machining is not a personal source: its raw input is shown');
+  // The floor is learned from the ingested floor map, not from a file the product reads.
+  assert.ok(d.stations.length >= 12, JSON.stringify(d.stations));
+  assert.ok(d.stations.some((st: { id: string; machines: Array<{ id: string }> }) => st.id === 'DIE' && st.machines.length === 2));
   const bad = await gql(url, `{ metricSeries(metric: "nope", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2021-01-01T00:00:00Z") { metric } }`);
   assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
 }

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
-import type { FixtureRow } from '../resolvers/fixture-serving.ts';
+import type { FixtureRow } from '../serving/testing/fixture-serving.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { createGateway } from './create-gateway.ts';
 

@@ -9,6 +9,7 @@ import { composeSupergraph, type SubgraphEndpoint } from './compose-supergraph.t
 import { createHttpRoutes, type HealthCheck, type RouteHandler } from './http-routes.ts';
 import { serveGraphQLWs } from './serve-graphql-ws.ts';
 import { useErrorCodes } from './use-error-codes.ts';
+import { exampleQuery } from './example-query.ts';
 import { useLimits, type LimitsOptions } from './use-limits.ts';
 
 /** Options of the gateway. */
@@ -77,7 +78,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     graphqlEndpoint: PATH,
     // Local assets only: the page inlines GraphiQL's JS and CSS, so it works with no network.
     renderGraphiQL,
-    graphiql: { title: 'millrace' },
+    // GraphiQL opens on the daily floor summary (re-rendered per page load, so it names today).
+    graphiql: () => ({ title: 'millrace', defaultQuery: exampleQuery() }),
     landingPage: false,
     // Never attach originals and stacks, even with NODE_ENV=development.
     maskedErrors: { isDev: false },

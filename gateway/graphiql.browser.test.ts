@@ -34,6 +34,8 @@ it('loads GraphiQL with no request leaving the machine, and runs a query from it
   await page.goto(stack.gateway.url, { waitUntil: 'load' });
   await page.waitForSelector('.graphiql-container', { timeout: 30_000 });
   assert.deepEqual(external, [], 'GraphiQL asked for assets off the machine');
+  // It opens on the daily floor summary, not an empty editor.
+  await page.waitForFunction(() => document.querySelector('.graphiql-query-editor')?.textContent?.includes('DailyFloorSummary'), undefined, { timeout: 30_000 });
   // Put a query into the (Monaco) editor as a person would paste it, then run it.
   await page.locator('.graphiql-query-editor .view-lines').first().click();
   await page.keyboard.press('Control+A');

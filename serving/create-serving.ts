@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CellOp, CompiledMetric } from '../metrics/define-metric.ts';
 import { SEP } from '../metrics/compile-reducer.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import type { SpeedStore } from '../speed/store.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { GRAIN_MS, type Delta, type MetricInfo, type SeriesPoint, type SeriesQuery, type SeriesResult, type Serving } from './types.ts';
@@ -118,11 +118,11 @@ export function createServing(opts: ServingOptions): Serving {
     series,
     async deadLetters(q) {
       const r = await opts.pool.query(
-        `SELECT connector, source, position, reason, raw, created_at FROM ${s}.dead_letters
-          WHERE ($1::text IS NULL OR connector = $1) ORDER BY id DESC LIMIT $2`,
-        [q.connector ?? null, q.limit],
+        `SELECT id, connector, source, position, reason, raw, created_at FROM ${s}.dead_letters
+          WHERE ($1::text IS NULL OR connector = $1) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`,
+        [q.connector ?? null, q.limit, q.beforeId ?? null],
       );
-      return r.rows.map((x) => ({ connector: x.connector, source: x.source, position: x.position, reason: x.reason, raw: x.raw, createdAt: new Date(x.created_at).getTime() }));
+      return r.rows.map((x) => ({ id: Number(x.id), connector: x.connector, source: x.source, position: x.position, reason: x.reason, raw: x.raw, createdAt: new Date(x.created_at).getTime() }));
     },
     async entities(q) {
       const r = await opts.pool.query(
@@ -132,6 +132,7 @@ export function createServing(opts: ServingOptions): Serving {
       return r.rows.map((x) => ({ entity: x.entity, key: x.key, version: x.version, data: x.data, deleted: x.deleted }));
     },
     deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> => streamDeltas(opts.store, opts.metrics, o),
+    lastCursor: async () => (await opts.store.lastCursor()) || null,
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
         name: m.name,

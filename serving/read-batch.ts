@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import { inTransaction } from '../lib/pg-tx.ts';
 import type { Grain } from './types.ts';
 

@@ -1,7 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createFixtureServing, FIXTURE_FLOOR, type FixtureRow, type FixtureServing } from '../../resolvers/fixture-serving.ts';
+import { createFixtureServing, FIXTURE_CALENDAR, type FixtureRow, type FixtureServing } from '../../serving/testing/fixture-serving.ts';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/registry.ts';
 import { createSubgraphServer, type SubgraphServer } from '../../subgraphs/create-subgraph-server.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../create-gateway.ts';
 
@@ -9,6 +10,8 @@ export interface FixtureStack {
   serving: FixtureServing;
   production: SubgraphServer;
   quality: SubgraphServer;
+  /** Every subgraph by name (production, quality, energy, workforce). */
+  subgraphs: Record<SubgraphName, SubgraphServer>;
   gateway: Gateway;
   /** What /healthz reports; starts not ready. */
   setReady(ready: boolean): void;
@@ -25,15 +28,13 @@ export async function startFixtureStack(rows: FixtureRow[] = [], gatewayOptions:
   const serving = createFixtureServing(rows);
   const logs: string[] = [];
   const log = (line: string) => void logs.push(line);
-  const production = await createSubgraphServer({ name: 'production', serving, floor: FIXTURE_FLOOR, log });
-  const quality = await createSubgraphServer({ name: 'quality', serving, floor: FIXTURE_FLOOR, log });
+  const servers = await Promise.all(SUBGRAPH_NAMES.map((name) => createSubgraphServer({ name, serving, calendar: FIXTURE_CALENDAR, personalConnectors: ['clockin'], log })));
+  const subgraphs = Object.fromEntries(SUBGRAPH_NAMES.map((n, i) => [n, servers[i]])) as Record<SubgraphName, SubgraphServer>;
+  const { production, quality } = subgraphs;
   let ready = false;
   const gateway = await createGateway({
     port: 0,
-    subgraphs: [
-      { name: 'production', url: production.url, wsUrl: production.wsUrl, sdl: production.sdl },
-      { name: 'quality', url: quality.url, wsUrl: quality.wsUrl, sdl: quality.sdl },
-    ],
+    subgraphs: SUBGRAPH_NAMES.map((name) => ({ name, url: subgraphs[name].url, wsUrl: subgraphs[name].wsUrl, sdl: subgraphs[name].sdl })),
     health: async () => ({ ready, components: { serving: ready ? 'up' : 'starting' } }),
     status: async () => ({ subgraphs: 2 }),
     log,
@@ -41,11 +42,11 @@ export async function startFixtureStack(rows: FixtureRow[] = [], gatewayOptions:
     ...gatewayOptions,
   });
   return {
-    serving, production, quality, gateway, logs,
+    serving, production, quality, subgraphs, gateway, logs,
     setReady: (r) => void (ready = r),
     async close() {
       await gateway.close();
-      await Promise.all([production.close(), quality.close()]);
+      await Promise.all(servers.map((s) => s.close()));
     },
   };
 }
