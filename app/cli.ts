@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig, configTable, type Config } from './config.ts';
 import { TARGETS } from './targets.ts';
-import { runtimeInfo, waitForCatchUp, fetchStatus, gatewayUrl } from './client.ts';
+import { runtimeInfo, waitForCatchUp, fetchStatus, gatewayUrl, authHeaders } from './client.ts';
 import { formatStatusTable, type StatusTableInput } from './status-table.ts';
 
 // The pipeline's modules load only for the commands that run them: `status` and `config` start in
@@ -82,6 +82,7 @@ program
     try {
       const result = await runVerify({
         graphqlUrl: `${gatewayUrl(c)}/graphql`,
+        headers: await authHeaders(c),
         pool,
         ledgerSchema: c.LEDGER_SCHEMA,
         ranges: Number(opts.ranges),

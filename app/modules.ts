@@ -100,7 +100,7 @@ async function initStore(ctx: Ctx) {
     ctx.services.push({ name: 'embedded-postgres', stop: epg.stop });
     // CLI commands (status, verify) run in other processes: tell them where things are.
     await mkdir(path.resolve(c.MILLRACE_DATA_DIR), { recursive: true });
-    await writeFile(path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json'), JSON.stringify({ databaseUrl: url, port: c.PORT, pid: process.pid }, null, 2));
+    await writeFile(path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json'), JSON.stringify({ databaseUrl: url, port: c.PORT, pid: process.pid }, null, 2), { mode: 0o600 });
   }
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   pool.on('error', (err) => ctx.log(`postgres pool: ${err.message}`));
@@ -253,7 +253,12 @@ async function initBatch(ctx: Ctx) {
 
 async function initServing(ctx: Ctx) {
   const c = ctx.config;
-  ctx.serving = createServing({ pool: ctx.pool!, schema: c.MILLRACE_SCHEMA, store: ctx.store!, metrics: allMetrics, partitions: c.MILLRACE_PARTITIONS, slice: c.MILLRACE_SLICE });
+  // Its own pool: queries, however many, cannot take the connections ingest needs. The deadline
+  // is a backstop per statement; each read also sets its request's own (x-millrace-deadline).
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: c.SERVING_POOL_SIZE, ...(c.MILLRACE_DEADLINE_MS > 0 && { statement_timeout: c.MILLRACE_DEADLINE_MS }) });
+  pool.on('error', (err) => ctx.log(`serving pool: ${err.message}`));
+  ctx.services.push({ name: 'serving-pool', stop: () => pool.end() });
+  ctx.serving = createServing({ pool, schema: c.MILLRACE_SCHEMA, store: ctx.store!, metrics: allMetrics, partitions: c.MILLRACE_PARTITIONS, slice: c.MILLRACE_SLICE });
 }
 
 export { collectStatus };

@@ -8,6 +8,11 @@ import type { SubgraphName } from '../subgraphs/registry.ts';
 import type { Config } from './config.ts';
 import { collectStatus } from './status.ts';
 import { createPrometheusRoute } from './prometheus.ts';
+import { securityFromConfig } from './security-config.ts';
+import { requireScope } from '../gateway/security.ts';
+import { Registry } from 'prom-client';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Ctx } from './ctx.ts';
 
 /** Subgraph servers on their own ports (any free one inside `all`; SUBGRAPH_PORT when alone). */
@@ -18,7 +23,7 @@ export async function startSubgraphs(ctx: Ctx, names: readonly SubgraphName[]): 
   ctx.subgraphUrls ??= [];
   for (const name of names) {
     const server = await createSubgraphServer({
-      name, serving: ctx.serving!, calendar, personalConnectors, host: ctx.config.HOST, port: alone ? ctx.config.SUBGRAPH_PORT : 0,
+      name, serving: ctx.serving!, calendar, personalConnectors, host: ctx.config.SUBGRAPH_HOST, port: alone ? ctx.config.SUBGRAPH_PORT : 0,
       log: (l) => ctx.log(`subgraph ${name}: ${l}`),
     });
     ctx.subgraphUrls.push({ name, url: server.url, wsUrl: server.wsUrl, sdl: server.sdl });
@@ -61,19 +66,32 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
   const c = ctx.config;
   const subgraphs = ctx.subgraphUrls?.length ? ctx.subgraphUrls : c.SUBGRAPH_URLS ? await remoteSubgraphs(c.SUBGRAPH_URLS) : null;
   if (!subgraphs) throw new Error('the gateway needs subgraphs: run it inside `all`, or set SUBGRAPH_URLS');
+  const registry = new Registry();
+  const { security, devToken, authOff } = await securityFromConfig(c, ctx.log, registry);
   const gateway = await createGateway({
     host: c.HOST,
     port: c.PORT,
     subgraphs,
+    security,
     health: async () => {
-      const components = Object.fromEntries(ctx.ready);
+      const components: Record<string, unknown> = Object.fromEntries(ctx.ready);
+      // Loud on purpose: a probe or a person looking at /healthz sees that nothing is protected.
+      if (authOff) components.auth = 'OFF (MILLRACE_AUTH=off): every request has every scope';
       return { ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'), components, degraded: await stalledConnectors(ctx) };
     },
     status: () => collectStatus(ctx),
-    routes: { '/metrics': createPrometheusRoute(() => collectStatus(ctx)) },
+    routes: { '/metrics': requireScope(security.authenticator, 'ops:read', createPrometheusRoute(() => collectStatus(ctx), registry)) },
     log: (l) => ctx.log(`gateway: ${l}`),
   });
   ctx.services.push({ name: 'gateway', stop: () => gateway.close() });
+  if (devToken) {
+    // The CLI (status, verify) of this data dir reads it from runtime.json (mode 0600 like the secret).
+    const file = path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json');
+    const info = JSON.parse(await readFile(file, 'utf8').catch(() => '{}'));
+    await writeFile(file, JSON.stringify({ ...info, devToken }, null, 2), { mode: 0o600 });
+    await chmod(file, 0o600);
+    ctx.log(`development token (every scope, 30 days; GraphiQL sends it): ${devToken}`);
+  }
 }
 
 /** The MyCPU factory (MILLRACE_SIMULATOR=on): started through the simulator's one entry point. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { gql, runCli, waitFor } from './harness.ts';
+import { AUTH_HEADERS, E2E_API_KEY, gql, runCli, waitFor } from './harness.ts';
 
 interface D { cursor: string; partition: number; fromOffset: number; toOffset: number; items: Array<{ value: number }> }
 
@@ -9,7 +9,7 @@ const SUB = `subscription($after: String) { productionDeltas(after: $after) { cu
 
 /** Subscribe through the gateway (graphql-ws) and collect deltas until `enough` says so. */
 export async function collectDeltas(url: string, after: string | null, enough: (got: D[]) => boolean, timeoutMs = 60_000): Promise<D[]> {
-  const client = createClient({ url: `${url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({ url: `${url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { apiKey: E2E_API_KEY } });
   const got: D[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
@@ -47,7 +47,7 @@ export async function checkSubscriptionResume(url: string): Promise<void> {
   const lastTo = new Map<number, number>();
   for (const d of first) lastTo.set(d.partition, d.toOffset);
   // Let the pipeline move on while we are away.
-  const status = async () => (await (await fetch(`${url}/status`)).json()) as { speed: { offsets: number[] } };
+  const status = async () => (await (await fetch(`${url}/status`, { headers: AUTH_HEADERS })).json()) as { speed: { offsets: number[] } };
   const away = (await status()).speed.offsets.reduce((a, b) => a + (b ?? 0), 0);
   await waitFor('speed layer to move on while disconnected', async () => (await status()).speed.offsets.reduce((a, b) => a + (b ?? 0), 0) > away + 50);
   const resumed = await collectDeltas(url, last, (g) => [...lastTo.keys()].every((p) => g.some((d) => d.partition === p)));
@@ -131,7 +131,7 @@ export async function checkGenericApi(url: string): Promise<void> {
 
 /** Prometheus text format on /metrics: connector counters and layer offsets. */
 export async function checkPrometheus(url: string): Promise<void> {
-  const r = await fetch(`${url}/metrics`);
+  const r = await fetch(`${url}/metrics`, { headers: AUTH_HEADERS });
   assert.equal(r.status, 200);
   const text = await r.text();
   assert.match(text, /^millrace_connector_events_total\{connector="machining",kind="kafka"\} [1-9]\d*$/m);

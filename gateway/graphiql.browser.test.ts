@@ -2,7 +2,7 @@ import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
+import { AUTH, startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
 
 // GraphiQL in a real browser with the network cut off: analysts and factory machines are often
 // offline, so every asset must come from the gateway itself. Debian's chromium (npm test installs it).
@@ -12,7 +12,8 @@ let browser: Browser;
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: run npm test (it installs Debian's chromium) or set CHROMIUM_PATH`);
-  stack = await startFixtureStack();
+  // GraphiQL sends the token by default, as the embedded `npm start` configures it with the dev token.
+  stack = await startFixtureStack([], { security: { graphiqlHeaders: { ...AUTH } } });
   stack.setReady(true);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'] });
 });

@@ -14,6 +14,8 @@ export interface SeriesQuery {
   to: number;
   /** Dimension filters, e.g. { station: 'DIE' }. */
   where?: Record<string, string>;
+  /** Epoch ms the caller stops waiting at (the request's deadline): Postgres gets it as statement_timeout, the store read is abandoned at it. Default none. */
+  deadline?: number;
 }
 
 export interface SeriesPoint {
