@@ -161,6 +161,28 @@ deadLetters
     }
   });
 
+const connectors = program.command('connectors').description('Operate the source connectors.');
+
+connectors
+  .command('skip')
+  .description('Move a Kafka source connector past a position it cannot read (a poisoned batch); the skipped range is recorded as a dead letter.')
+  .requiredOption('--connector <name>', 'connector name (see `millrace status`)')
+  .requiredOption('--to <position>', 'PARTITION:OFFSET to read next (OFFSET alone for a one-partition topic)')
+  .option('--note <text>', 'why, kept in the dead letter', 'millrace connectors skip')
+  .action(async (opts: { connector: string; to: string; note: string }) => {
+    const c = config();
+    const admin = await (await modules()).openAdmin(c);
+    try {
+      const r = await admin.skip(opts.connector, opts.to, opts.note);
+      process.stdout.write(`${opts.connector}: skipped ${r.from}..${r.to - 1}, next read at ${r.to}; dead letter ${r.position}\n`);
+    } catch (err) {
+      process.stderr.write(`skip failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    } finally {
+      await admin.close();
+    }
+  });
+
 program
   .command('config')
   .description('The environment variables millrace reads, with defaults.')

@@ -4,6 +4,7 @@ import type { Topic } from '../log/topic.ts';
 import type { SpeedStore } from '../speed/store.ts';
 import type { Serving } from '../serving/types.ts';
 import type { Connector } from '../ingest/define-connector.ts';
+import type { DeploymentIdentity } from './deployment-claims.ts';
 
 /** A running piece of the system. */
 export interface Service {
@@ -25,4 +26,6 @@ export interface Ctx {
   subgraphUrls?: Array<{ name: string; url: string; wsUrl?: string; sdl: string }>;
   services: Service[];
   ready: Map<string, boolean>;
+  /** Who this deployment is (its schema's id): shared resources are claimed with it. */
+  identity?: DeploymentIdentity;
 }

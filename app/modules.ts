@@ -15,8 +15,11 @@ import { createServing } from '../serving/create-serving.ts';
 import { allMetrics } from '../metrics/index.ts';
 import { connectorKinds } from '../ingest/registry.ts';
 import { collectStatus } from './status.ts';
+import { deploymentNames } from './deployment-names.ts';
+import { checkConsumerGroups, claimRedisPrefix, kafkaClientId, readDeploymentIdentity, type DeploymentIdentity } from './deployment-claims.ts';
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
+import { skipPosition } from '../ingest/skip-position.ts';
 import { connectorSpecs, factorySettings } from './sources.ts';
 import { prepareFactorySources, runBackfill } from '../simulator/index.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
@@ -33,7 +36,7 @@ type ModuleInit = (ctx: Ctx) => Promise<void>;
 const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   store: { deps: [], init: initStore },
   log: { deps: ['store'], init: initLog },
-  speedStore: { deps: [], init: initSpeedStore },
+  speedStore: { deps: ['store'], init: initSpeedStore },
   // The factory's sources that must exist before the connectors start (no-op with the simulator off).
   factorySources: { deps: ['store'], init: initFactorySources },
   ingest: { deps: ['log', 'factorySources'], init: initIngest },
@@ -102,22 +105,30 @@ async function initStore(ctx: Ctx) {
   pool.on('error', (err) => ctx.log(`postgres pool: ${err.message}`));
   await migrate(pool, c.MILLRACE_SCHEMA, c.MILLRACE_PARTITIONS);
   ctx.pool = pool;
+  ctx.identity = await readDeploymentIdentity(pool, c.MILLRACE_SCHEMA, c.MILLRACE_PREFIX);
   ctx.databaseUrl = url;
   ctx.services.push({ name: 'postgres-pool', stop: () => pool.end() });
 }
 
 /** Where the deployment's topics live: Kafka when KAFKA_BROKERS is set, else table topics in MILLRACE_SCHEMA. */
-function topicSpec(c: Config): TopicSpec {
+function topicSpec(c: Config, identity: DeploymentIdentity): TopicSpec {
   const brokers = c.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
-  return brokers ? { kind: 'kafka', brokers, clientId: `millrace-${c.MILLRACE_PREFIX}` } : { kind: 'postgres', schema: c.MILLRACE_SCHEMA };
+  return brokers ? { kind: 'kafka', brokers, clientId: kafkaClientId(c.MILLRACE_PREFIX, identity) } : { kind: 'postgres', schema: c.MILLRACE_SCHEMA };
 }
 
 async function initLog(ctx: Ctx) {
   const c = ctx.config;
-  const spec = topicSpec(c);
+  const spec = topicSpec(c, ctx.identity!);
+  const names = deploymentNames(c);
+  if (spec.kind === 'kafka') {
+    // Consumer groups are named from the prefix; one with another deployment's live members means
+    // two deployments share a prefix on one Kafka.
+    const groups = [names.loaderGroup, ...connectorSpecs(c, ctx.databaseUrl!).filter((k) => k.kind === 'kafka').map((k) => names.connectorGroup(k.name))];
+    await checkConsumerGroups({ brokers: spec.brokers, groups, clientId: spec.clientId! });
+  }
   // Table topics report through the deployment's log; Kafka topics keep their own (console) default.
   const open = openTopicFromSpec(spec, ctx.pool!, spec.kind === 'postgres' ? ctx.log : undefined);
-  const log = open(`${c.MILLRACE_PREFIX}.log`, c.MILLRACE_PARTITIONS);
+  const log = open(names.logTopic, c.MILLRACE_PARTITIONS);
   await log.ensure();
   ctx.topics = { log, open };
   ctx.services.push({ name: 'log', stop: () => log.close() });
@@ -125,7 +136,9 @@ async function initLog(ctx: Ctx) {
 
 async function initSpeedStore(ctx: Ctx) {
   const c = ctx.config;
-  const store = c.REDIS_URL ? createRedisStore({ url: c.REDIS_URL, prefix: c.MILLRACE_PREFIX, slice: c.MILLRACE_SLICE }) : createMemoryStore();
+  const names = deploymentNames(c);
+  if (c.REDIS_URL) await claimRedisPrefix({ url: c.REDIS_URL, key: names.redisClaimKey, identity: ctx.identity! });
+  const store = c.REDIS_URL ? createRedisStore({ url: c.REDIS_URL, prefix: names.redisPrefix, slice: c.MILLRACE_SLICE }) : createMemoryStore();
   ctx.store = store;
   ctx.services.push({ name: 'speed-store', stop: () => store.close() });
 }
@@ -153,6 +166,8 @@ async function initIngest(ctx: Ctx) {
       log: ctx.topics!.log,
       openTopic: ctx.topics!.open,
       onError: (err) => ctx.log(`connector ${spec.name}: ${(err as Error).message}`),
+      prefix: c.MILLRACE_PREFIX,
+      stallAfterMs: c.MILLRACE_STALL_MS,
     });
     // One connector's failure to start (a source down) must not stop the others.
     await connector.start().catch((err) => ctx.log(`connector ${spec.name} did not start: ${(err as Error).message}`));
@@ -180,6 +195,20 @@ export async function openAdmin(c: Config) {
       if (!spec) throw new Error(`no connector named ${connector}; known: ${specs.map((x) => x.name).join(', ')}`);
       return replayDeadLetters({ pool: ctx.pool!, schema: s, log: ctx.topics!.log, connector, definition: connectorKinds[spec.kind], config: spec.config });
     },
+    /** Move a Kafka source connector past a position it cannot read; the range becomes a dead letter. */
+    skip: async (connector: string, to: string, note: string) => {
+      const specs = connectorSpecs(c, databaseUrl);
+      const spec = specs.find((x) => x.name === connector);
+      if (!spec) throw new Error(`no connector named ${connector}; known: ${specs.map((x) => x.name).join(', ')}`);
+      if (spec.kind !== 'kafka') throw new Error(`connector ${connector} is a ${spec.kind} connector; skip moves Kafka source connectors (per-partition offsets) only`);
+      const topic = (spec.config as { topic: string }).topic;
+      const m = /^(?:(\d+):)?(\d+)$/.exec(to);
+      const partitions = (spec.config as { partitions?: number }).partitions ?? 1;
+      if (!m || (m[1] === undefined && partitions > 1)) throw new Error(`--to ${JSON.stringify(to)}: expected PARTITION:OFFSET (e.g. 0:1234)${partitions > 1 ? '' : ' or OFFSET'}`);
+      const partition = Number(m[1] ?? 0);
+      if (partition >= partitions) throw new Error(`--to ${to}: topic ${topic} has partitions 0..${partitions - 1}`);
+      return skipPosition({ pool: ctx.pool!, schema: s, connector, source: `kafka:${topic}`, positionPrefix: topic, partition, to: Number(m[2]), note });
+    },
     close: async () => {
       for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);
     },
@@ -205,7 +234,7 @@ async function initSpeed(ctx: Ctx) {
 }
 
 async function initLoader(ctx: Ctx) {
-  const loader = createLoader({ pool: ctx.pool!, schema: ctx.config.MILLRACE_SCHEMA, log: ctx.topics!.log, onCommitted: () => ctx.applierKick?.() });
+  const loader = createLoader({ pool: ctx.pool!, schema: ctx.config.MILLRACE_SCHEMA, log: ctx.topics!.log, group: deploymentNames(ctx.config).loaderGroup, onCommitted: () => ctx.applierKick?.() });
   await loader.start();
   ctx.services.push({ name: 'loader', stop: () => loader.stop() });
 }
@@ -244,7 +273,7 @@ export async function runSimulate(c: Config, args: { days?: string; from?: strin
     await initStore(ctx);
     await initLog(ctx);
     // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
-    const machiningThread = c.SIM_MACHINING_THREAD ? { topic: topicSpec(c), databaseUrl } : undefined;
+    const machiningThread = c.SIM_MACHINING_THREAD ? { topic: topicSpec(c, ctx.identity!), databaseUrl } : undefined;
     return await runBackfill(factorySettings(c, databaseUrl), { pool: ctx.pool!, openTopic: ctx.topics!.open, machiningThread }, args);
   } finally {
     for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);

@@ -35,6 +35,8 @@ export function createPrometheusRoute(status: () => Promise<unknown>, registry =
   connector('millrace_connector_lag', 'Source positions not yet published (messages, rows, bytes).', (c) => c.lag);
   connector('millrace_connector_last_checkpoint_seconds', 'Unix time of the last saved checkpoint.', (c) => (c.lastCheckpointAt === null ? null : c.lastCheckpointAt / 1000));
   connector('millrace_connector_error', '1 when the connector\'s last attempt failed.', (c) => (c.lastError ? 1 : 0));
+  connector('millrace_connector_stalled', '1 when the connector has been failing for longer than its stall limit (alert on it).', (c) => (c.state === 'stalled' ? 1 : 0));
+  connector('millrace_connector_failing_seconds', 'How long the connector has been failing without a success (0 when it succeeds).', (c) => (c.failingSince === null || c.failingSince === undefined ? 0 : (Date.now() - c.failingSince) / 1000));
   new Gauge({
     name: 'millrace_offset', help: 'Position per log partition of each layer (log end, loader, speed, batch watermark).',
     labelNames: ['layer', 'partition'], registers: [registry],

@@ -52,6 +52,16 @@ async function remoteSubgraphs(spec: string) {
   );
 }
 
+/** Connectors that fail for longer than their stall limit, with why: `/healthz` reports them as degraded. */
+async function stalledConnectors(ctx: Ctx): Promise<Array<{ component: string; reason: string }>> {
+  const settled = await Promise.allSettled((ctx.connectors ?? []).map((k) => k.status()));
+  return settled.flatMap((r, i) => {
+    const component = `connector:${ctx.connectors![i].name}`;
+    if (r.status === 'rejected') return [{ component, reason: `status unavailable: ${(r.reason as Error)?.message ?? String(r.reason)}` }];
+    return r.value.state === 'stalled' ? [{ component, reason: `stalled since ${new Date(r.value.failingSince!).toISOString()}: ${r.value.lastError}` }] : [];
+  });
+}
+
 export async function startGatewayModule(ctx: Ctx): Promise<void> {
   const c = ctx.config;
   const subgraphs = ctx.subgraphUrls?.length ? ctx.subgraphUrls : c.SUBGRAPH_URLS ? await remoteSubgraphs(c.SUBGRAPH_URLS) : null;
@@ -67,7 +77,7 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
       const components: Record<string, unknown> = Object.fromEntries(ctx.ready);
       // Loud on purpose: a probe or a person looking at /healthz sees that nothing is protected.
       if (authOff) components.auth = 'OFF (MILLRACE_AUTH=off): every request has every scope';
-      return { ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'), components };
+      return { ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'), components, degraded: await stalledConnectors(ctx) };
     },
     status: () => collectStatus(ctx),
     routes: { '/metrics': requireScope(security.authenticator, 'ops:read', createPrometheusRoute(() => collectStatus(ctx), registry)) },

@@ -15,7 +15,7 @@ const DB = 'postgres://postgres@127.0.0.1:5432/test';
 /** The connector list as it was hard-wired in app/sources.ts before the sources file (the reference). */
 function hardWired(c: Config, databaseUrl: string) {
   const s = c.MILLRACE_SCHEMA;
-  const n = { archive: `${s}_machining_archive`, workOrders: `${s}_work_orders`, sqlSchema: `${s}_src`, slot: c.CDC_SLOT ?? `${s}_orders` };
+  const n = { archive: `${s}_machining_archive`, workOrders: `${s}_work_orders`, sqlSchema: `${s}_src`, slot: c.CDC_SLOT ?? `${c.MILLRACE_PREFIX.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_orders` }; // slots are server-wide: named from the prefix
   const sql = c.MSSQL_URL ? { dialect: 'mssql', url: c.MSSQL_URL } : c.ORACLE_URL ? { dialect: 'oracle', url: c.ORACLE_URL } : c.MARIADB_URL ? { dialect: 'mariadb', url: c.MARIADB_URL } : { dialect: 'postgres', url: databaseUrl };
   const q = (t: string) => (sql.dialect === 'postgres' ? `${n.sqlSchema}.${t}` : t);
   const ARCHIVE = ['event_id', 'kind', 'part_id', 'station', 'machine', 'operator', 'at', 'next_station', 'error_code', 'cycle_time_ms'];
@@ -61,6 +61,7 @@ describe('sources file', () => {
     { MSSQL_URL: 'mssql://sa:pw@127.0.0.1:1433/test' },
     { ORACLE_URL: 'oracle://u:p@127.0.0.1:1521/FREEPDB1', CDC_SLOT: 'my_slot' },
     { MILLRACE_SCHEMA: 'plant_b', FACTORY_DIR: '/srv/factory', TOOL_API_PORT: '5011', MACHINING_PARTITIONS: '6', HEAT_TOPIC: 'b.heat' },
+    { MILLRACE_PREFIX: 'Plant-B' },
   ]) {
     it(`the shipped MyCPU config gives the connectors that were hard-wired (${JSON.stringify(env)})`, () => {
       const c = loadConfig(env);

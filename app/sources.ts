@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Config } from './config.ts';
+import { deploymentNames } from './deployment-names.ts';
 import type { FactorySettings, SqlEngineDialect } from '../simulator/index.ts';
 import { connectorKinds } from '../ingest/registry.ts';
 import { loadSourcesFile, sourcesFilePath, type ConnectorSpec } from './sources-config.ts';
@@ -14,8 +15,9 @@ function names(c: Config) {
     archive: `${s}_machining_archive`,
     workOrders: `${s}_work_orders`,
     sqlSchema: `${s}_src`,
-    slot: c.CDC_SLOT ?? `${s}_orders`,
-    publication: `${c.CDC_SLOT ?? `${s}_orders`}_pub`,
+    // Slots are shared by every database of the server: named from the prefix (docs/deployments.md).
+    slot: deploymentNames(c).cdcSlot,
+    publication: deploymentNames(c).cdcPublication,
   };
 }
 

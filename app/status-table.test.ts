@@ -9,8 +9,8 @@ describe('status table', () => {
       mode: { postgres: 'embedded', log: 'postgres-table', speed: 'memory' },
       modules: { store: true, ingest: true, gateway: false },
       connectors: [
-        { name: 'machining', kind: 'kafka', events: 12345, deadLetters: 0, lag: 3, lastCheckpointAt: now - 1500, lastError: null },
-        { name: 'tools', kind: 'rest-poll', events: 7, deadLetters: 12, lag: null, lastCheckpointAt: null, lastError: 'fetch failed' },
+        { name: 'machining', kind: 'kafka', events: 12345, deadLetters: 0, lag: 3, lastCheckpointAt: now - 1500, lastError: null, state: 'running' },
+        { name: 'tools', kind: 'rest-poll', events: 7, deadLetters: 12, lag: null, lastCheckpointAt: null, lastError: 'fetch failed', state: 'stalled' },
       ],
       log: { endOffsets: [1201, 9] },
       loader: { offsets: [1200, 9] },
@@ -29,6 +29,8 @@ describe('status table', () => {
     assert.equal(end(tools, ' 7 '), end(machining, '12345 '));
     assert.match(machining, /1\.5 s ago/);
     assert.match(tools, /—\s+fetch failed$/);
+    assert.match(tools, /^tools\s+rest-poll\s+stalled\s/);
+    assert.match(machining, /^machining\s+kafka\s+running\s/);
     assert.ok(lines.some((l) => /^\s*1\s+9\s+9\s+—\s+0$/.test(l)), 'partition 1: speed not started');
     assert.match(text, /batch: refreshed 0\.9 s ago, newest event folded 2026-12-05T11:59:00.000Z/);
   });

@@ -2,7 +2,7 @@
 export interface StatusTableInput {
   mode?: Record<string, string>;
   modules?: Record<string, boolean>;
-  connectors?: Array<{ name: string; kind: string; events: number; deadLetters: number; lag: number | null; lastCheckpointAt: number | null; lastError: string | null }>;
+  connectors?: Array<{ name: string; kind: string; events: number; deadLetters: number; lag: number | null; lastCheckpointAt: number | null; lastError: string | null; state?: string }>;
   log?: { name?: string; endOffsets: number[] };
   loader?: { offsets: number[] };
   speed?: { offsets: Array<number | null> };
@@ -38,8 +38,9 @@ export function formatStatusTable(s: StatusTableInput, now = Date.now()): string
   }
   if (s.connectors?.length) {
     out.push('', table(
-      ['connector', 'kind', 'events', 'dead letters', 'lag', 'checkpoint', 'last error'],
-      s.connectors.map((k) => [k.name, k.kind, k.events, k.deadLetters, k.lag ?? '—', ago(k.lastCheckpointAt, now), k.lastError ?? '—']),
+      ['connector', 'kind', 'state', 'events', 'dead letters', 'lag', 'checkpoint', 'last error'],
+      // state: running / retrying / stalled (failing for MILLRACE_STALL_MS: see `connectors skip`).
+      s.connectors.map((k) => [k.name, k.kind, k.state ?? '—', k.events, k.deadLetters, k.lag ?? '—', ago(k.lastCheckpointAt, now), k.lastError ?? '—']),
     ));
   }
   const parts = Math.max(s.log?.endOffsets.length ?? 0, s.loader?.offsets.length ?? 0, s.speed?.offsets.length ?? 0, s.batch?.offsets.length ?? 0);

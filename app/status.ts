@@ -23,7 +23,7 @@ export async function collectStatus(ctx: Ctx) {
       r.status === 'fulfilled'
         ? r.value
         : { name: ctx.connectors![i].name, kind: ctx.connectors![i].kind, events: 0, deadLetters: 0, lag: null, lastCheckpointAt: null,
-            lastError: `status unavailable: ${(r.reason as Error)?.message ?? String(r.reason)}`, positions: [], sourceEnd: [] },
+            lastError: `status unavailable: ${(r.reason as Error)?.message ?? String(r.reason)}`, state: 'retrying', failingSince: null, positions: [], sourceEnd: [] },
     );
   }
   if (ctx.pool) {

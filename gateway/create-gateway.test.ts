@@ -136,11 +136,11 @@ test('/healthz is 503 until ready, then 200; /status is JSON', async () => {
   stack.setReady(false);
   const down = await fetch(`${base}/healthz`);
   assert.equal(down.status, 503);
-  assert.deepEqual(await down.json(), { ready: false, components: { serving: 'starting' } });
+  assert.deepEqual(await down.json(), { ready: false, status: 'unavailable', components: { serving: 'starting' }, degraded: [] });
   stack.setReady(true);
   const up = await fetch(`${base}/healthz`);
   assert.equal(up.status, 200);
-  assert.deepEqual(await up.json(), { ready: true, components: { serving: 'up' } });
+  assert.deepEqual(await up.json(), { ready: true, status: 'ok', components: { serving: 'up' }, degraded: [] });
   assert.equal((await fetch(`${base}/status`)).status, 401, '/status needs a credential');
   const status = await fetch(`${base}/status`, { headers: AUTH });
   assert.deepEqual(await status.json(), { subgraphs: 2 });

@@ -3,8 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** A plain node:http handler for one extra route (e.g. the dashboard). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Readiness of the process: per-component details are the caller's to choose. */
-export type HealthCheck = () => Promise<{ ready: boolean; components: Record<string, unknown> }>;
+/**
+ * Readiness of the process: per-component details are the caller's to choose. `degraded` names
+ * parts that run but do not progress (a stalled connector): still ready (200) — queries are served,
+ * from data that stops growing — but the body says `"status": "degraded"` and why.
+ */
+export type HealthCheck = () => Promise<{ ready: boolean; components: Record<string, unknown>; degraded?: Array<{ component: string; reason: string }> }>;
 
 /** Options of the gateway's non-GraphQL routes. */
 export interface HttpRoutesOptions {
@@ -31,7 +35,9 @@ export function createHttpRoutes(opts: HttpRoutesOptions): (req: IncomingMessage
     if (path === '/healthz' && isRead(req)) {
       void answer(res, opts.log, 'health', async () => {
         const h = await opts.health();
-        return [h.ready ? 200 : 503, { ready: h.ready, components: h.components }];
+        const degraded = h.degraded ?? [];
+        const status = !h.ready ? 'unavailable' : degraded.length > 0 ? 'degraded' : 'ok';
+        return [h.ready ? 200 : 503, { ready: h.ready, status, components: h.components, degraded }];
       });
       return true;
     }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { z } from 'zod';
 import type { Topic } from '../log/topic.ts';
 import type { Envelope } from './envelope.ts';
+import type { ConnectorState } from './connector-health.ts';
 
 /** What every connector gets from the wiring module. */
 export interface ConnectorContext {
@@ -14,6 +15,13 @@ export interface ConnectorContext {
   /** Opens a source topic (Kafka in production, a Postgres table topic embedded). */
   openTopic: (name: string, partitions: number) => Topic;
   onError: (err: unknown) => void;
+  /**
+   * The deployment's prefix (MILLRACE_PREFIX): names of shared resources a connector creates
+   * (consumer groups, replication slots) start with it. Default `'millrace'`.
+   */
+  prefix?: string;
+  /** Failing this long without a success makes the connector `stalled`. Default 30 000 ms. */
+  stallAfterMs?: number;
 }
 
 export interface ConnectorStatus {
@@ -27,7 +35,12 @@ export interface ConnectorStatus {
   /** Saved position per source partition, and the source's end per partition (same units). */
   positions: number[];
   sourceEnd: number[];
+  /** Why the last attempt failed; null once one succeeds. */
   lastError: string | null;
+  /** `stalled`: failing for longer than `stallAfterMs`; `retrying`: failing, not yet for long. */
+  state: ConnectorState;
+  /** Start of the current run of failures, epoch ms. */
+  failingSince: number | null;
 }
 
 /** The lifecycle of a running connector. */

@@ -1,5 +1,6 @@
 import { createLoop } from '../lib/loop.ts';
 import { stateTotals } from './checkpoints.ts';
+import { createConnectorHealth } from './connector-health.ts';
 import type { Connector, ConnectorContext, ConnectorStatus } from './define-connector.ts';
 
 /** Options of {@link createPollingConnector}. */
@@ -34,20 +35,21 @@ export interface PollingConnectorOptions {
  */
 export function createPollingConnector(o: PollingConnectorOptions): Connector {
   const { ctx } = o;
-  let lastError: string | null = null;
+  // lastError, failingSince and running/retrying/stalled: what status, /healthz and the gauges read.
+  const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
   let stopping = false;
   const loop = createLoop({
     intervalMs: o.pollMs,
     tick: async () => {
       const more = await o.tick();
-      lastError = null;
+      health.ok();
       return more;
     },
     onError: (err) => {
       o.onFailure?.();
       if (stopping) return; // interrupted by stop(): not a source failure
-      const d = o.describeError?.(err, lastError) ?? { text: (err as Error)?.message ?? String(err), report: true };
-      lastError = d.text;
+      const d = o.describeError?.(err, health.snapshot().lastError) ?? { text: (err as Error)?.message ?? String(err), report: true };
+      health.fail(d.text);
       if (d.report) ctx.onError(err);
     },
   });
@@ -69,7 +71,7 @@ export function createPollingConnector(o: PollingConnectorOptions): Connector {
     async status(): Promise<ConnectorStatus> {
       const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
       const p = await o.position(t);
-      return { name: ctx.name, kind: o.kind, events: t.events, deadLetters: t.deadLetters, lastCheckpointAt: t.lastCheckpointAt, lastError, ...p };
+      return { name: ctx.name, kind: o.kind, events: t.events, deadLetters: t.deadLetters, lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(), ...p };
     },
   };
 }

@@ -2,6 +2,7 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { Kafka, logLevel as LogLevel, type Admin, type EachBatchPayload } from 'kafkajs';
 import { MillraceError, withContext } from '../lib/errors.ts';
+import { registerKafkaCodecs } from './kafka-codecs.ts';
 import { partitionFor, type ConsumeOptions, type Subscription, type Topic, type TopicRecord } from './topic.ts';
 
 export interface KafkaTopicOptions {
@@ -42,6 +43,8 @@ const metadataRetry = retry(handleWhen((e) => (e as { retriable?: boolean }).ret
 export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
   const { name, partitions } = opts;
   const log = opts.log ?? ((line: string) => console.warn(`[kafka-topic ${name}] ${line}`));
+  // Source topics are written by plant producers that compress (snappy, lz4, zstd, gzip).
+  registerKafkaCodecs();
   const kafka = new Kafka({ clientId: opts.clientId ?? 'millrace', brokers: opts.brokers, logLevel: opts.logLevel ?? LogLevel.ERROR });
   const subscriptions = new Set<Subscription>();
   let admin: Promise<Admin> | null = null;
@@ -150,16 +153,75 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
   };
 }
 
-/** One consumer-group member. `startOffset` is the truth; Kafka's committed offsets only a hint. */
+/** Longest pause before a consumer that crashed for good (kafkajs gave up) is started again. */
+const MAX_RESTART_MS = 30_000;
+
+/**
+ * One consumer-group member. `startOffset` is the truth; Kafka's committed offsets only a hint.
+ * kafkajs stops a consumer for good on a non-retriable error (a batch it cannot decode, say): this
+ * member then reports it through `onError` and starts a fresh kafkajs consumer after a back-off, so
+ * a reader never stops silently; a position that keeps failing stays visible until skipped.
+ */
 async function startConsumer(kafka: Kafka, topic: string, partitions: number, o: ConsumeOptions, log: (l: string) => void): Promise<Subscription> {
+  const stopping = new AbortController();
+  const running = new Set<Promise<void>>();
+  let current: Member | null = null;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | null = null;
+  const onFatal = (err: Error) => {
+    if (stopping.signal.aborted) return;
+    const ms = Math.min(1000 * 2 ** restarts++, MAX_RESTART_MS);
+    log(`group ${o.group}: consumer stopped (${err.message}); starting a new one in ${ms} ms`);
+    restartTimer = setTimeout(() => {
+      restartTimer = null;
+      if (stopping.signal.aborted) return;
+      const old = current;
+      void (async () => {
+        await old?.stop().catch(() => undefined);
+        if (stopping.signal.aborted) return;
+        current = await startMember(kafka, topic, partitions, o, log, stopping.signal, running, onFatal, () => { restarts = 0; })
+          .catch((e: Error) => { o.onError?.(e); onFatal(e); return null; });
+      })();
+    }, ms);
+  };
+  current = await startMember(kafka, topic, partitions, o, log, stopping.signal, running, onFatal, () => { restarts = 0; });
+  let stopped: Promise<void> | null = null;
+  return {
+    stop: () =>
+      (stopped ??= (async () => {
+        stopping.abort();
+        if (restartTimer) clearTimeout(restartTimer);
+        await current?.stop();
+        await Promise.all(running); // in case kafkajs gave up waiting
+      })()),
+  };
+}
+
+interface Member {
+  stop(): Promise<void>;
+}
+
+async function startMember(
+  kafka: Kafka, topic: string, partitions: number, o: ConsumeOptions, log: (l: string) => void,
+  stopping: AbortSignal, running: Set<Promise<void>>, onFatal: (err: Error) => void, onProgress: () => void,
+): Promise<Member> {
   const maxBatch = o.maxBatch ?? 500;
+  await syncHints(kafka, topic, partitions, o, log);
   const consumer = kafka.consumer({ groupId: o.group, maxWaitTimeInMs: MAX_WAIT_MS, allowAutoTopicCreation: false });
   /** Next offset to deliver per partition; unknown (re-read from startOffset) after each join. */
   const expected = new Map<number, number>();
   const failures = new Map<number, number>();
-  const warned = new Set<string>();
-  const stopping = new AbortController();
-  const running = new Set<Promise<void>>();
+  /** Partition@offset where the broker's first record came after the expected offset, once already. */
+  const gaps = new Set<string>();
+  // kafkajs' seek throws ("Consumer group was not initialized") once its consumer crashed or is
+  // stopping; it used to escape from an event handler as an unhandled rejection and end the process.
+  const seek = (partition: number, offset: number) => {
+    try {
+      consumer.seek({ topic, partition, offset: String(offset) });
+    } catch (err) {
+      log(`group ${o.group} partition ${partition}: seek to ${offset} skipped: ${(err as Error).message}`);
+    }
+  };
 
   // On every (re)join: forget what we knew and position each assigned partition at the consumer's
   // own truth. Doing it here, not lazily, also covers a partition whose hint is past the truth
@@ -172,11 +234,16 @@ async function startConsumer(kafka: Kafka, topic: string, partitions: number, o:
         const from = await o.startOffset(p).catch((err) => log(`group ${o.group} partition ${p}: startOffset failed: ${err.message}`));
         if (typeof from !== 'number') return; // eachBatch retries lazily
         expected.set(p, from);
-        consumer.seek({ topic, partition: p, offset: String(from) });
+        seek(p, from);
       }),
     );
   });
-  consumer.on(consumer.events.CRASH, (e) => log(`group ${o.group} consumer crashed (restart: ${e.payload.restart}): ${e.payload.error.message}`));
+  consumer.on(consumer.events.CRASH, (e) => {
+    const err = e.payload.error;
+    log(`group ${o.group} consumer crashed (restart: ${e.payload.restart}): ${err.message}`);
+    o.onError?.(err);
+    if (!e.payload.restart) onFatal(err);
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
 
@@ -184,11 +251,11 @@ async function startConsumer(kafka: Kafka, topic: string, partitions: number, o:
     const n = (failures.get(p) ?? 0) + 1;
     failures.set(p, n);
     const ms = Math.min(500 * 2 ** (n - 1), 5000);
-    if (stopping.signal.aborted) return Promise.resolve();
+    if (stopping.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const done = () => { clearTimeout(t); stopping.signal.removeEventListener('abort', done); resolve(); };
+      const done = () => { clearTimeout(t); stopping.removeEventListener('abort', done); resolve(); };
       const t = setTimeout(done, ms);
-      stopping.signal.addEventListener('abort', done);
+      stopping.addEventListener('abort', done);
     });
   };
 
@@ -211,13 +278,20 @@ async function startConsumer(kafka: Kafka, topic: string, partitions: number, o:
     if (keep.length === 0) return;
     if (Number(keep[0].offset) > next) {
       const note = `${p}@${next}`;
-      if (!warned.has(note)) log(`group ${o.group} partition ${p}: got offset ${keep[0].offset}, expected ${next}; seeking back`);
-      warned.add(note);
-      consumer.seek({ topic, partition: p, offset: String(next) });
-      return;
+      if (!gaps.has(note)) {
+        // Maybe a fetch from before a seek: read again from the expected offset, once.
+        log(`group ${o.group} partition ${p}: got offset ${keep[0].offset}, expected ${next}; seeking back`);
+        gaps.add(note);
+        seek(p, next);
+        return;
+      }
+      // Twice the same answer: offsets [next, first) hold no records a client can read (transaction
+      // markers, aborted or compacted records, which producers nobody here wrote do leave). Reading
+      // on is correct; waiting would stall the partition for good.
+      log(`group ${o.group} partition ${p}: offsets ${next}..${Number(keep[0].offset) - 1} hold no readable records; going on`);
     }
     for (let i = 0; i < keep.length; i += maxBatch) {
-      if (stopping.signal.aborted || !isRunning() || isStale()) return;
+      if (stopping.aborted || !isRunning() || isStale()) return;
       const records: TopicRecord[] = keep.slice(i, i + maxBatch).map((m) => ({
         partition: p, offset: Number(m.offset), key: m.key?.toString() ?? '', value: m.value?.toString() ?? '', timestamp: Number(m.timestamp),
       }));
@@ -231,14 +305,16 @@ async function startConsumer(kafka: Kafka, topic: string, partitions: number, o:
         log(`group ${o.group} partition ${p}: onBatch failed at ${records[0].offset}, will redeliver: ${(err as Error).message}`);
         await backoff(p);
         expected.delete(p);
-        // Redeliver from the consumer's own truth (its failed transaction did not move it).
+        // Redeliver from the consumer's own truth (its failed transaction did not move it; an
+        // operator's skip may have moved it on).
         const from = await o.startOffset(p).catch(() => records[0].offset);
-        if (!stopping.signal.aborted) consumer.seek({ topic, partition: p, offset: String(from) });
+        if (!stopping.aborted) seek(p, from);
         return;
       } finally {
         running.delete(done);
       }
       failures.delete(p);
+      onProgress();
       expected.set(p, last + 1);
       resolveOffset(String(last));
       // A hint for tools and for a first start without state; losing it is harmless.
@@ -253,11 +329,30 @@ async function startConsumer(kafka: Kafka, topic: string, partitions: number, o:
   return {
     stop: () =>
       (stopped ??= (async () => {
-        stopping.abort();
         // kafkajs' stop waits for the running eachBatch calls (and so for onBatch) to return.
-        await consumer.stop();
-        await Promise.all(running); // in case kafkajs gave up waiting
-        await consumer.disconnect();
+        await consumer.stop().catch(() => undefined);
+        await consumer.disconnect().catch(() => undefined);
       })()),
   };
+}
+
+/**
+ * Set the group's committed offsets (the hint kafkajs starts fetching from) to the consumer's own
+ * truth before joining. The seek on join comes too late for a first fetch that cannot be decoded:
+ * after `millrace connectors skip` moved the truth past a poisoned batch, a consumer starting from
+ * the old hint would crash on that batch again before its seek took effect. Kafka refuses this
+ * while the group has other live members; then their positions stand and the seek on join applies.
+ */
+async function syncHints(kafka: Kafka, topic: string, partitions: number, o: ConsumeOptions, log: (l: string) => void): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    const offsets = await Promise.all(Array.from({ length: partitions }, async (_, p) => ({ partition: p, offset: String(await o.startOffset(p)) })));
+    await admin.connect();
+    await admin.setOffsets({ groupId: o.group, topic, partitions: offsets });
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (!/running instances|not empty/i.test(msg)) log(`group ${o.group}: could not set the offset hints (${msg}); the seek on join positions it`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

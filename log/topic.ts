@@ -34,6 +34,11 @@ export interface ConsumeOptions {
   onBatch: (batch: TopicBatch) => Promise<void>;
   /** Upper bound on records per batch. Default 500. */
   maxBatch?: number;
+  /**
+   * Reading failed outside `onBatch` (a fetch the client could not decode, a consumer that crashed);
+   * the topic retries by itself. Lets the consumer show why it does not progress. Default: ignored.
+   */
+  onError?: (err: Error) => void;
 }
 
 export interface Subscription {

@@ -70,6 +70,8 @@ export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, na
   describe(`pipeline (${name})`, () => {
     const pool = testPool();
     const schema = testSchemaName('pipe');
+    // A group of its own: the default millrace-loader is shared with any deployment on this Kafka.
+    const group = `${schema}-loader`;
     let log: Topic;
     let store: SpeedStore;
     const events = makeEvents(2400, 7);
@@ -120,7 +122,7 @@ export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, na
 
     it('serves exactly the unique events, from both layers, through duplicates', async () => {
       const { applier, refresher, serving } = parts(store);
-      const loader = createLoader({ pool, schema, log, onCommitted: () => applier.kick(), maxBatch: 97 });
+      const loader = createLoader({ pool, schema, log, group, onCommitted: () => applier.kick(), maxBatch: 97 });
       await loader.start();
       applier.start();
       // Publish in chunks while folding, so batch and speed both hold part of the answer.
@@ -148,7 +150,7 @@ export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, na
     });
 
     it('fences a zombie loader: a stale offset cannot commit', async () => {
-      const zombie = createLoader({ pool, schema, log });
+      const zombie = createLoader({ pool, schema, log, group });
       const p = 0;
       const r = await pool.query(`SELECT next_offset FROM ${schema}.loader_offsets WHERE partition = $1`, [p]);
       const next = Number(r.rows[0].next_offset);
@@ -170,7 +172,7 @@ export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, na
 
     it('dead-letters a record in the log that is not an envelope, and keeps loading', async () => {
       const { applier, refresher, serving } = parts(store);
-      const loader = createLoader({ pool, schema, log });
+      const loader = createLoader({ pool, schema, log, group });
       await loader.start();
       const before = await pool.query(`SELECT sum(next_offset)::int AS n FROM ${schema}.loader_offsets`);
       await log.publish([{ key: 'bad', value: '{"not":"an envelope"}' }, { key: 'bad2', value: 'garbage' }]);

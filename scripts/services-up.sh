@@ -212,7 +212,18 @@ kafka_up() {
   say "Kafka is ready"
 }
 
+# ---------------------------------------------------------------- producer tools
+# Tests feed the connectors what programs nobody on the project wrote produce: kcat (librdkafka)
+# writes snappy/lz4/zstd/gzip Kafka batches, Gnumeric's ssconvert writes workbooks.
+tools_up() {
+  local missing=()
+  command -v kcat >/dev/null || missing+=(kcat)
+  command -v ssconvert >/dev/null || missing+=(gnumeric)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
 start=$SECONDS
+tools_up
 postgres_up
 redis_up
 mariadb_up

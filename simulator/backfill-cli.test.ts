@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { dropSchema, testPool, testSchemaName } from '../lib/test-db.ts';
 import { backfillArgs, backfillRange, runBackfillCli } from './backfill-cli.ts';
 import { createRecordingTopic } from './testing/recording-topic.ts';
+import { clipToUnwritten } from './backfill-overlap.ts';
 
 const pool = testPool();
 const schema = testSchemaName('ledger_backfill_cli');
@@ -46,5 +47,46 @@ describe('millrace simulate arguments', () => {
     assert.equal(topics.get('m.src')!.records.length, r.bySource.machining.written + Object.values(r.bySource.machining.faults).reduce((a, b) => a + b, 0) - r.bySource.machining.faults.late);
     assert.match(text, /back-fill \|.*\| 100% \| 0\.08\/0\.08 simulated days \| [\d,]+ events\/s/);
     assert.match(lines.at(-1)!, /^back-fill done: [\d,]+ events \(machining [\d,]+ in [\d.]+ s, heat-sensors 9,360 in [\d.]+ s\)/);
+  });
+});
+
+describe('millrace simulate beside what was written already', () => {
+  const H = 3_600_000;
+  const T = Date.UTC(2026, 5, 1, 12);
+  const w = (first: number, end: number, live: boolean) => ({ first, end, live });
+
+  it('clips a range reaching into written history to end where it begins, and says so', () => {
+    const r = clipToUnwritten({ from: T - 24 * H, to: T + H }, w(T - 2 * H, T + 5 * 60_000, true));
+    assert.deepEqual([r.from, r.to], [T - 24 * H, T - 2 * H]);
+    assert.match(r.note!, /clipped to 2026-05-31T12:00:00.000Z → 2026-06-01T10:00:00.000Z: from 2026-06-01T10:00:00.000Z on, the sources were written already \(a live run is writing\)/);
+    assert.deepEqual(clipToUnwritten({ from: T - 24 * H, to: T - 2 * H }, w(T - 2 * H, T, true)), { from: T - 24 * H, to: T - 2 * H, note: null });
+  });
+
+  it('after a finished run: continues where it ended; a live run is never overtaken; inside history is refused', () => {
+    const r = clipToUnwritten({ from: T - H, to: T + 3 * H }, w(T - 2 * H, T, false));
+    assert.deepEqual([r.from, r.to], [T, T + 3 * H]);
+    assert.deepEqual(clipToUnwritten({ from: T, to: T + H }, w(T - 2 * H, T, false)), { from: T, to: T + H, note: null });
+    assert.throws(() => clipToUnwritten({ from: T + H, to: T + 2 * H }, w(T - 2 * H, T, true)), (e: Error & { code?: string }) =>
+      e.code === 'CONFIG' && /a live run is writing on: a seal moved in the last 5 min\); back-fill before 2026-06-01T10:00:00.000Z$/.test(e.message));
+    assert.throws(() => clipToUnwritten({ from: T - H, to: T - 30 * 60_000 }, w(T - 2 * H, T, false)), { code: 'CONFIG' });
+  });
+
+  it('a second back-fill over the first one writes nothing twice: the ledger sees no minute twice', async () => {
+    const ledgerSchema = testSchemaName('ledger_overlap');
+    try {
+      const topics = () => (name: string, partitions: number) => createRecordingTopic(name, partitions);
+      const deps = { pool, ledgerSchema, stream: new PassThrough(), openTopic: topics(), machiningTopic: 'm.src', machiningPartitions: 1 };
+      await runBackfillCli({ from: '2026-03-01T01:00:00Z', to: '2026-03-01T02:00:00Z', seed: '5' }, { ...deps, log: () => undefined });
+      const before = (await pool.query(`SELECT fact, minute, station, error_code, value FROM ${ledgerSchema}.facts ORDER BY 1, 2, 3, 4`)).rows;
+      const lines: string[] = [];
+      const r = await runBackfillCli({ from: '2026-03-01T00:00:00Z', to: '2026-03-01T01:30:00Z', seed: '5' }, { ...deps, log: (l) => lines.push(l) });
+      assert.deepEqual([r.from, r.to], [Date.UTC(2026, 2, 1, 0), Date.UTC(2026, 2, 1, 1)]);
+      assert.match(lines[0], /^back-fill clipped to 2026-03-01T00:00:00.000Z → 2026-03-01T01:00:00.000Z/);
+      const after = (await pool.query(`SELECT fact, minute, station, error_code, value FROM ${ledgerSchema}.facts WHERE minute >= $1 ORDER BY 1, 2, 3, 4`, [Date.UTC(2026, 2, 1, 1)])).rows;
+      assert.deepEqual(after, before, 'the minutes of the first back-fill are unchanged');
+      await assert.rejects(runBackfillCli({ from: '2026-03-01T00:30:00Z', to: '2026-03-01T01:30:00Z', seed: '5' }, { ...deps, log: () => undefined }), { code: 'CONFIG' });
+    } finally {
+      await dropSchema(pool, ledgerSchema);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MillraceError } from '../lib/errors.ts';
 import { backfill, type BackfillOptions, type BackfillStats } from './backfill.ts';
 import { floorMinute } from './ledger-facts.ts';
+import { clipToUnwritten, writtenSpan } from './backfill-overlap.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -59,8 +60,10 @@ export function backfillRange(a: z.output<typeof backfillArgs>, now: number): { 
 export async function runBackfillCli(args: BackfillArgs, deps: BackfillCliDeps): Promise<BackfillStats & { from: number; to: number }> {
   const parsed = backfillArgs.safeParse(args);
   if (!parsed.success) throw new MillraceError('CONFIG', `simulate: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const { from, to } = backfillRange(parsed.data, (deps.now ?? Date.now)());
+  const now = (deps.now ?? Date.now)();
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { from, to, note } = clipToUnwritten(backfillRange(parsed.data, now), await writtenSpan(deps.pool, deps.ledgerSchema, Date.now()));
+  if (note) log(note);
   const totalDays = (to - from) / DAY_MS;
   const bar = new cliProgress.SingleBar({
     format: 'back-fill |{bar}| {percentage}% | {days}/{totalDays} simulated days | {rate} events/s | ETA {eta_formatted}',

@@ -111,11 +111,12 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
     },
     async cursorExpired(after) {
       if (after === '') return false;
-      const info = (await redis.call('XINFO', 'STREAM', k.deltas).catch(() => null)) as Array<unknown> | null;
-      if (!info) return after !== '';
-      const i = info.indexOf('max-deleted-entry-id');
-      const maxDeleted = i >= 0 ? String(info[i + 1]) : '0-0';
-      return compareIds(after, maxDeleted) <= 0 && maxDeleted !== '0-0';
+      // Older than the oldest entry kept: what followed it may have been trimmed. XRANGE works on
+      // every Redis (XINFO's max-deleted-entry-id needs 7.0); at worst a cursor whose successors
+      // all survived is called expired, and the client re-queries — never a silent gap.
+      const first = await redis.xrange(k.deltas, '-', '+', 'COUNT', 1);
+      if (first.length === 0) return (await redis.exists(k.deltas)) === 0 && after !== '';
+      return compareIds(after, first[0][0]) < 0;
     },
     async close() {
       for (const r of readers) r.disconnect();

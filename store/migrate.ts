@@ -26,6 +26,10 @@ export async function migrate(pool: pg.Pool, schema: string, partitions: number)
         loaded_at timestamptz NOT NULL DEFAULT now()
       );
       CREATE INDEX IF NOT EXISTS raw_events_position ON ${s}.raw_events (partition, log_offset);
+      CREATE TABLE IF NOT EXISTS ${s}.deployment (
+        id text PRIMARY KEY,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
       CREATE TABLE IF NOT EXISTS ${s}.loader_offsets (
         partition int PRIMARY KEY,
         next_offset bigint NOT NULL,
@@ -100,6 +104,9 @@ export async function migrate(pool: pg.Pool, schema: string, partitions: number)
     // One migrator at a time (several roles may start together against one database).
     await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`millrace-migrate:${s}`]);
     await client.query(ddl);
+    // The deployment's identity: every role sharing this schema is one deployment; shared resources
+    // (consumer groups, Redis keys) are claimed with it (app/deployment-claims.ts).
+    await client.query(`INSERT INTO ${s}.deployment (id) SELECT gen_random_uuid()::text WHERE NOT EXISTS (SELECT 1 FROM ${s}.deployment)`);
     const ps = Array.from({ length: partitions }, (_, p) => p);
     await client.query(
       `INSERT INTO ${s}.loader_offsets (partition, next_offset) SELECT unnest($1::int[]), 0 ON CONFLICT DO NOTHING`,
@@ -119,5 +126,6 @@ async function isComplete(pool: pg.Pool, s: string, objects: string[], partition
     `SELECT (SELECT count(*) FROM ${s}.loader_offsets WHERE partition < $1)::int AS l, (SELECT count(*) FROM ${s}.batch_watermarks WHERE partition < $1)::int AS b`,
     [partitions],
   );
-  return rows.rows[0].l === partitions && rows.rows[0].b === partitions;
+  const id = await pool.query(`SELECT 1 FROM ${s}.deployment`);
+  return rows.rows[0].l === partitions && rows.rows[0].b === partitions && id.rowCount === 1;
 }

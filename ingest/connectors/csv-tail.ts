@@ -6,7 +6,7 @@ import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
 import { csvSchemas, parseCsvLine } from './csv-schemas.ts';
-import { fileNameMatcher, readCompleteLines, resumeTail, type TailState } from './file-tail.ts';
+import { fileNameMatcher, readCompleteLines, resumeTail, TAIL_ENCODINGS, type TailState } from './file-tail.ts';
 import { createPollingConnector } from '../polling-connector.ts';
 
 const tailStateSchema = z.object({ fingerprint: z.string(), fpLen: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), line: z.number().int().nonnegative() });
@@ -35,6 +35,8 @@ export const csvTail = defineConnector({
     pollMs: z.number().int().positive().default(1000),
     /** Most bytes read per batch. Default 1 MiB. */
     maxBatchBytes: z.number().int().positive().default(1 << 20),
+    /** Text encoding of the files (a line not valid in it is a dead letter). Default `utf-8`. */
+    encoding: z.enum(TAIL_ENCODINGS).default('utf-8'),
   }),
   reparse(config, raw, position) {
     const file = position.slice(0, position.lastIndexOf('#'));
@@ -74,14 +76,14 @@ export const csvTail = defineConnector({
         const { size } = await fh.stat();
         const prev = files[name];
         const { state } = await resumeTail(fh, size, prev);
-        const { lines, next } = await readCompleteLines(fh, size, state, config.maxBatchBytes);
+        const { lines, next } = await readCompleteLines(fh, size, state, config.maxBatchBytes, config.encoding);
         const changed = JSON.stringify(next) !== JSON.stringify(prev) || Object.keys(files).length !== Object.keys(saved!.files).length;
         if (!changed) return false;
         const events: Envelope[] = [];
         const dead: DeadLetter[] = [];
         for (const l of lines) {
           if (l.text.trim() === '' || (l.no === 1 && l.text.trim() === schema.header)) continue;
-          const fields = parseCsvLine(l.text);
+          const fields = l.invalid ?? parseCsvLine(l.text);
           const env = typeof fields === 'string' ? fields : schema.toEnvelope(fields, name);
           if (typeof env === 'string') dead.push({ position: `${name}#${l.no}`, raw: printable(l.text), reason: env });
           else events.push(env);

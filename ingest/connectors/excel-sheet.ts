@@ -10,9 +10,25 @@ export interface SheetRow {
   cells: Record<string, CellText>;
 }
 
+/** Serial 0 of spreadsheet dates: a cell with only a time (`22:00`) holds a fraction of a day after it. */
+const SERIAL_EPOCH = Date.UTC(1899, 11, 30);
+const DAY = 86_400_000;
+
+/**
+ * A date cell as text. Time-only cells (Gnumeric, LibreOffice and Excel all store `22:00` as a day
+ * fraction, which reads as 1899-12-30T22:00) become `HH:MM` (`HH:MM:SS` with seconds), for the row
+ * schema to put on the row's own day; anything else is an ISO date-time (midnight for date-only cells).
+ */
+function dateText(d: Date): string {
+  const t = d.getTime();
+  if (t < SERIAL_EPOCH || t >= SERIAL_EPOCH + DAY) return d.toISOString();
+  const hhmmss = d.toISOString().slice(11, 19);
+  return hhmmss.endsWith(':00') ? hhmmss.slice(0, 5) : hhmmss;
+}
+
 function cellText(v: ExcelJS.CellValue): CellText {
   if (v === null || v === undefined) return null;
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : dateText(v);
   if (typeof v === 'string') return v.trim() === '' ? null : v.trim();
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if ('richText' in v) return cellText(v.richText.map((t) => t.text).join(''));
@@ -41,7 +57,7 @@ export function canonicalOf(columns: Readonly<Record<string, readonly string[]>>
  */
 export async function readSheet(
   buf: Buffer,
-  opts: { sheet: string; columns: Readonly<Record<string, readonly string[]>>; required: readonly string[] },
+  opts: { sheet: string | number; columns: Readonly<Record<string, readonly string[]>>; required: readonly string[] },
 ): Promise<SheetRow[] | string> {
   const wb = new ExcelJS.Workbook();
   try {
@@ -49,8 +65,12 @@ export async function readSheet(
   } catch (err) {
     return `not a readable .xlsx workbook: ${(err as Error).message}`;
   }
-  const ws = wb.getWorksheet(opts.sheet);
-  if (!ws) return `no sheet "${opts.sheet}" (sheets: ${wb.worksheets.map((w) => `"${w.name}"`).join(', ') || 'none'})`;
+  // A number is a position (1 = the first sheet): programs that convert from CSV name the sheet after the file.
+  const ws = typeof opts.sheet === 'number' ? wb.worksheets[opts.sheet - 1] : wb.getWorksheet(opts.sheet);
+  if (!ws) {
+    const which = typeof opts.sheet === 'number' ? `sheet number ${opts.sheet}` : `sheet "${opts.sheet}"`;
+    return `no ${which} (sheets: ${wb.worksheets.map((w) => `"${w.name}"`).join(', ') || 'none'}; the connector's \`sheet\` option takes a name or a position)`;
+  }
   const at = new Map<string, number>(); // canonical → column number; the first matching header wins
   const headers: string[] = [];
   ws.getRow(1).eachCell((cell, col) => {

@@ -26,8 +26,8 @@ const configSchema = z
     directory: z.string().min(1),
     /** File-name glob (`*`, `?`) or `^regex`. Default `clockin-*.xlsx`. */
     pattern: z.string().min(1).default('clockin-*.xlsx'),
-    /** Sheet read in each workbook. Default `Clock-in`. */
-    sheet: z.string().min(1).default('Clock-in'),
+    /** Sheet read in each workbook: its name, or its position (1 = first). Default `Clock-in`. */
+    sheet: z.union([z.string().min(1), z.number().int().positive()]).default('Clock-in'),
     /** How rows become events. Default `clockin` (type `clockin.row`). */
     rowSchema: z.enum(['clockin']).default('clockin'),
     /**

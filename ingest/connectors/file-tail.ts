@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import iconv from 'iconv-lite';
 import { MillraceError } from '../../lib/errors.ts';
 
 /**
@@ -55,14 +56,46 @@ export async function resumeTail(fh: FileHandle, size: number, prev: TailState |
 export interface TailLine {
   /** 1-based line number in the file. */
   no: number;
+  /** The line, decoded (bytes the encoding has no character for become U+FFFD), without BOM or CR. */
   text: string;
+  /** Why the line's bytes are not valid in the declared encoding; null when they are. */
+  invalid: string | null;
+}
+
+/**
+ * Encodings a tailed file may declare. Each keeps `\n` a single 0x0A byte, so lines are found in
+ * the bytes before decoding (UTF-16 does not, and is not offered).
+ */
+export const TAIL_ENCODINGS = ['utf-8', 'windows-1252', 'iso-8859-1', 'iso-8859-15'] as const;
+export type TailEncoding = (typeof TAIL_ENCODINGS)[number];
+
+function lineDecoder(encoding: TailEncoding) {
+  const reason = `bytes that are not valid ${encoding} (declare the file's encoding)`;
+  if (encoding === 'utf-8') {
+    const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    return (bytes: Buffer): { text: string; invalid: string | null } => {
+      try {
+        return { text: strict.decode(bytes), invalid: null };
+      } catch {
+        return { text: bytes.toString('utf8'), invalid: reason };
+      }
+    };
+  }
+  // Node 20's TextDecoder decodes windows-1252 as latin1 (0x80 → U+0080, not €): iconv-lite has the
+  // real tables. A byte the code page leaves undefined (0x81 in windows-1252) decodes to U+FFFD.
+  return (bytes: Buffer): { text: string; invalid: string | null } => {
+    const text = iconv.decode(bytes, encoding);
+    return { text, invalid: text.includes('\uFFFD') ? reason : null };
+  };
 }
 
 /**
  * The complete lines after `state.offset` (at most `maxBytes` of them, but always at least one
  * line), and the state after them. A last line without its newline is left for a later read.
  */
-export async function readCompleteLines(fh: FileHandle, size: number, state: TailState, maxBytes: number): Promise<{ lines: TailLine[]; next: TailState }> {
+export async function readCompleteLines(
+  fh: FileHandle, size: number, state: TailState, maxBytes: number, encoding: TailEncoding = 'utf-8',
+): Promise<{ lines: TailLine[]; next: TailState }> {
   let want = Math.min(size - state.offset, maxBytes);
   let buf = await readAt(fh, state.offset, want);
   let end = buf.lastIndexOf(0x0a);
@@ -73,9 +106,19 @@ export async function readCompleteLines(fh: FileHandle, size: number, state: Tai
     end = buf.lastIndexOf(0x0a);
   }
   if (end < 0) return { lines: [], next: state };
-  const texts = buf.subarray(0, end).toString('utf8').split('\n');
-  const lines = texts.map((text, i) => ({ no: state.line + i + 1, text: text.endsWith('\r') ? text.slice(0, -1) : text }));
-  return { lines, next: { ...state, offset: state.offset + end + 1, line: state.line + texts.length } };
+  const decode = lineDecoder(encoding);
+  const lines: TailLine[] = [];
+  let from = 0;
+  for (let i = 0; from <= end; i++) {
+    const nl = buf.indexOf(0x0a, from);
+    let bytes = buf.subarray(from, nl);
+    from = nl + 1;
+    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1); // CRLF (Windows tools)
+    // A byte-order mark opens files saved by Excel and Notepad: it is not part of the first field.
+    if (state.offset === 0 && i === 0 && encoding === 'utf-8' && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    lines.push({ no: state.line + i + 1, ...decode(bytes) });
+  }
+  return { lines, next: { ...state, offset: state.offset + end + 1, line: state.line + lines.length } };
 }
 
 /** `^…` is a regular expression; anything else a glob where `*` and `?` match inside a file name. */

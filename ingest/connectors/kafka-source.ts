@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { createConnectorHealth } from '../connector-health.ts';
 import { messageSchemas } from '../schemas/machining.ts';
 import { checkpointTotals, readCheckpoint, saveCheckpoint, type DeadLetter } from '../checkpoints.ts';
 import type { Envelope } from '../envelope.ts';
@@ -10,6 +11,9 @@ import type { Subscription } from '../../log/topic.ts';
  * (bad ones become dead letters with topic:partition:offset), publish the envelopes, and only
  * after the log acknowledged, save the checkpoint (and the dead letters) in Postgres.
  */
+/** Largest event the log takes: the broker's 1 MiB message limit less room for the batch framing. */
+const MAX_EVENT_BYTES = 900 * 1024;
+
 export const kafkaSource = defineConnector({
   kind: 'kafka',
   config: z.object({
@@ -26,25 +30,38 @@ export const kafkaSource = defineConnector({
     const toEnvelope = messageSchemas[config.schema];
     const sourceName = `kafka:${config.topic}`;
     let sub: Subscription | null = null;
-    let lastError: string | null = null;
+    const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
     return {
       name: ctx.name,
       kind: 'kafka',
       async start() {
         await source.ensure();
         sub = await source.consume({
-          group: `millrace-connector-${ctx.name}`,
+          group: `${ctx.prefix ?? 'millrace'}-connector-${ctx.name}`,
+          onError: (err) => { health.fail(err); ctx.onError(err); },
           startOffset: (p) => readCheckpoint(ctx.pool, ctx.schema, ctx.name, p),
           onBatch: async ({ partition, records }) => {
             try {
               const events: Envelope[] = [];
               const dead: DeadLetter[] = [];
+              const out: Array<{ key: string; value: string }> = [];
               for (const r of records) {
+                const position = `${config.topic}:${partition}:${r.offset}`;
                 const env = toEnvelope(r.value, sourceName);
-                if (typeof env === 'string') dead.push({ position: `${config.topic}:${partition}:${r.offset}`, raw: r.value, reason: env });
-                else events.push(env);
+                if (typeof env === 'string') {
+                  dead.push({ position, raw: r.value, reason: env });
+                  continue;
+                }
+                const value = JSON.stringify(env);
+                // The log's broker refuses it however often it is retried: dead-letter it, go on.
+                if (Buffer.byteLength(value) > MAX_EVENT_BYTES) {
+                  dead.push({ position, raw: r.value, reason: `event of ${Buffer.byteLength(value)} bytes is over the log's limit of ${MAX_EVENT_BYTES}` });
+                  continue;
+                }
+                events.push(env);
+                out.push({ key: env.key, value });
               }
-              if (events.length > 0) await ctx.log.publish(events.map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+              if (out.length > 0) await ctx.log.publish(out);
               await saveCheckpoint(ctx.pool, ctx.schema, {
                 connector: ctx.name,
                 source: sourceName,
@@ -53,9 +70,9 @@ export const kafkaSource = defineConnector({
                 events: events.length,
                 deadLetters: dead,
               });
-              lastError = null;
+              health.ok();
             } catch (err) {
-              lastError = (err as Error).message;
+              health.fail(err);
               ctx.onError(err);
               throw err;
             }
@@ -72,7 +89,7 @@ export const kafkaSource = defineConnector({
         const ends = await source.endOffsets();
         const lag = ends.reduce((n, end, p) => n + Math.max(0, end - (t.positions.get(p) ?? 0)), 0);
         return {
-          name: ctx.name, kind: 'kafka', events: t.events, deadLetters: t.deadLetters, lag, lastCheckpointAt: t.lastCheckpointAt, lastError,
+          name: ctx.name, kind: 'kafka', events: t.events, deadLetters: t.deadLetters, lag, lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(),
           positions: ends.map((_, p) => t.positions.get(p) ?? 0), sourceEnd: ends,
         };
       },

@@ -84,6 +84,17 @@ export async function prepareCdc(
     if (missing.length > 0) await pool.query(`ALTER PUBLICATION ${quoteIdent(c.publication)} ADD TABLE ${missing.map(qualified).join(', ')}`);
   }
 
+  // Slot names are unique across the Postgres cluster: another database's slot of this name is
+  // another deployment's (MILLRACE_PREFIX names it), never ours to read or to replace.
+  const foreign = await pool.query(`SELECT database, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database IS DISTINCT FROM current_database()`, [c.slot]);
+  if (foreign.rowCount) {
+    const f = foreign.rows[0];
+    throw new MillraceError(
+      'RESOURCE_CLASH',
+      `replication slot "${c.slot}" belongs to database ${f.database} (another deployment${f.active_pid ? `, in use by pid ${f.active_pid}` : ''}); ` +
+        'slot names are shared by every database of the server: give this deployment its own MILLRACE_PREFIX (or CDC_SLOT)',
+    );
+  }
   const slot = await pool.query(`SELECT plugin, wal_status FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()`, [c.slot]);
   if (slot.rowCount === 0) {
     if (c.checkpointedLsn !== null) throw slotLost(c.slot, `does not exist, but this connector checkpointed at ${c.checkpointedLsn}: it was dropped`);

@@ -4,6 +4,7 @@ import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-log
 import { MillraceError, withContext } from '../../lib/errors.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { createConnectorHealth } from '../connector-health.ts';
 import { orderChangeEnvelope, type RowChange } from './postgres-cdc-orders.ts';
 import { mappedChangeEnvelope } from './postgres-cdc-mapped.ts';
 import { recordMappingSchema } from '../record-mapping.ts';
@@ -122,14 +123,14 @@ export const postgresCdc = defineConnector({
     let warned = false;
     let attempt = 0;
     let timer: NodeJS.Timeout | null = null;
-    let lastError: string | null = null;
+    const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
 
     function fail(r: Run, err: unknown): void {
       if (r.failed) return;
       r.failed = true;
       clearTimers(r);
       const e = err instanceof MillraceError ? err : withContext(err, `postgres-cdc ${ctx.name}`);
-      lastError = e.message;
+      health.fail(e);
       ctx.onError(e);
       void r.service.destroy().catch(() => undefined);
       if (run === r) run = null;
@@ -143,7 +144,7 @@ export const postgresCdc = defineConnector({
         timer = null;
         if (stopped) return;
         open().then(() => (attempt = 0), (err: MillraceError) => {
-          lastError = err.message;
+          health.fail(err);
           ctx.onError(err);
           if (!FATAL.has(err.code)) retryLater();
         });
@@ -190,7 +191,7 @@ export const postgresCdc = defineConnector({
       await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state: { slot: config.slot, lsn: formatLsn(end) }, events, deadLetters: dead });
       if (r.failed) return;
       await ack(r, end);
-      lastError = null;
+      health.ok();
     }
 
     /** Complete transactions wait for more while messages keep coming; once none arrived for IDLE_MS (or MAX_LINGER_MS passed), they go out. */
@@ -323,7 +324,7 @@ export const postgresCdc = defineConnector({
           await open();
         } catch (err) {
           const e = err instanceof MillraceError ? err : withContext(err, `postgres-cdc ${ctx.name}`);
-          lastError = e.message;
+          health.fail(e);
           if (FATAL.has(e.code)) {
             stopped = true;
             throw e;
@@ -361,7 +362,7 @@ export const postgresCdc = defineConnector({
         const position = Math.max(r?.acked ?? 0, confirmed ?? 0);
         const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
         return {
-          name: ctx.name, kind: 'postgres-cdc', events: t.events, deadLetters: t.deadLetters, lastCheckpointAt: t.lastCheckpointAt, lastError,
+          name: ctx.name, kind: 'postgres-cdc', events: t.events, deadLetters: t.deadLetters, lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(),
           lag: Math.max(0, end - position), positions: [position], sourceEnd: [end],
         };
       },

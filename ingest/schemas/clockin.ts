@@ -34,19 +34,38 @@ export interface ClockinRow {
   };
 }
 
-/** A clock time: an Excel date-time (read as ISO) or `HH:MM` on the shift's day (C's morning hours: the next day). */
+/** Spreadsheet serial dates count days from 1899-12-30 (a number cell without a date format reads as one). */
+const SERIAL_EPOCH = Date.UTC(1899, 11, 30);
+const DAY = 24 * H;
+/** Serials from 1950 to 2150: a bare number outside is not taken for a date. */
+const isSerial = (text: string) => /^\d+(\.\d+)?$/.test(text) && Number(text) > 18_264 && Number(text) < 91_311;
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/**
+ * A clock time: an Excel date-time (read as ISO), a serial date-time, a day fraction (`0.9166…`
+ * = 22:00), or `HH:MM[:SS]` on the shift's day (C's morning hours: the next day).
+ */
 function timeOf(text: string, shiftStart: number, shift: string): number | null {
   if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text)) return Date.parse(text);
-  const m = /^(\d{1,2}):(\d\d)$/.exec(text);
-  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) return null;
+  if (isSerial(text)) return SERIAL_EPOCH + Math.round(Number(text) * DAY / 1000) * 1000;
+  if (/^0?\.\d+$/.test(text)) text = clock(Math.round(Number(text) * DAY / 1000) * 1000);
+  const m = /^(\d{1,2}):(\d\d)(?::(\d\d))?$/.exec(text);
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59) return null;
   const day = shiftStart - SHIFT_START_H[shift] * H;
-  const t = day + Number(m[1]) * H + Number(m[2]) * 60_000;
+  const t = day + Number(m[1]) * H + Number(m[2]) * 60_000 + Number(m[3] ?? 0) * 1000;
   return shift === 'C' && Number(m[1]) < 12 ? t + 24 * H : t;
+}
+
+/** The row's day: an ISO date or date-time (a date cell reads as midnight), or a serial date. */
+function dayOf(text: string | null): string | null {
+  if (text === null) return null;
+  if (isSerial(text)) return new Date(SERIAL_EPOCH + Math.floor(Number(text)) * DAY).toISOString().slice(0, 10);
+  return text.slice(0, 10);
 }
 
 /** Canonical cells → the row's event fields, or why the row is malformed. */
 export function clockinRow(c: Readonly<Record<string, CellText>>): ClockinRow | string {
-  const date = c.date?.slice(0, 10) ?? null; // a date cell reads as an ISO date-time at midnight
+  const date = dayOf(c.date ?? null);
   if (!date || !/^\d{4}-\d\d-\d\d$/.test(date) || Number.isNaN(Date.parse(date))) return `Date ${JSON.stringify(c.date)} is not a date`;
   const shift = c.shift?.toUpperCase() ?? '';
   if (!(shift in SHIFT_START_H)) return `Shift ${JSON.stringify(c.shift)} is not A, B or C`;
@@ -66,7 +85,8 @@ export function clockinRow(c: Readonly<Record<string, CellText>>): ClockinRow | 
   if (!c.clockOut) return { ...base, payload: { ...fields, present: 'yes', absenceReason: null, minutesWorked: null } };
   let tout = timeOf(c.clockOut, start, shift);
   if (tout === null) return `Clock Out ${JSON.stringify(c.clockOut)} is not a time`;
-  if (tout <= tin && /^\d{1,2}:\d\d$/.test(c.clockOut)) tout += 24 * H; // HH:MM past midnight
+  // A clock time alone (HH:MM, a day fraction) before the clock-in is past midnight.
+  if (tout <= tin && (/^\d{1,2}:\d\d(:\d\d)?$/.test(c.clockOut) || /^0?\.\d+$/.test(c.clockOut))) tout += 24 * H;
   const minutes = Math.round((tout - tin) / 60_000);
   if (minutes <= 0 || minutes > 16 * 60) return `Clock Out − Clock In is ${minutes} min (expected 1 … 960)`;
   return { ...base, payload: { ...fields, present: 'yes', absenceReason: null, minutesWorked: minutes } };
