@@ -34,7 +34,8 @@ export interface Probes {
   close(): Promise<void>;
 }
 
-const FAR = { from: '2020-01-01T00:00:00Z', to: '2035-01-01T00:00:00Z' };
+// Wide enough for any simulated clock, within the serving layer's bucket limit (5 000).
+const FAR = { from: '2025-01-01T00:00:00Z', to: '2030-01-01T00:00:00Z' };
 const QUERIES = {
   production: `{ productionSeries(metric: PARTS_EXITED, grain: DAY, from: "${FAR.from}", to: "${FAR.to}") { total } }`,
   quality: `{ stations { id errorCount(from: "${FAR.from}", to: "${FAR.to}") } }`,

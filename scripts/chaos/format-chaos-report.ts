@@ -3,7 +3,7 @@ import type { ChaosOptions, ChaosResult } from './run-chaos.ts';
 const s = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
 
 /** The run as Markdown: the figures the README quotes, every fault with its evidence, and how to reproduce it. */
-export function formatChaosReport(r: ChaosResult, o: Pick<ChaosOptions, 'fault' | 'durationMs'>): string {
+export function formatChaosReport(r: ChaosResult, o: Pick<ChaosOptions, 'fault' | 'durationMs' | 'kinds' | 'minGapMs' | 'maxGapMs'>): string {
   const byKind = new Map<string, { n: number; ok: number; times: number[] }>();
   for (const f of r.faults) {
     const k = byKind.get(f.kind) ?? { n: 0, ok: 0, times: [] };
@@ -19,7 +19,7 @@ export function formatChaosReport(r: ChaosResult, o: Pick<ChaosOptions, 'fault' 
   return [
     `# Chaos run ${r.deploymentId}`,
     '',
-    `Command: \`npm run chaos -- --seed ${r.seed} --rate ${r.rate} --speed ${r.speed} --duration ${Math.round((o.durationMs ?? 0) / 1000)} --hold ${o.fault.holdMs / 1000}${o.fault.kafkaRestart ? ' --kafka-restart' : ''}${o.fault.pgRestart ? ' --pg-restart' : ''}\``,
+    `Command: \`npm run chaos -- --seed ${r.seed} --rate ${r.rate} --speed ${r.speed} --duration ${Math.round((o.durationMs ?? 0) / 1000)} --min-gap ${(o.minGapMs ?? 5000) / 1000} --max-gap ${(o.maxGapMs ?? 20_000) / 1000} --hold ${o.fault.holdMs / 1000}${o.kinds ? ` --kinds ${o.kinds.join(',')}` : ''}${o.fault.kafkaRestart ? ' --kafka-restart' : ''}${o.fault.pgRestart ? ' --pg-restart' : ''}\``,
     '',
     '| figure | value |',
     '|---|---|',

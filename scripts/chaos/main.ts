@@ -35,7 +35,7 @@ const options = {
   root: ROOT,
   services: { databaseUrl: need('DATABASE_URL'), redisUrl: need('REDIS_URL'), kafkaBrokers: opts.tableLog ? undefined : need('KAFKA_BROKERS'), mariadbUrl: env.MARIADB_URL },
   seed: Number(opts.seed), rate: Number(opts.rate), speed: Number(opts.speed), durationMs: Number(opts.duration) * 1000,
-  minGapMs: Number(opts.minGap) * 1000, maxGapMs: Number(opts.maxGap) * 1000, kinds, outDir: path.resolve(opts.out), keep: !!opts.keep,
+  minGapMs: Number(opts.minGap) * 1000, maxGapMs: Number(opts.maxGap) * 1000, kinds: opts.kinds || opts.tableLog ? kinds : undefined, outDir: path.resolve(opts.out), keep: !!opts.keep,
   fault: { holdMs: Number(opts.hold) * 1000, kafkaRestart: !!opts.kafkaRestart, pgRestart: !!opts.pgRestart },
 };
 const r = await runChaos(options);

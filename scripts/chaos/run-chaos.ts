@@ -120,8 +120,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const deadline = Date.now() + 180_000;
     for (;;) {
       const p = await within(() => probes.positions(), 10_000);
-      if (p && p.speed > 0 && p.batch > 0 && (await probes.answers('production')).ok && (await probes.answers('quality')).ok) break;
-      if (Date.now() > deadline) throw new Error(`the pipeline did not start flowing: ${JSON.stringify(p)}`);
+      const a = [await probes.answers('production'), await probes.answers('quality')];
+      if (p && p.speed > 0 && p.batch > 0 && a.every((x) => x.ok)) break;
+      if (Date.now() > deadline) throw new Error(`the pipeline did not start flowing: ${JSON.stringify(p)} ${JSON.stringify(a)}`);
       await sleep(500);
     }
     phaseStart = Date.now();
