@@ -40,7 +40,9 @@ export const kafkaSource = defineConnector({
               const events: Envelope[] = [];
               const dead: DeadLetter[] = [];
               for (const r of records) {
-                const env = toEnvelope(r.value, sourceName);
+                // The value arrives decoded as UTF-8: a byte that is not UTF-8 became U+FFFD (a Latin-1
+                // name, a UTF-16 producer). Accepting it would store a mangled id; it is bad input.
+                const env = r.value.includes('\uFFFD') ? 'not valid UTF-8' : toEnvelope(r.value, sourceName);
                 if (typeof env === 'string') dead.push({ position: `${config.topic}:${partition}:${r.offset}`, raw: r.value, reason: env });
                 else events.push(env);
               }

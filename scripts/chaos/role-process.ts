@@ -14,7 +14,7 @@ export interface RoleProcessOptions {
   env: Record<string, string>;
   /** Where stdout and stderr of every incarnation are appended. */
   logFile: string;
-  /** Longest wait for "… is up", ms. Default 120 000. */
+  /** Longest wait for "… is up", ms. Default 300 000 (a role on a busy 2-core machine takes minutes). */
   startTimeoutMs?: number;
   /** Told when an incarnation exits without being asked to (not a kill -9 or stop of ours). */
   onUnplannedExit?: (role: Role, code: number | null, signal: string | null, tail: string) => void;
@@ -67,11 +67,11 @@ export function createRoleProcess(opts: RoleProcessOptions): RoleProcess {
         resolve({ code, signal });
       }),
     );
-    const deadline = Date.now() + (opts.startTimeoutMs ?? 120_000);
+    const deadline = Date.now() + (opts.startTimeoutMs ?? 300_000);
     // The CLI logs "millrace <target> is up" (the gateway: "millrace is up") once every module started.
     while (!/millrace (\S+ )?is up/.test(out)) {
       if (p.exitCode !== null || p.signalCode !== null) throw new Error(`${opts.role} exited during start (${p.exitCode ?? p.signalCode}):\n${out.slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`${opts.role} not up within ${opts.startTimeoutMs ?? 120_000} ms:\n${out.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`${opts.role} not up within ${opts.startTimeoutMs ?? 300_000} ms:\n${out.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
