@@ -114,6 +114,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   log(`seed ${o.seed}, deployment ${deployment.id} (schema ${deployment.schema}, prefix ${deployment.prefix}, Redis db ${deployment.redisDb}), ${rate} events/s at ${speed}× speed, logs in ${o.outDir}`);
   const probes = createProbes({ env: deployment.env, gatewayUrl: deployment.gatewayUrl, headers: o.headers, appName: `chaos-driver-${deployment.id}` });
   const faults: FaultResult[] = [];
+  // Ctrl-C: stop every role and drop what the run made (a second Ctrl-C exits at once).
+  const interrupted = () => {
+    log('interrupted: stopping the deployment and cleaning up');
+    process.once('SIGINT', () => process.exit(130));
+    void deployment.stop().then(() => probes.close()).then(() => (o.keep ? undefined : deployment.cleanup())).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     await deployment.start();
     log('every role is up; waiting for events to flow and the gateway to answer');
@@ -188,6 +196,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await writeFile(result.reportFile, formatChaosReport(result, o));
     return result;
   } finally {
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
     await deployment.stop().catch((err) => log(`stopping: ${(err as Error).message}`));
     await probes.close();
     if (!o.keep) await deployment.cleanup().catch((err) => log(`cleanup: ${(err as Error).message}`));
