@@ -9,6 +9,7 @@ import { composeSupergraph, type SubgraphEndpoint } from './compose-supergraph.t
 import { createHttpRoutes, type HealthCheck, type RouteHandler } from './http-routes.ts';
 import { serveGraphQLWs } from './serve-graphql-ws.ts';
 import { useErrorCodes } from './use-error-codes.ts';
+import { useGetParams } from './use-get-params.ts';
 import { useLimits, type LimitsOptions } from './use-limits.ts';
 
 /** Options of the gateway. */
@@ -83,7 +84,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maskedErrors: { isDev: false },
     inboundInflightRequestDeduplication: dedupe,
     logging: opts.logging ?? 'warn',
-    plugins: () => [useLimits(opts.limits), useErrorCodes({ log }), ...(opts.plugins ?? [])],
+    plugins: () => [useGetParams(), useLimits(opts.limits), useErrorCodes({ log }), ...(opts.plugins ?? [])],
   }));
 
   const routes = createHttpRoutes({ health: opts.health, status: opts.status, routes: opts.routes, log });
