@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
-import type { FixtureRow } from '../resolvers/fixture-serving.ts';
+import type { FixtureRow } from '../serving/testing/fixture-serving.ts';
 
 // Fuzzed queries, variables and request bodies through the real gateway over the real subgraph
 // servers (fixture serving). Whatever a client sends: no crash, no 5xx, no stack trace, and every

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { CellOp, CompiledMetric } from '../metrics/define-metric.ts';
 import { SEP } from '../metrics/compile-reducer.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import type { SpeedStore } from '../speed/store.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { GRAIN_MS, type Delta, type MetricInfo, type SeriesPoint, type SeriesQuery, type SeriesResult, type Serving } from './types.ts';
 import { readBatch } from './read-batch.ts';
+import { beforeDeadline } from './deadline.ts';
 import { streamDeltas } from './stream-deltas.ts';
 
 export interface ServingOptions {
@@ -46,9 +47,9 @@ export function createServing(opts: ServingOptions): Serving {
     }
     // A query that straddles a prune of slices it needs simply runs again on a newer snapshot.
     for (let attempt = 0; ; attempt++) {
-      const batch = await readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where });
+      const batch = await readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where, deadline: q.deadline });
       const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
-      const speed = await opts.store.read(metric.name, fromSlice);
+      const speed = await beforeDeadline(() => opts.store.read(metric.name, fromSlice), q.deadline);
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
         if (attempt < 3) continue;
         throw new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', { retryable: true });
@@ -118,11 +119,11 @@ export function createServing(opts: ServingOptions): Serving {
     series,
     async deadLetters(q) {
       const r = await opts.pool.query(
-        `SELECT connector, source, position, reason, raw, created_at FROM ${s}.dead_letters
-          WHERE ($1::text IS NULL OR connector = $1) ORDER BY id DESC LIMIT $2`,
-        [q.connector ?? null, q.limit],
+        `SELECT id, connector, source, position, reason, raw, created_at FROM ${s}.dead_letters
+          WHERE ($1::text IS NULL OR connector = $1) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`,
+        [q.connector ?? null, q.limit, q.beforeId ?? null],
       );
-      return r.rows.map((x) => ({ connector: x.connector, source: x.source, position: x.position, reason: x.reason, raw: x.raw, createdAt: new Date(x.created_at).getTime() }));
+      return r.rows.map((x) => ({ id: Number(x.id), connector: x.connector, source: x.source, position: x.position, reason: x.reason, raw: x.raw, createdAt: new Date(x.created_at).getTime() }));
     },
     async entities(q) {
       const r = await opts.pool.query(
@@ -132,6 +133,7 @@ export function createServing(opts: ServingOptions): Serving {
       return r.rows.map((x) => ({ entity: x.entity, key: x.key, version: x.version, data: x.data, deleted: x.deleted }));
     },
     deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> => streamDeltas(opts.store, opts.metrics, o),
+    lastCursor: async () => (await opts.store.lastCursor()) || null,
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
         name: m.name,

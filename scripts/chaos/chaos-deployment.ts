@@ -8,6 +8,7 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { Kafka, logLevel } from 'kafkajs';
 import { createRoleProcess, ROLES, type Role, type RoleProcess } from './role-process.ts';
+import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
 
 /** The real services a chaos run uses (`scripts/services-up.sh` prints them). */
 export interface ChaosServices {
@@ -50,6 +51,8 @@ export interface Deployment {
   /** `application_name` prefix of the roles' Postgres sessions (PGAPPNAME), to terminate only ours. */
   appNamePrefix: string;
   gatewayUrl: string;
+  /** What GraphQL requests carry (the run's API key). */
+  headers: Record<string, string>;
   roles: Map<Role, RoleProcess>;
   /** Start every role, the simulator last (the CDC slot must exist before the first order). */
   start(): Promise<void>;
@@ -93,7 +96,10 @@ export async function createChaosDeployment(o: DeploymentOptions): Promise<Deplo
   const redisBase = o.services.redisUrl.replace(/\/\d*$/, '');
   const redisDb = await claimRedisDb(redisBase, id);
   const port = await freePort();
-  const subgraphPorts = { production: await freePort(), quality: await freePort() };
+  const subgraphPorts = new Map<string, number>();
+  for (const n of SUBGRAPH_NAMES) subgraphPorts.set(n, await freePort());
+  // The gateway wants a credential: one API key with every scope, for the driver and for verify.
+  const apiKey = randomBytes(24).toString('base64url');
   const appNamePrefix = `chaos-${id}-`;
   const env: Record<string, string> = {
     DATABASE_URL: o.services.databaseUrl,
@@ -108,15 +114,16 @@ export async function createChaosDeployment(o: DeploymentOptions): Promise<Deplo
     MILLRACE_SIM_RATE: String(o.rate), MILLRACE_SIM_SPEED: String(o.speed), MILLRACE_SIM_SEED: String(o.simSeed),
     MILLRACE_SLICE: String(o.slice ?? 500), MILLRACE_PARTITIONS: String(o.partitions ?? 4),
     MILLRACE_URL: `http://127.0.0.1:${port}`,
+    MILLRACE_API_KEYS: `chaos:${apiKey}:production:read+quality:read+energy:read+workforce:read+ops:read+pii:read`,
+    MILLRACE_API_KEY: apiKey,
     ...o.extraEnv,
   };
   const roleEnv = (role: Role): Record<string, string> => {
     const e: Record<string, string> = { ...env, PGAPPNAME: `${appNamePrefix}${role}`, MILLRACE_SIMULATOR: role === 'simulator' ? 'on' : 'off' };
-    if (role === 'subgraph:production') e.SUBGRAPH_PORT = String(subgraphPorts.production);
-    if (role === 'subgraph:quality') e.SUBGRAPH_PORT = String(subgraphPorts.quality);
-    if (role === 'gateway') {
-      e.SUBGRAPH_URLS = `production=http://127.0.0.1:${subgraphPorts.production}/graphql,quality=http://127.0.0.1:${subgraphPorts.quality}/graphql`;
-    } else e.PORT = '0';
+    // Fixed ports per subgraph, so that a restarted one is where the gateway (SUBGRAPH_URLS) looks.
+    if (role.startsWith('subgraph:')) e.SUBGRAPH_PORT = String(subgraphPorts.get(role.slice('subgraph:'.length)));
+    if (role === 'gateway') e.SUBGRAPH_URLS = [...subgraphPorts].map(([n, p]) => `${n}=http://127.0.0.1:${p}/graphql`).join(',');
+    else e.PORT = '0';
     return e;
   };
   const roles = new Map<Role, RoleProcess>();
@@ -127,11 +134,11 @@ export async function createChaosDeployment(o: DeploymentOptions): Promise<Deplo
   }
 
   return {
-    id, env, schema, prefix, redisDb, appNamePrefix, gatewayUrl: `http://127.0.0.1:${port}`, roles,
+    id, env, schema, prefix, redisDb, appNamePrefix, gatewayUrl: `http://127.0.0.1:${port}`, headers: { 'x-api-key': apiKey }, roles,
     async start() {
       // The first role creates the schema (migrate), the gateway needs the subgraphs' SDL, the
       // simulator comes last; the rest start side by side (a busy machine takes a minute for each).
-      const waves: Role[][] = [['ingest'], ['loader', 'speed', 'batch', 'subgraph:production', 'subgraph:quality'], ['gateway'], ['simulator']];
+      const waves: Role[][] = [['ingest'], ROLES.filter((r) => !['ingest', 'gateway'].includes(r)), ['gateway'], ['simulator']];
       for (const wave of waves) await Promise.all(wave.map((role) => roles.get(role)!.start()));
     },
     async stop() {

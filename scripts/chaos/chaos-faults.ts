@@ -7,14 +7,16 @@ import type { Rng } from '../../simulator/prng.ts';
 import type { Deployment } from './chaos-deployment.ts';
 import type { Positions, Probes } from './chaos-probes.ts';
 import { ROLES, type Role } from './role-process.ts';
+import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
 
 const run = promisify(execFile);
 
-export const FAULT_KINDS = [
-  ...ROLES.map((r) => `kill9:${r}` as const),
+export const FAULT_KINDS: readonly string[] = [
+  ...ROLES.map((r) => `kill9:${r}`),
   'redis-wipe', 'kafka-outage', 'postgres-restart', 'subgraph-pause', 'disk-full', 'drop-connections',
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+];
+/** `kill9:<role>` or one of the other FAULT_KINDS. */
+export type FaultKind = string;
 
 export interface FaultOptions {
   /** How long a pause (Kafka broker, subgraph) or a simulated full disk lasts, ms. */
@@ -49,11 +51,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Which positions must grow for each role to count as working again. */
 const PROGRESS: Partial<Record<Role, keyof Positions>> = { ingest: 'logEnd', loader: 'loader', speed: 'speed', batch: 'batch' };
 
-/** After `key` grew past its value at `since`, and the gateway answers both subgraphs. */
+/** Every subgraph answers through the gateway. */
+const allAnswer = async (ctx: FaultContext) => {
+  for (const name of SUBGRAPH_NAMES) if (!(await ctx.probes.answers(name)).ok) return false;
+  return true;
+};
+
+/** After `key` grew past its value at `since`, and the gateway answers for every subgraph. */
 const progressed = (ctx: FaultContext, keys: Array<keyof Positions>) => async (since: Positions) => {
   const now = await ctx.probes.positions();
   if (!keys.every((k) => now[k] > since[k])) return false;
-  return (await ctx.probes.answers('production')).ok && (await ctx.probes.answers('quality')).ok;
+  return allAnswer(ctx);
 };
 
 async function kill9(ctx: FaultContext, role: Role): Promise<Injection> {
@@ -68,7 +76,7 @@ async function kill9(ctx: FaultContext, role: Role): Promise<Injection> {
     clearedAt: Date.now(),
     recovered: async () => {
       if (key && !((await ctx.probes.positions())[key] > dead[key])) return false;
-      return (await ctx.probes.answers('production')).ok && (await ctx.probes.answers('quality')).ok;
+      return allAnswer(ctx);
     },
   };
 }
@@ -186,8 +194,7 @@ async function dropConnections(ctx: FaultContext): Promise<Injection> {
 
 /** A subgraph hangs (SIGSTOP) for `holdMs`: the gateway must keep answering (errors with a code for that subgraph), then recover. */
 async function subgraphPause(ctx: FaultContext): Promise<Injection> {
-  const name = ctx.rng.pick(['production', 'quality'] as const);
-  const other = name === 'production' ? 'quality' : 'production';
+  const name = ctx.rng.pick(SUBGRAPH_NAMES);
   const p = ctx.deployment.roles.get(`subgraph:${name}`)!;
   const pid = p.pid();
   if (!pid) throw new Error(`subgraph ${name} is not running`);
@@ -205,7 +212,7 @@ async function subgraphPause(ctx: FaultContext): Promise<Injection> {
   return {
     evidence: `subgraph ${name} pid ${pid} state ${state} for ${ctx.options.holdMs} ms; meanwhile /healthz ${health}, its query ${during.ok ? 'answered' : `failed (${during.status}: ${during.body.slice(0, 120)})`}`,
     clearedAt: Date.now(),
-    recovered: async () => (await ctx.probes.answers(name)).ok && (await ctx.probes.answers(other)).ok,
+    recovered: () => allAnswer(ctx),
   };
 }
 

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
 
 /** Every role of a split deployment the chaos driver runs in a process of its own (app/modules.ts TARGETS). */
-export const ROLES = ['ingest', 'loader', 'speed', 'batch', 'subgraph:production', 'subgraph:quality', 'gateway'] as const;
-export type Role = (typeof ROLES)[number] | 'simulator';
+export const ROLES: readonly string[] = ['ingest', 'loader', 'speed', 'batch', ...SUBGRAPH_NAMES.map((n) => `subgraph:${n}`), 'gateway'];
+/** One of ROLES, or 'simulator' (the factory: never killed, it is the ground truth). */
+export type Role = string;
 
 export interface RoleProcessOptions {
   role: Role;

@@ -8,6 +8,7 @@ import { createProbes, type Positions } from './chaos-probes.ts';
 import { startStatusShim } from './status-shim.ts';
 import { formatChaosReport } from './format-chaos-report.ts';
 import type { Role } from './role-process.ts';
+import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
 
 export interface ChaosOptions {
   root: string;
@@ -112,7 +113,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     },
   });
   log(`seed ${o.seed}, deployment ${deployment.id} (schema ${deployment.schema}, prefix ${deployment.prefix}, Redis db ${deployment.redisDb}), ${rate} events/s at ${speed}× speed, logs in ${o.outDir}`);
-  const probes = createProbes({ env: deployment.env, gatewayUrl: deployment.gatewayUrl, headers: o.headers, appName: `chaos-driver-${deployment.id}` });
+  const probes = createProbes({ env: deployment.env, gatewayUrl: deployment.gatewayUrl, headers: { ...deployment.headers, ...o.headers }, appName: `chaos-driver-${deployment.id}` });
   const faults: FaultResult[] = [];
   // Ctrl-C: stop every role and drop what the run made (a second Ctrl-C exits at once).
   const interrupted = () => {
@@ -128,7 +129,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const deadline = Date.now() + 180_000;
     for (;;) {
       const p = await within(() => probes.positions(), 10_000);
-      const a = [await probes.answers('production'), await probes.answers('quality')];
+      const a = await Promise.all(SUBGRAPH_NAMES.map((n) => probes.answers(n)));
       if (p && p.speed > 0 && p.batch > 0 && a.every((x) => x.ok)) break;
       if (Date.now() > deadline) throw new Error(`the pipeline did not start flowing: ${JSON.stringify(p)} ${JSON.stringify(a)}`);
       await sleep(500);
