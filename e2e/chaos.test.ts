@@ -11,7 +11,7 @@ import { ROOT } from './harness.ts';
 // restarted, and Postgres sessions are terminated, not the server restarted: other deployments
 // share both (`--kafka-restart` / `--pg-restart` of `npm run chaos` do the real thing).
 describe('chaos (short): every role killed, stores wiped, paused and starved, nothing lost', () => {
-  it('survives every fault kind and verifies at zero mismatches', { timeout: 900_000 }, async () => {
+  it('survives every fault kind and verifies at zero mismatches', { timeout: 1_800_000 }, async () => {
     const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
     const r = await runChaos({
       root: ROOT,
