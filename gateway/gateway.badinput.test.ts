@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
+import { AUTH, startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
 import type { FixtureRow } from '../serving/testing/fixture-serving.ts';
 
 // Fuzzed queries, variables and request bodies through the real gateway over the real subgraph
@@ -40,8 +40,9 @@ async function check(init: RequestInit & { path?: string }): Promise<void> {
   }
 }
 
+// With a valid token (every scope): the fuzzing is about what a legitimate client sends wrong.
 const post = (body: unknown, contentType = 'application/json') =>
-  check({ method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  check({ method: 'POST', headers: { 'content-type': contentType, ...AUTH }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 // A value of any GraphQL literal shape, right or wrong for the argument it lands in.
 const literal: fc.Arbitrary<string> = fc.letrec<{ v: string }>((tie) => ({
@@ -108,13 +109,13 @@ describe('gateway under fuzzed input', () => {
     await fc.assert(fc.asyncProperty(body, type, (b, t) => post(b, t)), { seed: SEED, numRuns: RUNS });
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 60 }), fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH'), (q, method) =>
-        check({ method, path: `?query=${encodeURIComponent(q)}&variables=${encodeURIComponent(q)}`, headers: { accept: 'application/json' } })),
+        check({ method, path: `?query=${encodeURIComponent(q)}&variables=${encodeURIComponent(q)}`, headers: { accept: 'application/json', ...AUTH } })),
       { seed: SEED, numRuns: Math.ceil(RUNS / 2) },
     );
   });
 
   it('still answers a good query afterwards', async () => {
-    const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: VALID }) });
+    const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify({ query: VALID }) });
     const body = (await res.json()) as { data?: { productionSeries: { total: number } }; errors?: unknown };
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     assert.equal(body.data?.productionSeries.total, 5);
