@@ -211,7 +211,10 @@ async function initSpeed(ctx: Ctx) {
 }
 
 async function initLoader(ctx: Ctx) {
-  const loader = createLoader({ pool: ctx.pool!, schema: ctx.config.MILLRACE_SCHEMA, log: ctx.topics!.log, onCommitted: () => ctx.applierKick?.() });
+  const loader = createLoader({ pool: ctx.pool!, schema: ctx.config.MILLRACE_SCHEMA, log: ctx.topics!.log,
+    // A group of this deployment's own: the default is shared with every deployment on the same Kafka,
+    // and a join then waits on their members (a chaos run's loader waited > 5 min to start).
+    group: `${ctx.config.MILLRACE_PREFIX}-loader`, onCommitted: () => ctx.applierKick?.() });
   await loader.start();
   ctx.services.push({ name: 'loader', stop: () => loader.stop() });
 }
