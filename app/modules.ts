@@ -103,6 +103,11 @@ async function initStore(ctx: Ctx) {
   }
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   pool.on('error', (err) => ctx.log(`postgres pool: ${err.message}`));
+  // A session dropped while a client is checked out (between two statements of a transaction: a
+  // terminated backend, a server restart) emits 'error' on that client, which pg-pool leaves
+  // unhandled, so the process died (found by the chaos run). The next statement fails, the caller
+  // retries, and the broken client is not queryable any more, so the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', (err) => ctx.log(`postgres client: ${err.message}`)));
   await migrate(pool, c.MILLRACE_SCHEMA, c.MILLRACE_PARTITIONS);
   ctx.pool = pool;
   ctx.identity = await readDeploymentIdentity(pool, c.MILLRACE_SCHEMA, c.MILLRACE_PREFIX);

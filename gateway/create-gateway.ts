@@ -9,6 +9,7 @@ import { composeSupergraph, type SubgraphEndpoint } from './compose-supergraph.t
 import { createHttpRoutes, type HealthCheck, type RouteHandler } from './http-routes.ts';
 import { serveGraphQLWs } from './serve-graphql-ws.ts';
 import { useErrorCodes } from './use-error-codes.ts';
+import { useGetParams } from './use-get-params.ts';
 import { createSecurity, requireScope, type SecurityOptions } from './security.ts';
 import { exampleQuery } from './example-query.ts';
 
@@ -87,7 +88,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maskedErrors: { isDev: false },
     inboundInflightRequestDeduplication: dedupe,
     logging: opts.logging ?? 'warn',
-    plugins: () => [...security.plugins, useErrorCodes({ log }), ...(opts.plugins ?? [])],
+    plugins: () => [useGetParams(), ...security.plugins, useErrorCodes({ log }), ...(opts.plugins ?? [])],
   }));
 
   const routes = createHttpRoutes({

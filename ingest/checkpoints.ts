@@ -42,13 +42,19 @@ export async function saveCheckpoint(
   });
 }
 
+/**
+ * Postgres text cannot hold NUL (a UTF-16 message read as UTF-8 is full of them): stored as U+FFFD,
+ * else the dead letter, the checkpoint beside it, and so the connector would fail on it forever.
+ */
+const pgText = (s: string) => (s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s);
+
 /** Dead letters of one batch; a position already recorded (a re-read after a crash) is kept once. */
 async function insertDeadLetters(client: pg.PoolClient, s: string, connector: string, source: string, dead: DeadLetter[]): Promise<void> {
   if (dead.length === 0) return;
   await client.query(
     `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason)
      SELECT $1, $2, unnest($3::text[]), unnest($4::text[]), unnest($5::text[]) ON CONFLICT (source, position) DO NOTHING`,
-    [connector, source, dead.map((d) => d.position), dead.map((d) => d.raw), dead.map((d) => d.reason)],
+    [connector, source, dead.map((d) => pgText(d.position)), dead.map((d) => pgText(d.raw)), dead.map((d) => pgText(d.reason))],
   );
 }
 

@@ -51,7 +51,8 @@ export function parseCsvLineWithCsvParse(text: string): string[] | string {
 }
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/;
-const MACHINE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+// Bounded: an id is a dimension value and a log key; a runaway field (2 MiB of it) is bad input, not an id.
+const MACHINE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** Energy report (docs/sources.md, row 7): `interval_start,machine_id,wh`, integer Wh. */
 const energy: CsvSchema = {
@@ -64,7 +65,7 @@ const energy: CsvSchema = {
     if (Number.isNaN(intervalStart) || new Date(intervalStart).toISOString().slice(0, 10) !== at.slice(0, 10)) {
       return `interval_start ${JSON.stringify(at)} is not an ISO-8601 UTC time`;
     }
-    if (!MACHINE.test(machineId)) return `machine_id ${JSON.stringify(machineId)} is not a machine id`;
+    if (!MACHINE.test(machineId)) return `machine_id ${JSON.stringify(machineId.length > 80 ? `${machineId.slice(0, 80)}…` : machineId)}${machineId.length > 80 ? ` (${machineId.length} characters)` : ''} is not a machine id`;
     if (!/^\d{1,12}$/.test(whText)) return `wh ${JSON.stringify(whText)} is not a non-negative integer`;
     return {
       id: `energy:${machineId}:${intervalStart}`,

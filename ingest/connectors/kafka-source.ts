@@ -47,7 +47,9 @@ export const kafkaSource = defineConnector({
               const out: Array<{ key: string; value: string }> = [];
               for (const r of records) {
                 const position = `${config.topic}:${partition}:${r.offset}`;
-                const env = toEnvelope(r.value, sourceName);
+                // The value arrives decoded as UTF-8: a byte that is not UTF-8 became U+FFFD (a Latin-1
+                // name, a UTF-16 producer). Accepting it would store a mangled id; it is bad input.
+                const env = r.value.includes('\uFFFD') ? 'not valid UTF-8' : toEnvelope(r.value, sourceName);
                 if (typeof env === 'string') {
                   dead.push({ position, raw: r.value, reason: env });
                   continue;

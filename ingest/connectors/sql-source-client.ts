@@ -43,6 +43,8 @@ function createPostgresSourceClient(url: string): SqlSourceClient {
     connectionString: url, max: 2, options: '-c TimeZone=UTC',
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (asText.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
   });
+  // An idle client whose session the server ended would otherwise be an unhandled 'error' (process exit).
+  pool.on('error', () => undefined);
   return {
     async poll(s, cursor) {
       const r = await pool.query(postgresPollQuery(s, cursor));

@@ -71,6 +71,9 @@ export function clockinRow(c: Readonly<Record<string, CellText>>): ClockinRow | 
   if (!(shift in SHIFT_START_H)) return `Shift ${JSON.stringify(c.shift)} is not A, B or C`;
   if (!c.department) return 'Department is empty';
   if (!c.employeeId) return 'Employee ID is empty';
+  // Ids and names become keys and dimension values: a cell of 32 000 characters is bad input.
+  if (c.employeeId.length > 64) return `Employee ID is ${c.employeeId.length} characters long (at most 64)`;
+  if (c.department.length > 200) return `Department is ${c.department.length} characters long (at most 200)`;
   const start = Date.parse(`${date}T00:00:00Z`) + SHIFT_START_H[shift] * H;
   const base = { key: c.employeeId, eventTime: start };
   const fields = { date, shift, department: c.department.replace(/\u001f/g, ' '), employeeId: c.employeeId };

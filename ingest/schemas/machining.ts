@@ -6,12 +6,13 @@ import { heatEnvelope } from './heat.ts';
 export const machiningMessage = z.object({
   eventId: z.string().min(1).max(200),
   kind: z.enum(['enter', 'exit']),
-  partId: z.string().min(1),
+  // Every string bounded: they become log keys and dimension values; a runaway field is bad input.
+  partId: z.string().min(1).max(200),
   station: z.string().min(1).max(40),
-  machine: z.string().min(1),
-  operator: z.string().min(1),
+  machine: z.string().min(1).max(200),
+  operator: z.string().min(1).max(200),
   at: z.iso.datetime({ offset: true }),
-  nextStation: z.string().nullable(),
+  nextStation: z.string().max(40).nullable(),
   errorCode: z.string().max(40).nullable(),
   cycleTimeMs: z.number().int().nonnegative().nullable(),
 }).refine((m) => m.kind === 'enter' || m.cycleTimeMs !== null, { message: 'an exit needs cycleTimeMs', path: ['cycleTimeMs'] });
