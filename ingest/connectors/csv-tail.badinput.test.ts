@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { badInputSuite } from '../bad-input.harness.ts';
+import { badInputSuite } from '../bad-input.testkit.ts';
 import type { ConnectorDefinition } from '../define-connector.ts';
 import { csvTail } from './csv-tail.ts';
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { badInputSuite } from '../bad-input.harness.ts';
+import { badInputSuite } from '../bad-input.testkit.ts';
 import type { ConnectorDefinition } from '../define-connector.ts';
 import { excelSource } from './excel.ts';
 import { HEADERS, writeSheet } from './excel.testkit.ts';

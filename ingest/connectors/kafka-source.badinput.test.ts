@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { badInputSuite } from '../bad-input.harness.ts';
+import { badInputSuite } from '../bad-input.testkit.ts';
 import { kafkaSource } from './kafka-source.ts';
 import { createKafkaTopic } from '../../log/kafka-topic.ts';
 import type { ConnectorDefinition } from '../define-connector.ts';

@@ -1,4 +1,4 @@
-import type { ChaosOptions, ChaosResult } from './run-chaos.ts';
+import type { ChaosOptions, ChaosResult } from './chaos-types.ts';
 
 const s = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
 
