@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { sealedHorizon } from '../simulator/ledger.ts';
 import { sourceSeal } from '../simulator/ledger-sources.ts';
 import type { Rng } from '../simulator/prng.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import type { Mismatch } from './compare.ts';
 import { checkEnergyReport } from './energy-checks.ts';
 import type { GraphqlOptions } from './graphql.ts';
