@@ -6,6 +6,7 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { freePort, gql, runCli, startMillrace, tempDir, waitFor, type Running } from './harness.ts';
 import { ALL_LEDGER_SOURCES, checkBadRequest, checkSubscriptionResume, checkVerify } from './checks.ts';
+import { ensureOrdersTable } from '../simulator/sources/orders-postgres.ts';
 
 // Production mode on the real services (`npm run services:up`): Kafka log and source topic,
 // Postgres master dataset and rollups, Redis speed layer. Unreachable services fail the suite.
@@ -33,6 +34,10 @@ describe('production mode on real Kafka + Postgres + Redis', () => {
     };
     // The factory runs apart from millrace (as a real plant would): killing millrace leaves it
     // running. millrace starts first: its CDC slot must exist before the first order is written.
+    // The plant's orders table exists before that (a plant's tables are the plant's: millrace with
+    // the simulator off creates none, and a slot made after the factory's first orders misses them).
+    const provision = new pg.Pool({ connectionString: DATABASE_URL });
+    await ensureOrdersTable(provision, `mycpu_${id}`).finally(() => provision.end());
     app = await startMillrace({ ...env, MILLRACE_SIMULATOR: 'off' });
     factory = await startMillrace({ ...env, PORT: '0' }, ['--target', 'simulator']);
   });
