@@ -38,6 +38,7 @@ export const configSchema = z.object({
   SIM_FAULT_RATE: z.coerce.number().min(0).default(1).describe('Simulator fault rates multiplier (0 = a clean factory).'),
   SIM_MACHINING_THREAD: z.stringbool().default(true).describe('`millrace simulate`: run the machining simulator in a worker thread of its own (0 = in the main thread, as the other writers).'),
   SUBGRAPH_PORT: int(0, 0).describe('Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.'),
+  GATEWAY_DEDUP_INFLIGHT: z.stringbool().default(true).describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
   SUBGRAPH_URLS: z.string().optional().describe('Gateway started alone: `name=url,…` of the subgraphs (e.g. production=http://h:4001/graphql).'),
 });
 

@@ -48,6 +48,7 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
     host: c.HOST,
     port: c.PORT,
     subgraphs,
+    deduplicateInflight: c.GATEWAY_DEDUP_INFLIGHT,
     health: async () => {
       const components = Object.fromEntries(ctx.ready);
       return { ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'), components };

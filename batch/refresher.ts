@@ -30,7 +30,8 @@ const GRAINS = Object.keys(GRAIN_MS) as Grain[];
 export function createRefresher(opts: RefresherOptions) {
   const s = ident(opts.schema);
   const maxSlices = opts.maxSlicesPerTxn ?? 20;
-  const folds = opts.metrics.map((m) => ({ m, sql: compileFoldSql(m, opts.schema) }));
+  const grains = GRAINS.map((g) => ({ name: g, ms: GRAIN_MS[g] }));
+  const folds = opts.metrics.map((m) => ({ m, sql: compileFoldSql(m, opts.schema, grains) }));
   const waker = createWaker(opts.intervalMs ?? 2000);
   const stats = { cycles: 0, folds: 0, offsetsFolded: 0 };
   let running = false;
@@ -51,9 +52,7 @@ export function createRefresher(opts: RefresherOptions) {
         await client.query('ROLLBACK');
         return 0;
       }
-      for (const { m, sql } of folds) {
-        for (const g of GRAINS) await client.query(sql, foldParams(m, p, from, to, GRAIN_MS[g], g));
-      }
+      for (const { m, sql } of folds) await client.query(sql, foldParams(m, p, from, to));
       await client.query(
         `UPDATE ${s}.batch_watermarks SET next_offset = $2, refreshed_at = $4,
            max_event_time = GREATEST(max_event_time,

@@ -1,14 +1,25 @@
 import type { CompiledMetric } from './define-metric.ts';
 import { ident } from '../store/migrate.ts';
 
+/** A rollup grain: its name in the rollups table and its width (each a multiple of the first). */
+export interface FoldGrain {
+  name: string;
+  ms: number;
+}
+
 /**
- * Batch side of a metric: one INSERT … SELECT per grain that folds the raw events of one
- * partition's offset range [$2, $3) into the rollups with a monoid upsert. Identifiers come from
- * the definition (validated by defineMetric), values are parameters.
- * Parameters: $1 partition, $2 from offset (incl.), $3 to offset (excl.), $4 event types, $5 grain ms,
- * $6 grain name, $7 the metric's `where` as JSON (only when it has one; see foldParams).
+ * Batch side of a metric: ONE statement that folds the raw events of one partition's offset range
+ * [$2, $3) into the rollups of every grain with a monoid upsert. The raw rows are scanned and
+ * grouped once, at the finest grain (the first); coarser grains are re-grouped from that result
+ * with the same monoid, so the cost is one scan of the new rows per metric, not one per grain.
+ * Identifiers come from the definition (validated by defineMetric), values are parameters.
+ * Parameters: $1 partition, $2 from offset (incl.), $3 to offset (excl.), $4 event types,
+ * $5 the metric's `where` as JSON (only when it has one; see foldParams).
  */
-export function compileFoldSql(metric: CompiledMetric, schema: string): string {
+export function compileFoldSql(metric: CompiledMetric, schema: string, grains: readonly FoldGrain[]): string {
+  if (grains.length === 0 || grains.some((g) => !Number.isInteger(g.ms) || g.ms % grains[0].ms !== 0 || !/^[a-z]+$/.test(g.name))) {
+    throw new Error('fold grains: integer widths, each a multiple of the first, lower-case names');
+  }
   const s = ident(schema);
   const dims = metric.dimensionNames.map((d) => `coalesce(payload->>'${metric.dimensions[d]}', '')`);
   const agg = metric.aggregate;
@@ -49,7 +60,7 @@ export function compileFoldSql(metric: CompiledMetric, schema: string): string {
   if (v) filters.push(`payload->>'${(agg as { field: string }).field}' IS NOT NULL`);
   if (metric.requireField) filters.push(`payload->>'${metric.requireField}' IS NOT NULL`);
   // Equality filters: the values are definition constants, passed as one jsonb parameter ($7).
-  if (metric.where && Object.keys(metric.where).length > 0) filters.push(`payload @> $7::jsonb`);
+  if (metric.where && Object.keys(metric.where).length > 0) filters.push(`payload @> $5::jsonb`);
   const merge = metric.cellOps
     .map((op, i) => {
       const a = `r.cells[${i + 1}]`;
@@ -57,19 +68,35 @@ export function compileFoldSql(metric: CompiledMetric, schema: string): string {
       return op === 'sum' ? `${a} + ${b}` : op === 'min' ? `least(${a}, ${b})` : `greatest(${a}, ${b})`;
     })
     .join(', ');
-  return `
+  const upsert = (grain: string, select: string) => `
     INSERT INTO ${s}.rollups AS r (metric, grain, bucket, dims, cells)
-    SELECT '${metric.name}', $6::text, (event_time / $5::bigint) * $5::bigint, ARRAY[${dims.join(', ')}]::text[],
-           ARRAY[${cells.map((c) => `(${c})::bigint`).join(', ')}]
-    FROM ${s}.raw_events
-    WHERE ${filters.join(' AND ')}
-    GROUP BY 3, 4
+    SELECT '${metric.name}', '${grain}', ${select}
     ON CONFLICT (metric, grain, bucket, dims) DO UPDATE SET cells = ARRAY[${merge}]::bigint[]`;
+  // Re-grouping cells of the finest grain into a coarser one: the same monoid, in SQL.
+  const regroup = metric.cellOps
+    .map((op, i) => `(${op === 'sum' ? 'sum' : op}(cells[${i + 1}]))::bigint`)
+    .join(', ');
+  const [finest, ...coarser] = grains;
+  const ctes = [
+    `fine AS (
+      SELECT (event_time / ${finest.ms}::bigint) * ${finest.ms}::bigint AS bucket, ARRAY[${dims.join(', ')}]::text[] AS dims,
+             ARRAY[${cells.map((c) => `(${c})::bigint`).join(', ')}] AS cells
+      FROM ${s}.raw_events
+      WHERE ${filters.join(' AND ')}
+      GROUP BY 1, 2)`,
+    `g_${finest.name} AS (${upsert(finest.name, 'bucket, dims, cells FROM fine')})`,
+    ...coarser.slice(0, -1).map((g) => `g_${g.name} AS (${upsert(g.name, `(bucket / ${g.ms}::bigint) * ${g.ms}::bigint, dims, ARRAY[${regroup}] FROM fine GROUP BY 3, 4`)})`),
+  ];
+  const last = coarser[coarser.length - 1];
+  const final = last
+    ? upsert(last.name, `(bucket / ${last.ms}::bigint) * ${last.ms}::bigint, dims, ARRAY[${regroup}] FROM fine GROUP BY 3, 4`)
+    : 'SELECT 1';
+  return `WITH ${ctes.join(',\n')}\n${final}`;
 }
 
 /** Parameters of the fold SQL for one partition range and grain. */
-export function foldParams(metric: CompiledMetric, p: number, from: number, to: number, grainMs: number, grain: string): unknown[] {
-  const params: unknown[] = [p, from, to, metric.eventTypes, grainMs, grain];
+export function foldParams(metric: CompiledMetric, p: number, from: number, to: number): unknown[] {
+  const params: unknown[] = [p, from, to, metric.eventTypes];
   if (metric.where && Object.keys(metric.where).length > 0) params.push(JSON.stringify(metric.where));
   return params;
 }

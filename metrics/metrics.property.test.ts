@@ -54,13 +54,10 @@ describe('metric definitions compile to batch SQL and speed reducer that agree',
         );
         // Fold in two ranges, like two refresh cycles, to exercise the monoid upsert.
         const split = events.length === 0 ? 0 : cut % (events.length + 1);
+        const grains = (Object.keys(GRAIN_MS) as Grain[]).map((g) => ({ name: g, ms: GRAIN_MS[g] }));
         for (const m of metrics) {
-          const sql = compileFoldSql(m, schema);
-          for (const g of Object.keys(GRAIN_MS) as Grain[]) {
-            for (const [a, b] of [[0, split], [split, events.length]]) {
-              await pool.query(sql, foldParams(m, 0, a, b, GRAIN_MS[g], g));
-            }
-          }
+          const sql = compileFoldSql(m, schema, grains);
+          for (const [a, b] of [[0, split], [split, events.length]]) await pool.query(sql, foldParams(m, 0, a, b));
         }
         const stored = await pool.query(`SELECT metric, grain, bucket, dims, cells FROM ${schema}.rollups`);
         const fromSql = new Map(stored.rows.map((r) => [`${r.metric}|${r.grain}|${[r.bucket, ...r.dims].join(SEP)}`, (r.cells as string[]).map(Number)]));
