@@ -28,6 +28,7 @@ export interface ServingOptions {
 export function createServing(opts: ServingOptions): Serving {
   const maxBuckets = opts.maxBuckets ?? 10_000;
   const byName = new Map(opts.metrics.map((m) => [m.name, m]));
+  let lastFromSlice: number[] = Array.from({ length: opts.partitions }, () => 0);
 
   async function series(q: SeriesQuery): Promise<SeriesResult> {
     const metric = byName.get(q.metric);
@@ -44,15 +45,26 @@ export function createServing(opts: ServingOptions): Serving {
     for (const [d] of where) {
       if (!metric.dimensionNames.includes(d)) throw new MillraceError('BAD_USER_INPUT', `metric ${metric.name} has no dimension ${d}`);
     }
-    // A query that straddles a prune of slices it needs simply runs again on a newer snapshot.
+    // The batch and speed reads run concurrently: the speed read starts from the watermarks the
+    // previous query saw (W only grows, so it returns a superset) and slices below this snapshot's
+    // W[p] are dropped before merging. The answer is then the batch below W[p] plus the speed
+    // slices from W[p] on, as of one atomic store read: a prefix of each partition's log, as in
+    // the sequential protocol (ARCHITECTURE.md §6). If W ever moved back (a rebuild), or slices
+    // this snapshot needs were pruned in between, the speed read is simply done again.
     for (let attempt = 0; ; attempt++) {
-      const batch = await readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where });
+      const guess = lastFromSlice;
+      const [batch, early] = await Promise.all([
+        readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where }),
+        opts.store.read(metric.name, guess, { from, to }),
+      ]);
       const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
-      const speed = await opts.store.read(metric.name, fromSlice, { from, to });
+      lastFromSlice = fromSlice;
+      const speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f) ? await opts.store.read(metric.name, fromSlice, { from, to }) : early;
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
         if (attempt < 3) continue;
         throw new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', { retryable: true });
       }
+      speed.slices = speed.slices.map((perP, p) => perP.filter((e) => e.slice >= fromSlice[p]));
       const { points, batchValue, speedValue } = mergeLayers(metric, g, from, to, where, batch.rows, speed.slices);
       const total = batchValue + speedValue;
       const speedOffsets = speed.offsets.map((o, p) => o ?? batch.watermarks[p]);
