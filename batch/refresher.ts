@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
-import { compileFoldSql, foldParams } from '../metrics/compile-sql.ts';
+import { compileFoldAllSql } from '../metrics/compile-sql.ts';
 import { ident } from '../store/migrate.ts';
 import { GRAIN_MS, type Grain } from '../serving/types.ts';
 import { createWaker } from '../lib/waker.ts';
@@ -31,7 +31,8 @@ export function createRefresher(opts: RefresherOptions) {
   const s = ident(opts.schema);
   const maxSlices = opts.maxSlicesPerTxn ?? 20;
   const grains = GRAINS.map((g) => ({ name: g, ms: GRAIN_MS[g] }));
-  const folds = opts.metrics.map((m) => ({ m, sql: compileFoldSql(m, opts.schema, grains) }));
+  // Every metric and grain in one statement: the new raw rows are read once per refresh step.
+  const fold = compileFoldAllSql(opts.metrics, opts.schema, grains);
   const waker = createWaker(opts.intervalMs ?? 2000);
   const stats = { cycles: 0, folds: 0, offsetsFolded: 0 };
   let running = false;
@@ -52,7 +53,7 @@ export function createRefresher(opts: RefresherOptions) {
         await client.query('ROLLBACK');
         return 0;
       }
-      for (const { m, sql } of folds) await client.query(sql, foldParams(m, p, from, to));
+      await client.query(fold.sql, fold.params(p, from, to));
       await client.query(
         `UPDATE ${s}.batch_watermarks SET next_offset = $2, refreshed_at = $4,
            max_event_time = GREATEST(max_event_time,
