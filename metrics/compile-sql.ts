@@ -1,5 +1,5 @@
 import type { CompiledMetric } from './define-metric.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 
 /** A rollup grain: its name in the rollups table and its width (each a multiple of the first). */
 export interface FoldGrain {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MillraceError } from '../lib/errors.ts';
 import { abortableDeltas } from './abortable-deltas.ts';
-import { createFixtureServing } from './fixture-serving.ts';
+import { createFixtureServing } from '../serving/testing/fixture-serving.ts';
 
 const item = (metric: string) => ({ metric, bucket: 0, dims: { station: 'CUT' }, cells: [1] });
 

@@ -1,23 +1,17 @@
 import type { Serving } from '../serving/types.ts';
+import type { FactoryCalendar } from '../serving/calendar.ts';
 
-/** One station of the floor plan (the simulator writes the real floor map). */
-export interface FloorStation {
-  id: string;
-  name: string;
-  zone: string;
-  department: string;
-  /** Position on the floor plan. */
-  x: number;
-  y: number;
-}
+export type { FactoryCalendar };
+import type { RequestLoaders } from './shared/loaders.ts';
 
-/** The factory floor: stations in flow order. */
-export interface FloorMap {
-  stations: FloorStation[];
-}
-
-/** What every resolver receives: the serving layer and the floor map, nothing long-lived of its own. */
+/** What every resolver receives: the serving layer, the calendar and this request's loaders. */
 export interface ResolverContext {
   serving: Serving;
-  floor: FloorMap;
+  calendar: FactoryCalendar;
+  /** Connectors whose input is personal data (clock-in): their dead letters' raw input needs pii:read. */
+  personalConnectors: ReadonlySet<string>;
+  /** Per-request, batched reads (dataloader): the station directory, totals, entities. */
+  loaders: RequestLoaders;
+  /** The request's deadline (epoch ms) from the gateway's `x-millrace-deadline`; reads stop at it. Default none. */
+  deadline?: number;
 }

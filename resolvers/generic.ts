@@ -1,5 +1,9 @@
 import type { QueryResolvers } from './generated/production.ts';
 import { badInput, iso, parseRange } from './validate-args.ts';
+import { checkFirst, decodeCursor, encodeCursor } from './shared/connection.ts';
+import { toFreshness } from './shared/window.ts';
+
+const ROLLUP_GRAINS = new Set(['minute', 'hour', 'day']);
 
 /**
  * The domain-neutral part of the API: any metric by name, the metric catalogue, the dead-letter
@@ -10,13 +14,15 @@ export function createGenericQueries(opts: { maxBuckets: number }): Pick<QueryRe
     metricSeries: async (_root, args, ctx) => {
       const info = ctx.serving.metrics().find((m) => m.name === args.metric);
       if (!info) throw badInput(`unknown metric ${JSON.stringify(args.metric)}; the \`metrics\` query lists them`);
-      const { from, to } = parseRange(args, { grain: args.grain, maxBuckets: opts.maxBuckets });
+      if (!ROLLUP_GRAINS.has(args.grain)) throw badInput('`metricSeries` answers MINUTE, HOUR or DAY (UTC), the grains the layers keep');
+      const grain = args.grain as 'minute' | 'hour' | 'day';
+      const { from, to } = parseRange(args, { grain, maxBuckets: opts.maxBuckets });
       const where: Record<string, string> = {};
       for (const f of args.where ?? []) {
         if (!info.dimensions.includes(f.name)) throw badInput(`metric ${info.name} has no dimension ${JSON.stringify(f.name)} (it has ${info.dimensions.join(', ') || 'none'})`);
         where[f.name] = f.value;
       }
-      const r = await ctx.serving.series({ metric: info.name, grain: args.grain, from, to, where });
+      const r = await ctx.serving.series({ metric: info.name, grain, from, to, where, deadline: ctx.deadline });
       return {
         metric: r.metric,
         grain: args.grain,
@@ -28,25 +34,23 @@ export function createGenericQueries(opts: { maxBuckets: number }): Pick<QueryRe
           value: p.value,
           cells: p.cells,
         })),
-        freshness: {
-          asOf: iso(r.freshness.asOf),
-          batchOffsets: r.freshness.batchOffsets,
-          batchWatermark: r.freshness.batchWatermarkTime === null ? null : iso(r.freshness.batchWatermarkTime),
-          batchRefreshedAt: r.freshness.batchRefreshedAt === null ? null : iso(r.freshness.batchRefreshedAt),
-          speedOffsets: r.freshness.speedOffsets,
-          speedLagEvents: r.freshness.speedLagEvents,
-          speedAppliedAt: r.freshness.speedAppliedAt === null ? null : iso(r.freshness.speedAppliedAt),
-          batchShare: r.freshness.batchShare,
-          speedShare: r.freshness.speedShare,
-        },
+        freshness: toFreshness(r.freshness),
       };
     },
     metrics: (_root, _args, ctx) => ctx.serving.metrics(),
     deadLetters: async (_root, args, ctx) => {
-      const limit = args.limit ?? 50;
-      if (limit < 1 || limit > 1000) throw badInput('`limit` must be between 1 and 1000');
-      const rows = await ctx.serving.deadLetters({ connector: args.connector ?? null, limit });
-      return rows.map((r) => ({ ...r, createdAt: iso(r.createdAt) }));
+      const first = checkFirst(args.first);
+      const beforeId = args.after == null ? null : decodeCursor(args.after, (v): v is number => Number.isInteger(v));
+      // One more than asked tells whether there is a next page.
+      const rows = await ctx.serving.deadLetters({ connector: args.connector ?? null, limit: first + 1, beforeId });
+      const edges = rows.slice(0, first).map((r) => {
+        const personal = ctx.personalConnectors.has(r.connector);
+        return {
+          cursor: encodeCursor(r.id),
+          node: { connector: r.connector, source: r.source, position: r.position, reason: r.reason, raw: personal ? null : r.raw, personalRaw: personal ? r.raw : null, createdAt: iso(r.createdAt) },
+        };
+      });
+      return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
     },
     entities: async (_root, args, ctx) => {
       const limit = args.limit ?? 500;

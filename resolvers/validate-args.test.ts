@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GraphQLError } from 'graphql';
-import { parseDateTime, parseRange, requireStation } from './validate-args.ts';
-import { FIXTURE_FLOOR } from './fixture-serving.ts';
+import { parseDateTime, parseRange } from './validate-args.ts';
+import { checkIds, selectStations } from './shared/window.ts';
+import { createDirectory } from './shared/directory.ts';
+import { FIXTURE_ENTITIES } from '../serving/testing/fixture-serving.ts';
 
 function badInput(fn: () => unknown, message: RegExp) {
   assert.throws(fn, (err: unknown) => err instanceof GraphQLError && err.extensions.code === 'BAD_USER_INPUT' && message.test(err.message));
@@ -25,7 +27,11 @@ test('a range must be ordered and, with a limit, small enough once rounded out t
   badInput(() => parseRange({ from: '2026-11-22T07:00:30Z', to: '2026-11-22T08:00:30Z' }, limit), /61 minute buckets; the limit is 60/);
 });
 
-test('an unknown station is BAD_USER_INPUT naming the known ones', () => {
-  assert.equal(requireStation(FIXTURE_FLOOR, 'WELD').name, 'Welding');
-  badInput(() => requireStation(FIXTURE_FLOOR, 'weld'), /unknown station "weld"; known: CUT, WELD, PAINT/);
+test('an unknown station, zone or department is BAD_USER_INPUT naming the known ones, never an empty answer', () => {
+  const dir = createDirectory(FIXTURE_ENTITIES.filter((r) => r.entity === 'station'));
+  assert.deepEqual(selectStations(dir, { zones: ['A'] }), ['CUT', 'WELD']);
+  assert.deepEqual(selectStations(dir, { zones: ['A'], departments: ['Machining'], stations: ['WELD', 'PAINT'] }), ['WELD']);
+  assert.deepEqual(checkIds('station', null, ['CUT']), null);
+  badInput(() => selectStations(dir, { stations: ['weld'] }), /unknown station "weld"; known: CUT, WELD, PAINT/);
+  badInput(() => selectStations(dir, { zones: ['Z9'] }), /unknown zone "Z9"; known: A, B/);
 });

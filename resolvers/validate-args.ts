@@ -1,6 +1,5 @@
 import { GraphQLError } from 'graphql';
 import { GRAIN_MS, type Grain } from '../serving/types.ts';
-import type { FloorMap, FloorStation } from './context.ts';
 
 /** A client mistake: `extensions.code` BAD_USER_INPUT, so the gateway passes it through unmasked. */
 export function badInput(message: string): GraphQLError {
@@ -36,15 +35,6 @@ export function parseRange(args: { from: string; to: string }, limit?: { grain: 
     throw badInput(`the range spans ${buckets} ${grain} buckets; the limit is ${maxBuckets} (use a coarser grain or a shorter range)`);
   }
   return { from, to };
-}
-
-/** The floor station with this id, or BAD_USER_INPUT listing the known ones. */
-export function requireStation(floor: FloorMap, id: string): FloorStation {
-  const station = floor.stations.find((s) => s.id === id);
-  if (!station) {
-    throw badInput(`unknown station ${JSON.stringify(id)}; known: ${floor.stations.map((s) => s.id).join(', ')}`);
-  }
-  return station;
 }
 
 /** An ISO string for an epoch-ms time, null kept null. */

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import { combineCell, type CompiledMetric } from '../metrics/define-metric.ts';
 import { parseCellField, stateKey } from '../metrics/cell-key.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import type { SliceRead, SpeedStore } from '../speed/store.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { GRAIN_MS, type Delta, type MetricInfo, type SeriesPoint, type SeriesQuery, type SeriesResult, type Serving } from './types.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
+import { beforeDeadline } from './deadline.ts';
 import { streamDeltas } from './stream-deltas.ts';
 
 export interface ServingOptions {
@@ -54,12 +55,14 @@ export function createServing(opts: ServingOptions): Serving {
     for (let attempt = 0; ; attempt++) {
       const guess = lastFromSlice;
       const [batch, early] = await Promise.all([
-        readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where }),
-        opts.store.read(metric.name, guess, { from, to }),
+        readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where, deadline: q.deadline }),
+        beforeDeadline(() => opts.store.read(metric.name, guess, { from, to }), q.deadline),
       ]);
       const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
       lastFromSlice = fromSlice;
-      const speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f) ? await opts.store.read(metric.name, fromSlice, { from, to }) : early;
+      const speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
+        ? await beforeDeadline(() => opts.store.read(metric.name, fromSlice, { from, to }), q.deadline)
+        : early;
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
         if (attempt < 3) continue;
         throw new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', { retryable: true });
@@ -94,11 +97,11 @@ export function createServing(opts: ServingOptions): Serving {
     series,
     async deadLetters(q) {
       const r = await opts.pool.query(
-        `SELECT connector, source, position, reason, raw, created_at FROM ${s}.dead_letters
-          WHERE ($1::text IS NULL OR connector = $1) ORDER BY id DESC LIMIT $2`,
-        [q.connector ?? null, q.limit],
+        `SELECT id, connector, source, position, reason, raw, created_at FROM ${s}.dead_letters
+          WHERE ($1::text IS NULL OR connector = $1) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`,
+        [q.connector ?? null, q.limit, q.beforeId ?? null],
       );
-      return r.rows.map((x) => ({ connector: x.connector, source: x.source, position: x.position, reason: x.reason, raw: x.raw, createdAt: new Date(x.created_at).getTime() }));
+      return r.rows.map((x) => ({ id: Number(x.id), connector: x.connector, source: x.source, position: x.position, reason: x.reason, raw: x.raw, createdAt: new Date(x.created_at).getTime() }));
     },
     async entities(q) {
       const r = await opts.pool.query(
@@ -108,6 +111,7 @@ export function createServing(opts: ServingOptions): Serving {
       return r.rows.map((x) => ({ entity: x.entity, key: x.key, version: x.version, data: x.data, deleted: x.deleted }));
     },
     deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> => streamDeltas(opts.store, opts.metrics, o),
+    lastCursor: async () => (await opts.store.lastCursor()) || null,
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
         name: m.name,

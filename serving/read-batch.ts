@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
+import { MillraceError } from '../lib/errors.ts';
+import { remainingMs } from './deadline.ts';
 import type { Grain } from './types.ts';
 
 export interface BatchRead {
@@ -24,7 +26,7 @@ export interface BatchRead {
 export async function readBatch(
   pool: pg.Pool,
   schema: string,
-  q: { metric: CompiledMetric; grain: Grain; from: number; to: number; where: Array<[string, string]> },
+  q: { metric: CompiledMetric; grain: Grain; from: number; to: number; where: Array<[string, string]>; deadline?: number },
 ): Promise<BatchRead> {
   const s = ident(schema);
   const params: unknown[] = [q.metric.name, q.grain, q.from, q.to];
@@ -41,7 +43,14 @@ export async function readBatch(
      WHERE metric = $1 AND grain = $2 AND bucket >= $3::bigint AND bucket < $4::bigint${filters.join('')}`;
   // Postgres truncates statement names to 63 bytes: a digest of the text keeps shapes apart.
   const name = `millrace_rb_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
-  const res = await pool.query({ name, text, values: params });
+  const query = { name, text, values: params };
+  const res = await (q.deadline === undefined
+    ? pool.query(query)
+    : withStatementTimeout(pool, remainingMs(q.deadline), (client) => client.query(query))
+  ).catch((err: Error & { code?: string }) => {
+    if (err.code === '57014') throw new MillraceError('DEADLINE_EXCEEDED', 'the query was cancelled at its deadline', { retryable: true, cause: err });
+    throw err;
+  });
   const wm: Array<{ p: number; w: number; t: number | null; at: number | null; loaded: number }> = [];
   const rows: BatchRead['rows'] = [];
   for (const row of res.rows) {
@@ -64,4 +73,26 @@ export async function readBatch(
     refreshedAt: refreshed.length ? Math.max(...refreshed) : null,
     rows,
   };
+}
+
+/**
+ * The request's deadline, down to Postgres: a statement past it is cancelled server-side.
+ * `SET LOCAL` needs a transaction; BEGIN and the SET travel in one simple-protocol message, so a
+ * deadline costs two round trips more than the bare statement (not three).
+ */
+async function withStatementTimeout<T>(pool: pg.Pool, ms: number, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.trunc(ms)}`);
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+    throw err;
+  } finally {
+    // A connection whose ROLLBACK failed is not returned to the pool.
+    client.release(broken);
+  }
 }

@@ -1,7 +1,8 @@
 /** What the serving layer answers; resolvers shape it into GraphQL. */
-export type Grain = 'minute' | 'hour' | 'day';
+import type { Grain } from '../metrics/grain.ts';
 
-export const GRAIN_MS: Record<Grain, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+// Grains are the metrics' (the lowest layer that needs them); serving re-exports them for its callers.
+export { GRAIN_MS, type Grain } from '../metrics/grain.ts';
 
 export interface SeriesQuery {
   /** Metric name (see metrics/). */
@@ -13,6 +14,8 @@ export interface SeriesQuery {
   to: number;
   /** Dimension filters, e.g. { station: 'DIE' }. */
   where?: Record<string, string>;
+  /** Epoch ms the caller stops waiting at (the request's deadline): Postgres gets it as statement_timeout, the store read is abandoned at it. Default none. */
+  deadline?: number;
 }
 
 export interface SeriesPoint {
@@ -85,6 +88,8 @@ export interface MetricInfo {
 }
 
 export interface DeadLetterRow {
+  /** Store id: newer letters have larger ids. */
+  id: number;
   connector: string;
   source: string;
   position: string;
@@ -104,11 +109,13 @@ export interface EntityRow {
 export interface Serving {
   series(q: SeriesQuery): Promise<SeriesResult>;
   /** Newest dead letters first, optionally of one connector. */
-  deadLetters(q: { connector?: string | null; limit: number }): Promise<DeadLetterRow[]>;
+  deadLetters(q: { connector?: string | null; limit: number; /** Only letters older than this id (paging). */ beforeId?: number | null }): Promise<DeadLetterRow[]>;
   /** Current state of one entity kind. */
   /** Keys in order; `after` (exclusive) pages on from the last key of the previous page. */
   entities(q: { entity: string; limit: number; after?: string | null }): Promise<EntityRow[]>;
   /** Deltas after `after` (a cursor; null = only new ones), until `signal` aborts. */
   deltas(opts: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta>;
+  /** The cursor of the newest delta kept (null when none): deltas after it are the ones still to come. */
+  lastCursor(): Promise<string | null>;
   metrics(): MetricInfo[];
 }

@@ -18,6 +18,10 @@ const stationSchema = z.object({
   y: z.number(),
   /** Machine ids; one energy meter each. */
   machines: z.array(z.string().min(1)),
+  /** Place in the line's flow (0 = first); null for stations parts do not flow through in order (rework, side rooms). */
+  flowIndex: z.number().int().nonnegative().nullable().optional(),
+  /** Best-practice cycle time, seconds (OEE performance); null when not declared. */
+  idealCycleSec: z.number().positive().nullable().optional(),
 });
 
 export const floorMapSchema = z

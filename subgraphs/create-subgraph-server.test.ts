@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { MillraceError } from '../lib/errors.ts';
-import { createFixtureServing, FIXTURE_FLOOR } from '../resolvers/fixture-serving.ts';
+import { createFixtureServing, FIXTURE_CALENDAR } from '../serving/testing/fixture-serving.ts';
 import { createSubgraphServer, type SubgraphServer } from './create-subgraph-server.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 7);
@@ -18,8 +18,8 @@ let quality: SubgraphServer;
 
 before(async () => {
   const log = (l: string) => void logs.push(l);
-  production = await createSubgraphServer({ name: 'production', serving, floor: FIXTURE_FLOOR, log });
-  quality = await createSubgraphServer({ name: 'quality', serving, floor: FIXTURE_FLOOR, log });
+  production = await createSubgraphServer({ name: 'production', serving, calendar: FIXTURE_CALENDAR, log });
+  quality = await createSubgraphServer({ name: 'quality', serving, calendar: FIXTURE_CALENDAR, log });
 });
 after(async () => {
   await production?.close();
@@ -33,8 +33,8 @@ async function post(server: SubgraphServer, query: string, variables: Record<str
 }
 
 test('serves its SDL for composition, over HTTP and as `sdl`', async () => {
-  const file = await readFile(new URL('../schema/quality.graphql', import.meta.url), 'utf8');
-  assert.equal(quality.sdl, file);
+  const files = await Promise.all(['quality', 'common'].map((f) => readFile(new URL(`../schema/${f}.graphql`, import.meta.url), 'utf8')));
+  assert.equal(quality.sdl, `${files[0]}\n${files[1]}`);
   const { body } = await post(quality, '{ _service { sdl } }');
   assert.match(body.data._service.sdl, /errorRate\(from: DateTime!, to: DateTime!\): Float/);
   assert.match(production.url, /^http:\/\/127\.0\.0\.1:\d+\/graphql$/);

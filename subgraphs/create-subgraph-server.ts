@@ -9,17 +9,20 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Serving } from '../serving/types.ts';
 import { MillraceError } from '../lib/errors.ts';
-import type { FloorMap, ResolverContext } from '../resolvers/context.ts';
-import { createProductionResolvers } from '../resolvers/production.ts';
-import { createQualityResolvers } from '../resolvers/quality.ts';
+import type { FactoryCalendar, ResolverContext } from '../resolvers/context.ts';
+import { createLoaders } from '../resolvers/shared/loaders.ts';
+import { SUBGRAPHS, type SubgraphName } from './registry.ts';
 import { INTERNAL_ERROR, maskError, maskResult } from './mask-error.ts';
 
 /** Options of one subgraph server. */
 export interface SubgraphServerOptions {
-  /** Which subgraph: its SDL is `schema/<name>.graphql`, its resolvers `resolvers/<name>.ts`. */
-  name: 'production' | 'quality';
+  /** Which subgraph: its SDL is `schema/common.graphql` + `schema/<name>.graphql`, its resolvers `resolvers/<name>/`. */
+  name: SubgraphName;
   serving: Serving;
-  floor: FloorMap;
+  /** The factory's calendar (time zone, shifts, history start, bucket limit). */
+  calendar: FactoryCalendar;
+  /** Connectors whose raw input is personal data (dead letters' `raw` needs pii:read). Default none. */
+  personalConnectors?: readonly string[];
   /** Interface to listen on. Default '127.0.0.1'. */
   host?: string;
   /** Port; 0 picks a free one. Default 0. */
@@ -38,7 +41,6 @@ export interface SubgraphServer {
   close(): Promise<void>;
 }
 
-const RESOLVERS = { production: createProductionResolvers, quality: createQualityResolvers };
 const PATH = '/graphql';
 
 /**
@@ -48,10 +50,17 @@ const PATH = '/graphql';
  */
 export async function createSubgraphServer(opts: SubgraphServerOptions): Promise<SubgraphServer> {
   const log = opts.log ?? ((line: string) => console.error(`[subgraph ${opts.name}] ${line}`));
-  const sdl = await readFile(new URL(`../schema/${opts.name}.graphql`, import.meta.url), 'utf8');
-  const resolvers = RESOLVERS[opts.name]();
-  const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]);
-  const context = async (): Promise<ResolverContext> => ({ serving: opts.serving, floor: opts.floor });
+  if (!(opts.name in SUBGRAPHS)) throw new MillraceError('CONFIG', `unknown subgraph ${JSON.stringify(opts.name)}; known: ${Object.keys(SUBGRAPHS).join(', ')}`);
+  const [common, own] = await Promise.all(['common', opts.name].map((f) => readFile(new URL(`../schema/${f}.graphql`, import.meta.url), 'utf8')));
+  // The subgraph's own file first: it holds the `extend schema @link(…)` of the federation imports.
+  const sdl = `${own}\n${common}`;
+  const resolvers = SUBGRAPHS[opts.name]();
+  const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers: resolvers as never }]);
+  const personalConnectors = new Set(opts.personalConnectors ?? []);
+  // A new context (and new loaders) per request and per subscription: loaders batch and cache within one only.
+  const context = async (deadline?: number): Promise<ResolverContext> => ({
+    deadline, serving: opts.serving, calendar: opts.calendar, personalConnectors, loaders: createLoaders(opts.serving, opts.calendar),
+  });
 
   const apollo = new ApolloServer<ResolverContext>({
     schema,
@@ -67,7 +76,9 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   await apollo.start();
 
   const http = createServer((req, res) => {
-    handle(apollo, context, req, res).catch((err: Error & { status?: number }) => {
+    // The gateway's request deadline (epoch ms): the reads of this request stop at it.
+    const deadline = Number(req.headers['x-millrace-deadline']);
+    handle(apollo, () => context(Number.isFinite(deadline) && deadline > 0 ? deadline : undefined), req, res).catch((err: Error & { status?: number }) => {
       const tooLarge = err.status === 413;
       if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
       if (!res.headersSent) res.writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json', ...(tooLarge && { connection: 'close' }) });

@@ -1,15 +1,18 @@
 import { EventEmitter, once } from 'node:events';
-import { MillraceError } from '../lib/errors.ts';
-import { productionMetrics } from '../metrics/production.ts';
-import { GRAIN_MS, type Delta, type DeltaItem, type MetricInfo, type SeriesQuery, type SeriesResult, type Serving } from '../serving/types.ts';
-import type { FloorMap } from './context.ts';
+import { MillraceError } from '../../lib/errors.ts';
+import { allMetrics } from '../../metrics/index.ts';
+import { parseShifts, type FactoryCalendar } from '../calendar.ts';
+import { GRAIN_MS, type Delta, type DeltaItem, type EntityRow, type MetricInfo, type SeriesQuery, type SeriesResult, type Serving } from '../types.ts';
 
-/** A three-station floor for tests. */
-export const FIXTURE_FLOOR: FloorMap = {
+/** The factory calendar of the fixtures: UTC, shifts A 06:00, B 14:00, C 22:00. */
+export const FIXTURE_CALENDAR: FactoryCalendar = { zone: 'UTC', shifts: parseShifts('A=06:00,B=14:00,C=22:00'), historyStart: Date.UTC(2000, 0, 1), maxBuckets: 5000 };
+
+/** A three-station floor for tests, as the ingested floor map's `station` entities hold it. */
+export const FIXTURE_FLOOR = {
   stations: [
-    { id: 'CUT', name: 'Cutting', zone: 'A', department: 'Machining', x: 10, y: 20 },
-    { id: 'WELD', name: 'Welding', zone: 'A', department: 'Machining', x: 30, y: 20 },
-    { id: 'PAINT', name: 'Painting', zone: 'B', department: 'Finishing', x: 50, y: 40 },
+    { id: 'CUT', name: 'Cutting', zone: 'A', department: 'Machining', x: 10, y: 20, machines: ['CUT-1', 'CUT-2'], flowIndex: 0, idealCycleSec: 30 },
+    { id: 'WELD', name: 'Welding', zone: 'A', department: 'Machining', x: 30, y: 20, machines: ['WELD-1'], flowIndex: 1, idealCycleSec: 60 },
+    { id: 'PAINT', name: 'Painting', zone: 'B', department: 'Finishing', x: 50, y: 40, machines: ['PAINT-1'], flowIndex: 2, idealCycleSec: 45 },
   ],
 };
 
@@ -25,6 +28,8 @@ export interface FixtureRow {
 export interface FixtureServing extends Serving {
   /** Makes the next `series()` calls throw this (until cleared with null). */
   failWith(err: Error | null): void;
+  /** Makes `series()` wait for `gate` before answering (a slow read; null = answer at once). */
+  hold(gate: Promise<void> | null): void;
   /** Appends a delta with the next cursor ('1', '2', …) and wakes the feeds; returns it. */
   push(items: DeltaItem[]): Delta;
   /** Feeds currently iterating (opened and not yet ended by abort). */
@@ -33,6 +38,8 @@ export interface FixtureServing extends Serving {
   waitFor(cond: () => boolean, timeoutMs?: number): Promise<void>;
   /** Calls made to `series()`, for assertions. */
   readonly seriesCalls: SeriesQuery[];
+  /** Calls made to `entities()` (entity kinds), for assertions. */
+  readonly entityCalls: string[];
 }
 
 /**
@@ -40,8 +47,8 @@ export interface FixtureServing extends Serving {
  * minute rows summed into grain buckets; deltas are a list with cursor semantics like the real
  * stream's (strictly after `after`; null = only new ones), ending when the signal aborts.
  */
-export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UTC(2026, 10, 22, 8)): FixtureServing {
-  const infos: MetricInfo[] = productionMetrics.map((m) => ({
+export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UTC(2026, 10, 22, 8), entityRows: EntityRow[] = FIXTURE_ENTITIES): FixtureServing {
+  const infos: MetricInfo[] = allMetrics.map((m) => ({
     name: m.name, domain: m.domain, description: m.description, dimensions: [...m.dimensionNames],
     aggregate: m.aggregate.kind, bounds: m.aggregate.kind === 'histogram' ? [...m.aggregate.bounds] : null, unit: m.unit ?? null,
   }));
@@ -49,11 +56,14 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let failure: Error | null = null;
+  let gate: Promise<void> | null = null;
   let openFeeds = 0;
   const seriesCalls: SeriesQuery[] = [];
+  const entityCalls: string[] = [];
 
   async function series(q: SeriesQuery): Promise<SeriesResult> {
     seriesCalls.push(q);
+    if (gate) await gate;
     if (failure) throw failure;
     if (!infos.some((m) => m.name === q.metric)) throw new MillraceError('BAD_USER_INPUT', `unknown metric ${q.metric}`);
     const g = GRAIN_MS[q.grain];
@@ -103,9 +113,14 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
     deltas,
     metrics: () => infos,
     deadLetters: async ({ limit }) =>
-      [{ connector: 'machining', source: 'kafka:mycpu.machining', position: 'mycpu.machining:0:7', reason: 'not JSON', raw: '{oops', createdAt: 0 }].slice(0, limit),
-    entities: async ({ entity, after }) => (entity === 'tool' && !after ? [{ entity: 'tool', key: 'T001', version: '1', data: { type: 'drill' }, deleted: false }] : []),
+      [{ id: 1, connector: 'machining', source: 'kafka:mycpu.machining', position: 'mycpu.machining:0:7', reason: 'not JSON', raw: '{oops', createdAt: 0 }].slice(0, limit),
+    entities: async ({ entity, after, limit }) => {
+      entityCalls.push(entity);
+      return entityRows.filter((r) => r.entity === entity && (after == null || r.key > after)).sort((a, b) => a.key.localeCompare(b.key)).slice(0, limit);
+    },
+    lastCursor: async () => log.at(-1)?.cursor ?? null,
     failWith: (err) => void (failure = err),
+    hold: (g) => void (gate = g),
     push(items) {
       const n = log.length + 1;
       const delta: Delta = { cursor: String(n), partition: 0, fromOffset: n * 10, toOffset: n * 10 + 10, appliedAt: freshnessAsOf + n * 1000, maxEventTime: freshnessAsOf + n * 1000 - 500, items };
@@ -127,5 +142,12 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
       }
     },
     seriesCalls,
+    entityCalls,
   };
 }
+
+/** The fixture's current-state entities: the floor's stations and one tool. */
+export const FIXTURE_ENTITIES: EntityRow[] = [
+  ...FIXTURE_FLOOR.stations.map((s) => ({ entity: 'station', key: s.id, version: '1', data: s, deleted: false })),
+  { entity: 'tool', key: 'T001', version: '1', data: { type: 'drill' }, deleted: false },
+];
