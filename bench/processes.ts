@@ -13,14 +13,15 @@ export interface Role {
 }
 
 /**
- * One role of a split deployment in its own process, as an operator runs it
+ * One role of a split deployment in its own process, as an operator runs it (authentication off
+ * unless the caller's env sets MILLRACE_AUTH: the bench measures serving, issue 11 measures auth)
  * (`millrace up --target <role>`), ready when its endpoint answers.
  */
 export async function startRole(target: 'subgraph:production' | 'gateway', env: Record<string, string>, name: string = target): Promise<Role> {
   const port = await freePort();
   const roleEnv = target === 'gateway' ? { PORT: String(port) } : { SUBGRAPH_PORT: String(port) };
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'app', 'cli.ts'), 'up', '--target', target], {
-    cwd: ROOT, env: { ...process.env, ...env, ...roleEnv, MILLRACE_SIMULATOR: 'off' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, env: { ...process.env, MILLRACE_AUTH: 'off', ...env, ...roleEnv, MILLRACE_SIMULATOR: 'off' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
