@@ -10,7 +10,7 @@
  * pipeline ingest measurement (Kafka → loader → speed vs bare kafkajs) is bench/pipeline.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
