@@ -36,6 +36,8 @@ export interface QueriesScenario {
   runs: number;
   figures: Figures;
   log: (line: string) => void;
+  /** Called after each phase (the runner writes the table so far). */
+  checkpoint?: () => Promise<void>;
 }
 
 const DAY = 86_400_000;
@@ -137,6 +139,7 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
       }
       await servingLatencies('steady state');
       o.log(`queries: run ${run + 1}/${o.runs} done`);
+      await o.checkpoint?.();
     }
   } finally {
     for (const r of roles.reverse()) await r.stop();
