@@ -118,6 +118,13 @@ async function writeResults(figures: ReturnType<typeof createFigures>, t0: numbe
   const ratios = ratioLines(figures);
   const md = `${header}\n${toMarkdown(list)}\n\n${ratios.map((r) => `- ${r}`).join('\n')}\n`;
   await writeFile(out, md);
+  // README embeds the full run's table between its bench:results markers (never a --quick one).
+  if (!quick && !args.out) {
+    const readme = path.join(ROOT, 'README.md');
+    const text = await readFile(readme, 'utf8');
+    const re = /<!-- bench:results -->[\s\S]*?<!-- \/bench:results -->/;
+    if (re.test(text)) await writeFile(readme, text.replace(re, `<!-- bench:results -->\n${md}<!-- /bench:results -->`));
+  }
   if (final) {
     console.log(md);
     log(`written to ${out}`);
