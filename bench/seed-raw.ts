@@ -38,3 +38,15 @@ export async function seedRaw(
   );
   return end;
 }
+
+/** The stations as the floor-map connector leaves them (the subgraphs learn stations from these). */
+export async function seedStations(pool: pg.Pool, schema: string): Promise<void> {
+  const s = ident(schema);
+  await pool.query(
+    `INSERT INTO ${s}.entities (entity, key, version, data, event_id)
+     SELECT 'station', id, '1', jsonb_build_object('name', id, 'zone', 'Z', 'department', 'D', 'machines', jsonb_build_array(id || '-1'), 'flowIndex', i), 'bench-station-' || id
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(id, i)
+     ON CONFLICT (entity, key) DO NOTHING`,
+    [STATIONS],
+  );
+}

@@ -12,7 +12,7 @@ import { createRedisStore } from '../../speed/redis-store.ts';
 import { createServing } from '../../serving/create-serving.ts';
 import type { SeriesQuery } from '../../serving/types.ts';
 import { ident, migrate } from '../../store/migrate.ts';
-import { seedRaw } from '../seed-raw.ts';
+import { seedRaw, seedStations } from '../seed-raw.ts';
 import { startRole, type Role } from '../processes.ts';
 import { percentile, type Figures } from '../stats.ts';
 
@@ -55,6 +55,7 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
   const end = Date.UTC(2026, 10, 30);
   const start = end - 365 * DAY;
   o.log(`queries: seeding ${o.yearEvents} events over a year`);
+  await seedStations(o.pool, o.schema);
   let next = await seedRaw(o.pool, o.schema, { first: 0, count: o.yearEvents, partitions: o.partitions, from: start, to: end });
   const store = createRedisStore({ url: o.redisUrl, prefix: o.prefix, slice: o.slice });
   const refresher = createRefresher({ pool: o.pool, schema: o.schema, metrics: allMetrics, partitions: o.partitions, slice: o.slice });
