@@ -41,6 +41,7 @@ export const configSchema = z.object({
   SIM_FAULT_RATE: z.coerce.number().min(0).default(1).describe('Simulator fault rates multiplier (0 = a clean factory).'),
   SIM_MACHINING_THREAD: z.stringbool().default(true).describe('`millrace simulate`: run the machining simulator in a worker thread of its own (0 = in the main thread, as the other writers).'),
   SUBGRAPH_PORT: int(0, 0).describe('Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.'),
+  GATEWAY_DEDUP_INFLIGHT: z.stringbool().default(true).describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
   MILLRACE_TIME_ZONE: z.string().default('UTC').refine((z0) => { try { checkTimeZone(z0); return true; } catch { return false; } }, 'not an IANA time zone (e.g. Europe/Berlin)')
     .describe("The factory's time zone: SHIFT, DAY, WEEK and MONTH buckets follow it unless a query names another."),
   MILLRACE_SHIFTS: z.string().default('A=06:00,B=14:00,C=22:00').refine((s0) => { try { parseShifts(s0); return true; } catch { return false; } }, 'expected NAME=HH:MM,… with distinct names and times')

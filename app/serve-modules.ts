@@ -72,6 +72,7 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
     host: c.HOST,
     port: c.PORT,
     subgraphs,
+    deduplicateInflight: c.GATEWAY_DEDUP_INFLIGHT,
     security,
     health: async () => {
       const components: Record<string, unknown> = Object.fromEntries(ctx.ready);

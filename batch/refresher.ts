@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
-import { compileFoldSql, foldParams } from '../metrics/compile-sql.ts';
+import { compileFoldAllSql } from '../metrics/compile-sql.ts';
 import { ident } from '../lib/ident.ts';
 import { GRAIN_MS, type Grain } from '../metrics/grain.ts';
 import { createLoop } from '../lib/loop.ts';
@@ -31,7 +31,9 @@ const GRAINS = Object.keys(GRAIN_MS) as Grain[];
 export function createRefresher(opts: RefresherOptions) {
   const s = ident(opts.schema);
   const maxSlices = opts.maxSlicesPerTxn ?? 20;
-  const folds = opts.metrics.map((m) => ({ m, sql: compileFoldSql(m, opts.schema) }));
+  const grains = GRAINS.map((g) => ({ name: g, ms: GRAIN_MS[g] }));
+  // Every metric and grain in one statement: the new raw rows are read once per refresh step.
+  const fold = compileFoldAllSql(opts.metrics, opts.schema, grains);
   const stats = { cycles: 0, folds: 0, offsetsFolded: 0 };
   // Keep folding while there is a backlog; then rest for the interval.
   const loop = createLoop({ tick: async () => (await refreshOnce()) > 0, intervalMs: opts.intervalMs ?? 2000, onError: (err) => opts.onError?.(err) });
@@ -46,9 +48,7 @@ export function createRefresher(opts: RefresherOptions) {
       const complete = Math.floor(Number(l.rows[0].next_offset) / opts.slice) * opts.slice;
       const to = Math.min(complete, from + maxSlices * opts.slice);
       if (to <= from) return 0;
-      for (const { m, sql } of folds) {
-        for (const g of GRAINS) await client.query(sql, foldParams(m, p, from, to, GRAIN_MS[g], g));
-      }
+      await client.query(fold.sql, fold.params(p, from, to));
       await client.query(
         `UPDATE ${s}.batch_watermarks SET next_offset = $2, refreshed_at = $4,
            max_event_time = GREATEST(max_event_time,

@@ -1,4 +1,7 @@
 import { combineCells, type CompiledMetric } from './define-metric.ts';
+import { SEP, parseStateKey, stateKey } from './cell-key.ts';
+
+export { SEP };
 
 /** The part of an event a reducer reads: the same fields the batch SQL reads from `raw_events`. */
 export interface ReducibleEvent {
@@ -6,9 +9,6 @@ export interface ReducibleEvent {
   eventTime: number;
   payload: Record<string, unknown>;
 }
-
-/** Separator inside state keys; connectors strip it from dimension values. */
-export const SEP = '\u001f';
 
 export type Reducer = (event: ReducibleEvent, into: Map<string, number[]>) => void;
 
@@ -40,7 +40,7 @@ export function compileReducer(metric: CompiledMetric, grainMs: number): Reducer
       v = Number(raw);
     }
     const bucket = Math.floor(event.eventTime / grainMs) * grainMs;
-    const key = [bucket, ...dimFields.map((f) => dimValue(event.payload[f]))].join(SEP);
+    const key = stateKey(bucket, dimFields.map((f) => dimValue(event.payload[f])));
     let cells: number[];
     switch (agg.kind) {
       case 'count':
@@ -72,8 +72,8 @@ export function compileReducer(metric: CompiledMetric, grainMs: number): Reducer
 
 /** Split a state key back into its bucket and dimension values. */
 export function parseKey(metric: CompiledMetric, key: string): { bucket: number; dims: Record<string, string> } {
-  const parts = key.split(SEP);
+  const parsed = parseStateKey(key);
   const dims: Record<string, string> = {};
-  metric.dimensionNames.forEach((d, i) => (dims[d] = parts[i + 1] ?? ''));
-  return { bucket: Number(parts[0]), dims };
+  metric.dimensionNames.forEach((d, i) => (dims[d] = parsed.dims[i] ?? ''));
+  return { bucket: parsed.bucket, dims };
 }

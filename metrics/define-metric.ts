@@ -96,12 +96,14 @@ export function cellOpsOf(agg: Aggregate): CellOp[] {
   }
 }
 
-/** Combine two cell states with the metric's ops (the monoid). */
+/** Combine two values of one cell with its op (the monoid; the one JS copy of it). */
+export function combineCell(op: CellOp, a: number, b: number): number {
+  return op === 'sum' ? a + b : op === 'min' ? Math.min(a, b) : Math.max(a, b);
+}
+
+/** Combine two cell states with the metric's ops, into `a`. */
 export function combineCells(ops: readonly CellOp[], a: number[], b: readonly number[]): number[] {
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i];
-    a[i] = op === 'sum' ? a[i] + b[i] : op === 'min' ? Math.min(a[i], b[i]) : Math.max(a[i], b[i]);
-  }
+  for (let i = 0; i < ops.length; i++) a[i] = combineCell(ops[i], a[i], b[i]);
   return a;
 }
 

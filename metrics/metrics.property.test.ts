@@ -2,7 +2,7 @@ import { describe, it, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { allMetrics } from './index.ts';
-import { compileFoldSql, foldParams } from './compile-sql.ts';
+import { compileFoldAllSql, compileFoldSql, foldParams } from './compile-sql.ts';
 import { compileReducer, SEP } from './compile-reducer.ts';
 import { combineCells, defineMetric } from './define-metric.ts';
 import { migrate } from '../store/migrate.ts';
@@ -64,16 +64,21 @@ describe('metric definitions compile to batch SQL and speed reducer that agree',
         );
         // Fold in two ranges, like two refresh cycles, to exercise the monoid upsert.
         const split = events.length === 0 ? 0 : cut % (events.length + 1);
+        const grains = (Object.keys(GRAIN_MS) as Grain[]).map((g) => ({ name: g, ms: GRAIN_MS[g] }));
         for (const m of metrics) {
-          const sql = compileFoldSql(m, schema);
-          for (const g of Object.keys(GRAIN_MS) as Grain[]) {
-            for (const [a, b] of [[0, split], [split, events.length]]) {
-              await pool.query(sql, foldParams(m, 0, a, b, GRAIN_MS[g], g));
-            }
-          }
+          const sql = compileFoldSql(m, schema, grains);
+          for (const [a, b] of [[0, split], [split, events.length]]) await pool.query(sql, foldParams(m, 0, a, b));
         }
-        const stored = await pool.query(`SELECT metric, grain, bucket, dims, cells FROM ${schema}.rollups`);
-        const fromSql = new Map(stored.rows.map((r) => [`${r.metric}|${r.grain}|${[r.bucket, ...r.dims].join(SEP)}`, (r.cells as string[]).map(Number)]));
+        const read = async () => {
+          const stored = await pool.query(`SELECT metric, grain, bucket, dims, cells FROM ${schema}.rollups`);
+          return new Map(stored.rows.map((r) => [`${r.metric}|${r.grain}|${[r.bucket, ...r.dims].join(SEP)}`, (r.cells as string[]).map(Number)]));
+        };
+        const fromSql = await read();
+        // The refresher's form: every metric in one statement, same ranges, same rollups.
+        await pool.query(`TRUNCATE ${schema}.rollups`);
+        const all = compileFoldAllSql(metrics, schema, grains);
+        for (const [a, b] of [[0, split], [split, events.length]]) await pool.query(all.sql, all.params(0, a, b));
+        assert.deepEqual(new Map([...(await read())].sort()), new Map([...fromSql].sort()));
         const fromReducer = new Map<string, number[]>();
         for (const m of metrics) {
           for (const g of Object.keys(GRAIN_MS) as Grain[]) {

@@ -60,3 +60,7 @@ if [ -n "$(find e2e -name '*.test.ts' 2>/dev/null | head -1)" ]; then
 else
   echo "(no e2e tests yet)"
 fi
+
+step "bench smoke"
+# Small sizes, one run: proves the scenarios still run end to end (and stay exact); no timings asserted.
+npx tsx bench/run.ts --quick

@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import type { CellOp, CompiledMetric } from '../metrics/define-metric.ts';
-import { SEP } from '../metrics/compile-reducer.ts';
+import { combineCell, type CompiledMetric } from '../metrics/define-metric.ts';
+import { parseCellField, stateKey } from '../metrics/cell-key.ts';
 import { ident } from '../lib/ident.ts';
-import type { SpeedStore } from '../speed/store.ts';
+import type { SliceRead, SpeedStore } from '../speed/store.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { GRAIN_MS, type Delta, type MetricInfo, type SeriesPoint, type SeriesQuery, type SeriesResult, type Serving } from './types.ts';
-import { readBatch } from './read-batch.ts';
+import { readBatch, type BatchRead } from './read-batch.ts';
 import { beforeDeadline } from './deadline.ts';
 import { streamDeltas } from './stream-deltas.ts';
 
@@ -29,6 +29,7 @@ export interface ServingOptions {
 export function createServing(opts: ServingOptions): Serving {
   const maxBuckets = opts.maxBuckets ?? 10_000;
   const byName = new Map(opts.metrics.map((m) => [m.name, m]));
+  let lastFromSlice: number[] = Array.from({ length: opts.partitions }, () => 0);
 
   async function series(q: SeriesQuery): Promise<SeriesResult> {
     const metric = byName.get(q.metric);
@@ -45,52 +46,29 @@ export function createServing(opts: ServingOptions): Serving {
     for (const [d] of where) {
       if (!metric.dimensionNames.includes(d)) throw new MillraceError('BAD_USER_INPUT', `metric ${metric.name} has no dimension ${d}`);
     }
-    // A query that straddles a prune of slices it needs simply runs again on a newer snapshot.
+    // The batch and speed reads run concurrently: the speed read starts from the watermarks the
+    // previous query saw (W only grows, so it returns a superset) and slices below this snapshot's
+    // W[p] are dropped before merging. The answer is then the batch below W[p] plus the speed
+    // slices from W[p] on, as of one atomic store read: a prefix of each partition's log, as in
+    // the sequential protocol (ARCHITECTURE.md §6). If W ever moved back (a rebuild), or slices
+    // this snapshot needs were pruned in between, the speed read is simply done again.
     for (let attempt = 0; ; attempt++) {
-      const batch = await readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where, deadline: q.deadline });
+      const guess = lastFromSlice;
+      const [batch, early] = await Promise.all([
+        readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where, deadline: q.deadline }),
+        beforeDeadline(() => opts.store.read(metric.name, guess, { from, to }), q.deadline),
+      ]);
       const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
-      const speed = await beforeDeadline(() => opts.store.read(metric.name, fromSlice), q.deadline);
+      lastFromSlice = fromSlice;
+      const speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
+        ? await beforeDeadline(() => opts.store.read(metric.name, fromSlice, { from, to }), q.deadline)
+        : early;
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
         if (attempt < 3) continue;
         throw new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', { retryable: true });
       }
-      const acc = new Map<string, number[]>();
-      let batchValue = 0;
-      for (const r of batch.rows) {
-        acc.set([r.bucket, ...r.dims].join(SEP), r.cells);
-        batchValue += r.cells[0];
-      }
-      let speedValue = 0;
-      const dimIndex = where.map(([d, v]) => [metric.dimensionNames.indexOf(d), v] as const);
-      for (const perP of speed.slices) {
-        for (const { fields } of perP) {
-          for (const [field, value] of Object.entries(fields)) {
-            const parts = field.split(SEP);
-            const minute = Number(parts[0]);
-            if (minute < from || minute >= to) continue;
-            const dims = parts.slice(1, -1);
-            if (dimIndex.some(([i, v]) => dims[i] !== v)) continue;
-            const cell = Number(parts[parts.length - 1]);
-            const key = [Math.floor(minute / g) * g, ...dims].join(SEP);
-            // Multi-cell states (histograms) are all sums, so a cell not seen yet is 0;
-            // min/max metrics have a single cell.
-            const prev = acc.get(key);
-            if (prev) prev[cell] = combineCell(metric.cellOps[cell], prev[cell], value);
-            else {
-              const cells = metric.cellOps.map(() => 0);
-              cells[cell] = value;
-              acc.set(key, cells);
-            }
-            if (cell === 0) speedValue += value;
-          }
-        }
-      }
-      const points: SeriesPoint[] = [...acc.entries()]
-        .map(([key, cells]) => {
-          const [bucket, ...dims] = key.split(SEP);
-          return { bucket: Number(bucket), dims: Object.fromEntries(metric.dimensionNames.map((d, i) => [d, dims[i]])), cells, value: cells[0] };
-        })
-        .sort((a, b) => a.bucket - b.bucket || JSON.stringify(a.dims).localeCompare(JSON.stringify(b.dims)));
+      speed.slices = speed.slices.map((perP, p) => perP.filter((e) => e.slice >= fromSlice[p]));
+      const { points, batchValue, speedValue } = mergeLayers(metric, g, from, to, where, batch.rows, speed.slices);
       const total = batchValue + speedValue;
       const speedOffsets = speed.offsets.map((o, p) => o ?? batch.watermarks[p]);
       return {
@@ -152,6 +130,50 @@ export function createServing(opts: ServingOptions): Serving {
   };
 }
 
-function combineCell(op: CellOp, a: number, b: number): number {
-  return op === 'sum' ? a + b : op === 'min' ? Math.min(a, b) : Math.max(a, b);
+/**
+ * Batch rows plus speed cells, combined per (bucket at the query's grain, dims) with the metric's
+ * monoid. Speed cells are minutes: those outside [from, to) (the store returns whole hours) or
+ * not matching `where` are skipped.
+ */
+function mergeLayers(
+  metric: CompiledMetric, g: number, from: number, to: number, where: Array<[string, string]>,
+  rows: BatchRead['rows'], speedSlices: SliceRead['slices'],
+) {
+  const acc = new Map<string, { bucket: number; dims: string[]; cells: number[] }>();
+  let batchValue = 0;
+  for (const r of rows) {
+    acc.set(stateKey(r.bucket, r.dims), { bucket: r.bucket, dims: r.dims, cells: r.cells });
+    batchValue += r.cells[0];
+  }
+  let speedValue = 0;
+  const dimIndex = where.map(([d, v]) => [metric.dimensionNames.indexOf(d), v] as const);
+  for (const perP of speedSlices) {
+    for (const { fields } of perP) {
+      for (const field in fields) {
+        const value = fields[field];
+        const { bucket: minute, dims, cell } = parseCellField(field);
+        if (minute < from || minute >= to) continue;
+        if (dimIndex.some(([i, v]) => dims[i] !== v)) continue;
+        const bucket = Math.floor(minute / g) * g;
+        const key = stateKey(bucket, dims);
+        // Multi-cell states (histograms) are all sums, so a cell not seen yet is 0;
+        // min/max metrics have a single cell.
+        const prev = acc.get(key);
+        if (prev) prev.cells[cell] = combineCell(metric.cellOps[cell], prev.cells[cell], value);
+        else {
+          const cells = metric.cellOps.map(() => 0);
+          cells[cell] = value;
+          acc.set(key, { bucket, dims, cells });
+        }
+        if (cell === 0) speedValue += value;
+      }
+    }
+  }
+  const sorted = [...acc.entries()].sort(([ka, a], [kb, b]) => a.bucket - b.bucket || (ka < kb ? -1 : ka > kb ? 1 : 0));
+  const points: SeriesPoint[] = sorted.map(([, { bucket, dims, cells }]) => {
+    const named: Record<string, string> = {};
+    metric.dimensionNames.forEach((d, i) => (named[d] = dims[i] ?? ''));
+    return { bucket, dims: named, cells, value: cells[0] };
+  });
+  return { points, batchValue, speedValue };
 }

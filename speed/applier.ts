@@ -3,7 +3,8 @@ import type { CompiledMetric } from '../metrics/define-metric.ts';
 import { compileReducer } from '../metrics/compile-reducer.ts';
 import { ident } from '../lib/ident.ts';
 import { GRAIN_MS } from '../metrics/grain.ts';
-import { cellField, type CellUpdate, type SpeedStore } from './store.ts';
+import { cellField, parseStateKey } from '../metrics/cell-key.ts';
+import type { CellUpdate, SpeedStore } from './store.ts';
 import { createLoop } from '../lib/loop.ts';
 
 export interface ApplierOptions {
@@ -121,10 +122,11 @@ export function createSpeedApplier(opts: ApplierOptions) {
     for (const [slice, maps] of perSlice) {
       reducers.forEach(({ m }, i) => {
         for (const [key, cells] of maps[i]) {
+          const { bucket } = parseStateKey(key);
           cells.forEach((value, c) => {
             const op = m.cellOps[c];
             if (op === 'sum' && value === 0) return;
-            updates.push({ metric: m.name, slice, field: cellField(key, c), op, value });
+            updates.push({ metric: m.name, slice, bucket, field: cellField(key, c), op, value });
           });
         }
       });
@@ -132,8 +134,8 @@ export function createSpeedApplier(opts: ApplierOptions) {
     const items: DeltaPayload['items'] = [];
     reducers.forEach(({ m }, i) => {
       for (const [key, cells] of whole[i]) {
-        const [bucket, ...dims] = key.split('\u001f');
-        items.push([m.name, Number(bucket), dims, cells]);
+        const { bucket, dims } = parseStateKey(key);
+        items.push([m.name, bucket, dims, cells]);
       }
     });
     const delta: DeltaPayload = { p, from, to, at: Date.now(), maxEventTime, items };

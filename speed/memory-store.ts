@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
-import type { ApplyRequest, ApplyResult, SliceRead, SpeedStore, StoredDelta } from './store.ts';
+import { combineCell } from '../metrics/define-metric.ts';
+import { SLICE_BUCKET_MS, hoursOf, type ApplyRequest, type ApplyResult, type SliceRead, type SpeedStore, type StoredDelta } from './store.ts';
 
 export interface MemoryStoreOptions {
   /** Deltas kept for resuming subscribers. Default 100 000. */
@@ -14,8 +15,8 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
   const maxDeltas = opts.maxDeltas ?? 100_000;
   const offsets = new Map<number, number>();
   const floors = new Map<number, number>();
-  // metric → partition → slice → field → value
-  const slices = new Map<string, Map<number, Map<number, Map<string, number>>>>();
+  // metric → partition → hour → slice → field → value: a range read visits only its hours.
+  const slices = new Map<string, Map<number, Map<number, Map<number, Map<string, number>>>>>();
   const deltas: Array<{ seq: number; data: string }> = [];
   // Cursors carry the store's start time: a cursor from an earlier process is recognised as expired.
   const epoch = Date.now();
@@ -30,11 +31,13 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
   const wake = new EventEmitter();
   wake.setMaxListeners(0);
 
-  const sliceMap = (metric: string, p: number, s: number): Map<string, number> => {
+  const sliceMap = (metric: string, p: number, s: number, hour: number): Map<string, number> => {
     let byP = slices.get(metric);
     if (!byP) slices.set(metric, (byP = new Map()));
-    let byS = byP.get(p);
-    if (!byS) byP.set(p, (byS = new Map()));
+    let byH = byP.get(p);
+    if (!byH) byP.set(p, (byH = new Map()));
+    let byS = byH.get(hour);
+    if (!byS) byH.set(hour, (byS = new Map()));
     let fields = byS.get(s);
     if (!fields) byS.set(s, (fields = new Map()));
     return fields;
@@ -53,11 +56,9 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
         return { applied: false, offset: cur ?? null };
       }
       for (const u of req.updates) {
-        const fields = sliceMap(u.metric, req.partition, u.slice);
+        const fields = sliceMap(u.metric, req.partition, u.slice, Math.floor(u.bucket / SLICE_BUCKET_MS));
         const old = fields.get(u.field);
-        const next =
-          old === undefined ? u.value : u.op === 'sum' ? old + u.value : u.op === 'min' ? Math.min(old, u.value) : Math.max(old, u.value);
-        fields.set(u.field, next);
+        fields.set(u.field, old === undefined ? u.value : combineCell(u.op, old, u.value));
       }
       offsets.set(req.partition, req.toOffset);
       appliedAt = req.appliedAt;
@@ -73,23 +74,30 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
     async offsets(partitions) {
       return Array.from({ length: partitions }, (_, p) => offsets.get(p) ?? null);
     },
-    async read(metric, fromSlice): Promise<SliceRead> {
+    async read(metric, fromSlice, range): Promise<SliceRead> {
       const byP = slices.get(metric);
+      const [h0, h1] = hoursOf(range);
       return {
         offsets: fromSlice.map((_, p) => offsets.get(p) ?? null),
         floors: fromSlice.map((_, p) => floors.get(p) ?? 0),
         appliedAt,
-        slices: fromSlice.map((from, p) =>
-          [...(byP?.get(p) ?? new Map<number, Map<string, number>>()).entries()]
-            .filter(([s]) => s >= from)
-            .map(([slice, fields]) => ({ slice, fields: Object.fromEntries(fields) })),
-        ),
+        slices: fromSlice.map((from, p) => {
+          const out: SliceRead['slices'][number] = [];
+          for (const [hour, byS] of byP?.get(p) ?? []) {
+            if (hour < h0 || hour > h1) continue;
+            for (const [slice, fields] of byS) if (slice >= from) out.push({ slice, fields: Object.fromEntries(fields) });
+          }
+          return out;
+        }),
       };
     },
     async prune(partition, slice, metrics) {
       for (const m of metrics) {
-        const byS = slices.get(m)?.get(partition);
-        for (const s of byS?.keys() ?? []) if (s < slice) byS!.delete(s);
+        const byH = slices.get(m)?.get(partition);
+        for (const [hour, byS] of byH ?? []) {
+          for (const s of byS.keys()) if (s < slice) byS.delete(s);
+          if (byS.size === 0) byH!.delete(hour);
+        }
       }
       floors.set(partition, Math.max(floors.get(partition) ?? 0, slice));
     },

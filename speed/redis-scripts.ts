@@ -1,7 +1,15 @@
 /**
+ * Key layout (all under the deployment's `{prefix}` hash tag):
+ *   slice:<metric>:<p>:<slice>:<hour>   hash of cells (field `bucket␟dims…␟cell`)
+ *   hours:<metric>:<p>                  zset, member `<slice>:<hour>`, score hour — the range index
+ *   slices:<p>                          zset, member `<metric>:<slice>:<hour>`, score slice — for pruning
+ */
+
+/**
  * KEYS: speed_offset hash, meta hash, deltas stream.
- * ARGV: partition, from, to, initIfMissing, appliedAt, delta ('' = none), maxDeltas, n,
- *       then n × (slice key, field, op s|m|M, value).
+ * ARGV: partition, from, to, initIfMissing, appliedAt, delta ('' = none), maxDeltas, prefix, n, k,
+ *       then n × (slice key, field, op s|m|M, value), then k × (metric, slice, hour) — the hashes
+ *       this batch touches, added to the indexes.
  * Compare-and-set on the partition's speed offset makes re-applying harmless and refuses gaps.
  * Values stay strings end to end so Lua's doubles never round an integer.
  */
@@ -12,8 +20,9 @@ if cur == false then
 elseif tonumber(cur) ~= tonumber(ARGV[2]) then
   return {0, cur}
 end
-local n = tonumber(ARGV[8])
-local i = 9
+local p, prefix = ARGV[1], ARGV[8]
+local n, k = tonumber(ARGV[9]), tonumber(ARGV[10])
+local i = 11
 for _ = 1, n do
   local key, field, op, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if op == 's' then
@@ -26,6 +35,12 @@ for _ = 1, n do
   end
   i = i + 4
 end
+for _ = 1, k do
+  local metric, slice, hour = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  redis.call('ZADD', prefix .. ':hours:' .. metric .. ':' .. p, hour, slice .. ':' .. hour)
+  redis.call('ZADD', prefix .. ':slices:' .. p, slice, metric .. ':' .. slice .. ':' .. hour)
+  i = i + 3
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[2], 'appliedAt', ARGV[5])
 local id = ''
@@ -36,12 +51,14 @@ return {1, ARGV[3], id}
 `;
 
 /**
- * KEYS: speed_offset hash, floor hash, meta hash. ARGV: prefix, metric, slice size, P, fromSlice × P.
+ * KEYS: speed_offset hash, floor hash, meta hash. ARGV: prefix, metric, P, first hour, last hour
+ * (inclusive; '-inf'/'+inf' = all), fromSlice × P.
  * Returns {offsets[], floors[], appliedAt, per partition {{slice, {field, value, …}}, …}} — read in
- * one atomic step so the slices agree with the offsets returned.
+ * one atomic step so the slices agree with the offsets returned. It visits only the hashes the
+ * hour index lists in the range: its cost follows the question, not the speed layer's backlog.
  */
 export const READ_LUA = `
-local prefix, metric, size, P = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local prefix, metric, P, h0, h1 = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local offsets, floors, out = {}, {}, {}
 for p = 0, P - 1 do
   local o = redis.call('HGET', KEYS[1], tostring(p))
@@ -50,14 +67,39 @@ for p = 0, P - 1 do
   floors[p + 1] = f or ''
   local list = {}
   if o then
-    local last = math.floor((tonumber(o) - 1) / size)
-    for s = tonumber(ARGV[5 + p]), last do
-      local h = redis.call('HGETALL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. s)
-      if #h > 0 then list[#list + 1] = {tostring(s), h} end
+    local from = tonumber(ARGV[6 + p])
+    local members = redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)
+    for _, m in ipairs(members) do
+      local s = tonumber(string.match(m, '^(%d+):'))
+      if s >= from then
+        local h = redis.call('HGETALL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. m)
+        if #h > 0 then list[#list + 1] = {tostring(s), h} end
+      end
     end
   end
   out[p + 1] = list
 end
 local at = redis.call('HGET', KEYS[3], 'appliedAt') or ''
 return {offsets, floors, at, out}
+`;
+
+/**
+ * KEYS: floor hash. ARGV: prefix, partition, slice, limit.
+ * Raises the partition's floor to `slice` (a reader that sees it knows what is below is gone),
+ * then deletes up to `limit` of the slice hashes below it with their index entries; returns how
+ * many it deleted (the caller repeats while that equals the limit, so no call blocks for long).
+ */
+export const PRUNE_LUA = `
+local prefix, p, slice, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local floor = tonumber(redis.call('HGET', KEYS[1], p) or '0')
+if slice > floor then redis.call('HSET', KEYS[1], p, tostring(slice)) end
+local sk = prefix .. ':slices:' .. p
+local members = redis.call('ZRANGEBYSCORE', sk, '-inf', '(' .. slice, 'LIMIT', 0, limit)
+for _, m in ipairs(members) do
+  local metric, rest = string.match(m, '^([^:]+):(.+)$')
+  redis.call('DEL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. rest)
+  redis.call('ZREM', prefix .. ':hours:' .. metric .. ':' .. p, rest)
+  redis.call('ZREM', sk, m)
+end
+return #members
 `;

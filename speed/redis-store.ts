@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import type { ApplyRequest, ApplyResult, SliceRead, SpeedStore } from './store.ts';
-import { APPLY_LUA, READ_LUA } from './redis-scripts.ts';
+import { SLICE_BUCKET_MS, hoursOf, type ApplyRequest, type ApplyResult, type SliceRead, type SpeedStore } from './store.ts';
+import { APPLY_LUA, PRUNE_LUA, READ_LUA } from './redis-scripts.ts';
 
 export interface RedisStoreOptions {
   /** redis:// URL. */
@@ -11,6 +11,8 @@ export interface RedisStoreOptions {
   slice: number;
   /** Deltas kept in the stream for resuming subscribers (approximate, MAXLEN ~). Default 100 000. */
   maxDeltas?: number;
+  /** Slice hashes deleted per prune call (each call is atomic; smaller calls block Redis less). Default 2000. */
+  pruneBatch?: number;
 }
 
 type Cmd = (...args: Array<string | number>) => Promise<unknown>;
@@ -27,27 +29,36 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
   const redis = new Redis(opts.url, { maxRetriesPerRequest: 3, lazyConnect: false });
   redis.defineCommand('millraceApply', { lua: APPLY_LUA, numberOfKeys: 3 });
   redis.defineCommand('millraceRead', { lua: READ_LUA, numberOfKeys: 3 });
+  redis.defineCommand('millracePrune', { lua: PRUNE_LUA, numberOfKeys: 1 });
   const apply = (redis as unknown as { millraceApply: Cmd }).millraceApply.bind(redis);
   const read = (redis as unknown as { millraceRead: Cmd }).millraceRead.bind(redis);
+  const pruneSome = (redis as unknown as { millracePrune: Cmd }).millracePrune.bind(redis);
+  const pruneBatch = opts.pruneBatch ?? 2000;
   const k = {
     offsets: `${prefix}:speed_offset`,
     floors: `${prefix}:floor`,
     meta: `${prefix}:meta`,
     deltas: `${prefix}:deltas`,
-    slice: (metric: string, p: number, s: number) => `${prefix}:slice:${metric}:${p}:${s}`,
+    slice: (metric: string, p: number, s: number, hour: number) => `${prefix}:slice:${metric}:${p}:${s}:${hour}`,
   };
   // Blocking XREADs each get a connection of their own, so they never stall the shared one.
   const readers = new Set<Redis>();
 
   return {
     async apply(req: ApplyRequest): Promise<ApplyResult> {
+      const touched = new Map<string, [string, number, number]>();
+      const cells: Array<string | number> = [];
+      for (const u of req.updates) {
+        const hour = Math.floor(u.bucket / SLICE_BUCKET_MS);
+        const key = k.slice(u.metric, req.partition, u.slice, hour);
+        if (!touched.has(key)) touched.set(key, [u.metric, u.slice, hour]);
+        cells.push(key, u.field, u.op === 'sum' ? 's' : u.op === 'min' ? 'm' : 'M', String(u.value));
+      }
       const args: Array<string | number> = [
         req.partition, req.fromOffset, req.toOffset, req.initIfMissing ? 1 : 0, req.appliedAt,
-        req.delta ?? '', maxDeltas, req.updates.length,
+        req.delta ?? '', maxDeltas, prefix, req.updates.length, touched.size, ...cells,
       ];
-      for (const u of req.updates) {
-        args.push(k.slice(u.metric, req.partition, u.slice), u.field, u.op === 'sum' ? 's' : u.op === 'min' ? 'm' : 'M', String(u.value));
-      }
+      for (const t of touched.values()) args.push(...t);
       const res = (await apply(k.offsets, k.meta, k.deltas, ...args)) as [number, string | null, string?];
       if (res[0] === 1) return { applied: true, offset: Number(res[1]), cursor: res[2] || null };
       return { applied: false, offset: res[1] === null || res[1] === '' ? null : Number(res[1]) };
@@ -56,8 +67,9 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
       const vals = partitions === 0 ? [] : await redis.hmget(k.offsets, ...Array.from({ length: partitions }, (_, p) => String(p)));
       return vals.map((v) => (v === null ? null : Number(v)));
     },
-    async read(metric, fromSlice): Promise<SliceRead> {
-      const res = (await read(k.offsets, k.floors, k.meta, prefix, metric, opts.slice, fromSlice.length, ...fromSlice)) as [
+    async read(metric, fromSlice, range): Promise<SliceRead> {
+      const [h0, h1] = hoursOf(range).map((h) => (h === -Infinity ? '-inf' : h === Infinity ? '+inf' : String(h)));
+      const res = (await read(k.offsets, k.floors, k.meta, prefix, metric, fromSlice.length, h0, h1, ...fromSlice)) as [
         Array<string>, Array<string>, string, Array<Array<[string, string[]]>>,
       ];
       const [offs, floors, appliedAt, perP] = res;
@@ -74,14 +86,12 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         ),
       };
     },
-    async prune(partition, slice, metrics) {
-      const floor = Number((await redis.hget(k.floors, String(partition))) ?? 0);
-      if (slice <= floor) return;
-      // Raise the floor first: a reader that sees the new floor knows the slices below are gone.
-      await redis.hset(k.floors, String(partition), String(slice));
-      const keys: string[] = [];
-      for (const m of metrics) for (let s = floor; s < slice; s++) keys.push(k.slice(m, partition, s));
-      for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    async prune(partition, slice) {
+      // The slices index of the partition knows every hash below `slice`, whatever its metric and hour.
+      for (let i = 0; i < 10_000; i++) {
+        const n = Number(await pruneSome(k.floors, prefix, String(partition), slice, pruneBatch));
+        if (n < pruneBatch) return;
+      }
     },
     async readDeltas(after, count, blockMs, signal) {
       const from = after === '' ? '0-0' : after;

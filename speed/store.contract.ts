@@ -1,6 +1,6 @@
 import { describe, it, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
-import type { SpeedStore } from './store.ts';
+import { SLICE_BUCKET_MS, type SpeedStore } from './store.ts';
 
 /** One contract, every speed store: the semantics the applier and serving rely on. */
 export function speedStoreContract(name: string, make: () => Promise<SpeedStore>): void {
@@ -15,7 +15,8 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
       for (const s of stores) await s.close();
     });
 
-    const upd = (slice: number, field: string, value: number, op: 'sum' | 'min' | 'max' = 'sum') => ({ metric: 'm', slice, field, op, value });
+    const upd = (slice: number, field: string, value: number, op: 'sum' | 'min' | 'max' = 'sum', bucket = 0, metric = 'm') => ({ metric, slice, bucket, field, op, value });
+    const H = SLICE_BUCKET_MS;
 
     it('refuses a first apply unless initIfMissing, then compare-and-sets the offset', async () => {
       const s = await fresh();
@@ -49,6 +50,34 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
       const r2 = await s.read('m', [0]);
       assert.deepEqual(r2.floors, [2]);
       assert.deepEqual(r2.slices[0].map((e) => e.slice), [2]);
+    });
+
+    it('reads only the slice hours a range overlaps, however many slices are held', async () => {
+      const s = await fresh();
+      // Slice 0 holds events of hours 0 and 5; slice 1 of hour 5; slice 2 of hour 9; another metric in hour 0.
+      await s.apply({
+        partition: 0, fromOffset: 0, toOffset: 30, initIfMissing: true, appliedAt: 1,
+        updates: [upd(0, 'a', 1, 'sum', 0), upd(0, 'b', 2, 'sum', 5 * H + 60_000), upd(1, 'b', 3, 'sum', 5 * H), upd(2, 'c', 4, 'max', 9 * H), upd(0, 'z', 7, 'sum', 0, 'other')],
+      });
+      await s.apply({ partition: 1, fromOffset: 0, toOffset: 10, initIfMissing: true, appliedAt: 2, updates: [upd(0, 'd', 5, 'sum', 5 * H + 1)] });
+      const sorted = (r: Awaited<ReturnType<SpeedStore['read']>>) => r.slices.map((perP) => perP.map((e) => [e.slice, e.fields]).sort((x, y) => Number(x[0]) - Number(y[0])));
+      // Hour 5 only (the range ends inside hour 5): slices 0 and 1 of partition 0, slice 0 of partition 1.
+      assert.deepEqual(sorted(await s.read('m', [0, 0], { from: 5 * H + 1000, to: 5 * H + 120_000 })), [[[0, { b: 2 }], [1, { b: 3 }]], [[0, { d: 5 }]]]);
+      // A range with no data reads nothing, and still returns the offsets.
+      const empty = await s.read('m', [0, 0], { from: 20 * H, to: 30 * H });
+      assert.deepEqual(empty.slices, [[], []]);
+      assert.deepEqual(empty.offsets, [30, 10]);
+      // Hours 0..9 from slice 1 up: slices 1 and 2 only.
+      assert.deepEqual(sorted(await s.read('m', [1, 1], { from: 0, to: 10 * H })), [[[1, { b: 3 }], [2, { c: 4 }]], []]);
+      // No range: every hour.
+      assert.deepEqual((await s.read('m', [0, 0])).slices[0].map((e) => e.slice).sort(), [0, 0, 1, 2]);
+      // Pruning removes every hour of the slices below, of every metric, and nothing else.
+      await s.prune(0, 2, ['m', 'other']);
+      assert.deepEqual(sorted(await s.read('m', [0, 0])), [[[2, { c: 4 }]], [[0, { d: 5 }]]]);
+      assert.deepEqual((await s.read('other', [0, 0])).slices, [[], []]);
+      // A later apply into a pruned hour of a live slice is indexed again.
+      await s.apply({ partition: 0, fromOffset: 30, toOffset: 31, initIfMissing: false, appliedAt: 3, updates: [upd(2, 'a', 9, 'sum', 0)] });
+      assert.deepEqual(sorted(await s.read('m', [2, 0], { from: 0, to: H })), [[[2, { a: 9 }]], []]);
     });
 
     it('appends deltas atomically with the apply and resumes strictly after a cursor', async () => {

@@ -1,9 +1,19 @@
 import type { CellOp } from '../metrics/define-metric.ts';
 
-/** One cell update of a speed slice: `field` is `bucket␟dims…␟cellIndex`. */
+/**
+ * Speed slices are split by the hour of their events: a slice's cells live in one hash per
+ * (metric, partition, slice, hour), and an index per (metric, partition) lists them by hour, so a
+ * read touches only the slices whose events fall in the range it asks for (ARCHITECTURE.md, "a read
+ * costs what it asks for"), however many slices the batch layer has not folded yet.
+ */
+export const SLICE_BUCKET_MS = 3_600_000;
+
+/** One cell update of a speed slice: `field` is `bucket␟dims…␟cellIndex` (metrics/cell-key.ts). */
 export interface CellUpdate {
   metric: string;
   slice: number;
+  /** The cell's time bucket (epoch ms; the speed layer keeps minutes): picks the slice's hour hash. */
+  bucket: number;
   field: string;
   op: CellOp;
   value: number;
@@ -34,8 +44,23 @@ export interface SliceRead {
   /** Per partition: lowest slice still kept (slices below were pruned). */
   floors: number[];
   appliedAt: number | null;
-  /** Per partition: field → value, summed over nothing: one entry per (slice, field). */
+  /**
+   * Per partition: the cells of each slice (one entry per slice and hour it holds; a slice can
+   * appear more than once). With a range, only the hours overlapping it are returned (whole hours:
+   * cells just outside the range may come along, the caller filters by bucket).
+   */
   slices: Array<Array<{ slice: number; fields: Record<string, number> }>>;
+}
+
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+/** The slice hours overlapping `range` (all when none): first and last hour number, inclusive. */
+export function hoursOf(range: TimeRange | undefined): [number, number] {
+  if (!range) return [-Infinity, Infinity];
+  return [Math.floor(range.from / SLICE_BUCKET_MS), Math.ceil(range.to / SLICE_BUCKET_MS) - 1];
 }
 
 export interface StoredDelta {
@@ -51,8 +76,11 @@ export interface StoredDelta {
 export interface SpeedStore {
   apply(req: ApplyRequest): Promise<ApplyResult>;
   offsets(partitions: number): Promise<Array<number | null>>;
-  /** Read, in one atomic step, the offsets and every slice ≥ fromSlice[p] of `metric`. */
-  read(metric: string, fromSlice: number[]): Promise<SliceRead>;
+  /**
+   * Read, in one atomic step, the offsets and the slices ≥ fromSlice[p] of `metric`; with `range`
+   * (epoch ms, `to` exclusive) only the slices' hours that overlap it.
+   */
+  read(metric: string, fromSlice: number[], range?: TimeRange): Promise<SliceRead>;
   /** Delete slices below `slice` for the partition (all metrics) and raise its floor. */
   prune(partition: number, slice: number, metrics: readonly string[]): Promise<void>;
   /** Deltas strictly after `after` ('' = from the start of what is kept); waits up to blockMs. */
@@ -62,8 +90,4 @@ export interface SpeedStore {
   /** True when `after` is older than what the stream still keeps (the client missed deltas). */
   cursorExpired(after: string): Promise<boolean>;
   close(): Promise<void>;
-}
-
-export function cellField(key: string, cell: number): string {
-  return `${key}\u001f${cell}`;
 }

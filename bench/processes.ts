@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitFor } from '../e2e/harness.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Role {
+  name: string;
+  url: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * One role of a split deployment in its own process, as an operator runs it (authentication off
+ * unless the caller's env sets MILLRACE_AUTH: the bench measures serving, issue 11 measures auth)
+ * (`millrace up --target <role>`), ready when its endpoint answers.
+ */
+export async function startRole(target: 'subgraph:production' | 'gateway', env: Record<string, string>, name: string = target): Promise<Role> {
+  const port = await freePort();
+  const roleEnv = target === 'gateway' ? { PORT: String(port) } : { SUBGRAPH_PORT: String(port) };
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'app', 'cli.ts'), 'up', '--target', target], {
+    cwd: ROOT, env: { ...process.env, MILLRACE_AUTH: 'off', ...env, ...roleEnv, MILLRACE_SIMULATOR: 'off' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
+  proc.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}/graphql`;
+  await waitFor(`${name} on ${url}`, async () => {
+    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${out}`);
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }).catch(() => null);
+    return r?.status === 200;
+  }, 120_000);
+  return {
+    name, url, proc,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}

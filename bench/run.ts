@@ -1,0 +1,169 @@
+/**
+ * `npm run bench`: every scenario on the real services, several runs with alternating variants,
+ * median and spread printed and written to bench/results.md (README embeds it).
+ *
+ *   npm run bench                 # full sizes (tens of minutes on 2 cores)
+ *   npm run bench -- --quick      # small sizes, one run: the smoke CI runs (no timing assertions)
+ *   npm run bench -- --only refresh,queries --runs 3
+ *
+ * Services come from DATABASE_URL / REDIS_URL, else scripts/services-up.sh starts them. The
+ * pipeline ingest measurement (Kafka → loader → speed vs bare kafkajs) is bench/pipeline.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { createFigures, median, toMarkdown } from './stats.ts';
+import { runRefreshScenario } from './scenarios/refresh.ts';
+import { runQueriesScenario } from './scenarios/queries.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+    'year-events': { type: 'string' },
+    'backlog-events': { type: 'string' },
+    'refresh-base': { type: 'string' },
+    seconds: { type: 'string' },
+    samples: { type: 'string' },
+  },
+});
+const quick = args.quick!;
+const runs = Number(args.runs ?? (quick ? 1 : 3));
+const only = new Set((args.only ?? 'refresh,queries').split(',').map((x) => x.trim()));
+const out = args.out ?? (quick ? path.join(os.tmpdir(), 'millrace-bench-quick.md') : path.join(ROOT, 'bench', 'results.md'));
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const PARTITIONS = 4;
+const SLICE = 500;
+const roundTo = (n: number, m: number) => Math.max(m, Math.round(n / m) * m);
+
+function services(): { databaseUrl: string; redisUrl: string } {
+  let { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl } = process.env;
+  if (!databaseUrl || !redisUrl) {
+    log('starting services (scripts/services-up.sh)');
+    const lines = execFileSync('bash', [path.join(ROOT, 'scripts', 'services-up.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = Object.fromEntries(lines.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    databaseUrl ??= env.DATABASE_URL;
+    redisUrl ??= env.REDIS_URL;
+  }
+  if (!databaseUrl || !redisUrl) throw new Error('bench: no DATABASE_URL / REDIS_URL, and services-up.sh did not print them');
+  return { databaseUrl, redisUrl };
+}
+
+async function main() {
+  const { databaseUrl, redisUrl } = services();
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
+  const id = randomBytes(3).toString('hex');
+  const figures = createFigures();
+  const schemas: string[] = [];
+  const prefixes: string[] = [];
+  const t0 = Date.now();
+  try {
+    if (only.has('refresh')) {
+      const schema = `bench_refresh_${id}`;
+      schemas.push(schema);
+      await runRefreshScenario({
+        pool, schema, partitions: PARTITIONS, slice: SLICE, runs, figures, log,
+        base: roundTo(Number(args['refresh-base'] ?? (quick ? 20_000 : 400_000)), PARTITIONS * SLICE),
+        shares: [0.1, 1, 10],
+      });
+      await writeResults(figures, t0, false);
+    }
+    if (only.has('queries')) {
+      const schema = `bench_q_${id}`;
+      const prefix = `bench-q-${id}`;
+      schemas.push(schema);
+      prefixes.push(prefix);
+      await runQueriesScenario({
+        pool, databaseUrl, redisUrl, schema, prefix, partitions: PARTITIONS, slice: SLICE, runs, figures, log,
+        yearEvents: roundTo(Number(args['year-events'] ?? (quick ? 40_000 : 1_000_000)), PARTITIONS * SLICE),
+        backlogEvents: Number(args['backlog-events'] ?? (quick ? 20_000 : 1_000_000)),
+        seconds: Number(args.seconds ?? (quick ? 2 : 10)),
+        connections: [10, 100],
+        checkpoint: () => writeResults(figures, t0, false),
+        samples: Number(args.samples ?? (quick ? 20 : 100)),
+      });
+    }
+  } finally {
+    for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`).catch(() => undefined);
+    await pool.end();
+    const redis = new Redis(redisUrl);
+    for (const p of prefixes) {
+      const keys = await redis.keys(`{${p}}:*`);
+      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+    }
+    await redis.quit();
+  }
+
+  await writeResults(figures, t0, true);
+}
+
+/** The table so far (after each scenario, so a long run that is stopped keeps what it measured). */
+async function writeResults(figures: ReturnType<typeof createFigures>, t0: number, final: boolean) {
+  const list = figures.list();
+  const header = [
+    `<!-- generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString()}; do not edit by hand -->`,
+    `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), shared; Postgres, Redis on the same machine; ${runs} run(s) per variant, alternating; ` +
+      `spread = (max − min) / median; ${((Date.now() - t0) / 60_000).toFixed(1)} min.`,
+    '',
+  ].join('\n');
+  const ratios = ratioLines(figures);
+  const md = `${header}\n${toMarkdown(list)}\n\n${ratios.map((r) => `- ${r}`).join('\n')}\n`;
+  await writeFile(out, md);
+  // README embeds the full run's table between its bench:results markers (never a --quick one).
+  if (!quick && !args.out) {
+    const readme = path.join(ROOT, 'README.md');
+    const text = await readFile(readme, 'utf8');
+    const re = /<!-- bench:results -->[\s\S]*?<!-- \/bench:results -->/;
+    if (re.test(text)) await writeFile(readme, text.replace(re, `<!-- bench:results -->\n${md}<!-- /bench:results -->`));
+  }
+  if (final) {
+    console.log(md);
+    log(`written to ${out}`);
+  }
+}
+
+/** The issue's goals as ratios of figures measured in the same run. */
+function ratioLines(f: ReturnType<typeof createFigures>): string[] {
+  const q = '24 h hourly per-station query';
+  const rps = (v: string) => f.get(q, v, 'throughput');
+  const lines: string[] = [];
+  const pgb = rps('pgbench, same rollup rows, 10 conn.');
+  const direct = rps('subgraph direct, 10 conn.');
+  if (pgb && direct) lines.push(`subgraph direct / pgbench at 10 connections: ${(direct / pgb).toFixed(2)}× (goal ≥ 0.5×)`);
+  const off = rps('gateway, dedup off, 10 conn.');
+  if (off && direct) lines.push(`gateway (dedup off) / subgraph direct at 10 connections: ${(off / direct).toFixed(2)}× (goal ≥ 0.8×)`);
+  const on = rps('gateway, dedup on, 100 conn.');
+  const direct100 = rps('subgraph direct, 100 conn.');
+  if (on && direct100) lines.push(`gateway (dedup on) / subgraph direct at 100 connections: ${(on / direct100).toFixed(2)}×`);
+  const s = 'serving layer (in process)';
+  const steady = f.list().filter((x) => x.scenario === s && x.variant.endsWith('steady state') && x.measure === 'p50');
+  for (const st of steady) {
+    const label = st.variant.replace(' — steady state', '');
+    const behind = f.list().find((x) => x.scenario === s && x.variant.startsWith(`${label} — batch`) && x.measure === 'p50');
+    if (behind) lines.push(`${label}: p50 with the batch layer behind / steady: ${(median(behind.values) / median(st.values)).toFixed(2)}× (goal < 2×)`);
+  }
+  const r = 'batch refresh';
+  for (const share of ['0.1', '1', '10']) {
+    const inc = f.get(r, `${share} % new data`, 'incremental');
+    const full = f.get(r, `${share} % new data`, 'full rebuild');
+    if (inc && full) lines.push(`refresh after ${share} % new data: full rebuild / incremental = ${(full / inc).toFixed(1)}×`);
+  }
+  return lines;
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
