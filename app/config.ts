@@ -47,6 +47,10 @@ export const configSchema = z.object({
     .describe('Stock figures (work in progress, rework pending, tool life used) count events from this instant on.'),
   MILLRACE_PERSONAL_CONNECTORS: z.string().default('clockin')
     .describe("Comma-separated connectors whose input is personal data: their dead letters' raw input needs the pii:read scope."),
+  MILLRACE_ALERT_ZONE_MAX_C: z.coerce.number().default(40).describe("Alert (dashboard): a zone's hottest reading of the last 15 minutes above this, °C."),
+  MILLRACE_ALERT_NO_EXIT_MIN: int(15, 1).describe('Alert (dashboard): a flow station with no exits for this many minutes.'),
+  MILLRACE_ALERT_CONNECTOR_LAG: int(10_000, 1).describe("Alert (dashboard and Prometheus rules): a connector's lag behind its source above this."),
+  MILLRACE_ALERT_STALL_SEC: int(300, 1).describe("Alert (dashboard): a connector whose last checkpoint is older than this, seconds (stalled)."),
   SUBGRAPH_URLS: z.string().optional().describe('Gateway started alone: `name=url,…` of the subgraphs (e.g. production=http://h:4001/graphql).'),
 });
 

@@ -1,5 +1,6 @@
 import { createSubgraphServer } from '../subgraphs/create-subgraph-server.ts';
 import { createGateway } from '../gateway/create-gateway.ts';
+import { createDashboardRoutes } from '../gateway/dashboard-routes.ts';
 import { loadFloorMap } from '../simulator/floor.ts';
 import { parseShifts } from '../serving/calendar.ts';
 import type { FactoryCalendar } from '../resolvers/context.ts';
@@ -63,7 +64,12 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
       return { ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'), components };
     },
     status: () => collectStatus(ctx),
-    routes: { '/metrics': createPrometheusRoute(() => collectStatus(ctx)) },
+    routes: {
+      '/metrics': createPrometheusRoute(() => collectStatus(ctx)),
+      ...createDashboardRoutes({
+        alerts: { zoneMaxC: c.MILLRACE_ALERT_ZONE_MAX_C, noExitMinutes: c.MILLRACE_ALERT_NO_EXIT_MIN, connectorLag: c.MILLRACE_ALERT_CONNECTOR_LAG, stallSeconds: c.MILLRACE_ALERT_STALL_SEC },
+      }),
+    },
     log: (l) => ctx.log(`gateway: ${l}`),
   });
   ctx.services.push({ name: 'gateway', stop: () => gateway.close() });

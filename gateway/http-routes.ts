@@ -12,7 +12,10 @@ export interface HttpRoutesOptions {
   health: HealthCheck;
   /** Backs `GET /status` (JSON). Without it, /status is 404. */
   status?: () => Promise<unknown>;
-  /** Extra routes by path; a key matches itself and everything below it ('/dashboard' → '/dashboard/app.js'). */
+  /**
+   * Extra routes by path; a key matches itself and everything below it ('/dashboard' → '/dashboard/app.js'),
+   * except '/', which matches only itself (so it cannot shadow /graphql).
+   */
   routes?: Record<string, RouteHandler>;
   log: (line: string) => void;
 }
@@ -37,7 +40,7 @@ export function createHttpRoutes(opts: HttpRoutesOptions): (req: IncomingMessage
       void answer(res, opts.log, 'status', async () => [200, await status()]);
       return true;
     }
-    const route = extra.find(([prefix]) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
+    const route = extra.find(([prefix]) => path === prefix || (prefix !== '/' && path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)));
     if (route) {
       route[1](req, res);
       return true;
