@@ -17,7 +17,7 @@ export class ApiFailure extends Error {
   }
 }
 
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'idle';
 
 /** What a subscription's sink receives. */
 export interface SubscriptionSink<T> {
@@ -79,7 +79,8 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
           everConnected = true;
           opts.onConnection?.('connected');
         },
-        closed: () => opts.onConnection?.('reconnecting'),
+        // 1000: closed by us (no subscription left, or a sign-in); anything else: the gateway went away.
+        closed: (event) => opts.onConnection?.((event as CloseEvent | undefined)?.code === 1000 ? 'idle' : 'reconnecting'),
       },
     });
     return ws;
@@ -121,7 +122,10 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
           error: (err) => {
             const errors = Array.isArray(err)
               ? (err as { message: string; extensions?: { code?: string } }[]).map((e) => ({ message: e.message, code: e.extensions?.code ?? 'SUBSCRIPTION_ERROR' }))
-              : [{ message: err instanceof Error ? err.message : 'connection closed', code: 'SUBSCRIPTION_ERROR' }];
+              : err instanceof Error
+                ? [{ message: err.message, code: 'SUBSCRIPTION_ERROR' }]
+                : // A CloseEvent: the socket ended (4500 when the gateway failed the operation).
+                  [{ message: `live connection closed (${(err as CloseEvent)?.code ?? '?'} ${(err as CloseEvent)?.reason || 'no reason'})`, code: 'SUBSCRIPTION_CLOSED' }];
             sink.error(new ApiFailure(errors));
           },
           complete: () => undefined,

@@ -18,7 +18,7 @@ export interface FloorPlan {
 }
 
 const NS = 'http://www.w3.org/2000/svg';
-const PAD = 8;
+const PAD = 12;
 
 /**
  * The floor plan from the ingested floor map's x/y positions, drawn as SVG (scales with the panel,
@@ -50,7 +50,7 @@ export function createFloorPlan(parent: HTMLElement, floor: FloorStation[]): Flo
     rect.setAttribute('rx', String(r / 2));
     rect.setAttribute('class', 'zone');
     rect.dataset.zone = zone;
-    const label = text(x0 + r * 0.3, y0 + r * 0.9, `zone ${zone}`, r * 0.7, 'zone-label');
+    const label = text(x0 + r * 0.2, y0 - r * 0.3, `zone ${zone}`, r * 0.7, 'zone-label');
     zoneLayer.append(rect, label);
     zoneRects.set(zone, { rect, label });
   }

@@ -29,7 +29,7 @@ function start(app: HTMLElement) {
     onConnection: (state: ConnectionState) => {
       const was = live.dataset.conn;
       live.dataset.conn = state;
-      live.textContent = state === 'connected' ? '● live' : state === 'reconnecting' ? '○ reconnecting…' : '○ connecting…';
+      live.textContent = { connected: '● live', reconnecting: '○ reconnecting…', connecting: '○ connecting…', idle: '○ idle' }[state];
       // Back after a gateway restart: every panel re-reads (subscriptions resume by themselves).
       if (state === 'connected' && was === 'reconnecting') {
         current?.handle.refresh();

@@ -66,6 +66,8 @@ export function createPanel(parent: HTMLElement, id: string, title: string, opts
         box.append(el('strong', '', e.code), document.createTextNode(` ${e.message}`));
         if (e.code === 'GRAPHQL_VALIDATION_FAILED' || /Cannot query field/.test(e.message)) {
           box.append(el('div', 'hint', 'This report is not served by the running gateway yet.'));
+        } else if (e.code === 'INTERNAL_SERVER_ERROR' || e.code === 'SUBSCRIPTION_CLOSED') {
+          box.append(el('div', 'hint', 'The gateway could not answer this (is its subgraph deployed with these fields?). Retrying.'));
         } else if (err.unauthenticated) {
           box.append(el('div', 'hint', 'Sign in with a token that has the scope this report needs.'));
         } else {

@@ -80,8 +80,34 @@ export function bindReport<R, V>(
   return schedule;
 }
 
-/** A subscription that lives as long as the view, with its own error display. */
+/**
+ * A subscription that lives as long as the view. When it fails (an error, or the gateway closing
+ * the socket in a way graphql-ws does not retry), the error is shown and it subscribes again after
+ * a backoff (2 s … 30 s); a fresh subscription starts with a SNAPSHOT, so nothing is double counted.
+ */
 export function bindLive<R, V>(ctx: ViewContext, doc: TypedDocumentString<R, V>, variables: V, next: (data: R) => void, onError: (err: ApiFailure) => void): void {
-  const stop = ctx.api.subscribe(doc, variables, { next, error: onError });
-  ctx.onLeave(stop);
+  let stop: (() => void) | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
+  let left = false;
+  const open = () => {
+    stop = ctx.api.subscribe(doc, variables, {
+      next: (data) => {
+        failures = 0;
+        next(data);
+      },
+      error: (err) => {
+        if (left) return;
+        onError(err);
+        stop = null;
+        timer = setTimeout(open, Math.min(30_000, 2000 * 2 ** failures++));
+      },
+    });
+  };
+  open();
+  ctx.onLeave(() => {
+    left = true;
+    clearTimeout(timer);
+    stop?.();
+  });
 }

@@ -98,7 +98,7 @@ export const mountEnergy: MountView = (ctx) => {
     for (const i of u.items) if (i.maxC !== null && i.maxC > (maxC.get(i.zone) ?? -Infinity)) maxC.set(i.zone, i.maxC);
     plan?.zones(maxC, ' °C');
     refreshHeat();
-  }, (err) => heatPanel.error(err));
+  }, (err) => livePanel.error(err));
 
   return {
     refresh() {

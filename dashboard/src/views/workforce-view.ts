@@ -35,6 +35,7 @@ export const mountWorkforce: MountView = (ctx) => {
   const attendance = createPanel(ctx.root, 'attendance', 'Attendance by department and shift', { wide: true });
   const absences = createPanel(ctx.root, 'absences', 'Absence reasons');
   const workers = createPanel(ctx.root, 'workers', 'Utilisation per worker (no personal data)');
+  const live = createPanel(ctx.root, 'attendance-live', 'Live attendance today (attendanceUpdates)');
   const vars = () => ({ from: ctx.win().from, to: ctx.win().to });
 
   const refreshAttendance = bindReport(ctx, [attendance, absences], AttendanceQuery, vars, (d) => {
@@ -63,9 +64,20 @@ export const mountWorkforce: MountView = (ctx) => {
     return undefined;
   }, 5000);
 
+  // Today's attendance from the SNAPSHOT plus every DELTA (a rewritten sheet's corrections are negative).
+  const today = { present: 0, absent: 0 };
   bindLive(ctx, AttendanceLive, {}, ({ attendanceUpdates: u }) => {
+    if (u.kind === 'SNAPSHOT') Object.assign(today, { present: 0, absent: 0 });
+    for (const i of u.items) {
+      today.present += i.present;
+      today.absent += i.absent;
+    }
+    live.ready();
+    const s = el('div', 'stats');
+    s.append(stat('present today', today.present, '', 'live.present'), stat('absent today', today.absent, '', 'live.absent'));
+    live.body.replaceChildren(s);
     if (u.kind === 'DELTA' && ctx.win().live) refreshAttendance();
-  }, (err) => attendance.error(err));
+  }, (err) => live.error(err));
 
   return {
     refresh() {
