@@ -15,12 +15,12 @@ export const TEST_THRESHOLDS: AlertThresholds = { zoneMaxC: 40, noExitMinutes: 1
  * deterministic pattern (CUT busiest, PAINT slowest, errors every 7th minute) so WIP differs by
  * station and every chart has points.
  */
-export function productionRows(): FixtureRow[] {
+export function productionRows(from = DAY_FROM, to = DAY_TO): FixtureRow[] {
   const rows: FixtureRow[] = [];
   // [station, entered per minute, exited per minute, one more exit every n-th minute]: WIP grows fastest at PAINT.
   const stations = [['CUT', 6, 5, 1], ['WELD', 5, 4, 2], ['PAINT', 4, 3, 5]] as const;
-  for (let t = DAY_FROM; t < DAY_TO; t += 60_000) {
-    const m = (t - DAY_FROM) / 60_000;
+  for (let t = from; t < to; t += 60_000) {
+    const m = (t - from) / 60_000;
     for (const [station, entered, exited, every] of stations) {
       const out = exited + (m % every === 0 ? 1 : 0);
       rows.push({ metric: 'parts_entered', bucket: t, dims: { station }, cells: [entered] });
@@ -36,8 +36,8 @@ export function productionRows(): FixtureRow[] {
 }
 
 /** The fixture stack with the dashboard served at `/` (the built dashboard/dist). */
-export async function startDashboardStack(gatewayOptions: Partial<GatewayOptions> = {}): Promise<FixtureStack> {
-  return startFixtureStack(productionRows(), { routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }), ...gatewayOptions });
+export async function startDashboardStack(gatewayOptions: Partial<GatewayOptions> = {}, rows = productionRows()): Promise<FixtureStack> {
+  return startFixtureStack(rows, { routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }), ...gatewayOptions });
 }
 
 // `node --import tsx dashboard/test/start-dashboard-stack.ts`: a stack to look at by hand.
