@@ -39,14 +39,13 @@ try {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
     await page.goto(`${base}#/production?range=24h`);
-    const ms = await page.evaluate(
-      (panels) => new Promise<number>((resolve) => {
-        const done = () => panels.every((p) => ['ready', 'empty'].includes(document.querySelector(`[data-panel="${p}"]`)?.getAttribute('data-state') ?? ''));
-        const check = () => (done() ? resolve(performance.now()) : requestAnimationFrame(check));
-        check();
-      }),
-      PANELS,
-    );
+    // A string, not a function: tsx's esbuild would wrap named inner functions in a helper the page lacks.
+    const ms = (await page.evaluate(`new Promise((resolve) => {
+      const panels = ${JSON.stringify(PANELS)};
+      const check = () => panels.every((p) => ['ready', 'empty'].includes(document.querySelector('[data-panel="' + p + '"]')?.getAttribute('data-state') ?? ''))
+        ? resolve(performance.now()) : requestAnimationFrame(check);
+      check();
+    })`)) as number;
     const states = await page.$$eval('[data-panel]', (els) => els.map((e) => `${(e as HTMLElement).dataset.panel}=${(e as HTMLElement).dataset.state}`));
     times.push(ms);
     console.log(`load ${i + 1}: production page rendered in ${ms.toFixed(0)} ms (${states.join(' ')})`);

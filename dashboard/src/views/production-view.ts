@@ -115,7 +115,7 @@ export const mountProduction: MountView = (ctx) => {
   ctx.onLeave(() => chart?.destroy());
   const refreshTrend = bindReport(ctx, trendPanel, TrendQuery, () => ({ ...vars(), grain: ctx.win().grain }), (d) => {
     trendPanel.freshness(d.production.freshness, liveAt);
-    if (!d.production.rows.length) return false;
+    if (!d.production.rows.some((r) => r.figures.partsCompleted)) return false;
     if (!chart) {
       trendPanel.body.replaceChildren(chartBox);
       chart = createTimeChart(chartBox, [
