@@ -7,8 +7,8 @@ export function gatewayUrl(c: Config): string {
   return (c.MILLRACE_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/$/, '');
 }
 
-/** What the embedded `up` wrote for other CLI processes (its Postgres URL). */
-export async function runtimeInfo(c: Config): Promise<{ databaseUrl: string; port: number }> {
+/** What the embedded `up` wrote for other CLI processes (its Postgres URL and development token). */
+export async function runtimeInfo(c: Config): Promise<{ databaseUrl: string; port: number; devToken?: string }> {
   const file = path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json');
   try {
     return JSON.parse(await readFile(file, 'utf8'));
@@ -17,8 +17,22 @@ export async function runtimeInfo(c: Config): Promise<{ databaseUrl: string; por
   }
 }
 
+/**
+ * The credential the CLI sends: MILLRACE_API_KEY, else MILLRACE_TOKEN, else the development
+ * token of an embedded `up` with this MILLRACE_DATA_DIR; none when there is none of them.
+ */
+export async function authHeaders(c: Config): Promise<Record<string, string>> {
+  if (c.MILLRACE_API_KEY) return { 'x-api-key': c.MILLRACE_API_KEY };
+  if (c.MILLRACE_TOKEN) return { authorization: `Bearer ${c.MILLRACE_TOKEN}` };
+  const dev = await runtimeInfo(c).then((i) => i.devToken, () => undefined);
+  return dev ? { authorization: `Bearer ${dev}` } : {};
+}
+
 export async function fetchStatus(c: Config): Promise<StatusDoc> {
-  const res = await fetch(`${gatewayUrl(c)}/status`, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${gatewayUrl(c)}/status`, { headers: await authHeaders(c), signal: AbortSignal.timeout(10_000) });
+  if (res.status === 401 || res.status === 403) {
+    throw new Error(`GET /status answered ${res.status}: set MILLRACE_TOKEN or MILLRACE_API_KEY to a credential with scope ops:read`);
+  }
   if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
   return (await res.json()) as StatusDoc;
 }

@@ -2,52 +2,29 @@ import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from './config.ts';
+import type { Ctx } from './ctx.ts';
+import { TARGETS } from './targets.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from '../store/migrate.ts';
-import type { Topic } from '../log/topic.ts';
 import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';
-import type { SpeedStore } from '../speed/store.ts';
 import { createRedisStore } from '../speed/redis-store.ts';
 import { createMemoryStore } from '../speed/memory-store.ts';
 import { createLoader } from '../loader/loader.ts';
 import { createSpeedApplier } from '../speed/applier.ts';
 import { createRefresher } from '../batch/refresher.ts';
 import { createServing } from '../serving/create-serving.ts';
-import type { Serving } from '../serving/types.ts';
 import { allMetrics } from '../metrics/index.ts';
 import { connectorKinds } from '../ingest/registry.ts';
-import type { Connector } from '../ingest/define-connector.ts';
 import { collectStatus } from './status.ts';
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
-import { connectorSpecs, factoryDir, writerFactories } from './sources.ts';
-import { loadFloorMap } from '../simulator/floor.ts';
-import { ensureOrdersTable } from '../simulator/sources/orders-postgres.ts';
-import { runBackfillCli } from '../simulator/backfill-cli.ts';
+import { connectorSpecs, factorySettings } from './sources.ts';
+import { prepareFactorySources, runBackfill } from '../simulator/index.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
 import { SUBGRAPH_NAMES } from '../subgraphs/registry.ts';
 
-/** A running piece of the system. */
-export interface Service {
-  name: string;
-  stop(): Promise<void>;
-}
-
-/** Shared state the modules build up (each field is made by one module). */
-export interface Ctx {
-  config: Config;
-  log: (line: string) => void;
-  pool?: pg.Pool;
-  databaseUrl?: string;
-  topics?: { log: Topic; open: (name: string, partitions: number) => Topic };
-  store?: SpeedStore;
-  serving?: Serving;
-  connectors?: Connector[];
-  applierKick?: () => void;
-  subgraphUrls?: Array<{ name: string; url: string; wsUrl?: string; sdl: string }>;
-  services: Service[];
-  ready: Map<string, boolean>;
-}
+export type { Ctx, Service } from './ctx.ts';
+export { TARGETS };
 
 type ModuleInit = (ctx: Ctx) => Promise<void>;
 
@@ -59,7 +36,9 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   store: { deps: [], init: initStore },
   log: { deps: ['store'], init: initLog },
   speedStore: { deps: [], init: initSpeedStore },
-  ingest: { deps: ['log'], init: initIngest },
+  // The factory's sources that must exist before the connectors start (no-op with the simulator off).
+  factorySources: { deps: ['store'], init: initFactorySources },
+  ingest: { deps: ['log', 'factorySources'], init: initIngest },
   speed: { deps: ['store', 'speedStore'], init: initSpeed },
   loader: { deps: ['log'], init: initLoader },
   batch: { deps: ['store'], init: initBatch },
@@ -67,12 +46,11 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`subgraph:${name}`, { deps: ['serving'], init: (ctx: Ctx) => startSubgraphs(ctx, [name]) }])),
   subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, SUBGRAPH_NAMES) },
   gateway: { deps: [], init: startGatewayModule },
-  simulator: { deps: ['log'], init: startSimulator },
+  simulator: { deps: ['log', 'factorySources'], init: startSimulator },
   // Targets: nothing of their own.
   all: { deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'], init: async () => undefined },
 };
 
-export const TARGETS = ['all', 'ingest', 'loader', 'speed', 'batch', ...SUBGRAPH_NAMES.map((n) => `subgraph:${n}`), 'gateway', 'simulator'];
 
 /** Start `target` and its dependencies in order; returns a stop() that stops them in reverse. */
 export async function startTarget(config: Config, target: string, log: (l: string) => void): Promise<Ctx & { stop(): Promise<void> }> {
@@ -119,7 +97,7 @@ async function initStore(ctx: Ctx) {
     ctx.services.push({ name: 'embedded-postgres', stop: epg.stop });
     // CLI commands (status, verify) run in other processes: tell them where things are.
     await mkdir(path.resolve(c.MILLRACE_DATA_DIR), { recursive: true });
-    await writeFile(path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json'), JSON.stringify({ databaseUrl: url, port: c.PORT, pid: process.pid }, null, 2));
+    await writeFile(path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json'), JSON.stringify({ databaseUrl: url, port: c.PORT, pid: process.pid }, null, 2), { mode: 0o600 });
   }
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   pool.on('error', (err) => ctx.log(`postgres pool: ${err.message}`));
@@ -153,12 +131,19 @@ async function initSpeedStore(ctx: Ctx) {
   ctx.services.push({ name: 'speed-store', stop: () => store.close() });
 }
 
+/**
+ * With the simulator on, it creates its sources that must exist before the connectors start (the
+ * orders table: the CDC connector has no initial snapshot, so its slot must exist before the first
+ * order is written). A plant's own tables are the plant's: the product never creates them.
+ */
+async function initFactorySources(ctx: Ctx) {
+  if (ctx.config.MILLRACE_SIMULATOR === 'off') return;
+  await prepareFactorySources(factorySettings(ctx.config, ctx.databaseUrl!), { pool: ctx.pool! });
+}
+
 async function initIngest(ctx: Ctx) {
   const c = ctx.config;
   ctx.connectors = [];
-  // The orders CDC connector has no initial snapshot: its table must exist before it starts, so
-  // that its slot exists before the first order is written (else those rows would never be read).
-  await ensureOrdersTable(ctx.pool!, c.ORDERS_SCHEMA);
   for (const spec of connectorSpecs(c, ctx.databaseUrl!)) {
     const def = connectorKinds[spec.kind];
     if (!def) throw new Error(`connector ${spec.name}: unknown kind ${spec.kind}`);
@@ -239,7 +224,12 @@ async function initBatch(ctx: Ctx) {
 
 async function initServing(ctx: Ctx) {
   const c = ctx.config;
-  ctx.serving = createServing({ pool: ctx.pool!, schema: c.MILLRACE_SCHEMA, store: ctx.store!, metrics: allMetrics, partitions: c.MILLRACE_PARTITIONS, slice: c.MILLRACE_SLICE });
+  // Its own pool: queries, however many, cannot take the connections ingest needs. The deadline
+  // is a backstop per statement; each read also sets its request's own (x-millrace-deadline).
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: c.SERVING_POOL_SIZE, ...(c.MILLRACE_DEADLINE_MS > 0 && { statement_timeout: c.MILLRACE_DEADLINE_MS }) });
+  pool.on('error', (err) => ctx.log(`serving pool: ${err.message}`));
+  ctx.services.push({ name: 'serving-pool', stop: () => pool.end() });
+  ctx.serving = createServing({ pool, schema: c.MILLRACE_SCHEMA, store: ctx.store!, metrics: allMetrics, partitions: c.MILLRACE_PARTITIONS, slice: c.MILLRACE_SLICE });
 }
 
 export { collectStatus };
@@ -254,15 +244,9 @@ export async function runSimulate(c: Config, args: { days?: string; from?: strin
   try {
     await initStore(ctx);
     await initLog(ctx);
-    const floor = loadFloorMap();
-    const f = writerFactories(c, databaseUrl);
-    return await runBackfillCli(args, {
-      pool: ctx.pool!, ledgerSchema: c.LEDGER_SCHEMA, openTopic: ctx.topics!.open, floor, faultRate: c.SIM_FAULT_RATE, dataDir: factoryDir(c),
-      machiningTopic: c.MACHINING_TOPIC, machiningPartitions: c.MACHINING_PARTITIONS, heatTopic: c.HEAT_TOPIC,
-      // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
-      machiningThread: c.SIM_MACHINING_THREAD ? { topic: topicSpec(c), databaseUrl } : undefined,
-      writers: [...f.files, f.orders, f.sqlEngine],
-    });
+    // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
+    const machiningThread = c.SIM_MACHINING_THREAD ? { topic: topicSpec(c), databaseUrl } : undefined;
+    return await runBackfill(factorySettings(c, databaseUrl), { pool: ctx.pool!, openTopic: ctx.topics!.open, machiningThread }, args);
   } finally {
     for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);
   }

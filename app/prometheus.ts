@@ -13,10 +13,10 @@ interface StatusDoc {
 /**
  * `GET /metrics` in Prometheus text format: per connector events, dead letters, lag and last
  * checkpoint; per log partition the offsets of the log, loader, speed and batch layers. Values
- * are read from the same status the `/status` route serves, at scrape time.
+ * are read from the same status the `/status` route serves, at scrape time. `registry` may
+ * already hold other metrics (the gateway's per-operation ones); they are served too.
  */
-export function createPrometheusRoute(status: () => Promise<unknown>): (req: IncomingMessage, res: ServerResponse) => void {
-  const registry = new Registry();
+export function createPrometheusRoute(status: () => Promise<unknown>, registry = new Registry()): (req: IncomingMessage, res: ServerResponse) => void {
   collectDefaultMetrics({ register: registry, prefix: 'millrace_process_' });
   let current: StatusDoc = {};
   const connector = (name: string, help: string, pick: (c: ConnectorStatus) => number | null) =>

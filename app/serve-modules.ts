@@ -1,18 +1,20 @@
 import { createSubgraphServer } from '../subgraphs/create-subgraph-server.ts';
 import { createGateway } from '../gateway/create-gateway.ts';
 import { createDashboardRoutes } from '../gateway/dashboard-routes.ts';
-import { loadFloorMap } from '../simulator/floor.ts';
+import { startFactory } from '../simulator/index.ts';
+import { factorySettings } from './sources.ts';
 import { parseShifts } from '../serving/calendar.ts';
 import type { FactoryCalendar } from '../resolvers/context.ts';
 import type { SubgraphName } from '../subgraphs/registry.ts';
 import type { Config } from './config.ts';
-import { createMachiningSimulator } from '../simulator/machining.ts';
-import { createLedger } from '../simulator/ledger.ts';
-import { createFactory } from '../simulator/factory.ts';
-import { createWriters, liveSeals } from './sources.ts';
 import { collectStatus } from './status.ts';
 import { createPrometheusRoute } from './prometheus.ts';
-import type { Ctx } from './modules.ts';
+import { securityFromConfig } from './security-config.ts';
+import { requireScope } from '../gateway/security.ts';
+import { Registry } from 'prom-client';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Ctx } from './ctx.ts';
 
 /** Subgraph servers on their own ports (any free one inside `all`; SUBGRAPH_PORT when alone). */
 export async function startSubgraphs(ctx: Ctx, names: readonly SubgraphName[]): Promise<void> {
@@ -22,7 +24,7 @@ export async function startSubgraphs(ctx: Ctx, names: readonly SubgraphName[]): 
   ctx.subgraphUrls ??= [];
   for (const name of names) {
     const server = await createSubgraphServer({
-      name, serving: ctx.serving!, calendar, personalConnectors, host: ctx.config.HOST, port: alone ? ctx.config.SUBGRAPH_PORT : 0,
+      name, serving: ctx.serving!, calendar, personalConnectors, host: ctx.config.SUBGRAPH_HOST, port: alone ? ctx.config.SUBGRAPH_PORT : 0,
       log: (l) => ctx.log(`subgraph ${name}: ${l}`),
     });
     ctx.subgraphUrls.push({ name, url: server.url, wsUrl: server.wsUrl, sdl: server.sdl });
@@ -55,17 +57,24 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
   const c = ctx.config;
   const subgraphs = ctx.subgraphUrls?.length ? ctx.subgraphUrls : c.SUBGRAPH_URLS ? await remoteSubgraphs(c.SUBGRAPH_URLS) : null;
   if (!subgraphs) throw new Error('the gateway needs subgraphs: run it inside `all`, or set SUBGRAPH_URLS');
+  const registry = new Registry();
+  const { security, devToken, authOff } = await securityFromConfig(c, ctx.log, registry);
   const gateway = await createGateway({
     host: c.HOST,
     port: c.PORT,
     subgraphs,
+    security,
     health: async () => {
-      const components = Object.fromEntries(ctx.ready);
+      const components: Record<string, unknown> = Object.fromEntries(ctx.ready);
+      // Loud on purpose: a probe or a person looking at /healthz sees that nothing is protected.
+      if (authOff) components.auth = 'OFF (MILLRACE_AUTH=off): every request has every scope';
       return { ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'), components };
     },
     status: () => collectStatus(ctx),
     routes: {
-      '/metrics': createPrometheusRoute(() => collectStatus(ctx)),
+      '/metrics': requireScope(security.authenticator, 'ops:read', createPrometheusRoute(() => collectStatus(ctx), registry)),
+      // The dashboard's files and alert thresholds are public; every figure it shows comes through
+      // GraphQL and /status with the signed-in token.
       ...createDashboardRoutes({
         alerts: { zoneMaxC: c.MILLRACE_ALERT_ZONE_MAX_C, noExitMinutes: c.MILLRACE_ALERT_NO_EXIT_MIN, connectorLag: c.MILLRACE_ALERT_CONNECTOR_LAG, stallSeconds: c.MILLRACE_ALERT_STALL_SEC },
       }),
@@ -73,35 +82,22 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
     log: (l) => ctx.log(`gateway: ${l}`),
   });
   ctx.services.push({ name: 'gateway', stop: () => gateway.close() });
+  if (devToken) {
+    // The CLI (status, verify) of this data dir reads it from runtime.json (mode 0600 like the secret).
+    const file = path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json');
+    const info = JSON.parse(await readFile(file, 'utf8').catch(() => '{}'));
+    await writeFile(file, JSON.stringify({ ...info, devToken }, null, 2), { mode: 0o600 });
+    await chmod(file, 0o600);
+    ctx.log(`development token (every scope, 30 days; GraphiQL sends it): ${devToken}`);
+  }
 }
 
-/** The MyCPU factory: every source written live by one clock, with its ground-truth ledger. */
+/** The MyCPU factory (MILLRACE_SIMULATOR=on): started through the simulator's one entry point. */
 export async function startSimulator(ctx: Ctx): Promise<void> {
   const c = ctx.config;
   if (c.MILLRACE_SIMULATOR === 'off') return;
-  const topic = ctx.topics!.open(c.MACHINING_TOPIC, c.MACHINING_PARTITIONS);
-  await topic.ensure();
-  const ledger = createLedger({ pool: ctx.pool!, schema: c.LEDGER_SCHEMA });
-  await ledger.ensure();
-  // Time can run faster than the wall clock (demos, tests): simulated = start + elapsed × speed.
-  const t0 = Date.now();
-  const now = () => t0 + (Date.now() - t0) * c.MILLRACE_SIM_SPEED;
-  const floor = loadFloorMap();
-  // Sources with history start before t0, but not before what an earlier run already sealed.
-  const seals = await liveSeals(ctx.pool!, c.LEDGER_SCHEMA);
-  const { writers, archive } = createWriters(c, {
-    pool: ctx.pool!, databaseUrl: ctx.databaseUrl!, openTopic: ctx.topics!.open, floor, startTime: t0, seals, log: (l) => ctx.log(`simulator: ${l}`),
+  const factory = await startFactory(factorySettings(c, ctx.databaseUrl!), {
+    pool: ctx.pool!, openTopic: ctx.topics!.open, log: (l) => ctx.log(`simulator: ${l}`),
   });
-  const sim = createMachiningSimulator({
-    topic, ledger, seed: c.MILLRACE_SIM_SEED, ratePerSec: c.MILLRACE_SIM_RATE / c.MILLRACE_SIM_SPEED, startTime: t0, floor,
-    // The SQL machining archive receives a copy of every acknowledged event (the loader dedups them).
-    onPublished: (events) => archive.archive(events),
-  });
-  const factory = createFactory({
-    writers, machining: sim, now, startTime: t0,
-    onError: (err) => ctx.log(`simulator: ${(err as Error).message} (will retry)`),
-  });
-  factory.start();
-  // A clean stop lets every writer send what it held back (late events, duplicates) and seal.
-  ctx.services.push({ name: 'simulator', stop: async () => { await factory.stop(); await topic.close(); } });
+  ctx.services.push({ name: 'simulator', stop: () => factory.stop() });
 }

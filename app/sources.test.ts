@@ -10,7 +10,8 @@ import { loadFloorMap } from '../simulator/floor.ts';
 import { ensureLedger } from '../simulator/ledger.ts';
 import { createRecordingTopic } from '../simulator/testing/recording-topic.ts';
 import { loadConfig } from './config.ts';
-import { createWriters, LIVE_HISTORY_MS, liveStartTime } from './sources.ts';
+import { factorySettings } from './sources.ts';
+import { createWriters, LIVE_HISTORY_MS, liveStartTime } from '../simulator/live-writers.ts';
 
 const pool = testPool();
 const cleanups: Array<() => Promise<void>> = [];
@@ -60,7 +61,7 @@ describe('live writers', () => {
         TOOL_API_PORT: String(await freePort()), MILLRACE_SIM_SEED: String(seed),
       });
       const heat = createRecordingTopic('mycpu.heat', 1);
-      const { writers } = createWriters(c, { pool, databaseUrl: TEST_DATABASE_URL, openTopic: () => heat, floor: loadFloorMap(), startTime: t0, log: () => undefined });
+      const { writers } = createWriters(factorySettings(c, TEST_DATABASE_URL), { pool, openTopic: () => heat, floor: loadFloorMap(), startTime: t0, log: () => undefined });
       try {
         for (const w of writers) await w.advanceTo(t0 + 1);
       } finally {

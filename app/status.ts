@@ -1,5 +1,5 @@
-import { ident } from '../store/migrate.ts';
-import type { Ctx } from './modules.ts';
+import { ident } from '../lib/ident.ts';
+import type { Ctx } from './ctx.ts';
 
 /**
  * The state of every part this process runs: connectors (events, dead letters, lag), and the

@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
 import { compileFoldSql, foldParams } from '../metrics/compile-sql.ts';
-import { ident } from '../store/migrate.ts';
-import { GRAIN_MS, type Grain } from '../serving/types.ts';
-import { createWaker } from '../lib/waker.ts';
+import { ident } from '../lib/ident.ts';
+import { GRAIN_MS, type Grain } from '../metrics/grain.ts';
+import { createLoop } from '../lib/loop.ts';
+import { inTransaction } from '../lib/pg-tx.ts';
 
 export interface RefresherOptions {
   pool: pg.Pool;
@@ -31,26 +32,20 @@ export function createRefresher(opts: RefresherOptions) {
   const s = ident(opts.schema);
   const maxSlices = opts.maxSlicesPerTxn ?? 20;
   const folds = opts.metrics.map((m) => ({ m, sql: compileFoldSql(m, opts.schema) }));
-  const waker = createWaker(opts.intervalMs ?? 2000);
   const stats = { cycles: 0, folds: 0, offsetsFolded: 0 };
-  let running = false;
-  let loop: Promise<void> | null = null;
+  // Keep folding while there is a backlog; then rest for the interval.
+  const loop = createLoop({ tick: async () => (await refreshOnce()) > 0, intervalMs: opts.intervalMs ?? 2000, onError: (err) => opts.onError?.(err) });
 
   /** Fold what is complete in partition p; returns the number of offsets folded. */
   async function refreshPartition(p: number): Promise<number> {
-    const client = await opts.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const folded = await inTransaction(opts.pool, async (client) => {
       // The row lock serialises refreshers of one partition; the loser waits, then sees the new W.
       const w = await client.query(`SELECT next_offset FROM ${s}.batch_watermarks WHERE partition = $1 FOR UPDATE`, [p]);
       const l = await client.query(`SELECT next_offset FROM ${s}.loader_offsets WHERE partition = $1`, [p]);
       const from = Number(w.rows[0].next_offset);
       const complete = Math.floor(Number(l.rows[0].next_offset) / opts.slice) * opts.slice;
       const to = Math.min(complete, from + maxSlices * opts.slice);
-      if (to <= from) {
-        await client.query('ROLLBACK');
-        return 0;
-      }
+      if (to <= from) return 0;
       for (const { m, sql } of folds) {
         for (const g of GRAINS) await client.query(sql, foldParams(m, p, from, to, GRAIN_MS[g], g));
       }
@@ -61,16 +56,13 @@ export function createRefresher(opts: RefresherOptions) {
          WHERE partition = $1`,
         [p, to, from, Date.now()],
       );
-      await client.query('COMMIT');
-      stats.folds++;
-      stats.offsetsFolded += to - from;
       return to - from;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+    });
+    if (folded > 0) {
+      stats.folds++;
+      stats.offsetsFolded += folded;
     }
+    return folded;
   }
 
   /** One pass over every partition; returns offsets folded. */
@@ -84,26 +76,9 @@ export function createRefresher(opts: RefresherOptions) {
   return {
     stats,
     refreshOnce,
-    kick: () => waker.wake(),
-    start(): void {
-      running = true;
-      loop = (async () => {
-        while (running) {
-          try {
-            // Keep folding while there is a backlog; then rest for the interval.
-            if ((await refreshOnce()) > 0) continue;
-          } catch (err) {
-            opts.onError?.(err);
-          }
-          await waker.wait();
-        }
-      })();
-    },
-    async stop(): Promise<void> {
-      running = false;
-      waker.wake();
-      await loop;
-    },
+    kick: () => loop.kick(),
+    start: () => loop.start(),
+    stop: () => loop.stop(),
   };
 }
 

@@ -31,7 +31,8 @@ import pg from 'pg';
 import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';
 import type { Topic } from '../log/topic.ts';
 import { loadConfig } from '../app/config.ts';
-import { writerFactories } from '../app/sources.ts';
+import { factorySettings } from '../app/sources.ts';
+import { writerFactories } from '../simulator/live-writers.ts';
 import { backfill, YEAR_SCALE_MACHINING_PER_SEC } from '../simulator/backfill.ts';
 import { heatWire } from '../simulator/sources/heat-faults.ts';
 import { toWire } from '../simulator/wire.ts';
@@ -205,7 +206,7 @@ async function main() {
   log(`back-fill ${DAYS} simulated days into ${target} (machining at ${YEAR_SCALE_MACHINING_PER_SEC.toFixed(3)} events/s simulated${args.thread ? ' in a thread' : ''}, heat sensors${args.sources === 'all' ? ', every other source' : ''}), id ${id}`);
   let lastPct = -10;
   const c0 = cpuMark();
-  const f = writerFactories(benchConfig, databaseUrl);
+  const f = writerFactories(factorySettings(benchConfig, databaseUrl));
   const withMachining = ['all', 'topics', 'machining'].includes(args.sources!);
   const machiningTopic = topicName('mycpu.machining');
   const stats = await backfill({

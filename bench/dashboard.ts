@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { DEFAULT_DASHBOARD_DIST } from '../gateway/dashboard-routes.ts';
 import { productionRows, startDashboardStack } from '../dashboard/test/start-dashboard-stack.ts';
+import { fixtureToken } from '../gateway/testing/start-fixture-stack.ts';
 
 const { values: args } = parseArgs({
   options: { loads: { type: 'string', default: '5' }, minutes: { type: 'string', default: '10' }, 'deltas-per-sec': { type: 'string', default: '2' } },
@@ -37,6 +38,7 @@ try {
   const times: number[] = [];
   for (let i = 0; i < Number(args.loads); i++) {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    await context.addInitScript((t) => localStorage.setItem('millrace.token', t), fixtureToken());
     const page = await context.newPage();
     await page.goto(`${base}#/production?range=24h`);
     // A string, not a function: tsx's esbuild would wrap named inner functions in a helper the page lacks.
@@ -56,6 +58,7 @@ try {
 
   // 2. Heap under live updates.
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.addInitScript((t) => localStorage.setItem('millrace.token', t), fixtureToken());
   const cdp = await page.context().newCDPSession(page);
   await page.goto(`${base}#/production?range=24h`);
   await page.waitForSelector('[data-stat="live.deltas"]', { timeout: 30_000 });

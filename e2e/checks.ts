@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { gql, runCli, waitFor } from './harness.ts';
+import { AUTH_HEADERS, E2E_API_KEY, gql, runCli, waitFor } from './harness.ts';
 
 interface D { cursor: string; partition: number; fromOffset: number; toOffset: number; items: Array<{ value: number }> }
 
@@ -9,7 +9,7 @@ const SUB = `subscription($after: String) { productionDeltas(after: $after) { cu
 
 /** Subscribe through the gateway (graphql-ws) and collect deltas until `enough` says so. */
 export async function collectDeltas(url: string, after: string | null, enough: (got: D[]) => boolean, timeoutMs = 60_000): Promise<D[]> {
-  const client = createClient({ url: `${url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({ url: `${url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { apiKey: E2E_API_KEY } });
   const got: D[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
@@ -47,7 +47,7 @@ export async function checkSubscriptionResume(url: string): Promise<void> {
   const lastTo = new Map<number, number>();
   for (const d of first) lastTo.set(d.partition, d.toOffset);
   // Let the pipeline move on while we are away.
-  const status = async () => (await (await fetch(`${url}/status`)).json()) as { speed: { offsets: number[] } };
+  const status = async () => (await (await fetch(`${url}/status`, { headers: AUTH_HEADERS })).json()) as { speed: { offsets: number[] } };
   const away = (await status()).speed.offsets.reduce((a, b) => a + (b ?? 0), 0);
   await waitFor('speed layer to move on while disconnected', async () => (await status()).speed.offsets.reduce((a, b) => a + (b ?? 0), 0) > away + 50);
   const resumed = await collectDeltas(url, last, (g) => [...lastTo.keys()].every((p) => g.some((d) => d.partition === p)));
@@ -109,23 +109,29 @@ export async function checkGenericApi(url: string): Promise<void> {
   const r = await gql(url, `{
     metrics { name domain dimensions aggregate }
     metricSeries(metric: "station_errors", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { points { dimensions { name value } value cells } freshness { batchOffsets } }
-    deadLetters(limit: 5) { connector source position reason raw createdAt }
+    deadLetters(connector: "machining", first: 5) { edges { cursor node { connector source position reason raw createdAt } } pageInfo { hasNextPage endCursor } }
+    stations { id machines { id } zone { id } }
   }`);
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   const d = r.data;
   assert.ok(d.metrics.some((m: { name: string }) => m.name === 'parts_entered'));
   assert.ok(d.metricSeries.points.length > 0);
   assert.deepEqual(d.metricSeries.points[0].dimensions.map((x: { name: string }) => x.name), ['station', 'errorCode']);
-  assert.ok(d.deadLetters.length > 0, 'the simulator injects malformed messages');
-  assert.match(d.deadLetters[0].position, /:\d+:\d+$/);
-  assert.ok(d.deadLetters[0].reason.length > 0);
+  const letters = d.deadLetters.edges.map((e: { node: { position: string; reason: string; raw: string | null } }) => e.node);
+  assert.ok(letters.length > 0, 'the simulator injects malformed messages');
+  assert.match(letters[0].position, /:\d+:\d+$/);
+  assert.ok(letters[0].reason.length > 0);
+  assert.ok(letters[0].raw !== null, 'machining is not a personal source: its raw input is shown');
+  // The floor is learned from the ingested floor map, not from a file the product reads.
+  assert.ok(d.stations.length >= 12, JSON.stringify(d.stations));
+  assert.ok(d.stations.some((st: { id: string; machines: Array<{ id: string }> }) => st.id === 'DIE' && st.machines.length === 2));
   const bad = await gql(url, `{ metricSeries(metric: "nope", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2021-01-01T00:00:00Z") { metric } }`);
   assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
 }
 
 /** Prometheus text format on /metrics: connector counters and layer offsets. */
 export async function checkPrometheus(url: string): Promise<void> {
-  const r = await fetch(`${url}/metrics`);
+  const r = await fetch(`${url}/metrics`, { headers: AUTH_HEADERS });
   assert.equal(r.status, 200);
   const text = await r.text();
   assert.match(text, /^millrace_connector_events_total\{connector="machining",kind="kafka"\} [1-9]\d*$/m);

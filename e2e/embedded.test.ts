@@ -52,6 +52,23 @@ describe('embedded mode (the README\'s first command)', () => {
     assert.equal(s.mode.speed, 'memory');
   });
 
+  it('is secured by default: a development token is printed, GraphiQL and the CLI use it, no credential is refused', async () => {
+    const token = /development token[^:]*: (\S+)/.exec(app.output())?.[1];
+    assert.ok(token, 'npm start prints a development token');
+    const anonymous = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ stations { id } }' }) });
+    assert.equal(anonymous.status, 401);
+    assert.equal((await anonymous.json()).errors[0].extensions.code, 'UNAUTHENTICATED');
+    assert.equal((await fetch(`${app.url}/status`)).status, 401);
+    const withToken = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ stations { id } }' }) });
+    assert.ok((await withToken.json()).data.stations.length > 0);
+    const graphiql = await (await fetch(`${app.url}/graphql`, { headers: { accept: 'text/html' } })).text();
+    assert.ok(graphiql.includes(token), 'GraphiQL is rendered with the token in its default headers');
+    // The CLI with no credential configured reads the token from MILLRACE_DATA_DIR/runtime.json.
+    const status = await runCli(['status', '--json'], { ...env, MILLRACE_API_KEY: '' });
+    assert.equal(status.code, 0, status.stderr);
+    assert.ok(JSON.parse(status.stdout).connectors);
+  });
+
   it('answers a production query with freshness from both layers', async () => {
     const r = await waitFor('batch and speed to both hold part of the answer', async () => {
       const res = await gql(app.url, `{ productionSeries(metric: PARTS_ENTERED, grain: DAY, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,15 @@ export async function freePort(): Promise<number> {
 }
 
 export const tempDir = (prefix: string) => mkdtemp(path.join(tmpdir(), `${prefix}-`));
+
+/**
+ * The API key every millrace these tests start accepts (every scope), and what clients send with
+ * it. The secured gateway refuses requests without a credential; the embedded development token
+ * is exercised on its own in embedded.test.ts.
+ */
+export const E2E_API_KEY = randomBytes(24).toString('base64url');
+export const AUTH_HEADERS = { 'x-api-key': E2E_API_KEY } as const;
+const E2E_KEYS = `e2e:${E2E_API_KEY}:production:read+quality:read+energy:read+workforce:read+ops:read+pii:read`;
 
 /** Poll `check` until it returns a truthy value or the deadline passes (then fail with `what`). */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
@@ -51,7 +61,7 @@ export interface Running {
 /** Start the real CLI (`millrace up`) as a user would, and wait until /healthz says ready. */
 export async function startMillrace(env: Record<string, string>, args: string[] = []): Promise<Running> {
   const port = env.PORT ?? String(await freePort());
-  const proc = spawn(process.execPath, [...CLI, 'up', ...args], { cwd: ROOT, env: { ...process.env, ...env, PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...CLI, 'up', ...args], { cwd: ROOT, env: { ...process.env, MILLRACE_API_KEYS: E2E_KEYS, ...env, PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
@@ -83,7 +93,7 @@ export async function startMillrace(env: Record<string, string>, args: string[] 
 
 /** Run a CLI command to completion. */
 export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, MILLRACE_API_KEY: E2E_API_KEY, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d) => (stdout += d));
@@ -93,6 +103,6 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
 }
 
 export async function gql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }> {
-  const r = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const r = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADERS }, body: JSON.stringify({ query, variables }) });
   return r.json() as never;
 }

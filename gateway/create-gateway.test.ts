@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
+import { AUTH, FIXTURE_SECRET, startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
+import { createAuthenticator } from './create-authenticator.ts';
 import type { FixtureRow } from '../serving/testing/fixture-serving.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { createGateway } from './create-gateway.ts';
@@ -30,7 +31,7 @@ after(async () => {
 });
 
 async function gql(query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify({ query, variables }) });
   const text = await res.text();
   return { status: res.status, text, body: JSON.parse(text) };
 }
@@ -95,7 +96,7 @@ test('bad arguments are BAD_USER_INPUT with a clear message and no stack', async
   const cases: Array<[string, RegExp]> = [
     [`{ productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: "yesterday", to: "${TO}") { total } }`, /`from` must be an ISO-8601/],
     [`{ productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: "${TO}", to: "${FROM}") { total } }`, /must be before/],
-    [`{ productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: "2026-01-01T00:00:00Z", to: "${TO}") { total } }`, /minute buckets; the limit is 5000/],
+    [`{ productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: "2026-11-18T08:00:00Z", to: "${TO}") { total } }`, /minute buckets; the limit is 5000/],
     [`{ productionSeries(metric: PARTS_EXITED, grain: HOUR, from: "${FROM}", to: "${TO}", station: "NOPE") { total } }`, /unknown station "NOPE"/],
     [`{ stations { errorCount(from: "${TO}", to: "${FROM}") } }`, /must be before/],
   ];
@@ -125,7 +126,7 @@ test('an exception inside serving comes back masked as INTERNAL_SERVER_ERROR, lo
 test('limits: an oversized document is refused before any subgraph is asked', async () => {
   const calls = stack.serving.seriesCalls.length;
   const { body } = await gql(`{ ${Array.from({ length: 700 }, (_, i) => `a${i}: stations { id }`).join(' ')} }`);
-  assert.equal(body.errors[0].extensions.code, 'GRAPHQL_PARSE_FAILED');
+  assert.equal(body.errors[0].extensions.code, 'TOKEN_LIMIT');
   assert.match(body.errors[0].message, /2000 tokens/);
   assert.equal(stack.serving.seriesCalls.length, calls);
 });
@@ -140,7 +141,8 @@ test('/healthz is 503 until ready, then 200; /status is JSON', async () => {
   const up = await fetch(`${base}/healthz`);
   assert.equal(up.status, 200);
   assert.deepEqual(await up.json(), { ready: true, components: { serving: 'up' } });
-  const status = await fetch(`${base}/status`);
+  assert.equal((await fetch(`${base}/status`)).status, 401, '/status needs a credential');
+  const status = await fetch(`${base}/status`, { headers: AUTH });
   assert.deepEqual(await status.json(), { subgraphs: 2 });
 });
 
@@ -159,7 +161,7 @@ test('deduplicateInflight: false executes every identical request (for benchmark
   const plain = await startFixtureStack(ROWS, { deduplicateInflight: false });
   try {
     const query = JSON.stringify({ query: `{ productionSeries(metric: PARTS_EXITED, grain: HOUR, from: "${FROM}", to: "${TO}") { total } }` });
-    const post = () => fetch(plain.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query }).then((r) => r.json());
+    const post = () => fetch(plain.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: query }).then((r) => r.json());
     const results = await Promise.all([post(), post(), post()]);
     assert.deepEqual(results.map((r: any) => r.data.productionSeries.total), [12, 12, 12]);
     assert.equal(plain.serving.seriesCalls.length, 3);
@@ -171,7 +173,7 @@ test('deduplicateInflight: false executes every identical request (for benchmark
 test('a supergraph that does not compose stops the start, listing every error', async () => {
   const clash = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])\ntype Station @key(fields: "id") { id: ID! name: Int! }\ntype Query { other: Station }';
   await assert.rejects(
-    createGateway({ port: 0, health: async () => ({ ready: true, components: {} }), subgraphs: [
+    createGateway({ port: 0, health: async () => ({ ready: true, components: {} }), security: { authenticator: createAuthenticator({ secret: FIXTURE_SECRET }) }, subgraphs: [
       { name: 'production', url: stack.production.url, sdl: stack.production.sdl },
       { name: 'clash', url: 'http://127.0.0.1:9/graphql', sdl: clash },
     ] }),

@@ -9,7 +9,8 @@ import { composeSupergraph, type SubgraphEndpoint } from './compose-supergraph.t
 import { createHttpRoutes, type HealthCheck, type RouteHandler } from './http-routes.ts';
 import { serveGraphQLWs } from './serve-graphql-ws.ts';
 import { useErrorCodes } from './use-error-codes.ts';
-import { useLimits, type LimitsOptions } from './use-limits.ts';
+import { createSecurity, requireScope, type SecurityOptions } from './security.ts';
+import { exampleQuery } from './example-query.ts';
 
 /** Options of the gateway. */
 export interface GatewayOptions {
@@ -25,8 +26,8 @@ export interface GatewayOptions {
   status?: () => Promise<unknown>;
   /** Extra node:http routes by path prefix (e.g. the dashboard). */
   routes?: Record<string, RouteHandler>;
-  /** Query depth and size limits (see useLimits). Default depth 12, 2000 tokens. */
-  limits?: LimitsOptions;
+  /** Authentication, scopes, limits, origins, introspection (gateway/security.ts). */
+  security: SecurityOptions;
   /**
    * Identical requests in flight share one execution: identical client queries at the gateway
    * and identical subgraph fetches. Turn off for benchmarks that must measure every request.
@@ -70,6 +71,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     transportEntries[s.name] = { options: { subscriptions: { kind: 'ws', location: s.wsUrl, options: { lazyCloseTimeout: 0 } } } };
   }
 
+  const security = createSecurity(opts.security);
   const runtime = withoutSignalHandlers(() => createGatewayRuntime({
     supergraph,
     transports: { http: httpTransport, ws: wsTransport },
@@ -77,16 +79,21 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     graphqlEndpoint: PATH,
     // Local assets only: the page inlines GraphiQL's JS and CSS, so it works with no network.
     renderGraphiQL,
-    graphiql: { title: 'millrace' },
+    ...security.runtime,
+    // GraphiQL opens on the daily floor summary (re-rendered per page load, so it names today).
+    graphiql: security.runtime.graphiql && (() => ({ ...(security.runtime.graphiql as object), title: 'millrace', defaultQuery: exampleQuery() })),
     landingPage: false,
     // Never attach originals and stacks, even with NODE_ENV=development.
     maskedErrors: { isDev: false },
     inboundInflightRequestDeduplication: dedupe,
     logging: opts.logging ?? 'warn',
-    plugins: () => [useLimits(opts.limits), useErrorCodes({ log }), ...(opts.plugins ?? [])],
+    plugins: () => [...security.plugins, useErrorCodes({ log }), ...(opts.plugins ?? [])],
   }));
 
-  const routes = createHttpRoutes({ health: opts.health, status: opts.status, routes: opts.routes, log });
+  const routes = createHttpRoutes({
+    health: opts.health, status: opts.status, routes: opts.routes, log,
+    guard: (handler) => requireScope(opts.security.authenticator, 'ops:read', handler),
+  });
   const server = createServer((req, res) => {
     if (!routes(req, res)) void runtime(req, res);
   });
@@ -99,7 +106,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     await runtime.dispose();
     throw err;
   }
-  const ws = serveGraphQLWs(server, runtime, { path: PATH });
+  const ws = serveGraphQLWs(server, runtime, { path: PATH, allowedOrigins: opts.security.allowedOrigins });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startFixtureStack, within, type FixtureStack } from './testing/start-fixture-stack.ts';
+import { AUTH, startFixtureStack, within, type FixtureStack } from './testing/start-fixture-stack.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 7);
 const FROM = '2026-11-22T07:00:00.000Z';
@@ -20,7 +20,7 @@ function assertNoStack(text: string) {
 }
 
 test('graphql-ws subscription through the gateway: deltas, filtering, unsubscribe, resume after a cursor', async () => {
-  const client: Client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client: Client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
   const query = `subscription($after: String) {
     productionDeltas(after: $after, metrics: [PARTS_EXITED]) { cursor partition fromOffset toOffset appliedAt items { metric bucket station errorCode value } }
   }`;
@@ -63,7 +63,7 @@ test('graphql-ws subscription through the gateway: deltas, filtering, unsubscrib
 });
 
 test('a subscription with an unknown cursor gets CURSOR_EXPIRED, not a dropped socket', async () => {
-  const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
   try {
     const it = client.iterate<any>({ query: 'subscription { productionDeltas(after: "999") { cursor } }' });
     const { value } = await within(it.next(), 'the error');

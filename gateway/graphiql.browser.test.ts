@@ -2,7 +2,7 @@ import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
+import { AUTH, startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
 
 // GraphiQL in a real browser with the network cut off: analysts and factory machines are often
 // offline, so every asset must come from the gateway itself. Debian's chromium (npm test installs it).
@@ -12,7 +12,8 @@ let browser: Browser;
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: run npm test (it installs Debian's chromium) or set CHROMIUM_PATH`);
-  stack = await startFixtureStack();
+  // GraphiQL sends the token by default, as the embedded `npm start` configures it with the dev token.
+  stack = await startFixtureStack([], { security: { graphiqlHeaders: { ...AUTH } } });
   stack.setReady(true);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'] });
 });
@@ -34,6 +35,8 @@ it('loads GraphiQL with no request leaving the machine, and runs a query from it
   await page.goto(stack.gateway.url, { waitUntil: 'load' });
   await page.waitForSelector('.graphiql-container', { timeout: 30_000 });
   assert.deepEqual(external, [], 'GraphiQL asked for assets off the machine');
+  // It opens on the daily floor summary, not an empty editor.
+  await page.waitForFunction(() => document.querySelector('.graphiql-query-editor')?.textContent?.includes('DailyFloorSummary'), undefined, { timeout: 30_000 });
   // Put a query into the (Monaco) editor as a person would paste it, then run it.
   await page.locator('.graphiql-query-editor .view-lines').first().click();
   await page.keyboard.press('Control+A');

@@ -18,6 +18,8 @@ export interface HttpRoutesOptions {
    */
   routes?: Record<string, RouteHandler>;
   log: (line: string) => void;
+  /** Wraps the /status handler (authentication and the ops:read scope). Default none. */
+  guard?: (handler: RouteHandler) => RouteHandler;
 }
 
 /**
@@ -26,6 +28,7 @@ export interface HttpRoutesOptions {
  */
 export function createHttpRoutes(opts: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const extra = Object.entries(opts.routes ?? {}).sort(([a], [b]) => b.length - a.length);
+  const guard = opts.guard ?? ((handler: RouteHandler) => handler);
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/healthz' && isRead(req)) {
@@ -37,7 +40,7 @@ export function createHttpRoutes(opts: HttpRoutesOptions): (req: IncomingMessage
     }
     if (path === '/status' && opts.status && isRead(req)) {
       const status = opts.status;
-      void answer(res, opts.log, 'status', async () => [200, await status()]);
+      guard((_q, r) => void answer(r, opts.log, 'status', async () => [200, await status()]))(req, res);
       return true;
     }
     const route = extra.find(([prefix]) => path === prefix || (prefix !== '/' && path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)));

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { getGraphQLWSOptions, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { originAllowed } from './use-origin-check.ts';
 
 /** Options of the gateway's graphql-ws endpoint. */
 export interface GraphQLWsOptions {
@@ -9,6 +10,8 @@ export interface GraphQLWsOptions {
   path?: string;
   /** Largest client message, bytes. Default 1 MiB (a subscription message is a few hundred bytes). */
   maxPayload?: number;
+  /** Origins besides the gateway's own allowed to open a socket (browsers send Origin; others do not). Default none. */
+  allowedOrigins?: string[];
 }
 
 /**
@@ -18,8 +21,15 @@ export interface GraphQLWsOptions {
  * as over HTTP. Yoga plugins expect a Fetch `Request`; the upgrade request is converted.
  */
 export function serveGraphQLWs(server: Server, runtime: GatewayRuntime, opts: GraphQLWsOptions = {}): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ server, path: opts.path ?? '/graphql', maxPayload: opts.maxPayload ?? 1 << 20 });
+  const allowed = opts.allowedOrigins ?? [];
+  const wss = new WebSocketServer({
+    server, path: opts.path ?? '/graphql', maxPayload: opts.maxPayload ?? 1 << 20,
+    // A page on another site may open a WebSocket to us (browsers do not apply CORS to it): refuse the handshake (403).
+    verifyClient: (info: { origin?: string; req: IncomingMessage }) => originAllowed(info.origin || info.req.headers.origin, info.req.headers.host, allowed),
+  });
   const options = getGraphQLWSOptions<Record<string, unknown>, Extra>(runtime, (ctx) => ({
+    // The connection_init payload: it carries the credentials a browser cannot put in headers.
+    connectionParams: ctx.connectionParams,
     req: ctx.extra.request,
     socket: ctx.extra.socket,
     request: toFetchRequest(ctx.extra.request, runtime.fetchAPI.Request),

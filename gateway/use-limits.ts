@@ -1,67 +1,53 @@
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 
 /** Options of `useLimits`. */
 export interface LimitsOptions {
-  /** Deepest field nesting an operation may have (fragments followed). Default 12. */
+  /** Deepest field nesting an operation may have (fragments followed; introspection exempt). Default 12. */
   maxDepth?: number;
   /** Most lexer tokens a document may have; checked while parsing, so a huge document costs little. Default 2000. */
   maxTokens?: number;
+  /** Most aliases in an operation (fragments counted where spread). Default 30. */
+  maxAliases?: number;
+  /** Most directives in an operation. Default 20. */
+  maxDirectives?: number;
 }
+
+/** The code of each limit's error, so a client can tell which one it hit. */
+export const LIMIT_CODES = { depth: 'DEPTH_LIMIT', tokens: 'TOKEN_LIMIT', aliases: 'ALIAS_LIMIT', directives: 'DIRECTIVE_LIMIT' } as const;
 
 /**
- * Cheap guards against abusive documents, before any subgraph is asked (no graphql-armor
- * package is installed, and both limits are a few lines): `maxTokens` uses graphql-js's own
- * parser limit; `maxDepth` is a validation rule, so the client gets GRAPHQL_VALIDATION_FAILED.
- * Introspection is exempt from the depth limit: GraphiQL's introspection query is deep by design.
+ * Shape limits on the document, before any subgraph is asked: depth, aliases and directives are
+ * graphql-armor validation rules (their rejection re-raised with a code of its own), tokens use
+ * graphql-js's parser limit (it stops lexing at the limit, so a huge document costs little).
  */
 export function useLimits(opts: LimitsOptions = {}): GatewayPlugin {
-  const maxDepth = opts.maxDepth ?? 12;
   const maxTokens = opts.maxTokens ?? 2000;
+  const coded = (code: string) => [(ctx: ValidationContext | null, err: GraphQLError) =>
+    ctx?.reportError(new GraphQLError(err.message.replace(/^Syntax Error: /, ''), { extensions: { code } }))];
+  const rules = [
+    maxDepthRule({ n: opts.maxDepth ?? 12, ignoreIntrospection: true, flattenFragments: true, propagateOnRejection: false, onReject: coded(LIMIT_CODES.depth) }),
+    maxAliasesRule({ n: opts.maxAliases ?? 30, propagateOnRejection: false, onReject: coded(LIMIT_CODES.aliases) }),
+    maxDirectivesRule({ n: opts.maxDirectives ?? 20, propagateOnRejection: false, onReject: coded(LIMIT_CODES.directives) }),
+  ];
   return {
     onParse({ parseFn, setParseFn }) {
-      setParseFn((source, options) => parseFn(source, { ...options, maxTokens }));
+      setParseFn((source, options) => {
+        try {
+          return parseFn(source, { ...options, maxTokens });
+        } catch (err) {
+          if (err instanceof GraphQLError && /tokens/.test(err.message)) {
+            throw new GraphQLError(`the document has more than ${maxTokens} tokens`, { extensions: { code: LIMIT_CODES.tokens, http: { status: 400 } } });
+          }
+          throw err;
+        }
+      });
     },
     onValidate({ addValidationRule }) {
-      addValidationRule((ctx: ValidationContext) => depthRule(ctx, maxDepth));
+      for (const rule of rules) addValidationRule(rule);
     },
   } as GatewayPlugin;
-}
-
-function depthRule(ctx: ValidationContext, maxDepth: number): ASTVisitor {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of ctx.getDocument().definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  }
-  // A fragment's own depth does not depend on where it is spread: computed once, so fan-out
-  // (a fragment spreading another many times) costs linear, not exponential, work.
-  const memo = new Map<string, number>();
-  const depthOf = (set: SelectionSetNode, visiting: Set<string>): number => {
-    let deepest = 0;
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.FIELD) {
-        if (sel.name.value.startsWith('__')) continue;
-        deepest = Math.max(deepest, 1 + (sel.selectionSet ? depthOf(sel.selectionSet, visiting) : 0));
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        deepest = Math.max(deepest, depthOf(sel.selectionSet, visiting));
-      } else {
-        const name = sel.name.value;
-        const frag = fragments.get(name);
-        // Cycles are NoFragmentCycles' error to report; here they just must not loop.
-        if (!frag || visiting.has(name)) continue;
-        if (!memo.has(name)) memo.set(name, depthOf(frag.selectionSet, new Set(visiting).add(name)));
-        deepest = Math.max(deepest, memo.get(name)!);
-      }
-    }
-    return deepest;
-  };
-  return {
-    OperationDefinition(op) {
-      const depth = depthOf(op.selectionSet, new Set());
-      if (depth > maxDepth) {
-        const name = op.name ? ` ${op.name.value}` : '';
-        ctx.reportError(new GraphQLError(`operation${name} is nested ${depth} deep; the limit is ${maxDepth}`, { nodes: [op] }));
-      }
-    },
-  };
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import { inTransaction } from '../lib/pg-tx.ts';
 
 export interface DeadLetter {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { z } from 'zod';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import type { Topic } from '../log/topic.ts';
 import type { ConnectorDefinition } from './define-connector.ts';
 import { MillraceError } from '../lib/errors.ts';

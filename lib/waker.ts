@@ -1,6 +1,6 @@
 /**
- * A wake-up latch for polling loops: `wait()` resolves on the next `wake()` or after `pollMs`,
- * whichever is first. A wake that arrives while nobody waits is remembered once.
+ * A wake-up latch for polling loops: `wait()` resolves on the next `wake()` or after `pollMs` (or
+ * the `ms` it is given), whichever is first. A wake that arrives while nobody waits is remembered once.
  */
 export function createWaker(pollMs: number) {
   let pending = false;
@@ -13,7 +13,7 @@ export function createWaker(pollMs: number) {
         r();
       } else pending = true;
     },
-    wait(): Promise<void> {
+    wait(ms: number = pollMs): Promise<void> {
       if (pending) {
         pending = false;
         return Promise.resolve();
@@ -22,7 +22,7 @@ export function createWaker(pollMs: number) {
         const timer = setTimeout(() => {
           resolveWait = null;
           resolve();
-        }, pollMs);
+        }, ms);
         resolveWait = () => {
           clearTimeout(timer);
           resolve();

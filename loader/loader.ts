@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { envelopeSchema, type Envelope } from '../ingest/envelope.ts';
 import type { Subscription, Topic, TopicBatch } from '../log/topic.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import { MillraceError } from '../lib/errors.ts';
+import { inTransaction } from '../lib/pg-tx.ts';
 import { applyState, type AcceptedRow } from './state.ts';
 
 export interface LoaderOptions {
@@ -63,64 +64,61 @@ export function createLoader(opts: LoaderOptions) {
       if (typeof parsed === 'string') bad.push({ position: `${p}:${r.offset}`, raw: r.value, reason: parsed });
       else rows.push({ ...parsed, offset: r.offset });
     }
-    const client = await opts.pool.connect();
+    let inserted: number;
     try {
-      await client.query('BEGIN');
-      const cas = await client.query(
-        `UPDATE ${s}.loader_offsets SET next_offset = $3, updated_at = $4 WHERE partition = $1 AND next_offset = $2`,
-        [p, prev, next, Date.now()],
-      );
-      if (cas.rowCount !== 1) {
-        await client.query('ROLLBACK');
-        expected.delete(p);
-        throw new MillraceError('LOADER_FENCED', `partition ${p}: loader offset moved past ${prev} (another loader owns it)`, { retryable: true });
-      }
-      const ins = await client.query(
-        `INSERT INTO ${s}.raw_events (id, source, type, key, event_time, payload, partition, log_offset)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], $7::int[], $8::bigint[])
-         ON CONFLICT (id) DO NOTHING
-         RETURNING id, type, key, event_time, payload, log_offset`,
-        [
-          rows.map((r) => r.id), rows.map((r) => r.source), rows.map((r) => r.type), rows.map((r) => r.key),
-          rows.map((r) => r.eventTime), rows.map((r) => JSON.stringify(r.payload)), rows.map(() => p), rows.map((r) => r.offset),
-        ],
-      );
-      if (bad.length > 0) {
-        await client.query(
-          `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason)
-           SELECT 'loader', $1, unnest($2::text[]), unnest($3::text[]), unnest($4::text[]) ON CONFLICT DO NOTHING`,
-          [`log:${opts.log.name}`, bad.map((b) => b.position), bad.map((b) => b.raw), bad.map((b) => b.reason)],
+      inserted = await inTransaction(opts.pool, async (client) => {
+        const cas = await client.query(
+          `UPDATE ${s}.loader_offsets SET next_offset = $3, updated_at = $4 WHERE partition = $1 AND next_offset = $2`,
+          [p, prev, next, Date.now()],
         );
-        stats.rejected += bad.length;
-      }
-      // Current state and derived events, from accepted rows only, in log order. A derived event
-      // shares its trigger's log position, so batch and speed slice it identically.
-      const accepted = (ins.rows as AcceptedRow[]).sort((a, b) => Number(a.log_offset) - Number(b.log_offset));
-      const derived = await applyState(client, s, accepted);
-      if (derived.length > 0) {
-        await client.query(
+        if (cas.rowCount !== 1) {
+          throw new MillraceError('LOADER_FENCED', `partition ${p}: loader offset moved past ${prev} (another loader owns it)`, { retryable: true });
+        }
+        const ins = await client.query(
           `INSERT INTO ${s}.raw_events (id, source, type, key, event_time, payload, partition, log_offset)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], $7::int[], $8::bigint[])
-           ON CONFLICT (id) DO NOTHING`,
+           ON CONFLICT (id) DO NOTHING
+           RETURNING id, type, key, event_time, payload, log_offset`,
           [
-            derived.map((r) => r.id), derived.map((r) => r.source), derived.map((r) => r.type), derived.map((r) => r.key),
-            derived.map((r) => r.eventTime), derived.map((r) => JSON.stringify(r.payload)), derived.map(() => p), derived.map((r) => r.offset),
+            rows.map((r) => r.id), rows.map((r) => r.source), rows.map((r) => r.type), rows.map((r) => r.key),
+            rows.map((r) => r.eventTime), rows.map((r) => JSON.stringify(r.payload)), rows.map(() => p), rows.map((r) => r.offset),
           ],
         );
-      }
-      await client.query(`SELECT pg_notify($1, $2)`, [LOADED_CHANNEL, String(p)]);
-      await client.query('COMMIT');
-      expected.set(p, next);
-      stats.batches++;
-      stats.accepted += ins.rowCount ?? 0;
-      stats.duplicates += rows.length - (ins.rowCount ?? 0);
+        if (bad.length > 0) {
+          await client.query(
+            `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason)
+             SELECT 'loader', $1, unnest($2::text[]), unnest($3::text[]), unnest($4::text[]) ON CONFLICT DO NOTHING`,
+            [`log:${opts.log.name}`, bad.map((b) => b.position), bad.map((b) => b.raw), bad.map((b) => b.reason)],
+          );
+          stats.rejected += bad.length;
+        }
+        // Current state and derived events, from accepted rows only, in log order. A derived event
+        // shares its trigger's log position, so batch and speed slice it identically.
+        const accepted = (ins.rows as AcceptedRow[]).sort((a, b) => Number(a.log_offset) - Number(b.log_offset));
+        const derived = await applyState(client, s, accepted);
+        if (derived.length > 0) {
+          await client.query(
+            `INSERT INTO ${s}.raw_events (id, source, type, key, event_time, payload, partition, log_offset)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], $7::int[], $8::bigint[])
+             ON CONFLICT (id) DO NOTHING`,
+            [
+              derived.map((r) => r.id), derived.map((r) => r.source), derived.map((r) => r.type), derived.map((r) => r.key),
+              derived.map((r) => r.eventTime), derived.map((r) => JSON.stringify(r.payload)), derived.map(() => p), derived.map((r) => r.offset),
+            ],
+          );
+        }
+        await client.query(`SELECT pg_notify($1, $2)`, [LOADED_CHANNEL, String(p)]);
+        return ins.rowCount ?? 0;
+      });
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // Fenced or failed: the next batch re-reads this partition's offset from Postgres.
       expected.delete(p);
       throw err;
-    } finally {
-      client.release();
     }
+    expected.set(p, next);
+    stats.batches++;
+    stats.accepted += inserted;
+    stats.duplicates += rows.length - inserted;
     opts.onCommitted?.(p);
   }
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 
 /** An accepted event as the loader's INSERT … RETURNING gives it back. */
 export interface AcceptedRow {

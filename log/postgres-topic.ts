@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { MillraceError, withContext } from '../lib/errors.ts';
 import { createWaker } from '../lib/waker.ts';
+import { inTransaction as inPgTransaction } from '../lib/pg-tx.ts';
 import { partitionFor, type ConsumeOptions, type Subscription, type Topic, type TopicRecord } from './topic.ts';
 
 export interface PostgresTopicOptions {
@@ -41,21 +42,7 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
   const tag = `${schema}.${name}`;
   const subscriptions = new Set<Subscription>();
 
-  async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      c.release();
-      return out;
-    } catch (err) {
-      // A connection that cannot even roll back is broken: drop it instead of pooling it.
-      const broken = await c.query('ROLLBACK').then(() => undefined, (e: Error) => e);
-      c.release(broken);
-      throw err;
-    }
-  }
+  const inTransaction = <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => inPgTransaction(pool, fn);
 
   return {
     name,

@@ -1,5 +1,5 @@
 import type { CompiledMetric } from './define-metric.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 
 /**
  * Batch side of a metric: one INSERT … SELECT per grain that folds the raw events of one

@@ -12,4 +12,6 @@ export interface ResolverContext {
   personalConnectors: ReadonlySet<string>;
   /** Per-request, batched reads (dataloader): the station directory, totals, entities. */
   loaders: RequestLoaders;
+  /** The request's deadline (epoch ms) from the gateway's `x-millrace-deadline`; reads stop at it. Default none. */
+  deadline?: number;
 }

@@ -22,7 +22,7 @@ export function createGenericQueries(opts: { maxBuckets: number }): Pick<QueryRe
         if (!info.dimensions.includes(f.name)) throw badInput(`metric ${info.name} has no dimension ${JSON.stringify(f.name)} (it has ${info.dimensions.join(', ') || 'none'})`);
         where[f.name] = f.value;
       }
-      const r = await ctx.serving.series({ metric: info.name, grain, from, to, where });
+      const r = await ctx.serving.series({ metric: info.name, grain, from, to, where, deadline: ctx.deadline });
       return {
         metric: r.metric,
         grain: args.grain,

@@ -40,6 +40,9 @@ chromium --version
 step "typecheck"
 npm run typecheck
 
+step "import rules"
+npm run lint:deps
+
 if [ -f codegen.yml ]; then
   step "codegen:check"
   npm run codegen:check

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { CellOp, CompiledMetric } from '../metrics/define-metric.ts';
 import { SEP } from '../metrics/compile-reducer.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import type { SpeedStore } from '../speed/store.ts';
 import { MillraceError } from '../lib/errors.ts';
 import { GRAIN_MS, type Delta, type MetricInfo, type SeriesPoint, type SeriesQuery, type SeriesResult, type Serving } from './types.ts';
 import { readBatch } from './read-batch.ts';
+import { beforeDeadline } from './deadline.ts';
 import { streamDeltas } from './stream-deltas.ts';
 
 export interface ServingOptions {
@@ -46,9 +47,9 @@ export function createServing(opts: ServingOptions): Serving {
     }
     // A query that straddles a prune of slices it needs simply runs again on a newer snapshot.
     for (let attempt = 0; ; attempt++) {
-      const batch = await readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where });
+      const batch = await readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where, deadline: q.deadline });
       const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
-      const speed = await opts.store.read(metric.name, fromSlice);
+      const speed = await beforeDeadline(() => opts.store.read(metric.name, fromSlice), q.deadline);
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
         if (attempt < 3) continue;
         throw new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', { retryable: true });

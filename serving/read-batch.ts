@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import { inTransaction } from '../lib/pg-tx.ts';
+import { MillraceError } from '../lib/errors.ts';
+import { remainingMs } from './deadline.ts';
 import type { Grain } from './types.ts';
 
 export interface BatchRead {
@@ -21,10 +23,12 @@ export interface BatchRead {
 export async function readBatch(
   pool: pg.Pool,
   schema: string,
-  q: { metric: CompiledMetric; grain: Grain; from: number; to: number; where: Array<[string, string]> },
+  q: { metric: CompiledMetric; grain: Grain; from: number; to: number; where: Array<[string, string]>; deadline?: number },
 ): Promise<BatchRead> {
   const s = ident(schema);
   const { w, r } = await inTransaction(pool, async (client) => {
+    // The request's deadline, down to Postgres: a statement past it is cancelled server-side.
+    if (q.deadline !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(remainingMs(q.deadline))}`);
     const w = await client.query(
       `SELECT b.partition, b.next_offset, b.max_event_time, b.refreshed_at, l.next_offset AS loaded
          FROM ${s}.batch_watermarks b JOIN ${s}.loader_offsets l USING (partition) ORDER BY b.partition`,
@@ -40,7 +44,10 @@ export async function readBatch(
       params,
     );
     return { w, r };
-  }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY').catch((err: Error & { code?: string }) => {
+    if (err.code === '57014') throw new MillraceError('DEADLINE_EXCEEDED', 'the query was cancelled at its deadline', { retryable: true, cause: err });
+    throw err;
+  });
   const num = (v: unknown) => (v === null ? null : Number(v));
   const times = w.rows.map((row) => num(row.max_event_time)).filter((t): t is number => t !== null);
   const refreshed = w.rows.map((row) => num(row.refreshed_at)).filter((t): t is number => t !== null);

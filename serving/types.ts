@@ -1,7 +1,8 @@
 /** What the serving layer answers; resolvers shape it into GraphQL. */
-export type Grain = 'minute' | 'hour' | 'day';
+import type { Grain } from '../metrics/grain.ts';
 
-export const GRAIN_MS: Record<Grain, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+// Grains are the metrics' (the lowest layer that needs them); serving re-exports them for its callers.
+export { GRAIN_MS, type Grain } from '../metrics/grain.ts';
 
 export interface SeriesQuery {
   /** Metric name (see metrics/). */
@@ -13,6 +14,8 @@ export interface SeriesQuery {
   to: number;
   /** Dimension filters, e.g. { station: 'DIE' }. */
   where?: Record<string, string>;
+  /** Epoch ms the caller stops waiting at (the request's deadline): Postgres gets it as statement_timeout, the store read is abandoned at it. Default none. */
+  deadline?: number;
 }
 
 export interface SeriesPoint {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../lib/pg-tx.ts';
 
 /** Schema names come from config, never from users; still, only plain identifiers are spliced into SQL. */
 export function ident(name: string): string {
@@ -17,10 +18,8 @@ export function ident(name: string): string {
  */
 export async function ensureLedger(pool: pg.Pool, schema: string): Promise<void> {
   const s = ident(schema);
-  const client = await pool.connect();
-  try {
-    // Serialised: two processes creating the same schema at once would otherwise race.
-    await client.query('BEGIN');
+  // Serialised: two processes creating the same schema at once would otherwise race.
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`millrace-ledger:${s}`]);
     await client.query(`
       CREATE SCHEMA IF NOT EXISTS ${s};
@@ -67,11 +66,5 @@ export async function ensureLedger(pool: pg.Pool, schema: string): Promise<void>
         messages bigint NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now()
       );`);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../lib/pg-tx.ts';
 import type { FaultRecord } from './faults.ts';
 import { floorMinute, type FactRow } from './ledger-facts.ts';
 import { ensureLedger, ident } from './ledger-schema.ts';
@@ -66,9 +67,7 @@ export const DEFAULT_LEDGER_SCHEMA = 'ledger';
 export async function recordEntry(pool: pg.Pool, schema: string, e: LedgerEntry): Promise<void> {
   const s = ident(schema);
   const first = e.facts.reduce<number | null>((m, f) => (m === null || f.minute < m ? f.minute : m), null);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     if (e.facts.length > 0) {
       await client.query(
         `INSERT INTO ${s}.facts (fact, minute, station, error_code, value)
@@ -91,13 +90,7 @@ export async function recordEntry(pool: pg.Pool, schema: string, e: LedgerEntry)
          messages = st.messages + EXCLUDED.messages, updated_at = now()`,
       [e.sealedBefore, first, e.events, e.messages],
     );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Facts summed per (fact, bucket, station, errorCode) over the minutes in [from, to). */

@@ -69,7 +69,9 @@ function fromWire(e: WireError): Error {
 
 export function createMachiningThread(opts: MachiningThreadOptions): MachiningThread {
   const { log = (line: string) => console.warn(line), ...data } = opts;
-  const worker = createTsWorker(new URL('./machining-worker.ts', import.meta.url), data satisfies MachiningWorkerData);
+  // Beside this module: the .ts source under tsx, the .js build in dist/.
+  const entry = new URL(`./machining-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  const worker = createTsWorker(entry, data satisfies MachiningWorkerData);
   const pending = new Map<number, { resolve: (s: MachiningStats) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   // The thread sends its figures with every answer and after every recorded batch: `stats()` stays

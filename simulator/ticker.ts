@@ -1,3 +1,5 @@
+import { createLoop, type Loop } from '../lib/loop.ts';
+
 /**
  * The live loop of a source writer: runs `tick` until stopped — again at once while it reports
  * being behind the clock (after an outage, or a back-fill that ended in the past), otherwise after
@@ -13,56 +15,8 @@ export interface TickerOptions {
   onError: (err: unknown) => void;
 }
 
-export interface Ticker {
-  readonly running: boolean;
-  start(): void;
-  /** Resolves once no tick is running. */
-  stop(): Promise<void>;
-}
+export type Ticker = Pick<Loop, 'running' | 'start' | 'stop'>;
 
 export function createTicker(opts: TickerOptions): Ticker {
-  let running = false;
-  let loop: Promise<void> | null = null;
-  let wake: () => void = () => undefined;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
-
-  async function run(): Promise<void> {
-    let backoff = 0;
-    while (running) {
-      try {
-        const behind = await opts.tick();
-        backoff = 0;
-        if (!behind && running) await sleep(opts.intervalMs);
-      } catch (err) {
-        opts.onError(err);
-        backoff = Math.min(Math.max(backoff * 2, 200), 5_000);
-        if (running) await sleep(backoff);
-      }
-    }
-  }
-
-  return {
-    get running() {
-      return running;
-    },
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
-    async stop() {
-      running = false;
-      wake();
-      await loop;
-      loop = null;
-    },
-  };
+  return createLoop({ ...opts, backoff: { minMs: 200, maxMs: 5_000 } });
 }

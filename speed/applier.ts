@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
 import { compileReducer } from '../metrics/compile-reducer.ts';
-import { ident } from '../store/migrate.ts';
-import { GRAIN_MS } from '../serving/types.ts';
+import { ident } from '../lib/ident.ts';
+import { GRAIN_MS } from '../metrics/grain.ts';
 import { cellField, type CellUpdate, type SpeedStore } from './store.ts';
-import { createWaker } from '../lib/waker.ts';
+import { createLoop } from '../lib/loop.ts';
 
 export interface ApplierOptions {
   pool: pg.Pool;
@@ -44,10 +44,11 @@ export function createSpeedApplier(opts: ApplierOptions) {
   const batchSize = opts.batchSize ?? 2000;
   const retain = opts.retainSlices ?? 2;
   const reducers = opts.metrics.map((m) => ({ m, reduce: compileReducer(m, GRAIN_MS.minute) }));
-  const waker = createWaker(opts.pollMs ?? 1000);
   const stats = { batches: 0, events: 0, refused: 0 };
+  // A stop also cuts a long catch-up short (cycle() called by hand is not stopped by it).
   let stopping = false;
-  let loop: Promise<void> | null = null;
+  // Apply while there is a backlog; then wait for a kick (the loader's commit) or the poll interval.
+  const loop = createLoop({ tick: async () => (await cycle()) > 0, intervalMs: opts.pollMs ?? 1000, onError: (err) => opts.onError?.(err) });
 
   async function positions() {
     const r = await opts.pool.query(
@@ -152,26 +153,16 @@ export function createSpeedApplier(opts: ApplierOptions) {
   return {
     stats,
     /** Wake the applier (the loader calls this after each commit). */
-    kick: () => waker.wake(),
+    kick: () => loop.kick(),
     /** Run one pass over all partitions (tests and the CLI's catch-up use it). */
     cycle,
     start(): void {
       stopping = false;
-      loop = (async () => {
-        while (!stopping) {
-          try {
-            if ((await cycle()) > 0) continue;
-          } catch (err) {
-            opts.onError?.(err);
-          }
-          await waker.wait();
-        }
-      })();
+      loop.start();
     },
-    async stop(): Promise<void> {
+    stop(): Promise<void> {
       stopping = true;
-      waker.wake();
-      await loop;
+      return loop.stop();
     },
   };
 }

@@ -1,11 +1,10 @@
 import type pg from 'pg';
 import { inTransaction } from '../lib/pg-tx.ts';
 
-/** Schema names come from config, never from user input; still, refuse anything but a plain identifier. */
-export function ident(name: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid SQL identifier ${JSON.stringify(name)}`);
-  return name;
-}
+import { ident } from '../lib/ident.ts';
+
+// Re-exported for callers written before ident moved to lib/ (new code imports lib/ident.ts).
+export { ident };
 
 /**
  * The master dataset and every table the layers keep in Postgres, created idempotently.

@@ -58,8 +58,8 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers: resolvers as never }]);
   const personalConnectors = new Set(opts.personalConnectors ?? []);
   // A new context (and new loaders) per request and per subscription: loaders batch and cache within one only.
-  const context = async (): Promise<ResolverContext> => ({
-    serving: opts.serving, calendar: opts.calendar, personalConnectors, loaders: createLoaders(opts.serving, opts.calendar),
+  const context = async (deadline?: number): Promise<ResolverContext> => ({
+    deadline, serving: opts.serving, calendar: opts.calendar, personalConnectors, loaders: createLoaders(opts.serving, opts.calendar),
   });
 
   const apollo = new ApolloServer<ResolverContext>({
@@ -76,7 +76,9 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   await apollo.start();
 
   const http = createServer((req, res) => {
-    handle(apollo, context, req, res).catch((err: Error & { status?: number }) => {
+    // The gateway's request deadline (epoch ms): the reads of this request stop at it.
+    const deadline = Number(req.headers['x-millrace-deadline']);
+    handle(apollo, () => context(Number.isFinite(deadline) && deadline > 0 ? deadline : undefined), req, res).catch((err: Error & { status?: number }) => {
       const tooLarge = err.status === 413;
       if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
       if (!res.headersSent) res.writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json', ...(tooLarge && { connection: 'close' }) });

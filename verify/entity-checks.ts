@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { MillraceError } from '../lib/errors.ts';
-import { ident } from '../store/migrate.ts';
+import { ident } from '../lib/ident.ts';
 import type { GraphqlOptions } from './graphql.ts';
 
 /**

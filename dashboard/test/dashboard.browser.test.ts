@@ -5,7 +5,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createGateway } from '../../gateway/create-gateway.ts';
 import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
 import { DEFAULT_DASHBOARD_DIST, createDashboardRoutes } from '../../gateway/dashboard-routes.ts';
-import type { FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
+import { FIXTURE_SECRET, fixtureToken, startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
+import { createAuthenticator } from '../../gateway/create-authenticator.ts';
 import { DAY_FROM, DAY_TO, TEST_THRESHOLDS, startDashboardStack } from './start-dashboard-stack.ts';
 
 // The dashboard in Debian's Chromium against the real gateway and subgraphs over the fixture
@@ -35,18 +36,22 @@ after(async () => {
   await stack?.close();
 });
 
-async function gql(query: string, variables: Record<string, unknown> = {}, token?: string) {
+async function gql(query: string, variables: Record<string, unknown> = {}) {
   const res = await fetch(stack.gateway.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { 'content-type': 'application/json', ...stack.headers },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
 }
 
-/** A page that may load nothing from off the machine (the dashboard must work offline). */
-async function openPage(hash: string): Promise<{ page: Page; external: string[]; pageErrors: string[] }> {
+/**
+ * A page that may load nothing from off the machine (the dashboard must work offline), signed in
+ * with a fixture token of every scope unless `token` is null.
+ */
+async function openPage(hash: string, token: string | null = fixtureToken(), at = base): Promise<{ page: Page; external: string[]; pageErrors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  if (token) await page.addInitScript((t) => localStorage.setItem('millrace.token', t), token);
   const external: string[] = [];
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -56,7 +61,7 @@ async function openPage(hash: string): Promise<{ page: Page; external: string[];
     external.push(url.href);
     return route.abort();
   });
-  await page.goto(`${base}${hash}`, { waitUntil: 'load' });
+  await page.goto(`${at}${hash}`, { waitUntil: 'load' });
   return { page, external, pageErrors };
 }
 
@@ -216,6 +221,7 @@ describe('dashboard in Chromium', () => {
       subgraphs: SUBGRAPH_NAMES.map((name) => ({ name, url: stack.subgraphs[name].url, wsUrl: stack.subgraphs[name].wsUrl, sdl: stack.subgraphs[name].sdl })),
       health: async () => ({ ready: true, components: {} }),
       routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }),
+      security: { authenticator: createAuthenticator({ secret: FIXTURE_SECRET }, () => undefined) },
       log: (l) => void stack.logs.push(l),
       logging: false,
     });
@@ -228,27 +234,46 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('sign-in: the token goes on HTTP (Authorization) and on graphql-ws (connectionParams); without one it still works', async () => {
-    const { page } = await openPage(`#/production?from=${FROM}&to=${TO}`);
-    assert.equal(await settled(page, 'totals'), 'ready', 'no token: a gateway without auth answers');
+  it('sign-in: without a token the panels say so; the token typed in goes on HTTP (Authorization) and graphql-ws (connectionParams)', async () => {
+    const { page } = await openPage(`#/production?from=${FROM}&to=${TO}`, null);
+    assert.equal(await settled(page, 'totals'), 'error');
+    assert.equal(await page.textContent('[data-panel="totals"] .error strong'), 'UNAUTHENTICATED');
+    assert.match((await page.textContent('[data-panel="totals"] .error .hint')) ?? '', /Sign in/);
+    await page.screenshot({ path: `${SHOTS}/signed-out.png` });
     const auth: string[] = [];
     page.on('request', (req) => {
       if (req.url().endsWith('/graphql')) auth.push(req.headers().authorization ?? '');
     });
     const inits: string[] = [];
     page.on('websocket', (ws) => ws.on('framesent', (f) => String(f.payload).includes('connection_init') && inits.push(String(f.payload))));
+    const token = fixtureToken();
     await page.click('.signin button');
-    await page.fill('.signin input[name=token]', 'dev-token-123');
+    await page.fill('.signin input[name=token]', token);
     await page.click('.signin-form button[type=submit]');
     assert.equal(await settled(page, 'totals'), 'ready');
     await page.waitForFunction(() => document.querySelector('[data-stat="live.deltas"]') !== null, undefined, { timeout: 15_000 });
-    assert.ok(auth.length > 0 && auth.every((a) => a === 'Bearer dev-token-123'), `authorization headers: ${JSON.stringify(auth)}`);
-    assert.ok(inits.some((m) => JSON.parse(m).payload?.authorization === 'Bearer dev-token-123'), `connection_init: ${JSON.stringify(inits)}`);
+    assert.ok(auth.length > 0 && auth.every((a) => a === `Bearer ${token}`), `authorization headers: ${JSON.stringify(auth)}`);
+    assert.ok(inits.some((m) => JSON.parse(m).payload?.authorization === `Bearer ${token}`), `connection_init: ${JSON.stringify(inits)}`);
     // It survives a reload (kept in this browser) and signing out drops it.
     await page.reload();
     assert.equal(await page.getAttribute('.signin', 'data-signed-in'), 'yes');
+    assert.equal(await settled(page, 'totals'), 'ready');
     await page.click('.signin button');
     assert.equal(await page.getAttribute('.signin', 'data-signed-in'), 'no');
     await page.close();
+  });
+
+  it('works with no token against a gateway with auth off', async () => {
+    const open = await startFixtureStack([], { routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }), security: { authenticator: createAuthenticator({ off: true }, () => undefined) } });
+    try {
+      const { page } = await openPage(`#/production?from=${FROM}&to=${TO}`, null, open.gateway.url.replace(/graphql$/, ''));
+      // No rows in this stack: the designed empty state, not an auth error.
+      assert.equal(await settled(page, 'floor'), 'ready');
+      assert.equal(await settled(page, 'errors'), 'empty');
+      await page.waitForFunction(() => document.querySelector('[data-stat="live.deltas"]') !== null, undefined, { timeout: 15_000 });
+      await page.close();
+    } finally {
+      await open.close();
+    }
   });
 });

@@ -1,8 +1,8 @@
 import { pathToFileURL } from 'node:url';
-import { startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
+import { fixtureToken, startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
 import { createDashboardRoutes, type AlertThresholds } from '../../gateway/dashboard-routes.ts';
 import type { FixtureRow } from '../../serving/testing/fixture-serving.ts';
-import type { GatewayOptions } from '../../gateway/create-gateway.ts';
+type StackOptions = Parameters<typeof startFixtureStack>[1];
 
 /** The fixture day the dashboard tests look at: 2026-11-22 00:00–08:00 UTC (fixture asOf is 08:00). */
 export const DAY_FROM = Date.UTC(2026, 10, 22, 0);
@@ -35,8 +35,8 @@ export function productionRows(from = DAY_FROM, to = DAY_TO): FixtureRow[] {
   return rows;
 }
 
-/** The fixture stack with the dashboard served at `/` (the built dashboard/dist). */
-export async function startDashboardStack(gatewayOptions: Partial<GatewayOptions> = {}, rows = productionRows()): Promise<FixtureStack> {
+/** The fixture stack (auth on: fixture tokens) with the dashboard served at `/` (the built dashboard/dist). */
+export async function startDashboardStack(gatewayOptions: StackOptions = {}, rows = productionRows()): Promise<FixtureStack> {
   return startFixtureStack(rows, { routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }), ...gatewayOptions });
 }
 
@@ -45,4 +45,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const stack = await startDashboardStack({ port: Number(process.env.PORT ?? 0) });
   stack.setReady(true);
   console.log(`READY ${stack.gateway.url.replace(/graphql$/, '')}#/production?from=${new Date(DAY_FROM).toISOString()}&to=${new Date(DAY_TO).toISOString()}`);
+  console.log(`TOKEN ${fixtureToken()}`);
 }

@@ -5,9 +5,20 @@ import { createFixtureServing, FIXTURE_CALENDAR, type FixtureRow, type FixtureSe
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/registry.ts';
 import { createSubgraphServer, type SubgraphServer } from '../../subgraphs/create-subgraph-server.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../create-gateway.ts';
+import type { SecurityOptions } from '../security.ts';
+import { ALL_SCOPES, createAuthenticator, signDevToken } from '../create-authenticator.ts';
+
+/** The HS256 secret of fixture stacks (tests sign their own tokens with it). */
+export const FIXTURE_SECRET = 'fixture-secret-0123456789abcdef0123456789';
+/** A fixture token: every scope unless `scopes` says otherwise. */
+export const fixtureToken = (scopes: string[] = ALL_SCOPES, ttlSec?: number) => signDevToken({ secret: FIXTURE_SECRET, subject: 'fixture', scopes, ttlSec });
+/** Request headers with a fixture token of every scope. */
+export const AUTH = { authorization: `Bearer ${fixtureToken()}` } as const;
 
 export interface FixtureStack {
   serving: FixtureServing;
+  /** Headers with a token of every scope, for requests to the gateway. */
+  headers: Record<string, string>;
   production: SubgraphServer;
   quality: SubgraphServer;
   /** Every subgraph by name (production, quality, energy, workforce). */
@@ -24,7 +35,10 @@ export interface FixtureStack {
  * The real subgraph servers and the real gateway over a fixture `Serving` (tests, and the
  * child process of the exit test). Everything listens on 127.0.0.1 with free ports.
  */
-export async function startFixtureStack(rows: FixtureRow[] = [], gatewayOptions: Partial<GatewayOptions> = {}): Promise<FixtureStack> {
+export async function startFixtureStack(
+  rows: FixtureRow[] = [],
+  gatewayOptions: Partial<Omit<GatewayOptions, 'security'>> & { security?: Partial<SecurityOptions> } = {},
+): Promise<FixtureStack> {
   const serving = createFixtureServing(rows);
   const logs: string[] = [];
   const log = (line: string) => void logs.push(line);
@@ -40,9 +54,10 @@ export async function startFixtureStack(rows: FixtureRow[] = [], gatewayOptions:
     log,
     logging: false,
     ...gatewayOptions,
+    security: { authenticator: createAuthenticator({ secret: FIXTURE_SECRET }, log), ...gatewayOptions.security },
   });
   return {
-    serving, production, quality, subgraphs, gateway, logs,
+    serving, production, quality, subgraphs, gateway, logs, headers: { ...AUTH },
     setReady: (r) => void (ready = r),
     async close() {
       await gateway.close();
@@ -64,7 +79,7 @@ export async function within<T>(p: Promise<T>, what: string, ms = 5000): Promise
 
 /** One subscription round trip through the gateway, so upstream graphql-ws clients exist and were released. */
 export async function exerciseSubscription(stack: FixtureStack): Promise<void> {
-  const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
   const it = client.iterate({ query: 'subscription { productionDeltas { cursor } }' });
   const first = it.next();
   await stack.serving.waitFor(() => stack.serving.openFeeds === 1);

@@ -1,4 +1,4 @@
-import { createWaker } from '../../lib/waker.ts';
+import { createLoop, type Loop } from '../../lib/loop.ts';
 
 export interface PollLoopOptions {
   /** One pass over the source; resolves `true` when more is ready right now (read again at once). */
@@ -9,41 +9,9 @@ export interface PollLoopOptions {
   onError: (err: unknown) => void;
 }
 
-export interface PollLoop {
-  start(): void;
-  /** Resolves once no pass is running. */
-  stop(): Promise<void>;
-}
+export type PollLoop = Pick<Loop, 'start' | 'stop'>;
 
-/** The loop of the polling connectors (files, SQL): poll, and never let one failed pass stop the connector. */
+/** The loop of the polling connectors (files, SQL): lib/loop.ts with the connectors' option names. */
 export function createPollLoop(opts: PollLoopOptions): PollLoop {
-  const waker = createWaker(opts.pollMs);
-  let running = false;
-  let loop: Promise<void> | null = null;
-
-  async function run(): Promise<void> {
-    while (running) {
-      let more = false;
-      try {
-        more = await opts.tick();
-      } catch (err) {
-        opts.onError(err);
-      }
-      if (!more && running) await waker.wait();
-    }
-  }
-
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
-    async stop() {
-      running = false;
-      waker.wake();
-      await loop;
-      loop = null;
-    },
-  };
+  return createLoop({ tick: opts.tick, intervalMs: opts.pollMs, onError: opts.onError });
 }

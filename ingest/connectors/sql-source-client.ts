@@ -1,42 +1,10 @@
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { createOracleSourceClient } from './sql-source-oracle.ts';
+import { lowerKeys, type Cursor, type PollSpec, type SqlPollingDialect, type SqlSourceClient } from './sql-source.ts';
 
-/** What one poll reads: identifiers come from validated config, values are always parameters. */
-export interface PollSpec {
-  table: string;
-  columns: readonly string[];
-  watermarkColumn: string;
-  keyColumn: string;
-  lagWindowMs: number;
-  batch: number;
-}
-
-/**
- * Position after the last row read: the watermark as the database's own text at full precision
- * (a rounded watermark would re-read, or loop on, rows of the same millisecond) and the key as text.
- */
-export interface Cursor {
-  wm: string;
-  key: string;
-}
-
-export interface PolledRow {
-  cursor: Cursor;
-  /** Selected columns, lower-case names. */
-  row: Record<string, unknown>;
-}
-
-/** One dialect's reading of a table by watermark (Kysely-style: one small interface per role). */
-export interface SqlSourceClient {
-  /** Up to `batch` rows after `cursor`, older than the lag window, ordered by (watermark, key). */
-  poll(spec: PollSpec, cursor: Cursor | null): Promise<PolledRow[]>;
-  /** Rows after `cursor`, lag window included (the connector's lag). */
-  pending(spec: PollSpec, cursor: Cursor | null): Promise<number>;
-  close(): Promise<void>;
-}
-
-export type SqlPollingDialect = 'postgres' | 'mariadb' | 'oracle';
+// The interface lives in sql-source.ts (the Oracle client implements it too); re-exported for callers.
+export type { Cursor, PolledRow, PollSpec, SqlPollingDialect, SqlSourceClient } from './sql-source.ts';
 
 /**
  * The keyset condition "after the cursor", `(wm, key) > (:wm, :key)`, is spelled per dialect, each in
@@ -52,9 +20,6 @@ export type SqlPollingDialect = 'postgres' | 'mariadb' | 'oracle';
  *   single key column, so no tiebreak is needed there.
  */
 const afterPostgres = (s: PollSpec, wm: string, key: string) => `(${s.watermarkColumn}, ${s.keyColumn}) > (${wm}, ${key})`;
-
-export const lowerKeys = (r: Record<string, unknown>, columns: readonly string[]) =>
-  Object.fromEntries(columns.map((c) => [c.toLowerCase(), r[c] ?? r[c.toLowerCase()] ?? r[c.toUpperCase()] ?? null]));
 
 /** PostgreSQL's page query (exported so a test can EXPLAIN it): one index range from the cursor on. */
 export function postgresPollQuery(s: PollSpec, cursor: Cursor | null): { text: string; values: unknown[] } {

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Cursor, PollSpec, SqlSourceClient } from './sql-source-client.ts';
+import type { Cursor, PollSpec, SqlSourceClient } from './sql-source.ts';
 
 // The oracledb package ships no type declarations (and @types/oracledb is not a dependency):
 // the few calls used here are typed by hand.

@@ -22,21 +22,26 @@ export type Scalars = {
 /** One time bucket of an answer: [start, end) and its name in the query's time zone. */
 export type Bucket = {
   __typename?: 'Bucket';
+  /** Exclusive end. */
   end: Scalars['DateTime']['output'];
   /** Local name: 2026-03-29 (DAY), 2026-03-29 A (SHIFT), 2026-W13 (WEEK), 2026-03 (MONTH), or the local start time. */
   label: Scalars['String']['output'];
   /** The shift's name for SHIFT buckets, else null. */
   shift?: Maybe<Scalars['String']['output']>;
+  /** Inclusive start. */
   start: Scalars['DateTime']['output'];
 };
 
+/** Energy's view of a department. */
 export type Department = {
   __typename?: 'Department';
+  /** Energy of the department's machines over [from, to). */
   energy: EnergyFigures;
   id: Scalars['ID']['output'];
 };
 
 
+/** Energy's view of a department. */
 export type DepartmentEnergyArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
@@ -47,11 +52,14 @@ export type Direction =
   | 'ASC'
   | 'DESC';
 
+/** Energy of a group of meters. */
 export type EnergyFigures = {
   __typename?: 'EnergyFigures';
+  /** wh / 1000. */
   kwh: Scalars['Float']['output'];
   /** Parts that left the stations of the row's machines (null when grouped by nothing that has stations). */
   partsCompleted?: Maybe<Scalars['Int']['output']>;
+  /** Energy, Wh (exact: the meters' integer readings summed). */
   wh: Scalars['Float']['output'];
   /** wh / partsCompleted; null when no part left. */
   whPerPart?: Maybe<Scalars['Float']['output']>;
@@ -65,70 +73,102 @@ export type EnergyGroup =
   | 'TIME'
   | 'ZONE';
 
+/** Energy of the whole line per part it completed. */
 export type EnergyLine = {
   __typename?: 'EnergyLine';
+  /** wh / 1000. */
   kwh: Scalars['Float']['output'];
   /** Parts that left the last flow station. */
   partsCompleted: Scalars['Int']['output'];
+  /** All meters, Wh. */
   wh: Scalars['Float']['output'];
+  /** wh / partsCompleted; null when no part was completed. */
   whPerPart?: Maybe<Scalars['Float']['output']>;
 };
 
+/** How `energy` rows are ordered before `top` keeps the first ones. */
 export type EnergyOrder = {
+  /** DESC (largest first, the default) or ASC. */
   direction?: Direction;
+  /** The figure rows are ordered by. */
   field: EnergyOrderField;
 };
 
+/** Figures `energy` rows can be ordered by. */
 export type EnergyOrderField =
   | 'KWH'
   | 'TIME'
   | 'WH_PER_PART';
 
+/** Report 3: energy grouped as asked, its total, the line's energy per part and freshness. */
 export type EnergyReport = {
   __typename?: 'EnergyReport';
+  /** How fresh the answer is. */
   freshness: Freshness;
+  /** Start of the first bucket (the range widened to whole buckets). */
   from: Scalars['DateTime']['output'];
+  /** The grain of the TIME buckets. */
   grain: Grain;
+  /** The whole line (independent of the filters). */
   line: EnergyLine;
+  /** One row per group. */
   rows: Array<EnergyRow>;
+  /** Time zone of the buckets. */
   timeZone: Scalars['String']['output'];
+  /** End of the last bucket. */
   to: Scalars['DateTime']['output'];
+  /** All selected meters over the range. */
   total: EnergyFigures;
 };
 
+/** One group of `energy`. */
 export type EnergyRow = {
   __typename?: 'EnergyRow';
+  /** Null unless grouped by TIME. */
   bucket?: Maybe<Bucket>;
+  /** Null unless grouped by DEPARTMENT. */
   department?: Maybe<Department>;
+  /** The group's figures. */
   figures: EnergyFigures;
+  /** Null unless grouped by MACHINE. */
   machine?: Maybe<Machine>;
+  /** Null unless grouped by STATION. */
   station?: Maybe<Station>;
+  /** Null unless grouped by ZONE. */
   zone?: Maybe<Zone>;
 };
 
+/** One message of `energyUpdates`. */
 export type EnergyUpdate = {
   __typename?: 'EnergyUpdate';
   /** Resume point: pass it as `after` (a SNAPSHOT taken while no delta was kept has none). */
   cursor?: Maybe<Scalars['String']['output']>;
+  /** Energy per machine. */
   items: Array<MachineEnergyItem>;
+  /** SNAPSHOT (today's figures) first, then DELTA (increments). */
   kind: UpdateKind;
 };
 
 /** How fresh an answer is and where it came from. */
 export type Freshness = {
   __typename?: 'Freshness';
+  /** When the answer was assembled. */
   asOf: Scalars['DateTime']['output'];
   /** Batch watermark per log partition (offsets folded into rollups). */
   batchOffsets: Array<Scalars['Float']['output']>;
+  /** When the batch layer last advanced its watermark. */
   batchRefreshedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Share (0…1) of the answer's headline values that came from the batch rollups. */
   batchShare: Scalars['Float']['output'];
   /** Latest event time folded into the batch rollups. */
   batchWatermark?: Maybe<Scalars['DateTime']['output']>;
+  /** When the speed layer last applied a batch of events. */
   speedAppliedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Events accepted but not yet applied to the speed layer. */
   speedLagEvents: Scalars['Float']['output'];
   /** Speed-layer offsets per log partition. */
   speedOffsets: Array<Scalars['Float']['output']>;
+  /** Share (0…1) of the answer's headline values that came from the speed layer. */
   speedShare: Scalars['Float']['output'];
 };
 
@@ -145,30 +185,38 @@ export type Grain =
   | 'shift'
   | 'week';
 
+/** Energy's view of a machine (one meter each). */
 export type Machine = {
   __typename?: 'Machine';
+  /** This machine's meter over [from, to). */
   energy: EnergyFigures;
   id: Scalars['ID']['output'];
 };
 
 
+/** Energy's view of a machine (one meter each). */
 export type MachineEnergyArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
 };
 
+/** A machine's energy (SNAPSHOT) or its increment (DELTA). */
 export type MachineEnergyItem = {
   __typename?: 'MachineEnergyItem';
   /** SNAPSHOT: start of today; DELTA: the minute bucket. */
   bucket: Scalars['DateTime']['output'];
+  /** Machine id. */
   machine: Scalars['ID']['output'];
+  /** Energy, Wh. */
   wh: Scalars['Float']['output'];
 };
 
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge: pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
@@ -209,6 +257,7 @@ export type QueryZoneTemperaturesArgs = {
   zones?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
+/** Energy's view of a station (entity owned by production). */
 export type Station = {
   __typename?: 'Station';
   /** Energy of this station's machines over [from, to). */
@@ -217,6 +266,7 @@ export type Station = {
 };
 
 
+/** Energy's view of a station (entity owned by production). */
 export type StationEnergyArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
@@ -242,12 +292,14 @@ export type SubscriptionZoneTemperatureUpdatesArgs = {
   zones?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
+/** Heat-sensor readings of a group. */
 export type TemperatureFigures = {
   __typename?: 'TemperatureFigures';
   /** Hottest reading, °C; null without readings. */
   maxC?: Maybe<Scalars['Float']['output']>;
   /** Mean reading, °C; null without readings. */
   meanC?: Maybe<Scalars['Float']['output']>;
+  /** Readings. */
   readings: Scalars['Int']['output'];
 };
 
@@ -256,24 +308,34 @@ export type TemperatureGroup =
   | 'TIME'
   | 'ZONE';
 
+/** Zone temperatures grouped as asked. */
 export type TemperatureReport = {
   __typename?: 'TemperatureReport';
+  /** How fresh the answer is. */
   freshness: Freshness;
+  /** One row per group. */
   rows: Array<TemperatureRow>;
 };
 
+/** One group of `zoneTemperatures`. */
 export type TemperatureRow = {
   __typename?: 'TemperatureRow';
+  /** Null unless grouped by TIME. */
   bucket?: Maybe<Bucket>;
+  /** The group's figures. */
   figures: TemperatureFigures;
+  /** Null unless grouped by ZONE. */
   zone?: Maybe<Zone>;
 };
 
+/** One message of `zoneTemperatureUpdates`. */
 export type TemperatureUpdate = {
   __typename?: 'TemperatureUpdate';
   /** Resume point: pass it as `after` (a SNAPSHOT taken while no delta was kept has none). */
   cursor?: Maybe<Scalars['String']['output']>;
+  /** Readings per zone. */
   items: Array<ZoneTemperatureItem>;
+  /** SNAPSHOT (the last hour) first, then DELTA (increments). */
   kind: UpdateKind;
 };
 
@@ -282,32 +344,42 @@ export type UpdateKind =
   | 'DELTA'
   | 'SNAPSHOT';
 
+/** Energy's view of a zone. */
 export type Zone = {
   __typename?: 'Zone';
+  /** Energy of the zone's machines over [from, to). */
   energy: EnergyFigures;
   id: Scalars['ID']['output'];
+  /** The zone's heat-sensor readings over [from, to). */
   temperature: TemperatureFigures;
 };
 
 
+/** Energy's view of a zone. */
 export type ZoneEnergyArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
 };
 
 
+/** Energy's view of a zone. */
 export type ZoneTemperatureArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
 };
 
+/** A zone's readings in a bucket. */
 export type ZoneTemperatureItem = {
   __typename?: 'ZoneTemperatureItem';
+  /** SNAPSHOT: start of the hour; DELTA: the minute bucket. */
   bucket: Scalars['DateTime']['output'];
+  /** Hottest reading, °C (null without readings). */
   maxC?: Maybe<Scalars['Float']['output']>;
+  /** Readings. */
   readings: Scalars['Int']['output'];
   /** Sum of the readings, centi-°C (mean = sum / readings / 100). */
   sumCentiC: Scalars['Float']['output'];
+  /** Zone id. */
   zone: Scalars['ID']['output'];
 };
 

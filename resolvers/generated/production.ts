@@ -22,17 +22,22 @@ export type Scalars = {
 /** One time bucket of an answer: [start, end) and its name in the query's time zone. */
 export type Bucket = {
   __typename?: 'Bucket';
+  /** Exclusive end. */
   end: Scalars['DateTime']['output'];
   /** Local name: 2026-03-29 (DAY), 2026-03-29 A (SHIFT), 2026-W13 (WEEK), 2026-03 (MONTH), or the local start time. */
   label: Scalars['String']['output'];
   /** The shift's name for SHIFT buckets, else null. */
   shift?: Maybe<Scalars['String']['output']>;
+  /** Inclusive start. */
   start: Scalars['DateTime']['output'];
 };
 
+/** Input a connector rejected, kept with its reason and where it came from. */
 export type DeadLetter = {
   __typename?: 'DeadLetter';
+  /** The connector that rejected it. */
   connector: Scalars['String']['output'];
+  /** When it was rejected. */
   createdAt: Scalars['DateTime']['output'];
   /** The rejected input of a personal source (clock-in rows: names, absence reasons). */
   personalRaw?: Maybe<Scalars['String']['output']>;
@@ -40,47 +45,67 @@ export type DeadLetter = {
   position: Scalars['String']['output'];
   /** The rejected input as received; null for personal sources (clock-in): read those with `personalRaw`. */
   raw?: Maybe<Scalars['String']['output']>;
+  /** Why it was rejected. */
   reason: Scalars['String']['output'];
+  /** The source (topic, file, table, API) it came from. */
   source: Scalars['String']['output'];
 };
 
+/** A page of dead letters, newest first. */
 export type DeadLetterConnection = {
   __typename?: 'DeadLetterConnection';
+  /** The dead letters of this page. */
   edges: Array<DeadLetterEdge>;
+  /** Whether older ones follow, and the cursor to get them. */
   pageInfo: PageInfo;
 };
 
+/** A dead letter and its cursor. */
 export type DeadLetterEdge = {
   __typename?: 'DeadLetterEdge';
+  /** Pass as `after` to continue with older letters. */
   cursor: Scalars['String']['output'];
+  /** The dead letter. */
   node: DeadLetter;
 };
 
+/** An increment of one metric in one minute bucket at one station. */
 export type DeltaItem = {
   __typename?: 'DeltaItem';
   /** Minute bucket. */
   bucket: Scalars['DateTime']['output'];
+  /** The error code (STATION_ERRORS only). */
   errorCode?: Maybe<Scalars['String']['output']>;
+  /** The metric. */
   metric: ProductionMetric;
+  /** Station id. */
   station: Scalars['ID']['output'];
   /** Increment of the headline value in this delta. */
   value: Scalars['Float']['output'];
 };
 
+/** A department of the factory. */
 export type Department = {
   __typename?: 'Department';
   id: Scalars['ID']['output'];
+  /** Stations this department runs, in flow order. */
   stations: Array<Station>;
 };
 
+/** Keep only points whose dimension `name` equals `value`. */
 export type DimensionFilter = {
+  /** A dimension of the metric (see `metrics`). */
   name: Scalars['String']['input'];
+  /** The value to keep. */
   value: Scalars['String']['input'];
 };
 
+/** A dimension's value at a point. */
 export type DimensionValue = {
   __typename?: 'DimensionValue';
+  /** Dimension name. */
   name: Scalars['String']['output'];
+  /** Its value ('' when the event had none). */
   value: Scalars['String']['output'];
 };
 
@@ -89,13 +114,18 @@ export type Direction =
   | 'ASC'
   | 'DESC';
 
+/** The current state of one reference entity. */
 export type Entity = {
   __typename?: 'Entity';
   /** The entity's data as JSON text (null when deleted). */
   data?: Maybe<Scalars['String']['output']>;
+  /** Whether the source deleted it. */
   deleted: Scalars['Boolean']['output'];
+  /** Entity kind (work_order, tool, station, order, …). */
   entity: Scalars['String']['output'];
+  /** Its key. */
   key: Scalars['String']['output'];
+  /** Version of the state kept (newer versions replace older ones). */
   version: Scalars['String']['output'];
 };
 
@@ -106,57 +136,82 @@ export type ErrorGroup =
   | 'STATION'
   | 'TIME';
 
+/** Station errors grouped as asked. */
 export type ErrorReport = {
   __typename?: 'ErrorReport';
+  /** How fresh the answer is. */
   freshness: Freshness;
+  /** One row per group (largest counts first when `top` is given). */
   rows: Array<ErrorRow>;
+  /** All the errors of the selection over the range. */
   total: Scalars['Int']['output'];
 };
 
+/** One group of `stationErrors`. */
 export type ErrorRow = {
   __typename?: 'ErrorRow';
+  /** Null unless grouped by TIME. */
   bucket?: Maybe<Bucket>;
+  /** Null unless grouped by CODE. */
   code?: Maybe<Scalars['String']['output']>;
+  /** Exits that reported an error code. */
   count: Scalars['Int']['output'];
+  /** Null unless grouped by DEPARTMENT. */
   department?: Maybe<Department>;
+  /** Null unless grouped by STATION. */
   station?: Maybe<Station>;
 };
 
 /** How fresh an answer is and where it came from. */
 export type Freshness = {
   __typename?: 'Freshness';
+  /** When the answer was assembled. */
   asOf: Scalars['DateTime']['output'];
   /** Batch watermark per log partition (offsets folded into rollups). */
   batchOffsets: Array<Scalars['Float']['output']>;
+  /** When the batch layer last advanced its watermark. */
   batchRefreshedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Share (0…1) of the answer's headline values that came from the batch rollups. */
   batchShare: Scalars['Float']['output'];
   /** Latest event time folded into the batch rollups. */
   batchWatermark?: Maybe<Scalars['DateTime']['output']>;
+  /** When the speed layer last applied a batch of events. */
   speedAppliedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Events accepted but not yet applied to the speed layer. */
   speedLagEvents: Scalars['Float']['output'];
   /** Speed-layer offsets per log partition. */
   speedOffsets: Array<Scalars['Float']['output']>;
+  /** Share (0…1) of the answer's headline values that came from the speed layer. */
   speedShare: Scalars['Float']['output'];
 };
 
+/** A metric's state in one bucket for one combination of dimension values. */
 export type GenericPoint = {
   __typename?: 'GenericPoint';
+  /** Bucket start. */
   bucket: Scalars['DateTime']['output'];
   /** The metric's full state (a histogram: count, sum, then one count per bucket). */
   cells: Array<Scalars['Float']['output']>;
+  /** The point's dimension values. */
   dimensions: Array<DimensionValue>;
   /** Headline value: count, sum, min or max; a histogram's count. */
   value: Scalars['Float']['output'];
 };
 
+/** Any metric as time buckets, every dimension named. */
 export type GenericSeries = {
   __typename?: 'GenericSeries';
+  /** How fresh the answer is. */
   freshness: Freshness;
+  /** Start of the first bucket. */
   from: Scalars['DateTime']['output'];
+  /** The grain of the buckets (MINUTE, HOUR or DAY, UTC). */
   grain: Grain;
+  /** The metric's name. */
   metric: Scalars['String']['output'];
+  /** One point per bucket and dimension values, in time order. */
   points: Array<GenericPoint>;
+  /** End of the last bucket. */
   to: Scalars['DateTime']['output'];
 };
 
@@ -173,67 +228,98 @@ export type Grain =
   | 'shift'
   | 'week';
 
+/** A fixed-bound histogram and the statistics it gives exactly. */
 export type Histogram = {
   __typename?: 'Histogram';
   /** Upper bounds of the buckets; the last count is for values above the last bound. */
   bounds: Array<Scalars['Float']['output']>;
+  /** Observations. */
   count: Scalars['Float']['output'];
+  /** Observations per bucket (one more than `bounds`). */
   counts: Array<Scalars['Float']['output']>;
+  /** sum / count; null when empty. */
   mean?: Maybe<Scalars['Float']['output']>;
   /** Upper bound of the bucket holding the percentile (null when it is the open last bucket or empty). */
   p50?: Maybe<Scalars['Float']['output']>;
+  /** Upper bound of the bucket holding the 95th percentile. */
   p95?: Maybe<Scalars['Float']['output']>;
+  /** Upper bound of the bucket holding the 99th percentile. */
   p99?: Maybe<Scalars['Float']['output']>;
+  /** Sum of the observed values. */
   sum: Scalars['Float']['output'];
 };
 
 /** Parts through the whole line. */
 export type LineFigures = {
   __typename?: 'LineFigures';
+  /** The line's availability × performance × quality. */
   oee: Oee;
   /** Parts that left the last flow station. */
   partsCompleted: Scalars['Int']['output'];
   /** Parts that entered the first flow station. */
   partsStarted: Scalars['Int']['output'];
+  /** partsCompleted per hour of the range. */
   throughputPerHour: Scalars['Float']['output'];
   /** Work in progress on the line at the range's end. */
   wip: Scalars['Int']['output'];
 };
 
+/** A machine of a station (one energy meter each). */
 export type Machine = {
   __typename?: 'Machine';
   id: Scalars['ID']['output'];
+  /** The station it belongs to. */
   station: Station;
 };
 
+/** A metric millrace serves. */
 export type MetricInfo = {
   __typename?: 'MetricInfo';
+  /** count, sum, min, max or histogram (monoids: any split merges back exactly). */
   aggregate: Scalars['String']['output'];
+  /** Histogram bucket upper bounds; null otherwise. */
   bounds?: Maybe<Array<Scalars['Float']['output']>>;
+  /** What it counts or measures. */
   description: Scalars['String']['output'];
+  /** Its dimensions, in order. */
   dimensions: Array<Scalars['String']['output']>;
+  /** The subgraph domain that serves it. */
   domain: Scalars['String']['output'];
+  /** Name, for `metricSeries`. */
   name: Scalars['String']['output'];
+  /** Unit of the measured field (ms, Wh, centi-°C, …). */
   unit?: Maybe<Scalars['String']['output']>;
 };
 
+/** A production metric in one bucket at one station. */
 export type MetricPoint = {
   __typename?: 'MetricPoint';
+  /** Bucket start. */
   bucket: Scalars['DateTime']['output'];
+  /** The error code (STATION_ERRORS only). */
   errorCode?: Maybe<Scalars['String']['output']>;
+  /** The cycle-time histogram (CYCLE_TIME only). */
   histogram?: Maybe<Histogram>;
+  /** The station. */
   station: Station;
   /** Count for count metrics; number of observations for histograms. */
   value: Scalars['Float']['output'];
 };
 
+/** A production metric as UTC time buckets by station. */
 export type MetricSeries = {
   __typename?: 'MetricSeries';
+  /** How fresh the answer is. */
   freshness: Freshness;
+  /** Start of the first bucket. */
   from: Scalars['DateTime']['output'];
+  /** MINUTE, HOUR or DAY. */
   grain: Grain;
+  /** The metric. */
   metric: ProductionMetric;
+  /** One point per bucket, station (and error code). */
   points: Array<MetricPoint>;
+  /** End of the last bucket. */
   to: Scalars['DateTime']['output'];
   /** Sum of the points' values (count metrics) — a convenience for totals. */
   total: Scalars['Float']['output'];
@@ -244,6 +330,7 @@ export type Oee = {
   __typename?: 'Oee';
   /** Share of the range's whole hours in which the station (the line: its last flow station) completed a part. */
   availability?: Maybe<Scalars['Float']['output']>;
+  /** availability × performance × quality; null when a part is null. */
   oee?: Maybe<Scalars['Float']['output']>;
   /** Ideal cycle time / mean cycle time, capped at 1 (the line: exit-weighted mean of its stations). */
   performance?: Maybe<Scalars['Float']['output']>;
@@ -254,19 +341,28 @@ export type Oee = {
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge: pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** What one speed-layer batch added. */
 export type ProductionDelta = {
   __typename?: 'ProductionDelta';
+  /** When the speed layer applied it. */
   appliedAt: Scalars['DateTime']['output'];
   /** Resume point: pass it as `after`. */
   cursor: Scalars['String']['output'];
+  /** First log offset covered. */
   fromOffset: Scalars['Float']['output'];
+  /** Increments per metric, minute and station. */
   items: Array<DeltaItem>;
+  /** Latest event time in the batch. */
   maxEventTime?: Maybe<Scalars['DateTime']['output']>;
+  /** Log partition of the batch. */
   partition: Scalars['Int']['output'];
+  /** Log offset after the last one covered. */
   toOffset: Scalars['Float']['output'];
 };
 
@@ -307,8 +403,11 @@ export type ProductionMetric =
   /** Exits that reported an error code (by station and code). */
   | 'station_errors';
 
+/** How `production` rows are ordered before `top` keeps the first ones. */
 export type ProductionOrder = {
+  /** DESC (largest first, the default) or ASC. */
   direction?: Direction;
+  /** The figure rows are ordered by. */
   field: ProductionOrderField;
 };
 
@@ -321,25 +420,35 @@ export type ProductionOrderField =
   | 'TIME'
   | 'WIP';
 
+/** Report 1: production figures grouped as asked, their total, the line's figures and freshness. */
 export type ProductionReport = {
   __typename?: 'ProductionReport';
+  /** How fresh the answer is and which layer it came from. */
   freshness: Freshness;
+  /** Start of the first bucket (the range widened to whole buckets). */
   from: Scalars['DateTime']['output'];
+  /** The grain of the TIME buckets. */
   grain: Grain;
+  /** The whole line (independent of the station filters). */
   line: LineFigures;
+  /** One row per group, ordered by time, then flow order (or by `orderBy`). */
   rows: Array<ProductionRow>;
+  /** Time zone of the buckets' boundaries and labels. */
   timeZone: Scalars['String']['output'];
+  /** End of the last bucket. */
   to: Scalars['DateTime']['output'];
   /** The rows' figures summed (all selected stations over the whole range). */
   total: ProductionFigures;
 };
 
+/** One group of `production` (the fields it is grouped by, then its figures). */
 export type ProductionRow = {
   __typename?: 'ProductionRow';
   /** Null unless grouped by TIME. */
   bucket?: Maybe<Bucket>;
   /** Null unless grouped by DEPARTMENT. */
   department?: Maybe<Department>;
+  /** The group's figures. */
   figures: ProductionFigures;
   /** Null unless grouped by STATION. */
   station?: Maybe<Station>;
@@ -347,12 +456,14 @@ export type ProductionRow = {
   zone?: Maybe<Zone>;
 };
 
+/** One message of `productionUpdates`. */
 export type ProductionUpdate = {
   __typename?: 'ProductionUpdate';
   /** Resume point: pass it as `after` (a SNAPSHOT taken while no delta was kept has none). */
   cursor?: Maybe<Scalars['String']['output']>;
   /** SNAPSHOT: today's totals per station; DELTA: the increments of one speed-layer batch per station and minute. */
   items: Array<StationProductionItem>;
+  /** SNAPSHOT (today's figures) first, then DELTA (increments). */
   kind: UpdateKind;
 };
 
@@ -360,12 +471,14 @@ export type Query = {
   __typename?: 'Query';
   /** Rejected input kept with its reason and source position, newest first. */
   deadLetters: DeadLetterConnection;
+  /** Departments that own stations. */
   departments: Array<Department>;
   /**
    * Current state of reference entities (work_order, tool, station, …), newest version per key, in key
    * order. Page with `after`: pass the last key you got.
    */
   entities: Array<Entity>;
+  /** Machines (one energy meter each) of the listed stations, or of all. */
   machines: Array<Machine>;
   /** Any metric by name (see `metrics`) as UTC time buckets over [from, to), every dimension named. */
   metricSeries: GenericSeries;
@@ -380,14 +493,17 @@ export type Query = {
   productionSeries: MetricSeries;
   /** The factory's shifts (MILLRACE_SHIFTS), in the factory's time zone. */
   shifts: Array<Shift>;
+  /** One station by id (null when the floor map has no such station). */
   station?: Maybe<Station>;
   /** Exits that reported an error code, grouped by time, station, department and/or code. */
   stationErrors: ErrorReport;
   /** Stations of the floor in flow order, learned from the ingested floor map; filters are `in` lists. */
   stations: Array<Station>;
+  /** One work order by id. */
   workOrder?: Maybe<WorkOrder>;
   /** Production work orders (from the ERP), by id; a Relay connection. */
   workOrders: WorkOrderConnection;
+  /** Zones of the floor. */
   zones: Array<Zone>;
 };
 
@@ -492,13 +608,16 @@ export type Shift = {
 /** A station of the floor (from the ingested floor map). */
 export type Station = {
   __typename?: 'Station';
+  /** The department that runs it. */
   department: Department;
   /** Place in the flow (0 = first); null for side rooms without machines. */
   flowIndex?: Maybe<Scalars['Int']['output']>;
   id: Scalars['ID']['output'];
   /** Best-practice cycle time declared in the floor map, seconds (OEE performance); null if not declared. */
   idealCycleSec?: Maybe<Scalars['Float']['output']>;
+  /** Its machines, in the floor map's order. */
   machines: Array<Machine>;
+  /** Display name. */
   name: Scalars['String']['output'];
   /** Availability × performance × quality over [from, to). */
   oee: Oee;
@@ -508,7 +627,9 @@ export type Station = {
   wip: Scalars['Int']['output'];
   /** Position on the floor plan. */
   x: Scalars['Float']['output'];
+  /** Position on the floor plan (see `x`). */
   y: Scalars['Float']['output'];
+  /** The zone the station stands in. */
   zone: Zone;
 };
 
@@ -532,13 +653,18 @@ export type StationWipArgs = {
   at?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+/** A station's figures (SNAPSHOT) or increments (DELTA). */
 export type StationProductionItem = {
   __typename?: 'StationProductionItem';
   /** SNAPSHOT: start of today; DELTA: the minute bucket. */
   bucket: Scalars['DateTime']['output'];
+  /** Exits with an error code. */
   errors: Scalars['Int']['output'];
+  /** Parts that left. */
   partsCompleted: Scalars['Int']['output'];
+  /** Parts that entered. */
   partsStarted: Scalars['Int']['output'];
+  /** Station id. */
   station: Scalars['ID']['output'];
 };
 
@@ -571,30 +697,41 @@ export type UpdateKind =
   | 'DELTA'
   | 'SNAPSHOT';
 
+/** A production work order from the ERP (current state). */
 export type WorkOrder = {
   __typename?: 'WorkOrder';
   /** YYYY-MM-DD. */
   dueDate: Scalars['String']['output'];
   id: Scalars['ID']['output'];
+  /** Planned quantity. */
   plannedQty: Scalars['Int']['output'];
+  /** Product SKU. */
   sku: Scalars['String']['output'];
 };
 
+/** A page of work orders. */
 export type WorkOrderConnection = {
   __typename?: 'WorkOrderConnection';
+  /** The work orders of this page. */
   edges: Array<WorkOrderEdge>;
+  /** Whether more follow, and the cursor to get them. */
   pageInfo: PageInfo;
 };
 
+/** A work order and its cursor. */
 export type WorkOrderEdge = {
   __typename?: 'WorkOrderEdge';
+  /** Pass as `after` to continue after this work order. */
   cursor: Scalars['String']['output'];
+  /** The work order. */
   node: WorkOrder;
 };
 
+/** A zone of the floor (heat sensors are per zone). */
 export type Zone = {
   __typename?: 'Zone';
   id: Scalars['ID']['output'];
+  /** Stations in this zone, in flow order. */
   stations: Array<Station>;
 };
 

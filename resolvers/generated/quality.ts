@@ -22,14 +22,17 @@ export type Scalars = {
 /** One time bucket of an answer: [start, end) and its name in the query's time zone. */
 export type Bucket = {
   __typename?: 'Bucket';
+  /** Exclusive end. */
   end: Scalars['DateTime']['output'];
   /** Local name: 2026-03-29 (DAY), 2026-03-29 A (SHIFT), 2026-W13 (WEEK), 2026-03 (MONTH), or the local start time. */
   label: Scalars['String']['output'];
   /** The shift's name for SHIFT buckets, else null. */
   shift?: Maybe<Scalars['String']['output']>;
+  /** Inclusive start. */
   start: Scalars['DateTime']['output'];
 };
 
+/** Quality's view of a department (entity owned by production). */
 export type Department = {
   __typename?: 'Department';
   id: Scalars['ID']['output'];
@@ -38,6 +41,7 @@ export type Department = {
 };
 
 
+/** Quality's view of a department (entity owned by production). */
 export type DepartmentQualityArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
@@ -51,18 +55,23 @@ export type Direction =
 /** How fresh an answer is and where it came from. */
 export type Freshness = {
   __typename?: 'Freshness';
+  /** When the answer was assembled. */
   asOf: Scalars['DateTime']['output'];
   /** Batch watermark per log partition (offsets folded into rollups). */
   batchOffsets: Array<Scalars['Float']['output']>;
+  /** When the batch layer last advanced its watermark. */
   batchRefreshedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Share (0…1) of the answer's headline values that came from the batch rollups. */
   batchShare: Scalars['Float']['output'];
   /** Latest event time folded into the batch rollups. */
   batchWatermark?: Maybe<Scalars['DateTime']['output']>;
+  /** When the speed layer last applied a batch of events. */
   speedAppliedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Events accepted but not yet applied to the speed layer. */
   speedLagEvents: Scalars['Float']['output'];
   /** Speed-layer offsets per log partition. */
   speedOffsets: Array<Scalars['Float']['output']>;
+  /** Share (0…1) of the answer's headline values that came from the speed layer. */
   speedShare: Scalars['Float']['output'];
 };
 
@@ -79,6 +88,7 @@ export type Grain =
   | 'shift'
   | 'week';
 
+/** Quality's view of a machine (entity owned by production). */
 export type Machine = {
   __typename?: 'Machine';
   id: Scalars['ID']['output'];
@@ -87,60 +97,81 @@ export type Machine = {
 };
 
 
+/** Quality's view of a machine (entity owned by production). */
 export type MachineRepairOrdersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   open?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** Mean time to repair from completed repair orders. */
 export type MttrReport = {
   __typename?: 'MttrReport';
+  /** How fresh the answer is. */
   freshness: Freshness;
+  /** Mean requested → completed time over the range, minutes. */
   mttrMinutes?: Maybe<Scalars['Float']['output']>;
+  /** Repairs completed over the range. */
   repairsCompleted: Scalars['Int']['output'];
+  /** One row per bucket (and severity). */
   rows: Array<MttrRow>;
 };
 
+/** Mean time to repair in one bucket (and severity). */
 export type MttrRow = {
   __typename?: 'MttrRow';
+  /** The bucket the repairs were completed in. */
   bucket?: Maybe<Bucket>;
   /** Mean requested → completed time of the repairs completed in the bucket, minutes; null when none. */
   mttrMinutes?: Maybe<Scalars['Float']['output']>;
+  /** Repairs completed. */
   repairsCompleted: Scalars['Int']['output'];
   /** Null unless `bySeverity`. */
   severity?: Maybe<Scalars['Int']['output']>;
 };
 
+/** A repair or purchase order (current state, from the orders table by CDC). */
 export type Order = {
   __typename?: 'Order';
+  /** When it was completed (repairs) or received (purchases). */
   completedAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
+  /** Repair or purchase. */
   kind: OrderKind;
   /** The machine, for repair orders on a machine. */
   machine?: Maybe<Machine>;
   /** requested → completed, minutes (completed repairs). */
   repairMinutes?: Maybe<Scalars['Float']['output']>;
+  /** When it was requested. */
   requestedAt: Scalars['DateTime']['output'];
   /** 1 (most severe) … for repairs; null for purchases. */
   severity?: Maybe<Scalars['Int']['output']>;
+  /** Where it stands. */
   status: RepairStatus;
   /** What it is for: a machine id (repairs), a tool id or a part number (purchases). */
   subject: Scalars['String']['output'];
 };
 
+/** A page of orders. */
 export type OrderConnection = {
   __typename?: 'OrderConnection';
+  /** The orders of this page. */
   edges: Array<OrderEdge>;
+  /** Whether more follow, and the cursor to get them. */
   pageInfo: PageInfo;
   /** Orders matching the filters. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** An order and its cursor. */
 export type OrderEdge = {
   __typename?: 'OrderEdge';
+  /** Pass as `after` to continue after this order. */
   cursor: Scalars['String']['output'];
+  /** The order. */
   node: Order;
 };
 
+/** Repair (a machine broke down) or purchase (tools, parts). */
 export type OrderKind =
   | 'PURCHASE'
   | 'REPAIR';
@@ -148,16 +179,20 @@ export type OrderKind =
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge: pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** Inspections of a group: each exit of a station inspects that step. */
 export type QualityFigures = {
   __typename?: 'QualityFigures';
   /** Exits with an error code. */
   failed: Scalars['Int']['output'];
   /** Exits (each exit is one inspection of that step). */
   inspected: Scalars['Int']['output'];
+  /** Exits without an error code. */
   passed: Scalars['Int']['output'];
   /** passed / inspected; null when nothing was inspected. */
   yield?: Maybe<Scalars['Float']['output']>;
@@ -169,6 +204,7 @@ export type QualityGroup =
   | 'STATION'
   | 'TIME';
 
+/** Quality of the whole line. */
 export type QualityLine = {
   __typename?: 'QualityLine';
   /**
@@ -182,42 +218,63 @@ export type QualityLine = {
   reworkPending: Scalars['Int']['output'];
 };
 
+/** How `quality` rows are ordered before `top` keeps the first ones. */
 export type QualityOrder = {
+  /** DESC (largest first, the default) or ASC. */
   direction?: Direction;
+  /** The figure rows are ordered by. */
   field: QualityOrderField;
 };
 
+/** Figures `quality` rows can be ordered by. */
 export type QualityOrderField =
   | 'FAILED'
   | 'INSPECTED'
   | 'TIME'
   | 'YIELD';
 
+/** Report 4: inspections grouped as asked, their total, the line's figures and freshness. */
 export type QualityReport = {
   __typename?: 'QualityReport';
+  /** How fresh the answer is. */
   freshness: Freshness;
+  /** Start of the first bucket (the range widened to whole buckets). */
   from: Scalars['DateTime']['output'];
+  /** The grain of the TIME buckets. */
   grain: Grain;
+  /** The whole line (independent of the filters). */
   line: QualityLine;
+  /** One row per group. */
   rows: Array<QualityRow>;
+  /** Time zone of the buckets. */
   timeZone: Scalars['String']['output'];
+  /** End of the last bucket. */
   to: Scalars['DateTime']['output'];
+  /** All selected stations over the range. */
   total: QualityFigures;
 };
 
+/** One group of `quality`. */
 export type QualityRow = {
   __typename?: 'QualityRow';
+  /** Null unless grouped by TIME. */
   bucket?: Maybe<Bucket>;
+  /** Null unless grouped by DEPARTMENT. */
   department?: Maybe<Department>;
+  /** The group's figures. */
   figures: QualityFigures;
+  /** Null unless grouped by STATION. */
   station?: Maybe<Station>;
 };
 
+/** One message of `qualityUpdates`. */
 export type QualityUpdate = {
   __typename?: 'QualityUpdate';
   /** Resume point: pass it as `after` (a SNAPSHOT taken while no delta was kept has none). */
   cursor?: Maybe<Scalars['String']['output']>;
+  /** Figures or increments per station. */
   items: Array<StationQualityItem>;
+  /** SNAPSHOT (today's figures) first, then DELTA (increments). */
   kind: UpdateKind;
 };
 
@@ -232,6 +289,7 @@ export type Query = {
    * error code), grouped by `groupBy`; plus line figures (first-pass yield, rework done and pending).
    */
   quality: QualityReport;
+  /** One tool by id. */
   tool?: Maybe<Tool>;
   /** Tools of the master list with their life used; a Relay connection in id order (or by `orderBy`). */
   tools: ToolConnection;
@@ -283,6 +341,7 @@ export type QueryToolsArgs = {
   orderBy?: InputMaybe<ToolOrder>;
 };
 
+/** Where an order stands: requested, confirmed, then received/completed. */
 export type RepairStatus =
   | 'COMPLETED'
   | 'CONFIRMED'
@@ -321,11 +380,16 @@ export type StationQualityArgs = {
   to: Scalars['DateTime']['input'];
 };
 
+/** A station's inspections (SNAPSHOT) or their increments (DELTA). */
 export type StationQualityItem = {
   __typename?: 'StationQualityItem';
+  /** SNAPSHOT: start of today; DELTA: the minute bucket. */
   bucket: Scalars['DateTime']['output'];
+  /** Exits with an error code. */
   failed: Scalars['Int']['output'];
+  /** Exits. */
   inspected: Scalars['Int']['output'];
+  /** Station id. */
   station: Scalars['ID']['output'];
 };
 
@@ -344,6 +408,7 @@ export type SubscriptionQualityUpdatesArgs = {
   stations?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
+/** A tool of the master list with its use. */
 export type Tool = {
   __typename?: 'Tool';
   /** Whether it is out of the crib now. */
@@ -357,36 +422,50 @@ export type Tool = {
   lifeUsed?: Maybe<Scalars['Float']['output']>;
   /** Rated lifespan from the tool master list, hours. */
   ratedLifeHours?: Maybe<Scalars['Float']['output']>;
+  /** Tool type (master list). */
   type?: Maybe<Scalars['String']['output']>;
   /** Time checked out of the crib over its whole history (actual life), hours. */
   usedHours: Scalars['Float']['output'];
+  /** Vendor (master list). */
   vendor?: Maybe<Scalars['String']['output']>;
 };
 
 
+/** A tool of the master list with its use. */
 export type ToolCheckoutsArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
 };
 
+/** A page of tools. */
 export type ToolConnection = {
   __typename?: 'ToolConnection';
+  /** The tools of this page. */
   edges: Array<ToolEdge>;
+  /** Whether more follow, and the cursor to get them. */
   pageInfo: PageInfo;
+  /** Tools matching the filters. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** A tool and its cursor. */
 export type ToolEdge = {
   __typename?: 'ToolEdge';
+  /** Pass as `after` to continue after this tool. */
   cursor: Scalars['String']['output'];
+  /** The tool. */
   node: Tool;
 };
 
+/** How `tools` are ordered. */
 export type ToolOrder = {
+  /** DESC (largest first, the default) or ASC. */
   direction?: Direction;
+  /** ID or LIFE_USED. */
   field: ToolOrderField;
 };
 
+/** What `tools` can be ordered by. */
 export type ToolOrderField =
   | 'ID'
   | 'LIFE_USED';

@@ -19,20 +19,29 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** Absences by reason. */
 export type AbsenceReport = {
   __typename?: 'AbsenceReport';
+  /** How fresh the answer is. */
   freshness: Freshness;
+  /** One row per reason (and bucket), largest first. */
   rows: Array<AbsenceRow>;
+  /** All absences over the range. */
   total: Scalars['Int']['output'];
 };
 
+/** Absences with one reason (in one bucket). */
 export type AbsenceRow = {
   __typename?: 'AbsenceRow';
+  /** Null unless `byTime`. */
   bucket?: Maybe<Bucket>;
+  /** Absences. */
   count: Scalars['Int']['output'];
+  /** Sick, Vacation, Training, Unexcused, … */
   reason: Scalars['String']['output'];
 };
 
+/** Attendance of a group, from the clock-in sheets' final state (corrections applied). */
 export type AttendanceFigures = {
   __typename?: 'AttendanceFigures';
   /** Absences recorded. */
@@ -51,62 +60,89 @@ export type AttendanceGroup =
   | 'SHIFT'
   | 'TIME';
 
+/** Attendance of one department and shift (SNAPSHOT) or its change (DELTA). */
 export type AttendanceItem = {
   __typename?: 'AttendanceItem';
+  /** Absences. */
   absent: Scalars['Int']['output'];
   /** SNAPSHOT: start of today; DELTA: the shift-start bucket the change falls in. */
   bucket: Scalars['DateTime']['output'];
+  /** Department. */
   department: Scalars['ID']['output'];
+  /** Hours worked. */
   hoursWorked: Scalars['Float']['output'];
+  /** Employees present (a DELTA can be negative: a corrected sheet). */
   present: Scalars['Int']['output'];
+  /** Shift. */
   shift: Scalars['ID']['output'];
 };
 
+/** Report 2: attendance grouped as asked, its total and freshness. */
 export type AttendanceReport = {
   __typename?: 'AttendanceReport';
+  /** How fresh the answer is. */
   freshness: Freshness;
+  /** Start of the first bucket (the range widened to whole buckets). */
   from: Scalars['DateTime']['output'];
+  /** The grain of the TIME buckets. */
   grain: Grain;
+  /** One row per group. */
   rows: Array<AttendanceRow>;
+  /** Time zone of the buckets. */
   timeZone: Scalars['String']['output'];
+  /** End of the last bucket. */
   to: Scalars['DateTime']['output'];
+  /** All selected departments and shifts over the range. */
   total: AttendanceFigures;
 };
 
+/** One group of `attendance`. */
 export type AttendanceRow = {
   __typename?: 'AttendanceRow';
+  /** Null unless grouped by TIME. */
   bucket?: Maybe<Bucket>;
+  /** Null unless grouped by DEPARTMENT. */
   department?: Maybe<Department>;
+  /** The group's figures. */
   figures: AttendanceFigures;
+  /** Null unless grouped by SHIFT. */
   shift?: Maybe<Shift>;
 };
 
+/** One message of `attendanceUpdates`. */
 export type AttendanceUpdate = {
   __typename?: 'AttendanceUpdate';
   /** Resume point: pass it as `after` (a SNAPSHOT taken while no delta was kept has none). */
   cursor?: Maybe<Scalars['String']['output']>;
+  /** Figures or increments per department and shift. */
   items: Array<AttendanceItem>;
+  /** SNAPSHOT (today's figures) first, then DELTA (increments). */
   kind: UpdateKind;
 };
 
 /** One time bucket of an answer: [start, end) and its name in the query's time zone. */
 export type Bucket = {
   __typename?: 'Bucket';
+  /** Exclusive end. */
   end: Scalars['DateTime']['output'];
   /** Local name: 2026-03-29 (DAY), 2026-03-29 A (SHIFT), 2026-W13 (WEEK), 2026-03 (MONTH), or the local start time. */
   label: Scalars['String']['output'];
   /** The shift's name for SHIFT buckets, else null. */
   shift?: Maybe<Scalars['String']['output']>;
+  /** Inclusive start. */
   start: Scalars['DateTime']['output'];
 };
 
+/** Workforce's view of a department. */
 export type Department = {
   __typename?: 'Department';
+  /** Attendance of the department over [from, to). */
   attendance: AttendanceFigures;
   id: Scalars['ID']['output'];
 };
 
 
+/** Workforce's view of a department. */
 export type DepartmentAttendanceArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
@@ -120,18 +156,23 @@ export type Direction =
 /** How fresh an answer is and where it came from. */
 export type Freshness = {
   __typename?: 'Freshness';
+  /** When the answer was assembled. */
   asOf: Scalars['DateTime']['output'];
   /** Batch watermark per log partition (offsets folded into rollups). */
   batchOffsets: Array<Scalars['Float']['output']>;
+  /** When the batch layer last advanced its watermark. */
   batchRefreshedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Share (0…1) of the answer's headline values that came from the batch rollups. */
   batchShare: Scalars['Float']['output'];
   /** Latest event time folded into the batch rollups. */
   batchWatermark?: Maybe<Scalars['DateTime']['output']>;
+  /** When the speed layer last applied a batch of events. */
   speedAppliedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Events accepted but not yet applied to the speed layer. */
   speedLagEvents: Scalars['Float']['output'];
   /** Speed-layer offsets per log partition. */
   speedOffsets: Array<Scalars['Float']['output']>;
+  /** Share (0…1) of the answer's headline values that came from the speed layer. */
   speedShare: Scalars['Float']['output'];
 };
 
@@ -151,7 +192,9 @@ export type Grain =
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge: pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
@@ -213,11 +256,13 @@ export type QueryWorkersArgs = {
   to: Scalars['DateTime']['input'];
 };
 
+/** Workforce's view of a shift (entity owned by production). */
 export type Shift = {
   __typename?: 'Shift';
   id: Scalars['ID']['output'];
 };
 
+/** Workforce's view of a station (entity owned by production). */
 export type Station = {
   __typename?: 'Station';
   id: Scalars['ID']['output'];
@@ -226,14 +271,18 @@ export type Station = {
 };
 
 
+/** Workforce's view of a station (entity owned by production). */
 export type StationStaffingArgs = {
   from: Scalars['DateTime']['input'];
   to: Scalars['DateTime']['input'];
 };
 
+/** Work hours spent at one station (its task). */
 export type StationTaskHours = {
   __typename?: 'StationTaskHours';
+  /** The station. */
   station: Station;
+  /** Cycle time of the parts worked there, hours. */
   taskHours: Scalars['Float']['output'];
   /** Distinct workers who operated the station. */
   workers: Scalars['Int']['output'];
@@ -262,30 +311,43 @@ export type UpdateKind =
 /** A worker (employee id); personal data. */
 export type Worker = {
   __typename?: 'Worker';
+  /** Department on the clock-in sheet. */
   department?: Maybe<Department>;
   id: Scalars['ID']['output'];
   /** From the clock-in sheet. */
   name?: Maybe<Scalars['String']['output']>;
+  /** Shift on the clock-in sheet. */
   shift?: Maybe<Shift>;
 };
 
+/** A page of workers' figures. */
 export type WorkerConnection = {
   __typename?: 'WorkerConnection';
+  /** The workers of this page. */
   edges: Array<WorkerEdge>;
+  /** Whether more follow, and the cursor to get them. */
   pageInfo: PageInfo;
+  /** Workers matching the filters. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** A worker's figures and their cursor. */
 export type WorkerEdge = {
   __typename?: 'WorkerEdge';
+  /** Pass as `after` to continue after this worker. */
   cursor: Scalars['String']['output'];
+  /** The worker's figures. */
   node: WorkerFigures;
 };
 
+/** One worker's figures over the range. */
 export type WorkerFigures = {
   __typename?: 'WorkerFigures';
+  /** The worker's department. */
   department?: Maybe<Department>;
+  /** Hours between clock-in and clock-out (closed rows). */
   hoursWorked: Scalars['Float']['output'];
+  /** The worker's shift. */
   shift?: Maybe<Shift>;
   /** Cycle time of the parts this worker operated, hours. */
   taskHours: Scalars['Float']['output'];
@@ -295,11 +357,15 @@ export type WorkerFigures = {
   worker?: Maybe<Worker>;
 };
 
+/** How `workers` are ordered. */
 export type WorkerOrder = {
+  /** DESC (largest first, the default) or ASC. */
   direction?: Direction;
+  /** ID, UTILISATION or HOURS_WORKED. */
   field: WorkerOrderField;
 };
 
+/** Figures `workers` can be ordered by. */
 export type WorkerOrderField =
   | 'HOURS_WORKED'
   | 'ID'

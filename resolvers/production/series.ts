@@ -31,7 +31,7 @@ export function createSeriesResolvers(opts: { maxBuckets: number }) {
       if (!info.dimensions.includes('errorCode')) throw badInput(`\`errorCode\` only filters STATION_ERRORS, not ${args.metric.toUpperCase()}`);
       where.errorCode = args.errorCode;
     }
-    const result = await ctx.serving.series({ metric: info.name, grain, from, to, where });
+    const result = await ctx.serving.series({ metric: info.name, grain, from, to, where, deadline: ctx.deadline });
     return toSeries(result, info, dir);
   };
 

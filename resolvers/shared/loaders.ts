@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityRow, Serving } from '../../serving/types.ts';
 import type { CalendarGrain } from '../../serving/calendar.ts';
 import { readCalendarSeries, type CalendarResult } from '../../serving/calendar-series.ts';
-import type { FactoryCalendar } from '../context.ts';
+import type { FactoryCalendar } from '../../serving/calendar.ts';
 import { createDirectory, type Directory } from './directory.ts';
 
 /** One metric read: over calendar buckets (`grain`) or the whole range (`grain: null`). */

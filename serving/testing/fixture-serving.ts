@@ -28,6 +28,8 @@ export interface FixtureRow {
 export interface FixtureServing extends Serving {
   /** Makes the next `series()` calls throw this (until cleared with null). */
   failWith(err: Error | null): void;
+  /** Makes `series()` wait for `gate` before answering (a slow read; null = answer at once). */
+  hold(gate: Promise<void> | null): void;
   /** Appends a delta with the next cursor ('1', '2', …) and wakes the feeds; returns it. */
   push(items: DeltaItem[]): Delta;
   /** Feeds currently iterating (opened and not yet ended by abort). */
@@ -54,12 +56,14 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let failure: Error | null = null;
+  let gate: Promise<void> | null = null;
   let openFeeds = 0;
   const seriesCalls: SeriesQuery[] = [];
   const entityCalls: string[] = [];
 
   async function series(q: SeriesQuery): Promise<SeriesResult> {
     seriesCalls.push(q);
+    if (gate) await gate;
     if (failure) throw failure;
     if (!infos.some((m) => m.name === q.metric)) throw new MillraceError('BAD_USER_INPUT', `unknown metric ${q.metric}`);
     const g = GRAIN_MS[q.grain];
@@ -116,6 +120,7 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
     },
     lastCursor: async () => log.at(-1)?.cursor ?? null,
     failWith: (err) => void (failure = err),
+    hold: (g) => void (gate = g),
     push(items) {
       const n = log.length + 1;
       const delta: Delta = { cursor: String(n), partition: 0, fromOffset: n * 10, toOffset: n * 10 + 10, appliedAt: freshnessAsOf + n * 1000, maxEventTime: freshnessAsOf + n * 1000 - 500, items };

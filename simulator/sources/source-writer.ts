@@ -33,7 +33,7 @@ export interface WriterContext {
   faultRate: number;
   /**
    * Live runs only: when the run went live (`startTime` may be earlier: the history a source already
-   * holds, app/sources.ts). Ids and sequence numbers that must never repeat across runs derive from
+   * holds, simulator/live-writers.ts). Ids and sequence numbers that must never repeat across runs derive from
    * it rather than from `startTime` (two runs can share a start: a restart resumes at the seal), and
    * the clock-in writer writes the export of the shift under way then. Unset in a back-fill.
    */

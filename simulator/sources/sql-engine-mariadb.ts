@@ -1,6 +1,5 @@
 import mysql from 'mysql2/promise';
-import type { SqlEngine } from './sql-engine.ts';
-import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngineTables } from './sql-engine-rows.ts';
+import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngine, type SqlEngineTables } from './sql-engine-rows.ts';
 
 /**
  * MariaDB (or MySQL) as "another SQL engine": the one that runs on the project's machines, so the

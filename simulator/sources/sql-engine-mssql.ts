@@ -1,6 +1,5 @@
 import mssql from 'mssql';
-import type { SqlEngine } from './sql-engine.ts';
-import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngineTables } from './sql-engine-rows.ts';
+import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngine, type SqlEngineTables } from './sql-engine-rows.ts';
 
 /** `mssql://user:password@host:1433/database?encrypt=true&trustServerCertificate=true` → driver config. */
 export function mssqlConfig(url: string): mssql.config {

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
-import type { SqlEngine } from './sql-engine.ts';
-import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngineTables } from './sql-engine-rows.ts';
+import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngine, type SqlEngineTables } from './sql-engine-rows.ts';
 
 // The oracledb package ships no type declarations (and @types/oracledb is not a dependency):
 // the few calls used here are typed by hand.

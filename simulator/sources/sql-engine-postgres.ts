@@ -1,6 +1,5 @@
 import pg from 'pg';
-import type { SqlEngine } from './sql-engine.ts';
-import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngineTables } from './sql-engine-rows.ts';
+import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngine, type SqlEngineTables } from './sql-engine-rows.ts';
 
 /**
  * PostgreSQL as the "other SQL engine" of embedded mode, where no MariaDB, SQL Server or Oracle

@@ -57,3 +57,24 @@ export function chunks<T>(items: readonly T[], n: number): T[][] {
   for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
   return out;
 }
+
+/**
+ * "Another SQL engine" (MYCPU.md rows 3 and 4): the store holding the machining archive and the
+ * production work orders. One implementation per engine, chosen by the wiring module:
+ * MariaDB (runs here; the default), SQL Server (`mssql`), Oracle (`oracledb` thin).
+ */
+export interface SqlEngine {
+  readonly dialect: 'mariadb' | 'mssql' | 'oracle' | 'postgres';
+  readonly tables: SqlEngineTables;
+  /** Create both tables when missing (SQL Server: with Change Tracking enabled). Idempotent. */
+  ensure(): Promise<void>;
+  /** Insert archive rows, ignoring event ids already archived; `archived_at` is the database's clock. Returns rows inserted. */
+  insertArchive(events: readonly MachiningEvent[]): Promise<number>;
+  /** Insert or update work orders, all in one transaction. */
+  upsertWorkOrders(rows: readonly WorkOrderRow[]): Promise<void>;
+  /** The table's current content (tests, verify). */
+  readWorkOrders(): Promise<WorkOrderRow[]>;
+  /** Drop both tables (tests). */
+  dropTables(): Promise<void>;
+  close(): Promise<void>;
+}

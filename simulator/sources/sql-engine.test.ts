@@ -108,7 +108,7 @@ for (const { name, url, make } of ENGINES) describe(`sql-engine writer on ${name
       await first.writer.advanceTo(end);
       const before = new Map((await first.engine.readWorkOrders()).map((r) => [r.woId, r]));
       const seal = (await sourceSeal(pool, first.ledgerSchema, 'sql-engine'))!;
-      // A new run on the same engine and ledger, starting at the seal, as app/sources.ts liveStartTime does.
+      // A new run on the same engine and ledger, starting at the seal, as simulator/live-writers.ts liveStartTime does.
       const again = createSqlEngineWriter({
         seed: 11, startTime: seal, dataDir: '/nonexistent', floor: loadFloorMap(), pool, ledgerSchema: first.ledgerSchema,
         openTopic: () => { throw new Error('not used'); }, faultRate: 1, log: () => undefined, engine: first.engine,

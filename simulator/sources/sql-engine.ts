@@ -3,34 +3,13 @@ import { recordFacts, type SourceLedgerEntry } from '../ledger-sources.ts';
 import type { MachiningEvent } from '../wire.ts';
 import type { SourceWriter, WriterContext } from './source-writer.ts';
 import { createWorkOrderModel, HOUR_MS, type WorkOrderRow } from './work-orders.ts';
-import type { SqlEngineTables } from './sql-engine-rows.ts';
+import type { SqlEngine, SqlEngineTables } from './sql-engine-rows.ts';
 
 export { createMariaDbEngine } from './sql-engine-mariadb.ts';
 export { createMssqlEngine } from './sql-engine-mssql.ts';
 export { createOracleEngine } from './sql-engine-oracle.ts';
-export type { SqlEngineTables } from './sql-engine-rows.ts';
+export type { SqlEngine, SqlEngineTables } from './sql-engine-rows.ts';
 export type { WorkOrderRow } from './work-orders.ts';
-
-/**
- * "Another SQL engine" (MYCPU.md rows 3 and 4): the store holding the machining archive and the
- * production work orders. One implementation per engine, chosen by the wiring module:
- * MariaDB (runs here; the default), SQL Server (`mssql`), Oracle (`oracledb` thin).
- */
-export interface SqlEngine {
-  readonly dialect: 'mariadb' | 'mssql' | 'oracle' | 'postgres';
-  readonly tables: SqlEngineTables;
-  /** Create both tables when missing (SQL Server: with Change Tracking enabled). Idempotent. */
-  ensure(): Promise<void>;
-  /** Insert archive rows, ignoring event ids already archived; `archived_at` is the database's clock. Returns rows inserted. */
-  insertArchive(events: readonly MachiningEvent[]): Promise<number>;
-  /** Insert or update work orders, all in one transaction. */
-  upsertWorkOrders(rows: readonly WorkOrderRow[]): Promise<void>;
-  /** The table's current content (tests, verify). */
-  readWorkOrders(): Promise<WorkOrderRow[]>;
-  /** Drop both tables (tests). */
-  dropTables(): Promise<void>;
-  close(): Promise<void>;
-}
 
 export interface SqlEngineWriter extends SourceWriter {
   /**

@@ -17,6 +17,7 @@ export type Grain =
   | 'SHIFT'
   | 'WEEK';
 
+/** Where an order stands: requested, confirmed, then received/completed. */
 export type RepairStatus =
   | 'COMPLETED'
   | 'CONFIRMED'

@@ -1,0 +1,74 @@
+import { GraphQLError, Kind, getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getDirectiveExtensions } from '@graphql-tools/utils';
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { useGenericAuth, type ValidateUserFnParams } from '@envelop/generic-auth';
+import { PRINCIPAL } from './use-authentication.ts';
+import type { Principal } from './create-authenticator.ts';
+
+/**
+ * Scopes from the schema, nothing else: `@requiresScopes(scopes: [["a", "b"], ["c"]])` (a and b,
+ * or c) and `@authenticated` on fields and types, as the subgraphs declare them and composition
+ * carries them into the supergraph (Federation 2.5). `@envelop/generic-auth` checks every selected
+ * field against them before execution; a field the principal may not read is removed from the
+ * operation and answered `null` with a FORBIDDEN error at its path, so the rest of the answer
+ * still arrives. A subscription missing a scope is refused as a whole.
+ */
+export function useAuthorization(): GatewayPlugin {
+  const fieldChecks = useGenericAuth<Principal, Record<string, unknown>, typeof PRINCIPAL>({
+    mode: 'protect-granular',
+    contextFieldName: PRINCIPAL,
+    resolveUserFn: (context) => (context[PRINCIPAL] as Principal | undefined) ?? null,
+    extractScopes: (principal) => principal.scopes,
+    rejectUnauthenticated: false,
+    validateUser: checkScopes,
+  }) as unknown as GatewayPlugin;
+  return {
+    onPluginInit({ addPlugin }: { addPlugin: (p: GatewayPlugin) => void }) {
+      // First: generic-auth would strip a forbidden root subscription field, leaving an empty
+      // (invalid) subscription; a subscription the principal may not read is refused whole here.
+      addPlugin({ onSubscribe: refuseSubscription } as GatewayPlugin);
+      addPlugin(fieldChecks);
+    },
+  } as GatewayPlugin;
+}
+
+function refuseSubscription({ args, setResultAndStopExecution }: {
+  args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; contextValue: Record<string, unknown> };
+  setResultAndStopExecution: (r: ExecutionResult) => void;
+}) {
+  const op = getOperationAST(args.document, args.operationName ?? undefined);
+  const type = args.schema.getSubscriptionType();
+  if (op?.operation !== 'subscription' || !type) return;
+  const principal = (args.contextValue[PRINCIPAL] as Principal | undefined) ?? null;
+  const typeDirectives = getDirectiveExtensions(type, args.schema);
+  for (const sel of op.selectionSet.selections) {
+    if (sel.kind !== Kind.FIELD) continue;
+    const field = type.getFields()[sel.name.value];
+    if (!field) continue;
+    const fieldDirectives = getDirectiveExtensions(field, args.schema);
+    const error = checkScopes({
+      user: principal, fieldNode: sel, parentType: type, field, path: [sel.alias?.value ?? sel.name.value],
+      typeScopes: (typeDirectives.requiresScopes?.[0] as { scopes?: string[][] } | undefined)?.scopes,
+      fieldScopes: (fieldDirectives.requiresScopes?.[0] as { scopes?: string[][] } | undefined)?.scopes,
+      typeAuthArgs: typeDirectives.authenticated?.[0], fieldAuthArgs: fieldDirectives.authenticated?.[0],
+      userScopes: principal?.scopes ?? [],
+    } as unknown as ValidateUserFnParams<Principal>);
+    if (error) return setResultAndStopExecution({ errors: [error] });
+  }
+}
+
+function checkScopes(p: ValidateUserFnParams<Principal>): GraphQLError | undefined {
+  const where = `${p.parentType.name}.${p.field.name}`;
+  const at = { nodes: [p.fieldNode], path: p.path };
+  if (!p.user && (p.fieldAuthArgs || p.typeAuthArgs || p.fieldScopes || p.typeScopes)) {
+    return new GraphQLError(`${where} needs authentication`, { ...at, extensions: { code: 'UNAUTHENTICATED' } });
+  }
+  for (const required of [p.typeScopes, p.fieldScopes]) {
+    if (!required?.length) continue;
+    // One inner list suffices (OR); every scope in it is needed (AND).
+    if (required.some((all) => all.every((s) => p.userScopes.includes(s)))) continue;
+    const need = required.map((all) => all.join(' and ')).join(' or ');
+    return new GraphQLError(`${where} needs scope ${need}`, { ...at, extensions: { code: 'FORBIDDEN', requiredScopes: required } });
+  }
+  return undefined;
+}
