@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { DEFAULT_DASHBOARD_DIST } from '../gateway/dashboard-routes.ts';
-import { productionRows, startDashboardStack } from '../dashboard/test/start-dashboard-stack.ts';
+import { productionRows, startDashboardStack } from '../dashboard/testing/start-dashboard-stack.ts';
 import { fixtureToken } from '../gateway/testing/start-fixture-stack.ts';
 
 const { values: args } = parseArgs({

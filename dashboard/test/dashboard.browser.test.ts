@@ -7,7 +7,7 @@ import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
 import { DEFAULT_DASHBOARD_DIST, createDashboardRoutes } from '../../gateway/dashboard-routes.ts';
 import { FIXTURE_SECRET, fixtureToken, startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
 import { createAuthenticator } from '../../gateway/create-authenticator.ts';
-import { DAY_FROM, DAY_TO, TEST_THRESHOLDS, startDashboardStack } from './start-dashboard-stack.ts';
+import { DAY_FROM, DAY_TO, TEST_THRESHOLDS, startDashboardStack } from '../testing/start-dashboard-stack.ts';
 
 // The dashboard in Debian's Chromium against the real gateway and subgraphs over the fixture
 // serving: every report's figures against a GraphQL query for the same range, a live change

@@ -40,7 +40,7 @@ export async function startDashboardStack(gatewayOptions: StackOptions = {}, row
   return startFixtureStack(rows, { routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }), ...gatewayOptions });
 }
 
-// `node --import tsx dashboard/test/start-dashboard-stack.ts`: a stack to look at by hand.
+// `node --import tsx dashboard/testing/start-dashboard-stack.ts`: a stack to look at by hand.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const stack = await startDashboardStack({ port: Number(process.env.PORT ?? 0) });
   stack.setReady(true);
