@@ -17,7 +17,8 @@ export class ApiFailure extends Error {
   }
 }
 
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'idle';
+/** `reconnected`: connected again after the gateway went away (views re-read everything then). */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'reconnected' | 'idle';
 
 /** What a subscription's sink receives. */
 export interface SubscriptionSink<T> {
@@ -54,7 +55,8 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
   const httpUrl = opts.url ?? new URL('/graphql', location.href).href;
   const wsUrl = httpUrl.replace(/^http/, 'ws');
   let ws: Client | null = null;
-  let everConnected = false;
+  // Set by a close we did not ask for (the gateway went away): the next connect is a reconnect.
+  let abnormal = false;
 
   function authHeaders(): Record<string, string> {
     const token = opts.token();
@@ -74,13 +76,16 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       // 0.5 s, 1 s, 2 s … capped at 5 s: a restarted gateway is picked up within seconds.
       retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(5000, 500 * 2 ** retries) * (0.75 + Math.random() / 2))),
       on: {
-        connecting: () => opts.onConnection?.(everConnected ? 'reconnecting' : 'connecting'),
+        connecting: () => opts.onConnection?.(abnormal ? 'reconnecting' : 'connecting'),
         connected: () => {
-          everConnected = true;
-          opts.onConnection?.('connected');
+          opts.onConnection?.(abnormal ? 'reconnected' : 'connected');
+          abnormal = false;
         },
         // 1000: closed by us (no subscription left, or a sign-in); anything else: the gateway went away.
-        closed: (event) => opts.onConnection?.((event as CloseEvent | undefined)?.code === 1000 ? 'idle' : 'reconnecting'),
+        closed: (event) => {
+          abnormal = (event as CloseEvent | undefined)?.code !== 1000;
+          opts.onConnection?.(abnormal ? 'reconnecting' : 'idle');
+        },
       },
     });
     return ws;

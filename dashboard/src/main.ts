@@ -27,11 +27,11 @@ function start(app: HTMLElement) {
   const api = createApiClient({
     token: signIn.token,
     onConnection: (state: ConnectionState) => {
-      const was = live.dataset.conn;
-      live.dataset.conn = state;
-      live.textContent = { connected: '● live', reconnecting: '○ reconnecting…', connecting: '○ connecting…', idle: '○ idle' }[state];
+      const shown = state === 'reconnected' ? 'connected' : state;
+      live.dataset.conn = shown;
+      live.textContent = { connected: '● live', reconnecting: '○ reconnecting…', connecting: '○ connecting…', idle: '○ idle' }[shown];
       // Back after a gateway restart: every panel re-reads (subscriptions resume by themselves).
-      if (state === 'connected' && was === 'reconnecting') {
+      if (state === 'reconnected') {
         current?.handle.refresh();
         alerts.poke();
       }

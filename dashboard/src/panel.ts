@@ -41,9 +41,10 @@ export function createPanel(parent: HTMLElement, id: string, title: string, opts
   const panel: Panel = {
     root, body, state: 'loading',
     loading() {
+      // A re-read keeps what is shown (figures dimmed, or the last error/empty note) until it answers.
+      if (panel.state === 'loading' && !body.childElementCount && !note.childElementCount) note.replaceChildren(el('div', 'skeleton', 'Loading…'));
       panel.state = 'loading';
       root.dataset.state = 'loading';
-      if (!body.childElementCount) note.replaceChildren(el('div', 'skeleton', 'Loading…'));
     },
     ready() {
       panel.state = 'ready';

@@ -68,8 +68,12 @@ async function openPage(hash: string, token: string | null = fixtureToken(), at 
 /** Waits until the panel left its loading state; returns that state. */
 async function settled(page: Page, panel: string): Promise<string> {
   const sel = `[data-panel="${panel}"]`;
-  await page.waitForFunction((s) => ['ready', 'empty', 'error'].includes(document.querySelector(s)?.getAttribute('data-state') ?? ''), sel, { timeout: 30_000 });
-  return (await page.getAttribute(sel, 'data-state'))!;
+  // The state is read in the same evaluation that saw it settle (a live re-read may start right after).
+  const state = await page.waitForFunction((s) => {
+    const v = document.querySelector(s)?.getAttribute('data-state') ?? '';
+    return ['ready', 'empty', 'error'].includes(v) ? v : null;
+  }, sel, { timeout: 30_000 });
+  return (await state.jsonValue()) as string;
 }
 
 const statValue = async (page: Page, key: string) => Number(await page.getAttribute(`[data-stat="${key}"] .value`, 'data-value'));
