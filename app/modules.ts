@@ -3,7 +3,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from './config.ts';
 import type { Ctx } from './ctx.ts';
-import { TARGETS } from './targets.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from '../store/migrate.ts';
 import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';
@@ -24,7 +23,6 @@ import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modu
 import { SUBGRAPH_NAMES } from '../subgraphs/registry.ts';
 
 export type { Ctx, Service } from './ctx.ts';
-export { TARGETS };
 
 type ModuleInit = (ctx: Ctx) => Promise<void>;
 
@@ -51,6 +49,7 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   all: { deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'], init: async () => undefined },
 };
 
+export const TARGETS = ['all', 'ingest', 'loader', 'speed', 'batch', ...SUBGRAPH_NAMES.map((n) => `subgraph:${n}`), 'gateway', 'simulator'];
 
 /** Start `target` and its dependencies in order; returns a stop() that stops them in reverse. */
 export async function startTarget(config: Config, target: string, log: (l: string) => void): Promise<Ctx & { stop(): Promise<void> }> {

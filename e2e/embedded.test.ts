@@ -1,4 +1,4 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { freePort, gql, runCli, startMillrace, tempDir, waitFor, type Running } from './harness.ts';
 import { ALL_LEDGER_SOURCES, checkBadRequest, checkGenericApi, checkPrometheus, checkSubscriptionResume, checkVerify } from './checks.ts';

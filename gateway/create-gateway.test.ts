@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { AUTH, FIXTURE_SECRET, startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
 import { createAuthenticator } from './create-authenticator.ts';

@@ -1,4 +1,4 @@
-import { test, before, after, describe } from 'node:test';
+import { test, beforeAll as before, afterAll as after, describe } from 'vitest';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

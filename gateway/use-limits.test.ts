@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { buildSchema, getIntrospectionQuery, parse, validate, type DocumentNode, type ValidationRule } from 'graphql';
 import { useLimits, type LimitsOptions } from './use-limits.ts';

@@ -1,4 +1,4 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { migrate } from '../store/migrate.ts';
 import { createPostgresTopic } from '../log/postgres-topic.ts';
@@ -43,6 +43,23 @@ describe('loader current state and derived events', () => {
     assert.equal(r.rows[0].deleted, true);
   });
 
+  it('keeps the current state of orders from order.change events, newest LSN first, deletes included', async () => {
+    const l = loader();
+    const change = (lsn: string, op: string, status: string | null) => {
+      const row = status === null ? null : { order_id: 'R-1', kind: 'repair', subject: 'BND-1', severity: 2, status, requested_at: T };
+      return ev(`pg:mycpu.orders:${lsn}:R-1`, 'order.change', 'R-1', T, { op, orderId: 'R-1', commitTime: T, before: null, after: row });
+    };
+    const read = async () => (await pool.query(`SELECT version, data->>'status' AS status, deleted FROM ${schema}.entities WHERE entity = 'order' AND key = 'R-1'`)).rows[0];
+    // The confirm (a later WAL position, 0/1A0 > 0/FF) arrives before the insert: the insert must not win.
+    await l.load(batch([change('0/1A0', 'update', 'confirmed'), change('0/FF', 'insert', 'requested')]));
+    assert.deepEqual(await read(), { version: String(0x1a0), status: 'confirmed', deleted: false });
+    // A higher segment (1/0 = 2^32) beats any offset of segment 0; the delete keeps no data.
+    await l.load(batch([change('1/0', 'delete', null), change('0/FFFFFFFF', 'update', 'completed')]));
+    assert.deepEqual(await read(), { version: String(2 ** 32), status: null, deleted: true });
+    const serving = createServing({ pool, schema, store: createMemoryStore(), metrics: [toolUseMs], partitions: 1, slice: 2 });
+    assert.deepEqual((await serving.entities({ entity: 'order', limit: 10 })).map((r) => [r.key, r.deleted]), [['R-1', true]]);
+  });
+
   it('serves entities page by page in key order, every key once', async () => {
     const keys = Array.from({ length: 23 }, (_, i) => `T${String(i).padStart(3, '0')}`);
     await loader().load(batch(keys.map((k) => ev(`tool:${k}`, 'entity.upsert', `tool:${k}`, T, { entity: 'tool', key: k, version: '1', data: { k } }))));
@@ -85,5 +102,8 @@ describe('loader current state and derived events', () => {
     assert.deepEqual(byTool(speedOnly), { T1: 120_000, T2: 120_000 });
     assert.deepEqual(byTool(mixed), { T1: 120_000, T2: 120_000 });
     assert.ok(mixed.freshness.batchShare > 0);
+    // T1 and T2 came back; an 'out' without its 'in' is open and served as out now.
+    await l.load(batch([out(7, 'T3', T + 300_000)]));
+    assert.deepEqual(await serving.openPairings('tool-use'), [{ key: 'T3', startTime: T + 300_000 }]);
   });
 });

@@ -1,4 +1,4 @@
-import { after, before } from 'node:test';
+import { afterAll as after, beforeAll as before } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { createKafkaTopic } from './kafka-topic.ts';
 import { topicContract } from './topic.contract.ts';

@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { afterAll as after, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { partitionFor, type ConsumeOptions, type Topic, type TopicBatch, type TopicRecord } from './topic.ts';

@@ -1,4 +1,4 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { allMetrics } from './index.ts';

@@ -1,4 +1,4 @@
-import { it } from 'node:test';
+import { it } from 'vitest';
 import assert from 'node:assert/strict';
 import { compileReducer, SEP } from './compile-reducer.ts';
 import { absences, attendance, minutesWorked } from './workforce.ts';

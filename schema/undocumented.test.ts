@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { undocumented } from './undocumented.ts';
 import { SUBGRAPH_NAMES } from '../subgraphs/registry.ts';

@@ -43,6 +43,9 @@ npm run typecheck
 step "import rules"
 npm run lint:deps
 
+step "format"
+npm run format:check
+
 if [ -f codegen.yml ]; then
   step "codegen:check"
   npm run codegen:check

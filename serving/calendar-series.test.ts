@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { bucketsOf, coverRange, readCalendarSeries } from './calendar-series.ts';
 import { parseShifts } from './calendar.ts';

@@ -132,6 +132,10 @@ export function createServing(opts: ServingOptions): Serving {
       );
       return r.rows.map((x) => ({ entity: x.entity, key: x.key, version: x.version, data: x.data, deleted: x.deleted }));
     },
+    async openPairings(pairing) {
+      const r = await opts.pool.query(`SELECT key, start_time FROM ${s}.pairings WHERE pairing = $1 ORDER BY key`, [pairing]);
+      return r.rows.map((x) => ({ key: x.key, startTime: Number(x.start_time) }));
+    },
     deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> => streamDeltas(opts.store, opts.metrics, o),
     lastCursor: async () => (await opts.store.lastCursor()) || null,
     metrics: (): MetricInfo[] =>

@@ -106,6 +106,13 @@ export interface EntityRow {
   deleted: boolean;
 }
 
+/** A start event still waiting for its end (loader/state.ts pairings), e.g. a tool out of the crib now. */
+export interface OpenPairing {
+  key: string;
+  /** Event time of the start, epoch ms. */
+  startTime: number;
+}
+
 export interface Serving {
   series(q: SeriesQuery): Promise<SeriesResult>;
   /** Newest dead letters first, optionally of one connector. */
@@ -118,4 +125,6 @@ export interface Serving {
   /** The cursor of the newest delta kept (null when none): deltas after it are the ones still to come. */
   lastCursor(): Promise<string | null>;
   metrics(): MetricInfo[];
+  /** Open pairings of one kind (e.g. `tool-use`: tools checked out now), in key order. */
+  openPairings(pairing: string): Promise<OpenPairing[]>;
 }

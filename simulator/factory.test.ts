@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { createFactory } from './factory.ts';
 import type { SourceWriter } from './sources/source-writer.ts';

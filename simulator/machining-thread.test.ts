@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { afterAll as after, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { dropSchema, TEST_DATABASE_URL, testPool, testSchemaName } from '../lib/test-db.ts';
 import { openTopicFromSpec, type TopicSpec } from '../log/open-topic.ts';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { createRng } from './prng.ts';
 import { isoMs, toWire, type MachiningEvent } from './wire.ts';

@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { afterAll as after, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { dropSchema, TEST_DATABASE_URL, testPool, testSchemaName } from '../lib/test-db.ts';

@@ -9,13 +9,15 @@ import type { ApiPoint, Grain, ProductionMetric } from './graphql.ts';
 export interface Mismatch {
   /** A production metric enum, or any metric name for source checks. */
   metric: ProductionMetric | string;
-  grain: Grain;
+  /** A UTC grain, or for reports the calendar grain and zone, e.g. `DAY Europe/Berlin`. */
+  grain: Grain | string;
   from: string;
   to: string;
   /** `<bucket ISO> <station>[ <errorCode>][ <field>]`, field e.g. `count`, `sum`, `counts[3]`, `bounds`. */
   key: string;
-  expected: number | number[];
-  actual: number | number[];
+  /** Reports also compare nulls (a ratio of nothing) and text (bucket ends and labels). */
+  expected: number | number[] | string | null;
+  actual: number | number[] | string | null;
 }
 
 /** Ledger facts behind each metric's served fields. */

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll as after, beforeAll as before, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -77,7 +77,7 @@ describe('verify against a canned endpoint', () => {
   it('checks every metric and grain inside the sealed span and reports exactly the wrong values', async () => {
     const horizon = Date.UTC(2026, 10, 23, 1, 10);
     let waited = false;
-    const result = await runVerify({ graphqlUrl: url, pool, ledgerSchema: schema, ranges: 5, seed: 3, waitForCatchUp: async () => void (waited = true) });
+    const result = await runVerify({ graphqlUrl: url, pool, ledgerSchema: schema, ranges: 5, seed: 3, reportZones: false, waitForCatchUp: async () => void (waited = true) });
     assert.ok(waited);
     assert.equal(queries.length, 3 * 5 * 4);
     for (const q of queries) {

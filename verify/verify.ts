@@ -7,6 +7,8 @@ import { GRAIN_MS, GRAINS, METRICS, querySeries, type Grain } from './graphql.ts
 import { readEntitySnapshot, runEntityChecks, type EntityMismatch } from './entity-checks.ts';
 import { readSeals, runSourceChecks, type SourceCheck } from './source-checks.ts';
 import { SOURCE_CHECKS } from './source-checks-table.ts';
+import { runReportChecks } from './report-checks.ts';
+import { sourceSeal } from '../simulator/ledger-sources.ts';
 
 /**
  * Verify (ARCHITECTURE.md, protocol step 7): compare the served answers with the simulator's
@@ -34,13 +36,21 @@ export interface VerifyOptions {
   maxDetails?: number;
   /** Facts of the other sources checked through `metricSeries`. Default `SOURCE_CHECKS`. */
   sourceChecks?: readonly SourceCheck[];
+  /**
+   * Time zones the reports (production, errors, quality, MTTR at SHIFT and DAY) are checked in,
+   * besides the factory's default. Default `['Europe/Berlin']` (daylight saving). `false`: no report checks.
+   */
+  reportZones?: readonly string[] | false;
 }
 
 export interface VerifyResult {
   /** Values (and entities) compared. */
   checked: number;
   mismatches: number;
-  /** The same, per ledger source: `machining` (the production metrics), then every other writer. */
+  /**
+   * The same, per ledger source: `machining` (the production metrics), `reports` (production,
+   * errors, quality and MTTR reports at calendar grains), then every other writer.
+   */
   bySource: Record<string, { checked: number; mismatches: number }>;
   /** Entities not compared because the simulator changed them while verify ran. */
   entitiesInFlight: number;
@@ -61,6 +71,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   const earliest = await earliestMinute(opts.pool, schema);
   const sourceChecks = opts.sourceChecks ?? SOURCE_CHECKS;
   const seals = await readSeals(opts.pool, schema, sourceChecks);
+  const ordersSeal = await sourceSeal(opts.pool, schema, 'orders-postgres');
   const entitiesBefore = await readEntitySnapshot(opts.pool, schema);
   if (horizon === null || earliest === null || horizon <= earliest) {
     throw new MillraceError('VERIFY_NOTHING_TO_CHECK', `ledger ${schema} has no sealed minute yet (is the simulator running?)`);
@@ -102,6 +113,16 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
         log(`verify: ${metric} ${grain} [${iso(from)}, ${iso(to)}): ${r.checked} checked, ${r.mismatches.length} mismatches`);
       }
     }
+  }
+  if (opts.reportZones !== false) {
+    const reports = await runReportChecks({
+      pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, rng, ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 4)),
+      earliest, horizon, ordersSeal, zones: opts.reportZones ?? ['Europe/Berlin'], log,
+    });
+    result.checked += reports.checked;
+    result.mismatches += reports.mismatches.length;
+    tally('reports', reports.checked, reports.mismatches.length);
+    result.details.push(...reports.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
   }
   const other = await runSourceChecks({
     checks: sourceChecks, seals, pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, rng,

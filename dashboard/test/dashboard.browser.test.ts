@@ -1,4 +1,4 @@
-import { it, before, after, describe } from 'node:test';
+import { it, beforeAll as before, afterAll as after, describe } from 'vitest';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';

@@ -1,4 +1,4 @@
-import { it } from 'node:test';
+import { it } from 'vitest';
 import assert from 'node:assert/strict';
 import { formatRoute, parseRoute, windowOf } from '../src/route.ts';
 

@@ -1,7 +1,9 @@
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createFixtureServing, FIXTURE_CALENDAR, type FixtureRow, type FixtureServing } from '../../serving/testing/fixture-serving.ts';
+import { createFixtureServing, FIXTURE_CALENDAR, FIXTURE_ENTITIES, type FixturePairing, type FixtureRow, type FixtureServing } from '../../serving/testing/fixture-serving.ts';
+import type { FactoryCalendar } from '../../serving/calendar.ts';
+import type { EntityRow } from '../../serving/types.ts';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/registry.ts';
 import { createSubgraphServer, type SubgraphServer } from '../../subgraphs/create-subgraph-server.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../create-gateway.ts';
@@ -31,6 +33,18 @@ export interface FixtureStack {
   close(): Promise<void>;
 }
 
+/** What the fixture serves besides its metric rows. */
+export interface FixtureStackOptions {
+  /** Current-state entities. Default FIXTURE_ENTITIES (three stations, one tool). */
+  entities?: EntityRow[];
+  /** Open pairings (tools out now). Default none. */
+  pairings?: FixturePairing[];
+  /** The factory calendar of the subgraphs. Default FIXTURE_CALENDAR (UTC). */
+  calendar?: FactoryCalendar;
+  /** `asOf` of the fixture's freshness. Default 2026-11-22T08:00Z. */
+  freshnessAsOf?: number;
+}
+
 /**
  * The real subgraph servers and the real gateway over a fixture `Serving` (tests, and the
  * child process of the exit test). Everything listens on 127.0.0.1 with free ports.
@@ -38,11 +52,13 @@ export interface FixtureStack {
 export async function startFixtureStack(
   rows: FixtureRow[] = [],
   gatewayOptions: Partial<Omit<GatewayOptions, 'security'>> & { security?: Partial<SecurityOptions> } = {},
+  opts: FixtureStackOptions = {},
 ): Promise<FixtureStack> {
-  const serving = createFixtureServing(rows);
+  const serving = createFixtureServing(rows, opts.freshnessAsOf, opts.entities ?? FIXTURE_ENTITIES, opts.pairings ?? []);
+  const calendar = opts.calendar ?? FIXTURE_CALENDAR;
   const logs: string[] = [];
   const log = (line: string) => void logs.push(line);
-  const servers = await Promise.all(SUBGRAPH_NAMES.map((name) => createSubgraphServer({ name, serving, calendar: FIXTURE_CALENDAR, personalConnectors: ['clockin'], log })));
+  const servers = await Promise.all(SUBGRAPH_NAMES.map((name) => createSubgraphServer({ name, serving, calendar, personalConnectors: ['clockin'], log })));
   const subgraphs = Object.fromEntries(SUBGRAPH_NAMES.map((n, i) => [n, servers[i]])) as Record<SubgraphName, SubgraphServer>;
   const { production, quality } = subgraphs;
   let ready = false;

@@ -2,12 +2,12 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
-import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
-import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
+import { defineConnector } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
 import { csvSchemas, parseCsvLine } from './csv-schemas.ts';
 import { fileNameMatcher, readCompleteLines, resumeTail, type TailState } from './file-tail.ts';
-import { createPollLoop } from './poll-loop.ts';
+import { createPollingConnector } from '../polling-connector.ts';
 
 const tailStateSchema = z.object({ fingerprint: z.string(), fpLen: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), line: z.number().int().nonnegative() });
 const savedSchema = z.object({ files: z.record(z.string(), tailStateSchema) });
@@ -45,7 +45,6 @@ export const csvTail = defineConnector({
     const match = fileNameMatcher(config.pattern);
     const schema = csvSchemas[config.schema];
     let saved: Saved | null = null;
-    let lastError: string | null = null;
 
     async function load(): Promise<Saved> {
       if (saved) return saved;
@@ -100,32 +99,19 @@ export const csvTail = defineConnector({
     }
 
     async function tick(): Promise<boolean> {
-      try {
-        const current = await load();
-        const names = await listFiles();
-        // Files gone from the directory leave the state with the next save.
-        const files = Object.fromEntries(Object.entries(current.files).filter(([n]) => names.includes(n)));
-        let more = false;
-        for (const name of names) more = (await step(name, files)) || more;
-        lastError = null;
-        return more;
-      } catch (err) {
-        lastError = (err as Error).message;
-        saved = null; // re-read the saved state: whatever failed is read again
-        throw err;
-      }
+      const current = await load();
+      const names = await listFiles();
+      // Files gone from the directory leave the state with the next save.
+      const files = Object.fromEntries(Object.entries(current.files).filter(([n]) => names.includes(n)));
+      let more = false;
+      for (const name of names) more = (await step(name, files)) || more;
+      return more;
     }
 
-    const loop = createPollLoop({ tick, pollMs: config.pollMs, onError: ctx.onError });
-    return {
-      name: ctx.name,
-      kind: 'csv-tail',
-      async start() {
-        loop.start();
-      },
-      stop: () => loop.stop(),
-      async status(): Promise<ConnectorStatus> {
-        const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
+    return createPollingConnector({
+      kind: 'csv-tail', ctx, pollMs: config.pollMs, tick,
+      onFailure: () => (saved = null), // re-read the saved state: whatever failed is read again
+      async position() {
         const raw = await readState<Saved>(ctx.pool, ctx.schema, ctx.name);
         let position = 0;
         let end = 0;
@@ -135,11 +121,8 @@ export const csvTail = defineConnector({
           end += size;
           if (off <= size) position += off; // a file shorter than its offset was truncated: all of it is due
         }
-        return {
-          name: ctx.name, kind: 'csv-tail', events: t.events, deadLetters: t.deadLetters, lag: Math.max(0, end - position),
-          lastCheckpointAt: t.lastCheckpointAt, lastError, positions: [position], sourceEnd: [end],
-        };
+        return { lag: Math.max(0, end - position), positions: [position], sourceEnd: [end] };
       },
-    };
+    });
   },
 });

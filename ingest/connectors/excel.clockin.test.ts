@@ -1,4 +1,4 @@
-import { it, before, after } from 'node:test';
+import { it, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadFloorMap } from '../../simulator/floor.ts';

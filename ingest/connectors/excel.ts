@@ -3,14 +3,15 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
-import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
-import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
+import { defineConnector } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
 import { CLOCKIN_COLUMNS, CLOCKIN_KEY, CLOCKIN_REQUIRED, clockinRow } from '../schemas/clockin.ts';
+import { mapRecord, recordMappingSchema } from '../record-mapping.ts';
 import { fileNameMatcher } from './file-tail.ts';
 import { diffWorkbook, fileStateSchema, type FileState } from './excel-diff.ts';
 import { canonicalOf, readSheet } from './excel-sheet.ts';
-import { createPollLoop } from './poll-loop.ts';
+import { createPollingConnector } from '../polling-connector.ts';
 
 /** Row schemas by name: canonical cells → event fields or the reason the row is malformed. */
 const rowSchemas = { clockin: { type: 'clockin.row', parse: clockinRow } } as const;
@@ -29,6 +30,11 @@ const configSchema = z
     sheet: z.string().min(1).default('Clock-in'),
     /** How rows become events. Default `clockin` (type `clockin.row`). */
     rowSchema: z.enum(['clockin']).default('clockin'),
+    /**
+     * Any other sheet: a mapping (ingest/record-mapping.ts) from the row's canonical columns to the
+     * event (a fixed `type`); it replaces `rowSchema`. Rows stay signed change events. Default unset.
+     */
+    map: recordMappingSchema.refine((m) => typeof m.type === 'string', { message: 'a sheet\'s rows have one fixed event type', path: ['type'] }).optional(),
     /** Columns (canonical names or any alias) whose values identify a row. Default Date, Employee ID, Shift. */
     key: z.array(z.string().min(1)).min(1).default([...CLOCKIN_KEY]),
     /** Canonical column → accepted header aliases (a renamed column is read through its alias). Default: the clock-in sheet's. */
@@ -61,11 +67,12 @@ export const excelSource = defineConnector({
   kind: 'excel',
   config: configSchema,
   create(config, ctx) {
-    const schema = rowSchemas[config.rowSchema];
+    const schema = config.map
+      ? { type: config.map.type as string, parse: (cells: Parameters<typeof clockinRow>[0]) => mapRecord(config.map!, cells) }
+      : rowSchemas[config.rowSchema];
     const canon = (names: readonly string[]) => names.map((n) => canonicalOf(config.columns, n)!);
     const opts = { sheet: config.sheet, columns: config.columns, required: canon(config.required), key: canon(config.key), private: config.private, type: schema.type, parse: schema.parse };
     const matches = fileNameMatcher(config.pattern);
-    let lastError: string | null = null;
     // The saved state, as last saved by this instance; reloaded after any failure (never ahead of Postgres).
     let cache: State | null = null;
 
@@ -87,60 +94,46 @@ export const excelSource = defineConnector({
 
     /** Read the next changed workbook, publish its row changes, save the state; true when one was read. */
     async function tick(): Promise<boolean> {
-      try {
-        const state = cache ?? (await loadState());
-        cache = state;
-        for (const file of await listFiles()) {
-          const fh = await open(join(config.directory, file), 'r').catch(() => null); // vanished since the listing
-          if (!fh) continue;
-          let buf: Buffer;
-          let version: Version;
-          try {
-            const st = await fh.stat();
-            version = { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size };
-            if (sameVersion(version, state.files[file])) continue;
-            buf = await fh.readFile();
-          } finally {
-            await fh.close();
-          }
-          const sha256 = createHash('sha256').update(buf).digest('hex');
-          const prev: FileState = state.files[file] ?? { ...version, sha256: '', rows: {} };
-          let events: Envelope[] = [];
-          let dead: DeadLetter[] = [];
-          let rows = prev.rows;
-          if (sha256 !== prev.sha256) {
-            const sheet = await readSheet(buf, opts);
-            if (typeof sheet === 'string') dead = [{ position: `${file}@${sha256.slice(0, 8)}`, raw: '', reason: sheet }];
-            else ({ events, dead, rows } = diffWorkbook(file, prev.rows, sheet, opts));
-          }
-          for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
-            await ctx.log.publish(events.slice(i, i + PUBLISH_CHUNK).map((e) => ({ key: e.key, value: JSON.stringify(e) })));
-          }
-          const next: State = { files: { ...state.files, [file]: { ...version, sha256, rows } } };
-          await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source: `excel:${file}`, state: next, events: events.length, deadLetters: dead });
-          cache = next;
-          lastError = null;
-          return true;
+      const state = cache ?? (await loadState());
+      cache = state;
+      for (const file of await listFiles()) {
+        const fh = await open(join(config.directory, file), 'r').catch(() => null); // vanished since the listing
+        if (!fh) continue;
+        let buf: Buffer;
+        let version: Version;
+        try {
+          const st = await fh.stat();
+          version = { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size };
+          if (sameVersion(version, state.files[file])) continue;
+          buf = await fh.readFile();
+        } finally {
+          await fh.close();
         }
-        lastError = null;
-        return false;
-      } catch (err) {
-        cache = null;
-        lastError = (err as Error).message;
-        throw err;
+        const sha256 = createHash('sha256').update(buf).digest('hex');
+        const prev: FileState = state.files[file] ?? { ...version, sha256: '', rows: {} };
+        let events: Envelope[] = [];
+        let dead: DeadLetter[] = [];
+        let rows = prev.rows;
+        if (sha256 !== prev.sha256) {
+          const sheet = await readSheet(buf, opts);
+          if (typeof sheet === 'string') dead = [{ position: `${file}@${sha256.slice(0, 8)}`, raw: '', reason: sheet }];
+          else ({ events, dead, rows } = diffWorkbook(file, prev.rows, sheet, opts));
+        }
+        for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
+          await ctx.log.publish(events.slice(i, i + PUBLISH_CHUNK).map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+        }
+        const next: State = { files: { ...state.files, [file]: { ...version, sha256, rows } } };
+        await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source: `excel:${file}`, state: next, events: events.length, deadLetters: dead });
+        cache = next;
+        return true;
       }
+      return false;
     }
 
-    const loop = createPollLoop({ tick, pollMs: config.pollMs, onError: ctx.onError });
-    return {
-      name: ctx.name,
-      kind: 'excel',
-      async start() {
-        loop.start();
-      },
-      stop: () => loop.stop(),
-      async status(): Promise<ConnectorStatus> {
-        const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
+    return createPollingConnector({
+      kind: 'excel', ctx, pollMs: config.pollMs, tick,
+      onFailure: () => (cache = null),
+      async position() {
         const state = cache ?? (await loadState());
         // In workbooks: the end is every matching workbook, the position those read as they are now.
         let read = 0;
@@ -149,12 +142,9 @@ export const excelSource = defineConnector({
           const st = await stat(join(config.directory, file)).catch(() => null);
           if (st && sameVersion({ ino: st.ino, mtimeMs: st.mtimeMs, size: st.size }, state.files[file])) read++;
         }
-        return {
-          name: ctx.name, kind: 'excel', events: t.events, deadLetters: t.deadLetters, lag: files.length - read,
-          lastCheckpointAt: t.lastCheckpointAt, lastError, positions: [read], sourceEnd: [files.length],
-        };
+        return { lag: files.length - read, positions: [read], sourceEnd: [files.length] };
       },
-    };
+    });
   },
 });
 

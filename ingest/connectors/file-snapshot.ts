@@ -3,10 +3,10 @@ import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
-import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
-import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
+import { defineConnector } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
-import { createPollLoop } from './poll-loop.ts';
+import { createPollingConnector } from '../polling-connector.ts';
 import { parseRecords, recordKey } from './snapshot-records.ts';
 
 const savedSchema = z.object({ hash: z.string(), size: z.number().int().nonnegative(), keys: z.array(z.string()) });
@@ -56,79 +56,61 @@ export const fileSnapshot = defineConnector({
   create(config, ctx) {
     const file = basename(config.path);
     const source = `file:${file}`;
-    let lastError: string | null = null;
 
     async function tick(): Promise<boolean> {
-      try {
-        const raw = await readState<unknown>(ctx.pool, ctx.schema, ctx.name);
-        const parsed = raw === null ? null : savedSchema.safeParse(raw);
-        if (parsed && !parsed.success) throw new MillraceError('CHECKPOINT_INVALID', `file-snapshot ${ctx.name}: saved state is not a snapshot state: ${parsed.error.message}`);
-        const prev: Saved | null = parsed?.data ?? null;
-        const snap = await readSnapshot(config.path);
-        if (!snap || snap.hash === prev?.hash) return false;
-        const hash16 = snap.hash.slice(0, 16);
-        const records = parseRecords(config.format, snap.text, config.recordsPath);
-        if (typeof records === 'string') {
-          // Advance anyway: this version stays dead-lettered once, the next version is read afresh.
-          const dead = [{ position: `${config.path}@${hash16}`, raw: snap.text.slice(0, MAX_RAW).replace(/\u0000/g, '\uFFFD'), reason: records }];
-          const state: Saved = { hash: snap.hash, size: snap.size, keys: prev?.keys ?? [] };
-          await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state, events: 0, deadLetters: dead });
-          lastError = null;
-          return false;
-        }
-        const version = `${snap.mtimeMs}:${hash16}`;
-        const envelope = (type: string, key: string, data: unknown): Envelope => ({
-          id: `file:${config.entity}:${key}:${hash16}`, source, type, key: `${config.entity}:${key}`, eventTime: snap.mtimeMs,
-          payload: { entity: config.entity, key, version, data },
-        });
-        const events: Envelope[] = [];
-        const dead: DeadLetter[] = [];
-        const keys = new Set<string>();
-        records.forEach((record, i) => {
-          const key = recordKey(record, config.keyField);
-          // The version's hash is in the position: a bad record in a later version is a dead letter of its own.
-          const position = `${config.path}@${hash16}#${i}`;
-          if (key === null) dead.push({ position, raw: JSON.stringify(record) ?? String(record), reason: `record has no ${config.keyField}` });
-          else if (keys.has(key)) dead.push({ position, raw: JSON.stringify(record), reason: `duplicate ${config.keyField} ${JSON.stringify(key)} in this file` });
-          else {
-            keys.add(key);
-            events.push(envelope('entity.upsert', key, record));
-          }
-        });
-        for (const key of prev?.keys ?? []) if (!keys.has(key)) events.push(envelope('entity.delete', key, null));
-        for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
-          await ctx.log.publish(events.slice(i, i + PUBLISH_CHUNK).map((e) => ({ key: e.key, value: JSON.stringify(e) })));
-        }
-        const state: Saved = { hash: snap.hash, size: snap.size, keys: [...keys].sort() };
-        await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state, events: events.length, deadLetters: dead });
-        lastError = null;
+      const raw = await readState<unknown>(ctx.pool, ctx.schema, ctx.name);
+      const parsed = raw === null ? null : savedSchema.safeParse(raw);
+      if (parsed && !parsed.success) throw new MillraceError('CHECKPOINT_INVALID', `file-snapshot ${ctx.name}: saved state is not a snapshot state: ${parsed.error.message}`);
+      const prev: Saved | null = parsed?.data ?? null;
+      const snap = await readSnapshot(config.path);
+      if (!snap || snap.hash === prev?.hash) return false;
+      const hash16 = snap.hash.slice(0, 16);
+      const records = parseRecords(config.format, snap.text, config.recordsPath);
+      if (typeof records === 'string') {
+        // Advance anyway: this version stays dead-lettered once, the next version is read afresh.
+        const dead = [{ position: `${config.path}@${hash16}`, raw: snap.text.slice(0, MAX_RAW).replace(/\u0000/g, '\uFFFD'), reason: records }];
+        const state: Saved = { hash: snap.hash, size: snap.size, keys: prev?.keys ?? [] };
+        await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state, events: 0, deadLetters: dead });
         return false;
-      } catch (err) {
-        lastError = (err as Error).message;
-        throw err;
       }
+      const version = `${snap.mtimeMs}:${hash16}`;
+      const envelope = (type: string, key: string, data: unknown): Envelope => ({
+        id: `file:${config.entity}:${key}:${hash16}`, source, type, key: `${config.entity}:${key}`, eventTime: snap.mtimeMs,
+        payload: { entity: config.entity, key, version, data },
+      });
+      const events: Envelope[] = [];
+      const dead: DeadLetter[] = [];
+      const keys = new Set<string>();
+      records.forEach((record, i) => {
+        const key = recordKey(record, config.keyField);
+        // The version's hash is in the position: a bad record in a later version is a dead letter of its own.
+        const position = `${config.path}@${hash16}#${i}`;
+        if (key === null) dead.push({ position, raw: JSON.stringify(record) ?? String(record), reason: `record has no ${config.keyField}` });
+        else if (keys.has(key)) dead.push({ position, raw: JSON.stringify(record), reason: `duplicate ${config.keyField} ${JSON.stringify(key)} in this file` });
+        else {
+          keys.add(key);
+          events.push(envelope('entity.upsert', key, record));
+        }
+      });
+      for (const key of prev?.keys ?? []) if (!keys.has(key)) events.push(envelope('entity.delete', key, null));
+      for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
+        await ctx.log.publish(events.slice(i, i + PUBLISH_CHUNK).map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+      }
+      const state: Saved = { hash: snap.hash, size: snap.size, keys: [...keys].sort() };
+      await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state, events: events.length, deadLetters: dead });
+      return false;
     }
 
-    const loop = createPollLoop({ tick, pollMs: config.pollMs, onError: ctx.onError });
-    return {
-      name: ctx.name,
-      kind: 'file-snapshot',
-      async start() {
-        loop.start();
-      },
-      stop: () => loop.stop(),
-      async status(): Promise<ConnectorStatus> {
-        const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
+    return createPollingConnector({
+      kind: 'file-snapshot', ctx, pollMs: config.pollMs, tick,
+      async position() {
         const saved = await readState<Saved>(ctx.pool, ctx.schema, ctx.name);
         const snap = await readSnapshot(config.path);
         // Bytes: the file's size is the end; the position is that size once this content was read.
         const end = snap?.size ?? 0;
         const position = snap && saved?.hash === snap.hash ? snap.size : 0;
-        return {
-          name: ctx.name, kind: 'file-snapshot', events: t.events, deadLetters: t.deadLetters, lag: end - position,
-          lastCheckpointAt: t.lastCheckpointAt, lastError, positions: [position], sourceEnd: [end],
-        };
+        return { lag: end - position, positions: [position], sourceEnd: [end] };
       },
-    };
+    });
   },
 });

@@ -5,6 +5,8 @@ import { MillraceError, withContext } from '../../lib/errors.ts';
 import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
 import { orderChangeEnvelope, type RowChange } from './postgres-cdc-orders.ts';
+import { mappedChangeEnvelope } from './postgres-cdc-mapped.ts';
+import { recordMappingSchema } from '../record-mapping.ts';
 import { formatLsn, lsnToNumber, prepareCdc, slotPositions, streamError, type TableRef } from './postgres-cdc-setup.ts';
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
@@ -25,6 +27,12 @@ export const postgresCdcConfig = z.object({
   maxBatchEvents: z.number().int().positive().default(5000),
   /** Most bytes (envelope JSON) per publish, likewise. Default 4 MiB. */
   maxBatchBytes: z.number().int().positive().default(4 << 20),
+  /**
+   * How a row change becomes an event: unset = the MyCPU orders table (`order.change`, with its
+   * change flags); a mapping (ingest/record-mapping.ts) reads any table: type, key, time and
+   * payload from the row's columns (the new image; the old one for a delete), plus `op`.
+   */
+  map: recordMappingSchema.optional(),
 });
 type Config = z.infer<typeof postgresCdcConfig>;
 
@@ -95,14 +103,14 @@ class CountingPgoutput extends PgoutputPlugin {
 export const postgresCdc = defineConnector({
   kind: 'postgres-cdc',
   config: postgresCdcConfig,
-  reparse(_config, raw) {
+  reparse(config, raw) {
     let change: RowChange;
     try {
       change = JSON.parse(raw) as RowChange;
     } catch {
       return `not a row change: ${raw.slice(0, 80)}`;
     }
-    return orderChangeEnvelope(change);
+    return config.map ? mappedChangeEnvelope(config.map, change) : orderChangeEnvelope(change);
   },
   create(config: Config, ctx) {
     let pool: pg.Pool | null = null;
@@ -221,7 +229,7 @@ export const postgresCdc = defineConnector({
           after: msg.tag === 'delete' ? null : msg.new,
           pk: tables.get(table)?.pk ?? msg.relation.keyColumns,
         };
-        const env = tables.has(table) ? orderChangeEnvelope(change) : `table ${table} is not in this connector's tables`;
+        const env = !tables.has(table) ? `table ${table} is not in this connector's tables` : config.map ? mappedChangeEnvelope(config.map, change) : orderChangeEnvelope(change);
         if (typeof env !== 'string') {
           const value = JSON.stringify(env);
           r.out.push({ key: env.key, value });

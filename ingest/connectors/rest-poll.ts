@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
-import { createWaker } from '../../lib/waker.ts';
-import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
-import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
+import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
+import { createPollingConnector } from '../polling-connector.ts';
+import { defineConnector } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
 import { createRestClient, describeRestError, type RestClient } from './rest-client.ts';
 import { movementPage, toolMovementEnvelope } from './tool-movement.ts';
+import { mapRecord, recordMappingSchema, type RecordMapping } from '../record-mapping.ts';
 
 /** Saved in `connector_state`: the seq of the last movement published (0 = from the start). */
 interface RestPollState { after: number }
@@ -31,10 +32,27 @@ const restPollConfig = z.object({
   circuitThreshold: z.number().int().positive().default(5).describe('failures that open the circuit'),
   /** How long the open circuit rejects before a trial request, ms. Default 10 000. */
   circuitHalfOpenMs: z.number().int().positive().default(10_000).describe('open circuit → half-open after, ms'),
+  /**
+   * How an item becomes an event: unset = the MyCPU tool movements (`tool.out` / `tool.in`); a
+   * mapping (ingest/record-mapping.ts) reads any seq-paginated resource's items. Default unset.
+   */
+  map: recordMappingSchema.optional().describe('item → event mapping (default: tool movements)'),
 });
 export type RestPollConfig = z.infer<typeof restPollConfig>;
 
 const sourceOf = (c: RestPollConfig) => `rest:${c.baseUrl.replace(/\/+$/, '')}${c.path}`;
+
+/** An item of a mapped resource → an event; the id is the resource path and the API's own seq (stable on re-read). */
+function mappedItemEnvelope(map: RecordMapping, item: unknown, c: RestPollConfig): Envelope | string {
+  if (typeof item !== 'object' || item === null) return 'item is not an object';
+  const m = mapRecord(map, item as Record<string, unknown>);
+  if (typeof m === 'string') return m;
+  const seq = (item as { seq?: unknown }).seq;
+  return { id: `rest:${c.path}:${String(seq)}`, source: sourceOf(c), type: m.type, key: m.key, eventTime: m.eventTime, payload: { ...m.payload, seq } };
+}
+
+/** The kind's item → event codec: the configured mapping, else the tool movements'. */
+const itemEnvelope = (c: RestPollConfig, item: unknown): Envelope | string => (c.map ? mappedItemEnvelope(c.map, item, c) : toolMovementEnvelope(item, sourceOf(c)));
 
 /**
  * A seq-paginated REST resource → the log (docs/sources.md row 8). Each pass asks for the
@@ -54,18 +72,14 @@ export const restPoll = defineConnector({
     } catch {
       return 'not JSON';
     }
-    return toolMovementEnvelope(item, sourceOf(config));
+    return itemEnvelope(config, item);
   },
   create(config, ctx) {
     const base = config.baseUrl.replace(/\/+$/, '');
     const source = sourceOf(config);
-    const waker = createWaker(config.pollMs);
     let cursor: number | null = null; // the saved position, once read
     let sourceEnd: number | null = null;
     let etag: { url: string; tag: string } | null = null;
-    let lastError: string | null = null;
-    let running = false;
-    let loop: Promise<void> | null = null;
     let abort = new AbortController();
     let client: RestClient | null = null;
 
@@ -93,7 +107,7 @@ export const restPoll = defineConnector({
       for (const item of page.items) {
         if (item.seq <= last) throw new MillraceError('SOURCE_PROTOCOL', `GET ${url}: seq ${item.seq} after ${last} is not increasing`);
         last = item.seq;
-        const env = toolMovementEnvelope(item, source);
+        const env = itemEnvelope(config, item);
         if (typeof env === 'string') dead.push({ position: `${config.path}#${item.seq}`, raw: JSON.stringify(item), reason: env });
         else events.push(env);
       }
@@ -107,49 +121,23 @@ export const restPoll = defineConnector({
       return page.next !== null;
     }
 
-    async function run(): Promise<void> {
-      while (running) {
-        let more = false;
-        try {
-          more = await pass();
-          lastError = null;
-        } catch (err) {
-          if (!running) break;
-          const text = describeRestError(err);
-          // An open circuit fails every poll at once: report it when it opens, not every poll.
-          if (!(text === 'circuit open' && lastError === text)) ctx.onError(err);
-          lastError = text;
-        }
-        if (!more && running) await waker.wait();
-      }
-    }
-
-    return {
-      name: ctx.name,
-      kind: 'rest-poll',
-      async start() {
-        if (running) return;
+    return createPollingConnector({
+      kind: 'rest-poll', ctx, pollMs: config.pollMs, tick: pass,
+      open() {
         abort = new AbortController();
         client = createRestClient({ ...config, signal: abort.signal });
-        running = true;
-        loop = run();
       },
-      async stop() {
-        running = false;
-        abort.abort();
-        waker.wake();
-        await loop;
-        loop = null;
+      interrupt: () => abort.abort(),
+      describeError(err, previous) {
+        const text = describeRestError(err);
+        // An open circuit fails every poll at once: report it when it opens, not every poll.
+        return { text, report: !(text === 'circuit open' && previous === text) };
       },
-      async status(): Promise<ConnectorStatus> {
-        const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
+      async position() {
         const pos = await savedCursor();
         const end = Math.max(pos, sourceEnd ?? pos);
-        return {
-          name: ctx.name, kind: 'rest-poll', events: t.events, deadLetters: t.deadLetters, lag: end - pos,
-          lastCheckpointAt: t.lastCheckpointAt, positions: [pos], sourceEnd: [end], lastError,
-        };
+        return { lag: end - pos, positions: [pos], sourceEnd: [end] };
       },
-    };
+    });
   },
 });

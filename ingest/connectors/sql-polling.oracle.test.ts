@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { connectorContract } from '../connector.contract.ts';

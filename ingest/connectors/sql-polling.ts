@@ -16,9 +16,9 @@
  */
 import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
-import { createPollLoop } from './poll-loop.ts';
-import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
-import type { ConnectorContext, ConnectorStatus } from '../define-connector.ts';
+import { createPollingConnector } from '../polling-connector.ts';
+import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
+import type { ConnectorContext } from '../define-connector.ts';
 import { defineConnector } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
 import { rowMappingNames, rowMappings } from './sql-mappings.ts';
@@ -110,42 +110,18 @@ export const sqlPolling = defineConnector({
   },
   create(config, ctx) {
     const poller = createSqlPoller(config, ctx);
-    let lastError: string | null = null;
     // A full batch means more is waiting: read again at once; a failed pass re-reads from the saved cursor.
-    const loop = createPollLoop({
-      pollMs: config.pollMs,
-      tick: async () => {
-        const n = await poller.pollOnce();
-        lastError = null;
-        return n >= config.batch;
-      },
-      onError: (err) => {
-        lastError = (err as Error).message;
-        poller.reset();
-        ctx.onError(err);
-      },
-    });
-
-    return {
-      name: ctx.name,
-      kind: 'sql-polling',
-      async start() {
-        loop.start();
-      },
-      async stop() {
-        await loop.stop();
-        await poller.close();
-      },
-      async status(): Promise<ConnectorStatus> {
-        const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
+    return createPollingConnector({
+      kind: 'sql-polling', ctx, pollMs: config.pollMs,
+      tick: async () => (await poller.pollOnce()) >= config.batch,
+      onFailure: () => poller.reset(),
+      close: () => poller.close(),
+      async position(t) {
         const lag = await poller.pending();
         // No numeric position exists for a watermark: rows read so far, and that plus rows pending.
         const read = t.events + t.deadLetters;
-        return {
-          name: ctx.name, kind: 'sql-polling', events: t.events, deadLetters: t.deadLetters, lag, lastCheckpointAt: t.lastCheckpointAt, lastError,
-          positions: [read], sourceEnd: [read + lag],
-        };
+        return { lag, positions: [read], sourceEnd: [read + lag] };
       },
-    };
+    });
   },
 });

@@ -12,10 +12,10 @@
 import mssql from 'mssql';
 import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
-import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoints.ts';
-import { defineConnector, type ConnectorContext, type ConnectorStatus } from '../define-connector.ts';
+import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
+import { defineConnector, type ConnectorContext } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
-import { createPollLoop } from './poll-loop.ts';
+import { createPollingConnector } from '../polling-connector.ts';
 import { rowMappingNames, rowMappings } from './sql-mappings.ts';
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain SQL identifier');
@@ -159,37 +159,17 @@ export const sqlServerCt = defineConnector({
   config: sqlServerCtConfig,
   create(config, ctx) {
     const reader = createCtReader(config, ctx);
-    let lastError: string | null = null;
-    const loop = createPollLoop({
-      pollMs: config.pollMs,
+    return createPollingConnector({
+      kind: 'sql-server-ct', ctx, pollMs: config.pollMs,
       tick: async () => {
         await reader.pollOnce();
-        lastError = null;
         return false;
       },
-      onError: (err) => {
-        lastError = (err as Error).message;
-        ctx.onError(err);
+      close: () => reader.close(),
+      async position() {
+        const s = await reader.status();
+        return { lag: s.lag, positions: [s.position], sourceEnd: [s.end] };
       },
     });
-    return {
-      name: ctx.name,
-      kind: 'sql-server-ct',
-      async start() {
-        loop.start();
-      },
-      async stop() {
-        await loop.stop();
-        await reader.close();
-      },
-      async status(): Promise<ConnectorStatus> {
-        const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
-        const s = await reader.status();
-        return {
-          name: ctx.name, kind: 'sql-server-ct', events: t.events, deadLetters: t.deadLetters, lag: s.lag, lastCheckpointAt: t.lastCheckpointAt, lastError,
-          positions: [s.position], sourceEnd: [s.end],
-        };
-      },
-    };
   },
 });

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { EntityRow, Serving } from '../../serving/types.ts';
+import type { EntityRow, OpenPairing, Serving } from '../../serving/types.ts';
 import type { CalendarGrain } from '../../serving/calendar.ts';
 import { readCalendarSeries, type CalendarResult } from '../../serving/calendar-series.ts';
 import type { FactoryCalendar } from '../../serving/calendar.ts';
@@ -42,6 +42,9 @@ export function createLoaders(serving: Serving, calendar: FactoryCalendar) {
     Promise.all(kinds.map((kind) => readAllEntities(serving, kind).catch((err: unknown) => err as Error))),
   );
   let directory: Promise<Directory> | null = null;
+  const pairings = new Map<string, Promise<OpenPairing[]>>();
+  // One clock per request: stock figures "until now" of many fields then share one read.
+  const now = Date.now();
   return {
     /** A metric over calendar buckets or the whole range, read once per request per key. */
     read: (key: ReadKey) => reads.load(key),
@@ -49,6 +52,10 @@ export function createLoaders(serving: Serving, calendar: FactoryCalendar) {
     entities: (kind: string) => entities.load(kind),
     /** The floor from the ingested `station` entities. */
     directory: () => (directory ??= entities.load('station').then(createDirectory)),
+    /** Open pairings of one kind (e.g. tools out now), read once per request. */
+    openPairings: (name: string) => pairings.get(name) ?? pairings.set(name, serving.openPairings(name)).get(name)!,
+    /** The request's `now`, epoch ms (the same for every field of the request). */
+    now: () => now,
   };
 }
 

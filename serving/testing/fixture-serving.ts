@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { MillraceError } from '../../lib/errors.ts';
 import { allMetrics } from '../../metrics/index.ts';
 import { parseShifts, type FactoryCalendar } from '../calendar.ts';
-import { GRAIN_MS, type Delta, type DeltaItem, type EntityRow, type MetricInfo, type SeriesQuery, type SeriesResult, type Serving } from '../types.ts';
+import { GRAIN_MS, type Delta, type DeltaItem, type EntityRow, type MetricInfo, type OpenPairing, type SeriesQuery, type SeriesResult, type Serving } from '../types.ts';
 
 /** The factory calendar of the fixtures: UTC, shifts A 06:00, B 14:00, C 22:00. */
 export const FIXTURE_CALENDAR: FactoryCalendar = { zone: 'UTC', shifts: parseShifts('A=06:00,B=14:00,C=22:00'), historyStart: Date.UTC(2000, 0, 1), maxBuckets: 5000 };
@@ -40,6 +40,13 @@ export interface FixtureServing extends Serving {
   readonly seriesCalls: SeriesQuery[];
   /** Calls made to `entities()` (entity kinds), for assertions. */
   readonly entityCalls: string[];
+  /** Calls made to `openPairings()` (pairing names), for assertions. */
+  readonly pairingCalls: string[];
+}
+
+/** An open pairing of the fixture (e.g. a tool out now). */
+export interface FixturePairing extends OpenPairing {
+  pairing: string;
 }
 
 /**
@@ -47,7 +54,9 @@ export interface FixtureServing extends Serving {
  * minute rows summed into grain buckets; deltas are a list with cursor semantics like the real
  * stream's (strictly after `after`; null = only new ones), ending when the signal aborts.
  */
-export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UTC(2026, 10, 22, 8), entityRows: EntityRow[] = FIXTURE_ENTITIES): FixtureServing {
+export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UTC(2026, 10, 22, 8), entityRows: EntityRow[] = FIXTURE_ENTITIES,
+  pairings: FixturePairing[] = [],
+): FixtureServing {
   const infos: MetricInfo[] = allMetrics.map((m) => ({
     name: m.name, domain: m.domain, description: m.description, dimensions: [...m.dimensionNames],
     aggregate: m.aggregate.kind, bounds: m.aggregate.kind === 'histogram' ? [...m.aggregate.bounds] : null, unit: m.unit ?? null,
@@ -60,6 +69,7 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
   let openFeeds = 0;
   const seriesCalls: SeriesQuery[] = [];
   const entityCalls: string[] = [];
+  const pairingCalls: string[] = [];
 
   async function series(q: SeriesQuery): Promise<SeriesResult> {
     seriesCalls.push(q);
@@ -119,6 +129,10 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
       return entityRows.filter((r) => r.entity === entity && (after == null || r.key > after)).sort((a, b) => a.key.localeCompare(b.key)).slice(0, limit);
     },
     lastCursor: async () => log.at(-1)?.cursor ?? null,
+    openPairings: async (pairing) => {
+      pairingCalls.push(pairing);
+      return pairings.filter((p) => p.pairing === pairing).map((p) => ({ key: p.key, startTime: p.startTime })).sort((a, b) => a.key.localeCompare(b.key));
+    },
     failWith: (err) => void (failure = err),
     hold: (g) => void (gate = g),
     push(items) {
@@ -143,6 +157,7 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
     },
     seriesCalls,
     entityCalls,
+    pairingCalls,
   };
 }
 

@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { afterAll as after, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { dropSchema, testPool, testSchemaName } from '../../lib/test-db.ts';

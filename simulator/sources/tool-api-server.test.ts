@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { afterAll as after, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { createRng } from '../prng.ts';
 import { createToolApiServer, type ToolApiServer } from './tool-api-server.ts';
