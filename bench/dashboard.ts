@@ -21,16 +21,24 @@ import { productionRows, startDashboardStack } from '../dashboard/testing/start-
 import { fixtureToken } from '../gateway/testing/start-fixture-stack.ts';
 
 const { values: args } = parseArgs({
-  options: { loads: { type: 'string', default: '5' }, minutes: { type: 'string', default: '10' }, 'deltas-per-sec': { type: 'string', default: '2' } },
+  options: {
+    loads: { type: 'string', default: '5' },
+    minutes: { type: 'string', default: '10' },
+    'deltas-per-sec': { type: 'string', default: '2' },
+  },
 });
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-if (!existsSync(`${DEFAULT_DASHBOARD_DIST}/index.html`)) throw new Error('build the dashboard first: npm run build:dashboard');
+if (!existsSync(`${DEFAULT_DASHBOARD_DIST}/index.html`))
+  throw new Error('build the dashboard first: npm run build:dashboard');
 
 const now = Math.floor(Date.now() / 60_000) * 60_000;
 const stack = await startDashboardStack({}, productionRows(now - 8 * 3_600_000, now));
 stack.setReady(true);
 const base = stack.gateway.url.replace(/graphql$/, '');
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'] });
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+});
 const PANELS = ['floor', 'totals', 'trend', 'periods', 'errors'];
 
 try {
@@ -48,13 +56,17 @@ try {
         ? resolve(performance.now()) : requestAnimationFrame(check);
       check();
     })`)) as number;
-    const states = await page.$$eval('[data-panel]', (els) => els.map((e) => `${(e as HTMLElement).dataset.panel}=${(e as HTMLElement).dataset.state}`));
+    const states = await page.$$eval('[data-panel]', (els) =>
+      els.map((e) => `${(e as HTMLElement).dataset.panel}=${(e as HTMLElement).dataset.state}`),
+    );
     times.push(ms);
     console.log(`load ${i + 1}: production page rendered in ${ms.toFixed(0)} ms (${states.join(' ')})`);
     await context.close();
   }
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(`first render: median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${times.length} cold loads (goal < 2000 ms)`);
+  console.log(
+    `first render: median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${times.length} cold loads (goal < 2000 ms)`,
+  );
 
   // 2. Heap under live updates.
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -68,14 +80,19 @@ try {
   };
   const stations = ['CUT', 'WELD', 'PAINT'];
   let pushed = 0;
-  const pusher = setInterval(() => {
-    const minute = Math.floor(Date.now() / 60_000) * 60_000;
-    stack.serving.push(stations.flatMap((station, k) => [
-      { metric: 'parts_entered', bucket: minute, dims: { station }, cells: [1 + ((pushed + k) % 3)] },
-      { metric: 'parts_exited', bucket: minute, dims: { station }, cells: [1 + ((pushed + k + 1) % 3)] },
-    ]));
-    pushed++;
-  }, 1000 / Number(args['deltas-per-sec']));
+  const pusher = setInterval(
+    () => {
+      const minute = Math.floor(Date.now() / 60_000) * 60_000;
+      stack.serving.push(
+        stations.flatMap((station, k) => [
+          { metric: 'parts_entered', bucket: minute, dims: { station }, cells: [1 + ((pushed + k) % 3)] },
+          { metric: 'parts_exited', bucket: minute, dims: { station }, cells: [1 + ((pushed + k + 1) % 3)] },
+        ]),
+      );
+      pushed++;
+    },
+    1000 / Number(args['deltas-per-sec']),
+  );
   const end = Date.now() + Number(args.minutes) * 60_000;
   await new Promise((r) => setTimeout(r, 30_000));
   const first = await heap();
@@ -85,10 +102,14 @@ try {
     await new Promise((r) => setTimeout(r, Math.min(30_000, Math.max(0, end - Date.now()))));
     last = await heap();
     const deltas = await page.getAttribute('[data-stat="live.deltas"] .value', 'data-value');
-    console.log(`  ${new Date().toISOString().slice(11, 19)} heap ${(last / 1e6).toFixed(2)} MB, deltas pushed ${pushed}, shown ${deltas}`);
+    console.log(
+      `  ${new Date().toISOString().slice(11, 19)} heap ${(last / 1e6).toFixed(2)} MB, deltas pushed ${pushed}, shown ${deltas}`,
+    );
   }
   clearInterval(pusher);
-  console.log(`heap growth over ${args.minutes} min of live updates (${pushed} deltas): ${(((last - first) / first) * 100).toFixed(1)} % (${(first / 1e6).toFixed(2)} → ${(last / 1e6).toFixed(2)} MB; goal < 10 %)`);
+  console.log(
+    `heap growth over ${args.minutes} min of live updates (${pushed} deltas): ${(((last - first) / first) * 100).toFixed(1)} % (${(first / 1e6).toFixed(2)} → ${(last / 1e6).toFixed(2)} MB; goal < 10 %)`,
+  );
 } finally {
   await browser.close();
   await stack.close();

@@ -50,8 +50,15 @@ it('answers 404 for missing assets and paths outside dist/assets, 405 for writes
 });
 
 it('keeps GraphQL at /graphql and other paths with the runtime (the / route matches only /)', async () => {
-  const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...stack.headers }, body: JSON.stringify({ query: '{ stations { id } }' }) });
-  assert.deepEqual(((await res.json()) as { data: { stations: { id: string }[] } }).data.stations.map((s) => s.id), ['CUT', 'WELD', 'PAINT']);
+  const res = await fetch(stack.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...stack.headers },
+    body: JSON.stringify({ query: '{ stations { id } }' }),
+  });
+  assert.deepEqual(
+    ((await res.json()) as { data: { stations: { id: string }[] } }).data.stations.map((s) => s.id),
+    ['CUT', 'WELD', 'PAINT'],
+  );
   assert.equal((await fetch(`${base}nothing-here`)).status, 404);
   assert.equal((await fetch(`${base}healthz`)).status, 503, 'healthz still answered by its own route');
 });
@@ -61,7 +68,9 @@ it('serves the alert thresholds from config as /dashboard-config.json', async ()
 });
 
 it('says how to build the dashboard when dist is missing', async () => {
-  const bare = await startFixtureStack([], { routes: createDashboardRoutes({ distDir: join(dist, 'missing'), alerts }) });
+  const bare = await startFixtureStack([], {
+    routes: createDashboardRoutes({ distDir: join(dist, 'missing'), alerts }),
+  });
   try {
     const res = await fetch(bare.gateway.url.replace(/graphql$/, ''));
     assert.equal(res.status, 404);

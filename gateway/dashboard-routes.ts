@@ -44,7 +44,12 @@ export function createDashboardRoutes(opts: DashboardRoutesOptions): Record<stri
   const dist = resolve(opts.distDir ?? DEFAULT_DASHBOARD_DIST);
   const config = JSON.stringify({ alerts: opts.alerts });
 
-  const sendFile = (req: Parameters<RouteHandler>[0], res: Parameters<RouteHandler>[1], file: string, cache: string) => {
+  const sendFile = (
+    req: Parameters<RouteHandler>[0],
+    res: Parameters<RouteHandler>[1],
+    file: string,
+    cache: string,
+  ) => {
     let size: number;
     try {
       const st = statSync(file);
@@ -55,7 +60,12 @@ export function createDashboardRoutes(opts: DashboardRoutesOptions): Record<stri
       res.end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': cache, 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-length': size,
+      'cache-control': cache,
+      'x-content-type-options': 'nosniff',
+    });
     if (req.method === 'HEAD') {
       res.end();
       return;
@@ -63,14 +73,16 @@ export function createDashboardRoutes(opts: DashboardRoutesOptions): Record<stri
     createReadStream(file).pipe(res);
   };
 
-  const onlyReads = (handler: RouteHandler): RouteHandler => (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
-      res.end('method not allowed');
-      return;
-    }
-    handler(req, res);
-  };
+  const onlyReads =
+    (handler: RouteHandler): RouteHandler =>
+    (req, res) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+        res.end('method not allowed');
+        return;
+      }
+      handler(req, res);
+    };
 
   return {
     '/': onlyReads((req, res) => {

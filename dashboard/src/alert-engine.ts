@@ -4,18 +4,48 @@ import { DEFAULT_THRESHOLDS, type AlertThresholds, type StatusDoc } from './stat
 
 const ZoneHeat = graphql(`
   query DashboardAlertZones($from: DateTime!, $to: DateTime!) {
-    zoneTemperatures(from: $from, to: $to, groupBy: [ZONE]) { rows { zone { id } figures { maxC } } }
+    zoneTemperatures(from: $from, to: $to, groupBy: [ZONE]) {
+      rows {
+        zone {
+          id
+        }
+        figures {
+          maxC
+        }
+      }
+    }
   }
 `);
 const StationExits = graphql(`
   query DashboardAlertExits($from: DateTime!, $to: DateTime!) {
-    stations { id flowIndex }
-    production(from: $from, to: $to, groupBy: [STATION]) { rows { station { id } figures { partsCompleted } } }
+    stations {
+      id
+      flowIndex
+    }
+    production(from: $from, to: $to, groupBy: [STATION]) {
+      rows {
+        station {
+          id
+        }
+        figures {
+          partsCompleted
+        }
+      }
+    }
   }
 `);
 const SevereRepairs = graphql(`
   query DashboardAlertRepairs {
-    orders(open: true, kinds: [REPAIR], severities: [1], first: 10) { totalCount edges { node { id subject requestedAt } } }
+    orders(open: true, kinds: [REPAIR], severities: [1], first: 10) {
+      totalCount
+      edges {
+        node {
+          id
+          subject
+          requestedAt
+        }
+      }
+    }
   }
 `);
 
@@ -85,29 +115,43 @@ export function createAlertEngine(api: ApiClient, opts: { everyMs?: number; onCh
     await Promise.all([
       rule('zone-temperature', `a zone's hottest reading in the last 15 min above ${t.zoneMaxC} °C`, async () => {
         const d = await api.query(ZoneHeat, { from: iso(now - 15 * 60_000), to: iso(now) });
-        return d.zoneTemperatures.rows.filter((r) => r.zone && r.figures.maxC !== null && r.figures.maxC > t.zoneMaxC)
+        return d.zoneTemperatures.rows
+          .filter((r) => r.zone && r.figures.maxC !== null && r.figures.maxC > t.zoneMaxC)
           .map((r) => ({ subject: `zone ${r.zone!.id}`, message: `${r.figures.maxC} °C > ${t.zoneMaxC} °C` }));
       }),
       rule('station-no-exits', `a flow station with no exits for ${t.noExitMinutes} min`, async () => {
         const d = await api.query(StationExits, { from: iso(now - t.noExitMinutes * 60_000), to: iso(now) });
         const exits = new Map(d.production.rows.map((r) => [r.station?.id, r.figures.partsCompleted]));
-        return d.stations.filter((s) => s.flowIndex !== null && !exits.get(s.id))
+        return d.stations
+          .filter((s) => s.flowIndex !== null && !exits.get(s.id))
           .map((s) => ({ subject: `station ${s.id}`, message: `no exits in the last ${t.noExitMinutes} min` }));
       }),
       rule('severity-1-repair', 'a severity-1 repair order is open', async () => {
         const d = await api.query(SevereRepairs, {});
-        return d.orders.edges.map(({ node: o }) => ({ subject: `order ${o.id}`, message: `severity 1 on ${o.subject}, open since ${o.requestedAt.slice(0, 16)}` }));
+        return d.orders.edges.map(({ node: o }) => ({
+          subject: `order ${o.id}`,
+          message: `severity 1 on ${o.subject}, open since ${o.requestedAt.slice(0, 16)}`,
+        }));
       }),
-      rule('connector', `a connector lagging by more than ${t.connectorLag}, stalled for ${t.stallSeconds} s, or failing`, async () => {
-        const s = (await api.getJson('/status')) as StatusDoc;
-        return (s.connectors ?? []).flatMap((c) => {
-          const out: Omit<Alert, 'since' | 'rule'>[] = [];
-          if (c.lag !== null && c.lag > t.connectorLag) out.push({ subject: `connector ${c.name}`, message: `lag ${c.lag} > ${t.connectorLag}` });
-          if (c.lastCheckpointAt !== null && now - c.lastCheckpointAt > t.stallSeconds * 1000) out.push({ subject: `connector ${c.name}`, message: `no checkpoint for ${Math.round((now - c.lastCheckpointAt) / 1000)} s` });
-          if (c.lastError) out.push({ subject: `connector ${c.name}`, message: `failing: ${c.lastError}` });
-          return out;
-        });
-      }),
+      rule(
+        'connector',
+        `a connector lagging by more than ${t.connectorLag}, stalled for ${t.stallSeconds} s, or failing`,
+        async () => {
+          const s = (await api.getJson('/status')) as StatusDoc;
+          return (s.connectors ?? []).flatMap((c) => {
+            const out: Omit<Alert, 'since' | 'rule'>[] = [];
+            if (c.lag !== null && c.lag > t.connectorLag)
+              out.push({ subject: `connector ${c.name}`, message: `lag ${c.lag} > ${t.connectorLag}` });
+            if (c.lastCheckpointAt !== null && now - c.lastCheckpointAt > t.stallSeconds * 1000)
+              out.push({
+                subject: `connector ${c.name}`,
+                message: `no checkpoint for ${Math.round((now - c.lastCheckpointAt) / 1000)} s`,
+              });
+            if (c.lastError) out.push({ subject: `connector ${c.name}`, message: `failing: ${c.lastError}` });
+            return out;
+          });
+        },
+      ),
     ]);
     const alerts = found.map((a) => {
       const key = `${a.rule}|${a.subject}|${a.message.split(' ')[0]}`;

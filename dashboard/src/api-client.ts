@@ -13,7 +13,9 @@ export class ApiFailure extends Error {
     super(errors.map((e) => `${e.code}: ${e.message}`).join('; '));
   }
   get unauthenticated(): boolean {
-    return this.errors.some((e) => e.code === 'UNAUTHENTICATED' || e.code === 'FORBIDDEN' || e.code === 'HTTP_401' || e.code === 'HTTP_403');
+    return this.errors.some(
+      (e) => e.code === 'UNAUTHENTICATED' || e.code === 'FORBIDDEN' || e.code === 'HTTP_401' || e.code === 'HTTP_403',
+    );
   }
 }
 
@@ -74,7 +76,8 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       retryAttempts: Number.POSITIVE_INFINITY,
       shouldRetry: () => true,
       // 0.5 s, 1 s, 2 s … capped at 5 s: a restarted gateway is picked up within seconds.
-      retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(5000, 500 * 2 ** retries) * (0.75 + Math.random() / 2))),
+      retryWait: (retries) =>
+        new Promise((resolve) => setTimeout(resolve, Math.min(5000, 500 * 2 ** retries) * (0.75 + Math.random() / 2))),
       on: {
         connecting: () => opts.onConnection?.(abnormal ? 'reconnecting' : 'connecting'),
         connected: () => {
@@ -97,7 +100,11 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       try {
         res = await fetch(httpUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...authHeaders() },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/graphql-response+json, application/json',
+            ...authHeaders(),
+          },
           body: JSON.stringify({ query: doc.toString(), variables }),
         });
       } catch (err) {
@@ -110,9 +117,12 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
         throw new ApiFailure([{ code: `HTTP_${res.status}`, message: res.statusText || 'not a GraphQL answer' }]);
       }
       if (body.errors?.length) {
-        throw new ApiFailure(body.errors.map((e) => ({ message: e.message, code: e.extensions?.code ?? `HTTP_${res.status}` })));
+        throw new ApiFailure(
+          body.errors.map((e) => ({ message: e.message, code: e.extensions?.code ?? `HTTP_${res.status}` })),
+        );
       }
-      if (!res.ok || body.data == null) throw new ApiFailure([{ code: `HTTP_${res.status}`, message: res.statusText || 'no data' }]);
+      if (!res.ok || body.data == null)
+        throw new ApiFailure([{ code: `HTTP_${res.status}`, message: res.statusText || 'no data' }]);
       return body.data as never;
     },
     subscribe(doc, variables, sink) {
@@ -121,16 +131,31 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
         {
           next: (msg) => {
             if (msg.errors?.length) {
-              sink.error(new ApiFailure(msg.errors.map((e) => ({ message: e.message, code: String(e.extensions?.code ?? 'SUBSCRIPTION_ERROR') }))));
+              sink.error(
+                new ApiFailure(
+                  msg.errors.map((e) => ({
+                    message: e.message,
+                    code: String(e.extensions?.code ?? 'SUBSCRIPTION_ERROR'),
+                  })),
+                ),
+              );
             } else if (msg.data) sink.next(msg.data as never);
           },
           error: (err) => {
             const errors = Array.isArray(err)
-              ? (err as { message: string; extensions?: { code?: string } }[]).map((e) => ({ message: e.message, code: e.extensions?.code ?? 'SUBSCRIPTION_ERROR' }))
+              ? (err as { message: string; extensions?: { code?: string } }[]).map((e) => ({
+                  message: e.message,
+                  code: e.extensions?.code ?? 'SUBSCRIPTION_ERROR',
+                }))
               : err instanceof Error
                 ? [{ message: err.message, code: 'SUBSCRIPTION_ERROR' }]
                 : // A CloseEvent: the socket ended (4500 when the gateway failed the operation).
-                  [{ message: `live connection closed (${(err as CloseEvent)?.code ?? '?'} ${(err as CloseEvent)?.reason || 'no reason'})`, code: 'SUBSCRIPTION_CLOSED' }];
+                  [
+                    {
+                      message: `live connection closed (${(err as CloseEvent)?.code ?? '?'} ${(err as CloseEvent)?.reason || 'no reason'})`,
+                      code: 'SUBSCRIPTION_CLOSED',
+                    },
+                  ];
             sink.error(new ApiFailure(errors));
           },
           complete: () => undefined,
@@ -144,7 +169,8 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       } catch (err) {
         throw new ApiFailure([{ code: 'NETWORK', message: `gateway unreachable (${(err as Error).message})` }]);
       }
-      if (!res.ok) throw new ApiFailure([{ code: `HTTP_${res.status}`, message: `${path}: ${res.status} ${res.statusText}` }]);
+      if (!res.ok)
+        throw new ApiFailure([{ code: `HTTP_${res.status}`, message: `${path}: ${res.status} ${res.statusText}` }]);
       return res.json();
     },
     reconnect() {

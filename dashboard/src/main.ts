@@ -13,7 +13,12 @@ import { mountOperations } from './views/operations-view.ts';
 import { mountAlerts } from './views/alerts-view.ts';
 
 const TITLES: Record<View, string> = {
-  production: 'Production', workforce: 'Workforce', energy: 'Energy', quality: 'Quality', operations: 'Operations', alerts: 'Alerts',
+  production: 'Production',
+  workforce: 'Workforce',
+  energy: 'Energy',
+  quality: 'Quality',
+  operations: 'Operations',
+  alerts: 'Alerts',
 };
 
 /**
@@ -29,7 +34,12 @@ function start(app: HTMLElement) {
     onConnection: (state: ConnectionState) => {
       const shown = state === 'reconnected' ? 'connected' : state;
       live.dataset.conn = shown;
-      live.textContent = { connected: '● live', reconnecting: '○ reconnecting…', connecting: '○ connecting…', idle: '○ idle' }[shown];
+      live.textContent = {
+        connected: '● live',
+        reconnecting: '○ reconnecting…',
+        connecting: '○ connecting…',
+        idle: '○ idle',
+      }[shown];
       // Back after a gateway restart: every panel re-reads (subscriptions resume by themselves).
       if (state === 'reconnected') {
         current?.handle.refresh();
@@ -65,7 +75,11 @@ function start(app: HTMLElement) {
 
   let current: { route: Route; leave: (() => void)[]; handle: ViewHandle } | null = null;
   const mounts: Record<Exclude<View, 'alerts'>, MountView> = {
-    production: mountProduction, workforce: mountWorkforce, energy: mountEnergy, quality: mountQuality, operations: mountOperations,
+    production: mountProduction,
+    workforce: mountWorkforce,
+    energy: mountEnergy,
+    quality: mountQuality,
+    operations: mountOperations,
   };
 
   function show() {
@@ -75,23 +89,41 @@ function start(app: HTMLElement) {
     main.replaceChildren();
     main.dataset.view = route.view;
     document.title = `${TITLES[route.view]} · millrace`;
-    nav.replaceChildren(...VIEWS.map((v) => {
-      const a = el('a', v === route.view ? 'active' : '', TITLES[v]);
-      a.href = formatRoute({ ...route, view: v });
-      return a;
-    }));
+    nav.replaceChildren(
+      ...VIEWS.map((v) => {
+        const a = el('a', v === route.view ? 'active' : '', TITLES[v]);
+        a.href = formatRoute({ ...route, view: v });
+        return a;
+      }),
+    );
     range.value = route.preset ?? 'custom';
     const leave: (() => void)[] = [];
-    const ctx: ViewContext = { api, route, win: () => windowOf(route), root: main, onLeave: (fn) => void leave.push(fn) };
-    const handle = route.view === 'alerts'
-      ? mountAlerts(ctx, () => latest, (fn) => (listeners.add(fn), () => void listeners.delete(fn)))
-      : mounts[route.view](ctx);
+    const ctx: ViewContext = {
+      api,
+      route,
+      win: () => windowOf(route),
+      root: main,
+      onLeave: (fn) => void leave.push(fn),
+    };
+    const handle =
+      route.view === 'alerts'
+        ? mountAlerts(
+            ctx,
+            () => latest,
+            (fn) => (listeners.add(fn), () => void listeners.delete(fn)),
+          )
+        : mounts[route.view](ctx);
     current = { route, leave, handle };
   }
 
   range.addEventListener('change', () => {
     if (range.value === 'custom') return;
-    location.hash = formatRoute({ view: parseRoute(location.hash).view, preset: range.value as Preset, from: null, to: null });
+    location.hash = formatRoute({
+      view: parseRoute(location.hash).view,
+      preset: range.value as Preset,
+      from: null,
+      to: null,
+    });
   });
   window.addEventListener('hashchange', show);
   signIn.onChange(() => {

@@ -39,10 +39,13 @@ export function createPanel(parent: HTMLElement, id: string, title: string, opts
   root.append(head, note, body);
   parent.append(root);
   const panel: Panel = {
-    root, body, state: 'loading',
+    root,
+    body,
+    state: 'loading',
     loading() {
       // A re-read keeps what is shown (figures dimmed, or the last error/empty note) until it answers.
-      if (panel.state === 'loading' && !body.childElementCount && !note.childElementCount) note.replaceChildren(el('div', 'skeleton', 'Loading…'));
+      if (panel.state === 'loading' && !body.childElementCount && !note.childElementCount)
+        note.replaceChildren(el('div', 'skeleton', 'Loading…'));
       panel.state = 'loading';
       root.dataset.state = 'loading';
     },
@@ -68,7 +71,13 @@ export function createPanel(parent: HTMLElement, id: string, title: string, opts
         if (e.code === 'GRAPHQL_VALIDATION_FAILED' || /Cannot query field/.test(e.message)) {
           box.append(el('div', 'hint', 'This report is not served by the running gateway yet.'));
         } else if (e.code === 'INTERNAL_SERVER_ERROR' || e.code === 'SUBSCRIPTION_CLOSED') {
-          box.append(el('div', 'hint', 'The gateway could not answer this (is its subgraph deployed with these fields?). Retrying.'));
+          box.append(
+            el(
+              'div',
+              'hint',
+              'The gateway could not answer this (is its subgraph deployed with these fields?). Retrying.',
+            ),
+          );
         } else if (err.unauthenticated) {
           box.append(el('div', 'hint', 'Sign in with a token that has the scope this report needs.'));
         } else {

@@ -34,7 +34,13 @@ export function parseRoute(hash: string): Route {
   const q = new URLSearchParams(qs);
   const from = q.get('from');
   const to = q.get('to');
-  if (from && to && !Number.isNaN(Date.parse(from)) && !Number.isNaN(Date.parse(to)) && Date.parse(from) < Date.parse(to)) {
+  if (
+    from &&
+    to &&
+    !Number.isNaN(Date.parse(from)) &&
+    !Number.isNaN(Date.parse(to)) &&
+    Date.parse(from) < Date.parse(to)
+  ) {
     return { view, preset: null, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
   }
   const range = q.get('range');
@@ -62,7 +68,14 @@ export function windowOf(r: Route, now = Date.now()): Window {
   const end = r.preset ? Math.ceil(now / 60_000) * 60_000 : Date.parse(r.to!);
   const start = r.preset ? end - PRESETS[r.preset] : Date.parse(r.from!);
   const ms = end - start;
-  return { from: new Date(start).toISOString(), to: new Date(end).toISOString(), grain: grainFor(ms), periodGrain: ms <= 14 * 86_400_000 ? 'SHIFT' : 'DAY', live: r.preset !== null, ms };
+  return {
+    from: new Date(start).toISOString(),
+    to: new Date(end).toISOString(),
+    grain: grainFor(ms),
+    periodGrain: ms <= 14 * 86_400_000 ? 'SHIFT' : 'DAY',
+    live: r.preset !== null,
+    ms,
+  };
 }
 
 /** A chart grain giving at most a few hundred points. */

@@ -27,16 +27,27 @@ export interface AlertThresholds {
 }
 
 /** The defaults of app/config.ts, used when the gateway serves no config (e.g. an older one). */
-export const DEFAULT_THRESHOLDS: AlertThresholds = { zoneMaxC: 40, noExitMinutes: 15, connectorLag: 10_000, stallSeconds: 300 };
+export const DEFAULT_THRESHOLDS: AlertThresholds = {
+  zoneMaxC: 40,
+  noExitMinutes: 15,
+  connectorLag: 10_000,
+  stallSeconds: 300,
+};
 
 const sum = (xs: (number | null)[] | undefined) => (xs ?? []).reduce<number>((a, b) => a + (b ?? 0), 0);
 
 /** How far each layer is behind the log's end, in events (summed over partitions). */
 export function layerLag(s: StatusDoc): { layer: string; offsets: number; behind: number | null }[] {
   const end = s.log ? sum(s.log.endOffsets) : null;
-  const layers: [string, (number | null)[] | undefined][] = [['loader', s.loader?.offsets], ['speed', s.speed?.offsets], ['batch', s.batch?.offsets]];
+  const layers: [string, (number | null)[] | undefined][] = [
+    ['loader', s.loader?.offsets],
+    ['speed', s.speed?.offsets],
+    ['batch', s.batch?.offsets],
+  ];
   return [
     ...(s.log ? [{ layer: 'log', offsets: sum(s.log.endOffsets), behind: 0 }] : []),
-    ...layers.filter(([, o]) => o).map(([layer, o]) => ({ layer, offsets: sum(o), behind: end === null ? null : end - sum(o) })),
+    ...layers
+      .filter(([, o]) => o)
+      .map(([layer, o]) => ({ layer, offsets: sum(o), behind: end === null ? null : end - sum(o) })),
   ];
 }

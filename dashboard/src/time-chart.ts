@@ -23,10 +23,18 @@ export function createTimeChart(parent: HTMLElement, series: SeriesSpec[], heigh
   const opts: uPlot.Options = {
     width: Math.max(300, parent.clientWidth || 600),
     height,
-    series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? 'y', spanGaps: false }))],
+    series: [
+      {},
+      ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? 'y', spanGaps: false })),
+    ],
     axes: [
       { stroke: '#9aa4b2', grid: { stroke: '#2a313c' } },
-      ...scales.map((sc, i) => ({ scale: sc, stroke: '#9aa4b2', side: i === 0 ? 3 : 1, grid: { show: i === 0, stroke: '#2a313c' } })),
+      ...scales.map((sc, i) => ({
+        scale: sc,
+        stroke: '#9aa4b2',
+        side: i === 0 ? 3 : 1,
+        grid: { show: i === 0, stroke: '#2a313c' },
+      })),
     ],
     scales: { x: { time: true } },
     legend: { live: false },

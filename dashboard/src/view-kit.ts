@@ -85,7 +85,13 @@ export function bindReport<R, V>(
  * the socket in a way graphql-ws does not retry), the error is shown and it subscribes again after
  * a backoff (2 s … 30 s); a fresh subscription starts with a SNAPSHOT, so nothing is double counted.
  */
-export function bindLive<R, V>(ctx: ViewContext, doc: TypedDocumentString<R, V>, variables: V, next: (data: R) => void, onError: (err: ApiFailure) => void): void {
+export function bindLive<R, V>(
+  ctx: ViewContext,
+  doc: TypedDocumentString<R, V>,
+  variables: V,
+  next: (data: R) => void,
+  onError: (err: ApiFailure) => void,
+): void {
   let stop: (() => void) | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;

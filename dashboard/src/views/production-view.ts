@@ -6,12 +6,58 @@ import { bindLive, bindReport, type MountView } from '../view-kit.ts';
 
 const FloorQuery = graphql(`
   query DashboardProductionFloor($from: DateTime!, $to: DateTime!) {
-    stations { id name x y flowIndex zone { id } }
+    stations {
+      id
+      name
+      x
+      y
+      flowIndex
+      zone {
+        id
+      }
+    }
     production(from: $from, to: $to, groupBy: [STATION]) {
-      rows { station { id } figures { partsStarted partsCompleted errors wip } }
-      total { partsStarted partsCompleted throughputPerHour errors errorRate wip cycleTime { mean p95 } }
-      line { partsStarted partsCompleted throughputPerHour wip oee { availability performance quality oee } }
-      freshness { asOf batchWatermark speedLagEvents speedAppliedAt }
+      rows {
+        station {
+          id
+        }
+        figures {
+          partsStarted
+          partsCompleted
+          errors
+          wip
+        }
+      }
+      total {
+        partsStarted
+        partsCompleted
+        throughputPerHour
+        errors
+        errorRate
+        wip
+        cycleTime {
+          mean
+          p95
+        }
+      }
+      line {
+        partsStarted
+        partsCompleted
+        throughputPerHour
+        wip
+        oee {
+          availability
+          performance
+          quality
+          oee
+        }
+      }
+      freshness {
+        asOf
+        batchWatermark
+        speedLagEvents
+        speedAppliedAt
+      }
     }
   }
 `);
@@ -19,8 +65,26 @@ const FloorQuery = graphql(`
 const TrendQuery = graphql(`
   query DashboardProductionTrend($from: DateTime!, $to: DateTime!, $grain: Grain!) {
     production(from: $from, to: $to, grain: $grain, groupBy: [TIME]) {
-      rows { bucket { start label } figures { partsCompleted throughputPerHour cycleTime { mean p95 } } }
-      freshness { asOf batchWatermark speedLagEvents speedAppliedAt }
+      rows {
+        bucket {
+          start
+          label
+        }
+        figures {
+          partsCompleted
+          throughputPerHour
+          cycleTime {
+            mean
+            p95
+          }
+        }
+      }
+      freshness {
+        asOf
+        batchWatermark
+        speedLagEvents
+        speedAppliedAt
+      }
     }
   }
 `);
@@ -28,8 +92,24 @@ const TrendQuery = graphql(`
 const PeriodQuery = graphql(`
   query DashboardProductionPeriods($from: DateTime!, $to: DateTime!, $grain: Grain!) {
     production(from: $from, to: $to, grain: $grain, groupBy: [TIME]) {
-      rows { bucket { label shift } figures { partsStarted partsCompleted errors errorRate } }
-      freshness { asOf batchWatermark speedLagEvents speedAppliedAt }
+      rows {
+        bucket {
+          label
+          shift
+        }
+        figures {
+          partsStarted
+          partsCompleted
+          errors
+          errorRate
+        }
+      }
+      freshness {
+        asOf
+        batchWatermark
+        speedLagEvents
+        speedAppliedAt
+      }
     }
   }
 `);
@@ -37,16 +117,34 @@ const PeriodQuery = graphql(`
 const ErrorsQuery = graphql(`
   query DashboardProductionErrors($from: DateTime!, $to: DateTime!) {
     stationErrors(from: $from, to: $to, groupBy: [CODE]) {
-      rows { code count }
+      rows {
+        code
+        count
+      }
       total
-      freshness { asOf batchWatermark speedLagEvents speedAppliedAt }
+      freshness {
+        asOf
+        batchWatermark
+        speedLagEvents
+        speedAppliedAt
+      }
     }
   }
 `);
 
 const LiveSubscription = graphql(`
   subscription DashboardProductionLive {
-    productionUpdates { kind cursor items { station bucket partsStarted partsCompleted errors } }
+    productionUpdates {
+      kind
+      cursor
+      items {
+        station
+        bucket
+        partsStarted
+        partsCompleted
+        errors
+      }
+    }
   }
 `);
 
@@ -101,11 +199,25 @@ export const mountProduction: MountView = (ctx) => {
       stat('errors', t.errors, '', 'total.errors'),
       stat('mean cycle s', t.cycleTime.mean === null ? null : t.cycleTime.mean / 1000, '', 'total.cycleMean'),
     );
-    const rows = [...d.production.rows].sort((a, b) => (b.figures.wip - a.figures.wip));
+    const rows = [...d.production.rows].sort((a, b) => b.figures.wip - a.figures.wip);
     totalsPanel.body.replaceChildren(
       stats,
-      table(['station', 'started', 'completed', 'errors', 'WIP'], rows.map((r) => [r.station?.id ?? '—', r.figures.partsStarted, r.figures.partsCompleted, r.figures.errors, r.figures.wip]), 'station-totals'),
-      el('div', 'sub', `availability ${pct(l.oee.availability)} · performance ${pct(l.oee.performance)} · quality ${pct(l.oee.quality)}`),
+      table(
+        ['station', 'started', 'completed', 'errors', 'WIP'],
+        rows.map((r) => [
+          r.station?.id ?? '—',
+          r.figures.partsStarted,
+          r.figures.partsCompleted,
+          r.figures.errors,
+          r.figures.wip,
+        ]),
+        'station-totals',
+      ),
+      el(
+        'div',
+        'sub',
+        `availability ${pct(l.oee.availability)} · performance ${pct(l.oee.performance)} · quality ${pct(l.oee.quality)}`,
+      ),
     );
     return undefined;
   });
@@ -113,35 +225,65 @@ export const mountProduction: MountView = (ctx) => {
   const chartBox = el('div', 'chart');
   let chart: ReturnType<typeof createTimeChart> | null = null;
   ctx.onLeave(() => chart?.destroy());
-  const refreshTrend = bindReport(ctx, trendPanel, TrendQuery, () => ({ ...vars(), grain: ctx.win().grain }), (d) => {
-    trendPanel.freshness(d.production.freshness, liveAt);
-    if (!d.production.rows.some((r) => r.figures.partsCompleted)) return false;
-    if (!chart) {
-      trendPanel.body.replaceChildren(chartBox);
-      chart = createTimeChart(chartBox, [
-        { label: 'throughput parts/h', color: '#4fb3bf' },
-        { label: 'mean cycle s', color: '#e8a33d', scale: 's' },
-        { label: 'p95 cycle s', color: '#c0645a', scale: 's' },
-      ]);
-    } else if (!chartBox.isConnected) trendPanel.body.replaceChildren(chartBox);
-    const rows = d.production.rows.filter((r) => r.bucket);
-    chart.set(rows.map((r) => Date.parse(r.bucket!.start)), [
-      rows.map((r) => r.figures.throughputPerHour),
-      rows.map((r) => (r.figures.cycleTime.mean === null ? null : r.figures.cycleTime.mean / 1000)),
-      rows.map((r) => (r.figures.cycleTime.p95 === null ? null : r.figures.cycleTime.p95 / 1000)),
-    ]);
-    return undefined;
-  });
+  const refreshTrend = bindReport(
+    ctx,
+    trendPanel,
+    TrendQuery,
+    () => ({ ...vars(), grain: ctx.win().grain }),
+    (d) => {
+      trendPanel.freshness(d.production.freshness, liveAt);
+      if (!d.production.rows.some((r) => r.figures.partsCompleted)) return false;
+      if (!chart) {
+        trendPanel.body.replaceChildren(chartBox);
+        chart = createTimeChart(chartBox, [
+          { label: 'throughput parts/h', color: '#4fb3bf' },
+          { label: 'mean cycle s', color: '#e8a33d', scale: 's' },
+          { label: 'p95 cycle s', color: '#c0645a', scale: 's' },
+        ]);
+      } else if (!chartBox.isConnected) trendPanel.body.replaceChildren(chartBox);
+      const rows = d.production.rows.filter((r) => r.bucket);
+      chart.set(
+        rows.map((r) => Date.parse(r.bucket!.start)),
+        [
+          rows.map((r) => r.figures.throughputPerHour),
+          rows.map((r) => (r.figures.cycleTime.mean === null ? null : r.figures.cycleTime.mean / 1000)),
+          rows.map((r) => (r.figures.cycleTime.p95 === null ? null : r.figures.cycleTime.p95 / 1000)),
+        ],
+      );
+      return undefined;
+    },
+  );
 
-  const refreshPeriods = bindReport(ctx, periodPanel, PeriodQuery, () => ({ ...vars(), grain: ctx.win().periodGrain }), (d) => {
-    periodPanel.freshness(d.production.freshness, liveAt);
-    const rows = d.production.rows.filter((r) => r.figures.partsStarted || r.figures.partsCompleted || r.figures.errors);
-    if (!rows.length) return false;
-    periodPanel.body.replaceChildren(
-      table(['period', 'started', 'completed', 'errors', 'error rate'], rows.slice(-60).reverse().map((r) => [r.bucket?.label ?? '—', r.figures.partsStarted, r.figures.partsCompleted, r.figures.errors, pct(r.figures.errorRate)]), 'periods'),
-    );
-    return undefined;
-  });
+  const refreshPeriods = bindReport(
+    ctx,
+    periodPanel,
+    PeriodQuery,
+    () => ({ ...vars(), grain: ctx.win().periodGrain }),
+    (d) => {
+      periodPanel.freshness(d.production.freshness, liveAt);
+      const rows = d.production.rows.filter(
+        (r) => r.figures.partsStarted || r.figures.partsCompleted || r.figures.errors,
+      );
+      if (!rows.length) return false;
+      periodPanel.body.replaceChildren(
+        table(
+          ['period', 'started', 'completed', 'errors', 'error rate'],
+          rows
+            .slice(-60)
+            .reverse()
+            .map((r) => [
+              r.bucket?.label ?? '—',
+              r.figures.partsStarted,
+              r.figures.partsCompleted,
+              r.figures.errors,
+              pct(r.figures.errorRate),
+            ]),
+          'periods',
+        ),
+      );
+      return undefined;
+    },
+  );
 
   const refreshErrors = bindReport(ctx, errorsPanel, ErrorsQuery, vars, (d) => {
     errorsPanel.freshness(d.stationErrors.freshness, liveAt);
@@ -178,28 +320,34 @@ export const mountProduction: MountView = (ctx) => {
     if (!liveStats.isConnected) livePanel.body.replaceChildren(liveStats);
     livePanel.freshness(lastFreshness, liveAt);
   };
-  bindLive(ctx, LiveSubscription, {}, ({ productionUpdates: u }) => {
-    liveAt = Date.now();
-    if (u.kind === 'SNAPSHOT') Object.assign(today, { started: 0, completed: 0, errors: 0, deltas: 0 });
-    else today.deltas++;
-    for (const i of u.items) {
-      today.started += i.partsStarted;
-      today.completed += i.partsCompleted;
-      today.errors += i.errors;
-      if (u.kind === 'DELTA') {
-        plan?.pulse(i.station);
-        if (ctx.win().live) wip.set(i.station, (wip.get(i.station) ?? 0) + i.partsStarted - i.partsCompleted);
+  bindLive(
+    ctx,
+    LiveSubscription,
+    {},
+    ({ productionUpdates: u }) => {
+      liveAt = Date.now();
+      if (u.kind === 'SNAPSHOT') Object.assign(today, { started: 0, completed: 0, errors: 0, deltas: 0 });
+      else today.deltas++;
+      for (const i of u.items) {
+        today.started += i.partsStarted;
+        today.completed += i.partsCompleted;
+        today.errors += i.errors;
+        if (u.kind === 'DELTA') {
+          plan?.pulse(i.station);
+          if (ctx.win().live) wip.set(i.station, (wip.get(i.station) ?? 0) + i.partsStarted - i.partsCompleted);
+        }
       }
-    }
-    drawLive();
-    if (u.kind === 'DELTA' && ctx.win().live) {
-      plan?.stations(wip);
-      refreshFloor();
-      refreshTrend();
-      refreshPeriods();
-      refreshErrors();
-    }
-  }, (err) => livePanel.error(err));
+      drawLive();
+      if (u.kind === 'DELTA' && ctx.win().live) {
+        plan?.stations(wip);
+        refreshFloor();
+        refreshTrend();
+        refreshPeriods();
+        refreshErrors();
+      }
+    },
+    (err) => livePanel.error(err),
+  );
 
   return {
     refresh() {
