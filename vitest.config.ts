@@ -6,6 +6,10 @@ import { defineConfig } from 'vitest/config';
  * of vitest's (a test bounds its own waits; speed belongs in bench/).
  */
 export default defineConfig({
+  // graphql 16 ships CJS (`main`) and ESM (`module`) side by side. Node loads the CJS one for every
+  // dependency (the gateway runtime, Apollo); vite would resolve our own `import 'graphql'` to the
+  // ESM one, and two graphql instances refuse each other's schemas ("from another module or realm").
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**'],

@@ -72,7 +72,7 @@ describe('embedded mode (the README\'s first command)', () => {
   it('answers a production query with freshness from both layers', async () => {
     const r = await waitFor('batch and speed to both hold part of the answer', async () => {
       const res = await gql(app.url, `{ productionSeries(metric: PARTS_ENTERED, grain: DAY, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") {
-        total points { station { id zone } value } freshness { batchShare speedShare batchOffsets speedOffsets } } }`);
+        total points { station { id zone { id } } value } freshness { batchShare speedShare batchOffsets speedOffsets } } }`);
       const f = res.data?.productionSeries?.freshness;
       return f && f.batchShare > 0 && f.speedShare > 0 ? res : null;
     });

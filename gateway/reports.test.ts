@@ -1,4 +1,4 @@
-import { test, before, after, describe } from 'node:test';
+import { test, beforeAll as before, afterAll as after, describe } from 'vitest';
 import assert from 'node:assert/strict';
 import { startFixtureStack, type FixtureStack } from './testing/start-fixture-stack.ts';
 import { REPORT_PAIRINGS, REPORT_ROWS, reportEntities, T0, MIN } from './testing/report-fixture.ts';

@@ -117,8 +117,8 @@ describe('authentication', () => {
   });
 
   test('API keys carry their configured scopes', async () => {
-    const r = await post(stack.gateway.url, { query: '{ deadLetters { connector } stations { id } }' }, { 'x-api-key': 'grafana-key-0123456789' });
-    assert.deepEqual(r.body.data.deadLetters, [{ connector: 'machining' }]);
+    const r = await post(stack.gateway.url, { query: '{ deadLetters { edges { node { connector } } } stations { id } }' }, { 'x-api-key': 'grafana-key-0123456789' });
+    assert.deepEqual(r.body.data.deadLetters.edges, [{ node: { connector: 'machining' } }], r.text);
     assert.equal(r.body.data.stations, null);
     assert.equal(r.body.errors[0].extensions.code, 'FORBIDDEN');
     assert.equal((await stations({ 'x-api-key': 'wrong-key-0123456789' })).status, 401);
@@ -150,14 +150,17 @@ describe('scopes from @requiresScopes, on queries and subscriptions', () => {
     assert.ok(quality.body.errors.every((e: { extensions: { code: string } }) => e.extensions.code === 'FORBIDDEN'));
   });
 
-  test('ops:read for dead letters; their raw payload also needs pii:read', async () => {
-    const q = '{ deadLetters { connector reason raw } }';
+  test('ops:read for dead letters; the raw input of personal sources also needs pii:read', async () => {
+    const q = '{ deadLetters { edges { node { connector reason raw personalRaw } } } }';
     assert.equal((await as(['production:read'], q)).body.errors[0].extensions.code, 'FORBIDDEN');
     const ops = await as(['ops:read'], q);
-    assert.deepEqual(ops.body.data.deadLetters, [{ connector: 'machining', reason: 'not JSON', raw: null }]);
-    assert.equal(ops.body.errors[0].message, 'DeadLetter.raw needs scope pii:read');
+    assert.deepEqual(ops.body.data.deadLetters.edges, [{ node: { connector: 'machining', reason: 'not JSON', raw: '{oops', personalRaw: null } }], ops.text);
+    assert.deepEqual(ops.body.errors.map((e: { message: string; extensions: { code: string } }) => [e.extensions.code, e.message]), [['FORBIDDEN', 'DeadLetter.personalRaw needs scope pii:read']]);
     const pii = await as(['ops:read', 'pii:read'], q);
-    assert.deepEqual(pii.body.data.deadLetters, [{ connector: 'machining', reason: 'not JSON', raw: '{oops' }]);
+    assert.equal(pii.body.errors, undefined, pii.text);
+    // Workers are personal as a whole type.
+    const workers = await as(['workforce:read'], `{ workers(from: "${FROM}", to: "${TO}") { edges { node { worker { id name } } } } }`);
+    assert.ok(workers.body.errors?.some((e: { extensions: { code: string }; message: string }) => e.extensions.code === 'FORBIDDEN' && /pii:read/.test(e.message)), workers.text);
   });
 
   test('subscriptions: refused without the scope or a token, delivered with it (graphql-ws connection_init and SSE)', async () => {
@@ -230,7 +233,7 @@ describe('abuse limits', () => {
 
   test('each bomb is refused with its own code, and the same client\'s dashboard query still passes', async () => {
     const range = `from: "2025-11-22T00:00:00Z", to: "${TO}"`;
-    const frag = ['fragment F0 on Station { id name zone }', ...Array.from({ length: 12 }, (_, i) => `fragment F${i + 1} on Station { ...F${i} ...F${i} }`)].join('\n');
+    const frag = ['fragment F0 on Station { id name zone { id } }', ...Array.from({ length: 12 }, (_, i) => `fragment F${i + 1} on Station { ...F${i} ...F${i} }`)].join('\n');
     const bombs: Array<[string, unknown, string, number?]> = [
       ['aliases', { query: `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: stations { id }`).join(' ')} }` }, 'ALIAS_LIMIT'],
       ['directives', { query: `{ stations { id ${'@include(if: true) '.repeat(25)} } }` }, 'DIRECTIVE_LIMIT'],

@@ -1,6 +1,6 @@
 import {
-  GraphQLError, Kind, getNamedType, getNullableType, isCompositeType, isListType, isObjectType, isInterfaceType, valueFromASTUntyped,
-  type DocumentNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLSchema, type OperationDefinitionNode,
+  GraphQLError, Kind, valueFromASTUntyped,
+  type DocumentNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode,
   type SelectionSetNode, type FieldNode,
 } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
@@ -69,8 +69,7 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
         if (sel.name.value.startsWith('__')) continue;
-        const fields = isObjectType(type) || isInterfaceType(type) ? type.getFields() : {};
-        const def = fields[sel.name.value];
+        const def = fieldsOf(type)[sel.name.value];
         if (!def) continue;
         const args = argsOf(sel);
         let cost = 1;
@@ -79,11 +78,12 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
         if (Number.isFinite(from) && Number.isFinite(to)) {
           cost += readCost + Math.max(1, Math.ceil((to - from) / (GRAIN_MS[String(args.grain)] ?? GRAIN_MS.HOUR)));
         }
-        const out = getNullableType(def.type);
-        const named = getNamedType(def.type);
-        if (sel.selectionSet && isCompositeType(named)) {
+        // By the type's printed form, not instanceof: the schema may come from another copy of graphql-js.
+        const printed = String(def.type).replace(/!$/, '');
+        const named = schema.getType(printed.replace(/[[\]!]/g, '')) as GraphQLCompositeType | undefined;
+        if (sel.selectionSet && named) {
           const limit = [args.limit, args.first, args.last].find((v) => typeof v === 'number' && v >= 0) as number | undefined;
-          const size = isListType(out) ? (limit ?? listSize) : 1;
+          const size = printed.startsWith('[') ? (limit ?? listSize) : 1;
           cost += size * costOf(sel.selectionSet, named, visiting);
         }
         total += cost;
@@ -104,4 +104,8 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
     return total;
   };
   return costOf(op.selectionSet, root, new Set());
+}
+
+function fieldsOf(type: GraphQLCompositeType): Record<string, GraphQLField<unknown, unknown>> {
+  return 'getFields' in type && typeof type.getFields === 'function' ? (type.getFields() as Record<string, GraphQLField<unknown, unknown>>) : {};
 }

@@ -35,6 +35,11 @@ export interface MetricDefinition {
   readonly aggregate: Aggregate;
   /** Unit of the measured field, for docs and the API ('ms', 'Wh', …). */
   readonly unit?: string;
+  /**
+   * Dimensions whose values are personal data (an employee id): the API shows them only in fields
+   * that need pii:read. Default none.
+   */
+  readonly personal?: readonly string[];
 }
 
 export interface CompiledMetric extends MetricDefinition {
@@ -58,6 +63,7 @@ export function defineMetric(def: MetricDefinition): CompiledMetric {
   for (const f of [...Object.keys(def.where ?? {}), ...(def.signField ? [def.signField] : []), ...(def.requireField ? [def.requireField] : [])]) {
     if (!FIELD.test(f)) throw new Error(`metric ${def.name}: bad field ${JSON.stringify(f)}`);
   }
+  for (const d of def.personal ?? []) if (!(d in def.dimensions)) throw new Error(`metric ${def.name}: personal ${JSON.stringify(d)} is not a dimension`);
   if (def.signField && (agg.kind === 'min' || agg.kind === 'max')) {
     throw new Error(`metric ${def.name}: a ${agg.kind} cannot take retractions; signed metrics need count, sum or histogram`);
   }
@@ -70,6 +76,7 @@ export function defineMetric(def: MetricDefinition): CompiledMetric {
     eventTypes: Object.freeze([...def.eventTypes]),
     where: def.where ? Object.freeze({ ...def.where }) : undefined,
     dimensions: Object.freeze({ ...def.dimensions }),
+    personal: Object.freeze([...(def.personal ?? [])]),
     dimensionNames: Object.freeze(Object.keys(def.dimensions)),
     cellOps: Object.freeze(cellOpsOf(agg)),
   });

@@ -22,12 +22,20 @@ const testMetrics = [
 ];
 const metrics = [...allMetrics, ...testMetrics];
 const event = fc.record({
-  type: fc.constantFrom('machining.enter', 'machining.exit', 'other'),
+  type: fc.constantFrom('machining.enter', 'machining.exit', 'clockin.row', 'other'),
   eventTime: fc.integer({ min: 1_700_000_000_000, max: 1_700_000_000_000 + 3 * 86_400_000 }),
   station: fc.constantFrom(...STATIONS),
   errorCode: fc.option(fc.constantFrom('E12', 'E31'), { nil: null }),
   cycleTimeMs: fc.option(fc.integer({ min: 0, max: 500_000 }), { nil: null }),
   sign: fc.constantFrom(1, 1, -1),
+  operator: fc.constantFrom('E0001', 'E0002', ''),
+  clockin: fc.record({
+    department: fc.constantFrom('Assembly', 'Machining'),
+    shift: fc.constantFrom('A', 'C'),
+    present: fc.constantFrom('yes', 'no'),
+    absenceReason: fc.option(fc.constantFrom('Sick', 'Vacation'), { nil: null }),
+    minutesWorked: fc.option(fc.integer({ min: 0, max: 960 }), { nil: null }),
+  }),
 });
 
 describe('metric definitions compile to batch SQL and speed reducer that agree', () => {
@@ -45,7 +53,9 @@ describe('metric definitions compile to batch SQL and speed reducer that agree',
         await pool.query(`TRUNCATE ${schema}.raw_events, ${schema}.rollups`);
         const rows = events.map((e, i) => ({
           id: `e${i}`, type: e.type, eventTime: e.eventTime,
-          payload: { station: e.station, errorCode: e.errorCode, cycleTimeMs: e.cycleTimeMs, sign: e.sign },
+          payload: e.type === 'clockin.row'
+            ? { employeeId: e.operator, sign: e.sign, ...e.clockin }
+            : { station: e.station, operator: e.operator, errorCode: e.errorCode, cycleTimeMs: e.cycleTimeMs, sign: e.sign },
         }));
         await pool.query(
           `INSERT INTO ${schema}.raw_events (id, source, type, key, event_time, payload, partition, log_offset)

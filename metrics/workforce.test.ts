@@ -1,7 +1,7 @@
 import { it } from 'vitest';
 import assert from 'node:assert/strict';
 import { compileReducer, SEP } from './compile-reducer.ts';
-import { absences, attendance, minutesWorked } from './workforce.ts';
+import { absences, absentByDepartment, attendance, minutesWorked, workerMinutes } from './workforce.ts';
 
 // A row asserted, corrected (retract + assert), another absent then deleted: the signed metrics
 // hold the sheet's final state.
@@ -29,4 +29,6 @@ it('workforce metrics sum signed clock-in rows to the final sheet', () => {
   assert.deepEqual(run(attendance), { 'Assembly/A': 2 });
   assert.deepEqual(run(minutesWorked), { 'Assembly/A': 980 });
   assert.deepEqual(run(absences), { Sick: 0, Vacation: 1 });
+  assert.deepEqual(run(absentByDepartment), { 'Assembly/A': 1 });
+  assert.deepEqual(run(workerMinutes), { 'E1/Assembly/A': 510, 'E2/Assembly/A': 470 });
 });

@@ -28,6 +28,17 @@ export const absences = defineMetric({
   aggregate: { kind: 'count' },
 });
 
+export const absentByDepartment = defineMetric({
+  name: 'absent_by_department',
+  domain: 'workforce',
+  description: 'Absences by department and shift (the attendance rate\'s other half; `absences` splits them by reason).',
+  eventTypes: ['clockin.row'],
+  dimensions: { department: 'department', shift: 'shift' },
+  where: { present: 'no' },
+  signField: 'sign',
+  aggregate: { kind: 'count' },
+});
+
 export const minutesWorked = defineMetric({
   name: 'minutes_worked',
   domain: 'workforce',
@@ -39,4 +50,36 @@ export const minutesWorked = defineMetric({
   unit: 'min',
 });
 
-export const workforceMetrics = [attendance, absences, minutesWorked] as const;
+/**
+ * Hours worked per employee (utilisation's denominator): the same signed rows as `minutes_worked`,
+ * by employee. The employee id is personal data: the API shows it only behind pii:read.
+ */
+export const workerMinutes = defineMetric({
+  name: 'worker_minutes',
+  domain: 'workforce',
+  description: 'Minutes between clock-in and clock-out per employee (rows with a clock-out), with their department and shift.',
+  eventTypes: ['clockin.row'],
+  dimensions: { employee: 'employeeId', department: 'department', shift: 'shift' },
+  signField: 'sign',
+  aggregate: { kind: 'sum', field: 'minutesWorked' },
+  unit: 'min',
+  personal: ['employee'],
+});
+
+/**
+ * Task time per operator (utilisation's numerator, task hours and staffing per station): the cycle
+ * time of every part an operator took through a machine, counted when it left. Machining operators
+ * are the clock-in sheet's employee ids (simulator/sources/clockin-roster.ts), so personal data.
+ */
+export const operatorTaskMs = defineMetric({
+  name: 'operator_task_ms',
+  domain: 'workforce',
+  description: 'Cycle time of the parts each operator completed, by operator and station, ms.',
+  eventTypes: ['machining.exit'],
+  dimensions: { operator: 'operator', station: 'station' },
+  aggregate: { kind: 'sum', field: 'cycleTimeMs' },
+  unit: 'ms',
+  personal: ['operator'],
+});
+
+export const workforceMetrics = [attendance, absences, absentByDepartment, minutesWorked, workerMinutes, operatorTaskMs] as const;

@@ -19,6 +19,8 @@ export function createGenericQueries(opts: { maxBuckets: number }): Pick<QueryRe
       const { from, to } = parseRange(args, { grain, maxBuckets: opts.maxBuckets });
       const where: Record<string, string> = {};
       for (const f of args.where ?? []) {
+        // A filter on a personal dimension would let anyone probe for an employee id.
+        if (info.personalDimensions.includes(f.name)) throw badInput(`dimension ${JSON.stringify(f.name)} of ${info.name} is personal data and cannot be filtered on`);
         if (!info.dimensions.includes(f.name)) throw badInput(`metric ${info.name} has no dimension ${JSON.stringify(f.name)} (it has ${info.dimensions.join(', ') || 'none'})`);
         where[f.name] = f.value;
       }
@@ -30,7 +32,8 @@ export function createGenericQueries(opts: { maxBuckets: number }): Pick<QueryRe
         to: iso(r.to),
         points: r.points.map((p) => ({
           bucket: iso(p.bucket),
-          dimensions: info.dimensions.map((name) => ({ name, value: p.dims[name] ?? '' })),
+          dimensions: info.dimensions.filter((name) => !info.personalDimensions.includes(name)).map((name) => ({ name, value: p.dims[name] ?? '' })),
+          personalDimensions: info.personalDimensions.map((name) => ({ name, value: p.dims[name] ?? '' })),
           value: p.value,
           cells: p.cells,
         })),

@@ -144,6 +144,7 @@ export function createServing(opts: ServingOptions): Serving {
         domain: m.domain,
         description: m.description,
         dimensions: [...m.dimensionNames],
+        personalDimensions: [...(m.personal ?? [])],
         aggregate: m.aggregate.kind,
         bounds: m.aggregate.kind === 'histogram' ? [...m.aggregate.bounds] : null,
         unit: m.unit ?? null,

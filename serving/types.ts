@@ -82,6 +82,8 @@ export interface MetricInfo {
   domain: string;
   description: string;
   dimensions: string[];
+  /** Dimensions whose values are personal data (see MetricDefinition.personal). */
+  personalDimensions: string[];
   aggregate: string;
   bounds: number[] | null;
   unit: string | null;

@@ -19,6 +19,8 @@ export const FACTS = [
   'cycle_time_sum',
   ...CYCLE_TIME_BOUNDS_MS.map((_, i) => `cycle_time_bucket_${i}`),
   `cycle_time_bucket_${CYCLE_TIME_BOUNDS_MS.length}`,
+  // station = the station, errorCode = the operator (employee id): cycle time of its exits.
+  'operator_task_ms',
 ] as const;
 
 export const floorMinute = (ms: number): number => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
@@ -35,7 +37,7 @@ export interface FactRow {
   /** Minute start, epoch ms (UTC). */
   minute: number;
   station: string;
-  /** Only for `station_errors`; null otherwise. */
+  /** `station_errors`: the error code; `operator_task_ms`: the operator; null otherwise. */
   errorCode: string | null;
   value: number;
 }
@@ -49,6 +51,8 @@ interface StationMinute {
   timeSum: number;
   buckets: number[];
   errors: Map<string, number> | null;
+  /** Cycle time of the exits per operator (the event's own string as key: nothing built per event). */
+  operators: Map<string, number> | null;
 }
 
 const BUCKET_FACTS = Array.from({ length: CYCLE_TIME_BOUNDS_MS.length + 1 }, (_, i) => `cycle_time_bucket_${i}`);
@@ -83,6 +87,8 @@ export class FactAccumulator {
       cell.timed++;
       cell.timeSum += ev.cycleTimeMs;
       cell.buckets[cycleTimeBucket(ev.cycleTimeMs)]++;
+      const ops = (cell.operators ??= new Map());
+      ops.set(ev.operator, (ops.get(ev.operator) ?? 0) + ev.cycleTimeMs);
     }
   }
 
@@ -106,6 +112,7 @@ export class FactAccumulator {
           yield row('cycle_time_sum', c.timeSum);
           for (let i = 0; i < c.buckets.length; i++) if (c.buckets[i] > 0) yield row(BUCKET_FACTS[i], c.buckets[i]);
         }
+        if (c.operators) for (const [operator, ms] of c.operators) yield row('operator_task_ms', ms, operator);
       }
     }
   }
@@ -114,7 +121,7 @@ export class FactAccumulator {
     let stations = this.minutes.get(minute);
     if (!stations) this.minutes.set(minute, (stations = new Map()));
     let c = stations.get(station);
-    if (!c) stations.set(station, (c = { entered: 0, exited: 0, timed: 0, timeSum: 0, buckets: new Array<number>(BUCKET_FACTS.length).fill(0), errors: null }));
+    if (!c) stations.set(station, (c = { entered: 0, exited: 0, timed: 0, timeSum: 0, buckets: new Array<number>(BUCKET_FACTS.length).fill(0), errors: null, operators: null }));
     return c;
   }
 }

@@ -44,6 +44,7 @@ describe('ledger facts', () => {
       ['cycle_time_count', 60_000, 'TST', null, 1],
       ['cycle_time_sum', 60_000, 'TST', null, 95_000],
       ['cycle_time_bucket_5', 60_000, 'TST', null, 1],
+      ['operator_task_ms', 60_000, 'TST', 'E0001', 95_000],
     ]);
     assert.equal(acc.size, 0, 'take() empties the accumulator');
   });

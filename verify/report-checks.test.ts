@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll as after, beforeAll as before, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { dropSchema, testPool, testSchemaName } from '../lib/test-db.ts';
 import { createLedger, readFacts } from '../simulator/ledger.ts';

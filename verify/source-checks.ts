@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import { MillraceError } from '../lib/errors.ts';
-import { readFacts } from '../simulator/ledger.ts';
+import { readFacts, sealedHorizon } from '../simulator/ledger.ts';
 import { sourceSeal } from '../simulator/ledger-sources.ts';
 
 /** Seals of every source the checks name, read in one go. */
 export async function readSeals(pool: pg.Pool, schema: string, checks: readonly SourceCheck[]): Promise<Map<string, number | null>> {
   const seals = new Map<string, number | null>();
-  for (const c of checks) if (!seals.has(c.source)) seals.set(c.source, await sourceSeal(pool, schema, c.source));
+  // `machining` is the live source: its seal is the ledger's horizon, not a writer's seal.
+  for (const c of checks) if (!seals.has(c.source)) seals.set(c.source, c.source === 'machining' ? await sealedHorizon(pool, schema) : await sourceSeal(pool, schema, c.source));
   return seals;
 }
 import type { Rng } from '../simulator/prng.ts';
@@ -30,10 +31,10 @@ export interface SourceCheck {
 }
 
 const QUERY = `query VerifySource($metric: String!, $grain: Grain!, $from: DateTime!, $to: DateTime!) {
-  metricSeries(metric: $metric, grain: $grain, from: $from, to: $to) { points { bucket dimensions { name value } cells } }
+  metricSeries(metric: $metric, grain: $grain, from: $from, to: $to) { points { bucket dimensions { name value } personalDimensions { name value } cells } }
 }`;
 
-interface GenericPoint { bucket: string; dimensions: Array<{ name: string; value: string }>; cells: number[] }
+interface GenericPoint { bucket: string; dimensions: Array<{ name: string; value: string }>; personalDimensions: Array<{ name: string; value: string }>; cells: number[] }
 
 async function query(opts: GraphqlOptions, v: { metric: string; grain: Grain; from: string; to: string }): Promise<GenericPoint[]> {
   const res = await fetch(opts.url, {
@@ -92,7 +93,7 @@ export async function runSourceChecks(args: {
         const key = (bucket: number, d1: string, d2: string) => `${iso(bucket)} ${d1}${c.dims.length > 1 ? ` ${d2}` : ''}`;
         const actual = new Map<string, number>();
         for (const p of points) {
-          const dim = (n: string) => p.dimensions.find((d) => d.name === n)?.value ?? '';
+          const dim = (n: string) => [...p.dimensions, ...p.personalDimensions].find((d) => d.name === n)?.value ?? '';
           const k = key(Date.parse(p.bucket), dim(c.dims[0]), c.dims[1] ? dim(c.dims[1]) : '');
           actual.set(k, (actual.get(k) ?? 0) + (p.cells[c.cell] ?? 0));
         }

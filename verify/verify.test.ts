@@ -10,6 +10,7 @@ import { createRecordingTopic } from '../simulator/testing/recording-topic.ts';
 import { compareSeries, LEDGER_FACTS } from './compare.ts';
 import { GRAIN_MS, type ApiPoint, type Grain, type ProductionMetric, type SeriesQuery } from './graphql.ts';
 import { runVerify } from './verify.ts';
+import { SOURCE_CHECKS } from './source-checks-table.ts';
 
 const pool = testPool();
 const schema = testSchemaName('ledger_verify');
@@ -77,7 +78,12 @@ describe('verify against a canned endpoint', () => {
   it('checks every metric and grain inside the sealed span and reports exactly the wrong values', async () => {
     const horizon = Date.UTC(2026, 10, 23, 1, 10);
     let waited = false;
-    const result = await runVerify({ graphqlUrl: url, pool, ledgerSchema: schema, ranges: 5, seed: 3, reportZones: false, waitForCatchUp: async () => void (waited = true) });
+    // The canned endpoint speaks productionSeries only: machining's metricSeries check (operator task
+    // time) is covered by energy-workforce-reports.test.ts over the real subgraphs.
+    const result = await runVerify({
+      graphqlUrl: url, pool, ledgerSchema: schema, ranges: 5, seed: 3, reportZones: false, waitForCatchUp: async () => void (waited = true),
+      sourceChecks: SOURCE_CHECKS.filter((c) => c.source !== 'machining'),
+    });
     assert.ok(waited);
     assert.equal(queries.length, 3 * 5 * 4);
     for (const q of queries) {

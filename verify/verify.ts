@@ -8,6 +8,7 @@ import { readEntitySnapshot, runEntityChecks, type EntityMismatch } from './enti
 import { readSeals, runSourceChecks, type SourceCheck } from './source-checks.ts';
 import { SOURCE_CHECKS } from './source-checks-table.ts';
 import { runReportChecks } from './report-checks.ts';
+import { runEnergyWorkforceChecks } from './energy-workforce-reports.ts';
 import { sourceSeal } from '../simulator/ledger-sources.ts';
 
 /**
@@ -123,6 +124,17 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
     result.mismatches += reports.mismatches.length;
     tally('reports', reports.checked, reports.mismatches.length);
     result.details.push(...reports.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
+  }
+  if (opts.reportZones !== false) {
+    // Energy (report 3) and workforce (report 2): each only below the seals of the writers it reads.
+    const reports = await runEnergyWorkforceChecks({
+      pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, rng, ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 10)),
+      zones: opts.reportZones ?? ['Europe/Berlin'], log,
+    });
+    result.checked += reports.checked;
+    result.mismatches += reports.mismatches.length;
+    result.details.push(...reports.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
+    for (const [source, t] of Object.entries(reports.bySource)) tally(source, t.checked, t.mismatches);
   }
   const other = await runSourceChecks({
     checks: sourceChecks, seals, pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, rng,

@@ -192,8 +192,10 @@ export type GenericPoint = {
   bucket: Scalars['DateTime']['output'];
   /** The metric's full state (a histogram: count, sum, then one count per bucket). */
   cells: Array<Scalars['Float']['output']>;
-  /** The point's dimension values. */
+  /** The point's dimension values, except those that are personal data (see `personalDimensions`). */
   dimensions: Array<DimensionValue>;
+  /** Dimensions holding personal data (an employee id; see `MetricInfo.personalDimensions`). */
+  personalDimensions: Array<DimensionValue>;
   /** Headline value: count, sum, min or max; a histogram's count. */
   value: Scalars['Float']['output'];
 };
@@ -287,6 +289,8 @@ export type MetricInfo = {
   domain: Scalars['String']['output'];
   /** Name, for `metricSeries`. */
   name: Scalars['String']['output'];
+  /** Dimensions whose values are personal data: shown only in `GenericPoint.personalDimensions` (pii:read), never filterable. */
+  personalDimensions: Array<Scalars['String']['output']>;
   /** Unit of the measured field (ms, Wh, centi-°C, …). */
   unit?: Maybe<Scalars['String']['output']>;
 };
@@ -1036,6 +1040,7 @@ export type GenericPointResolvers<ContextType = ResolverContext, ParentType exte
   bucket?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   cells?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
   dimensions?: Resolver<Array<ResolversTypes['DimensionValue']>, ParentType, ContextType>;
+  personalDimensions?: Resolver<Array<ResolversTypes['DimensionValue']>, ParentType, ContextType>;
   value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
@@ -1082,6 +1087,7 @@ export type MetricInfoResolvers<ContextType = ResolverContext, ParentType extend
   dimensions?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   domain?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  personalDimensions?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   unit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 

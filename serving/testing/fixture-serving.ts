@@ -58,7 +58,7 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
   pairings: FixturePairing[] = [],
 ): FixtureServing {
   const infos: MetricInfo[] = allMetrics.map((m) => ({
-    name: m.name, domain: m.domain, description: m.description, dimensions: [...m.dimensionNames],
+    name: m.name, domain: m.domain, description: m.description, dimensions: [...m.dimensionNames], personalDimensions: [...(m.personal ?? [])],
     aggregate: m.aggregate.kind, bounds: m.aggregate.kind === 'histogram' ? [...m.aggregate.bounds] : null, unit: m.unit ?? null,
   }));
   const log: Delta[] = [];

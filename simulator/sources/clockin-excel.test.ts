@@ -68,15 +68,19 @@ function recompute(books: Map<string, unknown[][]>): Map<string, number> {
     const col = new Map(header.map((h, i) => [alias[String(h).toLowerCase()] ?? String(h).toLowerCase(), i]));
     for (const r of rows) {
       const get = (name: string) => r[col.get(name)!] ?? null;
-      const [date, shift, dept, cin, cout, reason] = ['date', 'shift', 'department', 'clock in', 'clock out', 'absence reason'].map(get);
+      const [date, shift, dept, cin, cout, reason, emp] = ['date', 'shift', 'department', 'clock in', 'clock out', 'absence reason', 'employee id'].map(get);
       const hour = { A: 6, B: 14, C: 22 }[String(shift)];
       if (hour === undefined) continue;
       const minute = Date.parse(`${date}T00:00:00Z`) + hour * H;
-      if (reason !== null && cin === null && cout === null) add(`absences|${minute}|${reason}|`, 1);
+      if (reason !== null && cin === null && cout === null) {
+        add(`absences|${minute}|${reason}|`, 1);
+        add(`absent_by_department|${minute}|${dept}|${shift}`, 1);
+      }
       // Present: clocked out after clocking in, or still on shift (an open row: no minutes yet).
       else if (reason === null && typeof cin === 'number' && (cout === null || (typeof cout === 'number' && cout > cin))) {
         add(`attendance|${minute}|${dept}|${shift}`, 1);
         if (cout !== null) add(`minutes_worked|${minute}|${dept}|${shift}`, (cout - cin) / 60_000);
+        if (cout !== null) add(`worker_minutes|${minute}|${emp}|${dept}`, (cout - cin) / 60_000);
       }
     }
   }

@@ -12,20 +12,26 @@ import type { SourceWriter, WriterContext } from './source-writer.ts';
 
 /** The writer's name: its seal and the `source` of its ledger rows. */
 export const CLOCKIN_WRITER = 'clockin-excel';
-/** Ledger facts, at the row's shift start: present rows [department, shift] (open ones too), absences [reason], minutes [department, shift] (closed rows). */
-export const CLOCKIN_FACTS = { attendance: 'attendance', absences: 'absences', minutesWorked: 'minutes_worked' } as const;
+/**
+ * Ledger facts, at the row's shift start: present rows [department, shift] (open ones too), absences
+ * [reason] and [department, shift], minutes [department, shift] (closed rows), and the same minutes per
+ * worker [employee, department].
+ */
+export const CLOCKIN_FACTS = {
+  attendance: 'attendance', absences: 'absences', absentByDepartment: 'absent_by_department', minutesWorked: 'minutes_worked', workerMinutes: 'worker_minutes',
+} as const;
 
 /** The path of a day's workbook. */
 export const clockinPath = (dataDir: string, day: number) => join(dataDir, 'clockin', `clockin-${isoDate(day)}.xlsx`);
 
 /** What a row contributes to the ledger; malformed rows contribute nothing (null). */
-export type Counted = { present: true; department: string; shift: string; minutes: number | null } | { present: false; shift: string; reason: string };
+export type Counted = { present: true; department: string; shift: string; minutes: number | null } | { present: false; shift: string; reason: string; department?: string };
 /** A version of a day's sheet as the ledger counts it: row key (`employeeId|shift`) → contribution. */
 export type SheetCounts = Record<string, Counted | null>;
 
 function counted(r: SheetRow): Counted | null {
   if (r.malformed) return null;
-  if (r.absenceReason) return { present: false, shift: r.shift, reason: r.absenceReason };
+  if (r.absenceReason) return { present: false, shift: r.shift, reason: r.absenceReason, department: r.department };
   // An open row (clocked in, still on shift) is present; its minutes come with the clock-out.
   const minutes = r.clockOut === null ? null : Math.round((r.clockOut - r.clockIn!) / 60_000);
   return { present: true, department: r.department, shift: r.shift, minutes };
@@ -39,7 +45,8 @@ export const countsOf = (rows: readonly SheetRow[]): SheetCounts => Object.fromE
 function same(a: Counted | null, b: Counted | null): boolean {
   if (a === null || b === null) return a === b;
   if (a.present && b.present) return a.department === b.department && a.shift === b.shift && a.minutes === b.minutes;
-  return !a.present && !b.present && a.shift === b.shift && a.reason === b.reason;
+  // A day's counts kept by an older version have no department on absences: unchanged rows stay unchanged.
+  return !a.present && !b.present && a.shift === b.shift && a.reason === b.reason && (a.department === undefined || b.department === undefined || a.department === b.department);
 }
 
 /** Signed facts turning one version of a day's rows into the next, summed per (fact, minute, dims). */
@@ -50,21 +57,28 @@ export function diffCounts(day: number, before: Readonly<SheetCounts>, after: Re
     const f = sums.get(k) ?? sums.set(k, { fact, minute, dims, value: 0 }).get(k)!;
     f.value += value;
   };
-  const apply = (c: Counted | null, sign: 1 | -1) => {
+  // The row key is `employeeId|shift` (kept states predate per-worker facts: the id comes from the key).
+  const apply = (k: string, c: Counted | null, sign: 1 | -1) => {
     if (!c) return;
     const minute = shiftStart(day, c.shift as Shift);
     if (c.present) {
       add(CLOCKIN_FACTS.attendance, minute, [c.department, c.shift], sign);
-      if (c.minutes !== null) add(CLOCKIN_FACTS.minutesWorked, minute, [c.department, c.shift], sign * c.minutes);
-    } else add(CLOCKIN_FACTS.absences, minute, [c.reason], sign);
+      if (c.minutes !== null) {
+        add(CLOCKIN_FACTS.minutesWorked, minute, [c.department, c.shift], sign * c.minutes);
+        add(CLOCKIN_FACTS.workerMinutes, minute, [k.slice(0, k.lastIndexOf('|')), c.department], sign * c.minutes);
+      }
+    } else {
+      add(CLOCKIN_FACTS.absences, minute, [c.reason], sign);
+      add(CLOCKIN_FACTS.absentByDepartment, minute, [c.department ?? '', c.shift], sign);
+    }
   };
   for (const [k, c] of Object.entries(after)) {
     const o = before[k];
     if (o !== undefined && same(o, c)) continue;
-    if (o !== undefined) apply(o, -1);
-    apply(c, 1);
+    if (o !== undefined) apply(k, o, -1);
+    apply(k, c, 1);
   }
-  for (const [k, o] of Object.entries(before)) if (!(k in after)) apply(o, -1);
+  for (const [k, o] of Object.entries(before)) if (!(k in after)) apply(k, o, -1);
   return [...sums.values()].filter((f) => f.value !== 0);
 }
 

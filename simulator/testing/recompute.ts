@@ -12,6 +12,7 @@ export interface ParsedEvent {
   kind: 'enter' | 'exit';
   partId: string;
   station: string;
+  operator: string;
   at: number;
   errorCode: string | null;
   cycleTimeMs: number | null;
@@ -34,7 +35,7 @@ export function parseMessage(value: string): ParsedEvent | null {
   if (v.kind === 'exit' ? !Number.isInteger(ct) : ct !== null) return null;
   if (!(v.errorCode === null || str(v.errorCode)) || !(v.nextStation === null || str(v.nextStation))) return null;
   return {
-    eventId: v.eventId as string, kind: v.kind, partId: v.partId as string, station: v.station as string, at: Date.parse(v.at),
+    eventId: v.eventId as string, kind: v.kind, partId: v.partId as string, station: v.station as string, operator: v.operator as string, at: Date.parse(v.at),
     errorCode: v.errorCode as string | null, cycleTimeMs: ct as number | null, nextStation: v.nextStation as string | null,
   };
 }
@@ -63,6 +64,7 @@ export function recomputeFacts(records: readonly Pick<TopicRecord, 'value'>[], g
     let bucket = SPEC_BOUNDS.length;
     for (let i = SPEC_BOUNDS.length - 1; i >= 0; i--) if (ct <= SPEC_BOUNDS[i]) bucket = i;
     add(`cycle_time_bucket_${bucket}`, e.at, e.station, null, 1);
+    add('operator_task_ms', e.at, e.station, e.operator, ct);
   }
   return facts;
 }
