@@ -10,7 +10,10 @@ const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(d
 export const configSchema = z.object({
   PORT: int(4000, 0).describe('Gateway port: GraphQL (HTTP + graphql-ws), GraphiQL, /healthz, /status.'),
   HOST: z.string().default('127.0.0.1').describe('Address the gateway and subgraphs listen on.'),
-  MILLRACE_DATA_DIR: z.string().default('.millrace').describe('Embedded mode: where Postgres data and runtime files live.'),
+  MILLRACE_DATA_DIR: z
+    .string()
+    .default('.millrace')
+    .describe('Embedded mode: where Postgres data and runtime files live.'),
   DATABASE_URL: z.url().optional().describe('PostgreSQL URL. Unset: embedded Postgres under MILLRACE_DATA_DIR.'),
   REDIS_URL: z.url().optional().describe('Redis URL for the speed layer. Unset: in-process memory store.'),
   KAFKA_BROKERS: z.string().optional().describe('Comma-separated Kafka brokers for the log and source topics. Unset: Postgres table topics.'),
@@ -21,16 +24,45 @@ export const configSchema = z.object({
   MILLRACE_STALL_MS: int(30_000, 1).describe('A connector failing this long without a success is `stalled` (status, /healthz degraded, millrace_connector_stalled).'),
   MILLRACE_REFRESH_MS: int(2000, 10).describe('Pause between batch refresh cycles when there is no backlog, ms.'),
   EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),
-  MILLRACE_SOURCES: z.string().optional().describe('The plant\'s sources file (JSON or YAML): every connector, its kind and config (docs/sources.md). Default: the MyCPU example, config/mycpu.sources.json.'),
-  MILLRACE_SIMULATOR: z.enum(['on', 'off']).default('on').describe('Run the MyCPU simulator inside `up` (it writes the sources of config/mycpu.sources.json). `off` for a plant\'s own sources.'),
+  MILLRACE_SOURCES: z
+    .string()
+    .optional()
+    .describe(
+      "The plant's sources file (JSON or YAML): every connector, its kind and config (docs/sources.md). Default: the MyCPU example, config/mycpu.sources.json.",
+    ),
+  MILLRACE_SIMULATOR: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      "Run the MyCPU simulator inside `up` (it writes the sources of config/mycpu.sources.json). `off` for a plant's own sources.",
+    ),
   MILLRACE_SIM_RATE: z.coerce.number().positive().default(20).describe('Simulator: machining events per real second.'),
-  MILLRACE_SIM_SPEED: z.coerce.number().positive().default(1).describe('Simulator: simulated seconds per real second (1 = live; tests and demos speed time up).'),
+  MILLRACE_SIM_SPEED: z.coerce
+    .number()
+    .positive()
+    .default(1)
+    .describe('Simulator: simulated seconds per real second (1 = live; tests and demos speed time up).'),
   MILLRACE_SIM_SEED: int(42).describe('Simulator: PRNG seed.'),
-  MILLRACE_URL: z.url().optional().describe('Where CLI commands (status, verify) find a running gateway. Default http://HOST:PORT.'),
-  MACHINING_TOPIC: z.string().default('mycpu.machining').describe('Source topic of live machining events (Kafka, or a table topic embedded).'),
+  MILLRACE_URL: z
+    .url()
+    .optional()
+    .describe('Where CLI commands (status, verify) find a running gateway. Default http://HOST:PORT.'),
+  MACHINING_TOPIC: z
+    .string()
+    .default('mycpu.machining')
+    .describe('Source topic of live machining events (Kafka, or a table topic embedded).'),
   MACHINING_PARTITIONS: int(2, 1).describe('Partitions of the machining source topic.'),
-  LEDGER_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('ledger').describe("Postgres schema of the simulator's ground-truth ledger."),
-  FACTORY_DIR: z.string().optional().describe('Where the simulator writes its file sources (energy CSV, clock-in workbooks, reference files). Default MILLRACE_DATA_DIR/factory.'),
+  LEDGER_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('ledger')
+    .describe("Postgres schema of the simulator's ground-truth ledger."),
+  FACTORY_DIR: z
+    .string()
+    .optional()
+    .describe(
+      'Where the simulator writes its file sources (energy CSV, clock-in workbooks, reference files). Default MILLRACE_DATA_DIR/factory.',
+    ),
   HEAT_TOPIC: z.string().default('mycpu.heat').describe('Source topic of the heat sensors.'),
   ORDERS_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('mycpu').describe('Postgres schema of the repair/purchase orders table (read by CDC).'),
   CDC_SLOT: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional().describe('Logical replication slot of the orders CDC connector (its publication is SLOT_pub). Default MILLRACE_PREFIX_orders.'),
@@ -44,48 +76,145 @@ export const configSchema = z.object({
   GATEWAY_DEDUP_INFLIGHT: z.stringbool().default(true).describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
   MILLRACE_TIME_ZONE: z.string().default('UTC').refine((z0) => { try { checkTimeZone(z0); return true; } catch { return false; } }, 'not an IANA time zone (e.g. Europe/Berlin)')
     .describe("The factory's time zone: SHIFT, DAY, WEEK and MONTH buckets follow it unless a query names another."),
-  MILLRACE_SHIFTS: z.string().default('A=06:00,B=14:00,C=22:00').refine((s0) => { try { parseShifts(s0); return true; } catch { return false; } }, 'expected NAME=HH:MM,… with distinct names and times')
+  MILLRACE_SHIFTS: z
+    .string()
+    .default('A=06:00,B=14:00,C=22:00')
+    .refine((s0) => {
+      try {
+        parseShifts(s0);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected NAME=HH:MM,… with distinct names and times')
     .describe("The factory's shifts, local start times in the factory's time zone (each ends where the next starts)."),
-  MILLRACE_HISTORY_START: z.iso.datetime({ offset: true }).default('2000-01-01T00:00:00Z')
+  MILLRACE_HISTORY_START: z.iso
+    .datetime({ offset: true })
+    .default('2000-01-01T00:00:00Z')
     .describe('Stock figures (work in progress, rework pending, tool life used) count events from this instant on.'),
-  MILLRACE_PERSONAL_CONNECTORS: z.string().default('clockin')
-    .describe("Comma-separated connectors whose input is personal data: their dead letters' raw input needs the pii:read scope."),
-  SUBGRAPH_URLS: z.string().optional().describe('Gateway started alone: `name=url,…` of the subgraphs (e.g. production=http://h:4001/graphql).'),
-  SUBGRAPH_HOST: z.string().default('127.0.0.1').describe('Address the subgraphs listen on. Only the gateway should reach them: set it (e.g. 0.0.0.0) only for a split deployment on a private network.'),
-  MILLRACE_AUTH: z.enum(['on', 'off']).default('on').describe('`off` serves everyone every scope (logged loudly and shown in /healthz). With DATABASE_URL set and `on`, a key source (JWT secret, JWKS URL or API keys) is required.'),
-  MILLRACE_JWT_SECRET: z.string().min(32).optional().describe('HS256 secret of bearer tokens (≥ 32 chars). Embedded default: a generated one in MILLRACE_DATA_DIR/auth-secret.'),
-  MILLRACE_JWKS_URL: z.url().optional().describe('JWKS URL of the token issuer (RS/PS/ES algorithms; keys re-fetched on an unknown `kid`, so rotation needs no restart).'),
+  MILLRACE_PERSONAL_CONNECTORS: z
+    .string()
+    .default('clockin')
+    .describe(
+      "Comma-separated connectors whose input is personal data: their dead letters' raw input needs the pii:read scope.",
+    ),
+  MILLRACE_ALERT_ZONE_MAX_C: z.coerce
+    .number()
+    .default(40)
+    .describe("Alert (dashboard): a zone's hottest reading of the last 15 minutes above this, °C."),
+  MILLRACE_ALERT_NO_EXIT_MIN: int(15, 1).describe(
+    'Alert (dashboard): a flow station with no exits for this many minutes.',
+  ),
+  MILLRACE_ALERT_CONNECTOR_LAG: int(10_000, 1).describe(
+    "Alert (dashboard and Prometheus rules): a connector's lag behind its source above this.",
+  ),
+  MILLRACE_ALERT_STALL_SEC: int(300, 1).describe(
+    'Alert (dashboard): a connector whose last checkpoint is older than this, seconds (stalled).',
+  ),
+  SUBGRAPH_URLS: z
+    .string()
+    .optional()
+    .describe('Gateway started alone: `name=url,…` of the subgraphs (e.g. production=http://h:4001/graphql).'),
+  SUBGRAPH_HOST: z
+    .string()
+    .default('127.0.0.1')
+    .describe(
+      'Address the subgraphs listen on. Only the gateway should reach them: set it (e.g. 0.0.0.0) only for a split deployment on a private network.',
+    ),
+  MILLRACE_AUTH: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      '`off` serves everyone every scope (logged loudly and shown in /healthz). With DATABASE_URL set and `on`, a key source (JWT secret, JWKS URL or API keys) is required.',
+    ),
+  MILLRACE_JWT_SECRET: z
+    .string()
+    .min(32)
+    .optional()
+    .describe(
+      'HS256 secret of bearer tokens (≥ 32 chars). Embedded default: a generated one in MILLRACE_DATA_DIR/auth-secret.',
+    ),
+  MILLRACE_JWKS_URL: z
+    .url()
+    .optional()
+    .describe(
+      'JWKS URL of the token issuer (RS/PS/ES algorithms; keys re-fetched on an unknown `kid`, so rotation needs no restart).',
+    ),
   MILLRACE_JWT_ISSUER: z.string().optional().describe('Required `iss` of tokens (unchecked when unset).'),
   MILLRACE_JWT_AUDIENCE: z.string().optional().describe('Required `aud` of tokens (unchecked when unset).'),
-  MILLRACE_API_KEYS: z.string().optional().describe('API keys of machine clients: `name:key:scope+scope,…` (e.g. `grafana:k3y…:ops:read+production:read`).'),
-  MILLRACE_TOKEN: z.string().optional().describe('CLI (status, verify): bearer token sent to the gateway. Default: the embedded dev token from runtime.json.'),
-  MILLRACE_API_KEY: z.string().optional().describe('CLI (status, verify): API key sent to the gateway instead of a token.'),
-  MILLRACE_CORS_ORIGINS: z.string().optional().describe('Comma-separated origins (e.g. `https://ops.example.com`) browsers may call the gateway from besides its own. Default: same origin only.'),
-  MILLRACE_INTROSPECTION: z.enum(['auto', 'on', 'off']).default('auto').describe('Schema introspection; `auto` = on embedded, off with DATABASE_URL.'),
-  MILLRACE_GRAPHIQL: z.enum(['auto', 'on', 'off']).default('auto').describe('GraphiQL at GET /graphql; `auto` = on embedded, off with DATABASE_URL.'),
+  MILLRACE_API_KEYS: z
+    .string()
+    .optional()
+    .describe('API keys of machine clients: `name:key:scope+scope,…` (e.g. `grafana:k3y…:ops:read+production:read`).'),
+  MILLRACE_TOKEN: z
+    .string()
+    .optional()
+    .describe(
+      'CLI (status, verify): bearer token sent to the gateway. Default: the embedded dev token from runtime.json.',
+    ),
+  MILLRACE_API_KEY: z
+    .string()
+    .optional()
+    .describe('CLI (status, verify): API key sent to the gateway instead of a token.'),
+  MILLRACE_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .describe(
+      'Comma-separated origins (e.g. `https://ops.example.com`) browsers may call the gateway from besides its own. Default: same origin only.',
+    ),
+  MILLRACE_INTROSPECTION: z
+    .enum(['auto', 'on', 'off'])
+    .default('auto')
+    .describe('Schema introspection; `auto` = on embedded, off with DATABASE_URL.'),
+  MILLRACE_GRAPHIQL: z
+    .enum(['auto', 'on', 'off'])
+    .default('auto')
+    .describe('GraphiQL at GET /graphql; `auto` = on embedded, off with DATABASE_URL.'),
   MILLRACE_MAX_DEPTH: int(12, 1).describe('Deepest field nesting of an operation (DEPTH_LIMIT).'),
   MILLRACE_MAX_ALIASES: int(30, 0).describe('Most aliases in an operation (ALIAS_LIMIT).'),
   MILLRACE_MAX_DIRECTIVES: int(20, 0).describe('Most directives in an operation (DIRECTIVE_LIMIT).'),
   MILLRACE_MAX_TOKENS: int(2000, 1).describe('Most lexer tokens in a document (TOKEN_LIMIT).'),
-  MILLRACE_MAX_COST: int(20000, 1).describe('Largest estimated cost of an operation (COST_LIMIT; estimator in gateway/use-cost-limit.ts).'),
+  MILLRACE_MAX_COST: int(20000, 1).describe(
+    'Largest estimated cost of an operation (COST_LIMIT; estimator in gateway/use-cost-limit.ts).',
+  ),
   MILLRACE_RATE_PER_MINUTE: int(6000, 0).describe('Operations per minute per client (RATE_LIMITED); 0 = unlimited.'),
   MILLRACE_RATE_BURST: int(300, 1).describe('Operations a client may send at once above the steady rate.'),
   MILLRACE_MAX_BODY_BYTES: int(65536, 1).describe('Largest request body, bytes (BODY_TOO_LARGE).'),
-  MILLRACE_MAX_VARIABLES_BYTES: int(16384, 1).describe('Largest variables object, bytes of JSON (VARIABLES_TOO_LARGE).'),
-  MILLRACE_DEADLINE_MS: int(10000, 0).describe('Deadline of a query, ms (DEADLINE_EXCEEDED), carried to Postgres (statement_timeout) and Redis; 0 = none.'),
-  MILLRACE_PERSISTED_OPERATIONS: z.string().optional().describe('JSON file `{ "<id>": "<document>" }` of persisted operations (sent as `documentId` or `extensions.persistedQuery.sha256Hash`).'),
-  MILLRACE_PERSISTED_ONLY: z.stringbool().default(false).describe('Refuse every document that is not a persisted operation (for a deployment that only serves the dashboard).'),
-  SERVING_POOL_SIZE: int(10, 1).describe('Connections of the serving Postgres pool (separate from the loader\'s, so queries cannot starve ingest).'),
+  MILLRACE_MAX_VARIABLES_BYTES: int(16384, 1).describe(
+    'Largest variables object, bytes of JSON (VARIABLES_TOO_LARGE).',
+  ),
+  MILLRACE_DEADLINE_MS: int(10000, 0).describe(
+    'Deadline of a query, ms (DEADLINE_EXCEEDED), carried to Postgres (statement_timeout) and Redis; 0 = none.',
+  ),
+  MILLRACE_PERSISTED_OPERATIONS: z
+    .string()
+    .optional()
+    .describe(
+      'JSON file `{ "<id>": "<document>" }` of persisted operations (sent as `documentId` or `extensions.persistedQuery.sha256Hash`).',
+    ),
+  MILLRACE_PERSISTED_ONLY: z
+    .stringbool()
+    .default(false)
+    .describe(
+      'Refuse every document that is not a persisted operation (for a deployment that only serves the dashboard).',
+    ),
+  SERVING_POOL_SIZE: int(10, 1).describe(
+    "Connections of the serving Postgres pool (separate from the loader's, so queries cannot starve ingest).",
+  ),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
 /** Parse the environment; a bad value fails naming the variable and what it expects. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const picked = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const picked = Object.fromEntries(
+    Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
   const parsed = configSchema.safeParse(picked);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`);
+    const lines = parsed.error.issues.map(
+      (i) => `  ${String(i.path[0])}=${JSON.stringify(picked[String(i.path[0])])}: ${i.message}`,
+    );
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;

@@ -1,5 +1,6 @@
 import { createSubgraphServer } from '../subgraphs/create-subgraph-server.ts';
 import { createGateway } from '../gateway/create-gateway.ts';
+import { createDashboardRoutes } from '../gateway/dashboard-routes.ts';
 import { startFactory } from '../simulator/index.ts';
 import { factorySettings } from './sources.ts';
 import { parseShifts } from '../serving/calendar.ts';
@@ -19,11 +20,18 @@ import type { Ctx } from './ctx.ts';
 export async function startSubgraphs(ctx: Ctx, names: readonly SubgraphName[]): Promise<void> {
   const alone = names.length === 1;
   const calendar = factoryCalendar(ctx.config);
-  const personalConnectors = ctx.config.MILLRACE_PERSONAL_CONNECTORS.split(',').map((x) => x.trim()).filter(Boolean);
+  const personalConnectors = ctx.config.MILLRACE_PERSONAL_CONNECTORS.split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   ctx.subgraphUrls ??= [];
   for (const name of names) {
     const server = await createSubgraphServer({
-      name, serving: ctx.serving!, calendar, personalConnectors, host: ctx.config.SUBGRAPH_HOST, port: alone ? ctx.config.SUBGRAPH_PORT : 0,
+      name,
+      serving: ctx.serving!,
+      calendar,
+      personalConnectors,
+      host: ctx.config.SUBGRAPH_HOST,
+      port: alone ? ctx.config.SUBGRAPH_PORT : 0,
       log: (l) => ctx.log(`subgraph ${name}: ${l}`),
     });
     ctx.subgraphUrls.push({ name, url: server.url, wsUrl: server.wsUrl, sdl: server.sdl });
@@ -34,7 +42,12 @@ export async function startSubgraphs(ctx: Ctx, names: readonly SubgraphName[]): 
 
 /** The factory's calendar from the configuration. */
 export function factoryCalendar(c: Config): FactoryCalendar {
-  return { zone: c.MILLRACE_TIME_ZONE, shifts: parseShifts(c.MILLRACE_SHIFTS), historyStart: Date.parse(c.MILLRACE_HISTORY_START), maxBuckets: 5000 };
+  return {
+    zone: c.MILLRACE_TIME_ZONE,
+    shifts: parseShifts(c.MILLRACE_SHIFTS),
+    historyStart: Date.parse(c.MILLRACE_HISTORY_START),
+    maxBuckets: 5000,
+  };
 }
 
 /** Subgraphs started alone: SUBGRAPH_URLS lists them; their SDL comes from `_service { sdl }`. */
@@ -43,7 +56,11 @@ async function remoteSubgraphs(spec: string) {
     spec.split(',').map(async (pair) => {
       const [name, url] = pair.split('=').map((s) => s.trim());
       if (!name || !url) throw new Error(`SUBGRAPH_URLS entry ${JSON.stringify(pair)} is not name=url`);
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ _service { sdl } }' }) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ _service { sdl } }' }),
+      });
       const body = (await res.json()) as { data?: { _service?: { sdl?: string } } };
       const sdl = body.data?._service?.sdl;
       if (!sdl) throw new Error(`subgraph ${name} at ${url} did not return its SDL`);
@@ -64,7 +81,11 @@ async function stalledConnectors(ctx: Ctx): Promise<Array<{ component: string; r
 
 export async function startGatewayModule(ctx: Ctx): Promise<void> {
   const c = ctx.config;
-  const subgraphs = ctx.subgraphUrls?.length ? ctx.subgraphUrls : c.SUBGRAPH_URLS ? await remoteSubgraphs(c.SUBGRAPH_URLS) : null;
+  const subgraphs = ctx.subgraphUrls?.length
+    ? ctx.subgraphUrls
+    : c.SUBGRAPH_URLS
+      ? await remoteSubgraphs(c.SUBGRAPH_URLS)
+      : null;
   if (!subgraphs) throw new Error('the gateway needs subgraphs: run it inside `all`, or set SUBGRAPH_URLS');
   const registry = new Registry();
   const { security, devToken, authOff } = await securityFromConfig(c, ctx.log, registry);
@@ -81,7 +102,23 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
       return { ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'), components, degraded: await stalledConnectors(ctx) };
     },
     status: () => collectStatus(ctx),
-    routes: { '/metrics': requireScope(security.authenticator, 'ops:read', createPrometheusRoute(() => collectStatus(ctx), registry)) },
+    routes: {
+      '/metrics': requireScope(
+        security.authenticator,
+        'ops:read',
+        createPrometheusRoute(() => collectStatus(ctx), registry),
+      ),
+      // The dashboard's files and alert thresholds are public; every figure it shows comes through
+      // GraphQL and /status with the signed-in token.
+      ...createDashboardRoutes({
+        alerts: {
+          zoneMaxC: c.MILLRACE_ALERT_ZONE_MAX_C,
+          noExitMinutes: c.MILLRACE_ALERT_NO_EXIT_MIN,
+          connectorLag: c.MILLRACE_ALERT_CONNECTOR_LAG,
+          stallSeconds: c.MILLRACE_ALERT_STALL_SEC,
+        },
+      }),
+    },
     log: (l) => ctx.log(`gateway: ${l}`),
   });
   ctx.services.push({ name: 'gateway', stop: () => gateway.close() });
@@ -100,7 +137,9 @@ export async function startSimulator(ctx: Ctx): Promise<void> {
   const c = ctx.config;
   if (c.MILLRACE_SIMULATOR === 'off') return;
   const factory = await startFactory(factorySettings(c, ctx.databaseUrl!), {
-    pool: ctx.pool!, openTopic: ctx.topics!.open, log: (l) => ctx.log(`simulator: ${l}`),
+    pool: ctx.pool!,
+    openTopic: ctx.topics!.open,
+    log: (l) => ctx.log(`simulator: ${l}`),
   });
   ctx.services.push({ name: 'simulator', stop: () => factory.stop() });
 }

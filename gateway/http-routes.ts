@@ -16,7 +16,10 @@ export interface HttpRoutesOptions {
   health: HealthCheck;
   /** Backs `GET /status` (JSON). Without it, /status is 404. */
   status?: () => Promise<unknown>;
-  /** Extra routes by path; a key matches itself and everything below it ('/dashboard' → '/dashboard/app.js'). */
+  /**
+   * Extra routes by path; a key matches itself and everything below it ('/dashboard' → '/dashboard/app.js'),
+   * except '/', which matches only itself (so it cannot shadow /graphql).
+   */
   routes?: Record<string, RouteHandler>;
   log: (line: string) => void;
   /** Wraps the /status handler (authentication and the ops:read scope). Default none. */
@@ -46,7 +49,10 @@ export function createHttpRoutes(opts: HttpRoutesOptions): (req: IncomingMessage
       guard((_q, r) => void answer(r, opts.log, 'status', async () => [200, await status()]))(req, res);
       return true;
     }
-    const route = extra.find(([prefix]) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
+    const route = extra.find(
+      ([prefix]) =>
+        path === prefix || (prefix !== '/' && path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)),
+    );
     if (route) {
       route[1](req, res);
       return true;
@@ -59,7 +65,12 @@ function isRead(req: IncomingMessage): boolean {
   return req.method === 'GET' || req.method === 'HEAD';
 }
 
-async function answer(res: ServerResponse, log: (line: string) => void, what: 'health' | 'status', fn: () => Promise<[number, unknown]>) {
+async function answer(
+  res: ServerResponse,
+  log: (line: string) => void,
+  what: 'health' | 'status',
+  fn: () => Promise<[number, unknown]>,
+) {
   let status: number;
   let body: unknown;
   try {
@@ -67,7 +78,10 @@ async function answer(res: ServerResponse, log: (line: string) => void, what: 'h
   } catch (err) {
     // The details go to the log; a probe only needs to know it failed.
     log(`${what} check failed: ${(err as Error).stack ?? err}`);
-    [status, body] = what === 'health' ? [503, { ready: false, components: {}, error: 'health check failed' }] : [500, { error: 'status unavailable' }];
+    [status, body] =
+      what === 'health'
+        ? [503, { ready: false, components: {}, error: 'health check failed' }]
+        : [500, { error: 'status unavailable' }];
   }
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));

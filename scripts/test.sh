@@ -51,6 +51,10 @@ if [ -f codegen.yml ]; then
   npm run codegen:check
 fi
 
+step "build:dashboard"
+# The browser tests open the built dashboard (dashboard/dist) through the gateway.
+npm run build:dashboard
+
 step "unit and contract tests"
 npm run test:unit
 

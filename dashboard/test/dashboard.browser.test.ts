@@ -1,0 +1,404 @@
+import { it, beforeAll as before, afterAll as after, describe } from 'vitest';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createGateway } from '../../gateway/create-gateway.ts';
+import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
+import { DEFAULT_DASHBOARD_DIST, createDashboardRoutes } from '../../gateway/dashboard-routes.ts';
+import {
+  FIXTURE_SECRET,
+  fixtureToken,
+  startFixtureStack,
+  type FixtureStack,
+} from '../../gateway/testing/start-fixture-stack.ts';
+import { createAuthenticator } from '../../gateway/create-authenticator.ts';
+import { DAY_FROM, DAY_TO, TEST_THRESHOLDS, startDashboardStack } from '../testing/start-dashboard-stack.ts';
+
+// The dashboard in Debian's Chromium against the real gateway and subgraphs over the fixture
+// serving: every report's figures against a GraphQL query for the same range, a live change
+// pushed through productionUpdates, a gateway restart, and the sign-in. Needs `npm run build:dashboard`.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = process.env.DASHBOARD_SCREENSHOTS ?? 'screenshots';
+const FROM = new Date(DAY_FROM).toISOString();
+const TO = new Date(DAY_TO).toISOString();
+let stack: FixtureStack;
+let browser: Browser;
+let base: string;
+let restarted: Awaited<ReturnType<typeof createGateway>> | null = null;
+
+before(async () => {
+  assert.ok(
+    existsSync(CHROMIUM),
+    `no browser at ${CHROMIUM}: run npm test (it installs Debian's chromium) or set CHROMIUM_PATH`,
+  );
+  assert.ok(
+    existsSync(`${DEFAULT_DASHBOARD_DIST}/index.html`),
+    'the dashboard is not built: run npm run build:dashboard',
+  );
+  mkdirSync(SHOTS, { recursive: true });
+  stack = await startDashboardStack();
+  stack.setReady(true);
+  base = stack.gateway.url.replace(/graphql$/, '');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await restarted?.close();
+  await stack?.close();
+});
+
+async function gql(query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(stack.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...stack.headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+/**
+ * A page that may load nothing from off the machine (the dashboard must work offline), signed in
+ * with a fixture token of every scope unless `token` is null.
+ */
+async function openPage(
+  hash: string,
+  token: string | null = fixtureToken(),
+  at = base,
+): Promise<{ page: Page; external: string[]; pageErrors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  if (token) await page.addInitScript((t) => localStorage.setItem('millrace.token', t), token);
+  const external: string[] = [];
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+    external.push(url.href);
+    return route.abort();
+  });
+  await page.goto(`${at}${hash}`, { waitUntil: 'load' });
+  return { page, external, pageErrors };
+}
+
+/** Waits until the panel left its loading state; returns that state. */
+async function settled(page: Page, panel: string): Promise<string> {
+  const sel = `[data-panel="${panel}"]`;
+  // The state is read in the same evaluation that saw it settle (a live re-read may start right after).
+  const state = await page.waitForFunction(
+    (s) => {
+      const v = document.querySelector(s)?.getAttribute('data-state') ?? '';
+      return ['ready', 'empty', 'error'].includes(v) ? v : null;
+    },
+    sel,
+    { timeout: 30_000 },
+  );
+  return (await state.jsonValue()) as string;
+}
+
+const statValue = async (page: Page, key: string) =>
+  Number(await page.getAttribute(`[data-stat="${key}"] .value`, 'data-value'));
+
+describe('dashboard in Chromium', () => {
+  it('serves the app at / with local assets only, and GraphQL stays at /graphql', async () => {
+    const html = await fetch(base);
+    assert.equal(html.status, 200);
+    assert.match(html.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(html.headers.get('cache-control'), 'no-cache');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await html.text())?.[1];
+    assert.ok(asset, 'index.html names its script');
+    const js = await fetch(new URL(asset, base));
+    assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+    assert.equal((await fetch(new URL('/assets/../../package.json', base))).status, 404);
+    assert.deepEqual(
+      (await gql('{ stations { id } }')).data.stations.map((s: { id: string }) => s.id),
+      ['CUT', 'WELD', 'PAINT'],
+    );
+    assert.deepEqual(await (await fetch(new URL('/dashboard-config.json', base))).json(), { alerts: TEST_THRESHOLDS });
+  });
+
+  it('production: the floor, totals, shifts and errors equal a GraphQL query for the same range', async () => {
+    const { page, external, pageErrors } = await openPage(`#/production?from=${FROM}&to=${TO}`);
+    for (const p of ['floor', 'totals', 'periods', 'errors', 'trend'])
+      assert.equal(await settled(page, p), 'ready', `panel ${p}`);
+    const q = await gql(
+      `query($from: DateTime!, $to: DateTime!) {
+        production(from: $from, to: $to, groupBy: [STATION]) { rows { station { id } figures { wip } } total { partsCompleted errors } line { partsStarted partsCompleted wip } }
+        shifts: production(from: $from, to: $to, grain: SHIFT, groupBy: [TIME]) { rows { bucket { label } figures { partsCompleted } } }
+        stationErrors(from: $from, to: $to, groupBy: [CODE]) { rows { code count } total }
+      }`,
+      { from: FROM, to: TO },
+    );
+    assert.equal(q.errors, undefined);
+    const p = q.data.production;
+    assert.equal(await statValue(page, 'line.partsStarted'), p.line.partsStarted);
+    assert.equal(await statValue(page, 'line.partsCompleted'), p.line.partsCompleted);
+    assert.equal(await statValue(page, 'line.wip'), p.line.wip);
+    assert.equal(await statValue(page, 'total.partsCompleted'), p.total.partsCompleted);
+    assert.equal(await statValue(page, 'total.errors'), p.total.errors);
+    assert.ok(p.total.partsCompleted > 0, 'the fixture has production in the range');
+    // The heat map: every station's WIP on the floor plan is the served one.
+    for (const r of p.rows)
+      assert.equal(
+        Number(await page.getAttribute(`svg.floor [data-station="${r.station.id}"]`, 'data-value')),
+        r.figures.wip,
+        `WIP of ${r.station.id}`,
+      );
+    const fills = await page.$$eval('svg.floor circle.station', (cs) => cs.map((c) => (c as SVGElement).style.fill));
+    assert.ok(new Set(fills).size > 1, 'stations are coloured by WIP');
+    // Errors by code and totals per shift.
+    const bars = await page.$$eval('[data-panel="errors"] .bar-row', (rows) =>
+      Object.fromEntries(rows.map((r) => [(r as HTMLElement).dataset.code, Number((r as HTMLElement).dataset.value)])),
+    );
+    assert.deepEqual(
+      bars,
+      Object.fromEntries(q.data.stationErrors.rows.map((r: { code: string; count: number }) => [r.code, r.count])),
+    );
+    const shiftRows = await page.$$eval('[data-testid="periods"] tbody tr', (trs) =>
+      trs.map((tr) => [tr.children[0].textContent, Number((tr.children[2] as HTMLElement).dataset.value)]),
+    );
+    assert.deepEqual(
+      shiftRows.sort(),
+      q.data.shifts.rows
+        .filter((r: { figures: { partsCompleted: number } }) => r.figures.partsCompleted)
+        .map((r: { bucket: { label: string }; figures: { partsCompleted: number } }) => [
+          r.bucket.label,
+          r.figures.partsCompleted,
+        ])
+        .sort(),
+    );
+    assert.match(
+      (await page.textContent('[data-panel="totals"] .freshness')) ?? '',
+      /as of 11-22 08:00:00 · batch ≤ 11-22 07:59:00 · speed lag 3 ev/,
+    );
+    assert.deepEqual(external, [], 'the dashboard asked for assets off the machine');
+    assert.deepEqual(pageErrors, []);
+    await page.screenshot({ path: `${SHOTS}/production.png`, fullPage: true });
+    await page.close();
+  });
+
+  // Reports whose resolvers may not be deployed yet: each panel either shows the same figures as
+  // the API or the same error code the API answers with (the designed error state), never a blank.
+  const reports = [
+    {
+      view: 'energy',
+      panel: 'energy-totals',
+      stat: 'energy.kwh',
+      query: `query($from: DateTime!, $to: DateTime!) { energy(from: $from, to: $to, groupBy: [DEPARTMENT]) { total { kwh } } }`,
+      value: (d: any) => d.energy.total.kwh,
+    },
+    {
+      view: 'quality',
+      panel: 'quality-summary',
+      stat: 'quality.inspected',
+      query: `query($from: DateTime!, $to: DateTime!) { quality(from: $from, to: $to, groupBy: [STATION]) { total { inspected } } }`,
+      value: (d: any) => d.quality.total.inspected,
+    },
+    {
+      view: 'workforce',
+      panel: 'attendance',
+      stat: 'attendance.present',
+      query: `query($from: DateTime!, $to: DateTime!) { attendance(from: $from, to: $to, grain: DAY, groupBy: [DEPARTMENT, SHIFT]) { total { present } } }`,
+      value: (d: any) => d.attendance.total.present,
+    },
+  ];
+  for (const r of reports) {
+    it(`${r.view}: the panel equals a GraphQL query for the same range, or shows its error`, async () => {
+      const { page, pageErrors } = await openPage(`#/${r.view}?from=${FROM}&to=${TO}`);
+      const state = await settled(page, r.panel);
+      const q = await gql(r.query, { from: FROM, to: TO });
+      if (q.errors?.length) {
+        assert.equal(state, 'error');
+        assert.match(
+          (await page.textContent(`[data-panel="${r.panel}"] .error strong`)) ?? '',
+          new RegExp(`^${q.errors[0].extensions?.code}$`),
+        );
+      } else if (r.value(q.data) === 0) {
+        assert.equal(state, 'empty');
+      } else {
+        assert.equal(state, 'ready');
+        assert.equal(await statValue(page, r.stat), r.value(q.data));
+      }
+      assert.deepEqual(pageErrors, []);
+      await page.screenshot({ path: `${SHOTS}/${r.view}.png`, fullPage: true });
+      await page.close();
+    });
+  }
+
+  it('operations shows /status and the dead letters of deadLetters', async () => {
+    const { page } = await openPage(`#/operations?range=1h`);
+    assert.equal(await settled(page, 'dead-letters'), 'ready');
+    const q = await gql('{ deadLetters(first: 25) { edges { node { position reason } } } }');
+    const rows = await page.$$eval('[data-testid="dead-letters"] tbody tr', (trs) =>
+      trs.map((tr) => [tr.children[2].textContent, tr.children[3].textContent]),
+    );
+    assert.deepEqual(
+      rows,
+      q.data.deadLetters.edges.map((e: { node: { position: string; reason: string } }) => [
+        e.node.position,
+        e.node.reason,
+      ]),
+    );
+    // The fixture's /status has no connectors: the designed empty state, not an error.
+    assert.equal(await settled(page, 'connectors'), 'empty');
+    await page.screenshot({ path: `${SHOTS}/operations.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('alerts: rules are evaluated on the served figures and shown with their thresholds', async () => {
+    const { page } = await openPage(`#/alerts?range=1h`);
+    await page.waitForSelector('[data-testid="alert-rules"]', { timeout: 30_000 });
+    const rules = await page.$$eval('[data-testid="alert-rules"] tbody tr', (trs) =>
+      Object.fromEntries(trs.map((tr) => [tr.children[0].textContent, tr.children[2].textContent])),
+    );
+    assert.deepEqual(Object.keys(rules).sort(), [
+      'connector',
+      'severity-1-repair',
+      'station-no-exits',
+      'zone-temperature',
+    ]);
+    // The fixture has no production in the last 15 minutes of the wall clock: every flow station fires.
+    assert.equal(rules['station-no-exits'], 'firing');
+    const firing = await page.$$eval('[data-testid="alerts"] tbody tr', (trs) =>
+      trs.map((tr) => tr.children[1].textContent),
+    );
+    assert.deepEqual(firing.filter((s) => s?.startsWith('station')).sort(), [
+      'station CUT',
+      'station PAINT',
+      'station WELD',
+    ]);
+    assert.match(
+      (await page.textContent('[data-panel="alerts-rules"]')) ?? '',
+      new RegExp(`no exits for ${TEST_THRESHOLDS.noExitMinutes} min`),
+    );
+    assert.equal(await page.textContent('.badge'), String(firing.length));
+    await page.screenshot({ path: `${SHOTS}/alerts.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('a delta pushed into the serving changes the live panel, and it comes back after the gateway restarts', async () => {
+    const { page } = await openPage('#/production?range=24h');
+    await page.waitForFunction(
+      () => document.querySelector('[data-stat="live.deltas"] .value')?.getAttribute('data-value') === '0',
+      undefined,
+      { timeout: 30_000 },
+    );
+    await stack.serving.waitFor(() => stack.serving.openFeeds >= 1, 10_000);
+    const before = await statValue(page, 'live.partsStarted');
+    const now = Math.floor(Date.now() / 60_000) * 60_000;
+    stack.serving.push([
+      { metric: 'parts_entered', bucket: now, dims: { station: 'WELD' }, cells: [5] },
+      { metric: 'parts_exited', bucket: now, dims: { station: 'WELD' }, cells: [2] },
+    ]);
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-stat="live.partsStarted"] .value')?.getAttribute('data-value')) === n,
+      before + 5,
+      { timeout: 15_000 },
+    );
+    assert.equal(await statValue(page, 'live.partsCompleted'), 2);
+    assert.equal(await statValue(page, 'live.deltas'), 1);
+    await page.screenshot({ path: `${SHOTS}/production-live.png`, fullPage: true });
+
+    // Restart the gateway on the same port: the page says so, reconnects by itself, and live
+    // updates flow again (a fresh SNAPSHOT, then the next delta).
+    const port = Number(new URL(stack.gateway.url).port);
+    await stack.gateway.close();
+    await page.waitForSelector('.conn[data-conn="reconnecting"]', { timeout: 15_000 });
+    await page.screenshot({ path: `${SHOTS}/production-reconnecting.png` });
+    const feedsBefore = stack.serving.openFeeds;
+    restarted = await createGateway({
+      port,
+      subgraphs: SUBGRAPH_NAMES.map((name) => ({
+        name,
+        url: stack.subgraphs[name].url,
+        wsUrl: stack.subgraphs[name].wsUrl,
+        sdl: stack.subgraphs[name].sdl,
+      })),
+      health: async () => ({ ready: true, components: {} }),
+      routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }),
+      security: { authenticator: createAuthenticator({ secret: FIXTURE_SECRET }, () => undefined) },
+      log: (l) => void stack.logs.push(l),
+      logging: false,
+    });
+    await page.waitForSelector('.conn[data-conn="connected"]', { timeout: 30_000 });
+    await stack.serving.waitFor(() => stack.serving.openFeeds > feedsBefore || stack.serving.openFeeds >= 1, 15_000);
+    await page.waitForFunction(
+      () => document.querySelector('[data-stat="live.deltas"] .value')?.getAttribute('data-value') === '0',
+      undefined,
+      { timeout: 30_000 },
+    );
+    stack.serving.push([{ metric: 'parts_entered', bucket: now, dims: { station: 'CUT' }, cells: [3] }]);
+    await page.waitForFunction(
+      () => document.querySelector('[data-stat="live.deltas"] .value')?.getAttribute('data-value') === '1',
+      undefined,
+      { timeout: 15_000 },
+    );
+    assert.equal(await settled(page, 'totals'), 'ready');
+    await page.close();
+  });
+
+  it('sign-in: without a token the panels say so; the token typed in goes on HTTP (Authorization) and graphql-ws (connectionParams)', async () => {
+    const { page } = await openPage(`#/production?from=${FROM}&to=${TO}`, null);
+    assert.equal(await settled(page, 'totals'), 'error');
+    assert.equal(await page.textContent('[data-panel="totals"] .error strong'), 'UNAUTHENTICATED');
+    assert.match((await page.textContent('[data-panel="totals"] .error .hint')) ?? '', /Sign in/);
+    await page.screenshot({ path: `${SHOTS}/signed-out.png` });
+    const auth: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().endsWith('/graphql')) auth.push(req.headers().authorization ?? '');
+    });
+    const inits: string[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framesent', (f) => String(f.payload).includes('connection_init') && inits.push(String(f.payload))),
+    );
+    const token = fixtureToken();
+    await page.click('.signin button');
+    await page.fill('.signin input[name=token]', token);
+    await page.click('.signin-form button[type=submit]');
+    assert.equal(await settled(page, 'totals'), 'ready');
+    await page.waitForFunction(() => document.querySelector('[data-stat="live.deltas"]') !== null, undefined, {
+      timeout: 15_000,
+    });
+    assert.ok(
+      auth.length > 0 && auth.every((a) => a === `Bearer ${token}`),
+      `authorization headers: ${JSON.stringify(auth)}`,
+    );
+    assert.ok(
+      inits.some((m) => JSON.parse(m).payload?.authorization === `Bearer ${token}`),
+      `connection_init: ${JSON.stringify(inits)}`,
+    );
+    // It survives a reload (kept in this browser) and signing out drops it.
+    await page.reload();
+    assert.equal(await page.getAttribute('.signin', 'data-signed-in'), 'yes');
+    assert.equal(await settled(page, 'totals'), 'ready');
+    await page.click('.signin button');
+    assert.equal(await page.getAttribute('.signin', 'data-signed-in'), 'no');
+    await page.close();
+  });
+
+  it('works with no token against a gateway with auth off', async () => {
+    const open = await startFixtureStack([], {
+      routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }),
+      security: { authenticator: createAuthenticator({ off: true }, () => undefined) },
+    });
+    try {
+      const { page } = await openPage(
+        `#/production?from=${FROM}&to=${TO}`,
+        null,
+        open.gateway.url.replace(/graphql$/, ''),
+      );
+      // No rows in this stack: the designed empty state, not an auth error.
+      assert.equal(await settled(page, 'floor'), 'ready');
+      assert.equal(await settled(page, 'errors'), 'empty');
+      await page.waitForFunction(() => document.querySelector('[data-stat="live.deltas"]') !== null, undefined, {
+        timeout: 15_000,
+      });
+      await page.close();
+    } finally {
+      await open.close();
+    }
+  });
+});

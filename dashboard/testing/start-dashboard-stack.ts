@@ -1,0 +1,74 @@
+import { pathToFileURL } from 'node:url';
+import { fixtureToken, startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
+import { createDashboardRoutes, type AlertThresholds } from '../../gateway/dashboard-routes.ts';
+import type { FixtureRow } from '../../serving/testing/fixture-serving.ts';
+type StackOptions = Parameters<typeof startFixtureStack>[1];
+
+/** The fixture day the dashboard tests look at: 2026-11-22 00:00–08:00 UTC (fixture asOf is 08:00). */
+export const DAY_FROM = Date.UTC(2026, 10, 22, 0);
+export const DAY_TO = Date.UTC(2026, 10, 22, 8);
+
+export const TEST_THRESHOLDS: AlertThresholds = {
+  zoneMaxC: 40,
+  noExitMinutes: 15,
+  connectorLag: 10_000,
+  stallSeconds: 300,
+};
+
+/**
+ * Minute rows of the production metrics for the three fixture stations over the fixture day: a
+ * deterministic pattern (CUT busiest, PAINT slowest, errors every 7th minute) so WIP differs by
+ * station and every chart has points.
+ */
+export function productionRows(from = DAY_FROM, to = DAY_TO): FixtureRow[] {
+  const rows: FixtureRow[] = [];
+  // [station, entered per minute, exited per minute, one more exit every n-th minute]: WIP grows fastest at PAINT.
+  const stations = [
+    ['CUT', 6, 5, 1],
+    ['WELD', 5, 4, 2],
+    ['PAINT', 4, 3, 5],
+  ] as const;
+  for (let t = from; t < to; t += 60_000) {
+    const m = (t - from) / 60_000;
+    for (const [station, entered, exited, every] of stations) {
+      const out = exited + (m % every === 0 ? 1 : 0);
+      rows.push({ metric: 'parts_entered', bucket: t, dims: { station }, cells: [entered] });
+      rows.push({ metric: 'parts_exited', bucket: t, dims: { station }, cells: [out] });
+      // A histogram's cells: count, sum, then one count per bucket (8 bounds + overflow).
+      const cycleMs = station === 'PAINT' ? 50_000 : 25_000;
+      const b = station === 'PAINT' ? 3 : 1;
+      rows.push({
+        metric: 'cycle_time',
+        bucket: t,
+        dims: { station },
+        cells: [out, out * cycleMs, ...Array.from({ length: 9 }, (_, i) => (i === b ? out : 0))],
+      });
+      if (m % 7 === 0)
+        rows.push({
+          metric: 'station_errors',
+          bucket: t,
+          dims: { station, errorCode: m % 2 ? 'E12' : 'E40' },
+          cells: [1],
+        });
+    }
+  }
+  return rows;
+}
+
+/** The fixture stack (auth on: fixture tokens) with the dashboard served at `/` (the built dashboard/dist). */
+export async function startDashboardStack(
+  gatewayOptions: StackOptions = {},
+  rows = productionRows(),
+): Promise<FixtureStack> {
+  return startFixtureStack(rows, { routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }), ...gatewayOptions });
+}
+
+// `node --import tsx dashboard/testing/start-dashboard-stack.ts`: a stack to look at by hand.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const stack = await startDashboardStack({ port: Number(process.env.PORT ?? 0) });
+  stack.setReady(true);
+  console.log(
+    `READY ${stack.gateway.url.replace(/graphql$/, '')}#/production?from=${new Date(DAY_FROM).toISOString()}&to=${new Date(DAY_TO).toISOString()}`,
+  );
+  console.log(`TOKEN ${fixtureToken()}`);
+}
