@@ -7,7 +7,9 @@ import { formatStatusTable, type StatusTableInput } from './status-table.ts';
 // a fraction of the time without Postgres, Kafka, Apollo and the simulator in memory.
 const modules = () => import('./modules.ts');
 
-const program = new Command('millrace').description('Exact, fresh answers about the MyCPU factory in one GraphQL query.');
+const program = new Command('millrace').description(
+  'Exact, fresh answers about the MyCPU factory in one GraphQL query.',
+);
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -24,7 +26,11 @@ program
   .command('up')
   .description('Run millrace (default: everything in one process, embedded defaults when nothing is configured).')
   // Listed here rather than imported: the list of subgraphs lives with their resolvers, which `status` must not load.
-  .option('--target <target>', 'role to run: all | ingest | loader | speed | batch | subgraph:<name> | gateway | simulator (an unknown one lists them)', 'all')
+  .option(
+    '--target <target>',
+    'role to run: all | ingest | loader | speed | batch | subgraph:<name> | gateway | simulator (an unknown one lists them)',
+    'all',
+  )
   .action(async (opts: { target: string }) => {
     const c = config();
     let app: Awaited<ReturnType<Awaited<ReturnType<typeof modules>>['startTarget']>>;
@@ -55,7 +61,7 @@ program
 
 program
   .command('status')
-  .description('Connectors (events, dead letters, lag) and each layer\'s positions, from the running gateway.')
+  .description("Connectors (events, dead letters, lag) and each layer's positions, from the running gateway.")
   .option('--json', 'print one JSON object (default: a table)')
   .action(async (opts: { json?: boolean }) => {
     const c = config();
@@ -63,12 +69,16 @@ program
       process.stderr.write(`cannot reach millrace at ${gatewayUrl(c)}: ${err.message}\n`);
       process.exit(1);
     });
-    process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${formatStatusTable(status as StatusTableInput)}\n`);
+    process.stdout.write(
+      opts.json ? `${JSON.stringify(status)}\n` : `${formatStatusTable(status as StatusTableInput)}\n`,
+    );
   });
 
 program
   .command('verify')
-  .description('Compare served answers with the simulator\'s ground-truth ledger over random ranges; exit 1 on any mismatch.')
+  .description(
+    "Compare served answers with the simulator's ground-truth ledger over random ranges; exit 1 on any mismatch.",
+  )
   .option('--json', 'print one JSON object')
   .option('--ranges <n>', 'random ranges per metric and grain', '20')
   .option('--seed <n>', 'seed for choosing ranges', String(Date.now() % 1_000_000))
@@ -92,12 +102,16 @@ program
       });
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
-        const per = Object.entries(result.bySource).map(([k, v]) => `  ${k}: ${v.checked} checked, ${v.mismatches} mismatches`).join('\n');
+        const per = Object.entries(result.bySource)
+          .map(([k, v]) => `  ${k}: ${v.checked} checked, ${v.mismatches} mismatches`)
+          .join('\n');
         process.stdout.write(`verify: ${result.checked} values checked, ${result.mismatches} mismatches\n${per}\n`);
       }
       process.exitCode = result.mismatches > 0 ? 1 : 0;
     } catch (err) {
-      process.stderr.write(`verify failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);
+      process.stderr.write(
+        `verify failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`,
+      );
       process.exitCode = 2;
     } finally {
       await pool.end();
@@ -106,7 +120,9 @@ program
 
 program
   .command('simulate')
-  .description('Back-fill factory history fast into the same sources a live run writes (deterministic for a seed), with a progress bar.')
+  .description(
+    'Back-fill factory history fast into the same sources a live run writes (deterministic for a seed), with a progress bar.',
+  )
   .option('--days <n>', 'simulated days (ending now, or from --from)')
   .option('--from <time>', 'start: ISO-8601 or epoch ms')
   .option('--to <time>', 'end (exclusive): ISO-8601 or epoch ms')
@@ -117,12 +133,16 @@ program
       const r = await (await modules()).runSimulate(c, opts);
       process.stdout.write(`${JSON.stringify(r)}\n`);
     } catch (err) {
-      process.stderr.write(`simulate failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);
+      process.stderr.write(
+        `simulate failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`,
+      );
       process.exitCode = (err as { code?: string }).code === 'CONFIG' ? 2 : 1;
     }
   });
 
-const deadLetters = program.command('dead-letters').description('The dead-letter store: rejected input with its reason and source position.');
+const deadLetters = program
+  .command('dead-letters')
+  .description('The dead-letter store: rejected input with its reason and source position.');
 
 deadLetters
   .command('list')
@@ -136,7 +156,11 @@ deadLetters
     try {
       const rows = await admin.listDeadLetters(opts.connector ?? null, Number(opts.limit));
       for (const r of rows) {
-        process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `${r.created_at.toISOString()}  ${r.connector}  ${r.position}  ${r.reason}${r.replayed_at ? '  (replayed)' : ''}\n`);
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify(r)}\n`
+            : `${r.created_at.toISOString()}  ${r.connector}  ${r.position}  ${r.reason}${r.replayed_at ? '  (replayed)' : ''}\n`,
+        );
       }
     } finally {
       await admin.close();
@@ -145,7 +169,7 @@ deadLetters
 
 deadLetters
   .command('replay')
-  .description('Parse a connector\'s dead letters again with the current code; publish what parses now.')
+  .description("Parse a connector's dead letters again with the current code; publish what parses now.")
   .requiredOption('--connector <name>', 'connector name (see `millrace status`)')
   .action(async (opts: { connector: string }) => {
     const c = config();
@@ -154,7 +178,9 @@ deadLetters
       const r = await admin.replay(opts.connector);
       process.stdout.write(`${JSON.stringify(r)}\n`);
     } catch (err) {
-      process.stderr.write(`replay failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);
+      process.stderr.write(
+        `replay failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`,
+      );
       process.exitCode = 1;
     } finally {
       await admin.close();
@@ -165,7 +191,9 @@ const connectors = program.command('connectors').description('Operate the source
 
 connectors
   .command('skip')
-  .description('Move a Kafka source connector past a position it cannot read (a poisoned batch); the skipped range is recorded as a dead letter.')
+  .description(
+    'Move a Kafka source connector past a position it cannot read (a poisoned batch); the skipped range is recorded as a dead letter.',
+  )
   .requiredOption('--connector <name>', 'connector name (see `millrace status`)')
   .requiredOption('--to <position>', 'PARTITION:OFFSET to read next (OFFSET alone for a one-partition topic)')
   .option('--note <text>', 'why, kept in the dead letter', 'millrace connectors skip')
@@ -174,7 +202,9 @@ connectors
     const admin = await (await modules()).openAdmin(c);
     try {
       const r = await admin.skip(opts.connector, opts.to, opts.note);
-      process.stdout.write(`${opts.connector}: skipped ${r.from}..${r.to - 1}, next read at ${r.to}; dead letter ${r.position}\n`);
+      process.stdout.write(
+        `${opts.connector}: skipped ${r.from}..${r.to - 1}, next read at ${r.to}; dead letter ${r.position}\n`,
+      );
     } catch (err) {
       process.stderr.write(`skip failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);
       process.exitCode = 1;

@@ -24,14 +24,22 @@ export async function runtimeInfo(c: Config): Promise<{ databaseUrl: string; por
 export async function authHeaders(c: Config): Promise<Record<string, string>> {
   if (c.MILLRACE_API_KEY) return { 'x-api-key': c.MILLRACE_API_KEY };
   if (c.MILLRACE_TOKEN) return { authorization: `Bearer ${c.MILLRACE_TOKEN}` };
-  const dev = await runtimeInfo(c).then((i) => i.devToken, () => undefined);
+  const dev = await runtimeInfo(c).then(
+    (i) => i.devToken,
+    () => undefined,
+  );
   return dev ? { authorization: `Bearer ${dev}` } : {};
 }
 
 export async function fetchStatus(c: Config): Promise<StatusDoc> {
-  const res = await fetch(`${gatewayUrl(c)}/status`, { headers: await authHeaders(c), signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${gatewayUrl(c)}/status`, {
+    headers: await authHeaders(c),
+    signal: AbortSignal.timeout(10_000),
+  });
   if (res.status === 401 || res.status === 403) {
-    throw new Error(`GET /status answered ${res.status}: set MILLRACE_TOKEN or MILLRACE_API_KEY to a credential with scope ops:read`);
+    throw new Error(
+      `GET /status answered ${res.status}: set MILLRACE_TOKEN or MILLRACE_API_KEY to a credential with scope ops:read`,
+    );
   }
   if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
   return (await res.json()) as StatusDoc;
@@ -60,16 +68,24 @@ export async function waitForCatchUp(c: Config, timeoutMs: number): Promise<void
     for (;;) {
       const s = await fetchStatus(c);
       if (ok(s)) return s;
-      if (Date.now() > deadline) throw new Error(`pipeline did not catch up within ${timeoutMs} ms (${what}): ${JSON.stringify(s)}`);
+      if (Date.now() > deadline)
+        throw new Error(`pipeline did not catch up within ${timeoutMs} ms (${what}): ${JSON.stringify(s)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   };
   const first = await fetchStatus(c);
   const sources = (first.connectors ?? []).map((k) => ({ name: k.name, end: k.sourceEnd }));
-  await until('connectors', (s) => sources.every((t) => reached(s.connectors?.find((k) => k.name === t.name)?.positions, t.end)));
+  await until('connectors', (s) =>
+    sources.every((t) => reached(s.connectors?.find((k) => k.name === t.name)?.positions, t.end)),
+  );
   const logEnd = (await fetchStatus(c)).log?.endOffsets;
   const afterLoader = await until('loader', (s) => reached(s.loader?.offsets, logEnd));
   const loaded = afterLoader.loader?.offsets;
   // A partition is served up to max(speed offset, batch watermark).
-  await until('speed', (s) => reached(s.speed?.offsets?.map((o, p) => Math.max(o ?? 0, s.batch?.offsets[p] ?? 0)), loaded));
+  await until('speed', (s) =>
+    reached(
+      s.speed?.offsets?.map((o, p) => Math.max(o ?? 0, s.batch?.offsets[p] ?? 0)),
+      loaded,
+    ),
+  );
 }

@@ -16,12 +16,27 @@ export const configSchema = z.object({
     .describe('Embedded mode: where Postgres data and runtime files live.'),
   DATABASE_URL: z.url().optional().describe('PostgreSQL URL. Unset: embedded Postgres under MILLRACE_DATA_DIR.'),
   REDIS_URL: z.url().optional().describe('Redis URL for the speed layer. Unset: in-process memory store.'),
-  KAFKA_BROKERS: z.string().optional().describe('Comma-separated Kafka brokers for the log and source topics. Unset: Postgres table topics.'),
-  MILLRACE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('millrace').describe('Postgres schema of the pipeline tables.'),
-  MILLRACE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('millrace').describe('Names every resource this deployment may share with another (docs/deployments.md): the log topic PREFIX.log, consumer groups PREFIX-loader and PREFIX-connector-NAME, the CDC slot PREFIX_orders, Redis keys {PREFIX}:*.'),
+  KAFKA_BROKERS: z
+    .string()
+    .optional()
+    .describe('Comma-separated Kafka brokers for the log and source topics. Unset: Postgres table topics.'),
+  MILLRACE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('millrace')
+    .describe('Postgres schema of the pipeline tables.'),
+  MILLRACE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default('millrace')
+    .describe(
+      'Names every resource this deployment may share with another (docs/deployments.md): the log topic PREFIX.log, consumer groups PREFIX-loader and PREFIX-connector-NAME, the CDC slot PREFIX_orders, Redis keys {PREFIX}:*.',
+    ),
   MILLRACE_PARTITIONS: int(4, 1).describe('Partitions of the log.'),
   MILLRACE_SLICE: int(500, 1).describe('Speed slice size in log offsets; the batch layer folds whole slices.'),
-  MILLRACE_STALL_MS: int(30_000, 1).describe('A connector failing this long without a success is `stalled` (status, /healthz degraded, millrace_connector_stalled).'),
+  MILLRACE_STALL_MS: int(30_000, 1).describe(
+    'A connector failing this long without a success is `stalled` (status, /healthz degraded, millrace_connector_stalled).',
+  ),
   MILLRACE_REFRESH_MS: int(2000, 10).describe('Pause between batch refresh cycles when there is no backlog, ms.'),
   EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),
   MILLRACE_SOURCES: z
@@ -64,17 +79,58 @@ export const configSchema = z.object({
       'Where the simulator writes its file sources (energy CSV, clock-in workbooks, reference files). Default MILLRACE_DATA_DIR/factory.',
     ),
   HEAT_TOPIC: z.string().default('mycpu.heat').describe('Source topic of the heat sensors.'),
-  ORDERS_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('mycpu').describe('Postgres schema of the repair/purchase orders table (read by CDC).'),
-  CDC_SLOT: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional().describe('Logical replication slot of the orders CDC connector (its publication is SLOT_pub). Default MILLRACE_PREFIX_orders.'),
-  MARIADB_URL: z.string().optional().describe('MariaDB holding the machining archive and work orders (the "other SQL engine"). Unset and no MSSQL/Oracle: the embedded or main Postgres.'),
+  ORDERS_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('mycpu')
+    .describe('Postgres schema of the repair/purchase orders table (read by CDC).'),
+  CDC_SLOT: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .optional()
+    .describe(
+      'Logical replication slot of the orders CDC connector (its publication is SLOT_pub). Default MILLRACE_PREFIX_orders.',
+    ),
+  MARIADB_URL: z
+    .string()
+    .optional()
+    .describe(
+      'MariaDB holding the machining archive and work orders (the "other SQL engine"). Unset and no MSSQL/Oracle: the embedded or main Postgres.',
+    ),
   MSSQL_URL: z.string().optional().describe('SQL Server for the machining archive and work orders (Change Tracking).'),
   ORACLE_URL: z.string().optional().describe('Oracle for the work orders (watermark polling).'),
-  TOOL_API_PORT: int(4011, 1).describe('Port of the simulated tool-storage REST API (the tools connector polls it there).'),
-  SIM_FAULT_RATE: z.coerce.number().min(0).default(1).describe('Simulator fault rates multiplier (0 = a clean factory).'),
-  SIM_MACHINING_THREAD: z.stringbool().default(true).describe('`millrace simulate`: run the machining simulator in a worker thread of its own (0 = in the main thread, as the other writers).'),
-  SUBGRAPH_PORT: int(0, 0).describe('Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.'),
-  GATEWAY_DEDUP_INFLIGHT: z.stringbool().default(true).describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
-  MILLRACE_TIME_ZONE: z.string().default('UTC').refine((z0) => { try { checkTimeZone(z0); return true; } catch { return false; } }, 'not an IANA time zone (e.g. Europe/Berlin)')
+  TOOL_API_PORT: int(4011, 1).describe(
+    'Port of the simulated tool-storage REST API (the tools connector polls it there).',
+  ),
+  SIM_FAULT_RATE: z.coerce
+    .number()
+    .min(0)
+    .default(1)
+    .describe('Simulator fault rates multiplier (0 = a clean factory).'),
+  SIM_MACHINING_THREAD: z
+    .stringbool()
+    .default(true)
+    .describe(
+      '`millrace simulate`: run the machining simulator in a worker thread of its own (0 = in the main thread, as the other writers).',
+    ),
+  SUBGRAPH_PORT: int(0, 0).describe(
+    'Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.',
+  ),
+  GATEWAY_DEDUP_INFLIGHT: z
+    .stringbool()
+    .default(true)
+    .describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
+  MILLRACE_TIME_ZONE: z
+    .string()
+    .default('UTC')
+    .refine((z0) => {
+      try {
+        checkTimeZone(z0);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'not an IANA time zone (e.g. Europe/Berlin)')
     .describe("The factory's time zone: SHIFT, DAY, WEEK and MONTH buckets follow it unless a query names another."),
   MILLRACE_SHIFTS: z
     .string()

@@ -34,7 +34,11 @@ describe('deployment names', () => {
     assert.equal(n.cdcSlot, 'plant_2_orders', 'slot names allow [a-z0-9_] only');
     assert.equal(n.cdcPublication, 'plant_2_orders_pub');
     assert.equal(n.redisClaimKey, '{Plant-2}:deployment');
-    assert.equal(deploymentNames(loadConfig({})).loaderGroup, 'millrace-loader', 'the default prefix keeps the old names');
+    assert.equal(
+      deploymentNames(loadConfig({})).loaderGroup,
+      'millrace-loader',
+      'the default prefix keeps the old names',
+    );
     assert.equal(deploymentNames(loadConfig({ CDC_SLOT: 'my_slot' })).cdcSlot, 'my_slot');
   });
 });
@@ -53,13 +57,19 @@ describe('deployment claims', () => {
   it('Redis: a prefix claimed by another deployment is refused, naming it; the owner may claim again', async () => {
     const key = `{claim-${run}}:deployment`;
     const redis = new Redis(redisUrl);
-    cleanups.push(async () => { await redis.del(key); redis.disconnect(); });
+    cleanups.push(async () => {
+      await redis.del(key);
+      redis.disconnect();
+    });
     const a = { id: `a-${run}`, label: 'prefix claim, schema one' };
     const b = { id: `b-${run}`, label: 'prefix claim, schema two' };
     await claimRedisPrefix({ url: redisUrl, key, identity: a });
     await claimRedisPrefix({ url: redisUrl, key, identity: a });
-    await assert.rejects(claimRedisPrefix({ url: redisUrl, key, identity: b }), (err: Error & { code?: string }) =>
-      err.code === 'RESOURCE_CLASH' && err.message.includes('schema one') && err.message.includes('schema two'));
+    await assert.rejects(
+      claimRedisPrefix({ url: redisUrl, key, identity: b }),
+      (err: Error & { code?: string }) =>
+        err.code === 'RESOURCE_CLASH' && err.message.includes('schema one') && err.message.includes('schema two'),
+    );
     // Redis lost its data (flushed): the next start claims afresh.
     await redis.del(key);
     await claimRedisPrefix({ url: redisUrl, key, identity: b });
@@ -81,10 +91,16 @@ describe('deployment claims', () => {
     const sub = await topic.consume({ group, startOffset: async () => 0, onBatch: async () => undefined });
     const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await waitFor('the other deployment to join its group', async () => (await admin.describeGroups([group])).groups[0].members.length > 0);
+    await waitFor(
+      'the other deployment to join its group',
+      async () => (await admin.describeGroups([group])).groups[0].members.length > 0,
+    );
     await admin.disconnect();
-    await assert.rejects(checkConsumerGroups({ brokers, groups: [group], clientId: mine }), (err: Error & { code?: string }) =>
-      err.code === 'RESOURCE_CLASH' && err.message.includes(group) && err.message.includes(theirs));
+    await assert.rejects(
+      checkConsumerGroups({ brokers, groups: [group], clientId: mine }),
+      (err: Error & { code?: string }) =>
+        err.code === 'RESOURCE_CLASH' && err.message.includes(group) && err.message.includes(theirs),
+    );
     await checkConsumerGroups({ brokers, groups: [group], clientId: theirs });
     await sub.stop();
     await checkConsumerGroups({ brokers, groups: [group, `claim-${run}-never-used`], clientId: mine });
@@ -103,9 +119,16 @@ describe('deployment claims', () => {
     await other.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
     const schema = testSchemaName('claim_cdc');
     cleanups.push(() => dropSchema(pool, schema));
-    await pool.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.orders (id text PRIMARY KEY); ALTER TABLE ${schema}.orders REPLICA IDENTITY FULL`);
+    await pool.query(
+      `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.orders (id text PRIMARY KEY); ALTER TABLE ${schema}.orders REPLICA IDENTITY FULL`,
+    );
     cleanups.push(() => pool.query(`DROP PUBLICATION IF EXISTS ${slot}_pub`));
-    await assert.rejects(prepareCdc(pool, { slot, publication: `${slot}_pub`, tables: [`${schema}.orders`], checkpointedLsn: null }), (err: Error & { code?: string }) =>
-      err.code === 'RESOURCE_CLASH' && err.message.includes(`belongs to database ${db}`) && err.message.includes('MILLRACE_PREFIX'));
+    await assert.rejects(
+      prepareCdc(pool, { slot, publication: `${slot}_pub`, tables: [`${schema}.orders`], checkpointedLsn: null }),
+      (err: Error & { code?: string }) =>
+        err.code === 'RESOURCE_CLASH' &&
+        err.message.includes(`belongs to database ${db}`) &&
+        err.message.includes('MILLRACE_PREFIX'),
+    );
   });
 });

@@ -11,7 +11,11 @@ export interface DeploymentIdentity {
   label: string;
 }
 
-export async function readDeploymentIdentity(pool: pg.Pool, schema: string, prefix: string): Promise<DeploymentIdentity> {
+export async function readDeploymentIdentity(
+  pool: pg.Pool,
+  schema: string,
+  prefix: string,
+): Promise<DeploymentIdentity> {
   const r = await pool.query(`SELECT id FROM ${ident(schema)}.deployment LIMIT 1`);
   if (!r.rowCount) throw new MillraceError('CONFIG', `schema ${schema} has no deployment id (run a migration first)`);
   return { id: String(r.rows[0].id), label: `prefix ${prefix}, schema ${schema}` };
@@ -25,7 +29,11 @@ export const kafkaClientId = (prefix: string, d: DeploymentIdentity) => `${prefi
  * client id carries another deployment id): they would split the partitions with us, each side
  * silently missing the other's. Members of this deployment (other roles, a restart) are fine.
  */
-export async function checkConsumerGroups(opts: { brokers: string[]; groups: string[]; clientId: string }): Promise<void> {
+export async function checkConsumerGroups(opts: {
+  brokers: string[];
+  groups: string[];
+  clientId: string;
+}): Promise<void> {
   const admin = new Kafka({ clientId: opts.clientId, brokers: opts.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
@@ -51,7 +59,11 @@ export async function checkConsumerGroups(opts: { brokers: string[]; groups: str
  * claimed is a clear error, since both would write the same speed slices and offsets. Redis lost
  * (flushed, restarted without persistence): the claim is simply made again.
  */
-export async function claimRedisPrefix(opts: { url: string; key: string; identity: DeploymentIdentity }): Promise<void> {
+export async function claimRedisPrefix(opts: {
+  url: string;
+  key: string;
+  identity: DeploymentIdentity;
+}): Promise<void> {
   const redis = new Redis(opts.url, { maxRetriesPerRequest: 3, lazyConnect: true });
   try {
     await redis.connect();

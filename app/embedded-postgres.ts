@@ -39,7 +39,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<{ 
     await server.initialise();
   }
   await server.start().catch((err) => {
-    throw new Error(`embedded PostgreSQL did not start on port ${opts.port} (is the port taken? set EMBEDDED_PG_PORT): ${String(err ?? '')}`);
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${opts.port} (is the port taken? set EMBEDDED_PG_PORT): ${String(err ?? '')}`,
+    );
   });
   const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
   // Readiness: a real query, not the log line alone.
@@ -90,7 +92,9 @@ async function letPostgresUserIn(ownDir: string): Promise<void> {
   for (let d = path.dirname(ownDir); ; d = path.dirname(d)) {
     const m = (await stat(d)).mode;
     if ((m & 0o001) === 0) {
-      throw new Error(`embedded PostgreSQL runs as user "postgres", which cannot enter ${d} (mode ${(m & 0o777).toString(8)}); choose a MILLRACE_DATA_DIR outside it`);
+      throw new Error(
+        `embedded PostgreSQL runs as user "postgres", which cannot enter ${d} (mode ${(m & 0o777).toString(8)}); choose a MILLRACE_DATA_DIR outside it`,
+      );
     }
     if (d === path.dirname(d)) break;
   }

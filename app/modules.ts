@@ -16,7 +16,13 @@ import { allMetrics } from '../metrics/index.ts';
 import { connectorKinds } from '../ingest/registry.ts';
 import { collectStatus } from './status.ts';
 import { deploymentNames } from './deployment-names.ts';
-import { checkConsumerGroups, claimRedisPrefix, kafkaClientId, readDeploymentIdentity, type DeploymentIdentity } from './deployment-claims.ts';
+import {
+  checkConsumerGroups,
+  claimRedisPrefix,
+  kafkaClientId,
+  readDeploymentIdentity,
+  type DeploymentIdentity,
+} from './deployment-claims.ts';
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
 import { skipPosition } from '../ingest/skip-position.ts';
@@ -44,22 +50,45 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
   loader: { deps: ['log'], init: initLoader },
   batch: { deps: ['store'], init: initBatch },
   serving: { deps: ['store', 'speedStore'], init: initServing },
-  ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`subgraph:${name}`, { deps: ['serving'], init: (ctx: Ctx) => startSubgraphs(ctx, [name]) }])),
+  ...Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => [
+      `subgraph:${name}`,
+      { deps: ['serving'], init: (ctx: Ctx) => startSubgraphs(ctx, [name]) },
+    ]),
+  ),
   subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, SUBGRAPH_NAMES) },
   gateway: { deps: [], init: startGatewayModule },
   simulator: { deps: ['log', 'factorySources'], init: startSimulator },
   // Targets: nothing of their own.
-  all: { deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'], init: async () => undefined },
+  all: {
+    deps: ['ingest', 'speed', 'loader', 'batch', 'subgraphs', 'gateway', 'simulator'],
+    init: async () => undefined,
+  },
 };
 
-export const TARGETS = ['all', 'ingest', 'loader', 'speed', 'batch', ...SUBGRAPH_NAMES.map((n) => `subgraph:${n}`), 'gateway', 'simulator'];
+export const TARGETS = [
+  'all',
+  'ingest',
+  'loader',
+  'speed',
+  'batch',
+  ...SUBGRAPH_NAMES.map((n) => `subgraph:${n}`),
+  'gateway',
+  'simulator',
+];
 
 /** Start `target` and its dependencies in order; returns a stop() that stops them in reverse. */
-export async function startTarget(config: Config, target: string, log: (l: string) => void): Promise<Ctx & { stop(): Promise<void> }> {
+export async function startTarget(
+  config: Config,
+  target: string,
+  log: (l: string) => void,
+): Promise<Ctx & { stop(): Promise<void> }> {
   if (!modules[target]) throw new Error(`unknown --target ${JSON.stringify(target)}; one of: ${TARGETS.join(', ')}`);
   const embedded = !config.DATABASE_URL;
   if (embedded && target !== 'all') {
-    throw new Error(`--target ${target} runs one role of a split deployment: set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (embedded mode is all-in-one)`);
+    throw new Error(
+      `--target ${target} runs one role of a split deployment: set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (embedded mode is all-in-one)`,
+    );
   }
   const ctx: Ctx = { config, log, services: [], ready: new Map() };
   const order: string[] = [];
@@ -99,7 +128,11 @@ async function initStore(ctx: Ctx) {
     ctx.services.push({ name: 'embedded-postgres', stop: epg.stop });
     // CLI commands (status, verify) run in other processes: tell them where things are.
     await mkdir(path.resolve(c.MILLRACE_DATA_DIR), { recursive: true });
-    await writeFile(path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json'), JSON.stringify({ databaseUrl: url, port: c.PORT, pid: process.pid }, null, 2), { mode: 0o600 });
+    await writeFile(
+      path.join(path.resolve(c.MILLRACE_DATA_DIR), 'runtime.json'),
+      JSON.stringify({ databaseUrl: url, port: c.PORT, pid: process.pid }, null, 2),
+      { mode: 0o600 },
+    );
   }
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   pool.on('error', (err) => ctx.log(`postgres pool: ${err.message}`));
@@ -117,8 +150,12 @@ async function initStore(ctx: Ctx) {
 
 /** Where the deployment's topics live: Kafka when KAFKA_BROKERS is set, else table topics in MILLRACE_SCHEMA. */
 function topicSpec(c: Config, identity: DeploymentIdentity): TopicSpec {
-  const brokers = c.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
-  return brokers ? { kind: 'kafka', brokers, clientId: kafkaClientId(c.MILLRACE_PREFIX, identity) } : { kind: 'postgres', schema: c.MILLRACE_SCHEMA };
+  const brokers = c.KAFKA_BROKERS?.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  return brokers
+    ? { kind: 'kafka', brokers, clientId: kafkaClientId(c.MILLRACE_PREFIX, identity) }
+    : { kind: 'postgres', schema: c.MILLRACE_SCHEMA };
 }
 
 async function initLog(ctx: Ctx) {
@@ -128,7 +165,12 @@ async function initLog(ctx: Ctx) {
   if (spec.kind === 'kafka') {
     // Consumer groups are named from the prefix; one with another deployment's live members means
     // two deployments share a prefix on one Kafka.
-    const groups = [names.loaderGroup, ...connectorSpecs(c, ctx.databaseUrl!).filter((k) => k.kind === 'kafka').map((k) => names.connectorGroup(k.name))];
+    const groups = [
+      names.loaderGroup,
+      ...connectorSpecs(c, ctx.databaseUrl!)
+        .filter((k) => k.kind === 'kafka')
+        .map((k) => names.connectorGroup(k.name)),
+    ];
     await checkConsumerGroups({ brokers: spec.brokers, groups, clientId: spec.clientId! });
   }
   // Table topics report through the deployment's log; Kafka topics keep their own (console) default.
@@ -143,7 +185,9 @@ async function initSpeedStore(ctx: Ctx) {
   const c = ctx.config;
   const names = deploymentNames(c);
   if (c.REDIS_URL) await claimRedisPrefix({ url: c.REDIS_URL, key: names.redisClaimKey, identity: ctx.identity! });
-  const store = c.REDIS_URL ? createRedisStore({ url: c.REDIS_URL, prefix: names.redisPrefix, slice: c.MILLRACE_SLICE }) : createMemoryStore();
+  const store = c.REDIS_URL
+    ? createRedisStore({ url: c.REDIS_URL, prefix: names.redisPrefix, slice: c.MILLRACE_SLICE })
+    : createMemoryStore();
   ctx.store = store;
   ctx.services.push({ name: 'speed-store', stop: () => store.close() });
 }
@@ -184,35 +228,65 @@ async function initIngest(ctx: Ctx) {
 /** What the admin CLI commands need: the database and the log of a running deployment. */
 export async function openAdmin(c: Config) {
   const databaseUrl = c.DATABASE_URL ?? (await runtimeInfo(c)).databaseUrl;
-  const ctx: Ctx = { config: { ...c, DATABASE_URL: databaseUrl }, log: () => undefined, services: [], ready: new Map() };
+  const ctx: Ctx = {
+    config: { ...c, DATABASE_URL: databaseUrl },
+    log: () => undefined,
+    services: [],
+    ready: new Map(),
+  };
   await initStore(ctx);
   await initLog(ctx);
   const s = c.MILLRACE_SCHEMA;
   return {
     listDeadLetters: async (connector: string | null, limit: number) =>
-      (await ctx.pool!.query(
-        `SELECT id, connector, source, position, reason, raw, created_at, replayed_at FROM ${s}.dead_letters
-          WHERE ($1::text IS NULL OR connector = $1) ORDER BY id DESC LIMIT $2`, [connector, limit],
-      )).rows,
+      (
+        await ctx.pool!.query(
+          `SELECT id, connector, source, position, reason, raw, created_at, replayed_at FROM ${s}.dead_letters
+          WHERE ($1::text IS NULL OR connector = $1) ORDER BY id DESC LIMIT $2`,
+          [connector, limit],
+        )
+      ).rows,
     replay: async (connector: string) => {
       const specs = connectorSpecs(c, databaseUrl);
       const spec = specs.find((x) => x.name === connector);
       if (!spec) throw new Error(`no connector named ${connector}; known: ${specs.map((x) => x.name).join(', ')}`);
-      return replayDeadLetters({ pool: ctx.pool!, schema: s, log: ctx.topics!.log, connector, definition: connectorKinds[spec.kind], config: spec.config });
+      return replayDeadLetters({
+        pool: ctx.pool!,
+        schema: s,
+        log: ctx.topics!.log,
+        connector,
+        definition: connectorKinds[spec.kind],
+        config: spec.config,
+      });
     },
     /** Move a Kafka source connector past a position it cannot read; the range becomes a dead letter. */
     skip: async (connector: string, to: string, note: string) => {
       const specs = connectorSpecs(c, databaseUrl);
       const spec = specs.find((x) => x.name === connector);
       if (!spec) throw new Error(`no connector named ${connector}; known: ${specs.map((x) => x.name).join(', ')}`);
-      if (spec.kind !== 'kafka') throw new Error(`connector ${connector} is a ${spec.kind} connector; skip moves Kafka source connectors (per-partition offsets) only`);
+      if (spec.kind !== 'kafka')
+        throw new Error(
+          `connector ${connector} is a ${spec.kind} connector; skip moves Kafka source connectors (per-partition offsets) only`,
+        );
       const topic = (spec.config as { topic: string }).topic;
       const m = /^(?:(\d+):)?(\d+)$/.exec(to);
       const partitions = (spec.config as { partitions?: number }).partitions ?? 1;
-      if (!m || (m[1] === undefined && partitions > 1)) throw new Error(`--to ${JSON.stringify(to)}: expected PARTITION:OFFSET (e.g. 0:1234)${partitions > 1 ? '' : ' or OFFSET'}`);
+      if (!m || (m[1] === undefined && partitions > 1))
+        throw new Error(
+          `--to ${JSON.stringify(to)}: expected PARTITION:OFFSET (e.g. 0:1234)${partitions > 1 ? '' : ' or OFFSET'}`,
+        );
       const partition = Number(m[1] ?? 0);
       if (partition >= partitions) throw new Error(`--to ${to}: topic ${topic} has partitions 0..${partitions - 1}`);
-      return skipPosition({ pool: ctx.pool!, schema: s, connector, source: `kafka:${topic}`, positionPrefix: topic, partition, to: Number(m[2]), note });
+      return skipPosition({
+        pool: ctx.pool!,
+        schema: s,
+        connector,
+        source: `kafka:${topic}`,
+        positionPrefix: topic,
+        partition,
+        to: Number(m[2]),
+        note,
+      });
     },
     close: async () => {
       for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);
@@ -223,8 +297,12 @@ export async function openAdmin(c: Config) {
 async function initSpeed(ctx: Ctx) {
   const c = ctx.config;
   const applier = createSpeedApplier({
-    pool: ctx.pool!, schema: c.MILLRACE_SCHEMA, store: ctx.store!, metrics: allMetrics,
-    partitions: c.MILLRACE_PARTITIONS, slice: c.MILLRACE_SLICE,
+    pool: ctx.pool!,
+    schema: c.MILLRACE_SCHEMA,
+    store: ctx.store!,
+    metrics: allMetrics,
+    partitions: c.MILLRACE_PARTITIONS,
+    slice: c.MILLRACE_SLICE,
     onError: (err) => ctx.log(`speed applier: ${(err as Error).message}`),
   });
   // Wake-ups across processes: the loader NOTIFYs on every commit.
@@ -235,11 +313,23 @@ async function initSpeed(ctx: Ctx) {
   await listener.query('LISTEN millrace_loaded');
   applier.start();
   ctx.applierKick = applier.kick;
-  ctx.services.push({ name: 'speed', stop: async () => { await applier.stop(); await listener.end().catch(() => undefined); } });
+  ctx.services.push({
+    name: 'speed',
+    stop: async () => {
+      await applier.stop();
+      await listener.end().catch(() => undefined);
+    },
+  });
 }
 
 async function initLoader(ctx: Ctx) {
-  const loader = createLoader({ pool: ctx.pool!, schema: ctx.config.MILLRACE_SCHEMA, log: ctx.topics!.log, group: deploymentNames(ctx.config).loaderGroup, onCommitted: () => ctx.applierKick?.() });
+  const loader = createLoader({
+    pool: ctx.pool!,
+    schema: ctx.config.MILLRACE_SCHEMA,
+    log: ctx.topics!.log,
+    group: deploymentNames(ctx.config).loaderGroup,
+    onCommitted: () => ctx.applierKick?.(),
+  });
   await loader.start();
   ctx.services.push({ name: 'loader', stop: () => loader.stop() });
 }
@@ -247,8 +337,12 @@ async function initLoader(ctx: Ctx) {
 async function initBatch(ctx: Ctx) {
   const c = ctx.config;
   const refresher = createRefresher({
-    pool: ctx.pool!, schema: c.MILLRACE_SCHEMA, metrics: allMetrics, partitions: c.MILLRACE_PARTITIONS,
-    slice: c.MILLRACE_SLICE, intervalMs: c.MILLRACE_REFRESH_MS,
+    pool: ctx.pool!,
+    schema: c.MILLRACE_SCHEMA,
+    metrics: allMetrics,
+    partitions: c.MILLRACE_PARTITIONS,
+    slice: c.MILLRACE_SLICE,
+    intervalMs: c.MILLRACE_REFRESH_MS,
     onError: (err) => ctx.log(`batch refresher: ${(err as Error).message}`),
   });
   refresher.start();
@@ -259,10 +353,21 @@ async function initServing(ctx: Ctx) {
   const c = ctx.config;
   // Its own pool: queries, however many, cannot take the connections ingest needs. The deadline
   // is a backstop per statement; each read also sets its request's own (x-millrace-deadline).
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: c.SERVING_POOL_SIZE, ...(c.MILLRACE_DEADLINE_MS > 0 && { statement_timeout: c.MILLRACE_DEADLINE_MS }) });
+  const pool = new pg.Pool({
+    connectionString: ctx.databaseUrl,
+    max: c.SERVING_POOL_SIZE,
+    ...(c.MILLRACE_DEADLINE_MS > 0 && { statement_timeout: c.MILLRACE_DEADLINE_MS }),
+  });
   pool.on('error', (err) => ctx.log(`serving pool: ${err.message}`));
   ctx.services.push({ name: 'serving-pool', stop: () => pool.end() });
-  ctx.serving = createServing({ pool, schema: c.MILLRACE_SCHEMA, store: ctx.store!, metrics: allMetrics, partitions: c.MILLRACE_PARTITIONS, slice: c.MILLRACE_SLICE });
+  ctx.serving = createServing({
+    pool,
+    schema: c.MILLRACE_SCHEMA,
+    store: ctx.store!,
+    metrics: allMetrics,
+    partitions: c.MILLRACE_PARTITIONS,
+    slice: c.MILLRACE_SLICE,
+  });
 }
 
 export { collectStatus };
@@ -273,13 +378,22 @@ export { collectStatus };
  */
 export async function runSimulate(c: Config, args: { days?: string; from?: string; to?: string; seed: string }) {
   const databaseUrl = c.DATABASE_URL ?? (await runtimeInfo(c)).databaseUrl;
-  const ctx: Ctx = { config: { ...c, DATABASE_URL: databaseUrl }, log: () => undefined, services: [], ready: new Map() };
+  const ctx: Ctx = {
+    config: { ...c, DATABASE_URL: databaseUrl },
+    log: () => undefined,
+    services: [],
+    ready: new Map(),
+  };
   try {
     await initStore(ctx);
     await initLog(ctx);
     // Machining (the heaviest writer) in a thread of its own, so that it can use a second core; same topics and ledger.
     const machiningThread = c.SIM_MACHINING_THREAD ? { topic: topicSpec(c, ctx.identity!), databaseUrl } : undefined;
-    return await runBackfill(factorySettings(c, databaseUrl), { pool: ctx.pool!, openTopic: ctx.topics!.open, machiningThread }, args);
+    return await runBackfill(
+      factorySettings(c, databaseUrl),
+      { pool: ctx.pool!, openTopic: ctx.topics!.open, machiningThread },
+      args,
+    );
   } finally {
     for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);
   }

@@ -9,8 +9,32 @@ describe('GET /metrics', () => {
     const failingSince = Date.now() - 90_000;
     const status = async () => ({
       connectors: [
-        { name: 'machining', kind: 'kafka', events: 10, deadLetters: 1, lag: 9600, lastCheckpointAt: null, positions: [], sourceEnd: [], lastError: 'Snappy compression not implemented', state: 'stalled', failingSince },
-        { name: 'energy', kind: 'csv-tail', events: 5, deadLetters: 0, lag: 0, lastCheckpointAt: null, positions: [], sourceEnd: [], lastError: null, state: 'running', failingSince: null },
+        {
+          name: 'machining',
+          kind: 'kafka',
+          events: 10,
+          deadLetters: 1,
+          lag: 9600,
+          lastCheckpointAt: null,
+          positions: [],
+          sourceEnd: [],
+          lastError: 'Snappy compression not implemented',
+          state: 'stalled',
+          failingSince,
+        },
+        {
+          name: 'energy',
+          kind: 'csv-tail',
+          events: 5,
+          deadLetters: 0,
+          lag: 0,
+          lastCheckpointAt: null,
+          positions: [],
+          sourceEnd: [],
+          lastError: null,
+          state: 'running',
+          failingSince: null,
+        },
       ],
     });
     const route = createPrometheusRoute(status);
@@ -21,7 +45,9 @@ describe('GET /metrics', () => {
       assert.match(body, /^millrace_connector_stalled\{connector="machining",kind="kafka"\} 1$/m);
       assert.match(body, /^millrace_connector_stalled\{connector="energy",kind="csv-tail"\} 0$/m);
       assert.match(body, /^millrace_connector_error\{connector="machining",kind="kafka"\} 1$/m);
-      const secs = Number(/^millrace_connector_failing_seconds\{connector="machining",kind="kafka"\} ([\d.]+)$/m.exec(body)?.[1]);
+      const secs = Number(
+        /^millrace_connector_failing_seconds\{connector="machining",kind="kafka"\} ([\d.]+)$/m.exec(body)?.[1],
+      );
       assert.ok(secs >= 90, `failing seconds ${secs}`);
       assert.match(body, /^millrace_connector_failing_seconds\{connector="energy",kind="csv-tail"\} 0$/m);
     } finally {

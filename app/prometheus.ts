@@ -16,12 +16,18 @@ interface StatusDoc {
  * are read from the same status the `/status` route serves, at scrape time. `registry` may
  * already hold other metrics (the gateway's per-operation ones); they are served too.
  */
-export function createPrometheusRoute(status: () => Promise<unknown>, registry = new Registry()): (req: IncomingMessage, res: ServerResponse) => void {
+export function createPrometheusRoute(
+  status: () => Promise<unknown>,
+  registry = new Registry(),
+): (req: IncomingMessage, res: ServerResponse) => void {
   collectDefaultMetrics({ register: registry, prefix: 'millrace_process_' });
   let current: StatusDoc = {};
   const connector = (name: string, help: string, pick: (c: ConnectorStatus) => number | null) =>
     new Gauge({
-      name, help, labelNames: ['connector', 'kind'], registers: [registry],
+      name,
+      help,
+      labelNames: ['connector', 'kind'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const c of current.connectors ?? []) {
@@ -31,21 +37,41 @@ export function createPrometheusRoute(status: () => Promise<unknown>, registry =
       },
     });
   connector('millrace_connector_events_total', 'Events the connector published to the log.', (c) => c.events);
-  connector('millrace_connector_dead_letters_total', 'Inputs the connector rejected to the dead-letter store.', (c) => c.deadLetters);
+  connector(
+    'millrace_connector_dead_letters_total',
+    'Inputs the connector rejected to the dead-letter store.',
+    (c) => c.deadLetters,
+  );
   connector('millrace_connector_lag', 'Source positions not yet published (messages, rows, bytes).', (c) => c.lag);
-  connector('millrace_connector_last_checkpoint_seconds', 'Unix time of the last saved checkpoint.', (c) => (c.lastCheckpointAt === null ? null : c.lastCheckpointAt / 1000));
-  connector('millrace_connector_error', '1 when the connector\'s last attempt failed.', (c) => (c.lastError ? 1 : 0));
-  connector('millrace_connector_stalled', '1 when the connector has been failing for longer than its stall limit (alert on it).', (c) => (c.state === 'stalled' ? 1 : 0));
-  connector('millrace_connector_failing_seconds', 'How long the connector has been failing without a success (0 when it succeeds).', (c) => (c.failingSince === null || c.failingSince === undefined ? 0 : (Date.now() - c.failingSince) / 1000));
+  connector('millrace_connector_last_checkpoint_seconds', 'Unix time of the last saved checkpoint.', (c) =>
+    c.lastCheckpointAt === null ? null : c.lastCheckpointAt / 1000,
+  );
+  connector('millrace_connector_error', "1 when the connector's last attempt failed.", (c) => (c.lastError ? 1 : 0));
+  connector(
+    'millrace_connector_stalled',
+    '1 when the connector has been failing for longer than its stall limit (alert on it).',
+    (c) => (c.state === 'stalled' ? 1 : 0),
+  );
+  connector(
+    'millrace_connector_failing_seconds',
+    'How long the connector has been failing without a success (0 when it succeeds).',
+    (c) => (c.failingSince === null || c.failingSince === undefined ? 0 : (Date.now() - c.failingSince) / 1000),
+  );
   new Gauge({
-    name: 'millrace_offset', help: 'Position per log partition of each layer (log end, loader, speed, batch watermark).',
-    labelNames: ['layer', 'partition'], registers: [registry],
+    name: 'millrace_offset',
+    help: 'Position per log partition of each layer (log end, loader, speed, batch watermark).',
+    labelNames: ['layer', 'partition'],
+    registers: [registry],
     collect() {
       this.reset();
       const layers: Array<[string, Array<number | null> | undefined]> = [
-        ['log', current.log?.endOffsets], ['loader', current.loader?.offsets], ['speed', current.speed?.offsets], ['batch', current.batch?.offsets],
+        ['log', current.log?.endOffsets],
+        ['loader', current.loader?.offsets],
+        ['speed', current.speed?.offsets],
+        ['batch', current.batch?.offsets],
       ];
-      for (const [layer, offsets] of layers) offsets?.forEach((o, p) => o !== null && this.set({ layer, partition: String(p) }, o));
+      for (const [layer, offsets] of layers)
+        offsets?.forEach((o, p) => o !== null && this.set({ layer, partition: String(p) }, o));
     },
   });
   return (_req, res) => {

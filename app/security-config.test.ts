@@ -9,17 +9,26 @@ import { parseApiKeys, securityFromConfig } from './security-config.ts';
 const PROD = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' };
 
 test('production (DATABASE_URL) refuses to start without a key source; MILLRACE_AUTH=off is allowed and loud', async () => {
-  await assert.rejects(securityFromConfig(loadConfig(PROD), () => undefined), /no key source: set MILLRACE_JWT_SECRET, MILLRACE_JWKS_URL or MILLRACE_API_KEYS/);
+  await assert.rejects(
+    securityFromConfig(loadConfig(PROD), () => undefined),
+    /no key source: set MILLRACE_JWT_SECRET, MILLRACE_JWKS_URL or MILLRACE_API_KEYS/,
+  );
   const lines: string[] = [];
   const off = await securityFromConfig(loadConfig({ ...PROD, MILLRACE_AUTH: 'off' }), (l) => lines.push(l));
   assert.equal(off.authOff, true);
   assert.match(lines.join('\n'), /WARNING: MILLRACE_AUTH=off/);
   assert.deepEqual((await off.security.authenticator.authenticate({})).kind, 'off');
-  const keyed = await securityFromConfig(loadConfig({ ...PROD, MILLRACE_API_KEYS: 'grafana:0123456789abcdefgh:ops:read+production:read' }), () => undefined);
+  const keyed = await securityFromConfig(
+    loadConfig({ ...PROD, MILLRACE_API_KEYS: 'grafana:0123456789abcdefgh:ops:read+production:read' }),
+    () => undefined,
+  );
   assert.equal(keyed.devToken, undefined, 'no dev token outside embedded mode');
   assert.equal(keyed.security.introspection, false, 'introspection off in production by default');
   assert.equal(keyed.security.graphiql, false, 'GraphiQL off in production by default');
-  assert.deepEqual((await keyed.security.authenticator.authenticate({ apiKey: '0123456789abcdefgh' })).scopes, ['ops:read', 'production:read']);
+  assert.deepEqual((await keyed.security.authenticator.authenticate({ apiKey: '0123456789abcdefgh' })).scopes, [
+    'ops:read',
+    'production:read',
+  ]);
 });
 
 test('embedded: a secret made once under MILLRACE_DATA_DIR (0600), a dev token with every scope that GraphiQL sends', async () => {
@@ -31,7 +40,11 @@ test('embedded: a secret made once under MILLRACE_DATA_DIR (0600), a dev token w
   const again = await securityFromConfig(c, () => undefined);
   assert.ok(first.devToken && again.devToken);
   const principal = await again.security.authenticator.authenticate({ authorization: `Bearer ${first.devToken}` });
-  assert.deepEqual(principal.scopes.sort(), ['energy:read', 'ops:read', 'pii:read', 'production:read', 'quality:read', 'workforce:read'], 'the secret survived: the first token still verifies');
+  assert.deepEqual(
+    principal.scopes.sort(),
+    ['energy:read', 'ops:read', 'pii:read', 'production:read', 'quality:read', 'workforce:read'],
+    'the secret survived: the first token still verifies',
+  );
   assert.deepEqual(again.security.graphiqlHeaders, { authorization: `Bearer ${again.devToken}` });
   assert.equal(again.security.introspection, true);
   assert.ok((await readFile(secretFile, 'utf8')).trim().length >= 32);

@@ -74,8 +74,11 @@ async function stalledConnectors(ctx: Ctx): Promise<Array<{ component: string; r
   const settled = await Promise.allSettled((ctx.connectors ?? []).map((k) => k.status()));
   return settled.flatMap((r, i) => {
     const component = `connector:${ctx.connectors![i].name}`;
-    if (r.status === 'rejected') return [{ component, reason: `status unavailable: ${(r.reason as Error)?.message ?? String(r.reason)}` }];
-    return r.value.state === 'stalled' ? [{ component, reason: `stalled since ${new Date(r.value.failingSince!).toISOString()}: ${r.value.lastError}` }] : [];
+    if (r.status === 'rejected')
+      return [{ component, reason: `status unavailable: ${(r.reason as Error)?.message ?? String(r.reason)}` }];
+    return r.value.state === 'stalled'
+      ? [{ component, reason: `stalled since ${new Date(r.value.failingSince!).toISOString()}: ${r.value.lastError}` }]
+      : [];
   });
 }
 
@@ -99,7 +102,11 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
       const components: Record<string, unknown> = Object.fromEntries(ctx.ready);
       // Loud on purpose: a probe or a person looking at /healthz sees that nothing is protected.
       if (authOff) components.auth = 'OFF (MILLRACE_AUTH=off): every request has every scope';
-      return { ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'), components, degraded: await stalledConnectors(ctx) };
+      return {
+        ready: [...ctx.ready.entries()].every(([m, ok]) => ok || m === 'gateway'),
+        components,
+        degraded: await stalledConnectors(ctx),
+      };
     },
     status: () => collectStatus(ctx),
     routes: {

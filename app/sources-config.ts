@@ -40,15 +40,28 @@ type Vars = Readonly<Record<string, string | number | boolean | undefined>>;
 const VAR = /\$\{([A-Z_][A-Z0-9_]*)\}/g;
 const WHOLE = /^\$\{([A-Z_][A-Z0-9_]*)\}$/;
 
-const fail = (file: string, where: string, message: string) => new MillraceError('CONFIG', `sources file ${file}: ${where}: ${message}`);
-const pathText = (p: ReadonlyArray<PropertyKey>) => p.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
+const fail = (file: string, where: string, message: string) =>
+  new MillraceError('CONFIG', `sources file ${file}: ${where}: ${message}`);
+const pathText = (p: ReadonlyArray<PropertyKey>) =>
+  p
+    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+    .join('')
+    .replace(/^\./, '');
 
 /** Replace `${VAR}` in every string; a string that is one `${VAR}` takes the variable's own type (a number stays a number). */
 function interpolate(value: unknown, vars: Vars, file: string, where: string): unknown {
   if (typeof value === 'string') {
     const lookup = (name: string) => {
       const v = vars[name];
-      if (v === undefined) throw fail(file, where, `\${${name}} is not set (known: ${Object.keys(vars).filter((k) => vars[k] !== undefined).sort().join(', ')})`);
+      if (v === undefined)
+        throw fail(
+          file,
+          where,
+          `\${${name}} is not set (known: ${Object.keys(vars)
+            .filter((k) => vars[k] !== undefined)
+            .sort()
+            .join(', ')})`,
+        );
       return v;
     };
     const whole = WHOLE.exec(value);
@@ -56,7 +69,8 @@ function interpolate(value: unknown, vars: Vars, file: string, where: string): u
     return value.replace(VAR, (_, name: string) => String(lookup(name)));
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, file, `${where}[${i}]`));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, vars, file, `${where}.${k}`)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, vars, file, `${where}.${k}`)]));
   return value;
 }
 
@@ -76,7 +90,10 @@ export function loadSourcesFile(file: string, vars: Vars, kinds: KindSchemas): C
   try {
     doc = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new MillraceError('CONFIG', `sources file ${file}: not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+    throw new MillraceError(
+      'CONFIG',
+      `sources file ${file}: not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`,
+    );
   }
   const parsed = sourcesFileSchema.safeParse(doc);
   if (!parsed.success) {
@@ -87,7 +104,12 @@ export function loadSourcesFile(file: string, vars: Vars, kinds: KindSchemas): C
   parsed.data.connectors.forEach((entry, i) => {
     const at = `connectors[${i}]`;
     const kind = kinds[entry.kind];
-    if (!kind) throw fail(file, `${at}.kind`, `unknown kind ${JSON.stringify(entry.kind)}; one of: ${Object.keys(kinds).sort().join(', ')}`);
+    if (!kind)
+      throw fail(
+        file,
+        `${at}.kind`,
+        `unknown kind ${JSON.stringify(entry.kind)}; one of: ${Object.keys(kinds).sort().join(', ')}`,
+      );
     for (const [name, allowed] of Object.entries(entry.when ?? {})) {
       if (!allowed.includes(String(vars[name] ?? ''))) return;
     }
@@ -95,9 +117,14 @@ export function loadSourcesFile(file: string, vars: Vars, kinds: KindSchemas): C
     const config = kind.config.safeParse(raw);
     if (!config.success) {
       const issue = config.error.issues[0];
-      throw fail(file, `${at}.config${issue.path.length ? `.${pathText(issue.path)}` : ''} (connector ${entry.name})`, issue.message);
+      throw fail(
+        file,
+        `${at}.config${issue.path.length ? `.${pathText(issue.path)}` : ''} (connector ${entry.name})`,
+        issue.message,
+      );
     }
-    if (specs.some((s) => s.name === entry.name)) throw fail(file, `${at}.name`, `connector name ${JSON.stringify(entry.name)} is used twice`);
+    if (specs.some((s) => s.name === entry.name))
+      throw fail(file, `${at}.name`, `connector name ${JSON.stringify(entry.name)} is used twice`);
     // The spec keeps the interpolated config as written: its kind parses it again (defaults applied) when it starts.
     specs.push({ name: entry.name, kind: entry.kind, config: raw });
   });
@@ -105,4 +132,5 @@ export function loadSourcesFile(file: string, vars: Vars, kinds: KindSchemas): C
 }
 
 /** The sources file a deployment uses: MILLRACE_SOURCES, else the shipped MyCPU example. */
-export const sourcesFilePath = (configured: string | undefined) => (configured ? path.resolve(configured) : DEFAULT_SOURCES_FILE);
+export const sourcesFilePath = (configured: string | undefined) =>
+  configured ? path.resolve(configured) : DEFAULT_SOURCES_FILE;

@@ -33,10 +33,23 @@ function sqlEngineChoice(c: Config, databaseUrl: string): { dialect: SqlEngineDi
 export function factorySettings(c: Config, databaseUrl: string): FactorySettings {
   const n = names(c);
   return {
-    seed: c.MILLRACE_SIM_SEED, ratePerSec: c.MILLRACE_SIM_RATE, speed: c.MILLRACE_SIM_SPEED, faultRate: c.SIM_FAULT_RATE,
-    ledgerSchema: c.LEDGER_SCHEMA, dataDir: factoryDir(c), machiningTopic: c.MACHINING_TOPIC, machiningPartitions: c.MACHINING_PARTITIONS,
-    heatTopic: c.HEAT_TOPIC, ordersSchema: c.ORDERS_SCHEMA, toolApiPort: c.TOOL_API_PORT,
-    sqlEngine: { ...sqlEngineChoice(c, databaseUrl), archiveTable: n.archive, workOrdersTable: n.workOrders, schema: n.sqlSchema },
+    seed: c.MILLRACE_SIM_SEED,
+    ratePerSec: c.MILLRACE_SIM_RATE,
+    speed: c.MILLRACE_SIM_SPEED,
+    faultRate: c.SIM_FAULT_RATE,
+    ledgerSchema: c.LEDGER_SCHEMA,
+    dataDir: factoryDir(c),
+    machiningTopic: c.MACHINING_TOPIC,
+    machiningPartitions: c.MACHINING_PARTITIONS,
+    heatTopic: c.HEAT_TOPIC,
+    ordersSchema: c.ORDERS_SCHEMA,
+    toolApiPort: c.TOOL_API_PORT,
+    sqlEngine: {
+      ...sqlEngineChoice(c, databaseUrl),
+      archiveTable: n.archive,
+      workOrdersTable: n.workOrders,
+      schema: n.sqlSchema,
+    },
   };
 }
 

@@ -5,18 +5,39 @@ import { formatStatusTable } from './status-table.ts';
 describe('status table', () => {
   it('shows modules, one row per connector and one per partition, aligned', () => {
     const now = Date.UTC(2026, 11, 5, 12);
-    const text = formatStatusTable({
-      mode: { postgres: 'embedded', log: 'postgres-table', speed: 'memory' },
-      modules: { store: true, ingest: true, gateway: false },
-      connectors: [
-        { name: 'machining', kind: 'kafka', events: 12345, deadLetters: 0, lag: 3, lastCheckpointAt: now - 1500, lastError: null, state: 'running' },
-        { name: 'tools', kind: 'rest-poll', events: 7, deadLetters: 12, lag: null, lastCheckpointAt: null, lastError: 'fetch failed', state: 'stalled' },
-      ],
-      log: { endOffsets: [1201, 9] },
-      loader: { offsets: [1200, 9] },
-      speed: { offsets: [1200, null] },
-      batch: { offsets: [1000, 0], refreshedAt: now - 900, maxEventTime: now - 60_000 },
-    }, now);
+    const text = formatStatusTable(
+      {
+        mode: { postgres: 'embedded', log: 'postgres-table', speed: 'memory' },
+        modules: { store: true, ingest: true, gateway: false },
+        connectors: [
+          {
+            name: 'machining',
+            kind: 'kafka',
+            events: 12345,
+            deadLetters: 0,
+            lag: 3,
+            lastCheckpointAt: now - 1500,
+            lastError: null,
+            state: 'running',
+          },
+          {
+            name: 'tools',
+            kind: 'rest-poll',
+            events: 7,
+            deadLetters: 12,
+            lag: null,
+            lastCheckpointAt: null,
+            lastError: 'fetch failed',
+            state: 'stalled',
+          },
+        ],
+        log: { endOffsets: [1201, 9] },
+        loader: { offsets: [1200, 9] },
+        speed: { offsets: [1200, null] },
+        batch: { offsets: [1000, 0], refreshedAt: now - 900, maxEventTime: now - 60_000 },
+      },
+      now,
+    );
     const lines = text.split('\n');
     assert.equal(lines[0], 'mode: postgres embedded, log postgres-table, speed memory');
     assert.equal(lines[1], 'modules: 2/3 ready (not ready: gateway)');
@@ -31,7 +52,10 @@ describe('status table', () => {
     assert.match(tools, /—\s+fetch failed$/);
     assert.match(tools, /^tools\s+rest-poll\s+stalled\s/);
     assert.match(machining, /^machining\s+kafka\s+running\s/);
-    assert.ok(lines.some((l) => /^\s*1\s+9\s+9\s+—\s+0$/.test(l)), 'partition 1: speed not started');
+    assert.ok(
+      lines.some((l) => /^\s*1\s+9\s+9\s+—\s+0$/.test(l)),
+      'partition 1: speed not started',
+    );
     assert.match(text, /batch: refreshed 0\.9 s ago, newest event folded 2026-12-05T11:59:00.000Z/);
   });
 

@@ -22,8 +22,19 @@ export async function collectStatus(ctx: Ctx) {
     out.connectors = settled.map((r, i) =>
       r.status === 'fulfilled'
         ? r.value
-        : { name: ctx.connectors![i].name, kind: ctx.connectors![i].kind, events: 0, deadLetters: 0, lag: null, lastCheckpointAt: null,
-            lastError: `status unavailable: ${(r.reason as Error)?.message ?? String(r.reason)}`, state: 'retrying', failingSince: null, positions: [], sourceEnd: [] },
+        : {
+            name: ctx.connectors![i].name,
+            kind: ctx.connectors![i].kind,
+            events: 0,
+            deadLetters: 0,
+            lag: null,
+            lastCheckpointAt: null,
+            lastError: `status unavailable: ${(r.reason as Error)?.message ?? String(r.reason)}`,
+            state: 'retrying',
+            failingSince: null,
+            positions: [],
+            sourceEnd: [],
+          },
     );
   }
   if (ctx.pool) {

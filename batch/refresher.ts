@@ -36,13 +36,19 @@ export function createRefresher(opts: RefresherOptions) {
   const fold = compileFoldAllSql(opts.metrics, opts.schema, grains);
   const stats = { cycles: 0, folds: 0, offsetsFolded: 0 };
   // Keep folding while there is a backlog; then rest for the interval.
-  const loop = createLoop({ tick: async () => (await refreshOnce()) > 0, intervalMs: opts.intervalMs ?? 2000, onError: (err) => opts.onError?.(err) });
+  const loop = createLoop({
+    tick: async () => (await refreshOnce()) > 0,
+    intervalMs: opts.intervalMs ?? 2000,
+    onError: (err) => opts.onError?.(err),
+  });
 
   /** Fold what is complete in partition p; returns the number of offsets folded. */
   async function refreshPartition(p: number): Promise<number> {
     const folded = await inTransaction(opts.pool, async (client) => {
       // The row lock serialises refreshers of one partition; the loser waits, then sees the new W.
-      const w = await client.query(`SELECT next_offset FROM ${s}.batch_watermarks WHERE partition = $1 FOR UPDATE`, [p]);
+      const w = await client.query(`SELECT next_offset FROM ${s}.batch_watermarks WHERE partition = $1 FOR UPDATE`, [
+        p,
+      ]);
       const l = await client.query(`SELECT next_offset FROM ${s}.loader_offsets WHERE partition = $1`, [p]);
       const from = Number(w.rows[0].next_offset);
       const complete = Math.floor(Number(l.rows[0].next_offset) / opts.slice) * opts.slice;

@@ -66,8 +66,17 @@ const EXCEL_ROWS = Number(args['excel-rows']);
 const TIMEOUT_MS = Number(args['timeout-s']) * 1000;
 const logKind = args.log;
 const only = new Set(args.only!.split(',').map((s) => s.trim()));
-if (!(N > 0) || !(CDC_TX > 0) || !(CDC_SINGLE >= 0) || !(EXCEL_ROWS >= 0) || (logKind !== 'postgres' && logKind !== 'kafka') || [...only].some((s) => !(SCENARIOS as readonly string[]).includes(s))) {
-  throw new Error(`usage: --rows N (> 0) --log postgres|kafka --cdc-tx-rows N --cdc-single-rows N --excel-rows N --only ${SCENARIOS.join(',')}`);
+if (
+  !(N > 0) ||
+  !(CDC_TX > 0) ||
+  !(CDC_SINGLE >= 0) ||
+  !(EXCEL_ROWS >= 0) ||
+  (logKind !== 'postgres' && logKind !== 'kafka') ||
+  [...only].some((s) => !(SCENARIOS as readonly string[]).includes(s))
+) {
+  throw new Error(
+    `usage: --rows N (> 0) --log postgres|kafka --cdc-tx-rows N --cdc-single-rows N --excel-rows N --only ${SCENARIOS.join(',')}`,
+  );
 }
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -84,10 +93,18 @@ const LOG_PARTITIONS = 4;
 const POLL_BATCH = 1000; // sql-polling's default `batch`, also the baselines' page size
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
-const made = { slots: [] as string[], publications: [] as string[], kafkaTopics: [] as string[], mariaTables: [] as string[], dirs: [] as string[], topics: [] as Topic[] };
+const made = {
+  slots: [] as string[],
+  publications: [] as string[],
+  kafkaTopics: [] as string[],
+  mariaTables: [] as string[],
+  dirs: [] as string[],
+  topics: [] as Topic[],
+};
 const failures: string[] = [];
 const started = performance.now();
-const log = (l: string) => process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  ${l}\n`);
+const log = (l: string) =>
+  process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  ${l}\n`);
 const MiB = 1024 * 1024;
 const maxRssMiB = () => (process.resourceUsage().maxRSS * 1024) / MiB;
 
@@ -110,10 +127,11 @@ function sinkTopic(partitions: number): Topic {
     name: 'sink',
     partitions,
     ensure: async () => undefined,
-    publish: async (records) => records.map((r) => {
-      const partition = partitionFor(r.key, partitions);
-      return { partition, offset: ends[partition]++ };
-    }),
+    publish: async (records) =>
+      records.map((r) => {
+        const partition = partitionFor(r.key, partitions);
+        return { partition, offset: ends[partition]++ };
+      }),
     consume: async () => {
       throw new Error('the bench sink cannot be consumed');
     },
@@ -129,11 +147,21 @@ function openLog(label: string): Topic {
     const name = `bench-conn-${id}.${label}`;
     made.kafkaTopics.push(name);
     t = createKafkaTopic({ brokers, name, partitions: LOG_PARTITIONS, log });
-  } else t = createPostgresTopic({ pool, name: `bench_${id}_${label.replace(/-/g, '_')}`, partitions: LOG_PARTITIONS, schema: millSchema, log });
+  } else
+    t = createPostgresTopic({
+      pool,
+      name: `bench_${id}_${label.replace(/-/g, '_')}`,
+      partitions: LOG_PARTITIONS,
+      schema: millSchema,
+      log,
+    });
   made.topics.push(t);
   return t;
 }
-const logLabel = logKind === 'kafka' ? `Kafka topic (bench-conn-${id}.*, idempotent producer, acks=all)` : `Postgres table topic (${millSchema}.records)`;
+const logLabel =
+  logKind === 'kafka'
+    ? `Kafka topic (bench-conn-${id}.*, idempotent producer, acks=all)`
+    : `Postgres table topic (${millSchema}.records)`;
 
 /** Counts rows as the topic acknowledges them; `done` resolves once `want` are acknowledged. */
 function counting(inner: Topic, want: number) {
@@ -156,7 +184,10 @@ function counting(inner: Topic, want: number) {
 
 async function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not done after ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS)));
+  const t = new Promise<never>(
+    (_, reject) =>
+      (timer = setTimeout(() => reject(new Error(`${what}: not done after ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS)),
+  );
   try {
     return await Promise.race([p, t]);
   } finally {
@@ -175,13 +206,23 @@ function check(ok: boolean, what: string): void {
  * One connector run: start → `want` rows acknowledged by `target`; then stop, and check that exactly
  * `want` rows went out (no duplicates, no dead letters) and, for a real log, that its end offsets agree.
  */
-async function runConnector(def: ConnectorDefinition<z.ZodType>, config: unknown, name: string, target: Topic, want: number, real: boolean): Promise<number> {
+async function runConnector(
+  def: ConnectorDefinition<z.ZodType>,
+  config: unknown,
+  name: string,
+  target: Topic,
+  want: number,
+  real: boolean,
+): Promise<number> {
   if (real) await target.ensure();
   const before = real ? (await target.endOffsets()).reduce((a, b) => a + b, 0) : 0;
   const c = counting(target, want);
   const seen = new Set<string>();
   const connector = def.create(def.config.parse(config), {
-    name, pool, schema: millSchema, log: c.topic,
+    name,
+    pool,
+    schema: millSchema,
+    log: c.topic,
     openTopic: () => {
       throw new Error('no source topics in this bench');
     },
@@ -201,7 +242,10 @@ async function runConnector(def: ConnectorDefinition<z.ZodType>, config: unknown
   }
   const totals = await stateTotals(pool, millSchema, name);
   check(c.count() === want, `${name}: published ${c.count()} rows, expected ${want}`);
-  check(totals.events === want && totals.deadLetters === 0, `${name}: checkpointed ${totals.events} events / ${totals.deadLetters} dead letters, expected ${want} / 0`);
+  check(
+    totals.events === want && totals.deadLetters === 0,
+    `${name}: checkpointed ${totals.events} events / ${totals.deadLetters} dead letters, expected ${want} / 0`,
+  );
   if (real) {
     const after = (await target.endOffsets()).reduce((a, b) => a + b, 0);
     check(after - before === want, `${name}: log end offsets grew by ${after - before}, expected ${want}`);
@@ -216,18 +260,30 @@ async function runConnector(def: ConnectorDefinition<z.ZodType>, config: unknown
  * one pays for cold caches and JIT, which the connector runs after it do not): conservative for millrace.
  */
 async function measure(
-  def: ConnectorDefinition<z.ZodType>, label: string, configFor: (run: 'sink' | 'log') => unknown, want: number,
+  def: ConnectorDefinition<z.ZodType>,
+  label: string,
+  configFor: (run: 'sink' | 'log') => unknown,
+  want: number,
   baseline: { what: string; run: (round: 1 | 2) => Promise<number> },
 ) {
   log(`  baseline: ${baseline.what}…`);
   const b1 = await baseline.run(1);
   log(`  millrace → sink… (peak RSS so far ${maxRssMiB().toFixed(0)} MiB)`);
-  const sinkMs = await runConnector(def, configFor('sink'), `bench-${label}-sink`, sinkTopic(LOG_PARTITIONS), want, false);
+  const sinkMs = await runConnector(
+    def,
+    configFor('sink'),
+    `bench-${label}-sink`,
+    sinkTopic(LOG_PARTITIONS),
+    want,
+    false,
+  );
   log(`  millrace → ${logKind} log… (peak RSS so far ${maxRssMiB().toFixed(0)} MiB)`);
   const logMs = await runConnector(def, configFor('log'), `bench-${label}-log`, openLog(label), want, true);
   log(`  baseline again…`);
   const b2 = await baseline.run(2);
-  log(`  baseline ${(b1 / 1000).toFixed(2)} s / ${(b2 / 1000).toFixed(2)} s, sink ${(sinkMs / 1000).toFixed(2)} s, log ${(logMs / 1000).toFixed(2)} s; peak RSS so far ${maxRssMiB().toFixed(0)} MiB`);
+  log(
+    `  baseline ${(b1 / 1000).toFixed(2)} s / ${(b2 / 1000).toFixed(2)} s, sink ${(sinkMs / 1000).toFixed(2)} s, log ${(logMs / 1000).toFixed(2)} s; peak RSS so far ${maxRssMiB().toFixed(0)} MiB`,
+  );
   return { baseline: { what: baseline.what, ms: Math.min(b1, b2) }, sinkMs, logMs, rssMiB: maxRssMiB() };
 }
 
@@ -236,7 +292,10 @@ async function measure(
 
 /** Bare pgoutput subscriber: counts inserts, acknowledges each commit (as any real subscriber must). */
 async function bareCdc(slot: string, publication: string, want: number): Promise<number> {
-  const service = new LogicalReplicationService({ connectionString: DATABASE_URL }, { acknowledge: { auto: false, timeoutSeconds: 0 } });
+  const service = new LogicalReplicationService(
+    { connectionString: DATABASE_URL },
+    { acknowledge: { auto: false, timeoutSeconds: 0 } },
+  );
   let n = 0;
   const t0 = performance.now();
   const done = new Promise<void>((resolve, reject) => {
@@ -295,9 +354,15 @@ async function cdcScenario(rows: number, txRows: number): Promise<Result> {
   } finally {
     c.release();
   }
-  const config = (run: 'sink' | 'log') => ({ connectionString: DATABASE_URL, slot: slot(run), publication, tables: [table] });
+  const config = (run: 'sink' | 'log') => ({
+    connectionString: DATABASE_URL,
+    slot: slot(run),
+    publication,
+    tables: [table],
+  });
   const m = await measure(postgresCdc as unknown as ConnectorDefinition<z.ZodType>, `cdc-${txRows}`, config, rows, {
-    what: 'pg-logical-replication pgoutput subscriber, counting inserts', run: (round) => bareCdc(slot(`base${round}`), publication, rows),
+    what: 'pg-logical-replication pgoutput subscriber, counting inserts',
+    run: (round) => bareCdc(slot(`base${round}`), publication, rows),
   });
   // Slots pin WAL: drop them now rather than at the end.
   for (const who of ['base1', 'base2', 'sink', 'log']) await dropSlot(pool, slot(who));
@@ -322,16 +387,31 @@ function archiveRows(n: number): ArchiveRow[] {
     const exit = i % 2 === 1;
     const station = STATIONS[Math.floor(i / 2) % STATIONS.length];
     out.push([
-      `bench-${id}-${String(i).padStart(8, '0')}`, exit ? 'exit' : 'enter', `P-${id}-${Math.floor(i / 22)}`, station, `${station}-1`, 'E0042',
-      utcText(base - 3_600_000 + i * 50), exit ? STATIONS[(Math.floor(i / 2) + 1) % STATIONS.length] : null, exit && i % 50 === 1 ? 'E12' : null,
-      exit ? 20_000 + (i % 300_000) : null, utcText(base + Math.floor(i / 300) * 7),
+      `bench-${id}-${String(i).padStart(8, '0')}`,
+      exit ? 'exit' : 'enter',
+      `P-${id}-${Math.floor(i / 22)}`,
+      station,
+      `${station}-1`,
+      'E0042',
+      utcText(base - 3_600_000 + i * 50),
+      exit ? STATIONS[(Math.floor(i / 2) + 1) % STATIONS.length] : null,
+      exit && i % 50 === 1 ? 'E12' : null,
+      exit ? 20_000 + (i % 300_000) : null,
+      utcText(base + Math.floor(i / 300) * 7),
     ]);
   }
   return out;
 }
 const archiveCols = [...ARCHIVE_COLUMNS, 'archived_at'];
 const pollConfig = (dialect: 'mariadb' | 'postgres', url: string, table: string) => ({
-  dialect, url, table, columns: archiveCols, watermarkColumn: 'archived_at', keyColumn: 'event_id', mapping: 'machining-archive', batch: POLL_BATCH,
+  dialect,
+  url,
+  table,
+  columns: archiveCols,
+  watermarkColumn: 'archived_at',
+  keyColumn: 'event_id',
+  mapping: 'machining-archive',
+  batch: POLL_BATCH,
 });
 
 async function pollMariaDbScenario(rows: ArchiveRow[]): Promise<Result> {
@@ -346,14 +426,22 @@ async function pollMariaDbScenario(rows: ArchiveRow[]): Promise<Result> {
       machine VARCHAR(100) NOT NULL, operator VARCHAR(100) NOT NULL, at DATETIME(3) NOT NULL, next_station VARCHAR(40) NULL,
       error_code VARCHAR(40) NULL, cycle_time_ms BIGINT NULL, archived_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
       KEY ${mariaTable}_archived (archived_at, event_id))`);
-    for (let i = 0; i < rows.length; i += 2000) await my.query(`INSERT INTO ${mariaTable} (${archiveCols.join(', ')}) VALUES ?`, [rows.slice(i, i + 2000)]);
+    for (let i = 0; i < rows.length; i += 2000)
+      await my.query(`INSERT INTO ${mariaTable} (${archiveCols.join(', ')}) VALUES ?`, [rows.slice(i, i + 2000)]);
     await my.query(`ANALYZE TABLE ${mariaTable}`);
   } finally {
     await my.end();
   }
-  const m = await measure(sqlPolling as unknown as ConnectorDefinition<z.ZodType>, 'poll-mariadb', () => pollConfig('mariadb', MARIADB_URL, mariaTable), rows.length, {
-    what: `mysql2 keyset-paged SELECT, ${POLL_BATCH} rows a page`, run: () => bareMariaDb(rows.length),
-  });
+  const m = await measure(
+    sqlPolling as unknown as ConnectorDefinition<z.ZodType>,
+    'poll-mariadb',
+    () => pollConfig('mariadb', MARIADB_URL, mariaTable),
+    rows.length,
+    {
+      what: `mysql2 keyset-paged SELECT, ${POLL_BATCH} rows a page`,
+      run: () => bareMariaDb(rows.length),
+    },
+  );
   return { connector: 'sql-polling, MariaDB', rows: rows.length, ...m };
 }
 
@@ -400,17 +488,28 @@ async function pollPostgresScenario(rows: ArchiveRow[]): Promise<Result> {
     );
   }
   await pool.query(`ANALYZE ${table}`);
-  const m = await measure(sqlPolling as unknown as ConnectorDefinition<z.ZodType>, 'poll-postgres', () => pollConfig('postgres', DATABASE_URL, table), rows.length, {
-    what: `pg keyset-paged SELECT, ${POLL_BATCH} rows a page`, run: () => barePostgresPoll(table, rows.length),
-  });
+  const m = await measure(
+    sqlPolling as unknown as ConnectorDefinition<z.ZodType>,
+    'poll-postgres',
+    () => pollConfig('postgres', DATABASE_URL, table),
+    rows.length,
+    {
+      what: `pg keyset-paged SELECT, ${POLL_BATCH} rows a page`,
+      run: () => barePostgresPoll(table, rows.length),
+    },
+  );
   return { connector: 'sql-polling, PostgreSQL', rows: rows.length, ...m };
 }
 
 async function barePostgresPoll(table: string, want: number): Promise<number> {
   // Typed as the connector's client reads them: timestamp without zone as text.
   const client = new pg.Client({
-    connectionString: DATABASE_URL, options: '-c TimeZone=UTC',
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 1114 ? (v: string) => v : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+    connectionString: DATABASE_URL,
+    options: '-c TimeZone=UTC',
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 1114 ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
   });
   const t0 = performance.now();
   await client.connect();
@@ -418,8 +517,13 @@ async function barePostgresPoll(table: string, want: number): Promise<number> {
   let last: [string, string] | null = null;
   for (;;) {
     const r: pg.QueryResult = last
-      ? await client.query(`SELECT ${archiveCols.join(', ')} FROM ${table} WHERE (archived_at, event_id) > ($1::timestamp, $2) ORDER BY archived_at, event_id LIMIT $3`, [...last, POLL_BATCH])
-      : await client.query(`SELECT ${archiveCols.join(', ')} FROM ${table} ORDER BY archived_at, event_id LIMIT $1`, [POLL_BATCH]);
+      ? await client.query(
+          `SELECT ${archiveCols.join(', ')} FROM ${table} WHERE (archived_at, event_id) > ($1::timestamp, $2) ORDER BY archived_at, event_id LIMIT $3`,
+          [...last, POLL_BATCH],
+        )
+      : await client.query(`SELECT ${archiveCols.join(', ')} FROM ${table} ORDER BY archived_at, event_id LIMIT $1`, [
+          POLL_BATCH,
+        ]);
     n += r.rows.length;
     if (r.rows.length < POLL_BATCH) break;
     const end = r.rows[r.rows.length - 1];
@@ -447,7 +551,10 @@ async function csvScenario(rows: number): Promise<Result> {
   // The energy report (csv-schemas.ts): 40 meters, one line each per 15-minute interval.
   const base = Date.UTC(2026, 0, 1);
   const lines = ['interval_start,machine_id,wh'];
-  for (let i = 0; i < rows; i++) lines.push(`${new Date(base + Math.floor(i / 40) * 900_000).toISOString()},M-${String(i % 40).padStart(2, '0')},${1000 + ((i * 7919) % 50_000)}`);
+  for (let i = 0; i < rows; i++)
+    lines.push(
+      `${new Date(base + Math.floor(i / 40) * 900_000).toISOString()},M-${String(i % 40).padStart(2, '0')},${1000 + ((i * 7919) % 50_000)}`,
+    );
   await writeFile(file, `${lines.join('\n')}\n`);
   // csv-tail's own options for csv-parse (csv-schemas.ts), the header line skipped.
   const bare = async () => {
@@ -455,15 +562,25 @@ async function csvScenario(rows: number): Promise<Result> {
     let n = 0;
     await new Promise<void>((resolve, reject) => {
       const parser = createReadStream(file).pipe(csvParse({ from_line: 2, trim: true, relax_column_count: true }));
-      parser.on('data', () => n++).on('end', resolve).on('error', reject);
+      parser
+        .on('data', () => n++)
+        .on('end', resolve)
+        .on('error', reject);
     });
     const ms = performance.now() - t0;
     check(n === rows, `bare csv-parse: ${n} records, expected ${rows}`);
     return ms;
   };
-  const m = await measure(csvTail as unknown as ConnectorDefinition<z.ZodType>, 'csv', () => ({ directory: dir, pattern: '^energy-.*\\.csv$', schema: 'energy' }), rows, {
-    what: 'csv-parse (stream API) over a file stream', run: bare,
-  });
+  const m = await measure(
+    csvTail as unknown as ConnectorDefinition<z.ZodType>,
+    'csv',
+    () => ({ directory: dir, pattern: '^energy-.*\\.csv$', schema: 'energy' }),
+    rows,
+    {
+      what: 'csv-parse (stream API) over a file stream',
+      run: bare,
+    },
+  );
   return { connector: 'csv-tail (energy)', rows, ...m };
 }
 
@@ -479,9 +596,20 @@ async function excelScenario(rows: number): Promise<Result> {
     const startH = { A: 6, B: 14, C: 22 }[shift]!;
     const start = Date.parse(`${day}T00:00:00Z`) + startH * 3_600_000;
     const emp = `E${String(i % 1000).padStart(4, '0')}`;
-    data.push(i % 20 === 7
-      ? [day, shift, 'Assembly', emp, `Worker ${i % 1000}`, null, null, 'Sick']
-      : [day, shift, ['Assembly', 'Test', 'Burn-in'][i % 3], emp, `Worker ${i % 1000}`, new Date(start - 300_000), new Date(start + 8 * 3_600_000 + (i % 30) * 60_000), null]);
+    data.push(
+      i % 20 === 7
+        ? [day, shift, 'Assembly', emp, `Worker ${i % 1000}`, null, null, 'Sick']
+        : [
+            day,
+            shift,
+            ['Assembly', 'Test', 'Burn-in'][i % 3],
+            emp,
+            `Worker ${i % 1000}`,
+            new Date(start - 300_000),
+            new Date(start + 8 * 3_600_000 + (i % 30) * 60_000),
+            null,
+          ],
+    );
   }
   const tw = performance.now();
   await writeSheet(file, HEADERS, data);
@@ -499,7 +627,13 @@ async function excelScenario(rows: number): Promise<Result> {
     check(n === rows, `bare exceljs: ${n} rows, expected ${rows}`);
     return ms;
   };
-  const m = await measure(excelSource as unknown as ConnectorDefinition<z.ZodType>, 'excel', () => ({ directory: dir }), rows, { what: 'exceljs xlsx.load + eachRow values', run: bare });
+  const m = await measure(
+    excelSource as unknown as ConnectorDefinition<z.ZodType>,
+    'excel',
+    () => ({ directory: dir }),
+    rows,
+    { what: 'exceljs xlsx.load + eachRow values', run: bare },
+  );
   return { connector: 'excel (clock-in)', rows, ...m };
 }
 
@@ -507,19 +641,29 @@ async function excelScenario(rows: number): Promise<Result> {
 
 async function cleanup(): Promise<void> {
   for (const t of made.topics) await t.close().catch(() => undefined); // closed already unless a run failed
-  for (const s of made.slots) await dropSlot(pool, s).catch((e: Error) => log(`could not drop slot ${s}: ${e.message}`));
-  for (const p of made.publications) await pool.query(`DROP PUBLICATION IF EXISTS ${p}`).catch((e: Error) => log(`could not drop publication ${p}: ${e.message}`));
-  await pool.query(`DROP SCHEMA IF EXISTS ${srcSchema} CASCADE; DROP SCHEMA IF EXISTS ${millSchema} CASCADE`).catch((e: Error) => log(`could not drop schemas: ${e.message}`));
+  for (const s of made.slots)
+    await dropSlot(pool, s).catch((e: Error) => log(`could not drop slot ${s}: ${e.message}`));
+  for (const p of made.publications)
+    await pool
+      .query(`DROP PUBLICATION IF EXISTS ${p}`)
+      .catch((e: Error) => log(`could not drop publication ${p}: ${e.message}`));
+  await pool
+    .query(`DROP SCHEMA IF EXISTS ${srcSchema} CASCADE; DROP SCHEMA IF EXISTS ${millSchema} CASCADE`)
+    .catch((e: Error) => log(`could not drop schemas: ${e.message}`));
   await pool.end();
   if (made.mariaTables.length > 0) {
     const my = await mysql.createConnection({ uri: MARIADB_URL });
-    await my.query(`DROP TABLE IF EXISTS ${made.mariaTables.join(', ')}`).catch((e: Error) => log(`could not drop ${made.mariaTables.join(', ')}: ${e.message}`));
+    await my
+      .query(`DROP TABLE IF EXISTS ${made.mariaTables.join(', ')}`)
+      .catch((e: Error) => log(`could not drop ${made.mariaTables.join(', ')}: ${e.message}`));
     await my.end();
   }
   if (made.kafkaTopics.length > 0) {
     const admin = new Kafka({ clientId: 'bench-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: made.kafkaTopics }).catch((e: Error) => log(`could not delete topics ${made.kafkaTopics.join(', ')}: ${e.message}`));
+    await admin
+      .deleteTopics({ topics: made.kafkaTopics })
+      .catch((e: Error) => log(`could not delete topics ${made.kafkaTopics.join(', ')}: ${e.message}`));
     await admin.disconnect();
   }
   for (const d of made.dirs) await rm(d, { recursive: true, force: true });
@@ -541,23 +685,48 @@ async function main(): Promise<void> {
   if (only.has('excel') && EXCEL_ROWS > 0) results.push(await excelScenario(EXCEL_ROWS));
   const wallS = (performance.now() - t0) / 1000;
 
-  const head = ['connector', 'rows', 'bare rows/s', 'millrace→sink', 'ratio', `millrace→${logKind} log`, 'ratio', 'peak RSS'];
+  const head = [
+    'connector',
+    'rows',
+    'bare rows/s',
+    'millrace→sink',
+    'ratio',
+    `millrace→${logKind} log`,
+    'ratio',
+    'peak RSS',
+  ];
   const table = results.map((r) => [
-    r.connector, r.rows.toLocaleString('en'), rate(r.rows, r.baseline.ms), rate(r.rows, r.sinkMs), (r.baseline.ms / r.sinkMs).toFixed(2), rate(r.rows, r.logMs),
-    (r.baseline.ms / r.logMs).toFixed(2), `${r.rssMiB.toFixed(0)} MiB`,
+    r.connector,
+    r.rows.toLocaleString('en'),
+    rate(r.rows, r.baseline.ms),
+    rate(r.rows, r.sinkMs),
+    (r.baseline.ms / r.sinkMs).toFixed(2),
+    rate(r.rows, r.logMs),
+    (r.baseline.ms / r.logMs).toFixed(2),
+    `${r.rssMiB.toFixed(0)} MiB`,
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (row: string[]) => `  ${row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')}`;
   const out = [
     `\nconnector bench — ${new Date().toISOString()}, ${N.toLocaleString('en')} rows (excel ${EXCEL_ROWS.toLocaleString('en')}, CDC 1 row/tx ${CDC_SINGLE.toLocaleString('en')})`,
     `  log: ${logLabel}, ${LOG_PARTITIONS} partitions, fresh per run; sink: in-process Topic that only acks.`,
-    '  ratio = millrace rows/s ÷ bare rows/s (1.00 = as fast as the bare driver); peak RSS = the process\'s maxRSS once the scenario is done (cumulative).',
+    "  ratio = millrace rows/s ÷ bare rows/s (1.00 = as fast as the bare driver); peak RSS = the process's maxRSS once the scenario is done (cumulative).",
     line(head),
     ...table.map(line),
     '  baselines (the same rows, from start until the last is read):',
-    ...results.map((r) => `    ${r.connector.padEnd(w[0])}  ${r.baseline.what} (${(r.baseline.ms / 1000).toFixed(2)} s; millrace ${(r.sinkMs / 1000).toFixed(2)} s sink, ${(r.logMs / 1000).toFixed(2)} s log)`),
-    `  wall time ${wallS.toFixed(0)} s (data generation included); load average at the end (1/5 min) ${loadavg().slice(0, 2).map((x) => x.toFixed(1)).join(' / ')}`,
-    ...(failures.length > 0 ? ['  CHECKS FAILED:', ...failures.map((f) => `    ${f}`)] : ['  checks: every run published exactly its rows, checkpointed them with no dead letters; the logs\' end offsets agree']),
+    ...results.map(
+      (r) =>
+        `    ${r.connector.padEnd(w[0])}  ${r.baseline.what} (${(r.baseline.ms / 1000).toFixed(2)} s; millrace ${(r.sinkMs / 1000).toFixed(2)} s sink, ${(r.logMs / 1000).toFixed(2)} s log)`,
+    ),
+    `  wall time ${wallS.toFixed(0)} s (data generation included); load average at the end (1/5 min) ${loadavg()
+      .slice(0, 2)
+      .map((x) => x.toFixed(1))
+      .join(' / ')}`,
+    ...(failures.length > 0
+      ? ['  CHECKS FAILED:', ...failures.map((f) => `    ${f}`)]
+      : [
+          "  checks: every run published exactly its rows, checkpointed them with no dead letters; the logs' end offsets agree",
+        ]),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   if (failures.length > 0) process.exitCode = 1;

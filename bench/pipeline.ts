@@ -23,7 +23,11 @@ import { createKafkaTopic } from '../log/kafka-topic.ts';
 import { freePort } from '../e2e/harness.ts';
 
 const { values: args } = parseArgs({
-  options: { events: { type: 'string', default: '100000' }, 'latency-seconds': { type: 'string', default: '20' }, rate: { type: 'string', default: '200' } },
+  options: {
+    events: { type: 'string', default: '100000' },
+    'latency-seconds': { type: 'string', default: '20' },
+    rate: { type: 'string', default: '200' },
+  },
 });
 const N = Number(args.events);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -36,14 +40,23 @@ function message(i: number, at: number) {
   return {
     key: `P${Math.floor(i / 22)}`,
     value: JSON.stringify({
-      eventId: `b${id}-${i}`, kind: exit ? 'exit' : 'enter', partId: `P${Math.floor(i / 22)}`, station: STATIONS[Math.floor(i / 2) % STATIONS.length],
-      machine: 'M-1', operator: 'E0001', at: new Date(at).toISOString(), nextStation: null, errorCode: i % 50 === 1 ? 'E12' : null, cycleTimeMs: exit ? 20_000 + (i % 300_000) : null,
+      eventId: `b${id}-${i}`,
+      kind: exit ? 'exit' : 'enter',
+      partId: `P${Math.floor(i / 22)}`,
+      station: STATIONS[Math.floor(i / 2) % STATIONS.length],
+      machine: 'M-1',
+      operator: 'E0001',
+      at: new Date(at).toISOString(),
+      nextStation: null,
+      errorCode: i % 50 === 1 ? 'E12' : null,
+      cycleTimeMs: exit ? 20_000 + (i % 300_000) : null,
     }),
   };
 }
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
-const pct = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const pct = (xs: number[], p: number) =>
+  xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function main() {
   const source = createKafkaTopic({ brokers, name: topicName, partitions: 2 });
@@ -51,7 +64,9 @@ async function main() {
   log(`producing ${N} messages to ${topicName}…`);
   const t0 = Date.now();
   for (let i = 0; i < N; i += 5000) {
-    await source.publish(Array.from({ length: Math.min(5000, N - i) }, (_, j) => message(i + j, Date.UTC(2026, 10, 1) + (i + j) * 50)));
+    await source.publish(
+      Array.from({ length: Math.min(5000, N - i) }, (_, j) => message(i + j, Date.UTC(2026, 10, 1) + (i + j) * 50)),
+    );
   }
   log(`produced in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -63,24 +78,40 @@ async function main() {
   let seen = 0;
   const b0 = Date.now();
   await new Promise<void>((resolve) => {
-    void consumer.run({ eachBatch: async ({ batch }) => { seen += batch.messages.length; if (seen >= N) resolve(); } });
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= N) resolve();
+      },
+    });
   });
   const baselineSec = (Date.now() - b0) / 1000;
   await consumer.disconnect();
 
   // millrace catching up on the same messages.
   const config = loadConfig({
-    ...process.env, PORT: String(await freePort()), MILLRACE_SIMULATOR: 'off', MACHINING_TOPIC: topicName, MACHINING_PARTITIONS: '2',
-    MILLRACE_SCHEMA: `bench_${id}`, MILLRACE_PREFIX: `bench-${id}`, LEDGER_SCHEMA: `bench_ledger_${id}`,
+    ...process.env,
+    PORT: String(await freePort()),
+    MILLRACE_SIMULATOR: 'off',
+    MACHINING_TOPIC: topicName,
+    MACHINING_PARTITIONS: '2',
+    MILLRACE_SCHEMA: `bench_${id}`,
+    MILLRACE_PREFIX: `bench-${id}`,
+    LEDGER_SCHEMA: `bench_ledger_${id}`,
   });
-  if (!config.DATABASE_URL || !config.REDIS_URL || !config.KAFKA_BROKERS) throw new Error('set DATABASE_URL, REDIS_URL, KAFKA_BROKERS (npm run services:up prints them)');
+  if (!config.DATABASE_URL || !config.REDIS_URL || !config.KAFKA_BROKERS)
+    throw new Error('set DATABASE_URL, REDIS_URL, KAFKA_BROKERS (npm run services:up prints them)');
   const app = await startTarget(config, 'all', () => undefined);
   // Steady-state rate: from the moment 10% is through to the moment all is (start-up and consumer
   // group joins are not the pipeline's throughput).
   let p0 = 0;
   let fromEvents = 0;
   const caughtUp = async () => {
-    const s = (await collectStatus(app)) as { loader: { offsets: number[] }; speed: { offsets: Array<number | null> }; connectors: Array<{ positions: number[] }> };
+    const s = (await collectStatus(app)) as {
+      loader: { offsets: number[] };
+      speed: { offsets: Array<number | null> };
+      connectors: Array<{ positions: number[] }>;
+    };
     const read = s.connectors[0].positions.reduce((a, b) => a + b, 0);
     const loaded = s.loader.offsets.reduce((a, b) => a + b, 0);
     const applied = s.speed.offsets.reduce<number>((a, b) => a + (b ?? 0), 0);
@@ -97,7 +128,14 @@ async function main() {
   const latencies: number[] = [];
   const dispose = client.subscribe<{ productionDeltas: { maxEventTime: string | null } }>(
     { query: 'subscription { productionDeltas { maxEventTime } }' },
-    { next: (m) => { const t = m.data?.productionDeltas.maxEventTime; if (t) latencies.push(Date.now() - Date.parse(t)); }, error: (e) => log(String(e)), complete: () => undefined },
+    {
+      next: (m) => {
+        const t = m.data?.productionDeltas.maxEventTime;
+        if (t) latencies.push(Date.now() - Date.parse(t));
+      },
+      error: (e) => log(String(e)),
+      complete: () => undefined,
+    },
   );
   await new Promise((r) => setTimeout(r, 500)); // let the subscription reach the subgraph before timing
   const seconds = Number(args['latency-seconds']);
@@ -121,9 +159,17 @@ async function main() {
 
   const rows = [
     ['baseline: bare kafkajs consumer', `${Math.round(N / baselineSec)} msg/s`, `${baselineSec.toFixed(1)} s`],
-    ['millrace: source → log → loader → speed (steady state)', `${Math.round(pipelineEvents / pipelineSec)} events/s`, `${pipelineSec.toFixed(1)} s`],
+    [
+      'millrace: source → log → loader → speed (steady state)',
+      `${Math.round(pipelineEvents / pipelineSec)} events/s`,
+      `${pipelineSec.toFixed(1)} s`,
+    ],
     ['ratio millrace / baseline', (pipelineEvents / pipelineSec / (N / baselineSec)).toFixed(3), ''],
-    [`produce → subscriber latency (${latencies.length} deltas at ${rate}/s)`, `p50 ${pct(latencies, 50)} ms`, `p99 ${pct(latencies, 99)} ms`],
+    [
+      `produce → subscriber latency (${latencies.length} deltas at ${rate}/s)`,
+      `p50 ${pct(latencies, 50)} ms`,
+      `p99 ${pct(latencies, 99)} ms`,
+    ],
   ];
   console.log(`\nmillrace pipeline bench — ${N} events, ${new Date().toISOString()}`);
   for (const r of rows) console.log(`  ${r[0].padEnd(60)} ${r[1].padEnd(20)} ${r[2]}`);

@@ -17,24 +17,44 @@ export interface Role {
  * unless the caller's env sets MILLRACE_AUTH: the bench measures serving, issue 11 measures auth)
  * (`millrace up --target <role>`), ready when its endpoint answers.
  */
-export async function startRole(target: 'subgraph:production' | 'gateway', env: Record<string, string>, name: string = target): Promise<Role> {
+export async function startRole(
+  target: 'subgraph:production' | 'gateway',
+  env: Record<string, string>,
+  name: string = target,
+): Promise<Role> {
   const port = await freePort();
   const roleEnv = target === 'gateway' ? { PORT: String(port) } : { SUBGRAPH_PORT: String(port) };
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'app', 'cli.ts'), 'up', '--target', target], {
-    cwd: ROOT, env: { ...process.env, MILLRACE_AUTH: 'off', ...env, ...roleEnv, MILLRACE_SIMULATOR: 'off' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'app', 'cli.ts'), 'up', '--target', target],
+    {
+      cwd: ROOT,
+      env: { ...process.env, MILLRACE_AUTH: 'off', ...env, ...roleEnv, MILLRACE_SIMULATOR: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   proc.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
   proc.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}/graphql`;
-  await waitFor(`${name} on ${url}`, async () => {
-    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${out}`);
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }).catch(() => null);
-    return r?.status === 200;
-  }, 120_000);
+  await waitFor(
+    `${name} on ${url}`,
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${out}`);
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      }).catch(() => null);
+      return r?.status === 200;
+    },
+    120_000,
+  );
   return {
-    name, url, proc,
+    name,
+    url,
+    proc,
     async stop() {
       if (proc.exitCode === null) {
         proc.kill('SIGTERM');

@@ -27,7 +27,15 @@ try {
   await migrate(pool, schema, 4);
   const end = Date.UTC(2026, 10, 30);
   await seedRaw(pool, schema, { first: 0, count: 202_000, partitions: 4, from: end - 30 * DAY, to: end });
-  const applier = createSpeedApplier({ pool, schema, store, metrics: allMetrics, partitions: 4, slice: 500, batchSize: 5000 });
+  const applier = createSpeedApplier({
+    pool,
+    schema,
+    store,
+    metrics: allMetrics,
+    partitions: 4,
+    slice: 500,
+    batchSize: 5000,
+  });
   const refresher = createRefresher({ pool, schema, metrics: allMetrics, partitions: 4, slice: 500 });
   while ((await applier.cycle()) > 0);
   while ((await refresher.refreshOnce()) > 0);
@@ -38,16 +46,27 @@ try {
   const t = { batch: [] as number[], speed: [] as number[], total: [] as number[] };
   for (let i = 0; i < N; i++) {
     let t0 = performance.now();
-    const b = await readBatch(pool, schema, { metric, grain: 'hour', from: q.from, to: q.to, where: [['station', 'DIE']] });
+    const b = await readBatch(pool, schema, {
+      metric,
+      grain: 'hour',
+      from: q.from,
+      to: q.to,
+      where: [['station', 'DIE']],
+    });
     t.batch.push(performance.now() - t0);
     t0 = performance.now();
-    await store.read('parts_exited', b.watermarks.map((w) => Math.floor(w / 500)), { from: q.from, to: q.to });
+    await store.read(
+      'parts_exited',
+      b.watermarks.map((w) => Math.floor(w / 500)),
+      { from: q.from, to: q.to },
+    );
     t.speed.push(performance.now() - t0);
     t0 = performance.now();
     await serving.series(q);
     t.total.push(performance.now() - t0);
   }
-  for (const [k, xs] of Object.entries(t)) console.log(`${k.padEnd(6)} p50 ${percentile(xs, 50).toFixed(2)} ms  p99 ${percentile(xs, 99).toFixed(2)} ms`);
+  for (const [k, xs] of Object.entries(t))
+    console.log(`${k.padEnd(6)} p50 ${percentile(xs, 50).toFixed(2)} ms  p99 ${percentile(xs, 99).toFixed(2)} ms`);
 } finally {
   await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await pool.end();

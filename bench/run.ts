@@ -39,7 +39,8 @@ const { values: args } = parseArgs({
 const quick = args.quick!;
 const runs = Number(args.runs ?? (quick ? 1 : 3));
 const only = new Set((args.only ?? 'refresh,queries').split(',').map((x) => x.trim()));
-const out = args.out ?? (quick ? path.join(os.tmpdir(), 'millrace-bench-quick.md') : path.join(ROOT, 'bench', 'results.md'));
+const out =
+  args.out ?? (quick ? path.join(os.tmpdir(), 'millrace-bench-quick.md') : path.join(ROOT, 'bench', 'results.md'));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const PARTITIONS = 4;
 const SLICE = 500;
@@ -49,12 +50,21 @@ function services(): { databaseUrl: string; redisUrl: string } {
   let { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl } = process.env;
   if (!databaseUrl || !redisUrl) {
     log('starting services (scripts/services-up.sh)');
-    const lines = execFileSync('bash', [path.join(ROOT, 'scripts', 'services-up.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    const env = Object.fromEntries(lines.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const lines = execFileSync('bash', [path.join(ROOT, 'scripts', 'services-up.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const env = Object.fromEntries(
+      lines
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     databaseUrl ??= env.DATABASE_URL;
     redisUrl ??= env.REDIS_URL;
   }
-  if (!databaseUrl || !redisUrl) throw new Error('bench: no DATABASE_URL / REDIS_URL, and services-up.sh did not print them');
+  if (!databaseUrl || !redisUrl)
+    throw new Error('bench: no DATABASE_URL / REDIS_URL, and services-up.sh did not print them');
   return { databaseUrl, redisUrl };
 }
 
@@ -71,7 +81,13 @@ async function main() {
       const schema = `bench_refresh_${id}`;
       schemas.push(schema);
       await runRefreshScenario({
-        pool, schema, partitions: PARTITIONS, slice: SLICE, runs, figures, log,
+        pool,
+        schema,
+        partitions: PARTITIONS,
+        slice: SLICE,
+        runs,
+        figures,
+        log,
         base: roundTo(Number(args['refresh-base'] ?? (quick ? 20_000 : 400_000)), PARTITIONS * SLICE),
         shares: [0.1, 1, 10],
       });
@@ -83,7 +99,16 @@ async function main() {
       schemas.push(schema);
       prefixes.push(prefix);
       await runQueriesScenario({
-        pool, databaseUrl, redisUrl, schema, prefix, partitions: PARTITIONS, slice: SLICE, runs, figures, log,
+        pool,
+        databaseUrl,
+        redisUrl,
+        schema,
+        prefix,
+        partitions: PARTITIONS,
+        slice: SLICE,
+        runs,
+        figures,
+        log,
         yearEvents: roundTo(Number(args['year-events'] ?? (quick ? 40_000 : 1_000_000)), PARTITIONS * SLICE),
         backlogEvents: Number(args['backlog-events'] ?? (quick ? 20_000 : 1_000_000)),
         seconds: Number(args.seconds ?? (quick ? 2 : 10)),
@@ -123,7 +148,8 @@ async function writeResults(figures: ReturnType<typeof createFigures>, t0: numbe
     const readme = path.join(ROOT, 'README.md');
     const text = await readFile(readme, 'utf8');
     const re = /<!-- bench:results -->[\s\S]*?<!-- \/bench:results -->/;
-    if (re.test(text)) await writeFile(readme, text.replace(re, `<!-- bench:results -->\n${md}<!-- /bench:results -->`));
+    if (re.test(text))
+      await writeFile(readme, text.replace(re, `<!-- bench:results -->\n${md}<!-- /bench:results -->`));
   }
   if (final) {
     console.log(md);
@@ -138,24 +164,33 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
   const lines: string[] = [];
   const pgb = rps('pgbench, same rollup rows, 10 conn.');
   const direct = rps('subgraph direct, 10 conn.');
-  if (pgb && direct) lines.push(`subgraph direct / pgbench at 10 connections: ${(direct / pgb).toFixed(2)}× (goal ≥ 0.5×)`);
+  if (pgb && direct)
+    lines.push(`subgraph direct / pgbench at 10 connections: ${(direct / pgb).toFixed(2)}× (goal ≥ 0.5×)`);
   const off = rps('gateway, dedup off, 10 conn.');
-  if (off && direct) lines.push(`gateway (dedup off) / subgraph direct at 10 connections: ${(off / direct).toFixed(2)}× (goal ≥ 0.8×)`);
+  if (off && direct)
+    lines.push(`gateway (dedup off) / subgraph direct at 10 connections: ${(off / direct).toFixed(2)}× (goal ≥ 0.8×)`);
   const on = rps('gateway, dedup on, 100 conn.');
   const direct100 = rps('subgraph direct, 100 conn.');
-  if (on && direct100) lines.push(`gateway (dedup on) / subgraph direct at 100 connections: ${(on / direct100).toFixed(2)}×`);
+  if (on && direct100)
+    lines.push(`gateway (dedup on) / subgraph direct at 100 connections: ${(on / direct100).toFixed(2)}×`);
   const s = 'serving layer (in process)';
   const steady = f.list().filter((x) => x.scenario === s && x.variant.endsWith('steady state') && x.measure === 'p50');
   for (const st of steady) {
     const label = st.variant.replace(' — steady state', '');
-    const behind = f.list().find((x) => x.scenario === s && x.variant.startsWith(`${label} — batch`) && x.measure === 'p50');
-    if (behind) lines.push(`${label}: p50 with the batch layer behind / steady: ${(median(behind.values) / median(st.values)).toFixed(2)}× (goal < 2×)`);
+    const behind = f
+      .list()
+      .find((x) => x.scenario === s && x.variant.startsWith(`${label} — batch`) && x.measure === 'p50');
+    if (behind)
+      lines.push(
+        `${label}: p50 with the batch layer behind / steady: ${(median(behind.values) / median(st.values)).toFixed(2)}× (goal < 2×)`,
+      );
   }
   const r = 'batch refresh';
   for (const share of ['0.1', '1', '10']) {
     const inc = f.get(r, `${share} % new data`, 'incremental');
     const full = f.get(r, `${share} % new data`, 'full rebuild');
-    if (inc && full) lines.push(`refresh after ${share} % new data: full rebuild / incremental = ${(full / inc).toFixed(1)}×`);
+    if (inc && full)
+      lines.push(`refresh after ${share} % new data: full rebuild / incremental = ${(full / inc).toFixed(1)}×`);
   }
   return lines;
 }

@@ -11,12 +11,14 @@ export const STATIONS = ['RCV', 'INS', 'DIE', 'BND', 'ENC', 'CUR', 'BRN', 'TST',
  * Returns the next event index.
  */
 export async function seedRaw(
-  pool: pg.Pool, schema: string,
+  pool: pg.Pool,
+  schema: string,
   o: { first: number; count: number; partitions: number; from: number; to: number; chunk?: number },
 ): Promise<number> {
   const s = ident(schema);
   const chunk = o.chunk ?? 200_000;
-  if (o.first % o.partitions !== 0 || chunk % o.partitions !== 0) throw new Error('seedRaw: first and chunk must be multiples of the partitions');
+  if (o.first % o.partitions !== 0 || chunk % o.partitions !== 0)
+    throw new Error('seedRaw: first and chunk must be multiples of the partitions');
   const span = o.to - o.from;
   for (let a = o.first; a < o.first + o.count; a += chunk) {
     const b = Math.min(o.first + o.count, a + chunk);
@@ -28,7 +30,15 @@ export async function seedRaw(
                 'errorCode', CASE WHEN g % 50 = 1 THEN 'E12' END, 'cycleTimeMs', CASE WHEN g % 2 = 1 THEN 20000 + g % 300000 END),
               g % $7::int, g / $7::int
          FROM generate_series($1::bigint, $2::bigint - 1) g`,
-      [a, b, o.from + Math.floor(((a - o.first) * span) / o.count), Math.floor(((b - a) * span) / o.count), b - a, STATIONS, o.partitions],
+      [
+        a,
+        b,
+        o.from + Math.floor(((a - o.first) * span) / o.count),
+        Math.floor(((b - a) * span) / o.count),
+        b - a,
+        STATIONS,
+        o.partitions,
+      ],
     );
   }
   const end = o.first + o.count;

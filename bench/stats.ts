@@ -25,13 +25,16 @@ export function percentile(xs: readonly number[], p: number): number {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-const fmt = (v: number) => (Number.isNaN(v) ? '—' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
+const fmt = (v: number) =>
+  Number.isNaN(v) ? '—' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3);
 
 /** Figures as a Markdown table (the one bench/results.md holds and README embeds). */
 export function toMarkdown(figures: readonly Figure[]): string {
   const lines = ['| scenario | variant | measure | median | spread | runs |', '|---|---|---|---:|---:|---:|'];
   for (const f of figures) {
-    lines.push(`| ${f.scenario} | ${f.variant} | ${f.measure} | ${fmt(median(f.values))} ${f.unit} | ±${spread(f.values).toFixed(0)} % | ${f.values.length} |`);
+    lines.push(
+      `| ${f.scenario} | ${f.variant} | ${f.measure} | ${fmt(median(f.values))} ${f.unit} | ±${spread(f.values).toFixed(0)} % | ${f.values.length} |`,
+    );
   }
   return lines.join('\n');
 }

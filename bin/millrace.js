@@ -38,7 +38,9 @@ if (compiled && flags.length === 0) {
   await import(distCli);
 } else {
   // A child process: V8 flags, or tsx's loader kept out of this shim.
-  const entry = compiled ? [distCli] : ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../app/cli.ts', import.meta.url))];
+  const entry = compiled
+    ? [distCli]
+    : ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../app/cli.ts', import.meta.url))];
   const child = spawn(process.execPath, [...flags, ...entry, ...process.argv.slice(2)], { stdio: 'inherit' });
 
   // Signals sent to this pid (a process manager, `kill`) must reach the CLI's graceful shutdown.

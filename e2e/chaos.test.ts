@@ -21,16 +21,32 @@ describe('chaos (short): every role killed, stores wiped, paused and starved, no
         kafkaBrokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
         mariadbUrl: process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test',
       },
-      seed, rate: 300, speed: 10, durationMs: 0, minGapMs: 1000, maxGapMs: 3000, quiesceMs: 10_000, verifyRanges: 6, slice: 200,
+      seed,
+      rate: 300,
+      speed: 10,
+      durationMs: 0,
+      minGapMs: 1000,
+      maxGapMs: 3000,
+      quiesceMs: 10_000,
+      verifyRanges: 6,
+      slice: 200,
       outDir: path.join(tmpdir(), `millrace-chaos-${seed}`),
       fault: { holdMs: 3000, kafkaRestart: false, pgRestart: false },
     });
     const report = JSON.stringify(r.faults, null, 1);
-    assert.deepEqual(new Set(r.faults.map((f) => f.kind)), new Set(FAULT_KINDS), `every kind injected (seed ${seed}): ${report}`);
+    assert.deepEqual(
+      new Set(r.faults.map((f) => f.kind)),
+      new Set(FAULT_KINDS),
+      `every kind injected (seed ${seed}): ${report}`,
+    );
     for (const f of r.faults) {
       assert.equal(f.error, undefined, `${f.kind} could not be injected (seed ${seed}): ${f.error}`);
       assert.ok(f.evidence.length > 0, `${f.kind} left evidence that it bit`);
-      assert.notEqual(f.recoveryMs, null, `${f.kind}: the pipeline never recovered (seed ${seed}; logs in ${r.reportFile})`);
+      assert.notEqual(
+        f.recoveryMs,
+        null,
+        `${f.kind}: the pipeline never recovered (seed ${seed}; logs in ${r.reportFile})`,
+      );
     }
     assert.equal(r.verify.mismatches, 0, `verify (seed ${seed}): ${JSON.stringify(r.verify)}`);
     assert.equal(r.verify.code, 0, r.verify.stderr);

@@ -3,13 +3,29 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { AUTH_HEADERS, E2E_API_KEY, gql, runCli, waitFor } from './harness.ts';
 
-interface D { cursor: string; partition: number; fromOffset: number; toOffset: number; items: Array<{ value: number }> }
+interface D {
+  cursor: string;
+  partition: number;
+  fromOffset: number;
+  toOffset: number;
+  items: Array<{ value: number }>;
+}
 
 const SUB = `subscription($after: String) { productionDeltas(after: $after) { cursor partition fromOffset toOffset items { metric station value } } }`;
 
 /** Subscribe through the gateway (graphql-ws) and collect deltas until `enough` says so. */
-export async function collectDeltas(url: string, after: string | null, enough: (got: D[]) => boolean, timeoutMs = 60_000): Promise<D[]> {
-  const client = createClient({ url: `${url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { apiKey: E2E_API_KEY } });
+export async function collectDeltas(
+  url: string,
+  after: string | null,
+  enough: (got: D[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<D[]> {
+  const client = createClient({
+    url: `${url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { apiKey: E2E_API_KEY },
+  });
   const got: D[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
@@ -47,33 +63,63 @@ export async function checkSubscriptionResume(url: string): Promise<void> {
   const lastTo = new Map<number, number>();
   for (const d of first) lastTo.set(d.partition, d.toOffset);
   // Let the pipeline move on while we are away.
-  const status = async () => (await (await fetch(`${url}/status`, { headers: AUTH_HEADERS })).json()) as { speed: { offsets: number[] } };
+  const status = async () =>
+    (await (await fetch(`${url}/status`, { headers: AUTH_HEADERS })).json()) as { speed: { offsets: number[] } };
   const away = (await status()).speed.offsets.reduce((a, b) => a + (b ?? 0), 0);
-  await waitFor('speed layer to move on while disconnected', async () => (await status()).speed.offsets.reduce((a, b) => a + (b ?? 0), 0) > away + 50);
-  const resumed = await collectDeltas(url, last, (g) => [...lastTo.keys()].every((p) => g.some((d) => d.partition === p)));
+  await waitFor(
+    'speed layer to move on while disconnected',
+    async () => (await status()).speed.offsets.reduce((a, b) => a + (b ?? 0), 0) > away + 50,
+  );
+  const resumed = await collectDeltas(url, last, (g) =>
+    [...lastTo.keys()].every((p) => g.some((d) => d.partition === p)),
+  );
   const all = [...first, ...resumed];
   const byP = new Map<number, D[]>();
   for (const d of all) byP.set(d.partition, [...(byP.get(d.partition) ?? []), d]);
   for (const [p, list] of byP) {
     for (let i = 1; i < list.length; i++) {
-      assert.equal(list[i].fromOffset, list[i - 1].toOffset, `partition ${p}: delta ${i} starts at ${list[i].fromOffset}, previous ended at ${list[i - 1].toOffset}`);
+      assert.equal(
+        list[i].fromOffset,
+        list[i - 1].toOffset,
+        `partition ${p}: delta ${i} starts at ${list[i].fromOffset}, previous ended at ${list[i - 1].toOffset}`,
+      );
     }
   }
   assert.ok(resumed.length > 0);
-  assert.ok(all.some((d) => d.items.length > 0), 'deltas carry items');
+  assert.ok(
+    all.some((d) => d.items.length > 0),
+    'deltas carry items',
+  );
 }
 
 /** `millrace verify --json` until it has compared something; any mismatch fails at once. */
 /** Every ledger source of a full factory: its facts or entities must reach the served answers. */
-export const ALL_LEDGER_SOURCES = ['machining', 'heat-sensors', 'energy-csv', 'clockin-excel', 'tool-api', 'orders-postgres', 'sql-engine', 'reference-files'] as const;
+export const ALL_LEDGER_SOURCES = [
+  'machining',
+  'heat-sensors',
+  'energy-csv',
+  'clockin-excel',
+  'tool-api',
+  'orders-postgres',
+  'sql-engine',
+  'reference-files',
+] as const;
 
-type VerifyOut = { checked: number; mismatches: number; bySource: Record<string, { checked: number; mismatches: number }> };
+type VerifyOut = {
+  checked: number;
+  mismatches: number;
+  bySource: Record<string, { checked: number; mismatches: number }>;
+};
 
 /**
  * `millrace verify --json` must find zero mismatches, and compare something from each of
  * `sources` (retried until each has sealed something and been compared, within the timeout).
  */
-export async function checkVerify(env: Record<string, string>, timeoutMs = 180_000, sources: readonly string[] = []): Promise<VerifyOut> {
+export async function checkVerify(
+  env: Record<string, string>,
+  timeoutMs = 180_000,
+  sources: readonly string[] = [],
+): Promise<VerifyOut> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await runCli(['verify', '--json', '--ranges', '8'], env);
@@ -92,40 +138,61 @@ export async function checkVerify(env: Record<string, string>, timeoutMs = 180_0
     assert.equal(r.code, 0, r.stderr);
     const missing = sources.filter((s) => !(out.bySource[s]?.checked > 0));
     if (out.checked > 0 && missing.length === 0) return out;
-    if (Date.now() > deadline) throw new Error(`verify compared nothing${missing.length ? ` of ${missing.join(', ')}` : ''} within ${timeoutMs} ms: ${JSON.stringify(out.bySource)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `verify compared nothing${missing.length ? ` of ${missing.join(', ')}` : ''} within ${timeoutMs} ms: ${JSON.stringify(out.bySource)}`,
+      );
     await new Promise((res) => setTimeout(res, 2000));
   }
 }
 
 /** A bad request is a GraphQL error with a code, never a stack trace. */
 export async function checkBadRequest(url: string): Promise<void> {
-  const r = await gql(url, `{ productionSeries(metric: PARTS_ENTERED, grain: HOUR, from: "yesterday", to: "2026-01-01T00:00:00Z") { total } }`);
+  const r = await gql(
+    url,
+    `{ productionSeries(metric: PARTS_ENTERED, grain: HOUR, from: "yesterday", to: "2026-01-01T00:00:00Z") { total } }`,
+  );
   assert.equal(r.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(r));
   assert.doesNotMatch(JSON.stringify(r), /\bat .*\.ts:\d+/);
 }
 
 /** The generic API: the metric catalogue, any metric by name, and the dead-letter store. */
 export async function checkGenericApi(url: string): Promise<void> {
-  const r = await gql(url, `{
+  const r = await gql(
+    url,
+    `{
     metrics { name domain dimensions aggregate }
     metricSeries(metric: "station_errors", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { points { dimensions { name value } value cells } freshness { batchOffsets } }
     deadLetters(connector: "machining", first: 5) { edges { cursor node { connector source position reason raw createdAt } } pageInfo { hasNextPage endCursor } }
     stations { id machines { id } zone { id } }
-  }`);
+  }`,
+  );
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   const d = r.data;
   assert.ok(d.metrics.some((m: { name: string }) => m.name === 'parts_entered'));
   assert.ok(d.metricSeries.points.length > 0);
-  assert.deepEqual(d.metricSeries.points[0].dimensions.map((x: { name: string }) => x.name), ['station', 'errorCode']);
-  const letters = d.deadLetters.edges.map((e: { node: { position: string; reason: string; raw: string | null } }) => e.node);
+  assert.deepEqual(
+    d.metricSeries.points[0].dimensions.map((x: { name: string }) => x.name),
+    ['station', 'errorCode'],
+  );
+  const letters = d.deadLetters.edges.map(
+    (e: { node: { position: string; reason: string; raw: string | null } }) => e.node,
+  );
   assert.ok(letters.length > 0, 'the simulator injects malformed messages');
   assert.match(letters[0].position, /:\d+:\d+$/);
   assert.ok(letters[0].reason.length > 0);
   assert.ok(letters[0].raw !== null, 'machining is not a personal source: its raw input is shown');
   // The floor is learned from the ingested floor map, not from a file the product reads.
   assert.ok(d.stations.length >= 12, JSON.stringify(d.stations));
-  assert.ok(d.stations.some((st: { id: string; machines: Array<{ id: string }> }) => st.id === 'DIE' && st.machines.length === 2));
-  const bad = await gql(url, `{ metricSeries(metric: "nope", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2021-01-01T00:00:00Z") { metric } }`);
+  assert.ok(
+    d.stations.some(
+      (st: { id: string; machines: Array<{ id: string }> }) => st.id === 'DIE' && st.machines.length === 2,
+    ),
+  );
+  const bad = await gql(
+    url,
+    `{ metricSeries(metric: "nope", grain: DAY, from: "2020-01-01T00:00:00Z", to: "2021-01-01T00:00:00Z") { metric } }`,
+  );
   assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
 }
 

@@ -33,7 +33,12 @@ export const AUTH_HEADERS = { 'x-api-key': E2E_API_KEY } as const;
 const E2E_KEYS = `e2e:${E2E_API_KEY}:production:read+quality:read+energy:read+workforce:read+ops:read+pii:read`;
 
 /** Poll `check` until it returns a truthy value or the deadline passes (then fail with `what`). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -43,7 +48,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -61,7 +67,11 @@ export interface Running {
 /** Start the real CLI (`millrace up`) as a user would, and wait until /healthz says ready. */
 export async function startMillrace(env: Record<string, string>, args: string[] = []): Promise<Running> {
   const port = env.PORT ?? String(await freePort());
-  const proc = spawn(process.execPath, [...CLI, 'up', ...args], { cwd: ROOT, env: { ...process.env, MILLRACE_API_KEYS: E2E_KEYS, ...env, PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...CLI, 'up', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, MILLRACE_API_KEYS: E2E_KEYS, ...env, PORT: port },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
@@ -69,11 +79,15 @@ export async function startMillrace(env: Record<string, string>, args: string[] 
   const url = `http://127.0.0.1:${port}`;
   const gatewayExpected = !args.includes('--target') || args.includes('all') || args.includes('gateway');
   if (gatewayExpected) {
-    await waitFor('millrace /healthz', async () => {
-      if (proc.exitCode !== null) throw new Error(`millrace exited with ${proc.exitCode}:\n${out}`);
-      const r = await fetch(`${url}/healthz`).catch(() => null);
-      return r?.status === 200;
-    }, 120_000);
+    await waitFor(
+      'millrace /healthz',
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`millrace exited with ${proc.exitCode}:\n${out}`);
+        const r = await fetch(`${url}/healthz`).catch(() => null);
+        return r?.status === 200;
+      },
+      120_000,
+    );
   }
   return {
     proc,
@@ -92,8 +106,15 @@ export async function startMillrace(env: Record<string, string>, args: string[] 
 }
 
 /** Run a CLI command to completion. */
-export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, MILLRACE_API_KEY: E2E_API_KEY, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [...CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, MILLRACE_API_KEY: E2E_API_KEY, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d) => (stdout += d));
@@ -102,7 +123,15 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   return { code, stdout, stderr };
 }
 
-export async function gql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }> {
-  const r = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADERS }, body: JSON.stringify({ query, variables }) });
+export async function gql<T = any>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }> {
+  const r = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...AUTH_HEADERS },
+    body: JSON.stringify({ query, variables }),
+  });
   return r.json() as never;
 }

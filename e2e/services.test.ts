@@ -23,14 +23,23 @@ describe('production mode on real Kafka + Postgres + Redis', () => {
 
   before(async () => {
     env = {
-      DATABASE_URL, REDIS_URL, KAFKA_BROKERS, MARIADB_URL,
+      DATABASE_URL,
+      REDIS_URL,
+      KAFKA_BROKERS,
+      MARIADB_URL,
       PORT: String(await freePort()),
       TOOL_API_PORT: String(await freePort()),
       FACTORY_DIR: await tempDir('millrace-factory'),
-      HEAT_TOPIC: `mycpu.heat.${id}`, ORDERS_SCHEMA: `mycpu_${id}`,
+      HEAT_TOPIC: `mycpu.heat.${id}`,
+      ORDERS_SCHEMA: `mycpu_${id}`,
       // A deployment of its own: schema, topics, consumer groups and Redis keys.
-      MILLRACE_SCHEMA: `e2e_${id}`, MILLRACE_PREFIX: `e2e-${id}`, LEDGER_SCHEMA: `ledger_${id}`, MACHINING_TOPIC: `mycpu.machining.${id}`,
-      MILLRACE_SIM_SPEED: '30', MILLRACE_SIM_RATE: '150', MILLRACE_SLICE: '200',
+      MILLRACE_SCHEMA: `e2e_${id}`,
+      MILLRACE_PREFIX: `e2e-${id}`,
+      LEDGER_SCHEMA: `ledger_${id}`,
+      MACHINING_TOPIC: `mycpu.machining.${id}`,
+      MILLRACE_SIM_SPEED: '30',
+      MILLRACE_SIM_RATE: '150',
+      MILLRACE_SLICE: '200',
     };
     // The factory runs apart from millrace (as a real plant would): killing millrace leaves it
     // running. millrace starts first: its CDC slot must exist before the first order is written.
@@ -46,9 +55,14 @@ describe('production mode on real Kafka + Postgres + Redis', () => {
     await factory?.stop();
     // A replication slot left behind would hold WAL forever: drop it with everything else.
     const pool = new pg.Pool({ connectionString: DATABASE_URL });
-    await pool.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [`e2e_${id}_orders`]);
+    await pool.query(
+      `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`,
+      [`e2e_${id}_orders`],
+    );
     await pool.query(`DROP PUBLICATION IF EXISTS e2e_${id}_orders_pub`);
-    await pool.query(`DROP SCHEMA IF EXISTS e2e_${id} CASCADE; DROP SCHEMA IF EXISTS ledger_${id} CASCADE; DROP SCHEMA IF EXISTS mycpu_${id} CASCADE`);
+    await pool.query(
+      `DROP SCHEMA IF EXISTS e2e_${id} CASCADE; DROP SCHEMA IF EXISTS ledger_${id} CASCADE; DROP SCHEMA IF EXISTS mycpu_${id} CASCADE`,
+    );
     await pool.end();
     const maria = await mysql.createConnection(MARIADB_URL);
     await maria.query(`DROP TABLE IF EXISTS e2e_${id}_machining_archive, e2e_${id}_work_orders`);
@@ -62,20 +76,34 @@ describe('production mode on real Kafka + Postgres + Redis', () => {
       return JSON.parse(r.stdout);
     });
     assert.deepEqual(st.mode, { postgres: 'external', log: 'kafka', speed: 'redis' });
-    await waitFor('events flowing', async () => JSON.parse((await runCli(['status', '--json'], env)).stdout).connectors[0].events > 200);
+    await waitFor(
+      'events flowing',
+      async () => JSON.parse((await runCli(['status', '--json'], env)).stdout).connectors[0].events > 200,
+    );
     // The real stores behind every source kind answer: Kafka (machining, heat), PostgreSQL CDC
     // (orders), MariaDB polling (archive, work orders), CSV, Excel, REST, reference files.
-    const st2 = await waitFor('events from every source', async () => {
-      const s = JSON.parse((await runCli(['status', '--json'], env)).stdout);
-      const n = (name: string) => s.connectors.find((k: { name: string }) => k.name === name)?.events ?? 0;
-      return s.connectors.length >= 10 && s.connectors.every((k: { name: string }) => n(k.name) > 0) ? s : null;
-    }, 120_000);
-    assert.ok(st2.connectors.every((k: { lastError: string | null; name: string }) => k.name === 'orders' || k.lastError === null || /HTTP 500|timeout|circuit/.test(k.lastError)), JSON.stringify(st2.connectors));
+    const st2 = await waitFor(
+      'events from every source',
+      async () => {
+        const s = JSON.parse((await runCli(['status', '--json'], env)).stdout);
+        const n = (name: string) => s.connectors.find((k: { name: string }) => k.name === name)?.events ?? 0;
+        return s.connectors.length >= 10 && s.connectors.every((k: { name: string }) => n(k.name) > 0) ? s : null;
+      },
+      120_000,
+    );
+    assert.ok(
+      st2.connectors.every(
+        (k: { lastError: string | null; name: string }) =>
+          k.name === 'orders' || k.lastError === null || /HTTP 500|timeout|circuit/.test(k.lastError),
+      ),
+      JSON.stringify(st2.connectors),
+    );
   });
 
-  it('streams deltas from Redis Streams and resumes from a cursor without gaps', () => checkSubscriptionResume(app.url));
+  it('streams deltas from Redis Streams and resumes from a cursor without gaps', () =>
+    checkSubscriptionResume(app.url));
 
-  it('verify finds zero mismatches, with every source\'s facts or entities compared', async () => {
+  it("verify finds zero mismatches, with every source's facts or entities compared", async () => {
     const v = await checkVerify(env, 240_000, ALL_LEDGER_SOURCES);
     assert.ok(v.checked > 0);
   });
@@ -91,7 +119,10 @@ describe('production mode on real Kafka + Postgres + Redis', () => {
     await redis.flushall();
     await redis.quit();
     assert.ok((await checkVerify(env)).checked > 0);
-    const r = await gql(app.url, `{ productionSeries(metric: PARTS_EXITED, grain: DAY, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { total freshness { speedOffsets batchOffsets speedLagEvents } } }`);
+    const r = await gql(
+      app.url,
+      `{ productionSeries(metric: PARTS_EXITED, grain: DAY, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { total freshness { speedOffsets batchOffsets speedLagEvents } } }`,
+    );
     assert.ok(r.data.productionSeries.total > 0);
   });
 

@@ -25,13 +25,22 @@ export function composeSupergraph(subgraphs: SubgraphEndpoint[]): string {
     try {
       return { name: s.name, url: s.url, typeDefs: parse(s.sdl) };
     } catch (err) {
-      throw new MillraceError('COMPOSITION_FAILED', `subgraph ${s.name}: its SDL does not parse: ${(err as Error).message}`, { cause: err });
+      throw new MillraceError(
+        'COMPOSITION_FAILED',
+        `subgraph ${s.name}: its SDL does not parse: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   });
   const result = composeServices(services);
   if (result.errors) {
-    const list = result.errors.map((e) => `  - ${e.message}${e.extensions?.code ? ` [${String(e.extensions.code)}]` : ''}`).join('\n');
-    throw new MillraceError('COMPOSITION_FAILED', `supergraph composition failed (${subgraphs.map((s) => s.name).join(', ')}):\n${list}`);
+    const list = result.errors
+      .map((e) => `  - ${e.message}${e.extensions?.code ? ` [${String(e.extensions.code)}]` : ''}`)
+      .join('\n');
+    throw new MillraceError(
+      'COMPOSITION_FAILED',
+      `supergraph composition failed (${subgraphs.map((s) => s.name).join(', ')}):\n${list}`,
+    );
   }
   return result.supergraphSdl;
 }

@@ -65,9 +65,19 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
  * claim (space-separated, OAuth style) or a `scopes` array. API keys compare by SHA-256 digest in
  * constant time. A reason for a refusal goes to `log`; the client only learns it was refused.
  */
-export function createAuthenticator(opts: AuthenticatorOptions, log: (line: string) => void = () => undefined): Authenticator {
+export function createAuthenticator(
+  opts: AuthenticatorOptions,
+  log: (line: string) => void = () => undefined,
+): Authenticator {
   const jwks = opts.jwksUrl
-    ? new JwksClient({ jwksUri: opts.jwksUrl, cache: true, cacheMaxAge: 10 * 60_000, rateLimit: true, jwksRequestsPerMinute: 10, timeout: 5000 })
+    ? new JwksClient({
+        jwksUri: opts.jwksUrl,
+        cache: true,
+        cacheMaxAge: 10 * 60_000,
+        rateLimit: true,
+        jwksRequestsPerMinute: 10,
+        timeout: 5000,
+      })
     : null;
   const keys = (opts.apiKeys ?? []).map((k) => ({ ...k, digest: digest(k.key) }));
   const refuse = (why: string): never => {
@@ -102,14 +112,23 @@ export function createAuthenticator(opts: AuthenticatorOptions, log: (line: stri
     let payload: JwtPayload;
     try {
       payload = jsonwebtoken.verify(token, key, {
-        algorithms, issuer: opts.issuer, audience: opts.audience, clockTolerance: opts.clockToleranceSec ?? 5, complete: false,
+        algorithms,
+        issuer: opts.issuer,
+        audience: opts.audience,
+        clockTolerance: opts.clockToleranceSec ?? 5,
+        complete: false,
       }) as JwtPayload;
     } catch (err) {
       // jsonwebtoken's messages ("jwt expired", "jwt audience invalid…") name no secret.
       return refuse((err as Error).message);
     }
     if (typeof payload.exp !== 'number') return refuse('token has no exp');
-    return { subject: String(payload.sub ?? 'unknown'), kind: 'jwt', scopes: scopesOf(payload), expiresAt: payload.exp * 1000 };
+    return {
+      subject: String(payload.sub ?? 'unknown'),
+      kind: 'jwt',
+      scopes: scopesOf(payload),
+      expiresAt: payload.exp * 1000,
+    };
   };
 
   return {
@@ -120,7 +139,9 @@ export function createAuthenticator(opts: AuthenticatorOptions, log: (line: stri
       if (creds.apiKey) {
         const d = digest(creds.apiKey);
         const hit = keys.find((k) => timingSafeEqual(k.digest, d));
-        return hit ? { subject: `api-key:${hit.name}`, kind: 'api-key', scopes: [...hit.scopes] } : refuse('unknown API key');
+        return hit
+          ? { subject: `api-key:${hit.name}`, kind: 'api-key', scopes: [...hit.scopes] }
+          : refuse('unknown API key');
       }
       const auth = creds.authorization?.trim();
       if (!auth) return refuse('no credentials');
@@ -157,8 +178,11 @@ export interface DevTokenOptions {
 /** An HS256 token for local use (embedded `npm start`, tests). */
 export function signDevToken(opts: DevTokenOptions): string {
   return jsonwebtoken.sign({ scope: (opts.scopes ?? ALL_SCOPES).join(' ') }, opts.secret, {
-    algorithm: 'HS256', subject: opts.subject ?? 'millrace-dev', expiresIn: opts.ttlSec ?? 30 * 86_400,
-    ...(opts.issuer && { issuer: opts.issuer }), ...(opts.audience && { audience: opts.audience }),
+    algorithm: 'HS256',
+    subject: opts.subject ?? 'millrace-dev',
+    expiresIn: opts.ttlSec ?? 30 * 86_400,
+    ...(opts.issuer && { issuer: opts.issuer }),
+    ...(opts.audience && { audience: opts.audience }),
   });
 }
 

@@ -11,11 +11,17 @@ import { within } from './testing/start-fixture-stack.ts';
 test('the process exits after close() on SIGTERM, and dies on SIGTERM when it installed no handler', async () => {
   const script = fileURLToPath(new URL('./testing/start-fixture-stack.ts', import.meta.url));
   const run = async (args: string[]) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     const lines = createInterface({ input: child.stdout! });
     const out: string[] = [];
-    const ready = new Promise<void>((resolve) => lines.on('line', (l) => (out.push(l), l.startsWith('READY') && resolve())));
+    const ready = new Promise<void>((resolve) =>
+      lines.on('line', (l) => (out.push(l), l.startsWith('READY') && resolve())),
+    );
     try {
       await within(ready, 'the child to start', 30_000);
       child.kill('SIGTERM');
@@ -27,7 +33,11 @@ test('the process exits after close() on SIGTERM, and dies on SIGTERM when it in
     }
   };
   const graceful = await run(['--close-on-sigterm']);
-  assert.deepEqual([graceful.code, graceful.signal], [0, null], `exited by itself after close(): ${graceful.out.join(' | ')}`);
+  assert.deepEqual(
+    [graceful.code, graceful.signal],
+    [0, null],
+    `exited by itself after close(): ${graceful.out.join(' | ')}`,
+  );
   assert.ok(graceful.out.includes('CLOSED'));
   const killed = await run([]);
   assert.equal(killed.signal, 'SIGTERM', 'the runtime must not swallow SIGTERM');

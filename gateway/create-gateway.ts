@@ -69,30 +69,39 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     // Subscriptions to this subgraph over graphql-ws; its queries stay on HTTP. lazyCloseTimeout 0:
     // the default (3 s) leaves a timer that graphql-ws's client.dispose() does not clear, so the
     // process would linger 3 s after close(); an idle upstream socket is simply reopened.
-    transportEntries[s.name] = { options: { subscriptions: { kind: 'ws', location: s.wsUrl, options: { lazyCloseTimeout: 0 } } } };
+    transportEntries[s.name] = {
+      options: { subscriptions: { kind: 'ws', location: s.wsUrl, options: { lazyCloseTimeout: 0 } } },
+    };
   }
 
   const security = createSecurity(opts.security);
-  const runtime = withoutSignalHandlers(() => createGatewayRuntime({
-    supergraph,
-    transports: { http: httpTransport, ws: wsTransport },
-    transportEntries,
-    graphqlEndpoint: PATH,
-    // Local assets only: the page inlines GraphiQL's JS and CSS, so it works with no network.
-    renderGraphiQL,
-    ...security.runtime,
-    // GraphiQL opens on the daily floor summary (re-rendered per page load, so it names today).
-    graphiql: security.runtime.graphiql && (() => ({ ...(security.runtime.graphiql as object), title: 'millrace', defaultQuery: exampleQuery() })),
-    landingPage: false,
-    // Never attach originals and stacks, even with NODE_ENV=development.
-    maskedErrors: { isDev: false },
-    inboundInflightRequestDeduplication: dedupe,
-    logging: opts.logging ?? 'warn',
-    plugins: () => [useGetParams(), ...security.plugins, useErrorCodes({ log }), ...(opts.plugins ?? [])],
-  }));
+  const runtime = withoutSignalHandlers(() =>
+    createGatewayRuntime({
+      supergraph,
+      transports: { http: httpTransport, ws: wsTransport },
+      transportEntries,
+      graphqlEndpoint: PATH,
+      // Local assets only: the page inlines GraphiQL's JS and CSS, so it works with no network.
+      renderGraphiQL,
+      ...security.runtime,
+      // GraphiQL opens on the daily floor summary (re-rendered per page load, so it names today).
+      graphiql:
+        security.runtime.graphiql &&
+        (() => ({ ...(security.runtime.graphiql as object), title: 'millrace', defaultQuery: exampleQuery() })),
+      landingPage: false,
+      // Never attach originals and stacks, even with NODE_ENV=development.
+      maskedErrors: { isDev: false },
+      inboundInflightRequestDeduplication: dedupe,
+      logging: opts.logging ?? 'warn',
+      plugins: () => [useGetParams(), ...security.plugins, useErrorCodes({ log }), ...(opts.plugins ?? [])],
+    }),
+  );
 
   const routes = createHttpRoutes({
-    health: opts.health, status: opts.status, routes: opts.routes, log,
+    health: opts.health,
+    status: opts.status,
+    routes: opts.routes,
+    log,
     guard: (handler) => requireScope(opts.security.authenticator, 'ops:read', handler),
   });
   const server = createServer((req, res) => {
@@ -114,7 +123,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   }).catch(async (err: Error) => {
     await ws.close();
     await runtime.dispose();
-    throw new MillraceError('LISTEN_FAILED', `gateway: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${err.message}`, { cause: err });
+    throw new MillraceError(
+      'LISTEN_FAILED',
+      `gateway: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${err.message}`,
+      { cause: err },
+    );
   });
   const { port } = server.address() as AddressInfo;
   const host = opts.host && !['0.0.0.0', '::'].includes(opts.host) ? opts.host : '127.0.0.1';

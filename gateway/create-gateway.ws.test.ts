@@ -20,11 +20,21 @@ function assertNoStack(text: string) {
 }
 
 test('graphql-ws subscription through the gateway: deltas, filtering, unsubscribe, resume after a cursor', async () => {
-  const client: Client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
+  const client: Client = createClient({
+    url: stack.gateway.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { ...AUTH },
+  });
   const query = `subscription($after: String) {
     productionDeltas(after: $after, metrics: [PARTS_EXITED]) { cursor partition fromOffset toOffset appliedAt items { metric bucket station errorCode value } }
   }`;
-  const item = (station: string, n: number, metric = 'parts_exited') => ({ metric, bucket: T0, dims: { station }, cells: [n] });
+  const item = (station: string, n: number, metric = 'parts_exited') => ({
+    metric,
+    bucket: T0,
+    dims: { station },
+    cells: [n],
+  });
   try {
     const first = client.iterate<any>({ query });
     const received: any[] = [];
@@ -34,12 +44,23 @@ test('graphql-ws subscription through the gateway: deltas, filtering, unsubscrib
     stack.serving.push([item('CUT', 1)]);
     received.push(await pending);
     stack.serving.push([item('CUT', 4, 'cycle_time')]);
-    stack.serving.push([item('WELD', 2), { metric: 'station_errors', bucket: T0, dims: { station: 'WELD', errorCode: 'E9' }, cells: [1] }]);
+    stack.serving.push([
+      item('WELD', 2),
+      { metric: 'station_errors', bucket: T0, dims: { station: 'WELD', errorCode: 'E9' }, cells: [1] },
+    ]);
     received.push(await next(), await next());
-    assert.deepEqual(received.map((d) => d.cursor), ['1', '2', '3']);
-    assert.deepEqual(received[0].items, [{ metric: 'PARTS_EXITED', bucket: FROM, station: 'CUT', errorCode: null, value: 1 }]);
+    assert.deepEqual(
+      received.map((d) => d.cursor),
+      ['1', '2', '3'],
+    );
+    assert.deepEqual(received[0].items, [
+      { metric: 'PARTS_EXITED', bucket: FROM, station: 'CUT', errorCode: null, value: 1 },
+    ]);
     assert.deepEqual(received[1].items, [], 'only PARTS_EXITED items, but the cursor still advances');
-    assert.deepEqual(received[2].items.map((i: any) => [i.station, i.value]), [['WELD', 2]]);
+    assert.deepEqual(
+      received[2].items.map((i: any) => [i.station, i.value]),
+      [['WELD', 2]],
+    );
 
     // Unsubscribing ends the serving feed (through gateway and subgraph), with no delta needed to notice.
     await first.return?.();
@@ -54,7 +75,14 @@ test('graphql-ws subscription through the gateway: deltas, filtering, unsubscrib
     await stack.serving.waitFor(() => stack.serving.openFeeds === 1);
     stack.serving.push([item('WELD', 9)]);
     const six = await again();
-    assert.deepEqual([four, five, six].map((d) => [d.cursor, d.items[0].station, d.items[0].value]), [['4', 'PAINT', 7], ['5', 'CUT', 8], ['6', 'WELD', 9]]);
+    assert.deepEqual(
+      [four, five, six].map((d) => [d.cursor, d.items[0].station, d.items[0].value]),
+      [
+        ['4', 'PAINT', 7],
+        ['5', 'CUT', 8],
+        ['6', 'WELD', 9],
+      ],
+    );
     await resumed.return?.();
     await stack.serving.waitFor(() => stack.serving.openFeeds === 0);
   } finally {
@@ -63,7 +91,12 @@ test('graphql-ws subscription through the gateway: deltas, filtering, unsubscrib
 });
 
 test('a subscription with an unknown cursor gets CURSOR_EXPIRED, not a dropped socket', async () => {
-  const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
+  const client = createClient({
+    url: stack.gateway.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { ...AUTH },
+  });
   try {
     const it = client.iterate<any>({ query: 'subscription { productionDeltas(after: "999") { cursor } }' });
     const { value } = await within(it.next(), 'the error');

@@ -11,11 +11,17 @@ let stack: FixtureStack;
 let browser: Browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: run npm test (it installs Debian's chromium) or set CHROMIUM_PATH`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `no browser at ${CHROMIUM}: run npm test (it installs Debian's chromium) or set CHROMIUM_PATH`,
+  );
   // GraphiQL sends the token by default, as the embedded `npm start` configures it with the dev token.
   stack = await startFixtureStack([], { security: { graphiqlHeaders: { ...AUTH } } });
   stack.setReady(true);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+  });
 });
 after(async () => {
   await browser?.close();
@@ -36,14 +42,22 @@ it('loads GraphiQL with no request leaving the machine, and runs a query from it
   await page.waitForSelector('.graphiql-container', { timeout: 30_000 });
   assert.deepEqual(external, [], 'GraphiQL asked for assets off the machine');
   // It opens on the daily floor summary, not an empty editor.
-  await page.waitForFunction(() => document.querySelector('.graphiql-query-editor')?.textContent?.includes('DailyFloorSummary'), undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector('.graphiql-query-editor')?.textContent?.includes('DailyFloorSummary'),
+    undefined,
+    { timeout: 30_000 },
+  );
   // Put a query into the (Monaco) editor as a person would paste it, then run it.
   await page.locator('.graphiql-query-editor .view-lines').first().click();
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Delete');
   await page.keyboard.insertText('{ stations { id name } }');
   await page.locator('.graphiql-execute-button').click();
-  await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('"stations"'), undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector('.graphiql-response')?.textContent?.includes('"stations"'),
+    undefined,
+    { timeout: 30_000 },
+  );
   const text = await page.locator('.graphiql-response').textContent();
   assert.match(text ?? '', /"id"/);
   await page.screenshot({ path: process.env.GRAPHIQL_SCREENSHOT ?? '/tmp/graphiql.png' });

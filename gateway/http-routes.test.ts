@@ -6,7 +6,12 @@ import { createHttpRoutes, type HealthCheck } from './http-routes.ts';
 
 async function healthz(health: HealthCheck) {
   const routes = createHttpRoutes({ health, log: () => undefined });
-  const server = createServer((req, res) => { if (!routes(req, res)) { res.writeHead(404); res.end(); } });
+  const server = createServer((req, res) => {
+    if (!routes(req, res)) {
+      res.writeHead(404);
+      res.end();
+    }
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`);
@@ -24,7 +29,12 @@ describe('/healthz', () => {
   });
 
   it('is 200 "degraded" naming a stalled connector and why', async () => {
-    const degraded = [{ component: 'connector:machining', reason: 'stalled since 2026-12-05T18:00:00.000Z: Snappy compression not implemented' }];
+    const degraded = [
+      {
+        component: 'connector:machining',
+        reason: 'stalled since 2026-12-05T18:00:00.000Z: Snappy compression not implemented',
+      },
+    ];
     const r = await healthz(async () => ({ ready: true, components: { ingest: true }, degraded }));
     assert.equal(r.code, 200);
     assert.equal(r.body.status, 'degraded');

@@ -8,7 +8,11 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * parts that run but do not progress (a stalled connector): still ready (200) — queries are served,
  * from data that stops growing — but the body says `"status": "degraded"` and why.
  */
-export type HealthCheck = () => Promise<{ ready: boolean; components: Record<string, unknown>; degraded?: Array<{ component: string; reason: string }> }>;
+export type HealthCheck = () => Promise<{
+  ready: boolean;
+  components: Record<string, unknown>;
+  degraded?: Array<{ component: string; reason: string }>;
+}>;
 
 /** Options of the gateway's non-GraphQL routes. */
 export interface HttpRoutesOptions {

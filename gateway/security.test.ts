@@ -7,7 +7,13 @@ import jsonwebtoken from 'jsonwebtoken';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Registry } from 'prom-client';
-import { FIXTURE_SECRET, fixtureToken, startFixtureStack, within, type FixtureStack } from './testing/start-fixture-stack.ts';
+import {
+  FIXTURE_SECRET,
+  fixtureToken,
+  startFixtureStack,
+  within,
+  type FixtureStack,
+} from './testing/start-fixture-stack.ts';
 import { createAuthenticator } from './create-authenticator.ts';
 
 const FROM = '2026-11-22T07:00:00.000Z';
@@ -16,24 +22,44 @@ const DASHBOARD = `query Dashboard { stations { id name } productionSeries(metri
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, body: JSON.parse(text) };
 }
 
 /** A JWKS endpoint whose key set the test replaces (rotation). */
-async function startJwks(): Promise<{ url: string; keys: Array<{ kid: string; key: KeyObject }>; close(): Promise<void> }> {
+async function startJwks(): Promise<{
+  url: string;
+  keys: Array<{ kid: string; key: KeyObject }>;
+  close(): Promise<void>;
+}> {
   const state = { keys: [] as Array<{ kid: string; key: KeyObject }> };
   const server: Server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: state.keys.map(({ kid, key }) => ({ ...key.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' })) }));
+    res.end(
+      JSON.stringify({
+        keys: state.keys.map(({ kid, key }) => ({ ...key.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' })),
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
-    get keys() { return state.keys; },
-    set keys(k) { state.keys = k; },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    get keys() {
+      return state.keys;
+    },
+    set keys(k) {
+      state.keys = k;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   } as never;
 }
 
@@ -47,19 +73,35 @@ describe('authentication', () => {
   const a = rsa();
   const b = rsa();
   const sign = (priv: KeyObject, kid: string, claims: object = {}) =>
-    jsonwebtoken.sign({ scope: 'production:read', ...claims }, priv, { algorithm: 'RS256', keyid: kid, expiresIn: 600, issuer: 'https://idp.test', audience: 'millrace' });
+    jsonwebtoken.sign({ scope: 'production:read', ...claims }, priv, {
+      algorithm: 'RS256',
+      keyid: kid,
+      expiresIn: 600,
+      issuer: 'https://idp.test',
+      audience: 'millrace',
+    });
   const hs = (claims: object, opts: jsonwebtoken.SignOptions = {}) =>
-    jsonwebtoken.sign({ scope: 'production:read', exp: Math.floor(Date.now() / 1000) + 600, ...claims }, FIXTURE_SECRET, { algorithm: 'HS256', issuer: 'https://idp.test', audience: 'millrace', ...opts });
+    jsonwebtoken.sign(
+      { scope: 'production:read', exp: Math.floor(Date.now() / 1000) + 600, ...claims },
+      FIXTURE_SECRET,
+      { algorithm: 'HS256', issuer: 'https://idp.test', audience: 'millrace', ...opts },
+    );
 
   before(async () => {
     jwks = await startJwks();
     jwks.keys = [{ kid: 'a', key: a.publicKey }];
     stack = await startFixtureStack([], {
       security: {
-        authenticator: createAuthenticator({
-          secret: FIXTURE_SECRET, jwksUrl: jwks.url, issuer: 'https://idp.test', audience: 'millrace',
-          apiKeys: [{ name: 'grafana', key: 'grafana-key-0123456789', scopes: ['ops:read'] }],
-        }, (l) => stack?.logs.push(l)),
+        authenticator: createAuthenticator(
+          {
+            secret: FIXTURE_SECRET,
+            jwksUrl: jwks.url,
+            issuer: 'https://idp.test',
+            audience: 'millrace',
+            apiKeys: [{ name: 'grafana', key: 'grafana-key-0123456789', scopes: ['ops:read'] }],
+          },
+          (l) => stack?.logs.push(l),
+        ),
       },
     });
   });
@@ -68,7 +110,8 @@ describe('authentication', () => {
     await jwks?.close();
   });
 
-  const stations = (headers: Record<string, string>) => post(stack.gateway.url, { query: '{ stations { id } }' }, headers);
+  const stations = (headers: Record<string, string>) =>
+    post(stack.gateway.url, { query: '{ stations { id } }' }, headers);
 
   test('no credential → 401 UNAUTHENTICATED, nothing asked of a subgraph', async () => {
     const r = await stations({});
@@ -84,13 +127,25 @@ describe('authentication', () => {
 
   test('expired, wrong audience, wrong issuer, alg none, a forged signature: all refused, the token never echoed or logged', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const payload = Buffer.from(JSON.stringify({ scope: 'production:read', iss: 'https://idp.test', aud: 'millrace', exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({
+        scope: 'production:read',
+        iss: 'https://idp.test',
+        aud: 'millrace',
+        exp: Math.floor(Date.now() / 1000) + 600,
+      }),
+    ).toString('base64url');
     const bad = {
       expired: hs({ exp: Math.floor(Date.now() / 1000) - 60 }),
       audience: hs({}, { audience: 'someone-else' }),
       issuer: hs({}, { issuer: 'https://evil.test' }),
       none: `${header}.${payload}.`,
-      forged: jsonwebtoken.sign({ scope: 'production:read' }, 'another-secret-0123456789abcdef0123', { algorithm: 'HS256', issuer: 'https://idp.test', audience: 'millrace', expiresIn: 600 }),
+      forged: jsonwebtoken.sign({ scope: 'production:read' }, 'another-secret-0123456789abcdef0123', {
+        algorithm: 'HS256',
+        issuer: 'https://idp.test',
+        audience: 'millrace',
+        expiresIn: 600,
+      }),
       garbage: 'not-a-jwt',
     };
     for (const [what, token] of Object.entries(bad)) {
@@ -100,7 +155,10 @@ describe('authentication', () => {
       assert.ok(!r.text.includes(token), `${what}: token echoed`);
       assert.ok(!stack.logs.some((l) => l.includes(token)), `${what}: token logged`);
     }
-    assert.ok(stack.logs.some((l) => /jwt expired/.test(l)), 'the reason is logged for operators');
+    assert.ok(
+      stack.logs.some((l) => /jwt expired/.test(l)),
+      'the reason is logged for operators',
+    );
     assert.ok(stack.logs.some((l) => /algorithm "none"/.test(l)));
   });
 
@@ -112,18 +170,32 @@ describe('authentication', () => {
     assert.equal(unknown.body.errors[0].extensions.code, 'UNAUTHENTICATED');
     // Key confusion: an RS256 kid with an HS256 signature made from the public key.
     const pem = b.publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    const confused = jsonwebtoken.sign({ scope: 'production:read' }, FIXTURE_SECRET + pem, { algorithm: 'HS256', keyid: 'b', issuer: 'https://idp.test', audience: 'millrace', expiresIn: 600 });
+    const confused = jsonwebtoken.sign({ scope: 'production:read' }, FIXTURE_SECRET + pem, {
+      algorithm: 'HS256',
+      keyid: 'b',
+      issuer: 'https://idp.test',
+      audience: 'millrace',
+      expiresIn: 600,
+    });
     assert.equal((await stations(bearer(confused))).body.errors[0].extensions.code, 'UNAUTHENTICATED');
   });
 
   test('API keys carry their configured scopes', async () => {
-    const r = await post(stack.gateway.url, { query: '{ deadLetters { edges { node { connector } } } stations { id } }' }, { 'x-api-key': 'grafana-key-0123456789' });
+    const r = await post(
+      stack.gateway.url,
+      { query: '{ deadLetters { edges { node { connector } } } stations { id } }' },
+      { 'x-api-key': 'grafana-key-0123456789' },
+    );
     assert.deepEqual(r.body.data.deadLetters.edges, [{ node: { connector: 'machining' } }], r.text);
     assert.equal(r.body.data.stations, null);
     assert.equal(r.body.errors[0].extensions.code, 'FORBIDDEN');
     assert.equal((await stations({ 'x-api-key': 'wrong-key-0123456789' })).status, 401);
     const base = stack.gateway.url.replace(/\/graphql$/, '');
-    assert.equal((await fetch(`${base}/status`, { headers: { 'x-api-key': 'grafana-key-0123456789' } })).status, 200, 'ops:read opens /status');
+    assert.equal(
+      (await fetch(`${base}/status`, { headers: { 'x-api-key': 'grafana-key-0123456789' } })).status,
+      200,
+      'ops:read opens /status',
+    );
     assert.equal((await fetch(`${base}/status`, { headers: bearer(hs({})) })).status, 403, 'production:read does not');
   });
 });
@@ -131,7 +203,9 @@ describe('authentication', () => {
 describe('scopes from @requiresScopes, on queries and subscriptions', () => {
   let stack: FixtureStack;
   before(async () => {
-    stack = await startFixtureStack([{ metric: 'parts_exited', bucket: Date.parse(FROM), dims: { station: 'CUT' }, cells: [5] }]);
+    stack = await startFixtureStack([
+      { metric: 'parts_exited', bucket: Date.parse(FROM), dims: { station: 'CUT' }, cells: [5] },
+    ]);
   });
   after(async () => stack?.close());
   const as = (scopes: string[], query: string) => post(stack.gateway.url, { query }, bearer(fixtureToken(scopes)));
@@ -141,8 +215,18 @@ describe('scopes from @requiresScopes, on queries and subscriptions', () => {
     const prod = await as(['production:read'], query);
     assert.equal(prod.status, 200);
     assert.equal(prod.body.data.productionSeries.total, 5);
-    assert.deepEqual(prod.body.data.stations.map((s: { id: string; errorCount: unknown }) => [s.id, s.errorCount]), [['CUT', null], ['WELD', null], ['PAINT', null]]);
-    assert.deepEqual(prod.body.errors.map((e: { extensions: { code: string }; message: string }) => [e.extensions.code, e.message]), [['FORBIDDEN', 'Station.errorCount needs scope quality:read']]);
+    assert.deepEqual(
+      prod.body.data.stations.map((s: { id: string; errorCount: unknown }) => [s.id, s.errorCount]),
+      [
+        ['CUT', null],
+        ['WELD', null],
+        ['PAINT', null],
+      ],
+    );
+    assert.deepEqual(
+      prod.body.errors.map((e: { extensions: { code: string }; message: string }) => [e.extensions.code, e.message]),
+      [['FORBIDDEN', 'Station.errorCount needs scope quality:read']],
+    );
     const both = await as(['production:read', 'quality:read'], query);
     assert.equal(both.body.errors, undefined);
     const quality = await as(['quality:read'], query);
@@ -154,23 +238,52 @@ describe('scopes from @requiresScopes, on queries and subscriptions', () => {
     const q = '{ deadLetters { edges { node { connector reason raw personalRaw } } } }';
     assert.equal((await as(['production:read'], q)).body.errors[0].extensions.code, 'FORBIDDEN');
     const ops = await as(['ops:read'], q);
-    assert.deepEqual(ops.body.data.deadLetters.edges, [{ node: { connector: 'machining', reason: 'not JSON', raw: '{oops', personalRaw: null } }], ops.text);
-    assert.deepEqual(ops.body.errors.map((e: { message: string; extensions: { code: string } }) => [e.extensions.code, e.message]), [['FORBIDDEN', 'DeadLetter.personalRaw needs scope pii:read']]);
+    assert.deepEqual(
+      ops.body.data.deadLetters.edges,
+      [{ node: { connector: 'machining', reason: 'not JSON', raw: '{oops', personalRaw: null } }],
+      ops.text,
+    );
+    assert.deepEqual(
+      ops.body.errors.map((e: { message: string; extensions: { code: string } }) => [e.extensions.code, e.message]),
+      [['FORBIDDEN', 'DeadLetter.personalRaw needs scope pii:read']],
+    );
     const pii = await as(['ops:read', 'pii:read'], q);
     assert.equal(pii.body.errors, undefined, pii.text);
     // Workers are personal as a whole type.
-    const workers = await as(['workforce:read'], `{ workers(from: "${FROM}", to: "${TO}") { edges { node { worker { id name } } } } }`);
-    assert.ok(workers.body.errors?.some((e: { extensions: { code: string }; message: string }) => e.extensions.code === 'FORBIDDEN' && /pii:read/.test(e.message)), workers.text);
+    const workers = await as(
+      ['workforce:read'],
+      `{ workers(from: "${FROM}", to: "${TO}") { edges { node { worker { id name } } } } }`,
+    );
+    assert.ok(
+      workers.body.errors?.some(
+        (e: { extensions: { code: string }; message: string }) =>
+          e.extensions.code === 'FORBIDDEN' && /pii:read/.test(e.message),
+      ),
+      workers.text,
+    );
   });
 
   test('subscriptions: refused without the scope or a token, delivered with it (graphql-ws connection_init and SSE)', async () => {
-    const ws = (params: Record<string, unknown>) => createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: params, lazy: true });
+    const ws = (params: Record<string, unknown>) =>
+      createClient({
+        url: stack.gateway.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: params,
+        lazy: true,
+      });
     const sub = 'subscription { productionDeltas { cursor } }';
-    for (const [params, code] of [[{}, 'UNAUTHENTICATED'], [bearer(fixtureToken(['quality:read'])), 'FORBIDDEN']] as const) {
+    for (const [params, code] of [
+      [{}, 'UNAUTHENTICATED'],
+      [bearer(fixtureToken(['quality:read'])), 'FORBIDDEN'],
+    ] as const) {
       const client = ws(params);
       try {
         const first = await within(client.iterate({ query: sub }).next(), 'a refusal');
-        assert.equal((first.value as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code, code);
+        assert.equal(
+          (first.value as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code,
+          code,
+        );
       } finally {
         await client.dispose();
       }
@@ -188,19 +301,39 @@ describe('scopes from @requiresScopes, on queries and subscriptions', () => {
       await client.dispose();
     }
     // SSE: the same token in the Authorization header of the event-stream request.
-    const refused = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...bearer(fixtureToken(['quality:read'])) }, body: JSON.stringify({ query: sub }) });
+    const refused = await fetch(stack.gateway.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        ...bearer(fixtureToken(['quality:read'])),
+      },
+      body: JSON.stringify({ query: sub }),
+    });
     const text = await within(readUntil(refused, /FORBIDDEN/), 'an SSE refusal');
     assert.match(text, /Subscription.productionDeltas needs scope production:read/);
   });
 
   test('a subscription ends with UNAUTHENTICATED when its token expires', async () => {
-    const token = jsonwebtoken.sign({ scope: 'production:read', exp: Math.floor(Date.now() / 1000) + 2 }, FIXTURE_SECRET, { algorithm: 'HS256' });
-    const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: bearer(token) });
+    const token = jsonwebtoken.sign(
+      { scope: 'production:read', exp: Math.floor(Date.now() / 1000) + 2 },
+      FIXTURE_SECRET,
+      { algorithm: 'HS256' },
+    );
+    const client = createClient({
+      url: stack.gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: bearer(token),
+    });
     try {
       const it = client.iterate<unknown>({ query: 'subscription { productionDeltas { cursor } }' });
       await Promise.all([stack.serving.waitFor(() => stack.serving.openFeeds === 1), Promise.resolve()]);
       const ended = await within(it.next(), 'the expiry', 10_000);
-      assert.equal((ended.value as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code, 'UNAUTHENTICATED');
+      assert.equal(
+        (ended.value as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code,
+        'UNAUTHENTICATED',
+      );
       assert.equal((await within(it.next(), 'the end')).done, true);
       await stack.serving.waitFor(() => stack.serving.openFeeds === 0);
     } finally {
@@ -231,18 +364,42 @@ describe('abuse limits', () => {
   after(async () => stack?.close());
   const send = (body: unknown) => post(stack.gateway.url, body, stack.headers);
 
-  test('each bomb is refused with its own code, and the same client\'s dashboard query still passes', async () => {
+  test("each bomb is refused with its own code, and the same client's dashboard query still passes", async () => {
     const range = `from: "2025-11-22T00:00:00Z", to: "${TO}"`;
-    const frag = ['fragment F0 on Station { id name zone { id } }', ...Array.from({ length: 12 }, (_, i) => `fragment F${i + 1} on Station { ...F${i} ...F${i} }`)].join('\n');
+    const frag = [
+      'fragment F0 on Station { id name zone { id } }',
+      ...Array.from({ length: 12 }, (_, i) => `fragment F${i + 1} on Station { ...F${i} ...F${i} }`),
+    ].join('\n');
     const bombs: Array<[string, unknown, string, number?]> = [
-      ['aliases', { query: `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: stations { id }`).join(' ')} }` }, 'ALIAS_LIMIT'],
+      [
+        'aliases',
+        { query: `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: stations { id }`).join(' ')} }` },
+        'ALIAS_LIMIT',
+      ],
       ['directives', { query: `{ stations { id ${'@include(if: true) '.repeat(25)} } }` }, 'DIRECTIVE_LIMIT'],
       ['tokens', { query: `{ ${Array.from({ length: 700 }, () => 'stations { id }').join(' ')} }` }, 'TOKEN_LIMIT'],
-      ['cost', { query: `{ ${Array.from({ length: 20 }, (_, i) => `s${i}: stations { errorRate(${range}) }`).join(' ')} }` }, 'COST_LIMIT'],
-      ['cost via variables', { query: 'query($from: DateTime!, $to: DateTime!) { productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: $from, to: $to) { total } }', variables: { from: '2025-01-01T00:00:00Z', to: TO } }, 'COST_LIMIT'],
+      [
+        'cost',
+        { query: `{ ${Array.from({ length: 20 }, (_, i) => `s${i}: stations { errorRate(${range}) }`).join(' ')} }` },
+        'COST_LIMIT',
+      ],
+      [
+        'cost via variables',
+        {
+          query:
+            'query($from: DateTime!, $to: DateTime!) { productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: $from, to: $to) { total } }',
+          variables: { from: '2025-01-01T00:00:00Z', to: TO },
+        },
+        'COST_LIMIT',
+      ],
       ['fragments', { query: `{ stations { ...F12 } }\n${frag}` }, 'COST_LIMIT'],
       ['body', JSON.stringify({ query: '{ stations { id } }', padding: 'x'.repeat(70_000) }), 'BODY_TOO_LARGE', 413],
-      ['variables', { query: 'query($s: String) { stations { id } }', variables: { s: 'x'.repeat(20_000) } }, 'VARIABLES_TOO_LARGE', 413],
+      [
+        'variables',
+        { query: 'query($s: String) { stations { id } }', variables: { s: 'x'.repeat(20_000) } },
+        'VARIABLES_TOO_LARGE',
+        413,
+      ],
     ];
     for (const [what, body, code, status] of bombs) {
       const r = await send(body);
@@ -257,9 +414,19 @@ describe('abuse limits', () => {
   test('depth: nested past the limit is DEPTH_LIMIT', async () => {
     const shallow = await startFixtureStack([], { security: { limits: { maxDepth: 2 } } });
     try {
-      const r = await post(shallow.gateway.url, { query: '{ productionSeries(metric: PARTS_EXITED, grain: HOUR, from: "2026-11-22T07:00:00Z", to: "2026-11-22T08:00:00Z") { points { station { id } } } }' }, shallow.headers);
+      const r = await post(
+        shallow.gateway.url,
+        {
+          query:
+            '{ productionSeries(metric: PARTS_EXITED, grain: HOUR, from: "2026-11-22T07:00:00Z", to: "2026-11-22T08:00:00Z") { points { station { id } } } }',
+        },
+        shallow.headers,
+      );
       assert.equal(r.body.errors[0].extensions.code, 'DEPTH_LIMIT', r.text);
-      assert.equal((await post(shallow.gateway.url, { query: '{ stations { id } }' }, shallow.headers)).body.errors, undefined);
+      assert.equal(
+        (await post(shallow.gateway.url, { query: '{ stations { id } }' }, shallow.headers)).body.errors,
+        undefined,
+      );
     } finally {
       await shallow.close();
     }
@@ -300,7 +467,12 @@ describe('abuse limits', () => {
       assert.equal(third.status, 429);
       assert.equal(third.body.errors[0].extensions.code, 'RATE_LIMITED');
       assert.ok(Number(third.headers.get('retry-after')) > 0);
-      const other = bearer(jsonwebtoken.sign({ sub: 'someone-else', scope: 'production:read' }, FIXTURE_SECRET, { algorithm: 'HS256', expiresIn: 60 }));
+      const other = bearer(
+        jsonwebtoken.sign({ sub: 'someone-else', scope: 'production:read' }, FIXTURE_SECRET, {
+          algorithm: 'HS256',
+          expiresIn: 60,
+        }),
+      );
       assert.equal((await post(limited.gateway.url, q, other)).status, 200);
     } finally {
       await limited.close();
@@ -312,28 +484,60 @@ describe('exposure', () => {
   let stack: FixtureStack;
   before(async () => {
     stack = await startFixtureStack([], {
-      security: { allowedOrigins: ['https://ops.example.com'], introspection: false, graphiql: false, persistedOperations: { dash: '{ stations { id } }' }, persistedOnly: true },
+      security: {
+        allowedOrigins: ['https://ops.example.com'],
+        introspection: false,
+        graphiql: false,
+        persistedOperations: { dash: '{ stations { id } }' },
+        persistedOnly: true,
+      },
     });
   });
   after(async () => stack?.close());
 
   test('a cross-origin read is refused (403) and its preflight gets no CORS grant; an allowed origin gets exactly its own', async () => {
-    const evil = await post(stack.gateway.url, { documentId: 'dash' }, { ...stack.headers, origin: 'http://evil.example' });
+    const evil = await post(
+      stack.gateway.url,
+      { documentId: 'dash' },
+      { ...stack.headers, origin: 'http://evil.example' },
+    );
     assert.equal(evil.status, 403);
     assert.equal(evil.body.errors[0].extensions.code, 'FORBIDDEN_ORIGIN');
-    const preflight = await fetch(stack.gateway.url, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+    const preflight = await fetch(stack.gateway.url, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://evil.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
     assert.notEqual(preflight.headers.get('access-control-allow-origin'), 'http://evil.example');
     assert.notEqual(preflight.headers.get('access-control-allow-origin'), '*');
-    const good = await post(stack.gateway.url, { documentId: 'dash' }, { ...stack.headers, origin: 'https://ops.example.com' });
+    const good = await post(
+      stack.gateway.url,
+      { documentId: 'dash' },
+      { ...stack.headers, origin: 'https://ops.example.com' },
+    );
     assert.equal(good.status, 200, good.text);
     assert.equal(good.headers.get('access-control-allow-origin'), 'https://ops.example.com');
     const host = new URL(stack.gateway.url).host;
-    assert.equal((await post(stack.gateway.url, { documentId: 'dash' }, { ...stack.headers, origin: `http://${host}` })).status, 200, 'same origin');
+    assert.equal(
+      (await post(stack.gateway.url, { documentId: 'dash' }, { ...stack.headers, origin: `http://${host}` })).status,
+      200,
+      'same origin',
+    );
   });
 
   test('graphql-ws refuses a handshake from a foreign Origin', async () => {
-    const socket = new WebSocket(stack.gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { origin: 'http://evil.example' });
-    const status = await within(new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)).on('open', () => resolve(101))), 'the handshake');
+    const socket = new WebSocket(stack.gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws', {
+      origin: 'http://evil.example',
+    });
+    const status = await within(
+      new Promise<number>((resolve) =>
+        socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)).on('open', () => resolve(101)),
+      ),
+      'the handshake',
+    );
     socket.on('error', () => undefined);
     socket.terminate();
     assert.equal(status, 401);

@@ -43,7 +43,10 @@ export interface SecurityOptions {
   metricsRegistry?: Registry;
 }
 
-type RuntimeSecurity = Pick<GatewayConfigBase<Record<string, unknown>>, 'cors' | 'csrfPrevention' | 'disableIntrospection' | 'persistedDocuments'> & {
+type RuntimeSecurity = Pick<
+  GatewayConfigBase<Record<string, unknown>>,
+  'cors' | 'csrfPrevention' | 'disableIntrospection' | 'persistedDocuments'
+> & {
   graphiql: false | { title: string; headers?: string; defaultHeaders?: string };
 };
 
@@ -73,10 +76,15 @@ export function createSecurity(opts: SecurityOptions): { plugins: GatewayPlugin[
       // A browser cannot send these headers cross-site without a preflight, which CORS refuses.
       csrfPrevention: { requestHeaders: ['x-graphql-csrf', 'authorization', 'x-api-key'] },
       disableIntrospection: opts.introspection === false ? { disableIf: () => true } : undefined,
-      graphiql: opts.graphiql === false ? false : { title: 'millrace', ...(headers && { headers, defaultHeaders: headers }) },
-      persistedDocuments: persisted || opts.persistedOnly
-        ? { getPersistedOperation: (key: string) => persisted?.[key] ?? null, allowArbitraryDocuments: !opts.persistedOnly }
-        : undefined,
+      graphiql:
+        opts.graphiql === false ? false : { title: 'millrace', ...(headers && { headers, defaultHeaders: headers }) },
+      persistedDocuments:
+        persisted || opts.persistedOnly
+          ? {
+              getPersistedOperation: (key: string) => persisted?.[key] ?? null,
+              allowArbitraryDocuments: !opts.persistedOnly,
+            }
+          : undefined,
     },
   };
 }
@@ -85,9 +93,14 @@ export function createSecurity(opts: SecurityOptions): { plugins: GatewayPlugin[
  * Guards a plain route (/status, /metrics) with the same credentials as GraphQL: 401 without a
  * valid one, 403 without `scope`.
  */
-export function requireScope(authenticator: Authenticator, scope: string, handler: (req: IncomingMessage, res: ServerResponse) => void) {
+export function requireScope(
+  authenticator: Authenticator,
+  scope: string,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+) {
   return (req: IncomingMessage, res: ServerResponse) => {
-    const header = (name: string) => (Array.isArray(req.headers[name]) ? req.headers[name]![0] : (req.headers[name] as string | undefined));
+    const header = (name: string) =>
+      Array.isArray(req.headers[name]) ? req.headers[name]![0] : (req.headers[name] as string | undefined);
     authenticator.authenticate({ authorization: header('authorization'), apiKey: header('x-api-key') }).then(
       (principal) => {
         if (principal.scopes.includes(scope)) return handler(req, res);
@@ -102,6 +115,10 @@ export function requireScope(authenticator: Authenticator, scope: string, handle
 }
 
 function deny(res: ServerResponse, status: number, code: string, message: string) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(status === 401 && { 'www-authenticate': 'Bearer' }) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...(status === 401 && { 'www-authenticate': 'Bearer' }),
+  });
   res.end(JSON.stringify({ error: message, code }));
 }

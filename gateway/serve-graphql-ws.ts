@@ -20,12 +20,19 @@ export interface GraphQLWsOptions {
  * `getResultForParams`), so plugins (limits, error codes, masking) apply over WebSockets exactly
  * as over HTTP. Yoga plugins expect a Fetch `Request`; the upgrade request is converted.
  */
-export function serveGraphQLWs(server: Server, runtime: GatewayRuntime, opts: GraphQLWsOptions = {}): { close(): Promise<void> } {
+export function serveGraphQLWs(
+  server: Server,
+  runtime: GatewayRuntime,
+  opts: GraphQLWsOptions = {},
+): { close(): Promise<void> } {
   const allowed = opts.allowedOrigins ?? [];
   const wss = new WebSocketServer({
-    server, path: opts.path ?? '/graphql', maxPayload: opts.maxPayload ?? 1 << 20,
+    server,
+    path: opts.path ?? '/graphql',
+    maxPayload: opts.maxPayload ?? 1 << 20,
     // A page on another site may open a WebSocket to us (browsers do not apply CORS to it): refuse the handshake (403).
-    verifyClient: (info: { origin?: string; req: IncomingMessage }) => originAllowed(info.origin || info.req.headers.origin, info.req.headers.host, allowed),
+    verifyClient: (info: { origin?: string; req: IncomingMessage }) =>
+      originAllowed(info.origin || info.req.headers.origin, info.req.headers.host, allowed),
   });
   const options = getGraphQLWSOptions<Record<string, unknown>, Extra>(runtime, (ctx) => ({
     // The connection_init payload: it carries the credentials a browser cannot put in headers.

@@ -22,7 +22,12 @@ let stack: FixtureStack;
 let client: Client;
 before(async () => {
   stack = await startFixtureStack(ROWS);
-  client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
+  client = createClient({
+    url: stack.gateway.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { ...AUTH },
+  });
   // A delta kept before anyone subscribes, so the snapshot has a cursor to resume from.
   stack.serving.push([]);
 });
@@ -31,15 +36,34 @@ after(async () => {
   await stack?.close();
 });
 
-const exit = (station: string, n: number) => ({ metric: 'parts_exited', bucket: MINUTE_BUCKET, dims: { station }, cells: [n] });
-const error = (station: string, n: number) => ({ metric: 'station_errors', bucket: MINUTE_BUCKET, dims: { station, errorCode: 'E7' }, cells: [n] });
-const enter = (station: string, n: number) => ({ metric: 'parts_entered', bucket: MINUTE_BUCKET, dims: { station }, cells: [n] });
+const exit = (station: string, n: number) => ({
+  metric: 'parts_exited',
+  bucket: MINUTE_BUCKET,
+  dims: { station },
+  cells: [n],
+});
+const error = (station: string, n: number) => ({
+  metric: 'station_errors',
+  bucket: MINUTE_BUCKET,
+  dims: { station, errorCode: 'E7' },
+  cells: [n],
+});
+const enter = (station: string, n: number) => ({
+  metric: 'parts_entered',
+  bucket: MINUTE_BUCKET,
+  dims: { station },
+  cells: [n],
+});
 
 /**
  * Snapshot, one delta, unsubscribe, then resume from the delta's cursor: the first message after
  * resuming is the next delta (no snapshot, no gap, nothing twice).
  */
-async function snapshotThenResume(field: 'productionUpdates' | 'qualityUpdates', items: string, expect: { snapshot: unknown[]; delta: unknown[]; resumed: unknown[] }) {
+async function snapshotThenResume(
+  field: 'productionUpdates' | 'qualityUpdates',
+  items: string,
+  expect: { snapshot: unknown[]; delta: unknown[]; resumed: unknown[] },
+) {
   const query = `subscription($after: String) { ${field}(stations: ["CUT"], after: $after) { kind cursor items { ${items} } } }`;
   const first = client.iterate<any>({ query });
   const next = async (it: AsyncIterableIterator<any>, what: string) => {

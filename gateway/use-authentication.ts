@@ -21,13 +21,21 @@ export const PRINCIPAL = 'principal';
 export function useAuthentication(opts: AuthenticationOptions): GatewayPlugin {
   const { authenticator } = opts;
   return {
-    async onContextBuilding({ context, extendContext }: { context: Record<string, unknown>; extendContext: (c: Record<string, unknown>) => void }) {
+    async onContextBuilding({
+      context,
+      extendContext,
+    }: {
+      context: Record<string, unknown>;
+      extendContext: (c: Record<string, unknown>) => void;
+    }) {
       if (context[PRINCIPAL]) return;
       try {
         extendContext({ [PRINCIPAL]: await authenticator.authenticate(credentialsOf(context)) });
       } catch (err) {
         if (err instanceof MillraceError && err.code === 'UNAUTHENTICATED') {
-          throw new GraphQLError(err.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } } });
+          throw new GraphQLError(err.message, {
+            extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } },
+          });
         }
         throw err;
       }
@@ -36,8 +44,15 @@ export function useAuthentication(opts: AuthenticationOptions): GatewayPlugin {
       const expiresAt = (args.contextValue[PRINCIPAL] as Principal | undefined)?.expiresAt;
       if (expiresAt === undefined) return undefined;
       return {
-        onSubscribeResult({ result, setResult }: { result: unknown; setResult: (r: AsyncIterable<ExecutionResult>) => void }) {
-          if (result && typeof result === 'object' && Symbol.asyncIterator in result) setResult(endAt(result as AsyncIterable<ExecutionResult>, expiresAt));
+        onSubscribeResult({
+          result,
+          setResult,
+        }: {
+          result: unknown;
+          setResult: (r: AsyncIterable<ExecutionResult>) => void;
+        }) {
+          if (result && typeof result === 'object' && Symbol.asyncIterator in result)
+            setResult(endAt(result as AsyncIterable<ExecutionResult>, expiresAt));
         },
       };
     },
@@ -92,7 +107,16 @@ function endAt(source: AsyncIterable<ExecutionResult>, at: number): AsyncIterabl
       const next = await Promise.race([it.next(), expired]);
       if (next === EXPIRED) {
         await finish();
-        return { done: false, value: { errors: [new GraphQLError('the token expired: subscribe again with a fresh one', { extensions: { code: 'UNAUTHENTICATED' } })] } };
+        return {
+          done: false,
+          value: {
+            errors: [
+              new GraphQLError('the token expired: subscribe again with a fresh one', {
+                extensions: { code: 'UNAUTHENTICATED' },
+              }),
+            ],
+          },
+        };
       }
       if (next.done) await finish();
       return next;

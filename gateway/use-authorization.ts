@@ -1,4 +1,11 @@
-import { GraphQLError, Kind, getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  getOperationAST,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import { getDirectiveExtensions } from '@graphql-tools/utils';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { useGenericAuth, type ValidateUserFnParams } from '@envelop/generic-auth';
@@ -32,8 +39,16 @@ export function useAuthorization(): GatewayPlugin {
   } as GatewayPlugin;
 }
 
-function refuseSubscription({ args, setResultAndStopExecution }: {
-  args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; contextValue: Record<string, unknown> };
+function refuseSubscription({
+  args,
+  setResultAndStopExecution,
+}: {
+  args: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    operationName?: string | null;
+    contextValue: Record<string, unknown>;
+  };
   setResultAndStopExecution: (r: ExecutionResult) => void;
 }) {
   const op = getOperationAST(args.document, args.operationName ?? undefined);
@@ -47,10 +62,15 @@ function refuseSubscription({ args, setResultAndStopExecution }: {
     if (!field) continue;
     const fieldDirectives = getDirectiveExtensions(field, args.schema);
     const error = checkScopes({
-      user: principal, fieldNode: sel, parentType: type, field, path: [sel.alias?.value ?? sel.name.value],
+      user: principal,
+      fieldNode: sel,
+      parentType: type,
+      field,
+      path: [sel.alias?.value ?? sel.name.value],
       typeScopes: (typeDirectives.requiresScopes?.[0] as { scopes?: string[][] } | undefined)?.scopes,
       fieldScopes: (fieldDirectives.requiresScopes?.[0] as { scopes?: string[][] } | undefined)?.scopes,
-      typeAuthArgs: typeDirectives.authenticated?.[0], fieldAuthArgs: fieldDirectives.authenticated?.[0],
+      typeAuthArgs: typeDirectives.authenticated?.[0],
+      fieldAuthArgs: fieldDirectives.authenticated?.[0],
       userScopes: principal?.scopes ?? [],
     } as unknown as ValidateUserFnParams<Principal>);
     if (error) return setResultAndStopExecution({ errors: [error] });
@@ -68,7 +88,10 @@ function checkScopes(p: ValidateUserFnParams<Principal>): GraphQLError | undefin
     // One inner list suffices (OR); every scope in it is needed (AND).
     if (required.some((all) => all.every((s) => p.userScopes.includes(s)))) continue;
     const need = required.map((all) => all.join(' and ')).join(' or ');
-    return new GraphQLError(`${where} needs scope ${need}`, { ...at, extensions: { code: 'FORBIDDEN', requiredScopes: required } });
+    return new GraphQLError(`${where} needs scope ${need}`, {
+      ...at,
+      extensions: { code: 'FORBIDDEN', requiredScopes: required },
+    });
   }
   return undefined;
 }

@@ -1,7 +1,15 @@
 import {
-  GraphQLError, Kind, valueFromASTUntyped,
-  type DocumentNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode,
-  type SelectionSetNode, type FieldNode,
+  GraphQLError,
+  Kind,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type FieldNode,
 } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 
@@ -27,10 +35,31 @@ const GRAIN_MS: Record<string, number> = { MINUTE: 60_000, HOUR: 3_600_000, DAY:
 export function useCostLimit(opts: CostLimitOptions = {}): GatewayPlugin {
   const maxCost = opts.maxCost ?? 20_000;
   const refuse = (cost: number) => ({
-    errors: [new GraphQLError(`the operation's estimated cost is ${cost}; the limit is ${maxCost}`, { extensions: { code: COST_CODE, cost, maxCost } })],
+    errors: [
+      new GraphQLError(`the operation's estimated cost is ${cost}; the limit is ${maxCost}`, {
+        extensions: { code: COST_CODE, cost, maxCost },
+      }),
+    ],
   });
-  const check = ({ args, setResultAndStopExecution }: { args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null }; setResultAndStopExecution: (r: unknown) => void }) => {
-    const cost = estimateCost(args.schema, args.document, args.operationName ?? undefined, args.variableValues ?? {}, opts);
+  const check = ({
+    args,
+    setResultAndStopExecution,
+  }: {
+    args: {
+      schema: GraphQLSchema;
+      document: DocumentNode;
+      operationName?: string | null;
+      variableValues?: Record<string, unknown> | null;
+    };
+    setResultAndStopExecution: (r: unknown) => void;
+  }) => {
+    const cost = estimateCost(
+      args.schema,
+      args.document,
+      args.operationName ?? undefined,
+      args.variableValues ?? {},
+      opts,
+    );
     if (cost > maxCost) setResultAndStopExecution(refuse(cost));
   };
   return { onExecute: check, onSubscribe: check } as unknown as GatewayPlugin;
@@ -47,7 +76,13 @@ export function useCostLimit(opts: CostLimitOptions = {}): GatewayPlugin {
  *   does not make the estimate itself expensive, while its cost still adds up).
  * 150 aliases of `stations { errorRate(from, to) }` over a day: 150 × 20 × (1 + 10 + 24) ≈ 105 000.
  */
-export function estimateCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, opts: CostLimitOptions = {}): number {
+export function estimateCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown>,
+  opts: CostLimitOptions = {},
+): number {
   const listSize = opts.defaultListSize ?? 20;
   const readCost = opts.readCost ?? 10;
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -82,13 +117,16 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
         const printed = String(def.type).replace(/!$/, '');
         const named = schema.getType(printed.replace(/[[\]!]/g, '')) as GraphQLCompositeType | undefined;
         if (sel.selectionSet && named) {
-          const limit = [args.limit, args.first, args.last].find((v) => typeof v === 'number' && v >= 0) as number | undefined;
+          const limit = [args.limit, args.first, args.last].find((v) => typeof v === 'number' && v >= 0) as
+            number | undefined;
           const size = printed.startsWith('[') ? (limit ?? listSize) : 1;
           cost += size * costOf(sel.selectionSet, named, visiting);
         }
         total += cost;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        const t = sel.typeCondition ? (schema.getType(sel.typeCondition.name.value) as GraphQLCompositeType | undefined) : type;
+        const t = sel.typeCondition
+          ? (schema.getType(sel.typeCondition.name.value) as GraphQLCompositeType | undefined)
+          : type;
         total += costOf(sel.selectionSet, t ?? type, visiting);
       } else {
         const name = sel.name.value;
@@ -107,5 +145,7 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
 }
 
 function fieldsOf(type: GraphQLCompositeType): Record<string, GraphQLField<unknown, unknown>> {
-  return 'getFields' in type && typeof type.getFields === 'function' ? (type.getFields() as Record<string, GraphQLField<unknown, unknown>>) : {};
+  return 'getFields' in type && typeof type.getFields === 'function'
+    ? (type.getFields() as Record<string, GraphQLField<unknown, unknown>>)
+    : {};
 }

@@ -27,11 +27,17 @@ export function useDeadline(opts: DeadlineOptions = {}): GatewayPlugin {
       deadlines.set(args.contextValue as object, deadline);
       const cutResult = (): ExecutionResult => ({
         data: null,
-        errors: [new GraphQLError(`the operation did not finish within its ${timeoutMs} ms deadline`, { extensions: { code: DEADLINE_CODE, retryable: true } })],
+        errors: [
+          new GraphQLError(`the operation did not finish within its ${timeoutMs} ms deadline`, {
+            extensions: { code: DEADLINE_CODE, retryable: true },
+          }),
+        ],
       });
       setExecuteFn((execArgs) => {
         let timer: NodeJS.Timeout | undefined;
-        const cut = new Promise<ExecutionResult>((resolve) => (timer = setTimeout(() => resolve(cutResult()), timeoutMs)));
+        const cut = new Promise<ExecutionResult>(
+          (resolve) => (timer = setTimeout(() => resolve(cutResult()), timeoutMs)),
+        );
         const run = Promise.resolve(executeFn(execArgs)).then((result) => {
           // A subgraph fetch aborted at the deadline can beat the timer by a tick: still the deadline's error.
           const r = result as ExecutionResult;
@@ -40,7 +46,15 @@ export function useDeadline(opts: DeadlineOptions = {}): GatewayPlugin {
         return Promise.race([run, cut]).finally(() => clearTimeout(timer)) as ReturnType<typeof executeFn>;
       });
     },
-    onFetch({ context, options, setOptions }: { context: object; options: RequestInit; setOptions: (o: RequestInit) => void }) {
+    onFetch({
+      context,
+      options,
+      setOptions,
+    }: {
+      context: object;
+      options: RequestInit;
+      setOptions: (o: RequestInit) => void;
+    }) {
       const deadline = context && deadlines.get(context);
       if (deadline === undefined) return;
       const left = Math.max(1, deadline - Date.now());

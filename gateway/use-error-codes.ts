@@ -23,7 +23,10 @@ export function useErrorCodes(opts: ErrorCodesOptions = {}): GatewayPlugin {
     result.errors?.length ? { ...result, errors: result.errors.map(maskOne) } : undefined;
   const onResult = ({ result, setResult }: { result: unknown; setResult: (r: ExecutionResult) => void }) => {
     if (isAsyncIterable(result)) {
-      return { onNext: ({ result: r, setResult: set }: { result: ExecutionResult; setResult: (r: ExecutionResult) => void }) => void apply(mask(r), set) };
+      return {
+        onNext: ({ result: r, setResult: set }: { result: ExecutionResult; setResult: (r: ExecutionResult) => void }) =>
+          void apply(mask(r), set),
+      };
     }
     apply(mask(result as ExecutionResult), setResult);
     return undefined;
@@ -42,16 +45,29 @@ export function createErrorMask(opts: ErrorCodesOptions = {}): (error: GraphQLEr
     const original = error.originalError;
     const at = { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path };
     if (original instanceof MillraceError && original.code !== 'INTERNAL') {
-      return new GraphQLError(original.message, { ...at, extensions: { code: original.code, retryable: original.retryable } });
+      return new GraphQLError(original.message, {
+        ...at,
+        extensions: { code: original.code, retryable: original.retryable },
+      });
     }
     // Made on purpose (validation, variables, a subgraph's coded error): passed on, minus debug data.
     if (!original || original instanceof GraphQLError) {
-      const { stacktrace: _s, exception: _e, originalError: _o, request: _rq, response: _rs, ...extensions } = error.extensions ?? {};
+      const {
+        stacktrace: _s,
+        exception: _e,
+        originalError: _o,
+        request: _rq,
+        response: _rs,
+        ...extensions
+      } = error.extensions ?? {};
       if (extensions.code === 'SUBREQUEST_HTTP_ERROR') {
         // The executor's message names the subgraph's host and port: say which subgraph, not where.
         log(`subgraph request failed: ${error.message}`);
         const name = typeof extensions.serviceName === 'string' ? ` ${extensions.serviceName}` : '';
-        return new GraphQLError(`subgraph${name} is unavailable`, { ...at, extensions: { ...extensions, retryable: true } });
+        return new GraphQLError(`subgraph${name} is unavailable`, {
+          ...at,
+          extensions: { ...extensions, retryable: true },
+        });
       }
       // Without a code and outside execution (no path): a variable that did not coerce.
       if (extensions.code === undefined && !error.path) extensions.code = 'BAD_USER_INPUT';

@@ -20,8 +20,15 @@ export function useGetParams(): GatewayPlugin {
           ok = false;
         }
         if (!ok) {
-          const body = { errors: [{ message: `the ${name} parameter is not a JSON object`, extensions: { code: 'BAD_REQUEST' } }] };
-          endResponse(new fetchAPI.Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json; charset=utf-8' } }));
+          const body = {
+            errors: [{ message: `the ${name} parameter is not a JSON object`, extensions: { code: 'BAD_REQUEST' } }],
+          };
+          endResponse(
+            new fetchAPI.Response(JSON.stringify(body), {
+              status: 400,
+              headers: { 'content-type': 'application/json; charset=utf-8' },
+            }),
+          );
           return;
         }
       }

@@ -17,7 +17,12 @@ export interface LimitsOptions {
 }
 
 /** The code of each limit's error, so a client can tell which one it hit. */
-export const LIMIT_CODES = { depth: 'DEPTH_LIMIT', tokens: 'TOKEN_LIMIT', aliases: 'ALIAS_LIMIT', directives: 'DIRECTIVE_LIMIT' } as const;
+export const LIMIT_CODES = {
+  depth: 'DEPTH_LIMIT',
+  tokens: 'TOKEN_LIMIT',
+  aliases: 'ALIAS_LIMIT',
+  directives: 'DIRECTIVE_LIMIT',
+} as const;
 
 /**
  * Shape limits on the document, before any subgraph is asked: depth, aliases and directives are
@@ -26,12 +31,24 @@ export const LIMIT_CODES = { depth: 'DEPTH_LIMIT', tokens: 'TOKEN_LIMIT', aliase
  */
 export function useLimits(opts: LimitsOptions = {}): GatewayPlugin {
   const maxTokens = opts.maxTokens ?? 2000;
-  const coded = (code: string) => [(ctx: ValidationContext | null, err: GraphQLError) =>
-    ctx?.reportError(new GraphQLError(err.message.replace(/^Syntax Error: /, ''), { extensions: { code } }))];
+  const coded = (code: string) => [
+    (ctx: ValidationContext | null, err: GraphQLError) =>
+      ctx?.reportError(new GraphQLError(err.message.replace(/^Syntax Error: /, ''), { extensions: { code } })),
+  ];
   const rules = [
-    maxDepthRule({ n: opts.maxDepth ?? 12, ignoreIntrospection: true, flattenFragments: true, propagateOnRejection: false, onReject: coded(LIMIT_CODES.depth) }),
+    maxDepthRule({
+      n: opts.maxDepth ?? 12,
+      ignoreIntrospection: true,
+      flattenFragments: true,
+      propagateOnRejection: false,
+      onReject: coded(LIMIT_CODES.depth),
+    }),
     maxAliasesRule({ n: opts.maxAliases ?? 30, propagateOnRejection: false, onReject: coded(LIMIT_CODES.aliases) }),
-    maxDirectivesRule({ n: opts.maxDirectives ?? 20, propagateOnRejection: false, onReject: coded(LIMIT_CODES.directives) }),
+    maxDirectivesRule({
+      n: opts.maxDirectives ?? 20,
+      propagateOnRejection: false,
+      onReject: coded(LIMIT_CODES.directives),
+    }),
   ];
   return {
     onParse({ parseFn, setParseFn }) {
@@ -40,7 +57,9 @@ export function useLimits(opts: LimitsOptions = {}): GatewayPlugin {
           return parseFn(source, { ...options, maxTokens });
         } catch (err) {
           if (err instanceof GraphQLError && /tokens/.test(err.message)) {
-            throw new GraphQLError(`the document has more than ${maxTokens} tokens`, { extensions: { code: LIMIT_CODES.tokens, http: { status: 400 } } });
+            throw new GraphQLError(`the document has more than ${maxTokens} tokens`, {
+              extensions: { code: LIMIT_CODES.tokens, http: { status: 400 } },
+            });
           }
           throw err;
         }

@@ -18,11 +18,24 @@ export interface OperationMetricsOptions {
  */
 export function useOperationMetrics(opts: OperationMetricsOptions): GatewayPlugin {
   const registers = [opts.registry];
-  const ops = new Counter({ name: 'millrace_graphql_operations_total', help: 'GraphQL operations executed, by operation name and type.', labelNames: ['operation', 'type'], registers });
-  const errors = new Counter({ name: 'millrace_graphql_errors_total', help: 'GraphQL errors returned, by operation name and extensions.code.', labelNames: ['operation', 'code'], registers });
+  const ops = new Counter({
+    name: 'millrace_graphql_operations_total',
+    help: 'GraphQL operations executed, by operation name and type.',
+    labelNames: ['operation', 'type'],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'millrace_graphql_errors_total',
+    help: 'GraphQL errors returned, by operation name and extensions.code.',
+    labelNames: ['operation', 'code'],
+    registers,
+  });
   const latency = new Histogram({
-    name: 'millrace_graphql_operation_duration_seconds', help: 'Time from execution start to result (subscriptions: to the first event setup).',
-    labelNames: ['operation', 'type'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+    name: 'millrace_graphql_operation_duration_seconds',
+    help: 'Time from execution start to result (subscriptions: to the first event setup).',
+    labelNames: ['operation', 'type'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
   });
   const known = new Set<string>();
   const maxOps = opts.maxOperations ?? 200;
@@ -36,7 +49,11 @@ export function useOperationMetrics(opts: OperationMetricsOptions): GatewayPlugi
   const countErrors = (operation: string, list: readonly GraphQLError[] | undefined) => {
     for (const e of list ?? []) errors.inc({ operation, code: String(e.extensions?.code ?? 'UNKNOWN') });
   };
-  const measure = ({ args }: { args: { document: Parameters<typeof getOperationAST>[0]; operationName?: string | null } }) => {
+  const measure = ({
+    args,
+  }: {
+    args: { document: Parameters<typeof getOperationAST>[0]; operationName?: string | null };
+  }) => {
     const ast = getOperationAST(args.document, args.operationName ?? undefined);
     const operation = label(args.operationName ?? ast?.name?.value);
     const type = ast?.operation ?? 'query';
@@ -58,7 +75,8 @@ export function useOperationMetrics(opts: OperationMetricsOptions): GatewayPlugi
     onResultProcess({ result }: { result: unknown }) {
       // Refused before execution (no operation ran): the request's errors only.
       const r = result as ExecutionResult & { [k: symbol]: unknown };
-      if (r && !Array.isArray(r) && typeof r === 'object' && !('data' in r) && Array.isArray(r.errors)) countErrors('-', r.errors as GraphQLError[]);
+      if (r && !Array.isArray(r) && typeof r === 'object' && !('data' in r) && Array.isArray(r.errors))
+        countErrors('-', r.errors as GraphQLError[]);
     },
   } as unknown as GatewayPlugin;
 }

@@ -13,7 +13,11 @@ export const ORIGIN_CODE = 'FORBIDDEN_ORIGIN';
  * GET), the gateway's own origin (scheme + the request's Host), or one of `allowed`. `null`
  * origins (sandboxed frames, file://) are refused.
  */
-export function originAllowed(origin: string | null | undefined, host: string | null | undefined, allowed: readonly string[]): boolean {
+export function originAllowed(
+  origin: string | null | undefined,
+  host: string | null | undefined,
+  allowed: readonly string[],
+): boolean {
   if (origin === undefined || origin === null || origin === '') return true;
   if (allowed.includes(origin)) return true;
   if (!host) return false;
@@ -32,7 +36,12 @@ export function useOriginCheck(opts: OriginCheckOptions = {}): GatewayPlugin {
     onRequest({ request, endResponse, fetchAPI }) {
       if (originAllowed(request.headers.get('origin'), request.headers.get('host'), allowed)) return;
       const body = { errors: [{ message: 'this origin may not call the API', extensions: { code: ORIGIN_CODE } }] };
-      endResponse(new fetchAPI.Response(JSON.stringify(body), { status: 403, headers: { 'content-type': 'application/json; charset=utf-8', vary: 'Origin' } }));
+      endResponse(
+        new fetchAPI.Response(JSON.stringify(body), {
+          status: 403,
+          headers: { 'content-type': 'application/json; charset=utf-8', vary: 'Origin' },
+        }),
+      );
     },
   } as GatewayPlugin;
 }
@@ -41,7 +50,10 @@ export function useOriginCheck(opts: OriginCheckOptions = {}): GatewayPlugin {
 export function corsOptions(allowedOrigins: readonly string[] = []) {
   if (allowedOrigins.length === 0) return false as const;
   return {
-    origin: [...allowedOrigins], credentials: true, methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-graphql-csrf'], maxAge: 600,
+    origin: [...allowedOrigins],
+    credentials: true,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-graphql-csrf'],
+    maxAge: 600,
   };
 }

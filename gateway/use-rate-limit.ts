@@ -50,7 +50,11 @@ export function useRateLimit(opts: RateLimitOptions = {}): GatewayPlugin {
       const wait = take(principal.subject);
       if (wait > 0) {
         throw new GraphQLError(`rate limit: ${perMinute} operations per minute; retry in ${wait} s`, {
-          extensions: { code: RATE_CODE, retryAfterSec: wait, http: { status: 429, headers: { 'retry-after': String(wait) } } },
+          extensions: {
+            code: RATE_CODE,
+            retryAfterSec: wait,
+            http: { status: 429, headers: { 'retry-after': String(wait) } },
+          },
         });
       }
     },

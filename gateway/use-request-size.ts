@@ -20,7 +20,8 @@ export const SIZE_CODES = { body: 'BODY_TOO_LARGE', variables: 'VARIABLES_TOO_LA
 export function useRequestSize(opts: RequestSizeOptions = {}): GatewayPlugin {
   const maxBody = opts.maxBodyBytes ?? 64 << 10;
   const maxVars = opts.maxVariablesBytes ?? 16 << 10;
-  const tooLarge = (code: string, message: string) => new GraphQLError(message, { extensions: { code, http: { status: 413 } } });
+  const tooLarge = (code: string, message: string) =>
+    new GraphQLError(message, { extensions: { code, http: { status: 413 } } });
   return {
     onRequestParse({ request, requestParser, setRequestParser }) {
       if (request.method !== 'POST' || !requestParser) return;
@@ -35,7 +36,8 @@ export function useRequestSize(opts: RequestSizeOptions = {}): GatewayPlugin {
     onParams({ params }) {
       if (!params.variables) return;
       const size = Buffer.byteLength(JSON.stringify(params.variables));
-      if (size > maxVars) throw tooLarge(SIZE_CODES.variables, `the variables are ${size} bytes; the limit is ${maxVars}`);
+      if (size > maxVars)
+        throw tooLarge(SIZE_CODES.variables, `the variables are ${size} bytes; the limit is ${maxVars}`);
     },
   } as GatewayPlugin;
 }

@@ -61,13 +61,20 @@ export function badInputSuite(adapter: BadInputAdapter): void {
     const expected: string[] = [];
     const positions = new Map<BadInput, string | RegExp>();
 
-    const logIds = async () => (await pool.query(`SELECT value FROM ${schema}.records WHERE topic = $1`, [logName])).rows.map((x) => envelopeSchema.parse(JSON.parse(x.value)).id);
+    const logIds = async () =>
+      (await pool.query(`SELECT value FROM ${schema}.records WHERE topic = $1`, [logName])).rows.map(
+        (x) => envelopeSchema.parse(JSON.parse(x.value)).id,
+      );
     const deadLetters = async () =>
-      (await pool.query(`SELECT position, reason, raw FROM ${schema}.dead_letters WHERE connector = $1`, [name])).rows as Array<{ position: string; reason: string; raw: string }>;
+      (await pool.query(`SELECT position, reason, raw FROM ${schema}.dead_letters WHERE connector = $1`, [name]))
+        .rows as Array<{ position: string; reason: string; raw: string }>;
     const waitUntil = async (what: string, ok: () => Promise<boolean>, detail?: () => Promise<string>) => {
       const deadline = Date.now() + timeout;
       while (!(await ok())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; connector errors: ${errors.slice(-3).join(' | ')}; ${(await detail?.()) ?? ''}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out waiting for ${what}; connector errors: ${errors.slice(-3).join(' | ')}; ${(await detail?.()) ?? ''}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     };
@@ -83,17 +90,25 @@ export function badInputSuite(adapter: BadInputAdapter): void {
         expected.push(...(await source.append(2)));
       }
       connector = adapter.definition.create(adapter.definition.config.parse(config), {
-        name, pool, schema, log,
+        name,
+        pool,
+        schema,
+        log,
         openTopic: adapter.openTopic ?? ((n, p) => createPostgresTopic({ pool, name: n, partitions: p, schema })),
         onError: (err) => void errors.push((err as Error).message),
       });
       await connector.start();
       let missing: string[] = [];
-      await waitUntil('every good record in the log', async () => {
-        const have = new Set(await logIds());
-        missing = expected.filter((id) => !have.has(id));
-        return missing.length === 0;
-      }, async () => `missing ${missing.slice(0, 5).join(', ')}; dead letters ${JSON.stringify((await deadLetters()).map((r) => [r.position, r.reason.slice(0, 100)]))}; status ${JSON.stringify(await connector!.status())}`);
+      await waitUntil(
+        'every good record in the log',
+        async () => {
+          const have = new Set(await logIds());
+          missing = expected.filter((id) => !have.has(id));
+          return missing.length === 0;
+        },
+        async () =>
+          `missing ${missing.slice(0, 5).join(', ')}; dead letters ${JSON.stringify((await deadLetters()).map((r) => [r.position, r.reason.slice(0, 100)]))}; status ${JSON.stringify(await connector!.status())}`,
+      );
       await waitUntil('a dead letter per bad input', async () => (await deadLetters()).length >= source.bad.length);
     });
     after(async () => {
@@ -106,7 +121,11 @@ export function badInputSuite(adapter: BadInputAdapter): void {
 
     it('feeds every class of bad input', async () => {
       const classes = new Set(source.bad.map((b) => b.class));
-      assert.deepEqual(BAD_INPUT_CLASSES.filter((c) => !classes.has(c)), [], 'a class of bad input is missing');
+      assert.deepEqual(
+        BAD_INPUT_CLASSES.filter((c) => !classes.has(c)),
+        [],
+        'a class of bad input is missing',
+      );
     });
 
     it('keeps every good record around the bad ones, exactly once', async () => {
@@ -119,11 +138,17 @@ export function badInputSuite(adapter: BadInputAdapter): void {
       const rows = await deadLetters();
       for (const [b, pos] of positions) {
         const hit = rows.filter((r) => (typeof pos === 'string' ? r.position === pos : pos.test(r.position)));
-        assert.ok(hit.length >= 1, `${b.class} (${b.what}): a dead letter at ${pos}; have ${JSON.stringify(rows.map((r) => [r.position, r.reason.slice(0, 80)]))}`);
+        assert.ok(
+          hit.length >= 1,
+          `${b.class} (${b.what}): a dead letter at ${pos}; have ${JSON.stringify(rows.map((r) => [r.position, r.reason.slice(0, 80)]))}`,
+        );
         assert.ok(hit[0].reason.trim().length > 0, `${b.class}: a reason`);
         assert.doesNotMatch(hit[0].reason, /\n\s+at /, `${b.class}: a reason, not a stack trace`);
       }
-      const stray = rows.filter((r) => ![...positions.values()].some((pos) => (typeof pos === 'string' ? r.position === pos : pos.test(r.position))));
+      const stray = rows.filter(
+        (r) =>
+          ![...positions.values()].some((pos) => (typeof pos === 'string' ? r.position === pos : pos.test(r.position))),
+      );
       assert.deepEqual(stray, [], 'no dead letter for good input');
     });
 

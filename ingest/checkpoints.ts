@@ -10,11 +10,16 @@ export interface DeadLetter {
 }
 
 /** A connector's saved position per source partition (0 when never saved). */
-export async function readCheckpoint(pool: pg.Pool, schema: string, connector: string, partition: number): Promise<number> {
-  const r = await pool.query(`SELECT next_offset FROM ${ident(schema)}.connector_checkpoints WHERE connector = $1 AND partition = $2`, [
-    connector,
-    partition,
-  ]);
+export async function readCheckpoint(
+  pool: pg.Pool,
+  schema: string,
+  connector: string,
+  partition: number,
+): Promise<number> {
+  const r = await pool.query(
+    `SELECT next_offset FROM ${ident(schema)}.connector_checkpoints WHERE connector = $1 AND partition = $2`,
+    [connector, partition],
+  );
   return r.rowCount ? Number(r.rows[0].next_offset) : 0;
 }
 
@@ -25,7 +30,14 @@ export async function readCheckpoint(pool: pg.Pool, schema: string, connector: s
 export async function saveCheckpoint(
   pool: pg.Pool,
   schema: string,
-  c: { connector: string; source: string; partition: number; nextOffset: number; events: number; deadLetters: DeadLetter[] },
+  c: {
+    connector: string;
+    source: string;
+    partition: number;
+    nextOffset: number;
+    events: number;
+    deadLetters: DeadLetter[];
+  },
 ): Promise<void> {
   const s = ident(schema);
   await inTransaction(pool, async (client) => {
@@ -49,12 +61,24 @@ export async function saveCheckpoint(
 const pgText = (s: string) => (s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s);
 
 /** Dead letters of one batch; a position already recorded (a re-read after a crash) is kept once. */
-async function insertDeadLetters(client: pg.PoolClient, s: string, connector: string, source: string, dead: DeadLetter[]): Promise<void> {
+async function insertDeadLetters(
+  client: pg.PoolClient,
+  s: string,
+  connector: string,
+  source: string,
+  dead: DeadLetter[],
+): Promise<void> {
   if (dead.length === 0) return;
   await client.query(
     `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason)
      SELECT $1, $2, unnest($3::text[]), unnest($4::text[]), unnest($5::text[]) ON CONFLICT (source, position) DO NOTHING`,
-    [connector, source, dead.map((d) => pgText(d.position)), dead.map((d) => pgText(d.raw)), dead.map((d) => pgText(d.reason))],
+    [
+      connector,
+      source,
+      dead.map((d) => pgText(d.position)),
+      dead.map((d) => pgText(d.raw)),
+      dead.map((d) => pgText(d.reason)),
+    ],
   );
 }
 
@@ -68,7 +92,10 @@ export async function checkpointTotals(pool: pg.Pool, schema: string, connector:
     positions: new Map(r.rows.map((row) => [Number(row.partition), Number(row.next_offset)])),
     events: r.rows.reduce((n, row) => n + Number(row.events), 0),
     deadLetters: r.rows.reduce((n, row) => n + Number(row.dead_letters), 0),
-    lastCheckpointAt: r.rows.reduce<number | null>((t, row) => (row.updated_at === null ? t : Math.max(t ?? 0, Number(row.updated_at))), null),
+    lastCheckpointAt: r.rows.reduce<number | null>(
+      (t, row) => (row.updated_at === null ? t : Math.max(t ?? 0, Number(row.updated_at))),
+      null,
+    ),
   };
 }
 
@@ -102,7 +129,10 @@ export async function saveState(
 }
 
 export async function stateTotals(pool: pg.Pool, schema: string, connector: string) {
-  const r = await pool.query(`SELECT events, dead_letters, updated_at FROM ${ident(schema)}.connector_state WHERE connector = $1`, [connector]);
+  const r = await pool.query(
+    `SELECT events, dead_letters, updated_at FROM ${ident(schema)}.connector_state WHERE connector = $1`,
+    [connector],
+  );
   const row = r.rows[0];
   return {
     events: row ? Number(row.events) : 0,

@@ -42,7 +42,8 @@ export function createConnectorHealth(opts: ConnectorHealthOptions = {}): Connec
       failingSince ??= now();
     },
     snapshot() {
-      const state: ConnectorState = failingSince === null ? 'running' : now() - failingSince >= stallAfterMs ? 'stalled' : 'retrying';
+      const state: ConnectorState =
+        failingSince === null ? 'running' : now() - failingSince >= stallAfterMs ? 'stalled' : 'retrying';
       return { state, lastError, failingSince };
     },
   };

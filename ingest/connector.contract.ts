@@ -62,18 +62,23 @@ export function connectorContract(adapter: ContractAdapter): void {
     const name = `contract-${randomBytes(3).toString('hex')}`;
 
     const ctx = (logOverride?: Topic): ConnectorContext => ({
-      name, pool, schema, log: logOverride ?? log,
+      name,
+      pool,
+      schema,
+      log: logOverride ?? log,
       openTopic: adapter.openTopic ?? ((n, p) => createPostgresTopic({ pool, name: n, partitions: p, schema })),
       onError: () => undefined,
     });
-    const create = (logOverride?: Topic): Connector => adapter.definition.create(adapter.definition.config.parse(config), ctx(logOverride));
+    const create = (logOverride?: Topic): Connector =>
+      adapter.definition.create(adapter.definition.config.parse(config), ctx(logOverride));
     const waitForIds = async (want: Set<string>) => {
       const deadline = Date.now() + timeout;
       for (;;) {
         const have = new Set(await logIds(pool, schema, logName));
         const missing = [...want].filter((id) => !have.has(id));
         if (missing.length === 0) return;
-        if (Date.now() > deadline) throw new Error(`${missing.length} ids never reached the log, e.g. ${missing.slice(0, 3).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(`${missing.length} ids never reached the log, e.g. ${missing.slice(0, 3).join(', ')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     };
@@ -174,11 +179,16 @@ export function connectorContract(adapter: ContractAdapter): void {
         const deadline = Date.now() + timeout;
         let rows: Array<{ position: string; reason: string; raw: string }> = [];
         for (;;) {
-          rows = (await pool.query(`SELECT position, reason, raw FROM ${schema}.dead_letters WHERE connector = $1`, [name])).rows;
+          rows = (
+            await pool.query(`SELECT position, reason, raw FROM ${schema}.dead_letters WHERE connector = $1`, [name])
+          ).rows;
           if (rows.length > 0 || Date.now() > deadline) break;
           await new Promise((r) => setTimeout(r, 100));
         }
-        assert.ok(rows.some((r) => (typeof position === 'string' ? r.position === position : position.test(r.position))), `a dead letter at ${position}: ${JSON.stringify(rows)}`);
+        assert.ok(
+          rows.some((r) => (typeof position === 'string' ? r.position === position : position.test(r.position))),
+          `a dead letter at ${position}: ${JSON.stringify(rows)}`,
+        );
         assert.ok(rows.every((r) => r.reason.length > 0));
         const st = await c.status();
         assert.ok(st.deadLetters >= 1, 'status counts dead letters');

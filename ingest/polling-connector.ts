@@ -12,7 +12,10 @@ export interface PollingConnectorOptions {
   /** One pass over the source (publish, then checkpoint); resolves `true` when more is ready now. */
   tick: () => Promise<boolean>;
   /** Where the source stands for `status()`: lag, and position and end per source partition (same units). */
-  position: (totals: { events: number; deadLetters: number }) => Promise<Pick<ConnectorStatus, 'lag' | 'positions' | 'sourceEnd'>>;
+  position: (totals: {
+    events: number;
+    deadLetters: number;
+  }) => Promise<Pick<ConnectorStatus, 'lag' | 'positions' | 'sourceEnd'>>;
   /** After a failed pass, before the retry: drop what was cached, so the saved state is read again. */
   onFailure?: () => void;
   /**
@@ -48,7 +51,10 @@ export function createPollingConnector(o: PollingConnectorOptions): Connector {
     onError: (err) => {
       o.onFailure?.();
       if (stopping) return; // interrupted by stop(): not a source failure
-      const d = o.describeError?.(err, health.snapshot().lastError) ?? { text: (err as Error)?.message ?? String(err), report: true };
+      const d = o.describeError?.(err, health.snapshot().lastError) ?? {
+        text: (err as Error)?.message ?? String(err),
+        report: true,
+      };
       health.fail(d.text);
       if (d.report) ctx.onError(err);
     },
@@ -71,7 +77,15 @@ export function createPollingConnector(o: PollingConnectorOptions): Connector {
     async status(): Promise<ConnectorStatus> {
       const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
       const p = await o.position(t);
-      return { name: ctx.name, kind: o.kind, events: t.events, deadLetters: t.deadLetters, lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(), ...p };
+      return {
+        name: ctx.name,
+        kind: o.kind,
+        events: t.events,
+        deadLetters: t.deadLetters,
+        lastCheckpointAt: t.lastCheckpointAt,
+        ...health.snapshot(),
+        ...p,
+      };
     },
   };
 }

@@ -58,13 +58,23 @@ const empty = (v: unknown) => v === undefined || v === null || (typeof v === 'st
 // Dimension values may not contain the state-key separator.
 const clean = (v: string) => v.replace(/\u001f/g, ' ');
 
-function convert(v: unknown, as: 'string' | 'integer' | 'number' | 'time' | 'boolean' | 'json'): { ok: true; value: unknown } | { ok: false } {
+function convert(
+  v: unknown,
+  as: 'string' | 'integer' | 'number' | 'time' | 'boolean' | 'json',
+): { ok: true; value: unknown } | { ok: false } {
   switch (as) {
     case 'string':
       return { ok: true, value: clean(v instanceof Date ? v.toISOString() : String(v)) };
     case 'integer':
     case 'number': {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : typeof v === 'bigint' ? Number(v) : NaN;
+      const n =
+        typeof v === 'number'
+          ? v
+          : typeof v === 'string' && v.trim() !== ''
+            ? Number(v)
+            : typeof v === 'bigint'
+              ? Number(v)
+              : NaN;
       return Number.isFinite(n) && (as === 'number' || Number.isInteger(n)) ? { ok: true, value: n } : { ok: false };
     }
     case 'time': {
@@ -73,8 +83,10 @@ function convert(v: unknown, as: 'string' | 'integer' | 'number' | 'time' | 'boo
     }
     case 'boolean':
       if (typeof v === 'boolean') return { ok: true, value: v };
-      if (['true', 'yes', '1', 1].includes(typeof v === 'string' ? v.toLowerCase() : (v as number))) return { ok: true, value: true };
-      if (['false', 'no', '0', 0].includes(typeof v === 'string' ? v.toLowerCase() : (v as number))) return { ok: true, value: false };
+      if (['true', 'yes', '1', 1].includes(typeof v === 'string' ? v.toLowerCase() : (v as number)))
+        return { ok: true, value: true };
+      if (['false', 'no', '0', 0].includes(typeof v === 'string' ? v.toLowerCase() : (v as number)))
+        return { ok: true, value: false };
       return { ok: false };
     default:
       return { ok: true, value: v instanceof Date ? v.getTime() : v };
@@ -91,7 +103,8 @@ export function mapRecord(m: RecordMapping, record: Readonly<Record<string, unkn
   else {
     const v = record[m.type.field];
     const t = empty(v) ? undefined : m.type.values[String(v)];
-    if (!t) return `${m.type.field} ${JSON.stringify(v ?? null)} is not one of ${Object.keys(m.type.values).join(', ')}`;
+    if (!t)
+      return `${m.type.field} ${JSON.stringify(v ?? null)} is not one of ${Object.keys(m.type.values).join(', ')}`;
     type = t;
   }
   const keyFields = typeof m.key === 'string' ? [m.key] : m.key;
@@ -104,7 +117,8 @@ export function mapRecord(m: RecordMapping, record: Readonly<Record<string, unkn
   if (eventTime === null) return `${m.eventTime} ${JSON.stringify(record[m.eventTime] ?? null)} is not a time`;
   const payload: Record<string, unknown> = {};
   for (const [out, spec] of Object.entries(m.payload)) {
-    const { from, as, required } = typeof spec === 'string' ? { from: spec, as: 'json' as const, required: true } : spec;
+    const { from, as, required } =
+      typeof spec === 'string' ? { from: spec, as: 'json' as const, required: true } : spec;
     const v = record[from];
     if (empty(v)) {
       if (required) return `${from} is empty`;

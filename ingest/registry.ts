@@ -13,5 +13,8 @@ type AnyDefinition = ConnectorDefinition<z.ZodType>;
 
 /** Every connector kind, by `kind` (docs/sources.md). */
 export const connectorKinds: Record<string, AnyDefinition> = Object.fromEntries(
-  [kafkaSource, csvTail, excelSource, fileSnapshot, postgresCdc, sqlPolling, sqlServerCt, restPoll].map((d) => [d.kind, d as unknown as AnyDefinition]),
+  [kafkaSource, csvTail, excelSource, fileSnapshot, postgresCdc, sqlPolling, sqlServerCt, restPoll].map((d) => [
+    d.kind,
+    d as unknown as AnyDefinition,
+  ]),
 );

@@ -27,7 +27,8 @@ export async function replayDeadLetters(opts: {
 }): Promise<ReplayResult> {
   const s = ident(opts.schema);
   const reparse = opts.definition.reparse;
-  if (!reparse) throw new MillraceError('NOT_REPLAYABLE', `connector kind ${opts.definition.kind} cannot replay dead letters`);
+  if (!reparse)
+    throw new MillraceError('NOT_REPLAYABLE', `connector kind ${opts.definition.kind} cannot replay dead letters`);
   const config = opts.definition.config.parse(opts.config);
   const r = await opts.pool.query(
     `SELECT id, position, raw FROM ${s}.dead_letters WHERE connector = $1 AND replayed_at IS NULL ORDER BY id LIMIT $2`,
@@ -42,7 +43,10 @@ export async function replayDeadLetters(opts: {
   }
   // Publish first, then mark: a crash in between replays again, with the same ids.
   if (ok.length > 0) await opts.log.publish(ok.map(({ key, value }) => ({ key, value })));
-  await opts.pool.query(`UPDATE ${s}.dead_letters SET replayed_at = now() WHERE id = ANY($1::bigint[])`, [ok.map((o) => o.id)]);
-  for (const x of still) await opts.pool.query(`UPDATE ${s}.dead_letters SET reason = $2 WHERE id = $1`, [x.id, x.reason]);
+  await opts.pool.query(`UPDATE ${s}.dead_letters SET replayed_at = now() WHERE id = ANY($1::bigint[])`, [
+    ok.map((o) => o.id),
+  ]);
+  for (const x of still)
+    await opts.pool.query(`UPDATE ${s}.dead_letters SET reason = $2 WHERE id = $1`, [x.id, x.reason]);
   return { examined: r.rows.length, replayed: ok.length, stillRejected: still.length };
 }

@@ -27,10 +27,16 @@ export interface SkipOptions {
 export async function skipPosition(o: SkipOptions): Promise<{ from: number; to: number; position: string }> {
   const s = ident(o.schema);
   return inTransaction(o.pool, async (client) => {
-    const r = await client.query(`SELECT next_offset FROM ${s}.connector_checkpoints WHERE connector = $1 AND partition = $2 FOR UPDATE`, [o.connector, o.partition]);
+    const r = await client.query(
+      `SELECT next_offset FROM ${s}.connector_checkpoints WHERE connector = $1 AND partition = $2 FOR UPDATE`,
+      [o.connector, o.partition],
+    );
     const from = r.rowCount ? Number(r.rows[0].next_offset) : 0;
     if (o.to <= from) {
-      throw new MillraceError('BAD_POSITION', `connector ${o.connector} partition ${o.partition} is already at ${from}; --to ${o.to} would not skip anything`);
+      throw new MillraceError(
+        'BAD_POSITION',
+        `connector ${o.connector} partition ${o.partition} is already at ${from}; --to ${o.to} would not skip anything`,
+      );
     }
     const position = `${o.positionPrefix}:${o.partition}:${from}-${o.to - 1}`;
     await client.query(

@@ -52,7 +52,10 @@ describe('createLoop', () => {
     loop.start();
     await done.opened; // with back-off (1-2 ms) instead of the hour-long interval after each failure
     await loop.stop();
-    assert.deepEqual(errors.map((e) => (e as Error).message), ['pass 1', 'pass 2', 'pass 3']);
+    assert.deepEqual(
+      errors.map((e) => (e as Error).message),
+      ['pass 1', 'pass 2', 'pass 3'],
+    );
   });
 
   it('stop() waits for the pass under way and no pass starts after it', async () => {

@@ -14,7 +14,10 @@ describe('inTransaction', () => {
   });
 
   it('commits what fn did when it resolves, rolls it back when it throws', async () => {
-    assert.equal(await inTransaction(pool, async (c) => (await c.query(`INSERT INTO ${schema}.t VALUES (1)`), 'ok')), 'ok');
+    assert.equal(
+      await inTransaction(pool, async (c) => (await c.query(`INSERT INTO ${schema}.t VALUES (1)`), 'ok')),
+      'ok',
+    );
     await assert.rejects(
       inTransaction(pool, async (c) => {
         await c.query(`INSERT INTO ${schema}.t VALUES (2)`);
@@ -26,7 +29,11 @@ describe('inTransaction', () => {
   });
 
   it('runs at the isolation level it is given', async () => {
-    const level = await inTransaction(pool, async (c) => (await c.query('SHOW transaction_isolation')).rows[0].transaction_isolation, 'BEGIN ISOLATION LEVEL REPEATABLE READ');
+    const level = await inTransaction(
+      pool,
+      async (c) => (await c.query('SHOW transaction_isolation')).rows[0].transaction_isolation,
+      'BEGIN ISOLATION LEVEL REPEATABLE READ',
+    );
     assert.equal(level, 'repeatable read');
   });
 
@@ -42,7 +49,11 @@ describe('inTransaction', () => {
       }),
     );
     // Every pooled connection now is a live one: none is the killed backend.
-    const pids = await Promise.all(Array.from({ length: 3 }, () => inTransaction(pool, async (c) => (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)));
+    const pids = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        inTransaction(pool, async (c) => (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid),
+      ),
+    );
     assert.ok(!pids.includes(pid), `the killed backend ${pid} is not reused`);
     assert.equal(await inTransaction(pool, async (c) => (await c.query('SELECT 1 AS one')).rows[0].one), 1);
   });

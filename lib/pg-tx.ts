@@ -6,7 +6,11 @@ import type pg from 'pg';
  * instead of reused when even the ROLLBACK fails (the connection is broken). The one transaction
  * helper of every layer. `begin` may set the isolation level, e.g. 'BEGIN ISOLATION LEVEL REPEATABLE READ'.
  */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   const client = await pool.connect();
   let result: T;
   try {
@@ -14,7 +18,10 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     result = await fn(client);
     await client.query('COMMIT');
   } catch (err) {
-    const broken = await client.query('ROLLBACK').then(() => undefined, (e: Error) => e);
+    const broken = await client.query('ROLLBACK').then(
+      () => undefined,
+      (e: Error) => e,
+    );
     client.release(broken);
     throw err;
   }

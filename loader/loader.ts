@@ -72,7 +72,11 @@ export function createLoader(opts: LoaderOptions) {
           [p, prev, next, Date.now()],
         );
         if (cas.rowCount !== 1) {
-          throw new MillraceError('LOADER_FENCED', `partition ${p}: loader offset moved past ${prev} (another loader owns it)`, { retryable: true });
+          throw new MillraceError(
+            'LOADER_FENCED',
+            `partition ${p}: loader offset moved past ${prev} (another loader owns it)`,
+            { retryable: true },
+          );
         }
         const ins = await client.query(
           `INSERT INTO ${s}.raw_events (id, source, type, key, event_time, payload, partition, log_offset)
@@ -80,8 +84,14 @@ export function createLoader(opts: LoaderOptions) {
            ON CONFLICT (id) DO NOTHING
            RETURNING id, type, key, event_time, payload, log_offset`,
           [
-            rows.map((r) => r.id), rows.map((r) => r.source), rows.map((r) => r.type), rows.map((r) => r.key),
-            rows.map((r) => r.eventTime), rows.map((r) => JSON.stringify(r.payload)), rows.map(() => p), rows.map((r) => r.offset),
+            rows.map((r) => r.id),
+            rows.map((r) => r.source),
+            rows.map((r) => r.type),
+            rows.map((r) => r.key),
+            rows.map((r) => r.eventTime),
+            rows.map((r) => JSON.stringify(r.payload)),
+            rows.map(() => p),
+            rows.map((r) => r.offset),
           ],
         );
         if (bad.length > 0) {
@@ -102,8 +112,14 @@ export function createLoader(opts: LoaderOptions) {
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], $7::int[], $8::bigint[])
              ON CONFLICT (id) DO NOTHING`,
             [
-              derived.map((r) => r.id), derived.map((r) => r.source), derived.map((r) => r.type), derived.map((r) => r.key),
-              derived.map((r) => r.eventTime), derived.map((r) => JSON.stringify(r.payload)), derived.map(() => p), derived.map((r) => r.offset),
+              derived.map((r) => r.id),
+              derived.map((r) => r.source),
+              derived.map((r) => r.type),
+              derived.map((r) => r.key),
+              derived.map((r) => r.eventTime),
+              derived.map((r) => JSON.stringify(r.payload)),
+              derived.map(() => p),
+              derived.map((r) => r.offset),
             ],
           );
         }
@@ -127,7 +143,12 @@ export function createLoader(opts: LoaderOptions) {
     /** Load one batch (what `start()` does per delivered batch; exposed for fencing tests). */
     load: onBatch,
     async start(): Promise<void> {
-      sub = await opts.log.consume({ group: opts.group ?? 'millrace-loader', startOffset, onBatch, maxBatch: opts.maxBatch ?? 2000 });
+      sub = await opts.log.consume({
+        group: opts.group ?? 'millrace-loader',
+        startOffset,
+        onBatch,
+        maxBatch: opts.maxBatch ?? 2000,
+      });
     },
     async stop(): Promise<void> {
       await sub?.stop();
@@ -144,7 +165,9 @@ function parseEnvelope(value: string): Envelope | string {
     return `not JSON: ${(err as Error).message}`;
   }
   const parsed = envelopeSchema.safeParse(json);
-  return parsed.success ? parsed.data : `not an event envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
+  return parsed.success
+    ? parsed.data
+    : `not an event envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
 }
 
 export type Loader = ReturnType<typeof createLoader>;

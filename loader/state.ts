@@ -53,7 +53,14 @@ export interface EntityRule {
 }
 
 export const ENTITY_RULES: readonly EntityRule[] = Object.freeze([
-  { eventType: 'order.change', entity: 'order', keyField: 'orderId', dataField: 'after', deleteWhen: { field: 'op', equals: 'delete' }, version: 'cdc-lsn' },
+  {
+    eventType: 'order.change',
+    entity: 'order',
+    keyField: 'orderId',
+    dataField: 'after',
+    deleteWhen: { field: 'op', equals: 'delete' },
+    version: 'cdc-lsn',
+  },
 ]);
 
 /** `pg:<table>:<X/Y>:…` → the LSN as a decimal string; the commit time and id when the id has no LSN. */
@@ -64,7 +71,9 @@ export function cdcVersion(id: string, payload: Record<string, unknown>): string
   return `${Number.isFinite(t) ? Math.trunc(t) : 0}:${id}`;
 }
 
-const UPSERT_ENTITY = (s: string) => `INSERT INTO ${s}.entities AS e (entity, key, version, data, deleted, event_id) VALUES ($1, $2, $3, $4, $5, $6)
+const UPSERT_ENTITY = (
+  s: string,
+) => `INSERT INTO ${s}.entities AS e (entity, key, version, data, deleted, event_id) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (entity, key) DO UPDATE SET version = excluded.version, data = excluded.data, deleted = excluded.deleted,
            event_id = excluded.event_id, updated_at = now()
          WHERE (split_part(excluded.version, ':', 1)::numeric, excluded.version) > (split_part(e.version, ':', 1)::numeric, e.version)`;
@@ -93,10 +102,14 @@ export async function applyState(client: pg.PoolClient, schema: string, rows: Ac
       const p = r.payload as { entity?: string; key?: string; version?: string; data?: unknown };
       if (!p.entity || p.key === undefined || p.version === undefined) continue;
       // Versions order by their leading integer (ms, LSN, seq), then as text.
-      await client.query(
-        UPSERT_ENTITY(s),
-        [p.entity, String(p.key), String(p.version), r.type === 'entity.upsert' ? JSON.stringify(p.data ?? null) : null, r.type === 'entity.delete', r.id],
-      );
+      await client.query(UPSERT_ENTITY(s), [
+        p.entity,
+        String(p.key),
+        String(p.version),
+        r.type === 'entity.upsert' ? JSON.stringify(p.data ?? null) : null,
+        r.type === 'entity.delete',
+        r.id,
+      ]);
       continue;
     }
     for (const rule of ENTITY_RULES) {
@@ -105,7 +118,14 @@ export async function applyState(client: pg.PoolClient, schema: string, rows: Ac
       if (key === undefined || key === null) continue;
       const deleted = r.payload[rule.deleteWhen.field] === rule.deleteWhen.equals;
       const data = deleted ? null : (r.payload[rule.dataField] ?? null);
-      await client.query(UPSERT_ENTITY(s), [rule.entity, String(key), cdcVersion(r.id, r.payload), data === null ? null : JSON.stringify(data), deleted, r.id]);
+      await client.query(UPSERT_ENTITY(s), [
+        rule.entity,
+        String(key),
+        cdcVersion(r.id, r.payload),
+        data === null ? null : JSON.stringify(data),
+        deleted,
+        r.id,
+      ]);
     }
     for (const pr of PAIRINGS) {
       const key = r.payload[pr.keyField];
@@ -117,7 +137,10 @@ export async function applyState(client: pg.PoolClient, schema: string, rows: Ac
           [pr.name, String(key), t, r.id, JSON.stringify(r.payload)],
         );
       } else if (r.type === pr.endType) {
-        const open = await client.query(`DELETE FROM ${s}.pairings WHERE pairing = $1 AND key = $2 RETURNING start_time, start_id`, [pr.name, String(key)]);
+        const open = await client.query(
+          `DELETE FROM ${s}.pairings WHERE pairing = $1 AND key = $2 RETURNING start_time, start_id`,
+          [pr.name, String(key)],
+        );
         if (open.rowCount === 0) continue;
         const start = Number(open.rows[0].start_time);
         if (start > t) continue;

@@ -19,7 +19,11 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 /** Produce `values` to one partition with kcat in one compressed batch (linger lets them gather). */
 async function kcatProduce(topic: string, codec: string, values: string[]): Promise<void> {
-  const child = exec('kcat', ['-P', '-b', brokers.join(','), '-t', topic, '-p', '0', '-z', codec, '-K', '\t', '-X', 'linger.ms=200'], { timeout: 30_000 });
+  const child = exec(
+    'kcat',
+    ['-P', '-b', brokers.join(','), '-t', topic, '-p', '0', '-z', codec, '-K', '\t', '-X', 'linger.ms=200'],
+    { timeout: 30_000 },
+  );
   child.child.stdin!.end(values.map((v, i) => `k${i}\t${v}\n`).join(''));
   await child;
 }
@@ -36,23 +40,34 @@ describe('Kafka codecs: batches produced by librdkafka (kcat -z)', { timeout: 12
 
   for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
     it(`reads ${codec}-compressed messages, in order, with their keys`, async () => {
-      const topic = createKafkaTopic({ brokers, name: `codec-${run}-${codec}`, partitions: 1, clientId: 'millrace-test' });
+      const topic = createKafkaTopic({
+        brokers,
+        name: `codec-${run}-${codec}`,
+        partitions: 1,
+        clientId: 'millrace-test',
+      });
       topics.push(topic);
       await topic.ensure();
       // Repetitive, kilobyte-sized values: librdkafka sends a batch uncompressed when compressing would not shrink it.
       const values = Array.from({ length: 3 }, (_, i) => JSON.stringify({ n: i, pad: 'machining '.repeat(100 + i) }));
       await kcatProduce(topic.name, codec, values);
       // Prove the batch reached kafkajs compressed: count lookups of this codec while reading.
-      const type = CompressionTypes[codec === 'gzip' ? 'GZIP' : codec === 'snappy' ? 'Snappy' : codec === 'lz4' ? 'LZ4' : 'ZSTD'];
+      const type =
+        CompressionTypes[codec === 'gzip' ? 'GZIP' : codec === 'snappy' ? 'Snappy' : codec === 'lz4' ? 'LZ4' : 'ZSTD'];
       const table = CompressionCodecs as Record<number, () => unknown>;
       const real = table[type];
       let lookups = 0;
-      table[type] = () => { lookups++; return real(); };
+      table[type] = () => {
+        lookups++;
+        return real();
+      };
       const got: TopicRecord[] = [];
       const sub = await topic.consume({
         group: `codec-${run}-${codec}`,
         startOffset: async () => 0,
-        onBatch: async (b) => { got.push(...b.records); },
+        onBatch: async (b) => {
+          got.push(...b.records);
+        },
       });
       try {
         await waitFor(`${values.length} ${codec} records`, () => got.length >= values.length, 60_000);
@@ -60,7 +75,10 @@ describe('Kafka codecs: batches produced by librdkafka (kcat -z)', { timeout: 12
         await sub.stop();
         table[type] = real;
       }
-      assert.deepEqual(got.map((r) => [r.offset, r.key, r.value]), values.map((v, i) => [i, `k${i}`, v]));
+      assert.deepEqual(
+        got.map((r) => [r.offset, r.key, r.value]),
+        values.map((v, i) => [i, `k${i}`, v]),
+      );
       assert.ok(lookups > 0, `the ${codec} codec was never asked to decode: kcat did not compress the batch`);
     });
   }
@@ -71,7 +89,12 @@ describe('decodeSnappy', () => {
     const a = Buffer.from('first block '.repeat(50));
     const b = Buffer.from('second block '.repeat(40));
     assert.deepEqual(decodeSnappy(snappyCompress(a)), a);
-    const block = (x: Buffer) => { const c = snappyCompress(x); const h = Buffer.alloc(4); h.writeInt32BE(c.length); return [h, c]; };
+    const block = (x: Buffer) => {
+      const c = snappyCompress(x);
+      const h = Buffer.alloc(4);
+      h.writeInt32BE(c.length);
+      return [h, c];
+    };
     const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]);
     assert.deepEqual(decodeSnappy(Buffer.concat([header, ...block(a), ...block(b)])), Buffer.concat([a, b]));
   });

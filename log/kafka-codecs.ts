@@ -16,10 +16,12 @@ export function decodeSnappy(buf: Buffer): Buffer {
   const parts: Buffer[] = [];
   let at = XERIAL_HEADER;
   while (at < buf.length) {
-    if (at + 4 > buf.length) throw new MillraceError('KAFKA_CODEC', `truncated xerial snappy block header at byte ${at}`);
+    if (at + 4 > buf.length)
+      throw new MillraceError('KAFKA_CODEC', `truncated xerial snappy block header at byte ${at}`);
     const size = buf.readInt32BE(at);
     at += 4;
-    if (size < 0 || at + size > buf.length) throw new MillraceError('KAFKA_CODEC', `xerial snappy block of ${size} bytes at byte ${at} runs past the batch`);
+    if (size < 0 || at + size > buf.length)
+      throw new MillraceError('KAFKA_CODEC', `xerial snappy block of ${size} bytes at byte ${at} runs past the batch`);
     parts.push(snappyDecompress(buf.subarray(at, at + size)));
     at += size;
   }
@@ -44,7 +46,12 @@ const lz4: Codec = {
 const zstd: Codec = {
   // millrace writes through @platformatic/kafka, never with kafkajs: only reading is needed, and
   // Node 20's zlib has no zstd (fzstd is a pure-JS decompressor).
-  compress: async () => { throw new MillraceError('KAFKA_CODEC', 'zstd compression is not supported by the kafkajs reader (millrace only decompresses zstd)'); },
+  compress: async () => {
+    throw new MillraceError(
+      'KAFKA_CODEC',
+      'zstd compression is not supported by the kafkajs reader (millrace only decompresses zstd)',
+    );
+  },
   decompress: async (b) => Buffer.from(zstdDecompress(b)),
 };
 

@@ -5,7 +5,12 @@ import { topicContract } from './topic.contract.ts';
 
 // A real broker (scripts/services-up.sh starts one). Unreachable means a failed test, not a skip.
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
-const admin = new Kafka({ clientId: 'millrace-test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } }).admin();
+const admin = new Kafka({
+  clientId: 'millrace-test',
+  brokers,
+  logLevel: logLevel.NOTHING,
+  retry: { retries: 3 },
+}).admin();
 const made = new Set<string>();
 
 before(async () => {
@@ -13,7 +18,9 @@ before(async () => {
     await admin.connect();
     await admin.listTopics();
   } catch (err) {
-    throw new Error(`Kafka is not reachable at ${brokers.join(',')} (run \`npm run services:up\`): ${(err as Error).message}`);
+    throw new Error(
+      `Kafka is not reachable at ${brokers.join(',')} (run \`npm run services:up\`): ${(err as Error).message}`,
+    );
   }
 });
 

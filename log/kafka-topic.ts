@@ -34,10 +34,13 @@ const MAX_WAIT_MS = 1000;
  * A topic just created may not be in the broker's metadata yet (UNKNOWN_TOPIC_OR_PARTITION,
  * retriable): ask again, 50 ms doubling to 1 s, for about ten seconds before calling it an error.
  */
-const metadataRetry = retry(handleWhen((e) => (e as { retriable?: boolean }).retriable === true), {
-  maxAttempts: 14,
-  backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }),
-});
+const metadataRetry = retry(
+  handleWhen((e) => (e as { retriable?: boolean }).retriable === true),
+  {
+    maxAttempts: 14,
+    backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }),
+  },
+);
 
 /** The production log: a Kafka topic, written by an idempotent producer, read by consumer groups. */
 export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
@@ -45,7 +48,11 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
   const log = opts.log ?? ((line: string) => console.warn(`[kafka-topic ${name}] ${line}`));
   // Source topics are written by plant producers that compress (snappy, lz4, zstd, gzip).
   registerKafkaCodecs();
-  const kafka = new Kafka({ clientId: opts.clientId ?? 'millrace', brokers: opts.brokers, logLevel: opts.logLevel ?? LogLevel.ERROR });
+  const kafka = new Kafka({
+    clientId: opts.clientId ?? 'millrace',
+    brokers: opts.brokers,
+    logLevel: opts.logLevel ?? LogLevel.ERROR,
+  });
   const subscriptions = new Set<Subscription>();
   let admin: Promise<Admin> | null = null;
   let producer: Promise<Producer<string, string, string, string>> | null = null;
@@ -54,15 +61,27 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
 
   const connected = <T extends { connect(): Promise<void> }>(client: T): Promise<T> =>
     client.connect().then(() => client);
-  const getAdmin = () => (admin ??= connected(kafka.admin()).catch((e) => { admin = null; throw e; }));
+  const getAdmin = () =>
+    (admin ??= connected(kafka.admin()).catch((e) => {
+      admin = null;
+      throw e;
+    }));
   // Writes go through @platformatic/kafka: its producer spends about 10 µs of CPU per message
   // where kafkajs' spends 24 (bench/backfill.ts), and a year's back-fill is ~90 M messages.
   // Reads and admin stay on kafkajs (consumer groups with eachBatch and seek).
   const getProducer = () =>
-    (producer ??= Promise.resolve(new Producer({
-      clientId: opts.clientId ?? 'millrace', bootstrapBrokers: opts.brokers, serializers: stringSerializers,
-      idempotent: true, acks: -1, autocreateTopics: false, retries: 5, retryDelay: 250,
-    })));
+    (producer ??= Promise.resolve(
+      new Producer({
+        clientId: opts.clientId ?? 'millrace',
+        bootstrapBrokers: opts.brokers,
+        serializers: stringSerializers,
+        idempotent: true,
+        acks: -1,
+        autocreateTopics: false,
+        retries: 5,
+        retryDelay: 250,
+      }),
+    ));
 
   async function sendChunk(records: Array<{ key: string; value: string }>) {
     const p = await getProducer();
@@ -70,14 +89,22 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
     const messages = new Array<{ topic: string; key: string; value: string; partition: number }>(records.length);
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
-      messages[i] = { topic: name, key: r.key, value: r.value, partition: (parts[i] = partitionFor(r.key, partitions)) };
+      messages[i] = {
+        topic: name,
+        key: r.key,
+        value: r.value,
+        partition: (parts[i] = partitionFor(r.key, partitions)),
+      };
     }
     const sent = await p.send({ messages });
     // One batch per partition per request: offsets inside it are baseOffset + position in input order.
-    const next = new Map((sent.offsets ?? []).filter((o) => o.topic === name).map((o) => [o.partition, Number(o.offset)]));
+    const next = new Map(
+      (sent.offsets ?? []).filter((o) => o.topic === name).map((o) => [o.partition, Number(o.offset)]),
+    );
     return parts.map((partition) => {
       const offset = next.get(partition);
-      if (offset === undefined) throw new MillraceError('LOG_PUBLISH', `no ack for ${name}[${partition}]`, { retryable: true });
+      if (offset === undefined)
+        throw new MillraceError('LOG_PUBLISH', `no ack for ${name}[${partition}]`, { retryable: true });
       next.set(partition, offset + 1);
       return { partition, offset };
     });
@@ -93,12 +120,18 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
         // Checking first keeps kafkajs from logging TOPIC_ALREADY_EXISTS as an error on every start;
         // createTopics still tolerates losing a race with another creator.
         if (!(await a.listTopics()).includes(name)) {
-          await a.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+          await a.createTopics({
+            topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
+            waitForLeaders: true,
+          });
         }
         const meta = await metadataRetry.execute(() => a.fetchTopicMetadata({ topics: [name] }));
         const have = meta.topics[0]?.partitions.length;
         if (have !== partitions) {
-          throw new MillraceError('LOG_PARTITIONS_MISMATCH', `topic ${name} has ${have} partitions, configured ${partitions}`);
+          throw new MillraceError(
+            'LOG_PARTITIONS_MISMATCH',
+            `topic ${name} has ${have} partitions, configured ${partitions}`,
+          );
         }
       } catch (err) {
         throw withContext(err, `ensure kafka topic ${name}`);
@@ -124,12 +157,19 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
         return out;
       });
       sending = run.catch(() => undefined);
-      return run.catch((err) => { throw withContext(err, `publish to ${name}`); });
+      return run.catch((err) => {
+        throw withContext(err, `publish to ${name}`);
+      });
     },
 
     async consume(options) {
       const sub = await startConsumer(kafka, name, partitions, options, log);
-      const tracked: Subscription = { stop: async () => { subscriptions.delete(tracked); await sub.stop(); } };
+      const tracked: Subscription = {
+        stop: async () => {
+          subscriptions.delete(tracked);
+          await sub.stop();
+        },
+      };
       subscriptions.add(tracked);
       return tracked;
     },
@@ -162,7 +202,13 @@ const MAX_RESTART_MS = 30_000;
  * member then reports it through `onError` and starts a fresh kafkajs consumer after a back-off, so
  * a reader never stops silently; a position that keeps failing stays visible until skipped.
  */
-async function startConsumer(kafka: Kafka, topic: string, partitions: number, o: ConsumeOptions, log: (l: string) => void): Promise<Subscription> {
+async function startConsumer(
+  kafka: Kafka,
+  topic: string,
+  partitions: number,
+  o: ConsumeOptions,
+  log: (l: string) => void,
+): Promise<Subscription> {
   const stopping = new AbortController();
   const running = new Set<Promise<void>>();
   let current: Member | null = null;
@@ -179,12 +225,19 @@ async function startConsumer(kafka: Kafka, topic: string, partitions: number, o:
       void (async () => {
         await old?.stop().catch(() => undefined);
         if (stopping.signal.aborted) return;
-        current = await startMember(kafka, topic, partitions, o, log, stopping.signal, running, onFatal, () => { restarts = 0; })
-          .catch((e: Error) => { o.onError?.(e); onFatal(e); return null; });
+        current = await startMember(kafka, topic, partitions, o, log, stopping.signal, running, onFatal, () => {
+          restarts = 0;
+        }).catch((e: Error) => {
+          o.onError?.(e);
+          onFatal(e);
+          return null;
+        });
       })();
     }, ms);
   };
-  current = await startMember(kafka, topic, partitions, o, log, stopping.signal, running, onFatal, () => { restarts = 0; });
+  current = await startMember(kafka, topic, partitions, o, log, stopping.signal, running, onFatal, () => {
+    restarts = 0;
+  });
   let stopped: Promise<void> | null = null;
   return {
     stop: () =>
@@ -202,8 +255,15 @@ interface Member {
 }
 
 async function startMember(
-  kafka: Kafka, topic: string, partitions: number, o: ConsumeOptions, log: (l: string) => void,
-  stopping: AbortSignal, running: Set<Promise<void>>, onFatal: (err: Error) => void, onProgress: () => void,
+  kafka: Kafka,
+  topic: string,
+  partitions: number,
+  o: ConsumeOptions,
+  log: (l: string) => void,
+  stopping: AbortSignal,
+  running: Set<Promise<void>>,
+  onFatal: (err: Error) => void,
+  onProgress: () => void,
 ): Promise<Member> {
   const maxBatch = o.maxBatch ?? 500;
   await syncHints(kafka, topic, partitions, o, log);
@@ -231,7 +291,9 @@ async function startMember(
     expected.clear();
     positioned = Promise.all(
       (payload.memberAssignment[topic] ?? []).map(async (p) => {
-        const from = await o.startOffset(p).catch((err) => log(`group ${o.group} partition ${p}: startOffset failed: ${err.message}`));
+        const from = await o
+          .startOffset(p)
+          .catch((err) => log(`group ${o.group} partition ${p}: startOffset failed: ${err.message}`));
         if (typeof from !== 'number') return; // eachBatch retries lazily
         expected.set(p, from);
         seek(p, from);
@@ -253,7 +315,11 @@ async function startMember(
     const ms = Math.min(500 * 2 ** (n - 1), 5000);
     if (stopping.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const done = () => { clearTimeout(t); stopping.removeEventListener('abort', done); resolve(); };
+      const done = () => {
+        clearTimeout(t);
+        stopping.removeEventListener('abort', done);
+        resolve();
+      };
       const t = setTimeout(done, ms);
       stopping.addEventListener('abort', done);
     });
@@ -288,21 +354,32 @@ async function startMember(
       // Twice the same answer: offsets [next, first) hold no records a client can read (transaction
       // markers, aborted or compacted records, which producers nobody here wrote do leave). Reading
       // on is correct; waiting would stall the partition for good.
-      log(`group ${o.group} partition ${p}: offsets ${next}..${Number(keep[0].offset) - 1} hold no readable records; going on`);
+      log(
+        `group ${o.group} partition ${p}: offsets ${next}..${Number(keep[0].offset) - 1} hold no readable records; going on`,
+      );
     }
     for (let i = 0; i < keep.length; i += maxBatch) {
       if (stopping.aborted || !isRunning() || isStale()) return;
       const records: TopicRecord[] = keep.slice(i, i + maxBatch).map((m) => ({
-        partition: p, offset: Number(m.offset), key: m.key?.toString() ?? '', value: m.value?.toString() ?? '', timestamp: Number(m.timestamp),
+        partition: p,
+        offset: Number(m.offset),
+        key: m.key?.toString() ?? '',
+        value: m.value?.toString() ?? '',
+        timestamp: Number(m.timestamp),
       }));
       const last = records[records.length - 1].offset;
       const call = o.onBatch({ partition: p, records });
-      const done = call.then(() => undefined, () => undefined);
+      const done = call.then(
+        () => undefined,
+        () => undefined,
+      );
       running.add(done);
       try {
         await call;
       } catch (err) {
-        log(`group ${o.group} partition ${p}: onBatch failed at ${records[0].offset}, will redeliver: ${(err as Error).message}`);
+        log(
+          `group ${o.group} partition ${p}: onBatch failed at ${records[0].offset}, will redeliver: ${(err as Error).message}`,
+        );
         await backoff(p);
         expected.delete(p);
         // Redeliver from the consumer's own truth (its failed transaction did not move it; an
@@ -323,7 +400,12 @@ async function startMember(
     }
   }
 
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: Math.min(partitions, 4), eachBatch });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: Math.min(partitions, 4),
+    eachBatch,
+  });
 
   let stopped: Promise<void> | null = null;
   return {
@@ -343,15 +425,24 @@ async function startMember(
  * the old hint would crash on that batch again before its seek took effect. Kafka refuses this
  * while the group has other live members; then their positions stand and the seek on join applies.
  */
-async function syncHints(kafka: Kafka, topic: string, partitions: number, o: ConsumeOptions, log: (l: string) => void): Promise<void> {
+async function syncHints(
+  kafka: Kafka,
+  topic: string,
+  partitions: number,
+  o: ConsumeOptions,
+  log: (l: string) => void,
+): Promise<void> {
   const admin = kafka.admin();
   try {
-    const offsets = await Promise.all(Array.from({ length: partitions }, async (_, p) => ({ partition: p, offset: String(await o.startOffset(p)) })));
+    const offsets = await Promise.all(
+      Array.from({ length: partitions }, async (_, p) => ({ partition: p, offset: String(await o.startOffset(p)) })),
+    );
     await admin.connect();
     await admin.setOffsets({ groupId: o.group, topic, partitions: offsets });
   } catch (err) {
     const msg = (err as Error).message;
-    if (!/running instances|not empty/i.test(msg)) log(`group ${o.group}: could not set the offset hints (${msg}); the seek on join positions it`);
+    if (!/running instances|not empty/i.test(msg))
+      log(`group ${o.group}: could not set the offset hints (${msg}); the seek on join positions it`);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -31,10 +31,20 @@ const postgresTopicName = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, '_'
  * @param log Where topic diagnostics go, prefixed `topic <name>: `. Default: each implementation's
  *   own (`console.warn`).
  */
-export function openTopicFromSpec(spec: TopicSpec, pool: pg.Pool, log?: (line: string) => void): (name: string, partitions: number) => Topic {
+export function openTopicFromSpec(
+  spec: TopicSpec,
+  pool: pg.Pool,
+  log?: (line: string) => void,
+): (name: string, partitions: number) => Topic {
   const logFor = (name: string) => (log ? (line: string) => log(`topic ${name}: ${line}`) : undefined);
   return (name, partitions) =>
     spec.kind === 'kafka'
       ? createKafkaTopic({ brokers: spec.brokers, name, partitions, clientId: spec.clientId, log: logFor(name) })
-      : createPostgresTopic({ pool, name: postgresTopicName(name), partitions, schema: spec.schema, log: logFor(name) });
+      : createPostgresTopic({
+          pool,
+          name: postgresTopicName(name),
+          partitions,
+          schema: spec.schema,
+          log: logFor(name),
+        });
 }

@@ -37,7 +37,8 @@ function jsonTexts(xs: string[]): string {
 export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
   const { pool, name, partitions } = opts;
   const schema = opts.schema ?? 'log';
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new MillraceError('CONFIG', `bad log schema name ${JSON.stringify(schema)}`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw new MillraceError('CONFIG', `bad log schema name ${JSON.stringify(schema)}`);
   const log = opts.log ?? ((line: string) => console.warn(`[postgres-topic ${name}] ${line}`));
   const tag = `${schema}.${name}`;
   const subscriptions = new Set<Subscription>();
@@ -58,12 +59,22 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
         await c.query(`CREATE TABLE IF NOT EXISTS ${schema}.records (
           topic text NOT NULL, partition int NOT NULL, "offset" bigint NOT NULL,
           key text NOT NULL, value text NOT NULL, ts bigint NOT NULL, PRIMARY KEY (topic, partition, "offset"))`);
-        const have = Number((await c.query(`SELECT count(*) AS n FROM ${schema}.heads WHERE topic = $1`, [name])).rows[0].n);
+        const have = Number(
+          (await c.query(`SELECT count(*) AS n FROM ${schema}.heads WHERE topic = $1`, [name])).rows[0].n,
+        );
         if (have !== 0 && have !== partitions) {
-          throw new MillraceError('LOG_PARTITIONS_MISMATCH', `topic ${name} has ${have} partitions, configured ${partitions}`);
+          throw new MillraceError(
+            'LOG_PARTITIONS_MISMATCH',
+            `topic ${name} has ${have} partitions, configured ${partitions}`,
+          );
         }
-        await c.query(`INSERT INTO ${schema}.heads (topic, partition) SELECT $1, generate_series(0, $2::int - 1) ON CONFLICT DO NOTHING`, [name, partitions]);
-      }).catch((err) => { throw withContext(err, `ensure postgres topic ${name}`); }),
+        await c.query(
+          `INSERT INTO ${schema}.heads (topic, partition) SELECT $1, generate_series(0, $2::int - 1) ON CONFLICT DO NOTHING`,
+          [name, partitions],
+        );
+      }).catch((err) => {
+        throw withContext(err, `ensure postgres topic ${name}`);
+      }),
 
     async publish(records) {
       if (records.length === 0) return [];
@@ -98,16 +109,29 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
           `INSERT INTO ${schema}.records (topic, partition, "offset", key, value, ts)
            SELECT $1, p, o, k, v, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
            FROM ROWS FROM (unnest($2::int[]), unnest($3::bigint[]), json_array_elements_text($4::json), json_array_elements_text($5::json)) AS t(p, o, k, v)`,
-          [name, parts, out.map((x) => x.offset), jsonTexts(records.map((r) => r.key)), jsonTexts(records.map((r) => r.value))],
+          [
+            name,
+            parts,
+            out.map((x) => x.offset),
+            jsonTexts(records.map((r) => r.key)),
+            jsonTexts(records.map((r) => r.value)),
+          ],
         );
         await c.query('SELECT pg_notify($1, $2)', [CHANNEL, tag]); // delivered at COMMIT
         return out;
-      }).catch((err) => { throw withContext(err, `publish to ${name}`); });
+      }).catch((err) => {
+        throw withContext(err, `publish to ${name}`);
+      });
     },
 
     async consume(options) {
       const sub = startPoller(options);
-      const tracked: Subscription = { stop: async () => { subscriptions.delete(tracked); await sub.stop(); } };
+      const tracked: Subscription = {
+        stop: async () => {
+          subscriptions.delete(tracked);
+          await sub.stop();
+        },
+      };
       subscriptions.add(tracked);
       return tracked;
     },
@@ -135,13 +159,17 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
     let listener: pg.Client | null = null;
     let lastNote = '';
     // A failing database would otherwise print the same line every poll.
-    const note = (line: string) => { if (line !== lastNote) log((lastNote = line)); };
+    const note = (line: string) => {
+      if (line !== lastNote) log((lastNote = line));
+    };
 
     // Its own connection, outside the pool: a LISTEN held for the subscription's life must not
     // take a pooled client that onBatch (or anyone else) may be waiting for.
     async function listen() {
       const c = new pg.Client(pool.options);
-      c.on('notification', (m) => { if (m.payload === tag) waker.wake(); });
+      c.on('notification', (m) => {
+        if (m.payload === tag) waker.wake();
+      });
       // A dead LISTEN connection only costs latency: polling goes on, and the next step re-listens.
       c.on('error', (err) => {
         note(`listen connection lost: ${err.message}`);
@@ -160,7 +188,10 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
 
     async function step(): Promise<boolean> {
       if (!listener && !stopped) await listen().catch((err) => note(`LISTEN failed, polling only: ${err.message}`));
-      const heads = await pool.query(`SELECT partition, next_offset FROM ${schema}.heads WHERE topic = $1 ORDER BY partition`, [name]);
+      const heads = await pool.query(
+        `SELECT partition, next_offset FROM ${schema}.heads WHERE topic = $1 ORDER BY partition`,
+        [name],
+      );
       let progressed = false;
       for (const h of heads.rows as Array<{ partition: number; next_offset: string }>) {
         const p = h.partition;
@@ -178,7 +209,13 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
           // Only the contiguous run from `from`: a hole would be a bug, never something to skip.
           for (const row of r.rows) {
             if (Number(row.offset) !== from + records.length) break;
-            records.push({ partition: p, offset: Number(row.offset), key: row.key, value: row.value, timestamp: Number(row.ts) });
+            records.push({
+              partition: p,
+              offset: Number(row.offset),
+              key: row.key,
+              value: row.value,
+              timestamp: Number(row.ts),
+            });
           }
           if (records.length === 0 || stopped) continue;
           await o.onBatch({ partition: p, records });
@@ -198,7 +235,10 @@ export function createPostgresTopic(opts: PostgresTopicOptions): Topic {
 
     const loop = (async () => {
       while (!stopped) {
-        const progressed = await step().catch((err) => { note(`poll failed: ${(err as Error).message}`); return false; });
+        const progressed = await step().catch((err) => {
+          note(`poll failed: ${(err as Error).message}`);
+          return false;
+        });
         if (!progressed && !stopped) await waker.wait();
       }
     })();

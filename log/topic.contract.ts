@@ -40,7 +40,8 @@ function collector(topic: Topic, group: string, opts: { from?: number[]; failFir
   return { store, got, batches, rejected, start: () => topic.consume(options) };
 }
 
-const byPartition = (rs: TopicRecord[], p: number) => rs.filter((r) => r.partition === p).map((r) => `${r.offset}:${r.key}:${r.value}`);
+const byPartition = (rs: TopicRecord[], p: number) =>
+  rs.filter((r) => r.partition === p).map((r) => `${r.offset}:${r.key}:${r.value}`);
 
 /** The one contract every `Topic` implementation must pass. */
 export function topicContract(name: string, makeTopic: MakeTopic): void {
@@ -89,7 +90,9 @@ export function topicContract(name: string, makeTopic: MakeTopic): void {
       await waitFor('50 records', () => c.got.length >= 50);
       await sub.stop();
       for (let p = 0; p < 3; p++) {
-        const want = records(50).filter((_, i) => pos[i].partition === p).map((r, i) => `${i}:${r.key}:${r.value}`);
+        const want = records(50)
+          .filter((_, i) => pos[i].partition === p)
+          .map((r, i) => `${i}:${r.key}:${r.value}`);
         assert.deepEqual(byPartition(c.got, p), want);
       }
       const now = Date.now();
@@ -119,7 +122,10 @@ export function topicContract(name: string, makeTopic: MakeTopic): void {
       assert.equal(c.rejected.length, 2);
       assert.equal(c.rejected[0].records[0].offset, 0);
       assert.equal(c.batches[0].records[0].offset, 0, 'the failed records come again first');
-      assert.deepEqual(c.got.map((r) => r.offset), Array.from({ length: 30 }, (_, i) => i));
+      assert.deepEqual(
+        c.got.map((r) => r.offset),
+        Array.from({ length: 30 }, (_, i) => i),
+      );
     });
 
     it('stop, then consume from what was processed: no gap, no overlap; the store beats the hint', async () => {
@@ -135,7 +141,10 @@ export function topicContract(name: string, makeTopic: MakeTopic): void {
       const subB = await b.start();
       await waitFor('the 15 new ones', () => b.got.length >= 15);
       await subB.stop();
-      assert.deepEqual([...a.got, ...b.got].map((r) => r.value).sort(), [...records(20), ...records(15, 'late')].map((r) => r.value).sort());
+      assert.deepEqual(
+        [...a.got, ...b.got].map((r) => r.value).sort(),
+        [...records(20), ...records(15, 'late')].map((r) => r.value).sort(),
+      );
       assert.deepEqual(b.store, await t.endOffsets());
       // Same group, store says 0: everything again, although the topic's hint says "done".
       const c = collector(t, group);
@@ -172,7 +181,13 @@ export function topicContract(name: string, makeTopic: MakeTopic): void {
 
     it('round-trips unicode, newlines and long values', async () => {
       const t = await fresh(2);
-      const values = ['línea 1\nline 2\r\n\ttab', 'Größe ✓ 🏭 — 漢字', '{"json":"with \\"quotes\\" and \\\\ slashes"}', 'x'.repeat(100_000), ''];
+      const values = [
+        'línea 1\nline 2\r\n\ttab',
+        'Größe ✓ 🏭 — 漢字',
+        '{"json":"with \\"quotes\\" and \\\\ slashes"}',
+        'x'.repeat(100_000),
+        '',
+      ];
       const input = values.map((value, i) => ({ key: `ключ-${i}-🔑`, value }));
       await t.publish(input);
       const c = collector(t, `g-${run}-utf`);

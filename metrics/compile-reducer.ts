@@ -40,7 +40,10 @@ export function compileReducer(metric: CompiledMetric, grainMs: number): Reducer
       v = Number(raw);
     }
     const bucket = Math.floor(event.eventTime / grainMs) * grainMs;
-    const key = stateKey(bucket, dimFields.map((f) => dimValue(event.payload[f])));
+    const key = stateKey(
+      bucket,
+      dimFields.map((f) => dimValue(event.payload[f])),
+    );
     let cells: number[];
     switch (agg.kind) {
       case 'count':

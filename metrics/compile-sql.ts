@@ -38,7 +38,9 @@ export function compileFoldAllSql(metrics: readonly CompiledMetric[], schema: st
     extra.push(v);
     return `$${3 + extra.length}`;
   };
-  const ctes = [`src AS MATERIALIZED (SELECT type, event_time, payload FROM ${s}.raw_events WHERE partition = $1 AND log_offset >= $2 AND log_offset < $3)`];
+  const ctes = [
+    `src AS MATERIALIZED (SELECT type, event_time, payload FROM ${s}.raw_events WHERE partition = $1 AND log_offset >= $2 AND log_offset < $3)`,
+  ];
   metrics.forEach((m, i) => {
     const types = param(m.eventTypes);
     const where = m.where && Object.keys(m.where).length > 0 ? param(JSON.stringify(m.where)) : '$0';
@@ -51,13 +53,24 @@ export function compileFoldAllSql(metrics: readonly CompiledMetric[], schema: st
 }
 
 function checkGrains(grains: readonly FoldGrain[]) {
-  if (grains.length === 0 || grains.some((g) => !Number.isInteger(g.ms) || g.ms % grains[0].ms !== 0 || !/^[a-z]+$/.test(g.name))) {
+  if (
+    grains.length === 0 ||
+    grains.some((g) => !Number.isInteger(g.ms) || g.ms % grains[0].ms !== 0 || !/^[a-z]+$/.test(g.name))
+  ) {
     throw new Error('fold grains: integer widths, each a multiple of the first, lower-case names');
   }
 }
 
 /** The CTEs that fold one metric from `source` (rows of type, event_time, payload) into every grain. */
-function metricCtes(metric: CompiledMetric, s: string, grains: readonly FoldGrain[], tag: string, source: string, typesParam: string, whereParam: string): string[] {
+function metricCtes(
+  metric: CompiledMetric,
+  s: string,
+  grains: readonly FoldGrain[],
+  tag: string,
+  source: string,
+  typesParam: string,
+  whereParam: string,
+): string[] {
   const dims = metric.dimensionNames.map((d) => `coalesce(payload->>'${metric.dimensions[d]}', '')`);
   const agg = metric.aggregate;
   const v = 'field' in agg ? `(payload->>'${agg.field}')::bigint` : null;
@@ -66,7 +79,9 @@ function metricCtes(metric: CompiledMetric, s: string, grains: readonly FoldGrai
   // sum() over no rows is NULL (count() is 0), and NULL would poison every later monoid merge:
   // a histogram bucket no row of this fold falls into must be 0.
   const n = (cond?: string) =>
-    sign ? `coalesce(sum(${sign})${cond ? ` FILTER (WHERE ${cond})` : ''}, 0)` : `count(*)${cond ? ` FILTER (WHERE ${cond})` : ''}`;
+    sign
+      ? `coalesce(sum(${sign})${cond ? ` FILTER (WHERE ${cond})` : ''}, 0)`
+      : `count(*)${cond ? ` FILTER (WHERE ${cond})` : ''}`;
   const total = (x: string) => (sign ? `coalesce(sum(${sign} * ${x}), 0)` : `coalesce(sum(${x}), 0)`);
   let cells: string[];
   switch (agg.kind) {
@@ -110,9 +125,7 @@ function metricCtes(metric: CompiledMetric, s: string, grains: readonly FoldGrai
     SELECT '${metric.name}', '${grain}', ${select}
     ON CONFLICT (metric, grain, bucket, dims) DO UPDATE SET cells = ARRAY[${merge}]::bigint[]`;
   // Re-grouping cells of the finest grain into a coarser one: the same monoid, in SQL.
-  const regroup = metric.cellOps
-    .map((op, i) => `(${op === 'sum' ? 'sum' : op}(cells[${i + 1}]))::bigint`)
-    .join(', ');
+  const regroup = metric.cellOps.map((op, i) => `(${op === 'sum' ? 'sum' : op}(cells[${i + 1}]))::bigint`).join(', ');
   const [finest, ...coarser] = grains;
   return [
     `${tag}_fine AS (
@@ -122,7 +135,10 @@ function metricCtes(metric: CompiledMetric, s: string, grains: readonly FoldGrai
       WHERE ${filters.join(' AND ')}
       GROUP BY 1, 2)`,
     `${tag}_${finest.name} AS (${upsert(finest.name, `bucket, dims, cells FROM ${tag}_fine`)})`,
-    ...coarser.map((g) => `${tag}_${g.name} AS (${upsert(g.name, `(bucket / ${g.ms}::bigint) * ${g.ms}::bigint, dims, ARRAY[${regroup}] FROM ${tag}_fine GROUP BY 3, 4`)})`),
+    ...coarser.map(
+      (g) =>
+        `${tag}_${g.name} AS (${upsert(g.name, `(bucket / ${g.ms}::bigint) * ${g.ms}::bigint, dims, ARRAY[${regroup}] FROM ${tag}_fine GROUP BY 3, 4`)})`,
+    ),
   ];
 }
 

@@ -60,15 +60,23 @@ export function defineMetric(def: MetricDefinition): CompiledMetric {
   const agg = def.aggregate;
   if ('field' in agg && !/^[A-Za-z][A-Za-z0-9_]*$/.test(agg.field)) throw new Error(`metric ${def.name}: bad field`);
   const FIELD = /^[A-Za-z][A-Za-z0-9_]*$/;
-  for (const f of [...Object.keys(def.where ?? {}), ...(def.signField ? [def.signField] : []), ...(def.requireField ? [def.requireField] : [])]) {
+  for (const f of [
+    ...Object.keys(def.where ?? {}),
+    ...(def.signField ? [def.signField] : []),
+    ...(def.requireField ? [def.requireField] : []),
+  ]) {
     if (!FIELD.test(f)) throw new Error(`metric ${def.name}: bad field ${JSON.stringify(f)}`);
   }
-  for (const d of def.personal ?? []) if (!(d in def.dimensions)) throw new Error(`metric ${def.name}: personal ${JSON.stringify(d)} is not a dimension`);
+  for (const d of def.personal ?? [])
+    if (!(d in def.dimensions)) throw new Error(`metric ${def.name}: personal ${JSON.stringify(d)} is not a dimension`);
   if (def.signField && (agg.kind === 'min' || agg.kind === 'max')) {
-    throw new Error(`metric ${def.name}: a ${agg.kind} cannot take retractions; signed metrics need count, sum or histogram`);
+    throw new Error(
+      `metric ${def.name}: a ${agg.kind} cannot take retractions; signed metrics need count, sum or histogram`,
+    );
   }
   if (agg.kind === 'histogram') {
-    const ok = agg.bounds.length > 0 && agg.bounds.every((b, i) => Number.isInteger(b) && (i === 0 || b > agg.bounds[i - 1]));
+    const ok =
+      agg.bounds.length > 0 && agg.bounds.every((b, i) => Number.isInteger(b) && (i === 0 || b > agg.bounds[i - 1]));
     if (!ok) throw new Error(`metric ${def.name}: histogram bounds must be increasing integers`);
   }
   return Object.freeze({

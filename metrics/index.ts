@@ -8,7 +8,15 @@ import { toolUseMs } from './tool-use.ts';
 import { qualityMetrics } from './quality.ts';
 
 /** Every defined metric, by name. */
-export const allMetrics: readonly CompiledMetric[] = [...productionMetrics, ...heatMetrics, ...energyMetrics, ...workforceMetrics, ...toolMetrics, toolUseMs, ...qualityMetrics];
+export const allMetrics: readonly CompiledMetric[] = [
+  ...productionMetrics,
+  ...heatMetrics,
+  ...energyMetrics,
+  ...workforceMetrics,
+  ...toolMetrics,
+  toolUseMs,
+  ...qualityMetrics,
+];
 
 export function metricByName(name: string): CompiledMetric | undefined {
   return allMetrics.find((m) => m.name === name);

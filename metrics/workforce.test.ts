@@ -6,7 +6,11 @@ import { absences, absentByDepartment, attendance, minutesWorked, workerMinutes 
 // A row asserted, corrected (retract + assert), another absent then deleted: the signed metrics
 // hold the sheet's final state.
 const A6 = Date.UTC(2026, 2, 10, 6);
-const row = (sign: 1 | -1, p: Record<string, unknown>) => ({ type: 'clockin.row', eventTime: A6, payload: { sign, date: '2026-03-10', shift: 'A', department: 'Assembly', ...p } });
+const row = (sign: 1 | -1, p: Record<string, unknown>) => ({
+  type: 'clockin.row',
+  eventTime: A6,
+  payload: { sign, date: '2026-03-10', shift: 'A', department: 'Assembly', ...p },
+});
 const yes = (m: number) => ({ present: 'yes', absenceReason: null, minutesWorked: m });
 const no = (r: string) => ({ present: 'no', absenceReason: r, minutesWorked: null });
 const events = [

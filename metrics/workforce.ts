@@ -31,7 +31,7 @@ export const absences = defineMetric({
 export const absentByDepartment = defineMetric({
   name: 'absent_by_department',
   domain: 'workforce',
-  description: 'Absences by department and shift (the attendance rate\'s other half; `absences` splits them by reason).',
+  description: "Absences by department and shift (the attendance rate's other half; `absences` splits them by reason).",
   eventTypes: ['clockin.row'],
   dimensions: { department: 'department', shift: 'shift' },
   where: { present: 'no' },
@@ -57,7 +57,8 @@ export const minutesWorked = defineMetric({
 export const workerMinutes = defineMetric({
   name: 'worker_minutes',
   domain: 'workforce',
-  description: 'Minutes between clock-in and clock-out per employee (rows with a clock-out), with their department and shift.',
+  description:
+    'Minutes between clock-in and clock-out per employee (rows with a clock-out), with their department and shift.',
   eventTypes: ['clockin.row'],
   dimensions: { employee: 'employeeId', department: 'department', shift: 'shift' },
   signField: 'sign',
@@ -82,4 +83,11 @@ export const operatorTaskMs = defineMetric({
   personal: ['operator'],
 });
 
-export const workforceMetrics = [attendance, absences, absentByDepartment, minutesWorked, workerMinutes, operatorTaskMs] as const;
+export const workforceMetrics = [
+  attendance,
+  absences,
+  absentByDepartment,
+  minutesWorked,
+  workerMinutes,
+  operatorTaskMs,
+] as const;

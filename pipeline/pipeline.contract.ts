@@ -21,15 +21,22 @@ const STATIONS = ['DIE', 'BND', 'TST'];
 /** Events with known truth: computed here, by hand, not by the metric code. */
 function makeEvents(n: number, seed: number) {
   let x = seed;
-  const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const events: Envelope[] = [];
   for (let i = 0; i < n; i++) {
     const exit = rnd() < 0.5;
     const station = STATIONS[Math.floor(rnd() * STATIONS.length)];
     events.push({
-      id: `t:${seed}:${i}`, source: 'test', type: exit ? 'machining.exit' : 'machining.enter', key: `part-${Math.floor(rnd() * 40)}`,
+      id: `t:${seed}:${i}`,
+      source: 'test',
+      type: exit ? 'machining.exit' : 'machining.enter',
+      key: `part-${Math.floor(rnd() * 40)}`,
       eventTime: T0 + Math.floor(rnd() * 3 * 3_600_000),
-      payload: { station, errorCode: exit && rnd() < 0.2 ? 'E12' : null, cycleTimeMs: exit ? Math.floor(rnd() * 400_000) : null },
+      payload: {
+        station,
+        errorCode: exit && rnd() < 0.2 ? 'E12' : null,
+        cycleTimeMs: exit ? Math.floor(rnd() * 400_000) : null,
+      },
     });
   }
   return events;
@@ -38,7 +45,12 @@ function makeEvents(n: number, seed: number) {
 function truth(events: Envelope[], grain: Grain) {
   const g = GRAIN_MS[grain];
   const unique = new Map(events.map((e) => [e.id, e]));
-  const out = { entered: new Map<string, number>(), exited: new Map<string, number>(), errors: new Map<string, number>(), ctSum: new Map<string, number>() };
+  const out = {
+    entered: new Map<string, number>(),
+    exited: new Map<string, number>(),
+    errors: new Map<string, number>(),
+    ctSum: new Map<string, number>(),
+  };
   const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   for (const e of unique.values()) {
     const k = `${Math.floor(e.eventTime / g) * g}|${e.payload.station}`;
@@ -66,7 +78,14 @@ const sorted = (m: Map<string, number>) => new Map([...m].filter(([, v]) => v !=
  * loader → speed + batch → serving, checked against truth computed by hand, through duplicates,
  * a lost speed store and a fenced zombie loader.
  */
-export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, name: string) => Topic; store: () => SpeedStore; flush: (s: SpeedStore) => Promise<SpeedStore> }) {
+export function pipelineContract(
+  name: string,
+  make: {
+    topic: (pool: pg.Pool, name: string) => Topic;
+    store: () => SpeedStore;
+    flush: (s: SpeedStore) => Promise<SpeedStore>;
+  },
+) {
   describe(`pipeline (${name})`, () => {
     const pool = testPool();
     const schema = testSchemaName('pipe');
@@ -76,7 +95,13 @@ export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, na
     let store: SpeedStore;
     const events = makeEvents(2400, 7);
     // Duplicates: 300 events re-sent (some at much later offsets); the tail is fresh events.
-    const withDups = [...events.slice(0, 1200), ...events.slice(100, 250), ...events.slice(1200, 2300), ...events.slice(1500, 1650), ...events.slice(2300)];
+    const withDups = [
+      ...events.slice(0, 1200),
+      ...events.slice(100, 250),
+      ...events.slice(1200, 2300),
+      ...events.slice(1500, 1650),
+      ...events.slice(2300),
+    ];
 
     before(async () => {
       await migrate(pool, schema, P);
@@ -92,13 +117,32 @@ export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, na
     });
 
     const parts = (s: SpeedStore) => {
-      const applier = createSpeedApplier({ pool, schema, store: s, metrics: allMetrics, partitions: P, slice: SLICE, pollMs: 50 });
-      const refresher = createRefresher({ pool, schema, metrics: allMetrics, partitions: P, slice: SLICE, intervalMs: 50 });
+      const applier = createSpeedApplier({
+        pool,
+        schema,
+        store: s,
+        metrics: allMetrics,
+        partitions: P,
+        slice: SLICE,
+        pollMs: 50,
+      });
+      const refresher = createRefresher({
+        pool,
+        schema,
+        metrics: allMetrics,
+        partitions: P,
+        slice: SLICE,
+        intervalMs: 50,
+      });
       const serving = createServing({ pool, schema, store: s, metrics: allMetrics, partitions: P, slice: SLICE });
       return { applier, refresher, serving };
     };
 
-    async function settle(applier: ReturnType<typeof parts>['applier'], refresher: ReturnType<typeof parts>['refresher'], total: number) {
+    async function settle(
+      applier: ReturnType<typeof parts>['applier'],
+      refresher: ReturnType<typeof parts>['refresher'],
+      total: number,
+    ) {
       const deadline = Date.now() + 60_000;
       for (;;) {
         const r = await pool.query(`SELECT sum(next_offset)::int AS n FROM ${schema}.loader_offsets`);
@@ -113,10 +157,26 @@ export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, na
     async function assertExact(serving: Serving) {
       for (const grain of ['minute', 'hour', 'day'] as Grain[]) {
         const t = truth(events, grain);
-        assert.deepEqual(sorted((await served(serving, 'parts_entered', grain)).map), sorted(t.entered), `parts_entered/${grain}`);
-        assert.deepEqual(sorted((await served(serving, 'parts_exited', grain)).map), sorted(t.exited), `parts_exited/${grain}`);
-        assert.deepEqual(sorted((await served(serving, 'station_errors', grain)).map), sorted(t.errors), `station_errors/${grain}`);
-        assert.deepEqual(sorted((await served(serving, 'cycle_time', grain, 1)).map), sorted(t.ctSum), `cycle_time sum/${grain}`);
+        assert.deepEqual(
+          sorted((await served(serving, 'parts_entered', grain)).map),
+          sorted(t.entered),
+          `parts_entered/${grain}`,
+        );
+        assert.deepEqual(
+          sorted((await served(serving, 'parts_exited', grain)).map),
+          sorted(t.exited),
+          `parts_exited/${grain}`,
+        );
+        assert.deepEqual(
+          sorted((await served(serving, 'station_errors', grain)).map),
+          sorted(t.errors),
+          `station_errors/${grain}`,
+        );
+        assert.deepEqual(
+          sorted((await served(serving, 'cycle_time', grain, 1)).map),
+          sorted(t.ctSum),
+          `cycle_time sum/${grain}`,
+        );
       }
     }
 
@@ -155,7 +215,13 @@ export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, na
       const r = await pool.query(`SELECT next_offset FROM ${schema}.loader_offsets WHERE partition = $1`, [p]);
       const next = Number(r.rows[0].next_offset);
       const extra: Envelope = { ...events[0], id: 'zombie-1' };
-      const record = (offset: number) => ({ partition: p, offset, key: 'k', value: JSON.stringify(extra), timestamp: 0 });
+      const record = (offset: number) => ({
+        partition: p,
+        offset,
+        key: 'k',
+        value: JSON.stringify(extra),
+        timestamp: 0,
+      });
       // The zombie takes the partition at `next` (an already-loaded record is skipped)...
       await zombie.load({ partition: p, records: [record(next - 1)] });
       // ...then a rebalance gives it to another loader, which commits one record...
@@ -175,10 +241,15 @@ export function pipelineContract(name: string, make: { topic: (pool: pg.Pool, na
       const loader = createLoader({ pool, schema, log, group });
       await loader.start();
       const before = await pool.query(`SELECT sum(next_offset)::int AS n FROM ${schema}.loader_offsets`);
-      await log.publish([{ key: 'bad', value: '{"not":"an envelope"}' }, { key: 'bad2', value: 'garbage' }]);
+      await log.publish([
+        { key: 'bad', value: '{"not":"an envelope"}' },
+        { key: 'bad2', value: 'garbage' },
+      ]);
       await settle(applier, refresher, before.rows[0].n + 2);
       await loader.stop();
-      const dl = await pool.query(`SELECT reason FROM ${schema}.dead_letters WHERE connector = 'loader' ORDER BY position`);
+      const dl = await pool.query(
+        `SELECT reason FROM ${schema}.dead_letters WHERE connector = 'loader' ORDER BY position`,
+      );
       assert.equal(dl.rowCount, 2);
       assert.match(dl.rows.map((r) => r.reason).join(' '), /not JSON/);
       await assertExact(serving);

@@ -21,12 +21,18 @@ test('deltas after the cursor, shaped by `keep`', async () => {
   const serving = createFixtureServing([]);
   serving.push([item('parts_exited')]);
   serving.push([item('cycle_time'), item('parts_exited')]);
-  const it = abortableDeltas(serving, { after: '1', keep: (d) => ({ ...d, items: d.items.filter((i) => i.metric === 'cycle_time') }) });
+  const it = abortableDeltas(serving, {
+    after: '1',
+    keep: (d) => ({ ...d, items: d.items.filter((i) => i.metric === 'cycle_time') }),
+  });
   const r = await it.next();
   if (r.done || !('delta' in r.value)) assert.fail(`expected a delta, got ${JSON.stringify(r)}`);
   const delta = r.value.delta;
   assert.equal(delta.cursor, '2');
-  assert.deepEqual(delta.items.map((i) => i.metric), ['cycle_time']);
+  assert.deepEqual(
+    delta.items.map((i) => i.metric),
+    ['cycle_time'],
+  );
   await it.return!();
 });
 

@@ -9,19 +9,28 @@ const ROLLUP_GRAINS = new Set(['minute', 'hour', 'day']);
  * The domain-neutral part of the API: any metric by name, the metric catalogue, the dead-letter
  * store and current-state entities. `verify` checks every metric through `metricSeries`.
  */
-export function createGenericQueries(opts: { maxBuckets: number }): Pick<QueryResolvers, 'metricSeries' | 'metrics' | 'deadLetters' | 'entities'> {
+export function createGenericQueries(opts: {
+  maxBuckets: number;
+}): Pick<QueryResolvers, 'metricSeries' | 'metrics' | 'deadLetters' | 'entities'> {
   return {
     metricSeries: async (_root, args, ctx) => {
       const info = ctx.serving.metrics().find((m) => m.name === args.metric);
       if (!info) throw badInput(`unknown metric ${JSON.stringify(args.metric)}; the \`metrics\` query lists them`);
-      if (!ROLLUP_GRAINS.has(args.grain)) throw badInput('`metricSeries` answers MINUTE, HOUR or DAY (UTC), the grains the layers keep');
+      if (!ROLLUP_GRAINS.has(args.grain))
+        throw badInput('`metricSeries` answers MINUTE, HOUR or DAY (UTC), the grains the layers keep');
       const grain = args.grain as 'minute' | 'hour' | 'day';
       const { from, to } = parseRange(args, { grain, maxBuckets: opts.maxBuckets });
       const where: Record<string, string> = {};
       for (const f of args.where ?? []) {
         // A filter on a personal dimension would let anyone probe for an employee id.
-        if (info.personalDimensions.includes(f.name)) throw badInput(`dimension ${JSON.stringify(f.name)} of ${info.name} is personal data and cannot be filtered on`);
-        if (!info.dimensions.includes(f.name)) throw badInput(`metric ${info.name} has no dimension ${JSON.stringify(f.name)} (it has ${info.dimensions.join(', ') || 'none'})`);
+        if (info.personalDimensions.includes(f.name))
+          throw badInput(
+            `dimension ${JSON.stringify(f.name)} of ${info.name} is personal data and cannot be filtered on`,
+          );
+        if (!info.dimensions.includes(f.name))
+          throw badInput(
+            `metric ${info.name} has no dimension ${JSON.stringify(f.name)} (it has ${info.dimensions.join(', ') || 'none'})`,
+          );
         where[f.name] = f.value;
       }
       const r = await ctx.serving.series({ metric: info.name, grain, from, to, where, deadline: ctx.deadline });
@@ -32,7 +41,9 @@ export function createGenericQueries(opts: { maxBuckets: number }): Pick<QueryRe
         to: iso(r.to),
         points: r.points.map((p) => ({
           bucket: iso(p.bucket),
-          dimensions: info.dimensions.filter((name) => !info.personalDimensions.includes(name)).map((name) => ({ name, value: p.dims[name] ?? '' })),
+          dimensions: info.dimensions
+            .filter((name) => !info.personalDimensions.includes(name))
+            .map((name) => ({ name, value: p.dims[name] ?? '' })),
           personalDimensions: info.personalDimensions.map((name) => ({ name, value: p.dims[name] ?? '' })),
           value: p.value,
           cells: p.cells,
@@ -50,7 +61,15 @@ export function createGenericQueries(opts: { maxBuckets: number }): Pick<QueryRe
         const personal = ctx.personalConnectors.has(r.connector);
         return {
           cursor: encodeCursor(r.id),
-          node: { connector: r.connector, source: r.source, position: r.position, reason: r.reason, raw: personal ? null : r.raw, personalRaw: personal ? r.raw : null, createdAt: iso(r.createdAt) },
+          node: {
+            connector: r.connector,
+            source: r.source,
+            position: r.position,
+            reason: r.reason,
+            raw: personal ? null : r.raw,
+            personalRaw: personal ? r.raw : null,
+            createdAt: iso(r.createdAt),
+          },
         };
       });
       return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };

@@ -14,7 +14,9 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{
 export function parseDateTime(name: string, value: string): number {
   const ms = ISO.test(value) ? Date.parse(value) : NaN;
   if (!Number.isFinite(ms)) {
-    throw badInput(`\`${name}\` must be an ISO-8601 date-time with a zone, e.g. 2026-11-22T07:40:00.000Z; got ${JSON.stringify(value)}`);
+    throw badInput(
+      `\`${name}\` must be an ISO-8601 date-time with a zone, e.g. 2026-11-22T07:40:00.000Z; got ${JSON.stringify(value)}`,
+    );
   }
   return ms;
 }
@@ -23,7 +25,10 @@ export function parseDateTime(name: string, value: string): number {
  * [from, to) as epoch ms, checked: from before to and, given a `limit`, at most `maxBuckets`
  * buckets of `grain` once rounded outward to the grain (as the serving layer rounds them).
  */
-export function parseRange(args: { from: string; to: string }, limit?: { grain: Grain; maxBuckets: number }): { from: number; to: number } {
+export function parseRange(
+  args: { from: string; to: string },
+  limit?: { grain: Grain; maxBuckets: number },
+): { from: number; to: number } {
   const from = parseDateTime('from', args.from);
   const to = parseDateTime('to', args.to);
   if (from >= to) throw badInput(`\`from\` (${args.from}) must be before \`to\` (${args.to})`);
@@ -32,7 +37,9 @@ export function parseRange(args: { from: string; to: string }, limit?: { grain: 
   const g = GRAIN_MS[grain];
   const buckets = (Math.ceil(to / g) * g - Math.floor(from / g) * g) / g;
   if (buckets > maxBuckets) {
-    throw badInput(`the range spans ${buckets} ${grain} buckets; the limit is ${maxBuckets} (use a coarser grain or a shorter range)`);
+    throw badInput(
+      `the range spans ${buckets} ${grain} buckets; the limit is ${maxBuckets} (use a coarser grain or a shorter range)`,
+    );
   }
   return { from, to };
 }

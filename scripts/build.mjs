@@ -22,18 +22,27 @@ try {
   process.stderr.write('build: typescript is not installed; skipped (the CLI runs app/cli.ts through tsx)\n');
   process.exit(0);
 }
-const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8' });
+const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
+  cwd: root,
+  encoding: 'utf8',
+});
 // tsc: 0 = clean, 2 = emitted with type errors, anything else = nothing (or not all) emitted.
 if (r.status !== 0 && r.status !== 2) {
   process.stderr.write(r.stdout + r.stderr);
   process.stderr.write(`build: tsc failed (exit ${r.status})\n`);
   process.exit(1);
 }
-if (r.status === 2) process.stderr.write(`build: emitted with type errors (${(r.stdout.match(/error TS/g) ?? []).length}; see npm run typecheck)\n`);
+if (r.status === 2)
+  process.stderr.write(
+    `build: emitted with type errors (${(r.stdout.match(/error TS/g) ?? []).length}; see npm run typecheck)\n`,
+  );
 
 for (const asset of ['schema', 'config', 'simulator/floor-map.json', 'lib/ts-worker-boot.mjs']) {
   mkdirSync(path.dirname(path.join(dist, asset)), { recursive: true });
   cpSync(path.join(root, asset), path.join(dist, asset), { recursive: true });
 }
-writeFileSync(path.join(dist, 'build-info.json'), `${JSON.stringify({ newestSource: newest, builtAt: new Date().toISOString() })}\n`);
+writeFileSync(
+  path.join(dist, 'build-info.json'),
+  `${JSON.stringify({ newestSource: newest, builtAt: new Date().toISOString() })}\n`,
+);
 process.stderr.write(`build: dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -3,7 +3,24 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-export const SOURCE_DIRS = ['app', 'ingest', 'log', 'metrics', 'loader', 'speed', 'batch', 'serving', 'resolvers', 'subgraphs', 'gateway', 'simulator', 'verify', 'lib', 'store', 'schema'];
+export const SOURCE_DIRS = [
+  'app',
+  'ingest',
+  'log',
+  'metrics',
+  'loader',
+  'speed',
+  'batch',
+  'serving',
+  'resolvers',
+  'subgraphs',
+  'gateway',
+  'simulator',
+  'verify',
+  'lib',
+  'store',
+  'schema',
+];
 const SOURCE = /\.(ts|graphql|json|mjs)$/;
 
 /** Newest mtime (ms) of the source files under the product folders of `root`. */

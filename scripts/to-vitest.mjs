@@ -13,7 +13,15 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const RENAME = { before: 'beforeAll', after: 'afterAll', beforeEach: 'beforeEach', afterEach: 'afterEach', describe: 'describe', it: 'it', test: 'test' };
+const RENAME = {
+  before: 'beforeAll',
+  after: 'afterAll',
+  beforeEach: 'beforeEach',
+  afterEach: 'afterEach',
+  describe: 'describe',
+  it: 'it',
+  test: 'test',
+};
 const IMPORT = /import\s*\{([^}]*)\}\s*from\s*['"]node:test['"];?/g;
 const TEST_FILE = /\.(test|contract|testkit)\.ts$/;
 
@@ -36,19 +44,24 @@ export function convert(text) {
   if (!/from\s*['"]node:test['"]/.test(text)) return null;
   const problems = [];
   const out = text.replace(IMPORT, (_, names) => {
-    const specs = names.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-      const [name, alias] = s.split(/\s+as\s+/);
-      const target = RENAME[name];
-      if (!target) {
-        problems.push(`imports ${name} from node:test (no vitest counterpart of that name)`);
-        return s;
-      }
-      const local = alias ?? name;
-      return target === local ? target : `${target} as ${local}`;
-    });
+    const specs = names
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const [name, alias] = s.split(/\s+as\s+/);
+        const target = RENAME[name];
+        if (!target) {
+          problems.push(`imports ${name} from node:test (no vitest counterpart of that name)`);
+          return s;
+        }
+        const local = alias ?? name;
+        return target === local ? target : `${target} as ${local}`;
+      });
     return `import { ${specs.join(', ')} } from 'vitest';`;
   });
-  if (/\b(it|test)\([^,]+,\s*(async\s*)?\(\s*[a-z]\w*\s*\)\s*=>/.test(text)) problems.push('a test takes a context parameter (t.skip, t.diagnostic, …): convert it by hand');
+  if (/\b(it|test)\([^,]+,\s*(async\s*)?\(\s*[a-z]\w*\s*\)\s*=>/.test(text))
+    problems.push('a test takes a context parameter (t.skip, t.diagnostic, …): convert it by hand');
   return problems.length ? problems : out;
 }
 

@@ -92,7 +92,8 @@ export async function readCalendarSeries(serving: Serving, q: CalendarQuery): Pr
   const info = serving.metrics().find((m) => m.name === q.metric);
   if (!info) throw new MillraceError('BAD_USER_INPUT', `unknown metric ${JSON.stringify(q.metric)}`);
   for (const d of Object.keys(q.where ?? {})) {
-    if (!info.dimensions.includes(d)) throw new MillraceError('BAD_USER_INPUT', `metric ${info.name} has no dimension ${d}`);
+    if (!info.dimensions.includes(d))
+      throw new MillraceError('BAD_USER_INPUT', `metric ${info.name} has no dimension ${d}`);
   }
   const m = GRAIN_MS.minute;
   const from = Math.floor(q.from / m) * m;
@@ -115,11 +116,17 @@ export async function readCalendarSeries(serving: Serving, q: CalendarQuery): Pr
   for (const [d, values] of Object.entries(q.where ?? {})) if (values.length === 1) eq[d] = values[0];
   const sets = Object.entries(q.where ?? {}).map(([d, values]) => [d, new Set(values)] as const);
 
-  const reads: Array<Promise<{ grain: Grain; segments: TaggedSegment[]; result: Awaited<ReturnType<Serving['series']>> }>> = [];
+  const reads: Array<
+    Promise<{ grain: Grain; segments: TaggedSegment[]; result: Awaited<ReturnType<Serving['series']>> }>
+  > = [];
   for (const [grain, segments] of byGrain) {
     segments.sort((a, b) => a.from - b.from);
     for (const run of runs(segments, GRAIN_MS[grain])) {
-      reads.push(serving.series({ metric: info.name, grain, from: run[0].from, to: run[run.length - 1].to, where: eq }).then((result) => ({ grain, segments: run, result })));
+      reads.push(
+        serving
+          .series({ metric: info.name, grain, from: run[0].from, to: run[run.length - 1].to, where: eq })
+          .then((result) => ({ grain, segments: run, result })),
+      );
     }
   }
   const results = await Promise.all(reads);
@@ -200,7 +207,8 @@ export function mergeFreshness(parts: ReadonlyArray<{ f: Freshness; total: numbe
     speedOffsets: min(parts.map((p) => p.f.speedOffsets)),
     speedLagEvents: Math.max(...parts.map((p) => p.f.speedLagEvents)),
     speedAppliedAt: minOrNull(parts.map((p) => p.f.speedAppliedAt)),
-    batchShare: weight === 0 ? first.f.batchShare * 0 : parts.reduce((s, p) => s + p.f.batchShare * p.total, 0) / weight,
+    batchShare:
+      weight === 0 ? first.f.batchShare * 0 : parts.reduce((s, p) => s + p.f.batchShare * p.total, 0) / weight,
     speedShare: weight === 0 ? 0 : parts.reduce((s, p) => s + p.f.speedShare * p.total, 0) / weight,
   };
 }
@@ -209,5 +217,7 @@ export function mergeFreshness(parts: ReadonlyArray<{ f: Freshness; total: numbe
 async function emptyFreshness(serving: Serving, metric: string): Promise<Freshness> {
   const now = Date.now();
   const m = GRAIN_MS.minute;
-  return (await serving.series({ metric, grain: 'minute', from: Math.floor(now / m) * m, to: Math.floor(now / m) * m + m })).freshness;
+  return (
+    await serving.series({ metric, grain: 'minute', from: Math.floor(now / m) * m, to: Math.floor(now / m) * m + m })
+  ).freshness;
 }

@@ -47,13 +47,15 @@ const HOUR = 3_600_000;
 export function parseShifts(spec: string): ShiftDefinition[] {
   const shifts = spec.split(',').map((part) => {
     const m = /^\s*([A-Za-z0-9_-]+)\s*=\s*(\d{1,2}):(\d{2})\s*$/.exec(part);
-    if (!m || Number(m[2]) > 23 || Number(m[3]) > 59) throw new Error(`shift ${JSON.stringify(part)} is not NAME=HH:MM`);
+    if (!m || Number(m[2]) > 23 || Number(m[3]) > 59)
+      throw new Error(`shift ${JSON.stringify(part)} is not NAME=HH:MM`);
     return { id: m[1], startMinute: Number(m[2]) * 60 + Number(m[3]) };
   });
   if (shifts.length === 0) throw new Error('no shifts');
   const ids = new Set(shifts.map((s) => s.id));
   if (ids.size !== shifts.length) throw new Error('shift names must be unique');
-  if (new Set(shifts.map((s) => s.startMinute)).size !== shifts.length) throw new Error('two shifts start at the same time');
+  if (new Set(shifts.map((s) => s.startMinute)).size !== shifts.length)
+    throw new Error('two shifts start at the same time');
   return shifts.sort((a, b) => a.startMinute - b.startMinute);
 }
 
@@ -63,7 +65,14 @@ function formatter(zone: string): Intl.DateTimeFormat {
   let f = formatters.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(zone, f);
   }
@@ -76,7 +85,10 @@ export function checkTimeZone(zone: string): string {
     formatter(zone);
     return zone;
   } catch {
-    throw new MillraceError('BAD_USER_INPUT', `unknown time zone ${JSON.stringify(zone)}; use an IANA name such as Europe/Berlin or UTC`);
+    throw new MillraceError(
+      'BAD_USER_INPUT',
+      `unknown time zone ${JSON.stringify(zone)}; use an IANA name such as Europe/Berlin or UTC`,
+    );
   }
 }
 
@@ -91,7 +103,8 @@ interface LocalParts {
 /** The wall-clock time in `zone` at instant `t`. */
 export function localParts(zone: string, t: number): LocalParts {
   const p: Record<string, number> = {};
-  for (const part of formatter(zone).formatToParts(new Date(t))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  for (const part of formatter(zone).formatToParts(new Date(t)))
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
   return { year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute };
 }
 
@@ -137,23 +150,43 @@ function bucketAt(t: number, grain: CalendarGrain, zone: string, shifts: readonl
     const g = grain === 'minute' ? MINUTE : HOUR;
     const start = Math.floor(t / g) * g;
     const p = localParts(zone, start);
-    return { start, end: start + g, label: `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}`, shift: null };
+    return {
+      start,
+      end: start + g,
+      label: `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}`,
+      shift: null,
+    };
   }
   const p = localParts(zone, t);
   if (grain === 'day') {
     const next = dateOf(p.year, p.month, p.day + 1);
-    return { start: fromLocal(zone, p.year, p.month, p.day), end: fromLocal(zone, next.year, next.month, next.day), label: `${p.year}-${pad(p.month)}-${pad(p.day)}`, shift: null };
+    return {
+      start: fromLocal(zone, p.year, p.month, p.day),
+      end: fromLocal(zone, next.year, next.month, next.day),
+      label: `${p.year}-${pad(p.month)}-${pad(p.day)}`,
+      shift: null,
+    };
   }
   if (grain === 'week') {
     const dow = (new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay() + 6) % 7;
     const mon = dateOf(p.year, p.month, p.day - dow);
     const next = dateOf(mon.year, mon.month, mon.day + 7);
     const w = isoWeek(mon.year, mon.month, mon.day);
-    return { start: fromLocal(zone, mon.year, mon.month, mon.day), end: fromLocal(zone, next.year, next.month, next.day), label: `${w.year}-W${pad(w.week)}`, shift: null };
+    return {
+      start: fromLocal(zone, mon.year, mon.month, mon.day),
+      end: fromLocal(zone, next.year, next.month, next.day),
+      label: `${w.year}-W${pad(w.week)}`,
+      shift: null,
+    };
   }
   if (grain === 'month') {
     const next = p.month === 12 ? { year: p.year + 1, month: 1 } : { year: p.year, month: p.month + 1 };
-    return { start: fromLocal(zone, p.year, p.month, 1), end: fromLocal(zone, next.year, next.month, 1), label: `${p.year}-${pad(p.month)}`, shift: null };
+    return {
+      start: fromLocal(zone, p.year, p.month, 1),
+      end: fromLocal(zone, next.year, next.month, 1),
+      label: `${p.year}-${pad(p.month)}`,
+      shift: null,
+    };
   }
   // Shift: the last shift start at or before t, on this local day or the day before.
   const minuteOfDay = p.hour * 60 + p.minute;
@@ -210,5 +243,8 @@ export function calendarBuckets(opts: {
 }
 
 function tooMany(n: number | string, grain: CalendarGrain, max: number): MillraceError {
-  return new MillraceError('BAD_USER_INPUT', `the range spans ${n} ${grain} buckets; the limit is ${max} (use a coarser grain or a shorter range)`);
+  return new MillraceError(
+    'BAD_USER_INPUT',
+    `the range spans ${n} ${grain} buckets; the limit is ${max} (use a coarser grain or a shorter range)`,
+  );
 }

@@ -4,7 +4,15 @@ import { parseCellField, stateKey } from '../metrics/cell-key.ts';
 import { ident } from '../lib/ident.ts';
 import type { SliceRead, SpeedStore } from '../speed/store.ts';
 import { MillraceError } from '../lib/errors.ts';
-import { GRAIN_MS, type Delta, type MetricInfo, type SeriesPoint, type SeriesQuery, type SeriesResult, type Serving } from './types.ts';
+import {
+  GRAIN_MS,
+  type Delta,
+  type MetricInfo,
+  type SeriesPoint,
+  type SeriesQuery,
+  type SeriesResult,
+  type Serving,
+} from './types.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
 import { beforeDeadline } from './deadline.ts';
 import { streamDeltas } from './stream-deltas.ts';
@@ -40,11 +48,15 @@ export function createServing(opts: ServingOptions): Serving {
     const to = Math.ceil(q.to / g) * g;
     if (!(to > from)) throw new MillraceError('BAD_USER_INPUT', '`from` must be before `to`');
     if ((to - from) / g > maxBuckets) {
-      throw new MillraceError('BAD_USER_INPUT', `range spans ${(to - from) / g} ${q.grain} buckets; the limit is ${maxBuckets}`);
+      throw new MillraceError(
+        'BAD_USER_INPUT',
+        `range spans ${(to - from) / g} ${q.grain} buckets; the limit is ${maxBuckets}`,
+      );
     }
     const where = Object.entries(q.where ?? {});
     for (const [d] of where) {
-      if (!metric.dimensionNames.includes(d)) throw new MillraceError('BAD_USER_INPUT', `metric ${metric.name} has no dimension ${d}`);
+      if (!metric.dimensionNames.includes(d))
+        throw new MillraceError('BAD_USER_INPUT', `metric ${metric.name} has no dimension ${d}`);
     }
     // The batch and speed reads run concurrently: the speed read starts from the watermarks the
     // previous query saw (W only grows, so it returns a superset) and slices below this snapshot's
@@ -65,7 +77,9 @@ export function createServing(opts: ServingOptions): Serving {
         : early;
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
         if (attempt < 3) continue;
-        throw new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', { retryable: true });
+        throw new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', {
+          retryable: true,
+        });
       }
       speed.slices = speed.slices.map((perP, p) => perP.filter((e) => e.slice >= fromSlice[p]));
       const { points, batchValue, speedValue } = mergeLayers(metric, g, from, to, where, batch.rows, speed.slices);
@@ -83,7 +97,10 @@ export function createServing(opts: ServingOptions): Serving {
           batchWatermarkTime: batch.watermarkTime,
           batchRefreshedAt: batch.refreshedAt,
           speedOffsets,
-          speedLagEvents: batch.loaded.reduce((sum, l, p) => sum + Math.max(0, l - Math.max(speedOffsets[p], batch.watermarks[p])), 0),
+          speedLagEvents: batch.loaded.reduce(
+            (sum, l, p) => sum + Math.max(0, l - Math.max(speedOffsets[p], batch.watermarks[p])),
+            0,
+          ),
           speedAppliedAt: speed.appliedAt,
           batchShare: total === 0 ? 0 : batchValue / total,
           speedShare: total === 0 ? 0 : speedValue / total,
@@ -101,20 +118,37 @@ export function createServing(opts: ServingOptions): Serving {
           WHERE ($1::text IS NULL OR connector = $1) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`,
         [q.connector ?? null, q.limit, q.beforeId ?? null],
       );
-      return r.rows.map((x) => ({ id: Number(x.id), connector: x.connector, source: x.source, position: x.position, reason: x.reason, raw: x.raw, createdAt: new Date(x.created_at).getTime() }));
+      return r.rows.map((x) => ({
+        id: Number(x.id),
+        connector: x.connector,
+        source: x.source,
+        position: x.position,
+        reason: x.reason,
+        raw: x.raw,
+        createdAt: new Date(x.created_at).getTime(),
+      }));
     },
     async entities(q) {
       const r = await opts.pool.query(
         `SELECT entity, key, version, data, deleted FROM ${s}.entities WHERE entity = $1 AND ($3::text IS NULL OR key > $3) ORDER BY key LIMIT $2`,
         [q.entity, q.limit, q.after ?? null],
       );
-      return r.rows.map((x) => ({ entity: x.entity, key: x.key, version: x.version, data: x.data, deleted: x.deleted }));
+      return r.rows.map((x) => ({
+        entity: x.entity,
+        key: x.key,
+        version: x.version,
+        data: x.data,
+        deleted: x.deleted,
+      }));
     },
     async openPairings(pairing) {
-      const r = await opts.pool.query(`SELECT key, start_time FROM ${s}.pairings WHERE pairing = $1 ORDER BY key`, [pairing]);
+      const r = await opts.pool.query(`SELECT key, start_time FROM ${s}.pairings WHERE pairing = $1 ORDER BY key`, [
+        pairing,
+      ]);
       return r.rows.map((x) => ({ key: x.key, startTime: Number(x.start_time) }));
     },
-    deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> => streamDeltas(opts.store, opts.metrics, o),
+    deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> =>
+      streamDeltas(opts.store, opts.metrics, o),
     lastCursor: async () => (await opts.store.lastCursor()) || null,
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
@@ -136,8 +170,13 @@ export function createServing(opts: ServingOptions): Serving {
  * not matching `where` are skipped.
  */
 function mergeLayers(
-  metric: CompiledMetric, g: number, from: number, to: number, where: Array<[string, string]>,
-  rows: BatchRead['rows'], speedSlices: SliceRead['slices'],
+  metric: CompiledMetric,
+  g: number,
+  from: number,
+  to: number,
+  where: Array<[string, string]>,
+  rows: BatchRead['rows'],
+  speedSlices: SliceRead['slices'],
 ) {
   const acc = new Map<string, { bucket: number; dims: string[]; cells: number[] }>();
   let batchValue = 0;

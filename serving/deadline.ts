@@ -1,6 +1,7 @@
 import { MillraceError } from '../lib/errors.ts';
 
-const expired = () => new MillraceError('DEADLINE_EXCEEDED', 'the read did not finish before the request\'s deadline', { retryable: true });
+const expired = () =>
+  new MillraceError('DEADLINE_EXCEEDED', "the read did not finish before the request's deadline", { retryable: true });
 
 /** Milliseconds left until `deadline` (epoch ms), at least 1; throws DEADLINE_EXCEEDED when it has passed. */
 export function remainingMs(deadline: number): number {
@@ -18,7 +19,10 @@ export async function beforeDeadline<T>(read: () => Promise<T>, deadline: number
   const left = remainingMs(deadline);
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([read(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(expired()), left)))]);
+    return await Promise.race([
+      read(),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(expired()), left))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -26,7 +26,14 @@ export interface BatchRead {
 export async function readBatch(
   pool: pg.Pool,
   schema: string,
-  q: { metric: CompiledMetric; grain: Grain; from: number; to: number; where: Array<[string, string]>; deadline?: number },
+  q: {
+    metric: CompiledMetric;
+    grain: Grain;
+    from: number;
+    to: number;
+    where: Array<[string, string]>;
+    deadline?: number;
+  },
 ): Promise<BatchRead> {
   const s = ident(schema);
   const params: unknown[] = [q.metric.name, q.grain, q.from, q.to];
@@ -44,18 +51,29 @@ export async function readBatch(
   // Postgres truncates statement names to 63 bytes: a digest of the text keeps shapes apart.
   const name = `millrace_rb_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
   const query = { name, text, values: params };
-  const res = await (q.deadline === undefined
-    ? pool.query(query)
-    : withStatementTimeout(pool, remainingMs(q.deadline), (client) => client.query(query))
+  const res = await (
+    q.deadline === undefined
+      ? pool.query(query)
+      : withStatementTimeout(pool, remainingMs(q.deadline), (client) => client.query(query))
   ).catch((err: Error & { code?: string }) => {
-    if (err.code === '57014') throw new MillraceError('DEADLINE_EXCEEDED', 'the query was cancelled at its deadline', { retryable: true, cause: err });
+    if (err.code === '57014')
+      throw new MillraceError('DEADLINE_EXCEEDED', 'the query was cancelled at its deadline', {
+        retryable: true,
+        cause: err,
+      });
     throw err;
   });
   const wm: Array<{ p: number; w: number; t: number | null; at: number | null; loaded: number }> = [];
   const rows: BatchRead['rows'] = [];
   for (const row of res.rows) {
     if (row.k === 0) {
-      wm.push({ p: Number(row.partition), w: Number(row.w), t: row.t === null ? null : Number(row.t), at: row.at === null ? null : Number(row.at), loaded: Number(row.loaded) });
+      wm.push({
+        p: Number(row.partition),
+        w: Number(row.w),
+        t: row.t === null ? null : Number(row.t),
+        at: row.at === null ? null : Number(row.at),
+        loaded: Number(row.loaded),
+      });
     } else {
       const cells = row.cells as string[];
       const out = new Array<number>(cells.length);
@@ -80,7 +98,11 @@ export async function readBatch(
  * `SET LOCAL` needs a transaction; BEGIN and the SET travel in one simple-protocol message, so a
  * deadline costs two round trips more than the bare statement (not three).
  */
-async function withStatementTimeout<T>(pool: pg.Pool, ms: number, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+async function withStatementTimeout<T>(
+  pool: pg.Pool,
+  ms: number,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

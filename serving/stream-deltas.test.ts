@@ -14,7 +14,15 @@ const delta = (i: number) => JSON.stringify({ p: 0, from: i, to: i + 1, at: i, m
 async function withDeltas(store: SpeedStore, n: number): Promise<string[]> {
   const cursors: string[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await store.apply({ partition: 0, fromOffset: i, toOffset: i + 1, initIfMissing: true, updates: [], delta: delta(i), appliedAt: i });
+    const r = await store.apply({
+      partition: 0,
+      fromOffset: i,
+      toOffset: i + 1,
+      initIfMissing: true,
+      updates: [],
+      delta: delta(i),
+      appliedAt: i,
+    });
     if (r.applied) cursors.push(r.cursor!);
   }
   return cursors;
@@ -46,7 +54,11 @@ for (const [name, make] of stores) {
   describe(`subscription cursors (${name} store)`, { timeout: 60_000 }, () => {
     const open: SpeedStore[] = [];
     after(() => Promise.all(open.map((s) => s.close())));
-    const fresh = (maxDeltas = 1000) => { const s = make(maxDeltas); open.push(s); return s; };
+    const fresh = (maxDeltas = 1000) => {
+      const s = make(maxDeltas);
+      open.push(s);
+      return s;
+    };
 
     it('resumes strictly after a cursor it handed out', async () => {
       const s = fresh();

@@ -29,7 +29,12 @@ export async function* streamDeltas(
         toOffset: p.to,
         appliedAt: p.at,
         maxEventTime: p.maxEventTime,
-        items: p.items.map(([metric, bucket, dims, cells]) => ({ metric, bucket, dims: named(dimNames.get(metric) ?? [], dims), cells })),
+        items: p.items.map(([metric, bucket, dims, cells]) => ({
+          metric,
+          bucket,
+          dims: named(dimNames.get(metric) ?? [], dims),
+          cells,
+        })),
       };
     }
   }
@@ -52,12 +57,18 @@ function compareCursors(a: string, b: string): number {
  */
 async function checkCursor(store: SpeedStore, cursor: string): Promise<void> {
   const bad = (why: string) => new MillraceError('BAD_USER_INPUT', `cursor ${JSON.stringify(cursor)} ${why}`);
-  if (cursor === '') throw bad('is empty: omit `after` to start from now, or pass the `cursor` of the last delta received');
-  if (!CURSOR.test(cursor)) throw bad('is not a delta cursor (expected the `cursor` field of a delta, like "1764950400000-0")');
+  if (cursor === '')
+    throw bad('is empty: omit `after` to start from now, or pass the `cursor` of the last delta received');
+  if (!CURSOR.test(cursor))
+    throw bad('is not a delta cursor (expected the `cursor` field of a delta, like "1764950400000-0")');
   const last = await store.lastCursor();
-  if (last !== '' && CURSOR.test(last) && compareCursors(cursor, last) > 0) throw bad(`is ahead of the newest delta (${last}): it was not handed out by this deployment`);
+  if (last !== '' && CURSOR.test(last) && compareCursors(cursor, last) > 0)
+    throw bad(`is ahead of the newest delta (${last}): it was not handed out by this deployment`);
   if (await store.cursorExpired(cursor)) {
-    throw new MillraceError('CURSOR_EXPIRED', `cursor ${cursor} is older than the deltas kept; re-query the series and subscribe without a cursor`);
+    throw new MillraceError(
+      'CURSOR_EXPIRED',
+      `cursor ${cursor} is older than the deltas kept; re-query the series and subscribe without a cursor`,
+    );
   }
   if (last === '') throw bad('was not handed out: no delta has been written yet');
 }

@@ -118,7 +118,11 @@ export interface OpenPairing {
 export interface Serving {
   series(q: SeriesQuery): Promise<SeriesResult>;
   /** Newest dead letters first, optionally of one connector. */
-  deadLetters(q: { connector?: string | null; limit: number; /** Only letters older than this id (paging). */ beforeId?: number | null }): Promise<DeadLetterRow[]>;
+  deadLetters(q: {
+    connector?: string | null;
+    limit: number;
+    /** Only letters older than this id (paging). */ beforeId?: number | null;
+  }): Promise<DeadLetterRow[]>;
   /** Current state of one entity kind. */
   /** Keys in order; `after` (exclusive) pages on from the last key of the previous page. */
   entities(q: { entity: string; limit: number; after?: string | null }): Promise<EntityRow[]>;

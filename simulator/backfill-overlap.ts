@@ -17,7 +17,11 @@ export interface WrittenSpan {
 /** What the ledger says has been written already, by live runs and earlier back-fills. */
 export async function writtenSpan(pool: pg.Pool, schema: string, now: number): Promise<WrittenSpan> {
   const s = ident(schema);
-  const exists = await pool.query(`SELECT to_regclass($1) AS f, to_regclass($2) AS s, to_regclass($3) AS st`, [`${s}.facts`, `${s}.seals`, `${s}.state`]);
+  const exists = await pool.query(`SELECT to_regclass($1) AS f, to_regclass($2) AS s, to_regclass($3) AS st`, [
+    `${s}.facts`,
+    `${s}.seals`,
+    `${s}.state`,
+  ]);
   if (!exists.rows[0].f || !exists.rows[0].s || !exists.rows[0].st) return { first: null, end: null, live: false };
   const r = await pool.query(
     // Per fact name through the primary key (fact, minute, …): a year's ledger has ~50 M fact rows,
@@ -35,7 +39,9 @@ export async function writtenSpan(pool: pg.Pool, schema: string, now: number): P
   const x = r.rows[0];
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   const firsts = [num(x.first_fact), num(x.m_first)].filter((v): v is number => v !== null);
-  const ends = [num(x.last_fact) === null ? null : num(x.last_fact)! + 60_000, num(x.seal), num(x.m_seal)].filter((v): v is number => v !== null);
+  const ends = [num(x.last_fact) === null ? null : num(x.last_fact)! + 60_000, num(x.seal), num(x.m_seal)].filter(
+    (v): v is number => v !== null,
+  );
   const touched = [num(x.seal_at), num(x.m_at)].filter((v): v is number => v !== null);
   return {
     first: firsts.length ? Math.min(...firsts) : null,
@@ -51,17 +57,28 @@ export async function writtenSpan(pool: pg.Pool, schema: string, now: number): P
  * history begins (`note` says so), or, after a finished run, to start where it ended; a range
  * with nothing unwritten left, or reaching into what a live run is still writing, is refused.
  */
-export function clipToUnwritten(range: { from: number; to: number }, w: WrittenSpan): { from: number; to: number; note: string | null } {
+export function clipToUnwritten(
+  range: { from: number; to: number },
+  w: WrittenSpan,
+): { from: number; to: number; note: string | null } {
   const iso = (t: number) => new Date(t).toISOString();
   const { from, to } = range;
   if (w.first === null || w.end === null) return { from, to, note: null };
   if (to <= w.first) return { from, to, note: null };
   if (from < w.first) {
-    return { from, to: w.first, note: `back-fill clipped to ${iso(from)} → ${iso(w.first)}: from ${iso(w.first)} on, the sources were written already (${w.live ? 'a live run is writing' : 'an earlier run'})` };
+    return {
+      from,
+      to: w.first,
+      note: `back-fill clipped to ${iso(from)} → ${iso(w.first)}: from ${iso(w.first)} on, the sources were written already (${w.live ? 'a live run is writing' : 'an earlier run'})`,
+    };
   }
   if (!w.live && from >= w.end) return { from, to, note: null };
   if (!w.live && to > w.end) {
-    return { from: w.end, to, note: `back-fill clipped to ${iso(w.end)} → ${iso(to)}: before ${iso(w.end)} the sources were written already` };
+    return {
+      from: w.end,
+      to,
+      note: `back-fill clipped to ${iso(w.end)} → ${iso(to)}: before ${iso(w.end)} the sources were written already`,
+    };
   }
   throw new MillraceError(
     'CONFIG',

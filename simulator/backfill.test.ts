@@ -27,8 +27,17 @@ async function run(opts: Partial<BackfillOptions> & { from: number; to: number }
     return t;
   };
   const progress: Array<[number, number]> = [];
-  const stats = await backfill({ seed: 42, pool, ledgerSchema, openTopic, progress: (d, t) => progress.push([d, t]), ...opts });
-  const { rows } = await pool.query(`SELECT fact, minute, station, error_code, value FROM ${ledgerSchema}.facts ORDER BY 1, 2, 3, 4`);
+  const stats = await backfill({
+    seed: 42,
+    pool,
+    ledgerSchema,
+    openTopic,
+    progress: (d, t) => progress.push([d, t]),
+    ...opts,
+  });
+  const { rows } = await pool.query(
+    `SELECT fact, minute, station, error_code, value FROM ${ledgerSchema}.facts ORDER BY 1, 2, 3, 4`,
+  );
   const seals = (await pool.query(`SELECT source, sealed_before FROM ${ledgerSchema}.seals ORDER BY 1`)).rows;
   const state = (await pool.query(`SELECT sealed_before FROM ${ledgerSchema}.state`)).rows;
   return { stats, facts: rows, seals, state, topics, progress, ledgerSchema };
@@ -43,9 +52,16 @@ describe('back-fill', () => {
     assert.deepEqual(b.seals, a.seals);
     assert.deepEqual(b.state, a.state);
     assert.deepEqual([...a.topics.keys()].sort(), ['mycpu.heat', 'mycpu.machining']);
-    for (const [name, t] of a.topics) assert.deepEqual(b.topics.get(name)!.records.map((r) => r.value), t.records.map((r) => r.value));
+    for (const [name, t] of a.topics)
+      assert.deepEqual(
+        b.topics.get(name)!.records.map((r) => r.value),
+        t.records.map((r) => r.value),
+      );
     // Both sources, at the notes' scale: ≈1.6 machining events and 1.3 heat readings per simulated second.
-    assert.ok(Math.abs(a.stats.bySource.machining.written / (3 * 3600) - 1.585) < 0.4, `machining ${a.stats.bySource.machining.written}`);
+    assert.ok(
+      Math.abs(a.stats.bySource.machining.written / (3 * 3600) - 1.585) < 0.4,
+      `machining ${a.stats.bySource.machining.written}`,
+    );
     assert.equal(a.stats.bySource['heat-sensors'].written, 3 * 360 * 13);
     const other = await run({ from: FROM, to: FROM + 3 * H, seed: 43 });
     assert.notDeepEqual(other.facts, a.facts);
@@ -67,8 +83,21 @@ describe('back-fill', () => {
   });
 
   it('rejects a bad range or seed with a CONFIG error', async () => {
-    await assert.rejects(backfill({ from: FROM, to: FROM, seed: 1, pool, ledgerSchema: 'x', openTopic: () => createRecordingTopic() }), { code: 'CONFIG' });
-    await assert.rejects(backfill({ from: FROM, to: FROM + H, seed: 1.5, pool, ledgerSchema: 'x', openTopic: () => createRecordingTopic() }), { code: 'CONFIG' });
+    await assert.rejects(
+      backfill({ from: FROM, to: FROM, seed: 1, pool, ledgerSchema: 'x', openTopic: () => createRecordingTopic() }),
+      { code: 'CONFIG' },
+    );
+    await assert.rejects(
+      backfill({
+        from: FROM,
+        to: FROM + H,
+        seed: 1.5,
+        pool,
+        ledgerSchema: 'x',
+        openTopic: () => createRecordingTopic(),
+      }),
+      { code: 'CONFIG' },
+    );
   });
 
   it('streams: heap stays flat over simulated days (nothing kept in proportion to history)', async () => {
@@ -79,14 +108,29 @@ describe('back-fill', () => {
     // A topic that counts and forgets: only the writers' own memory is measured.
     let sent = 0;
     const sink = (name: string, partitions: number): Topic => ({
-      name, partitions, ensure: async () => undefined, close: async () => undefined, consume: async () => { throw new Error('sink'); },
-      endOffsets: async () => [sent], publish: async (recs) => ((sent += recs.length), recs.map((_, i) => ({ partition: 0, offset: sent - recs.length + i }))),
+      name,
+      partitions,
+      ensure: async () => undefined,
+      close: async () => undefined,
+      consume: async () => {
+        throw new Error('sink');
+      },
+      endOffsets: async () => [sent],
+      publish: async (recs) => (
+        (sent += recs.length),
+        recs.map((_, i) => ({ partition: 0, offset: sent - recs.length + i }))
+      ),
     });
     const DAY = 24 * H;
     const heap: Array<[number, number]> = [];
     let nextSample = DAY / 2;
     await backfill({
-      from: FROM, to: FROM + 3 * DAY, seed: 7, pool, ledgerSchema, openTopic: sink,
+      from: FROM,
+      to: FROM + 3 * DAY,
+      seed: 7,
+      pool,
+      ledgerSchema,
+      openTopic: sink,
       progress: (done) => {
         if (done < nextSample) return;
         nextSample += DAY / 2;
@@ -97,6 +141,9 @@ describe('back-fill', () => {
     assert.ok(sent > 700_000, `sent ${sent}`);
     assert.ok(heap.length >= 5);
     const growth = heap.at(-1)![1] - heap[0][1];
-    assert.ok(growth < 16 * 1024 * 1024, `heap grew ${(growth / 1048576).toFixed(1)} MiB over ${heap.length} samples: ${heap.map(([, h]) => (h / 1048576).toFixed(1)).join(', ')}`);
+    assert.ok(
+      growth < 16 * 1024 * 1024,
+      `heap grew ${(growth / 1048576).toFixed(1)} MiB over ${heap.length} samples: ${heap.map(([, h]) => (h / 1048576).toFixed(1)).join(', ')}`,
+    );
   });
 });

@@ -51,14 +51,17 @@ export interface BackfillOptions {
 export interface BackfillStats {
   /** Unique events/readings/rows written and acknowledged, all sources. */
   events: number;
-  bySource: Record<string, {
-    written: number;
-    faults: Record<string, number>;
-    /** Simulated time this writer has reached, epoch ms (writers go at their own pace); null before its first step. */
-    clock: number | null;
-    /** Wall ms from the start until it reached the end of the range; null while it has not. The largest is the critical path. */
-    doneMs: number | null;
-  }>;
+  bySource: Record<
+    string,
+    {
+      written: number;
+      faults: Record<string, number>;
+      /** Simulated time this writer has reached, epoch ms (writers go at their own pace); null before its first step. */
+      clock: number | null;
+      /** Wall ms from the start until it reached the end of the range; null while it has not. The largest is the critical path. */
+      doneMs: number | null;
+    }
+  >;
   wallMs: number;
   /** Generation rate: events per wall second so far. */
   eventsPerSec: number;
@@ -72,18 +75,27 @@ export interface BackfillStats {
  */
 export async function backfill(opts: BackfillOptions): Promise<BackfillStats> {
   const { from, to, seed } = opts;
-  if (!Number.isInteger(from) || !Number.isInteger(to) || from >= to) throw new MillraceError('CONFIG', `back-fill: need integer epoch ms with from < to (got ${from}, ${to})`);
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from >= to)
+    throw new MillraceError('CONFIG', `back-fill: need integer epoch ms with from < to (got ${from}, ${to})`);
   if (!Number.isInteger(seed)) throw new MillraceError('CONFIG', `back-fill: seed must be an integer (got ${seed})`);
   const log = opts.log ?? (() => undefined);
   const floor = opts.floor ?? loadFloorMap();
   const ledger = createLedger({ pool: opts.pool, schema: opts.ledgerSchema });
   await ledger.ensure();
   const ctx: WriterContext = {
-    seed, startTime: from, dataDir: opts.dataDir ?? 'data/factory', floor, pool: opts.pool, ledgerSchema: opts.ledgerSchema,
-    openTopic: opts.openTopic, faultRate: opts.faultRate ?? 1, log,
+    seed,
+    startTime: from,
+    dataDir: opts.dataDir ?? 'data/factory',
+    floor,
+    pool: opts.pool,
+    ledgerSchema: opts.ledgerSchema,
+    openTopic: opts.openTopic,
+    faultRate: opts.faultRate ?? 1,
+    log,
   };
   const m = opts.machining === false ? null : (opts.machining ?? {});
-  const machiningTopic = m && !opts.machiningThread ? opts.openTopic(m.topic ?? 'mycpu.machining', m.partitions ?? 2) : null;
+  const machiningTopic =
+    m && !opts.machiningThread ? opts.openTopic(m.topic ?? 'mycpu.machining', m.partitions ?? 2) : null;
   const writers: SourceWriter[] = [];
   if (opts.heat !== false) writers.push(createHeatWriter({ ...ctx, topic: opts.heat?.topic }));
   for (const make of opts.writers ?? []) writers.push(make(ctx));
@@ -91,12 +103,23 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillStats> {
   // running (the stop below is what ends it).
   let machining: MachiningSimulator | undefined;
   if (m) {
-    const common = { seed, startTime: from, floor, ratePerSec: m.ratePerSec ?? YEAR_SCALE_MACHINING_PER_SEC, maxBatch: m.maxBatch ?? 5_000 };
+    const common = {
+      seed,
+      startTime: from,
+      floor,
+      ratePerSec: m.ratePerSec ?? YEAR_SCALE_MACHINING_PER_SEC,
+      maxBatch: m.maxBatch ?? 5_000,
+    };
     machining = opts.machiningThread
       ? createMachiningThread({
-        ...common, topic: opts.machiningThread.topic, databaseUrl: opts.machiningThread.databaseUrl, ledgerSchema: opts.ledgerSchema,
-        topicName: m.topic ?? 'mycpu.machining', partitions: m.partitions ?? 2, log,
-      })
+          ...common,
+          topic: opts.machiningThread.topic,
+          databaseUrl: opts.machiningThread.databaseUrl,
+          ledgerSchema: opts.ledgerSchema,
+          topicName: m.topic ?? 'mycpu.machining',
+          partitions: m.partitions ?? 2,
+          log,
+        })
       : createMachiningSimulator({ ...common, topic: machiningTopic!, ledger });
   }
   const factory = createFactory({ writers, machining, startTime: from });
@@ -109,15 +132,19 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillStats> {
     if (reached >= to && !doneMs.has(w)) doneMs.set(w, performance.now() - began);
   };
   const stats = (): BackfillStats => {
-    const bySource = Object.fromEntries(factory.writers.map((w) => {
-      const { written, faults } = w.stats();
-      return [w.name, { written, faults, clock: clocks.get(w) ?? null, doneMs: doneMs.get(w) ?? null }];
-    }));
+    const bySource = Object.fromEntries(
+      factory.writers.map((w) => {
+        const { written, faults } = w.stats();
+        return [w.name, { written, faults, clock: clocks.get(w) ?? null, doneMs: doneMs.get(w) ?? null }];
+      }),
+    );
     const events = Object.values(bySource).reduce((n, s) => n + s.written, 0);
     const wallMs = performance.now() - began;
     return { events, bySource, wallMs, eventsPerSec: wallMs > 0 ? (events * 1000) / wallMs : 0 };
   };
-  log(`back-fill ${new Date(from).toISOString()} → ${new Date(to).toISOString()}, seed ${seed}, sources: ${factory.writers.map((w) => w.name).join(', ')}`);
+  log(
+    `back-fill ${new Date(from).toISOString()} → ${new Date(to).toISOString()}, seed ${seed}, sources: ${factory.writers.map((w) => w.name).join(', ')}`,
+  );
   let failure: unknown = null;
   try {
     await factory.runUntil(to, (clock) => opts.progress?.(clock - from, to - from, stats()), onStep);

@@ -76,7 +76,7 @@ describe('factory driver', () => {
     const f = createFactory({ writers: [ok, bad], startTime: T0 });
     await assert.rejects(f.runUntil(T0 + 3_600_000), /bad down/);
     assert.equal(ok.maxInFlight, 1);
-    assert.ok(f.clock! < T0 + 10 * 60_000, 'the clock is the failed writer\'s');
+    assert.ok(f.clock! < T0 + 10 * 60_000, "the clock is the failed writer's");
     await f.runUntil(T0 + 3_600_000);
     assert.equal(ok.calls.at(-1), T0 + 3_600_000);
     assert.equal(bad.calls.at(-1), T0 + 3_600_000);
@@ -92,7 +92,8 @@ describe('factory driver', () => {
     const deadline = Date.now() + 5_000;
     for (const t of [T0 + 1_000, T0 + 500, T0 + 9_000]) {
       now = t;
-      while (a.calls.at(-1) !== Math.max(...a.calls, t) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      while (a.calls.at(-1) !== Math.max(...a.calls, t) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 2));
     }
     while ((a.calls.at(-1) ?? 0) < T0 + 9_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
     await assert.rejects(f.runUntil(T0 + 20_000), /live loop/);

@@ -39,7 +39,11 @@ export interface Factory {
    * at their next step and it rejects; a later call resumes every writer from where it got to.
    * `onStep(writer, reached)` follows every step of every writer (each one's own pace).
    */
-  runUntil(t: number, onProgress?: (clock: number) => void, onStep?: (writer: SourceWriter, reached: number) => void): Promise<void>;
+  runUntil(
+    t: number,
+    onProgress?: (clock: number) => void,
+    onStep?: (writer: SourceWriter, reached: number) => void,
+  ): Promise<void>;
   /** Stop the live loop, then close every writer (they flush what they hold and seal). */
   stop(): Promise<void>;
 }
@@ -154,7 +158,9 @@ export function createFactory(opts: FactoryOptions): Factory {
       // Machining first: its final flush feeds the SQL engine writer's archive, which must still be open.
       const [first, ...rest] = writers;
       const closing = first ? await Promise.allSettled([first.close()]) : [];
-      const failed = [...closing, ...(await Promise.allSettled(rest.map((w) => w.close())))].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const failed = [...closing, ...(await Promise.allSettled(rest.map((w) => w.close())))].find(
+        (r): r is PromiseRejectedResult => r.status === 'rejected',
+      );
       if (failed) throw failed.reason;
     },
   };

@@ -70,12 +70,19 @@ export function createFaultInjector(options: FaultOptions, rng: Rng): FaultInjec
   if (o.lateMinMs < 1 || o.lateMaxMs < o.lateMinMs) throw new Error('faults: need 1 <= lateMinMs <= lateMaxMs');
   let seq = 0;
   let sent = 0;
-  const late = new MinHeap<{ release: number; seq: number; ev: MachiningEvent; delay: number }>((a, b) => a.release < b.release || (a.release === b.release && a.seq < b.seq));
-  const dups = new MinHeap<{ due: number; seq: number; msg: WireMessage; ev: MachiningEvent; delay: number }>((a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq));
+  const late = new MinHeap<{ release: number; seq: number; ev: MachiningEvent; delay: number }>(
+    (a, b) => a.release < b.release || (a.release === b.release && a.seq < b.seq),
+  );
+  const dups = new MinHeap<{ due: number; seq: number; msg: WireMessage; ev: MachiningEvent; delay: number }>(
+    (a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq),
+  );
 
   function send(ev: MachiningEvent, out: Outgoing[], lateBy?: number): void {
     const msg = toWire(ev);
-    const fault: FaultRecord | undefined = lateBy === undefined ? undefined : { kind: 'late', detail: `${lateBy} ms late`, eventId: ev.eventId, eventAt: ev.at, raw: null };
+    const fault: FaultRecord | undefined =
+      lateBy === undefined
+        ? undefined
+        : { kind: 'late', detail: `${lateBy} ms late`, eventId: ev.eventId, eventAt: ev.at, raw: null };
     // Object literals of one shape, no spreads: this runs for every one of ~50 M events a year.
     out.push({ key: msg.key, value: msg.value, event: ev, fault });
     sent++;
@@ -83,19 +90,41 @@ export function createFaultInjector(options: FaultOptions, rng: Rng): FaultInjec
       if (rng.chance(o.delayedDuplicateShare)) {
         const delay = rng.logUniform(10, o.duplicateMaxDelayEvents);
         dups.push({ due: sent + delay, seq: seq++, msg, ev, delay });
-      } else out.push({ key: msg.key, value: msg.value, event: undefined, fault: { kind: 'duplicate', detail: 'immediate', eventId: ev.eventId, eventAt: ev.at, raw: null } });
+      } else
+        out.push({
+          key: msg.key,
+          value: msg.value,
+          event: undefined,
+          fault: { kind: 'duplicate', detail: 'immediate', eventId: ev.eventId, eventAt: ev.at, raw: null },
+        });
     }
     if (rng.chance(o.malformedRate)) {
       const flavour = rng.pick(MALFORMED_FLAVOURS);
       const bad = malformedFrom(ev, flavour, (n) => rng.int(0, n - 1));
-      out.push({ key: bad.key, value: bad.value, event: undefined, fault: { kind: 'malformed', detail: flavour, eventId: null, eventAt: ev.at, raw: bad.value } });
+      out.push({
+        key: bad.key,
+        value: bad.value,
+        event: undefined,
+        fault: { kind: 'malformed', detail: flavour, eventId: null, eventAt: ev.at, raw: bad.value },
+      });
     }
     while (dups.size > 0 && dups.peek()!.due <= sent) resendDuplicate(out);
   }
 
   function resendDuplicate(out: Outgoing[]): void {
     const d = dups.pop()!;
-    out.push({ key: d.msg.key, value: d.msg.value, event: undefined, fault: { kind: 'duplicate', detail: `after ${d.delay} events`, eventId: d.ev.eventId, eventAt: d.ev.at, raw: null } });
+    out.push({
+      key: d.msg.key,
+      value: d.msg.value,
+      event: undefined,
+      fault: {
+        kind: 'duplicate',
+        detail: `after ${d.delay} events`,
+        eventId: d.ev.eventId,
+        eventAt: d.ev.at,
+        raw: null,
+      },
+    });
   }
 
   function releaseLate(out: Outgoing[], until: number): void {

@@ -24,16 +24,14 @@ const stationSchema = z.object({
   idealCycleSec: z.number().positive().nullable().optional(),
 });
 
-export const floorMapSchema = z
-  .object({ stations: z.array(stationSchema).min(1) })
-  .superRefine((floor, ctx) => {
-    // Ids are joined on everywhere (events, meters, the API); a duplicate would silently merge two.
-    const seen = new Set<string>();
-    for (const id of floor.stations.flatMap((s) => [s.id, ...s.machines])) {
-      if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate station or machine id ${id}` });
-      seen.add(id);
-    }
-  });
+export const floorMapSchema = z.object({ stations: z.array(stationSchema).min(1) }).superRefine((floor, ctx) => {
+  // Ids are joined on everywhere (events, meters, the API); a duplicate would silently merge two.
+  const seen = new Set<string>();
+  for (const id of floor.stations.flatMap((s) => [s.id, ...s.machines])) {
+    if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate station or machine id ${id}` });
+    seen.add(id);
+  }
+});
 
 export type FloorMap = z.infer<typeof floorMapSchema>;
 export type FloorStation = FloorMap['stations'][number];

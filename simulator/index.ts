@@ -45,19 +45,39 @@ export async function startFactory(s: FactorySettings, deps: FactoryDeps): Promi
   const floor = loadFloorMap();
   // Sources with history start before t0, but not before what an earlier run already sealed.
   const seals = await liveSeals(deps.pool, s.ledgerSchema);
-  const { writers, archive } = createWriters(s, { pool: deps.pool, openTopic: deps.openTopic, floor, startTime: t0, seals, log: deps.log });
+  const { writers, archive } = createWriters(s, {
+    pool: deps.pool,
+    openTopic: deps.openTopic,
+    floor,
+    startTime: t0,
+    seals,
+    log: deps.log,
+  });
   const sim = createMachiningSimulator({
-    topic, ledger, seed: s.seed, ratePerSec: s.ratePerSec / s.speed, startTime: t0, floor,
+    topic,
+    ledger,
+    seed: s.seed,
+    ratePerSec: s.ratePerSec / s.speed,
+    startTime: t0,
+    floor,
     // The SQL machining archive receives a copy of every acknowledged event (the loader dedups them).
     onPublished: (events) => archive.archive(events),
   });
   const factory = createFactory({
-    writers, machining: sim, now, startTime: t0,
+    writers,
+    machining: sim,
+    now,
+    startTime: t0,
     onError: (err) => deps.log(`${(err as Error).message} (will retry)`),
   });
   factory.start();
   // A clean stop lets every writer send what it held back (late events, duplicates) and seal.
-  return { stop: async () => { await factory.stop(); await topic.close(); } };
+  return {
+    stop: async () => {
+      await factory.stop();
+      await topic.close();
+    },
+  };
 }
 
 /**
@@ -73,8 +93,15 @@ export async function runBackfill(
 ) {
   const f = writerFactories(s);
   return runBackfillCli(args, {
-    pool: deps.pool, ledgerSchema: s.ledgerSchema, openTopic: deps.openTopic, floor: loadFloorMap(), faultRate: s.faultRate, dataDir: s.dataDir,
-    machiningTopic: s.machiningTopic, machiningPartitions: s.machiningPartitions, heatTopic: s.heatTopic,
+    pool: deps.pool,
+    ledgerSchema: s.ledgerSchema,
+    openTopic: deps.openTopic,
+    floor: loadFloorMap(),
+    faultRate: s.faultRate,
+    dataDir: s.dataDir,
+    machiningTopic: s.machiningTopic,
+    machiningPartitions: s.machiningPartitions,
+    heatTopic: s.heatTopic,
     machiningThread: deps.machiningThread,
     writers: [...f.files, f.orders, f.sqlEngine],
   });

@@ -6,7 +6,9 @@ import type { MachiningEvent } from './wire.ts';
  */
 
 /** Cycle-time histogram bounds, ms: part of the report spec (MYCPU.md, report 1), kept here on purpose. */
-export const CYCLE_TIME_BOUNDS_MS: readonly number[] = Object.freeze([15_000, 30_000, 45_000, 60_000, 90_000, 120_000, 180_000, 300_000]);
+export const CYCLE_TIME_BOUNDS_MS: readonly number[] = Object.freeze([
+  15_000, 30_000, 45_000, 60_000, 90_000, 120_000, 180_000, 300_000,
+]);
 
 export const MINUTE_MS = 60_000;
 
@@ -103,7 +105,13 @@ export class FactAccumulator {
   private *rows(): Generator<FactRow> {
     for (const [minute, stations] of this.minutes) {
       for (const [station, c] of stations) {
-        const row = (fact: string, value: number, errorCode: string | null = null): FactRow => ({ fact, minute, station, errorCode, value });
+        const row = (fact: string, value: number, errorCode: string | null = null): FactRow => ({
+          fact,
+          minute,
+          station,
+          errorCode,
+          value,
+        });
         if (c.entered > 0) yield row('parts_entered', c.entered);
         if (c.exited > 0) yield row('parts_exited', c.exited);
         if (c.errors) for (const [code, n] of c.errors) yield row('station_errors', n, code);
@@ -121,7 +129,19 @@ export class FactAccumulator {
     let stations = this.minutes.get(minute);
     if (!stations) this.minutes.set(minute, (stations = new Map()));
     let c = stations.get(station);
-    if (!c) stations.set(station, (c = { entered: 0, exited: 0, timed: 0, timeSum: 0, buckets: new Array<number>(BUCKET_FACTS.length).fill(0), errors: null, operators: null }));
+    if (!c)
+      stations.set(
+        station,
+        (c = {
+          entered: 0,
+          exited: 0,
+          timed: 0,
+          timeSum: 0,
+          buckets: new Array<number>(BUCKET_FACTS.length).fill(0),
+          errors: null,
+          operators: null,
+        }),
+      );
     return c;
   }
 }

@@ -49,7 +49,13 @@ export async function recordFacts(pool: pg.Pool, schema: string, e: SourceLedger
         `INSERT INTO ${s}.facts (fact, minute, station, error_code, value)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
          ON CONFLICT (fact, minute, station, error_code) DO UPDATE SET value = facts.value + EXCLUDED.value`,
-        [f.map((x) => x.fact), f.map((x) => x.minute), f.map((x) => x.dims[0]), f.map((x) => x.dims[1] ?? ''), f.map((x) => x.value)],
+        [
+          f.map((x) => x.fact),
+          f.map((x) => x.minute),
+          f.map((x) => x.dims[0]),
+          f.map((x) => x.dims[1] ?? ''),
+          f.map((x) => x.value),
+        ],
       );
     }
     const faults = e.faults ?? [];
@@ -57,11 +63,18 @@ export async function recordFacts(pool: pg.Pool, schema: string, e: SourceLedger
       await client.query(
         `INSERT INTO ${s}.faults (kind, detail, event_id, event_at, raw)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])`,
-        [faults.map((x) => x.kind), faults.map((x) => `${e.source}: ${x.detail}`), faults.map((x) => x.eventId ?? null), faults.map((x) => x.eventAt), faults.map((x) => x.raw ?? null)],
+        [
+          faults.map((x) => x.kind),
+          faults.map((x) => `${e.source}: ${x.detail}`),
+          faults.map((x) => x.eventId ?? null),
+          faults.map((x) => x.eventAt),
+          faults.map((x) => x.raw ?? null),
+        ],
       );
     }
     for (const ent of e.entities ?? []) {
-      if (ent.data === null) await client.query(`DELETE FROM ${s}.entities WHERE entity = $1 AND key = $2`, [ent.entity, ent.key]);
+      if (ent.data === null)
+        await client.query(`DELETE FROM ${s}.entities WHERE entity = $1 AND key = $2`, [ent.entity, ent.key]);
       else {
         await client.query(
           `INSERT INTO ${s}.entities (source, entity, key, data) VALUES ($1, $2, $3, $4)
@@ -92,7 +105,15 @@ export async function sourceSeal(pool: pg.Pool, schema: string, source: string):
 }
 
 /** What a writer kept in the ledger under `key` (`SourceLedgerEntry.writerState`), or null. */
-export async function sourceWriterState(pool: pg.Pool, schema: string, source: string, key: string): Promise<unknown | null> {
-  const r = await pool.query(`SELECT data FROM ${ident(schema)}.writer_state WHERE source = $1 AND key = $2`, [source, key]);
+export async function sourceWriterState(
+  pool: pg.Pool,
+  schema: string,
+  source: string,
+  key: string,
+): Promise<unknown | null> {
+  const r = await pool.query(`SELECT data FROM ${ident(schema)}.writer_state WHERE source = $1 AND key = $2`, [
+    source,
+    key,
+  ]);
   return r.rowCount ? r.rows[0].data : null;
 }

@@ -18,7 +18,17 @@ async function ledger() {
 }
 
 const ev = (over: Partial<MachiningEvent>): MachiningEvent => ({
-  eventId: 'e', kind: 'exit', partId: 'p', station: 'TST', machine: 'TST-1', operator: 'E0001', at: T, nextStation: 'MRK', errorCode: null, cycleTimeMs: 20_000, ...over,
+  eventId: 'e',
+  kind: 'exit',
+  partId: 'p',
+  station: 'TST',
+  machine: 'TST-1',
+  operator: 'E0001',
+  at: T,
+  nextStation: 'MRK',
+  errorCode: null,
+  cycleTimeMs: 20_000,
+  ...over,
 });
 
 after(async () => {
@@ -29,7 +39,10 @@ after(async () => {
 describe('ledger facts', () => {
   it('uses the report bounds: bucket i holds bounds[i-1] < v ≤ bounds[i], the last one v > 300 s', () => {
     assert.deepEqual([...CYCLE_TIME_BOUNDS_MS], [15_000, 30_000, 45_000, 60_000, 90_000, 120_000, 180_000, 300_000]);
-    assert.deepEqual([0, 15_000, 15_001, 30_000, 59_999, 60_000, 300_000, 300_001, 400_000].map(cycleTimeBucket), [0, 0, 1, 1, 3, 3, 7, 8, 8]);
+    assert.deepEqual(
+      [0, 15_000, 15_001, 30_000, 59_999, 60_000, 300_000, 300_001, 400_000].map(cycleTimeBucket),
+      [0, 0, 1, 1, 3, 3, 7, 8, 8],
+    );
   });
 
   it('turns an exit into exited, error, count, sum and bucket facts of its minute', () => {
@@ -72,14 +85,32 @@ describe('ledger in Postgres', () => {
     assert.equal(await l.earliestMinute(), T + 60_000);
     assert.deepEqual(await l.faultCounts(), { 'malformed:bad_at': 1 });
     const minutes = await l.readFacts({ fact: 'station_errors', from: T, to: T + 3_600_000, grainMs: 60_000 });
-    assert.deepEqual(minutes.map((p) => [p.bucket - T, p.errorCode, p.value]), [[60_000, 'E47', 1], [120_000, 'E31', 4]]);
-    const hours = await l.readFacts({ fact: ['station_errors', 'parts_exited'], from: T, to: T + 7_200_000, grainMs: 3_600_000 });
-    assert.deepEqual(hours.map((p) => [p.fact, p.bucket - T, p.station, p.errorCode, p.value]), [
-      ['station_errors', 0, 'BND', 'E31', 4],
-      ['station_errors', 0, 'BND', 'E47', 1],
-      ['parts_exited', 3_600_000, 'BND', null, 5],
-    ]);
-    assert.deepEqual(await l.readFacts({ fact: 'parts_exited', from: T, to: T + 3_600_000, grainMs: 60_000 }), [], 'to is exclusive');
+    assert.deepEqual(
+      minutes.map((p) => [p.bucket - T, p.errorCode, p.value]),
+      [
+        [60_000, 'E47', 1],
+        [120_000, 'E31', 4],
+      ],
+    );
+    const hours = await l.readFacts({
+      fact: ['station_errors', 'parts_exited'],
+      from: T,
+      to: T + 7_200_000,
+      grainMs: 3_600_000,
+    });
+    assert.deepEqual(
+      hours.map((p) => [p.fact, p.bucket - T, p.station, p.errorCode, p.value]),
+      [
+        ['station_errors', 0, 'BND', 'E31', 4],
+        ['station_errors', 0, 'BND', 'E47', 1],
+        ['parts_exited', 3_600_000, 'BND', null, 5],
+      ],
+    );
+    assert.deepEqual(
+      await l.readFacts({ fact: 'parts_exited', from: T, to: T + 3_600_000, grainMs: 60_000 }),
+      [],
+      'to is exclusive',
+    );
   });
 
   it('refuses a schema name that is not a plain identifier', () => {

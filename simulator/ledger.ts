@@ -73,14 +73,26 @@ export async function recordEntry(pool: pg.Pool, schema: string, e: LedgerEntry)
         `INSERT INTO ${s}.facts (fact, minute, station, error_code, value)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
          ON CONFLICT (fact, minute, station, error_code) DO UPDATE SET value = facts.value + EXCLUDED.value`,
-        [e.facts.map((f) => f.fact), e.facts.map((f) => f.minute), e.facts.map((f) => f.station), e.facts.map((f) => f.errorCode ?? ''), e.facts.map((f) => f.value)],
+        [
+          e.facts.map((f) => f.fact),
+          e.facts.map((f) => f.minute),
+          e.facts.map((f) => f.station),
+          e.facts.map((f) => f.errorCode ?? ''),
+          e.facts.map((f) => f.value),
+        ],
       );
     }
     if (e.faults.length > 0) {
       await client.query(
         `INSERT INTO ${s}.faults (kind, detail, event_id, event_at, raw)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])`,
-        [e.faults.map((f) => f.kind), e.faults.map((f) => f.detail), e.faults.map((f) => f.eventId), e.faults.map((f) => f.eventAt), e.faults.map((f) => f.raw)],
+        [
+          e.faults.map((f) => f.kind),
+          e.faults.map((f) => f.detail),
+          e.faults.map((f) => f.eventId),
+          e.faults.map((f) => f.eventAt),
+          e.faults.map((f) => f.raw),
+        ],
       );
     }
     await client.query(
@@ -97,24 +109,40 @@ export async function recordEntry(pool: pg.Pool, schema: string, e: LedgerEntry)
 export async function readFacts(pool: pg.Pool, q: FactQuery): Promise<FactPoint[]> {
   const s = ident(q.schema ?? DEFAULT_LEDGER_SCHEMA);
   const facts = typeof q.fact === 'string' ? [q.fact] : [...q.fact];
-  const { rows } = await pool.query<{ fact: string; bucket: string; station: string; error_code: string; value: string }>(
+  const { rows } = await pool.query<{
+    fact: string;
+    bucket: string;
+    station: string;
+    error_code: string;
+    value: string;
+  }>(
     `SELECT fact, (minute / $4::bigint) * $4::bigint AS bucket, station, error_code, sum(value) AS value
        FROM ${s}.facts WHERE fact = ANY($1::text[]) AND minute >= $2 AND minute < $3
       GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 4, 1`,
     [facts, q.from, q.to, q.grainMs],
   );
-  return rows.map((r) => ({ fact: r.fact, bucket: Number(r.bucket), station: r.station, errorCode: r.error_code === '' ? null : r.error_code, value: Number(r.value) }));
+  return rows.map((r) => ({
+    fact: r.fact,
+    bucket: Number(r.bucket),
+    station: r.station,
+    errorCode: r.error_code === '' ? null : r.error_code,
+    value: Number(r.value),
+  }));
 }
 
 /** Sealed horizon, epoch ms (exclusive); null before the first acknowledged batch. */
 export async function sealedHorizon(pool: pg.Pool, schema: string = DEFAULT_LEDGER_SCHEMA): Promise<number | null> {
-  const { rows } = await pool.query<{ v: string }>(`SELECT sealed_before AS v FROM ${ident(schema)}.state WHERE id = 1`);
+  const { rows } = await pool.query<{ v: string }>(
+    `SELECT sealed_before AS v FROM ${ident(schema)}.state WHERE id = 1`,
+  );
   return rows.length === 0 ? null : Number(rows[0].v);
 }
 
 /** First minute holding any fact, epoch ms; null while the ledger is empty. */
 export async function earliestMinute(pool: pg.Pool, schema: string = DEFAULT_LEDGER_SCHEMA): Promise<number | null> {
-  const { rows } = await pool.query<{ v: string | null }>(`SELECT first_minute AS v FROM ${ident(schema)}.state WHERE id = 1`);
+  const { rows } = await pool.query<{ v: string | null }>(
+    `SELECT first_minute AS v FROM ${ident(schema)}.state WHERE id = 1`,
+  );
   return rows.length === 0 || rows[0].v === null ? null : floorMinute(Number(rows[0].v));
 }
 

@@ -1,7 +1,15 @@
 import type { FloorMap } from './floor.ts';
 import { MinHeap } from './heap.ts';
 import { createRng, deriveSeed } from './prng.ts';
-import { EVENTS_PER_PART, FLOW, FLOW_TIME_MS, PROCESSES, TRANSIT_MS, nextStation, slotsPerMachine } from './process-model.ts';
+import {
+  EVENTS_PER_PART,
+  FLOW,
+  FLOW_TIME_MS,
+  PROCESSES,
+  TRANSIT_MS,
+  nextStation,
+  slotsPerMachine,
+} from './process-model.ts';
 import type { MachiningEvent } from './wire.ts';
 
 /**
@@ -31,17 +39,38 @@ export interface LineModel {
   occupancy(): Record<string, { queued: number; busy: number; slots: number }>;
 }
 
-interface Part { id: string; reworks: number }
-interface Machine { id: string; index: number; free: number }
-interface StationState { id: string; machines: Machine[]; queue: Part[]; head: number }
+interface Part {
+  id: string;
+  reworks: number;
+}
+interface Machine {
+  id: string;
+  index: number;
+  free: number;
+}
+interface StationState {
+  id: string;
+  machines: Machine[];
+  queue: Part[];
+  head: number;
+}
 type Happening =
   | { t: number; seq: number; kind: 'release' }
   | { t: number; seq: number; kind: 'arrive'; part: Part; station: string }
-  | { t: number; seq: number; kind: 'finish'; part: Part; station: string; machine: Machine; operator: string; cycleMs: number };
+  | {
+      t: number;
+      seq: number;
+      kind: 'finish';
+      part: Part;
+      station: string;
+      machine: Machine;
+      operator: string;
+      cycleMs: number;
+    };
 
 /** Shifts as on the clock-in sheet: A 06–14, B 14–22, C 22–06 (UTC). */
 const HOUR_MS = 3_600_000;
-const shiftOf = (t: number): number => Math.floor((((Math.floor(t / HOUR_MS) - 6) % 24) + 24) % 24 / 8);
+const shiftOf = (t: number): number => Math.floor(((((Math.floor(t / HOUR_MS) - 6) % 24) + 24) % 24) / 8);
 
 export function createLineModel(opts: LineOptions): LineModel {
   const rng = createRng(deriveSeed(opts.seed, 'line'));
@@ -70,8 +99,29 @@ export function createLineModel(opts: LineOptions): LineModel {
   heap.push({ t: opts.startTime, seq: seq++, kind: 'release' });
 
   // Positional, and the object written out in the order of MachiningEvent: one hidden class, no spread.
-  const emit = (kind: MachiningEvent['kind'], partId: string, station: string, machine: string, operator: string, at: number, nextStation: string | null, errorCode: string | null, cycleTimeMs: number | null) =>
-    out.push({ eventId: `${opts.idPrefix}-${(eventSeq++).toString(36)}`, kind, partId, station, machine, operator, at, nextStation, errorCode, cycleTimeMs });
+  const emit = (
+    kind: MachiningEvent['kind'],
+    partId: string,
+    station: string,
+    machine: string,
+    operator: string,
+    at: number,
+    nextStation: string | null,
+    errorCode: string | null,
+    cycleTimeMs: number | null,
+  ) =>
+    out.push({
+      eventId: `${opts.idPrefix}-${(eventSeq++).toString(36)}`,
+      kind,
+      partId,
+      station,
+      machine,
+      operator,
+      at,
+      nextStation,
+      errorCode,
+      cycleTimeMs,
+    });
   // Operator ids by number (machine × shift × crew): formatted once each.
   const operatorIds = new Map<number, string>();
   const operatorId = (n: number): string => {
@@ -106,7 +156,14 @@ export function createLineModel(opts: LineOptions): LineModel {
     emit('exit', h.part.id, h.station, h.machine.id, h.operator, h.t, next, errorCode, h.cycleMs);
     h.machine.free++;
     if (next === null) wip--;
-    else heap.push({ t: h.t + rng.int(TRANSIT_MS[0], TRANSIT_MS[1]), seq: seq++, kind: 'arrive', part: h.part, station: next });
+    else
+      heap.push({
+        t: h.t + rng.int(TRANSIT_MS[0], TRANSIT_MS[1]),
+        seq: seq++,
+        kind: 'arrive',
+        part: h.part,
+        station: next,
+      });
     const st = stations.get(h.station)!;
     if (st.head < st.queue.length) {
       enter(st.queue[st.head++], st, h.machine, h.t);
@@ -154,7 +211,11 @@ export function createLineModel(opts: LineOptions): LineModel {
       const result: Record<string, { queued: number; busy: number; slots: number }> = {};
       for (const [id, st] of stations) {
         const slots = st.machines.reduce((n, m) => n + slotsOf.get(m)!, 0);
-        result[id] = { queued: st.queue.length - st.head, busy: slots - st.machines.reduce((n, m) => n + m.free, 0), slots };
+        result[id] = {
+          queued: st.queue.length - st.head,
+          busy: slots - st.machines.reduce((n, m) => n + m.free, 0),
+          slots,
+        };
       }
       return result;
     },

@@ -9,7 +9,15 @@ import { CLOCKIN_WRITER, createClockinWriter } from './sources/clockin-excel.ts'
 import { createOrdersWriter, ORDERS_SOURCE } from './sources/orders-postgres.ts';
 import { createToolApiWriter, TOOL_API_SOURCE } from './sources/tool-api.ts';
 import { sourceSeal } from './ledger-sources.ts';
-import { createSqlEngineWriter, createMariaDbEngine, createMssqlEngine, createOracleEngine, SQL_ENGINE_SOURCE, type SqlEngine, type SqlEngineWriter } from './sources/sql-engine.ts';
+import {
+  createSqlEngineWriter,
+  createMariaDbEngine,
+  createMssqlEngine,
+  createOracleEngine,
+  SQL_ENGINE_SOURCE,
+  type SqlEngine,
+  type SqlEngineWriter,
+} from './sources/sql-engine.ts';
 import { createPostgresEngine } from './sources/sql-engine-postgres.ts';
 
 /** Which engine plays "another SQL engine" (MYCPU.md rows 3 and 4). */
@@ -40,7 +48,13 @@ export interface FactorySettings {
   /** Port of the tool-storage REST API. */
   toolApiPort: number;
   /** The engine holding the machining archive and the work orders, and their table names. */
-  sqlEngine: { dialect: SqlEngineDialect; url: string; archiveTable: string; workOrdersTable: string; /** PostgreSQL only: the tables' schema. */ schema: string };
+  sqlEngine: {
+    dialect: SqlEngineDialect;
+    url: string;
+    archiveTable: string;
+    workOrdersTable: string;
+    /** PostgreSQL only: the tables' schema. */ schema: string;
+  };
 }
 
 function makeSqlEngine(e: FactorySettings['sqlEngine']): SqlEngine {
@@ -57,7 +71,12 @@ type WriterFactory = (ctx: WriterContext) => SourceWriter;
  * The simulator's writers for every source but machining and heat (those two are built by the
  * machining simulator and `createWriters`/`backfill` themselves), as factories of a WriterContext.
  */
-export function writerFactories(s: FactorySettings): { files: WriterFactory[]; orders: WriterFactory; toolApi: WriterFactory; sqlEngine: (ctx: WriterContext) => SqlEngineWriter } {
+export function writerFactories(s: FactorySettings): {
+  files: WriterFactory[];
+  orders: WriterFactory;
+  toolApi: WriterFactory;
+  sqlEngine: (ctx: WriterContext) => SqlEngineWriter;
+} {
   return {
     files: [createReferenceFilesWriter, (ctx) => createEnergyCsvWriter(ctx), (ctx) => createClockinWriter(ctx)],
     orders: (ctx) => createOrdersWriter({ ...ctx, ordersSchema: s.ordersSchema }),
@@ -116,16 +135,31 @@ export async function liveSeals(pool: pg.Pool, ledgerSchema: string): Promise<Ma
 export function createWriters(
   s: FactorySettings,
   ctx: {
-    pool: pg.Pool; openTopic: (name: string, partitions: number) => Topic; floor: FloorMap; startTime: number; log: (l: string) => void;
+    pool: pg.Pool;
+    openTopic: (name: string, partitions: number) => Topic;
+    floor: FloorMap;
+    startTime: number;
+    log: (l: string) => void;
     /** The ledger's seals of the sources with history (`liveSeals`); none: a fresh ledger. */
     seals?: ReadonlyMap<string, number | null>;
   },
 ): { writers: SourceWriter[]; archive: SqlEngineWriter } {
   const base: WriterContext = {
-    seed: s.seed, startTime: ctx.startTime, liveStart: ctx.startTime, dataDir: s.dataDir, floor: ctx.floor, pool: ctx.pool,
-    ledgerSchema: s.ledgerSchema, openTopic: ctx.openTopic, faultRate: s.faultRate, log: ctx.log,
+    seed: s.seed,
+    startTime: ctx.startTime,
+    liveStart: ctx.startTime,
+    dataDir: s.dataDir,
+    floor: ctx.floor,
+    pool: ctx.pool,
+    ledgerSchema: s.ledgerSchema,
+    openTopic: ctx.openTopic,
+    faultRate: s.faultRate,
+    log: ctx.log,
   };
-  const from = (source: string): WriterContext => ({ ...base, startTime: liveStartTime(source, ctx.startTime, ctx.seals?.get(source) ?? null) });
+  const from = (source: string): WriterContext => ({
+    ...base,
+    startTime: liveStartTime(source, ctx.startTime, ctx.seals?.get(source) ?? null),
+  });
   const f = writerFactories(s);
   const archive = f.sqlEngine(from(SQL_ENGINE_SOURCE));
   const writers = [

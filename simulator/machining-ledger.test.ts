@@ -18,7 +18,15 @@ async function setup(overrides: Partial<MachiningSimulatorOptions> = {}) {
   const ledger = createLedger({ pool, schema });
   await ledger.ensure();
   const topic = createRecordingTopic();
-  const sim = createMachiningSimulator({ topic, ledger, seed: 7, startTime: START, warmupMs: 20 * 60_000, maxBatch: 300, ...overrides });
+  const sim = createMachiningSimulator({
+    topic,
+    ledger,
+    seed: 7,
+    startTime: START,
+    warmupMs: 20 * 60_000,
+    maxBatch: 300,
+    ...overrides,
+  });
   return { topic, ledger, sim };
 }
 
@@ -48,15 +56,24 @@ describe('ledger: exactly what was acknowledged', () => {
     const first = await sim.runFor({ events: 3000 });
     const horizon = (await ledger.sealedHorizon())!;
     assert.equal(horizon % 60_000, 0);
-    assert.ok(horizon <= first.clock! && first.clock! - horizon <= 60_000 + 300_000, 'trails the clock by at most a minute plus the lateness bound');
+    assert.ok(
+      horizon <= first.clock! && first.clock! - horizon <= 60_000 + 300_000,
+      'trails the clock by at most a minute plus the lateness bound',
+    );
     const sentBefore = topic.records.length;
     await sim.runFor({ events: 3000 });
-    const laterFirstSends = topic.records.slice(sentBefore).map((r) => parseMessage(r.value)).filter((e) => e !== null);
+    const laterFirstSends = topic.records
+      .slice(sentBefore)
+      .map((r) => parseMessage(r.value))
+      .filter((e) => e !== null);
     const seenBefore = new Set(topic.records.slice(0, sentBefore).map((r) => parseMessage(r.value)?.eventId));
     const fresh = laterFirstSends.filter((e) => !seenBefore.has(e!.eventId));
     assert.ok(fresh.length > 3000);
     assert.ok(fresh.every((e) => e!.at >= horizon));
-    assert.ok(fresh.some((e) => e!.at < first.clock!), 'late events released after the first run');
+    assert.ok(
+      fresh.some((e) => e!.at < first.clock!),
+      'late events released after the first run',
+    );
   });
 
   it('stop() sends what it still held back and seals up to the clock', async () => {
@@ -84,7 +101,10 @@ describe('ledger: at-least-once publishing', () => {
     // The message sequence does not depend on batching, so a run that never failed is a prefix.
     const clean = await setup();
     await clean.sim.runFor({ events: 500 });
-    assert.deepEqual(topic.records.slice(0, clean.topic.records.length).map((r) => r.value), clean.topic.records.map((r) => r.value));
+    assert.deepEqual(
+      topic.records.slice(0, clean.topic.records.length).map((r) => r.value),
+      clean.topic.records.map((r) => r.value),
+    );
   });
 
   it('a publish whose ack was lost is sent again; the ledger still counts each event once', async () => {
@@ -98,20 +118,37 @@ describe('ledger: at-least-once publishing', () => {
     assert.deepEqual(await ledger.readFacts({ fact: FACTS, from: 0, to: 8.64e15, grainMs: 60_000 }), before);
     const failed = topic.records.slice(written).map((r) => r.value);
     await sim.runFor({ events: 1000 });
-    assert.deepEqual(topic.records.slice(written + failed.length, written + 2 * failed.length).map((r) => r.value), failed);
+    assert.deepEqual(
+      topic.records.slice(written + failed.length, written + 2 * failed.length).map((r) => r.value),
+      failed,
+    );
     await assertLedgerMatchesTopic(ledger, topic);
   });
 
   it('a failed ledger write is retried without publishing again', async () => {
     const { topic, ledger } = await setup();
     let failures = 1;
-    const flaky = { record: (e: Parameters<Ledger['record']>[0]) => (failures-- > 0 ? Promise.reject(new Error('connection reset')) : ledger.record(e)) };
-    const sim = createMachiningSimulator({ topic, ledger: flaky, seed: 7, startTime: START, warmupMs: 20 * 60_000, maxBatch: 300 });
+    const flaky = {
+      record: (e: Parameters<Ledger['record']>[0]) =>
+        failures-- > 0 ? Promise.reject(new Error('connection reset')) : ledger.record(e),
+    };
+    const sim = createMachiningSimulator({
+      topic,
+      ledger: flaky,
+      seed: 7,
+      startTime: START,
+      warmupMs: 20 * 60_000,
+      maxBatch: 300,
+    });
     await assert.rejects(sim.runFor({ events: 300 }), /ledger write.*connection reset/);
     const firstBatch = topic.records.length;
     const stats = await sim.runFor({ events: 300 });
     assert.ok(topic.records.length > firstBatch);
-    assert.equal(stats.messages, topic.records.length, 'every message sent once: the acked batch was not published again');
+    assert.equal(
+      stats.messages,
+      topic.records.length,
+      'every message sent once: the acked batch was not published again',
+    );
     await assertLedgerMatchesTopic(ledger, topic);
   });
 });
@@ -136,11 +173,21 @@ describe('ledger: the pipelined back-fill (publish k-1 and record k-2 while gene
         await ledger.record(e);
       },
     };
-    const sim = createMachiningSimulator({ topic, ledger: flaky, seed: 7, startTime: START, warmupMs: 20 * 60_000, maxBatch: 300 });
+    const sim = createMachiningSimulator({
+      topic,
+      ledger: flaky,
+      seed: 7,
+      startTime: START,
+      warmupMs: 20 * 60_000,
+      maxBatch: 300,
+    });
     await assert.rejects(sim.runFor({ events: 6000 }), /connection reset|request timed out/);
     const stats = await sim.runFor({ events: 6000 });
     assert.ok(seals.length > 10, `${seals.length} records`);
-    assert.ok(seals.every((x, i) => i === 0 || x >= seals[i - 1]), 'seals recorded in order');
+    assert.ok(
+      seals.every((x, i) => i === 0 || x >= seals[i - 1]),
+      'seals recorded in order',
+    );
     assert.ok(stats.events >= 6000);
     // Lost ack → the batch went out twice; the ledger still counts every unique acked event once.
     await assertLedgerMatchesTopic(ledger, topic);

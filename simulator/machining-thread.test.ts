@@ -25,13 +25,20 @@ async function run(thread: boolean) {
   const ledgerSchema = schema('ledger_mthread');
   const spec: TopicSpec = { kind: 'postgres', schema: schema('log_mthread') };
   const stats = await backfill({
-    from: FROM, to: FROM + 3 * H, seed: 42, pool, ledgerSchema, openTopic: openTopicFromSpec(spec, pool),
+    from: FROM,
+    to: FROM + 3 * H,
+    seed: 42,
+    pool,
+    ledgerSchema,
+    openTopic: openTopicFromSpec(spec, pool),
     machiningThread: thread ? { topic: spec, databaseUrl: TEST_DATABASE_URL } : undefined,
   });
   const q = async (sql: string) => (await pool.query(sql)).rows;
   return {
     stats,
-    records: await q(`SELECT topic, partition, "offset", key, value FROM ${spec.schema}.records ORDER BY topic, partition, "offset"`),
+    records: await q(
+      `SELECT topic, partition, "offset", key, value FROM ${spec.schema}.records ORDER BY topic, partition, "offset"`,
+    ),
     facts: await q(`SELECT fact, minute, station, error_code, value FROM ${ledgerSchema}.facts ORDER BY 1, 2, 3, 4`),
     // Machining's and the heat writer's faults interleave by timing: compare them as a set.
     faults: await q(`SELECT kind, detail, event_id, event_at, raw FROM ${ledgerSchema}.faults ORDER BY 1, 2, 3, 4, 5`),
@@ -43,9 +50,17 @@ async function run(thread: boolean) {
 /** A thread whose topic lives in a schema of its own; `databaseUrl` may point elsewhere. */
 function thread(over: Partial<MachiningThreadOptions> = {}) {
   return createMachiningThread({
-    topic: { kind: 'postgres', schema: schema('log_mthread') }, topicName: 'mycpu.machining', partitions: 2,
-    databaseUrl: TEST_DATABASE_URL, ledgerSchema: schema('ledger_mthread'), seed: 7, startTime: FROM, ratePerSec: 2, maxBatch: 1_000,
-    log: () => undefined, ...over,
+    topic: { kind: 'postgres', schema: schema('log_mthread') },
+    topicName: 'mycpu.machining',
+    partitions: 2,
+    databaseUrl: TEST_DATABASE_URL,
+    ledgerSchema: schema('ledger_mthread'),
+    seed: 7,
+    startTime: FROM,
+    ratePerSec: 2,
+    maxBatch: 1_000,
+    log: () => undefined,
+    ...over,
   });
 }
 
@@ -61,7 +76,10 @@ describe('machining thread', () => {
     assert.deepEqual(b.state, a.state);
     assert.deepEqual(b.seals, a.seals);
     // Same figures per source (when each finished is wall time, and differs).
-    const figures = (x: typeof a.stats.bySource) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, { written: v.written, faults: v.faults, clock: v.clock }]));
+    const figures = (x: typeof a.stats.bySource) =>
+      Object.fromEntries(
+        Object.entries(x).map(([k, v]) => [k, { written: v.written, faults: v.faults, clock: v.clock }]),
+      );
     assert.deepEqual(figures(b.stats.bySource), figures(a.stats.bySource));
   });
 
@@ -81,7 +99,7 @@ describe('machining thread', () => {
     assert.ok(t.stats().sealedBefore! >= FROM + 6 * H);
   });
 
-  it('rejects runFor with the thread\'s error, and stops (thread gone) after it', async () => {
+  it("rejects runFor with the thread's error, and stops (thread gone) after it", async () => {
     const t = thread({ databaseUrl: 'postgres://postgres@127.0.0.1:1/test' }); // nothing listens there
     await assert.rejects(t.runFor({ untilTime: FROM + H }), (err: Error & { code?: string }) => {
       assert.match(err.message, /^machining thread: machining simulator: publish to mycpu\.machining: .*ECONNREFUSED/);

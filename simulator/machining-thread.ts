@@ -42,7 +42,11 @@ export interface MachiningThreadOptions {
 export type MachiningWorkerData = Omit<MachiningThreadOptions, 'log'>;
 
 /** An error as it crosses the thread boundary. */
-export interface WireError { message: string; code?: string; retryable?: boolean }
+export interface WireError {
+  message: string;
+  code?: string;
+  retryable?: boolean;
+}
 
 /** Main thread → machining thread: a call of the simulator's, answered by a `done` of the same id. */
 type Call = { op: 'runFor'; args: { events?: number; untilTime?: number } } | { op: 'stop'; args: { flush?: boolean } };
@@ -129,7 +133,10 @@ export function createMachiningThread(opts: MachiningThreadOptions): MachiningTh
       return call({ op: 'runFor', args });
     },
     start() {
-      throw new MillraceError('UNSUPPORTED', 'machining thread: the live loop is not supported in a thread (drive it with runFor)');
+      throw new MillraceError(
+        'UNSUPPORTED',
+        'machining thread: the live loop is not supported in a thread (drive it with runFor)',
+      );
     },
     /**
      * The thread flushes (with `flush`), closes its topic and pool; then it is terminated — also

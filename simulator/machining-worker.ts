@@ -11,10 +11,19 @@ import { openTopicFromSpec } from '../log/open-topic.ts';
 import type { Topic } from '../log/topic.ts';
 import { loadFloorMap } from './floor.ts';
 import { createLedger } from './ledger.ts';
-import { createMachiningSimulator, emptyMachiningStats, type MachiningSimulator, type MachiningStats } from './machining.ts';
+import {
+  createMachiningSimulator,
+  emptyMachiningStats,
+  type MachiningSimulator,
+  type MachiningStats,
+} from './machining.ts';
 import type { MachiningReply, MachiningRequest, MachiningWorkerData, WireError } from './machining-thread.ts';
 
-interface Machine { sim: MachiningSimulator; topic: Topic; pool: pg.Pool }
+interface Machine {
+  sim: MachiningSimulator;
+  topic: Topic;
+  pool: pg.Pool;
+}
 
 const port = parentPort!;
 const post = (m: MachiningReply) => port.postMessage(m);
@@ -47,7 +56,13 @@ function setUp(d: MachiningWorkerData): Machine {
       });
     };
     const sim = createMachiningSimulator({
-      topic, seed: d.seed, startTime: d.startTime, ratePerSec: d.ratePerSec, maxBatch: d.maxBatch, warmupMs: d.warmupMs, faults: d.faults,
+      topic,
+      seed: d.seed,
+      startTime: d.startTime,
+      ratePerSec: d.ratePerSec,
+      maxBatch: d.maxBatch,
+      warmupMs: d.warmupMs,
+      faults: d.faults,
       floor: d.floor ?? loadFloorMap(),
       ledger: {
         async record(entry) {
@@ -86,7 +101,13 @@ try {
 
 async function handle(req: MachiningRequest): Promise<void> {
   // After a failed set-up nothing ran and nothing is open: a stop has nothing to do.
-  if (!machine) return post({ type: 'done', id: req.id, stats: emptyMachiningStats(), error: req.op === 'stop' ? undefined : setupError! });
+  if (!machine)
+    return post({
+      type: 'done',
+      id: req.id,
+      stats: emptyMachiningStats(),
+      error: req.op === 'stop' ? undefined : setupError!,
+    });
   try {
     const stats = req.op === 'runFor' ? await machine.sim.runFor(req.args) : await stop(machine, req.args.flush);
     post({ type: 'done', id: req.id, stats });

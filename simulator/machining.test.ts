@@ -12,13 +12,22 @@ const pool = testPool();
 const schemas: string[] = [];
 const START = Date.UTC(2026, 10, 22, 5, 57, 30);
 
-async function setup(overrides: Partial<MachiningSimulatorOptions> = {}): Promise<{ topic: RecordingTopic; ledger: Ledger; sim: ReturnType<typeof createMachiningSimulator> }> {
+async function setup(
+  overrides: Partial<MachiningSimulatorOptions> = {},
+): Promise<{ topic: RecordingTopic; ledger: Ledger; sim: ReturnType<typeof createMachiningSimulator> }> {
   const schema = testSchemaName('ledger_sim');
   schemas.push(schema);
   const ledger = createLedger({ pool, schema });
   await ledger.ensure();
   const topic = createRecordingTopic();
-  const sim = createMachiningSimulator({ topic, ledger, seed: 42, startTime: START, warmupMs: 20 * 60_000, ...overrides });
+  const sim = createMachiningSimulator({
+    topic,
+    ledger,
+    seed: 42,
+    startTime: START,
+    warmupMs: 20 * 60_000,
+    ...overrides,
+  });
   return { topic, ledger, sim };
 }
 
@@ -37,7 +46,10 @@ describe('machining simulator: determinism', () => {
     await b.sim.runFor({ events: 1000 });
     await b.sim.runFor({ events: 2000 });
     assert.ok(a.topic.records.length > 3000);
-    assert.deepEqual(b.topic.records.map((r) => [r.key, r.value]), a.topic.records.map((r) => [r.key, r.value]));
+    assert.deepEqual(
+      b.topic.records.map((r) => [r.key, r.value]),
+      a.topic.records.map((r) => [r.key, r.value]),
+    );
     assert.deepEqual(await allFacts(b.ledger), await allFacts(a.ledger));
     assert.equal(await b.ledger.sealedHorizon(), await a.ledger.sealedHorizon());
   });
@@ -47,7 +59,10 @@ describe('machining simulator: determinism', () => {
     const b = await setup({ seed: 43 });
     await a.sim.runFor({ events: 200 });
     await b.sim.runFor({ events: 200 });
-    assert.notDeepEqual(b.topic.records.map((r) => r.value), a.topic.records.map((r) => r.value));
+    assert.notDeepEqual(
+      b.topic.records.map((r) => r.value),
+      a.topic.records.map((r) => r.value),
+    );
   });
 });
 
@@ -64,7 +79,18 @@ describe('machining simulator: the wire format and the line', () => {
     assert.ok(valid.length > 19_000);
     for (const { r, e } of valid) {
       assert.equal(r.key, e!.partId);
-      assert.deepEqual(Object.keys(JSON.parse(r.value)), ['eventId', 'kind', 'partId', 'station', 'machine', 'operator', 'at', 'nextStation', 'errorCode', 'cycleTimeMs']);
+      assert.deepEqual(Object.keys(JSON.parse(r.value)), [
+        'eventId',
+        'kind',
+        'partId',
+        'station',
+        'machine',
+        'operator',
+        'at',
+        'nextStation',
+        'errorCode',
+        'cycleTimeMs',
+      ]);
       assert.match(JSON.parse(r.value).operator, /^E\d{4}$/);
       if (e!.kind === 'exit') assert.ok(e!.cycleTimeMs! >= 5_000 && e!.cycleTimeMs! <= 400_000);
       else assert.equal(e!.cycleTimeMs, null);
@@ -94,7 +120,11 @@ describe('machining simulator: injected faults at default rates', () => {
     const { topic, ledger, sim } = await setup();
     await sim.runFor({ events: 5000 });
     const firstIndex = new Map<string, number>();
-    let immediate = 0, delayed = 0, late = 0, maxLateness = 0, maxAt = -Infinity;
+    let immediate = 0,
+      delayed = 0,
+      late = 0,
+      maxLateness = 0,
+      maxAt = -Infinity;
     const malformed: Record<string, number> = {};
     topic.records.forEach((r, i) => {
       const e = parseMessage(r.value);
@@ -118,9 +148,12 @@ describe('machining simulator: injected faults at default rates', () => {
     });
     assert.ok(immediate > 0 && delayed > 0, `duplicates: ${immediate} immediate, ${delayed} delayed`);
     assert.ok(late > 0 && maxLateness <= 300_000, `late: ${late}, max lateness ${maxLateness} ms`);
-    for (const f of ['not_json', 'missing_field', 'bad_cycle_time', 'bad_at']) assert.ok((malformed[f] ?? 0) > 0, `malformed ${f}`);
+    for (const f of ['not_json', 'missing_field', 'bad_cycle_time', 'bad_at'])
+      assert.ok((malformed[f] ?? 0) > 0, `malformed ${f}`);
     assert.deepEqual(await ledger.faultCounts(), {
-      'duplicate:immediate': immediate, 'duplicate:delayed': delayed, late,
+      'duplicate:immediate': immediate,
+      'duplicate:delayed': delayed,
+      late,
       ...Object.fromEntries(Object.entries(malformed).map(([k, v]) => [`malformed:${k}`, v])),
     });
   });

@@ -1,6 +1,12 @@
 import type { Topic } from '../log/topic.ts';
 import { withContext } from '../lib/errors.ts';
-import { createFaultInjector, type FaultInjector, type FaultOptions, type FaultRecord, type Outgoing } from './faults.ts';
+import {
+  createFaultInjector,
+  type FaultInjector,
+  type FaultOptions,
+  type FaultRecord,
+  type Outgoing,
+} from './faults.ts';
 import { loadFloorMap, type FloorMap } from './floor.ts';
 import type { Ledger, LedgerEntry } from './ledger.ts';
 import { FactAccumulator, floorMinute } from './ledger-facts.ts';
@@ -74,10 +80,18 @@ export interface MachiningSimulator {
 
 /** Figures before anything ran. */
 export const emptyMachiningStats = (): MachiningStats => ({
-  events: 0, messages: 0, faults: { duplicate: 0, late: 0, malformed: 0 }, clock: null, sealedBefore: null, held: { late: 0, duplicates: 0 },
+  events: 0,
+  messages: 0,
+  faults: { duplicate: 0, late: 0, malformed: 0 },
+  clock: null,
+  sealedBefore: null,
+  held: { late: 0, duplicates: 0 },
 });
 
-interface Batch { messages: Outgoing[]; sealedBefore: number }
+interface Batch {
+  messages: Outgoing[];
+  sealedBefore: number;
+}
 
 export function createMachiningSimulator(opts: MachiningSimulatorOptions): MachiningSimulator {
   if (!Number.isInteger(opts.seed)) throw new Error('machining simulator: seed must be an integer');
@@ -101,7 +115,13 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
     const startTime = opts.startTime ?? now();
     // Ids carry seed and start so that runs sharing one pipeline never collide (the loader would drop them as duplicates).
     const idPrefix = `m${opts.seed.toString(36)}.${startTime.toString(36)}`;
-    line = createLineModel({ floor: opts.floor ?? loadFloorMap(), seed: opts.seed, startTime: startTime - warmupMs, ratePerSec, idPrefix });
+    line = createLineModel({
+      floor: opts.floor ?? loadFloorMap(),
+      seed: opts.seed,
+      startTime: startTime - warmupMs,
+      ratePerSec,
+      idPrefix,
+    });
     while (line.peekTime() < startTime) line.next(); // warm-up: nothing of it is sent or recorded
     injector = createFaultInjector(opts.faults ?? {}, createRng(deriveSeed(opts.seed, 'faults')));
     clock = startTime;
@@ -200,11 +220,17 @@ export function createMachiningSimulator(opts: MachiningSimulatorOptions): Machi
     },
   });
 
-  const snapshot = (): MachiningStats => ({ ...stats, faults: { ...stats.faults }, clock, held: injector ? injector.held : { late: 0, duplicates: 0 } });
+  const snapshot = (): MachiningStats => ({
+    ...stats,
+    faults: { ...stats.faults },
+    clock,
+    held: injector ? injector.held : { late: 0, duplicates: 0 },
+  });
 
   return {
     async runFor({ events, untilTime }) {
-      if (events === undefined && untilTime === undefined) throw new Error('machining simulator: runFor needs events or untilTime');
+      if (events === undefined && untilTime === undefined)
+        throw new Error('machining simulator: runFor needs events or untilTime');
       if (ticker.running) throw new Error('machining simulator: runFor while the live loop runs');
       await settle();
       let remaining = events ?? Number.POSITIVE_INFINITY;

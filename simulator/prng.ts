@@ -54,9 +54,13 @@ export function createRng(seed: number): Rng {
     triangular(min, mode, max) {
       const u = next();
       const split = (mode - min) / (max - min);
-      const v = u < split ? min + Math.sqrt(u * (max - min) * (mode - min)) : max - Math.sqrt((1 - u) * (max - min) * (max - mode));
+      const v =
+        u < split
+          ? min + Math.sqrt(u * (max - min) * (mode - min))
+          : max - Math.sqrt((1 - u) * (max - min) * (max - mode));
       return Math.round(v);
     },
-    logUniform: (lo, hi) => Math.min(hi, Math.floor(Math.exp(Math.log(lo) + next() * (Math.log(hi + 1) - Math.log(lo))))),
+    logUniform: (lo, hi) =>
+      Math.min(hi, Math.floor(Math.exp(Math.log(lo) + next() * (Math.log(hi + 1) - Math.log(lo))))),
   };
 }

@@ -16,7 +16,14 @@ export interface StationProcess {
   readonly headroom: number;
 }
 
-const s = (min: number, mode: number, max: number, errorRate: number, errorCodes: string[], headroom = 1.4): StationProcess => ({
+const s = (
+  min: number,
+  mode: number,
+  max: number,
+  errorRate: number,
+  errorCodes: string[],
+  headroom = 1.4,
+): StationProcess => ({
   cycleMs: [min * 1000, mode * 1000, max * 1000],
   errorRate,
   errorCodes,

@@ -49,7 +49,11 @@ export function createSpeedApplier(opts: ApplierOptions) {
   // A stop also cuts a long catch-up short (cycle() called by hand is not stopped by it).
   let stopping = false;
   // Apply while there is a backlog; then wait for a kick (the loader's commit) or the poll interval.
-  const loop = createLoop({ tick: async () => (await cycle()) > 0, intervalMs: opts.pollMs ?? 1000, onError: (err) => opts.onError?.(err) });
+  const loop = createLoop({
+    tick: async () => (await cycle()) > 0,
+    intervalMs: opts.pollMs ?? 1000,
+    onError: (err) => opts.onError?.(err),
+  });
 
   async function positions() {
     const r = await opts.pool.query(
@@ -80,13 +84,24 @@ export function createSpeedApplier(opts: ApplierOptions) {
         rows = rows.filter((row) => Number(row.log_offset) < to);
         if (rows.length === 0) {
           to = from + 1;
-          rows = (await opts.pool.query(
-            `SELECT type, event_time, payload, log_offset FROM ${s}.raw_events WHERE partition = $1 AND log_offset = $2`, [p, from],
-          )).rows;
+          rows = (
+            await opts.pool.query(
+              `SELECT type, event_time, payload, log_offset FROM ${s}.raw_events WHERE partition = $1 AND log_offset = $2`,
+              [p, from],
+            )
+          ).rows;
         }
       }
       const { updates, delta } = contributions(p, from, to, rows);
-      const res = await opts.store.apply({ partition: p, fromOffset: from, toOffset: to, initIfMissing: init, updates, delta: JSON.stringify(delta), appliedAt: delta.at });
+      const res = await opts.store.apply({
+        partition: p,
+        fromOffset: from,
+        toOffset: to,
+        initIfMissing: init,
+        updates,
+        delta: JSON.stringify(delta),
+        appliedAt: delta.at,
+      });
       if (!res.applied) {
         // Someone else moved the offset (or the store was flushed): continue from where it is.
         stats.refused++;
@@ -108,7 +123,11 @@ export function createSpeedApplier(opts: ApplierOptions) {
     const whole = reducers.map(() => new Map<string, number[]>());
     let maxEventTime: number | null = null;
     for (const row of rows) {
-      const ev = { type: row.type as string, eventTime: Number(row.event_time), payload: row.payload as Record<string, unknown> };
+      const ev = {
+        type: row.type as string,
+        eventTime: Number(row.event_time),
+        payload: row.payload as Record<string, unknown>,
+      };
       maxEventTime = maxEventTime === null ? ev.eventTime : Math.max(maxEventTime, ev.eventTime);
       const slice = Math.floor(Number(row.log_offset) / opts.slice);
       let maps = perSlice.get(slice);
@@ -147,7 +166,12 @@ export function createSpeedApplier(opts: ApplierOptions) {
     for (const { p, loaded, batch } of await positions()) {
       total += await catchUp(p, loaded, batch);
       const keepFrom = Math.floor(batch / opts.slice) - retain;
-      if (keepFrom > 0) await opts.store.prune(p, keepFrom, opts.metrics.map((m) => m.name));
+      if (keepFrom > 0)
+        await opts.store.prune(
+          p,
+          keepFrom,
+          opts.metrics.map((m) => m.name),
+        );
     }
     return total;
   }

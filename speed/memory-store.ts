@@ -1,6 +1,14 @@
 import { EventEmitter, once } from 'node:events';
 import { combineCell } from '../metrics/define-metric.ts';
-import { SLICE_BUCKET_MS, hoursOf, type ApplyRequest, type ApplyResult, type SliceRead, type SpeedStore, type StoredDelta } from './store.ts';
+import {
+  SLICE_BUCKET_MS,
+  hoursOf,
+  type ApplyRequest,
+  type ApplyResult,
+  type SliceRead,
+  type SpeedStore,
+  type StoredDelta,
+} from './store.ts';
 
 export interface MemoryStoreOptions {
   /** Deltas kept for resuming subscribers. Default 100 000. */
@@ -85,7 +93,8 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
           const out: SliceRead['slices'][number] = [];
           for (const [hour, byS] of byP?.get(p) ?? []) {
             if (hour < h0 || hour > h1) continue;
-            for (const [slice, fields] of byS) if (slice >= from) out.push({ slice, fields: Object.fromEntries(fields) });
+            for (const [slice, fields] of byS)
+              if (slice >= from) out.push({ slice, fields: Object.fromEntries(fields) });
           }
           return out;
         }),

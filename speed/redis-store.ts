@@ -1,5 +1,12 @@
 import { Redis } from 'ioredis';
-import { SLICE_BUCKET_MS, hoursOf, type ApplyRequest, type ApplyResult, type SliceRead, type SpeedStore } from './store.ts';
+import {
+  SLICE_BUCKET_MS,
+  hoursOf,
+  type ApplyRequest,
+  type ApplyResult,
+  type SliceRead,
+  type SpeedStore,
+} from './store.ts';
 import { APPLY_LUA, PRUNE_LUA, READ_LUA } from './redis-scripts.ts';
 
 export interface RedisStoreOptions {
@@ -55,8 +62,17 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         cells.push(key, u.field, u.op === 'sum' ? 's' : u.op === 'min' ? 'm' : 'M', String(u.value));
       }
       const args: Array<string | number> = [
-        req.partition, req.fromOffset, req.toOffset, req.initIfMissing ? 1 : 0, req.appliedAt,
-        req.delta ?? '', maxDeltas, prefix, req.updates.length, touched.size, ...cells,
+        req.partition,
+        req.fromOffset,
+        req.toOffset,
+        req.initIfMissing ? 1 : 0,
+        req.appliedAt,
+        req.delta ?? '',
+        maxDeltas,
+        prefix,
+        req.updates.length,
+        touched.size,
+        ...cells,
       ];
       for (const t of touched.values()) args.push(...t);
       const res = (await apply(k.offsets, k.meta, k.deltas, ...args)) as [number, string | null, string?];
@@ -64,13 +80,19 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
       return { applied: false, offset: res[1] === null || res[1] === '' ? null : Number(res[1]) };
     },
     async offsets(partitions) {
-      const vals = partitions === 0 ? [] : await redis.hmget(k.offsets, ...Array.from({ length: partitions }, (_, p) => String(p)));
+      const vals =
+        partitions === 0
+          ? []
+          : await redis.hmget(k.offsets, ...Array.from({ length: partitions }, (_, p) => String(p)));
       return vals.map((v) => (v === null ? null : Number(v)));
     },
     async read(metric, fromSlice, range): Promise<SliceRead> {
       const [h0, h1] = hoursOf(range).map((h) => (h === -Infinity ? '-inf' : h === Infinity ? '+inf' : String(h)));
       const res = (await read(k.offsets, k.floors, k.meta, prefix, metric, fromSlice.length, h0, h1, ...fromSlice)) as [
-        Array<string>, Array<string>, string, Array<Array<[string, string[]]>>,
+        Array<string>,
+        Array<string>,
+        string,
+        Array<Array<[string, string[]]>>,
       ];
       const [offs, floors, appliedAt, perP] = res;
       return {

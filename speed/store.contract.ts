@@ -15,17 +15,61 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
       for (const s of stores) await s.close();
     });
 
-    const upd = (slice: number, field: string, value: number, op: 'sum' | 'min' | 'max' = 'sum', bucket = 0, metric = 'm') => ({ metric, slice, bucket, field, op, value });
+    const upd = (
+      slice: number,
+      field: string,
+      value: number,
+      op: 'sum' | 'min' | 'max' = 'sum',
+      bucket = 0,
+      metric = 'm',
+    ) => ({ metric, slice, bucket, field, op, value });
     const H = SLICE_BUCKET_MS;
 
     it('refuses a first apply unless initIfMissing, then compare-and-sets the offset', async () => {
       const s = await fresh();
-      assert.deepEqual(await s.apply({ partition: 0, fromOffset: 0, toOffset: 5, initIfMissing: false, updates: [upd(0, 'a', 1)], appliedAt: 1 }), { applied: false, offset: null });
-      const ok = await s.apply({ partition: 0, fromOffset: 0, toOffset: 5, initIfMissing: true, updates: [upd(0, 'a', 2)], appliedAt: 1 });
+      assert.deepEqual(
+        await s.apply({
+          partition: 0,
+          fromOffset: 0,
+          toOffset: 5,
+          initIfMissing: false,
+          updates: [upd(0, 'a', 1)],
+          appliedAt: 1,
+        }),
+        { applied: false, offset: null },
+      );
+      const ok = await s.apply({
+        partition: 0,
+        fromOffset: 0,
+        toOffset: 5,
+        initIfMissing: true,
+        updates: [upd(0, 'a', 2)],
+        appliedAt: 1,
+      });
       assert.equal(ok.applied, true);
       // Re-applying the same batch is refused (idempotent), a gap is refused too.
-      assert.deepEqual(await s.apply({ partition: 0, fromOffset: 0, toOffset: 5, initIfMissing: true, updates: [upd(0, 'a', 2)], appliedAt: 2 }), { applied: false, offset: 5 });
-      assert.deepEqual(await s.apply({ partition: 0, fromOffset: 7, toOffset: 9, initIfMissing: false, updates: [upd(0, 'a', 2)], appliedAt: 2 }), { applied: false, offset: 5 });
+      assert.deepEqual(
+        await s.apply({
+          partition: 0,
+          fromOffset: 0,
+          toOffset: 5,
+          initIfMissing: true,
+          updates: [upd(0, 'a', 2)],
+          appliedAt: 2,
+        }),
+        { applied: false, offset: 5 },
+      );
+      assert.deepEqual(
+        await s.apply({
+          partition: 0,
+          fromOffset: 7,
+          toOffset: 9,
+          initIfMissing: false,
+          updates: [upd(0, 'a', 2)],
+          appliedAt: 2,
+        }),
+        { applied: false, offset: 5 },
+      );
       assert.deepEqual(await s.offsets(2), [5, null]);
       const r = await s.read('m', [0, 0]);
       assert.deepEqual(r.slices[0], [{ slice: 0, fields: { a: 2 } }]);
@@ -34,8 +78,22 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
     it('combines cells with sum, min and max, exactly for large integers', async () => {
       const s = await fresh();
       const big = 2 ** 50 + 3;
-      await s.apply({ partition: 1, fromOffset: 0, toOffset: 1, initIfMissing: true, updates: [upd(0, 's', big), upd(0, 'lo', 10, 'min'), upd(0, 'hi', 10, 'max')], appliedAt: 1 });
-      await s.apply({ partition: 1, fromOffset: 1, toOffset: 2, initIfMissing: false, updates: [upd(0, 's', 1), upd(0, 'lo', 3, 'min'), upd(0, 'hi', 3, 'max')], appliedAt: 2 });
+      await s.apply({
+        partition: 1,
+        fromOffset: 0,
+        toOffset: 1,
+        initIfMissing: true,
+        updates: [upd(0, 's', big), upd(0, 'lo', 10, 'min'), upd(0, 'hi', 10, 'max')],
+        appliedAt: 1,
+      });
+      await s.apply({
+        partition: 1,
+        fromOffset: 1,
+        toOffset: 2,
+        initIfMissing: false,
+        updates: [upd(0, 's', 1), upd(0, 'lo', 3, 'min'), upd(0, 'hi', 3, 'max')],
+        appliedAt: 2,
+      });
       const r = await s.read('m', [0, 0]);
       assert.deepEqual(r.slices[1][0].fields, { s: big + 1, lo: 3, hi: 10 });
       assert.equal(r.appliedAt, 2);
@@ -43,32 +101,72 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
 
     it('reads only slices at or above fromSlice, and prune raises the floor', async () => {
       const s = await fresh();
-      await s.apply({ partition: 0, fromOffset: 0, toOffset: 30, initIfMissing: true, updates: [upd(0, 'x', 1), upd(1, 'x', 2), upd(2, 'x', 3)], appliedAt: 1 });
+      await s.apply({
+        partition: 0,
+        fromOffset: 0,
+        toOffset: 30,
+        initIfMissing: true,
+        updates: [upd(0, 'x', 1), upd(1, 'x', 2), upd(2, 'x', 3)],
+        appliedAt: 1,
+      });
       const r = await s.read('m', [1]);
       assert.deepEqual(r.slices[0].map((e) => e.slice).sort(), [1, 2]);
       await s.prune(0, 2, ['m']);
       const r2 = await s.read('m', [0]);
       assert.deepEqual(r2.floors, [2]);
-      assert.deepEqual(r2.slices[0].map((e) => e.slice), [2]);
+      assert.deepEqual(
+        r2.slices[0].map((e) => e.slice),
+        [2],
+      );
     });
 
     it('reads only the slice hours a range overlaps, however many slices are held', async () => {
       const s = await fresh();
       // Slice 0 holds events of hours 0 and 5; slice 1 of hour 5; slice 2 of hour 9; another metric in hour 0.
       await s.apply({
-        partition: 0, fromOffset: 0, toOffset: 30, initIfMissing: true, appliedAt: 1,
-        updates: [upd(0, 'a', 1, 'sum', 0), upd(0, 'b', 2, 'sum', 5 * H + 60_000), upd(1, 'b', 3, 'sum', 5 * H), upd(2, 'c', 4, 'max', 9 * H), upd(0, 'z', 7, 'sum', 0, 'other')],
+        partition: 0,
+        fromOffset: 0,
+        toOffset: 30,
+        initIfMissing: true,
+        appliedAt: 1,
+        updates: [
+          upd(0, 'a', 1, 'sum', 0),
+          upd(0, 'b', 2, 'sum', 5 * H + 60_000),
+          upd(1, 'b', 3, 'sum', 5 * H),
+          upd(2, 'c', 4, 'max', 9 * H),
+          upd(0, 'z', 7, 'sum', 0, 'other'),
+        ],
       });
-      await s.apply({ partition: 1, fromOffset: 0, toOffset: 10, initIfMissing: true, appliedAt: 2, updates: [upd(0, 'd', 5, 'sum', 5 * H + 1)] });
-      const sorted = (r: Awaited<ReturnType<SpeedStore['read']>>) => r.slices.map((perP) => perP.map((e) => [e.slice, e.fields]).sort((x, y) => Number(x[0]) - Number(y[0])));
+      await s.apply({
+        partition: 1,
+        fromOffset: 0,
+        toOffset: 10,
+        initIfMissing: true,
+        appliedAt: 2,
+        updates: [upd(0, 'd', 5, 'sum', 5 * H + 1)],
+      });
+      const sorted = (r: Awaited<ReturnType<SpeedStore['read']>>) =>
+        r.slices.map((perP) => perP.map((e) => [e.slice, e.fields]).sort((x, y) => Number(x[0]) - Number(y[0])));
       // Hour 5 only (the range ends inside hour 5): slices 0 and 1 of partition 0, slice 0 of partition 1.
-      assert.deepEqual(sorted(await s.read('m', [0, 0], { from: 5 * H + 1000, to: 5 * H + 120_000 })), [[[0, { b: 2 }], [1, { b: 3 }]], [[0, { d: 5 }]]]);
+      assert.deepEqual(sorted(await s.read('m', [0, 0], { from: 5 * H + 1000, to: 5 * H + 120_000 })), [
+        [
+          [0, { b: 2 }],
+          [1, { b: 3 }],
+        ],
+        [[0, { d: 5 }]],
+      ]);
       // A range with no data reads nothing, and still returns the offsets.
       const empty = await s.read('m', [0, 0], { from: 20 * H, to: 30 * H });
       assert.deepEqual(empty.slices, [[], []]);
       assert.deepEqual(empty.offsets, [30, 10]);
       // Hours 0..9 from slice 1 up: slices 1 and 2 only.
-      assert.deepEqual(sorted(await s.read('m', [1, 1], { from: 0, to: 10 * H })), [[[1, { b: 3 }], [2, { c: 4 }]], []]);
+      assert.deepEqual(sorted(await s.read('m', [1, 1], { from: 0, to: 10 * H })), [
+        [
+          [1, { b: 3 }],
+          [2, { c: 4 }],
+        ],
+        [],
+      ]);
       // No range: every hour.
       assert.deepEqual((await s.read('m', [0, 0])).slices[0].map((e) => e.slice).sort(), [0, 0, 1, 2]);
       // Pruning removes every hour of the slices below, of every metric, and nothing else.
@@ -76,7 +174,14 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
       assert.deepEqual(sorted(await s.read('m', [0, 0])), [[[2, { c: 4 }]], [[0, { d: 5 }]]]);
       assert.deepEqual((await s.read('other', [0, 0])).slices, [[], []]);
       // A later apply into a pruned hour of a live slice is indexed again.
-      await s.apply({ partition: 0, fromOffset: 30, toOffset: 31, initIfMissing: false, appliedAt: 3, updates: [upd(2, 'a', 9, 'sum', 0)] });
+      await s.apply({
+        partition: 0,
+        fromOffset: 30,
+        toOffset: 31,
+        initIfMissing: false,
+        appliedAt: 3,
+        updates: [upd(2, 'a', 9, 'sum', 0)],
+      });
       assert.deepEqual(sorted(await s.read('m', [2, 0], { from: 0, to: H })), [[[2, { a: 9 }]], []]);
     });
 
@@ -85,21 +190,46 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
       assert.equal(await s.lastCursor(), '');
       const c: string[] = [];
       for (let i = 0; i < 3; i++) {
-        const res = await s.apply({ partition: 0, fromOffset: i, toOffset: i + 1, initIfMissing: true, updates: [], delta: `d${i}`, appliedAt: i });
+        const res = await s.apply({
+          partition: 0,
+          fromOffset: i,
+          toOffset: i + 1,
+          initIfMissing: true,
+          updates: [],
+          delta: `d${i}`,
+          appliedAt: i,
+        });
         assert.equal(res.applied, true);
         if (res.applied) c.push(res.cursor!);
       }
       assert.equal(await s.lastCursor(), c[2]);
-      assert.deepEqual((await s.readDeltas(c[0], 10, 0)).map((d) => d.data), ['d1', 'd2']);
-      assert.deepEqual((await s.readDeltas('', 10, 0)).map((d) => d.data), ['d0', 'd1', 'd2']);
+      assert.deepEqual(
+        (await s.readDeltas(c[0], 10, 0)).map((d) => d.data),
+        ['d1', 'd2'],
+      );
+      assert.deepEqual(
+        (await s.readDeltas('', 10, 0)).map((d) => d.data),
+        ['d0', 'd1', 'd2'],
+      );
       assert.equal(await s.cursorExpired(c[0]), false);
       // A blocking read wakes up when a delta arrives.
       const waiting = s.readDeltas(c[2], 10, 5000);
-      await s.apply({ partition: 0, fromOffset: 3, toOffset: 4, initIfMissing: false, updates: [], delta: 'd3', appliedAt: 9 });
-      assert.deepEqual((await waiting).map((d) => d.data), ['d3']);
+      await s.apply({
+        partition: 0,
+        fromOffset: 3,
+        toOffset: 4,
+        initIfMissing: false,
+        updates: [],
+        delta: 'd3',
+        appliedAt: 9,
+      });
+      assert.deepEqual(
+        (await waiting).map((d) => d.data),
+        ['d3'],
+      );
       // A blocking read returns empty when aborted.
       const ac = new AbortController();
-      const idle = s.readDeltas((await s.lastCursor()), 10, 5000, ac.signal);
+      const idle = s.readDeltas(await s.lastCursor(), 10, 5000, ac.signal);
       ac.abort();
       assert.deepEqual(await idle, []);
     });

@@ -18,7 +18,9 @@ describe('migrate', () => {
   it('creates everything once, then adds missing offset rows for more partitions', async () => {
     await migrate(pool, schema, 2);
     await migrate(pool, schema, 4);
-    const r = await pool.query(`SELECT (SELECT count(*) FROM ${schema}.loader_offsets)::int AS l, (SELECT count(*) FROM ${schema}.batch_watermarks)::int AS b`);
+    const r = await pool.query(
+      `SELECT (SELECT count(*) FROM ${schema}.loader_offsets)::int AS l, (SELECT count(*) FROM ${schema}.batch_watermarks)::int AS b`,
+    );
     assert.deepEqual(r.rows[0], { l: 4, b: 4 });
   });
 
@@ -28,7 +30,9 @@ describe('migrate', () => {
       // What the loader holds mid-transaction: its offset row and a write lock on raw_events.
       await loader.query('BEGIN');
       await loader.query(`UPDATE ${schema}.loader_offsets SET next_offset = next_offset WHERE partition = 0`);
-      await loader.query(`INSERT INTO ${schema}.raw_events (id, source, type, key, event_time, payload, partition, log_offset) VALUES ('x', 's', 't', 'k', 0, '{}', 0, 0)`);
+      await loader.query(
+        `INSERT INTO ${schema}.raw_events (id, source, type, key, event_time, payload, partition, log_offset) VALUES ('x', 's', 't', 'k', 0, '{}', 0, 0)`,
+      );
       await migrate(impatient, schema, 4);
     } finally {
       await loader.query('ROLLBACK');

@@ -106,7 +106,9 @@ export async function migrate(pool: pg.Pool, schema: string, partitions: number)
     await client.query(ddl);
     // The deployment's identity: every role sharing this schema is one deployment; shared resources
     // (consumer groups, Redis keys) are claimed with it (app/deployment-claims.ts).
-    await client.query(`INSERT INTO ${s}.deployment (id) SELECT gen_random_uuid()::text WHERE NOT EXISTS (SELECT 1 FROM ${s}.deployment)`);
+    await client.query(
+      `INSERT INTO ${s}.deployment (id) SELECT gen_random_uuid()::text WHERE NOT EXISTS (SELECT 1 FROM ${s}.deployment)`,
+    );
     const ps = Array.from({ length: partitions }, (_, p) => p);
     await client.query(
       `INSERT INTO ${s}.loader_offsets (partition, next_offset) SELECT unnest($1::int[]), 0 ON CONFLICT DO NOTHING`,
@@ -120,7 +122,9 @@ export async function migrate(pool: pg.Pool, schema: string, partitions: number)
 }
 
 async function isComplete(pool: pg.Pool, s: string, objects: string[], partitions: number): Promise<boolean> {
-  const found = await pool.query<{ n: number }>(`SELECT count(to_regclass(o))::int AS n FROM unnest($1::text[]) AS o`, [objects]);
+  const found = await pool.query<{ n: number }>(`SELECT count(to_regclass(o))::int AS n FROM unnest($1::text[]) AS o`, [
+    objects,
+  ]);
   if (found.rows[0].n !== objects.length) return false;
   const rows = await pool.query<{ l: number; b: number }>(
     `SELECT (SELECT count(*) FROM ${s}.loader_offsets WHERE partition < $1)::int AS l, (SELECT count(*) FROM ${s}.batch_watermarks WHERE partition < $1)::int AS b`,

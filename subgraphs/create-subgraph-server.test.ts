@@ -27,13 +27,19 @@ after(async () => {
 });
 
 async function post(server: SubgraphServer, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await res.text();
   return { status: res.status, text, body: JSON.parse(text) };
 }
 
 test('serves its SDL for composition, over HTTP and as `sdl`', async () => {
-  const files = await Promise.all(['quality', 'common'].map((f) => readFile(new URL(`../schema/${f}.graphql`, import.meta.url), 'utf8')));
+  const files = await Promise.all(
+    ['quality', 'common'].map((f) => readFile(new URL(`../schema/${f}.graphql`, import.meta.url), 'utf8')),
+  );
   assert.equal(quality.sdl, `${files[0]}\n${files[1]}`);
   const { body } = await post(quality, '{ _service { sdl } }');
   assert.match(body.data._service.sdl, /errorRate\(from: DateTime!, to: DateTime!\): Float/);
@@ -42,19 +48,39 @@ test('serves its SDL for composition, over HTTP and as `sdl`', async () => {
 });
 
 test('quality resolves Station entities by reference', async () => {
-  const { body } = await post(quality, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Station { id errorCount(from: "2026-11-22T07:00:00Z", to: "2026-11-22T08:00:00Z") errorRate(from: "2026-11-22T07:00:00Z", to: "2026-11-22T08:00:00Z") } } }`, {
-    r: [{ __typename: 'Station', id: 'CUT' }, { __typename: 'Station', id: 'GONE' }],
-  });
+  const { body } = await post(
+    quality,
+    `query($r: [_Any!]!) { _entities(representations: $r) { ... on Station { id errorCount(from: "2026-11-22T07:00:00Z", to: "2026-11-22T08:00:00Z") errorRate(from: "2026-11-22T07:00:00Z", to: "2026-11-22T08:00:00Z") } } }`,
+    {
+      r: [
+        { __typename: 'Station', id: 'CUT' },
+        { __typename: 'Station', id: 'GONE' },
+      ],
+    },
+  );
   assert.equal(body.errors, undefined);
   assert.deepEqual(body.data._entities, [{ id: 'CUT', errorCount: 1, errorRate: 0.25 }, null]);
 });
 
 test('errors: MillraceError keeps its code, INTERNAL and foreign errors are masked, no stacks', async () => {
-  const query = '{ productionSeries(metric: PARTS_EXITED, grain: HOUR, from: "2026-11-22T07:00:00Z", to: "2026-11-22T08:00:00Z") { total } }';
+  const query =
+    '{ productionSeries(metric: PARTS_EXITED, grain: HOUR, from: "2026-11-22T07:00:00Z", to: "2026-11-22T08:00:00Z") { total } }';
   const cases: Array<[Error, Record<string, unknown>, string]> = [
-    [new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', { retryable: true }), { code: 'UNAVAILABLE', retryable: true }, 'speed slices were pruned while reading; try again'],
-    [new MillraceError('INTERNAL', 'reading rollups: relation "secret_table" does not exist'), { code: 'INTERNAL_SERVER_ERROR' }, 'Internal server error'],
-    [new TypeError("Cannot read properties of undefined (reading 'x')"), { code: 'INTERNAL_SERVER_ERROR' }, 'Internal server error'],
+    [
+      new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', { retryable: true }),
+      { code: 'UNAVAILABLE', retryable: true },
+      'speed slices were pruned while reading; try again',
+    ],
+    [
+      new MillraceError('INTERNAL', 'reading rollups: relation "secret_table" does not exist'),
+      { code: 'INTERNAL_SERVER_ERROR' },
+      'Internal server error',
+    ],
+    [
+      new TypeError("Cannot read properties of undefined (reading 'x')"),
+      { code: 'INTERNAL_SERVER_ERROR' },
+      'Internal server error',
+    ],
   ];
   try {
     for (const [err, extensions, message] of cases) {
@@ -64,7 +90,10 @@ test('errors: MillraceError keeps its code, INTERNAL and foreign errors are mask
       assert.equal(body.errors[0].message, message);
       assert.doesNotMatch(text, /stacktrace|secret_table|\n\s+at /);
     }
-    assert.ok(logs.some((l) => l.includes('secret_table')), 'masked originals are logged');
+    assert.ok(
+      logs.some((l) => l.includes('secret_table')),
+      'masked originals are logged',
+    );
   } finally {
     serving.failWith(null);
   }
@@ -73,7 +102,11 @@ test('errors: MillraceError keeps its code, INTERNAL and foreign errors are mask
 test('other paths are 404, oversized bodies 413; the Apollo landing page (a CDN page) is off', async () => {
   assert.equal((await fetch(production.url.replace('/graphql', '/nope'))).status, 404);
   const huge = JSON.stringify({ query: `{ stations { id } }`, variables: { pad: 'x'.repeat(5 << 20) } });
-  const tooLarge = await fetch(production.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+  const tooLarge = await fetch(production.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: huge,
+  });
   assert.equal(tooLarge.status, 413);
   assert.equal((await tooLarge.json()).errors[0].extensions.code, 'BAD_REQUEST');
   const html = await (await fetch(production.url, { headers: { accept: 'text/html' } })).text();
@@ -83,7 +116,9 @@ test('other paths are 404, oversized bodies 413; the Apollo landing page (a CDN 
 test('subscriptions over graphql-ws on the same port; unsubscribing ends the serving feed', async () => {
   const client = createClient({ url: production.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
   try {
-    const it = client.iterate<any>({ query: 'subscription { productionDeltas { cursor items { metric station value } } }' });
+    const it = client.iterate<any>({
+      query: 'subscription { productionDeltas { cursor items { metric station value } } }',
+    });
     const first = it.next();
     await serving.waitFor(() => serving.openFeeds === 1);
     serving.push([{ metric: 'station_errors', bucket: T0, dims: { station: 'WELD', errorCode: 'E3' }, cells: [2] }]);

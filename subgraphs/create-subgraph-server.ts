@@ -3,7 +3,10 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { parse, type GraphQLSchema } from 'graphql';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -50,8 +53,14 @@ const PATH = '/graphql';
  */
 export async function createSubgraphServer(opts: SubgraphServerOptions): Promise<SubgraphServer> {
   const log = opts.log ?? ((line: string) => console.error(`[subgraph ${opts.name}] ${line}`));
-  if (!(opts.name in SUBGRAPHS)) throw new MillraceError('CONFIG', `unknown subgraph ${JSON.stringify(opts.name)}; known: ${Object.keys(SUBGRAPHS).join(', ')}`);
-  const [common, own] = await Promise.all(['common', opts.name].map((f) => readFile(new URL(`../schema/${f}.graphql`, import.meta.url), 'utf8')));
+  if (!(opts.name in SUBGRAPHS))
+    throw new MillraceError(
+      'CONFIG',
+      `unknown subgraph ${JSON.stringify(opts.name)}; known: ${Object.keys(SUBGRAPHS).join(', ')}`,
+    );
+  const [common, own] = await Promise.all(
+    ['common', opts.name].map((f) => readFile(new URL(`../schema/${f}.graphql`, import.meta.url), 'utf8')),
+  );
   // The subgraph's own file first: it holds the `extend schema @link(…)` of the federation imports.
   const sdl = `${own}\n${common}`;
   const resolvers = SUBGRAPHS[opts.name]();
@@ -59,7 +68,11 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   const personalConnectors = new Set(opts.personalConnectors ?? []);
   // A new context (and new loaders) per request and per subscription: loaders batch and cache within one only.
   const context = async (deadline?: number): Promise<ResolverContext> => ({
-    deadline, serving: opts.serving, calendar: opts.calendar, personalConnectors, loaders: createLoaders(opts.serving, opts.calendar),
+    deadline,
+    serving: opts.serving,
+    calendar: opts.calendar,
+    personalConnectors,
+    loaders: createLoaders(opts.serving, opts.calendar),
   });
 
   const apollo = new ApolloServer<ResolverContext>({
@@ -78,13 +91,19 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   const http = createServer((req, res) => {
     // The gateway's request deadline (epoch ms): the reads of this request stop at it.
     const deadline = Number(req.headers['x-millrace-deadline']);
-    handle(apollo, () => context(Number.isFinite(deadline) && deadline > 0 ? deadline : undefined), req, res).catch((err: Error & { status?: number }) => {
-      const tooLarge = err.status === 413;
-      if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
-      if (!res.headersSent) res.writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json', ...(tooLarge && { connection: 'close' }) });
-      const error = tooLarge ? { message: err.message, extensions: { code: 'BAD_REQUEST' } } : INTERNAL_ERROR;
-      res.end(JSON.stringify({ errors: [error] }));
-    });
+    handle(apollo, () => context(Number.isFinite(deadline) && deadline > 0 ? deadline : undefined), req, res).catch(
+      (err: Error & { status?: number }) => {
+        const tooLarge = err.status === 413;
+        if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
+        if (!res.headersSent)
+          res.writeHead(tooLarge ? 413 : 500, {
+            'content-type': 'application/json',
+            ...(tooLarge && { connection: 'close' }),
+          });
+        const error = tooLarge ? { message: err.message, extensions: { code: 'BAD_REQUEST' } } : INTERNAL_ERROR;
+        res.end(JSON.stringify({ errors: [error] }));
+      },
+    );
   });
   const wss = new WebSocketServer({ server: http, path: PATH });
   const ws = useServer<Record<string, unknown>, Record<PropertyKey, never>>(wsOptions(schema, context, log), wss);
@@ -107,7 +126,11 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
     });
   } catch (err) {
     await close();
-    throw new MillraceError('LISTEN_FAILED', `subgraph ${opts.name}: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}: ${(err as Error).message}`, { cause: err });
+    throw new MillraceError(
+      'LISTEN_FAILED',
+      `subgraph ${opts.name}: cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const { port } = http.address() as AddressInfo;
   const host = urlHost(opts.host ?? '127.0.0.1');
@@ -119,13 +142,19 @@ function wsOptions(schema: GraphQLSchema, context: () => Promise<ResolverContext
     schema,
     context,
     // Same masking as over HTTP: graphql-ws has no formatError, so results are masked here.
-    onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: Parameters<typeof maskResult>[0]) => maskResult(result, log),
+    onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: Parameters<typeof maskResult>[0]) =>
+      maskResult(result, log),
     // Never leak an implementation error in a close reason.
     isProd: true,
   };
 }
 
-async function handle(apollo: ApolloServer<ResolverContext>, context: () => Promise<ResolverContext>, req: IncomingMessage, res: ServerResponse) {
+async function handle(
+  apollo: ApolloServer<ResolverContext>,
+  context: () => Promise<ResolverContext>,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const url = new URL(req.url ?? '/', 'http://local');
   if (url.pathname !== PATH) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

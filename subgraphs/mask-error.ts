@@ -3,7 +3,10 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { MillraceError } from '../lib/errors.ts';
 
 /** The one answer clients get for a failure we did not expect. */
-export const INTERNAL_ERROR: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+export const INTERNAL_ERROR: GraphQLFormattedError = {
+  message: 'Internal server error',
+  extensions: { code: 'INTERNAL_SERVER_ERROR' },
+};
 
 /**
  * What a client may see of an error (Apollo's `formatError`): a MillraceError keeps its code (and
@@ -11,9 +14,16 @@ export const INTERNAL_ERROR: GraphQLFormattedError = { message: 'Internal server
  * passed on, and anything else, including MillraceError INTERNAL, whose message may carry a
  * driver's text, becomes INTERNAL_SERVER_ERROR with no message or stack of its own.
  */
-export function maskError(formatted: GraphQLFormattedError, error: unknown, log: (line: string) => void): GraphQLFormattedError {
+export function maskError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  log: (line: string) => void,
+): GraphQLFormattedError {
   const original = unwrapResolverError(error);
-  const where = { ...(formatted.locations && { locations: formatted.locations }), ...(formatted.path && { path: formatted.path }) };
+  const where = {
+    ...(formatted.locations && { locations: formatted.locations }),
+    ...(formatted.path && { path: formatted.path }),
+  };
   if (original instanceof MillraceError && original.code !== 'INTERNAL') {
     return { message: original.message, ...where, extensions: { code: original.code, retryable: original.retryable } };
   }

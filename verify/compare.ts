@@ -25,11 +25,16 @@ export const LEDGER_FACTS: Readonly<Record<ProductionMetric, readonly string[]>>
   PARTS_ENTERED: ['parts_entered'],
   PARTS_EXITED: ['parts_exited'],
   STATION_ERRORS: ['station_errors'],
-  CYCLE_TIME: ['cycle_time_count', 'cycle_time_sum', ...[...CYCLE_TIME_BOUNDS_MS, 0].map((_, i) => `cycle_time_bucket_${i}`)],
+  CYCLE_TIME: [
+    'cycle_time_count',
+    'cycle_time_sum',
+    ...[...CYCLE_TIME_BOUNDS_MS, 0].map((_, i) => `cycle_time_bucket_${i}`),
+  ],
 };
 
 type Fields = Map<string, number>;
-const pointKey = (bucket: number, station: string, errorCode: string | null) => `${new Date(bucket).toISOString()} ${station}${errorCode ? ` ${errorCode}` : ''}`;
+const pointKey = (bucket: number, station: string, errorCode: string | null) =>
+  `${new Date(bucket).toISOString()} ${station}${errorCode ? ` ${errorCode}` : ''}`;
 
 /** Ledger fact → the API field it must equal (`value` and `count` both equal the histogram count). */
 function ledgerFields(fact: string): string[] {
@@ -42,7 +47,12 @@ function ledgerFields(fact: string): string[] {
 function apiFields(metric: ProductionMetric, p: ApiPoint): Array<[string, number]> {
   if (metric !== 'CYCLE_TIME') return [['value', p.value]];
   const h = p.histogram ?? { bounds: [], counts: [], count: 0, sum: 0 };
-  return [['value', p.value], ['count', h.count], ['sum', h.sum], ...h.counts.map((c, i): [string, number] => [`counts[${i}]`, c])];
+  return [
+    ['value', p.value],
+    ['count', h.count],
+    ['sum', h.sum],
+    ...h.counts.map((c, i): [string, number] => [`counts[${i}]`, c]),
+  ];
 }
 
 export function compareSeries(args: {
@@ -79,7 +89,10 @@ export function compareSeries(args: {
     }
   }
   for (const [k, n] of seen) if (n > 1) mismatches.push({ ...where, key: `${k} points`, expected: 1, actual: n });
-  const names = metric === 'CYCLE_TIME' ? ['value', 'count', 'sum', ...LEDGER_FACTS.CYCLE_TIME.slice(2).map((_, i) => `counts[${i}]`)] : ['value'];
+  const names =
+    metric === 'CYCLE_TIME'
+      ? ['value', 'count', 'sum', ...LEDGER_FACTS.CYCLE_TIME.slice(2).map((_, i) => `counts[${i}]`)]
+      : ['value'];
   for (const k of new Set([...expected.keys(), ...actual.keys()])) {
     const e = expected.get(k);
     const a = actual.get(k);
@@ -88,7 +101,8 @@ export function compareSeries(args: {
       checked++;
       const want = e?.get(name) ?? 0;
       const got = a?.get(name) ?? 0;
-      if (want !== got) mismatches.push({ ...where, key: name === 'value' ? k : `${k} ${name}`, expected: want, actual: got });
+      if (want !== got)
+        mismatches.push({ ...where, key: name === 'value' ? k : `${k} ${name}`, expected: want, actual: got });
     }
   }
   return { checked, mismatches };

@@ -1,6 +1,15 @@
 import type pg from 'pg';
 import type { GraphqlOptions } from './graphql.ts';
-import { apiBucket, bucketOf, key, minuteFacts, queryReport, ReportTally, type LedgerStation, type ReportRange } from './report-tally.ts';
+import {
+  apiBucket,
+  bucketOf,
+  key,
+  minuteFacts,
+  queryReport,
+  ReportTally,
+  type LedgerStation,
+  type ReportRange,
+} from './report-tally.ts';
 
 /**
  * Report 3 (energy) against the ledger: `energy` by time × machine and time × department (Wh, kWh,
@@ -21,11 +30,28 @@ const QUERY = `query VerifyEnergy($from: DateTime!, $to: DateTime!, $grain: Grai
   zones { id energy(from: $from, to: $to) { wh } temperature(from: $from, to: $to) { readings meanC } }
 }`;
 
-interface Figures { wh: number; kwh?: number; partsCompleted: number | null; whPerPart?: number | null }
+interface Figures {
+  wh: number;
+  kwh?: number;
+  partsCompleted: number | null;
+  whPerPart?: number | null;
+}
 interface Answer {
-  byMachine: { rows: Array<{ bucket: { start: string; end: string }; machine: { id: string }; figures: Figures }>; total: Figures; line: Figures };
-  byDepartment: { rows: Array<{ bucket: { start: string; end: string }; department: { id: string }; figures: Figures }> };
-  heat: { rows: Array<{ bucket: { start: string; end: string }; zone: { id: string }; figures: { readings: number; meanC: number | null } }> };
+  byMachine: {
+    rows: Array<{ bucket: { start: string; end: string }; machine: { id: string }; figures: Figures }>;
+    total: Figures;
+    line: Figures;
+  };
+  byDepartment: {
+    rows: Array<{ bucket: { start: string; end: string }; department: { id: string }; figures: Figures }>;
+  };
+  heat: {
+    rows: Array<{
+      bucket: { start: string; end: string };
+      zone: { id: string };
+      figures: { readings: number; meanC: number | null };
+    }>;
+  };
   departments: Array<{ id: string; energy: Figures }>;
   zones: Array<{ id: string; energy: { wh: number }; temperature: { readings: number; meanC: number | null } }>;
 }
@@ -48,15 +74,26 @@ class Sums {
   }
 }
 
-export async function checkEnergyReport(args: { api: GraphqlOptions; pool: pg.Pool; schema: string; range: ReportRange; stations: LedgerStation[] }) {
+export async function checkEnergyReport(args: {
+  api: GraphqlOptions;
+  pool: pg.Pool;
+  schema: string;
+  range: ReportRange;
+  stations: LedgerStation[];
+}) {
   const { api, pool, schema, range: r, stations } = args;
   const t = new ReportTally({ metric: `energy report (${r.zone})`, grain: r.grain, from: r.from, to: r.to });
   const lo = r.buckets[0].start;
   const hi = r.buckets.at(-1)!.end;
-  const [energy, exits, count, sum] = await Promise.all(['energy_wh', 'parts_exited', 'zone_temp_count', 'zone_temp_sum'].map((f) => minuteFacts(pool, schema, f, lo, hi)));
+  const [energy, exits, count, sum] = await Promise.all(
+    ['energy_wh', 'parts_exited', 'zone_temp_count', 'zone_temp_sum'].map((f) => minuteFacts(pool, schema, f, lo, hi)),
+  );
   const stationOf = new Map(stations.flatMap((s) => s.machines.map((m) => [m, s] as const)));
   const withMachines = stations.filter((s) => s.machines.length > 0);
-  const last = stations.filter((s) => s.flowIndex !== null).sort((a, b) => a.flowIndex! - b.flowIndex!).at(-1);
+  const last = stations
+    .filter((s) => s.flowIndex !== null)
+    .sort((a, b) => a.flowIndex! - b.flowIndex!)
+    .at(-1);
 
   const wh = new Sums(); // per machine
   const parts = new Sums(); // per station
@@ -66,7 +103,12 @@ export async function checkEnergyReport(args: { api: GraphqlOptions; pool: pg.Po
   const over = (fn: (b: number) => number) => Array.from({ length: n }, (_, b) => fn(b)).reduce((a, v) => a + v, 0);
   const partsOf = (b: number, list: LedgerStation[]) => list.reduce((a, s) => a + parts.get(b, s.id), 0);
 
-  const a: Answer = await queryReport(api, `energy ${r.grain} ${r.zone}`, QUERY, { from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), grain: r.grain, tz: r.zone });
+  const a: Answer = await queryReport(api, `energy ${r.grain} ${r.zone}`, QUERY, {
+    from: new Date(r.from).toISOString(),
+    to: new Date(r.to).toISOString(),
+    grain: r.grain,
+    tz: r.zone,
+  });
 
   // Time × machine: Wh, kWh, parts of the machine's station, Wh per part.
   const exp = new Map<string, number | null>();
@@ -100,7 +142,13 @@ export async function checkEnergyReport(args: { api: GraphqlOptions; pool: pg.Po
     if (wh.get(b, m) === 0) continue;
     const dept = stationOf.get(m)?.department ?? '';
     deptExp.set(key(r, b, dept, 'wh'), (deptExp.get(key(r, b, dept, 'wh')) ?? 0) + wh.get(b, m));
-    deptExp.set(key(r, b, dept, 'partsCompleted'), partsOf(b, withMachines.filter((s) => s.department === dept)));
+    deptExp.set(
+      key(r, b, dept, 'partsCompleted'),
+      partsOf(
+        b,
+        withMachines.filter((s) => s.department === dept),
+      ),
+    );
   }
   for (const row of a.byDepartment.rows) {
     const b = apiBucket(t, r, row.bucket);
@@ -114,22 +162,41 @@ export async function checkEnergyReport(args: { api: GraphqlOptions; pool: pg.Po
   const allWh = energy.reduce((s, f) => s + (bucketOf(r.buckets, f.bucket) >= 0 ? f.value : 0), 0);
   const lineParts = last ? over((b) => parts.get(b, last.id)) : 0;
   t.one(key(r, null, 'total wh'), allWh, a.byMachine.total.wh);
-  t.one(key(r, null, 'total partsCompleted'), over((b) => partsOf(b, withMachines)), a.byMachine.total.partsCompleted);
+  t.one(
+    key(r, null, 'total partsCompleted'),
+    over((b) => partsOf(b, withMachines)),
+    a.byMachine.total.partsCompleted,
+  );
   t.one(key(r, null, 'line wh'), allWh, a.byMachine.line.wh);
   t.one(key(r, null, 'line partsCompleted'), lineParts, a.byMachine.line.partsCompleted);
   t.one(key(r, null, 'line whPerPart'), lineParts ? allWh / lineParts : null, a.byMachine.line.whPerPart ?? null);
 
   // Entities over [from, to): departments' and zones' energy, zones' temperature.
   const inRange = (f: { bucket: number }) => f.bucket >= r.from && f.bucket < r.to;
-  const whWhere = (pred: (s: LedgerStation | undefined) => boolean) => energy.filter((f) => inRange(f) && pred(stationOf.get(f.station))).reduce((s, f) => s + f.value, 0);
-  const exitsWhere = (list: LedgerStation[]) => exits.filter((f) => inRange(f) && list.some((s) => s.id === f.station)).reduce((s, f) => s + f.value, 0);
+  const whWhere = (pred: (s: LedgerStation | undefined) => boolean) =>
+    energy.filter((f) => inRange(f) && pred(stationOf.get(f.station))).reduce((s, f) => s + f.value, 0);
+  const exitsWhere = (list: LedgerStation[]) =>
+    exits.filter((f) => inRange(f) && list.some((s) => s.id === f.station)).reduce((s, f) => s + f.value, 0);
   for (const d of a.departments) {
-    t.one(key(r, null, d.id, 'department wh'), whWhere((s) => s?.department === d.id), d.energy.wh);
-    t.one(key(r, null, d.id, 'department partsCompleted'), exitsWhere(withMachines.filter((s) => s.department === d.id)), d.energy.partsCompleted);
+    t.one(
+      key(r, null, d.id, 'department wh'),
+      whWhere((s) => s?.department === d.id),
+      d.energy.wh,
+    );
+    t.one(
+      key(r, null, d.id, 'department partsCompleted'),
+      exitsWhere(withMachines.filter((s) => s.department === d.id)),
+      d.energy.partsCompleted,
+    );
   }
-  const zoneSum = (facts: typeof count, zone: string) => facts.filter((f) => inRange(f) && f.station === zone).reduce((s, f) => s + f.value, 0);
+  const zoneSum = (facts: typeof count, zone: string) =>
+    facts.filter((f) => inRange(f) && f.station === zone).reduce((s, f) => s + f.value, 0);
   for (const z of a.zones) {
-    t.one(key(r, null, z.id, 'zone wh'), whWhere((s) => s?.zone === z.id), z.energy.wh);
+    t.one(
+      key(r, null, z.id, 'zone wh'),
+      whWhere((s) => s?.zone === z.id),
+      z.energy.wh,
+    );
     const c = zoneSum(count, z.id);
     t.one(key(r, null, z.id, 'zone readings'), c, z.temperature.readings);
     t.one(key(r, null, z.id, 'zone meanC'), c > 0 ? zoneSum(sum, z.id) / c / 100 : null, z.temperature.meanC);

@@ -33,7 +33,11 @@ const schema = testSchemaName('ledger_reports');
 const FROM = Date.UTC(2026, 2, 28, 21);
 const TO = Date.UTC(2026, 2, 30, 6, 1);
 const ZONE = 'Europe/Berlin';
-const SHIFTS: LocalShift[] = [{ id: 'A', startMinute: 360 }, { id: 'B', startMinute: 840 }, { id: 'C', startMinute: 1320 }];
+const SHIFTS: LocalShift[] = [
+  { id: 'A', startMinute: 360 },
+  { id: 'B', startMinute: 840 },
+  { id: 'C', startMinute: 1320 },
+];
 const H = 3_600_000;
 let dataDir: string;
 let stack: FixtureStack;
@@ -41,7 +45,13 @@ const rows: FixtureRow[] = [];
 
 const SHIFT_OF_UTC_HOUR: Record<number, string> = { 6: 'A', 14: 'B', 22: 'C' };
 /** A ledger fact as the metric's minute state: the same names, its dims from the ledger's two columns. */
-function rowOf(f: { fact: string; minute: string; station: string; error_code: string; value: string }): FixtureRow | null {
+function rowOf(f: {
+  fact: string;
+  minute: string;
+  station: string;
+  error_code: string;
+  value: string;
+}): FixtureRow | null {
   const bucket = Number(f.minute);
   const cells = [Number(f.value)];
   const dims: Record<string, Record<string, string>> = {
@@ -54,7 +64,11 @@ function rowOf(f: { fact: string; minute: string; station: string; error_code: s
     minutes_worked: { department: f.station, shift: f.error_code },
     absences: { reason: f.station },
     // The clock-in sheet's shift of a row is the UTC hour its minutes are counted at.
-    worker_minutes: { employee: f.station, department: f.error_code, shift: SHIFT_OF_UTC_HOUR[new Date(bucket).getUTCHours()] ?? '' },
+    worker_minutes: {
+      employee: f.station,
+      department: f.error_code,
+      shift: SHIFT_OF_UTC_HOUR[new Date(bucket).getUTCHours()] ?? '',
+    },
     operator_task_ms: { operator: f.error_code, station: f.station },
   };
   return dims[f.fact] ? { metric: f.fact, bucket, dims: dims[f.fact], cells } : null;
@@ -63,7 +77,12 @@ function rowOf(f: { fact: string; minute: string; station: string; error_code: s
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'report-checks-'));
   await backfill({
-    from: FROM, to: TO, seed: 5, pool, ledgerSchema: schema, dataDir,
+    from: FROM,
+    to: TO,
+    seed: 5,
+    pool,
+    ledgerSchema: schema,
+    dataDir,
     openTopic: (name, partitions) => createRecordingTopic(name, partitions),
     machining: { ratePerSec: 0.3 },
     writers: [createReferenceFilesWriter, (ctx) => createEnergyCsvWriter(ctx), (ctx) => createClockinWriter(ctx)],
@@ -73,7 +92,13 @@ before(async () => {
     const r = rowOf(f);
     if (r) rows.push(r);
   }
-  const entities: EntityRow[] = (await ledgerStations(pool, schema)).map((s) => ({ entity: 'station', key: s.id, version: '1', deleted: false, data: s }));
+  const entities: EntityRow[] = (await ledgerStations(pool, schema)).map((s) => ({
+    entity: 'station',
+    key: s.id,
+    version: '1',
+    deleted: false,
+    data: s,
+  }));
   stack = await startFixtureStack(rows, {}, { entities });
 });
 
@@ -96,10 +121,20 @@ describe('energy and workforce reports against the ledger, Europe/Berlin across 
   const day = () => range('DAY', Date.UTC(2026, 2, 28, 23), Date.UTC(2026, 2, 29, 22));
   const shifts = () => range('SHIFT', Date.UTC(2026, 2, 28, 21), Date.UTC(2026, 2, 29, 21));
 
-  it('verify\'s calendar: the DST day has 23 hours and the night shift across it 7', () => {
-    assert.deepEqual(day().buckets.map((b) => [new Date(b.start).toISOString(), (b.end - b.start) / H]), [['2026-03-28T23:00:00.000Z', 23]]);
-    assert.deepEqual(shifts().buckets.map((b) => (b.end - b.start) / H), [7, 8, 8, 8]);
-    assert.equal(new Date(shifts().buckets[1].start).toISOString(), '2026-03-29T04:00:00.000Z', 'shift A starts 06:00 CEST');
+  it("verify's calendar: the DST day has 23 hours and the night shift across it 7", () => {
+    assert.deepEqual(
+      day().buckets.map((b) => [new Date(b.start).toISOString(), (b.end - b.start) / H]),
+      [['2026-03-28T23:00:00.000Z', 23]],
+    );
+    assert.deepEqual(
+      shifts().buckets.map((b) => (b.end - b.start) / H),
+      [7, 8, 8, 8],
+    );
+    assert.equal(
+      new Date(shifts().buckets[1].start).toISOString(),
+      '2026-03-29T04:00:00.000Z',
+      'shift A starts 06:00 CEST',
+    );
   });
 
   it('energy: every row, total, line and entity figure of the DAY and SHIFT answers equals the ledger', async () => {
@@ -119,18 +154,37 @@ describe('energy and workforce reports against the ledger, Europe/Berlin across 
     }
   });
 
-  it('the new metrics\' source checks (worker minutes, absences by department, operator task time) pass through metricSeries', async () => {
-    const checks = SOURCE_CHECKS.filter((c) => ['worker_minutes', 'absent_by_department', 'operator_task_ms'].includes(c.fact));
+  it("the new metrics' source checks (worker minutes, absences by department, operator task time) pass through metricSeries", async () => {
+    const checks = SOURCE_CHECKS.filter((c) =>
+      ['worker_minutes', 'absent_by_department', 'operator_task_ms'].includes(c.fact),
+    );
     assert.equal(checks.length, 3);
     const seals = await readSeals(pool, schema, checks);
-    const r = await runSourceChecks({ checks, seals, pool, schema, api: api(), rng: createRng(4), ranges: 2, log: () => undefined });
+    const r = await runSourceChecks({
+      checks,
+      seals,
+      pool,
+      schema,
+      api: api(),
+      rng: createRng(4),
+      ranges: 2,
+      log: () => undefined,
+    });
     assert.deepEqual(r.mismatches, []);
     for (const c of checks) assert.ok(r.bySource[c.source].checked > 0, c.source);
   });
 
-  it('runEnergyWorkforceChecks picks sealed ranges in the factory\'s zone (UTC here) and Berlin, each report counted apart', async () => {
+  it("runEnergyWorkforceChecks picks sealed ranges in the factory's zone (UTC here) and Berlin, each report counted apart", async () => {
     const lines: string[] = [];
-    const r = await runEnergyWorkforceChecks({ pool, schema, api: api(), rng: createRng(9), ranges: 1, zones: [ZONE], log: (l) => lines.push(l) });
+    const r = await runEnergyWorkforceChecks({
+      pool,
+      schema,
+      api: api(),
+      rng: createRng(9),
+      ranges: 1,
+      zones: [ZONE],
+      log: (l) => lines.push(l),
+    });
     assert.deepEqual(r.mismatches, []);
     assert.deepEqual(Object.keys(r.bySource).sort(), ['energy-report', 'workforce-report']);
     assert.ok(r.bySource['energy-report'].checked > 0 && r.bySource['workforce-report'].checked > 0, lines.join('\n'));
@@ -141,24 +195,45 @@ describe('energy and workforce reports against the ledger, Europe/Berlin across 
   it('finds exactly a wrong value: one energy reading and one attendance count off by one', async () => {
     const stations = await ledgerStations(pool, schema);
     const r = day();
-    const reading = rows.find((x) => x.metric === 'energy_wh' && x.bucket >= r.from + 5 * H && x.dims.machine === 'DIE-1')!;
+    const reading = rows.find(
+      (x) => x.metric === 'energy_wh' && x.bucket >= r.from + 5 * H && x.dims.machine === 'DIE-1',
+    )!;
     // A department and shift with an absence too, so that its attendance rate moves with the count.
-    const absent = rows.find((x) => x.metric === 'absent_by_department' && x.bucket >= r.from && x.bucket < r.to && x.cells[0] > 0)!;
-    const present = rows.find((x) => x.metric === 'attendance' && x.bucket === absent.bucket && x.dims.department === absent.dims.department && x.dims.shift === absent.dims.shift)!;
+    const absent = rows.find(
+      (x) => x.metric === 'absent_by_department' && x.bucket >= r.from && x.bucket < r.to && x.cells[0] > 0,
+    )!;
+    const present = rows.find(
+      (x) =>
+        x.metric === 'attendance' &&
+        x.bucket === absent.bucket &&
+        x.dims.department === absent.dims.department &&
+        x.dims.shift === absent.dims.shift,
+    )!;
     reading.cells[0] += 1;
     present.cells[0] += 1;
     try {
       const e = await checkEnergyReport({ api: api(), pool, schema, range: r, stations });
       const bucket = new Date(r.from).toISOString();
       const keys = e.mismatches.map((m) => m.key);
-      for (const k of [`${bucket} DIE-1 wh`, `${bucket} DIE-1 kwh`, `${bucket} Assembly wh`, 'range total wh', 'range line wh', 'range Assembly department wh', 'range Z2 zone wh']) {
+      for (const k of [
+        `${bucket} DIE-1 wh`,
+        `${bucket} DIE-1 kwh`,
+        `${bucket} Assembly wh`,
+        'range total wh',
+        'range line wh',
+        'range Assembly department wh',
+        'range Z2 zone wh',
+      ]) {
         assert.ok(keys.includes(k), `${k} in ${keys.join(', ')}`);
       }
       const wh = e.mismatches.find((m) => m.key === `${bucket} DIE-1 wh`)!;
       assert.equal(wh.actual, (wh.expected as number) + 1);
       const w = await checkWorkforceReport({ api: api(), pool, schema, range: r });
       const who = `${bucket} ${present.dims.department} ${present.dims.shift}`;
-      assert.deepEqual(w.mismatches.map((m) => m.key).sort(), [`${who} attendanceRate`, `${who} present`, 'range attendance total present'].sort());
+      assert.deepEqual(
+        w.mismatches.map((m) => m.key).sort(),
+        [`${who} attendanceRate`, `${who} present`, 'range attendance total present'].sort(),
+      );
     } finally {
       reading.cells[0] -= 1;
       present.cells[0] -= 1;

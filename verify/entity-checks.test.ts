@@ -23,12 +23,27 @@ before(async () => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', async () => {
-      const { variables: v } = JSON.parse(body) as { variables: { entity: string; limit: number; after: string | null } };
+      const { variables: v } = JSON.parse(body) as {
+        variables: { entity: string; limit: number; after: string | null };
+      };
       requests.push(v);
       await beforeAnswer();
-      const rows = Object.entries(served[v.entity] ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).filter(([k]) => v.after === null || k > v.after).slice(0, v.limit);
+      const rows = Object.entries(served[v.entity] ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .filter(([k]) => v.after === null || k > v.after)
+        .slice(0, v.limit);
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ data: { entities: rows.map(([key, e]) => ({ key, deleted: !!e.deleted, data: e.deleted ? null : JSON.stringify(e.data) })) } }));
+      res.end(
+        JSON.stringify({
+          data: {
+            entities: rows.map(([key, e]) => ({
+              key,
+              deleted: !!e.deleted,
+              data: e.deleted ? null : JSON.stringify(e.data),
+            })),
+          },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -42,19 +57,39 @@ after(async () => {
 
 describe('entity checks (ledger entities ↔ served entities)', () => {
   it('passes when every entity is served with the ledger data, whatever the key order inside the data', async () => {
-    const tools = Array.from({ length: 1203 }, (_, i) => ({ entity: 'tool', key: `T${String(i).padStart(4, '0')}`, data: { toolId: `T${i}`, kind: 'drill', life: i } }));
+    const tools = Array.from({ length: 1203 }, (_, i) => ({
+      entity: 'tool',
+      key: `T${String(i).padStart(4, '0')}`,
+      data: { toolId: `T${i}`, kind: 'drill', life: i },
+    }));
     await recordFacts(pool, schema, { source: 'reference-files', facts: [], entities: tools, sealedBefore: null });
-    await recordFacts(pool, schema, { source: 'sql-engine', facts: [], entities: [{ entity: 'work_order', key: 'WO-1', data: { woId: 'WO-1', plannedQty: 5 } }], sealedBefore: 1 });
+    await recordFacts(pool, schema, {
+      source: 'sql-engine',
+      facts: [],
+      entities: [{ entity: 'work_order', key: 'WO-1', data: { woId: 'WO-1', plannedQty: 5 } }],
+      sealedBefore: 1,
+    });
     served = {
-      tool: Object.fromEntries(tools.map((t) => [t.key, { data: { life: t.data.life, kind: 'drill', toolId: t.data.toolId } }])),
+      tool: Object.fromEntries(
+        tools.map((t) => [t.key, { data: { life: t.data.life, kind: 'drill', toolId: t.data.toolId } }]),
+      ),
       work_order: { 'WO-1': { data: { plannedQty: 5, woId: 'WO-1' } }, 'WO-0': { data: null, deleted: true } },
     };
     requests.length = 0;
-    const r = await runEntityChecks({ before: await readEntitySnapshot(pool, schema), pool, schema, api: { url }, log: () => undefined });
+    const r = await runEntityChecks({
+      before: await readEntitySnapshot(pool, schema),
+      pool,
+      schema,
+      api: { url },
+      log: () => undefined,
+    });
     assert.deepEqual(r.mismatches, []);
     assert.deepEqual(r.checked, { 'reference-files': 1203, 'sql-engine': 1 });
     // 1203 tools in pages of 500: three requests, each after the last key of the page before.
-    assert.deepEqual(requests.filter((q) => q.entity === 'tool').map((q) => q.after), [null, 'T0499', 'T0999']);
+    assert.deepEqual(
+      requests.filter((q) => q.entity === 'tool').map((q) => q.after),
+      [null, 'T0499', 'T0999'],
+    );
   });
 
   it('reports a wrong, a missing and an invented entity, and skips one the simulator changed meanwhile', async () => {
@@ -64,7 +99,13 @@ describe('entity checks (ledger entities ↔ served entities)', () => {
     served.work_order['WO-1'] = { data: { woId: 'WO-1', plannedQty: 6 } }; // newer than the ledger read first…
     const before = await readEntitySnapshot(pool, schema);
     // …because the simulator amends WO-1 while verify reads the API: in flight, not compared.
-    beforeAnswer = () => recordFacts(pool, schema, { source: 'sql-engine', facts: [], entities: [{ entity: 'work_order', key: 'WO-1', data: { woId: 'WO-1', plannedQty: 6 } }], sealedBefore: 2 });
+    beforeAnswer = () =>
+      recordFacts(pool, schema, {
+        source: 'sql-engine',
+        facts: [],
+        entities: [{ entity: 'work_order', key: 'WO-1', data: { woId: 'WO-1', plannedQty: 6 } }],
+        sealedBefore: 2,
+      });
     try {
       const r = await runEntityChecks({ before, pool, schema, api: { url }, log: () => undefined });
       assert.equal(r.inFlight, 1);

@@ -26,7 +26,10 @@ export type EntitySnapshot = Map<string, Map<string, { source: string; data: str
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -50,7 +53,11 @@ const QUERY = `query VerifyEntities($entity: String!, $limit: Int!, $after: Stri
 }`;
 
 /** Every served, not deleted entity of one kind: key → canonical JSON of its data. */
-export async function readServedEntities(api: GraphqlOptions, entity: string, pageSize = 500): Promise<Map<string, string>> {
+export async function readServedEntities(
+  api: GraphqlOptions,
+  entity: string,
+  pageSize = 500,
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   let after: string | null = null;
   for (;;) {
@@ -62,10 +69,16 @@ export async function readServedEntities(api: GraphqlOptions, entity: string, pa
     }).catch((err: Error) => {
       throw new MillraceError('VERIFY_QUERY_FAILED', `entities(${entity}): ${err.message}`, { retryable: true });
     });
-    const body = (await res.json()) as { data?: { entities?: Array<{ key: string; data: string | null; deleted: boolean }> }; errors?: Array<{ message: string }> };
+    const body = (await res.json()) as {
+      data?: { entities?: Array<{ key: string; data: string | null; deleted: boolean }> };
+      errors?: Array<{ message: string }>;
+    };
     const page = body.data?.entities;
     if (body.errors?.length || !page) {
-      throw new MillraceError('VERIFY_QUERY_FAILED', `entities(${entity}): ${body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`}`);
+      throw new MillraceError(
+        'VERIFY_QUERY_FAILED',
+        `entities(${entity}): ${body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`}`,
+      );
     }
     for (const e of page) if (!e.deleted && e.data !== null) out.set(e.key, canonicalJson(JSON.parse(e.data)));
     if (page.length < pageSize) return out;
@@ -110,7 +123,9 @@ export async function runEntityChecks(args: {
       const got = s.get(key);
       if (got !== now?.data) {
         result.mismatches.push({
-          source, entity: kind, key,
+          source,
+          entity: kind,
+          key,
           expected: now ? JSON.parse(now.data) : null,
           actual: got === undefined ? null : JSON.parse(got),
         });

@@ -52,7 +52,10 @@ export async function querySeries(opts: GraphqlOptions, q: SeriesQuery): Promise
       signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     });
   } catch (err) {
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${(err as Error).message}`, { retryable: true, cause: err });
+    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${(err as Error).message}`, {
+      retryable: true,
+      cause: err,
+    });
   }
   const text = await res.text();
   let body: { data?: { productionSeries?: { points?: ApiPoint[] } } | null; errors?: Array<{ message: string }> };
@@ -61,8 +64,10 @@ export async function querySeries(opts: GraphqlOptions, q: SeriesQuery): Promise
   } catch {
     throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
   }
-  if (body.errors?.length) throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${body.errors.map((e) => e.message).join('; ')}`);
+  if (body.errors?.length)
+    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${body.errors.map((e) => e.message).join('; ')}`);
   const points = body.data?.productionSeries?.points;
-  if (!res.ok || !Array.isArray(points)) throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, no points in ${text.slice(0, 200)}`);
+  if (!res.ok || !Array.isArray(points))
+    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, no points in ${text.slice(0, 200)}`);
   return points;
 }

@@ -23,7 +23,8 @@ const dateFormats = new Map<string, Intl.DateTimeFormat>();
 /** The zone's offset from UTC at instant t, ms. */
 export function zoneOffset(zone: string, t: number): number {
   let f = offsetFormats.get(zone);
-  if (!f) offsetFormats.set(zone, (f = new Intl.DateTimeFormat('en-GB', { timeZone: zone, timeZoneName: 'longOffset' })));
+  if (!f)
+    offsetFormats.set(zone, (f = new Intl.DateTimeFormat('en-GB', { timeZone: zone, timeZoneName: 'longOffset' })));
   const name = f.formatToParts(new Date(t)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
   if (!m) return 0;
@@ -33,7 +34,11 @@ export function zoneOffset(zone: string, t: number): number {
 /** The local date (y, m, d) at instant t. */
 function localDate(zone: string, t: number): [number, number, number] {
   let f = dateFormats.get(zone);
-  if (!f) dateFormats.set(zone, (f = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  if (!f)
+    dateFormats.set(
+      zone,
+      (f = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' })),
+    );
   const [y, m, d] = f.format(new Date(t)).split('-').map(Number);
   return [y, m, d];
 }
@@ -53,13 +58,23 @@ const addDays = (y: number, m: number, d: number, n: number): [number, number, n
 };
 
 /** Every HOUR, local DAY or SHIFT bucket that overlaps [from, to), in time order. */
-export function localBuckets(zone: string, grain: 'HOUR' | 'DAY' | 'SHIFT', shifts: readonly LocalShift[], from: number, to: number): LocalBucket[] {
+export function localBuckets(
+  zone: string,
+  grain: 'HOUR' | 'DAY' | 'SHIFT',
+  shifts: readonly LocalShift[],
+  from: number,
+  to: number,
+): LocalBucket[] {
   const out: LocalBucket[] = [];
   if (grain === 'HOUR') {
     // Hours are absolute; only their label is local (the wall time they start at).
     for (let t = Math.floor(from / 3_600_000) * 3_600_000; t < to && out.length < 100_000; t += 3_600_000) {
       const w = new Date(t + zoneOffset(zone, t));
-      out.push({ start: t, end: t + 3_600_000, label: `${label(w.getUTCFullYear(), w.getUTCMonth() + 1, w.getUTCDate())} ${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())}` });
+      out.push({
+        start: t,
+        end: t + 3_600_000,
+        label: `${label(w.getUTCFullYear(), w.getUTCMonth() + 1, w.getUTCDate())} ${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())}`,
+      });
     }
     return out;
   }
@@ -69,7 +84,9 @@ export function localBuckets(zone: string, grain: 'HOUR' | 'DAY' | 'SHIFT', shif
     const dayStart = instant(zone, y, m, d, 0);
     if (dayStart >= to + 2 * 86_400_000) break;
     if (grain === 'DAY') starts.push({ t: dayStart, label: label(y, m, d) });
-    else for (const s of [...shifts].sort((a, b) => a.startMinute - b.startMinute)) starts.push({ t: instant(zone, y, m, d, s.startMinute), label: `${label(y, m, d)} ${s.id}` });
+    else
+      for (const s of [...shifts].sort((a, b) => a.startMinute - b.startMinute))
+        starts.push({ t: instant(zone, y, m, d, s.startMinute), label: `${label(y, m, d)} ${s.id}` });
     [y, m, d] = addDays(y, m, d, 1);
   }
   for (let i = 0; i + 1 < starts.length; i++) {

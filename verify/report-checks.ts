@@ -5,7 +5,16 @@ import type { Mismatch } from './compare.ts';
 import type { GraphqlOptions } from './graphql.ts';
 import { localBuckets, type LocalBucket, type LocalShift } from './local-calendar.ts';
 import { countByBucket, expectedLine, sum, type FloorStation } from './report-expected.ts';
-import { FLOOR_QUERY, MTTR_QUERY, postQuery, REPORTS_QUERY, type ApiBucket, type Floor, type Mttr, type Reports } from './report-queries.ts';
+import {
+  FLOOR_QUERY,
+  MTTR_QUERY,
+  postQuery,
+  REPORTS_QUERY,
+  type ApiBucket,
+  type Floor,
+  type Mttr,
+  type Reports,
+} from './report-queries.ts';
 
 /** The grains the reports are checked at: HOUR (seals first on a live run), then the calendar's. */
 export const REPORT_GRAINS = ['HOUR', 'SHIFT', 'DAY'] as const;
@@ -43,15 +52,24 @@ export interface ReportCheckArgs {
  * Buckets themselves (start, end, label) are compared too: that is where a daylight-saving day shows.
  */
 export async function runReportChecks(args: ReportCheckArgs): Promise<{ checked: number; mismatches: Mismatch[] }> {
-  const floor = await postQuery<Floor>(args.api, 'floor', FLOOR_QUERY, { from: iso(args.earliest), to: iso(args.earliest + HOUR) });
-  const shifts: LocalShift[] = floor.shifts.map((s) => ({ id: s.id, startMinute: Number(s.start.slice(0, 2)) * 60 + Number(s.start.slice(3, 5)) }));
+  const floor = await postQuery<Floor>(args.api, 'floor', FLOOR_QUERY, {
+    from: iso(args.earliest),
+    to: iso(args.earliest + HOUR),
+  });
+  const shifts: LocalShift[] = floor.shifts.map((s) => ({
+    id: s.id,
+    startMinute: Number(s.start.slice(0, 2)) * 60 + Number(s.start.slice(3, 5)),
+  }));
   const zones = [...new Set([floor.production.timeZone, ...args.zones])];
   const out = { checked: 0, mismatches: [] as Mismatch[] };
-  const firstOrder = await args.pool.query(`SELECT min(minute) AS m FROM ${args.schema}.facts WHERE fact IN ('repairs_completed', 'repair_duration_ms')`);
+  const firstOrder = await args.pool.query(
+    `SELECT min(minute) AS m FROM ${args.schema}.facts WHERE fact IN ('repairs_completed', 'repair_duration_ms')`,
+  );
   const ordersFrom = firstOrder.rows[0].m === null ? null : Number(firstOrder.rows[0].m);
   for (const zone of zones) {
     for (const grain of REPORT_GRAINS) {
-      const candidates = (lo: number, hi: number) => localBuckets(zone, grain, shifts, lo, hi).filter((b) => b.end <= hi);
+      const candidates = (lo: number, hi: number) =>
+        localBuckets(zone, grain, shifts, lo, hi).filter((b) => b.end <= hi);
       const pick = (lo: number, hi: number): [number, number] | null => {
         const all = candidates(lo, hi);
         if (all.length === 0) return null;
@@ -60,7 +78,9 @@ export async function runReportChecks(args: ReportCheckArgs): Promise<{ checked:
         return [all[s].start, all[e].end];
       };
       // A bucket a daylight-saving change made shorter or longer is always checked, then random ranges.
-      const odd = candidates(args.earliest, args.horizon).find((b) => b.end - b.start !== nominalLength(grain, shifts, b));
+      const odd = candidates(args.earliest, args.horizon).find(
+        (b) => b.end - b.start !== nominalLength(grain, shifts, b),
+      );
       const ranges: Array<[number, number] | null> = odd ? [[odd.start, odd.end]] : [];
       for (let i = 0; i < args.ranges; i++) ranges.push(pick(args.earliest, args.horizon));
       for (const r of ranges) {
@@ -69,14 +89,18 @@ export async function runReportChecks(args: ReportCheckArgs): Promise<{ checked:
           break;
         }
         const n = await checkReports(args, { zone, grain, shifts, floor: floor.stations, from: r[0], to: r[1] }, out);
-        args.log(`verify: reports ${grain} ${zone} [${iso(r[0])}, ${iso(r[1])}): ${n.checked} checked, ${n.mismatches} mismatches`);
+        args.log(
+          `verify: reports ${grain} ${zone} [${iso(r[0])}, ${iso(r[1])}): ${n.checked} checked, ${n.mismatches} mismatches`,
+        );
       }
       if (args.ordersSeal !== null && ordersFrom !== null && args.ordersSeal > ordersFrom) {
         for (let i = 0; i < Math.max(1, Math.ceil(args.ranges / 2)); i++) {
           const r = pick(ordersFrom, args.ordersSeal);
           if (!r) break;
           const n = await checkMttr(args, { zone, grain, shifts, from: r[0], to: r[1] }, out);
-          args.log(`verify: mttr ${grain} ${zone} [${iso(r[0])}, ${iso(r[1])}): ${n.checked} checked, ${n.mismatches} mismatches`);
+          args.log(
+            `verify: mttr ${grain} ${zone} [${iso(r[0])}, ${iso(r[1])}): ${n.checked} checked, ${n.mismatches} mismatches`,
+          );
         }
       }
     }
@@ -119,7 +143,12 @@ function comparer(out: { checked: number; mismatches: Mismatch[] }, r: Range, me
 }
 
 /** The served buckets must be exactly verify's own: same starts, ends and local labels. */
-function checkBuckets(c: ReturnType<typeof comparer>, what: string, expected: readonly LocalBucket[], rows: ReadonlyArray<{ bucket: ApiBucket }>) {
+function checkBuckets(
+  c: ReturnType<typeof comparer>,
+  what: string,
+  expected: readonly LocalBucket[],
+  rows: ReadonlyArray<{ bucket: ApiBucket }>,
+) {
   const seen = new Map<string, ApiBucket>();
   for (const row of rows) seen.set(row.bucket.start, row.bucket);
   c.eq(`${what} buckets`, expected.length, seen.size);
@@ -135,16 +164,35 @@ async function checkReports(args: ReportCheckArgs, r: Range, out: { checked: num
   const hourFrom = Math.ceil(r.from / HOUR) * HOUR;
   const hourTo = Math.floor(r.to / HOUR) * HOUR;
   const [api, facts, before, hourly] = await Promise.all([
-    postQuery<Reports>(args.api, `reports ${r.grain} ${r.zone}`, REPORTS_QUERY, { from: iso(r.from), to: iso(r.to), grain: r.grain, tz: r.zone }),
+    postQuery<Reports>(args.api, `reports ${r.grain} ${r.zone}`, REPORTS_QUERY, {
+      from: iso(r.from),
+      to: iso(r.to),
+      grain: r.grain,
+      tz: r.zone,
+    }),
     readFacts(args.pool, { schema: args.schema, fact: MACHINING, from: r.from, to: r.to, grainMs: MINUTE }),
-    readFacts(args.pool, { schema: args.schema, fact: ['parts_entered', 'parts_exited'], from: 0, to: r.from, grainMs: ALL }),
-    hourTo > hourFrom ? readFacts(args.pool, { schema: args.schema, fact: 'parts_exited', from: hourFrom, to: hourTo, grainMs: HOUR }) : Promise.resolve([] as FactPoint[]),
+    readFacts(args.pool, {
+      schema: args.schema,
+      fact: ['parts_entered', 'parts_exited'],
+      from: 0,
+      to: r.from,
+      grainMs: ALL,
+    }),
+    hourTo > hourFrom
+      ? readFacts(args.pool, { schema: args.schema, fact: 'parts_exited', from: hourFrom, to: hourTo, grainMs: HOUR })
+      : Promise.resolve([] as FactPoint[]),
   ]);
   const floor = r.floor ?? [];
   const counts = countByBucket({ buckets, stations: floor.map((s) => s.id), facts, before });
   const active = new Map<string, number>();
   for (const f of hourly) if (f.value > 0) active.set(f.station, (active.get(f.station) ?? 0) + 1);
-  const line = expectedLine({ counts, floor, hours: Math.max(0, (hourTo - hourFrom) / HOUR), activeHours: active, rangeHours: (r.to - r.from) / HOUR });
+  const line = expectedLine({
+    counts,
+    floor,
+    hours: Math.max(0, (hourTo - hourFrom) / HOUR),
+    activeHours: active,
+    rangeHours: (r.to - r.from) / HOUR,
+  });
 
   // Production rows and line.
   const p = comparer(out, r, 'production');
@@ -170,7 +218,8 @@ async function checkReports(args: ReportCheckArgs, r: Range, out: { checked: num
   p.eq('line partsCompleted', line.partsCompleted, l.partsCompleted);
   p.eq('line throughputPerHour', line.throughputPerHour, l.throughputPerHour);
   p.eq('line wip', line.wip, l.wip);
-  for (const k of ['availability', 'performance', 'quality', 'oee'] as const) p.eq(`line oee.${k}`, line.oee[k], l.oee[k]);
+  for (const k of ['availability', 'performance', 'quality', 'oee'] as const)
+    p.eq(`line oee.${k}`, line.oee[k], l.oee[k]);
 
   // Errors by bucket, station and code.
   const e = comparer(out, r, 'stationErrors');
@@ -179,8 +228,13 @@ async function checkReports(args: ReportCheckArgs, r: Range, out: { checked: num
     const k = `${row.bucket.start} ${row.station.id} ${row.code}`;
     servedErrors.set(k, (servedErrors.get(k) ?? 0) + row.count);
   }
-  for (const k of new Set([...counts.errors.keys(), ...servedErrors.keys()])) e.eq(k, counts.errors.get(k) ?? 0, servedErrors.get(k) ?? 0);
-  e.eq('total', [...counts.errors.values()].reduce((a, b) => a + b, 0), api.stationErrors.total);
+  for (const k of new Set([...counts.errors.keys(), ...servedErrors.keys()]))
+    e.eq(k, counts.errors.get(k) ?? 0, servedErrors.get(k) ?? 0);
+  e.eq(
+    'total',
+    [...counts.errors.values()].reduce((a, b) => a + b, 0),
+    api.stationErrors.total,
+  );
 
   // Quality rows and line.
   const q = comparer(out, r, 'quality');
@@ -210,8 +264,19 @@ async function checkReports(args: ReportCheckArgs, r: Range, out: { checked: num
 async function checkMttr(args: ReportCheckArgs, r: Range, out: { checked: number; mismatches: Mismatch[] }) {
   const buckets = localBuckets(r.zone, r.grain, r.shifts, r.from, r.to);
   const [api, facts] = await Promise.all([
-    postQuery<Mttr>(args.api, `mttr ${r.grain} ${r.zone}`, MTTR_QUERY, { from: iso(r.from), to: iso(r.to), grain: r.grain, tz: r.zone }),
-    readFacts(args.pool, { schema: args.schema, fact: ['repairs_completed', 'repair_duration_ms'], from: r.from, to: r.to, grainMs: MINUTE }),
+    postQuery<Mttr>(args.api, `mttr ${r.grain} ${r.zone}`, MTTR_QUERY, {
+      from: iso(r.from),
+      to: iso(r.to),
+      grain: r.grain,
+      tz: r.zone,
+    }),
+    readFacts(args.pool, {
+      schema: args.schema,
+      fact: ['repairs_completed', 'repair_duration_ms'],
+      from: r.from,
+      to: r.to,
+      grainMs: MINUTE,
+    }),
   ]);
   const m = comparer(out, r, 'mttr');
   // The ledger keeps an order fact's severity in its station column.

@@ -56,7 +56,11 @@ export function countByBucket(args: {
     else if (f.fact === 'cycle_time_sum') c.ctSum += f.value;
   }
   const base = new Map<string, number>();
-  for (const f of args.before) base.set(f.station, (base.get(f.station) ?? 0) + (f.fact === 'parts_entered' ? f.value : f.fact === 'parts_exited' ? -f.value : 0));
+  for (const f of args.before)
+    base.set(
+      f.station,
+      (base.get(f.station) ?? 0) + (f.fact === 'parts_entered' ? f.value : f.fact === 'parts_exited' ? -f.value : 0),
+    );
   for (const [s, list] of perStation) {
     let running = base.get(s) ?? 0;
     for (const c of list) c.wip = running += c.entered - c.exited;
@@ -106,7 +110,8 @@ export function expectedLine(args: {
   for (const list of args.counts.perStation.values()) wip += list.at(-1)?.wip ?? 0;
   const availability = last && args.hours > 0 ? (args.activeHours.get(last.id) ?? 0) / args.hours : null;
   const performance = perfWeight > 0 ? perfSum / perfWeight : null;
-  const oee = availability === null || performance === null || quality === null ? null : availability * performance * quality;
+  const oee =
+    availability === null || performance === null || quality === null ? null : availability * performance * quality;
   return {
     partsStarted: first ? sum(args.counts.perStation.get(first.id)).entered : 0,
     partsCompleted: completed,

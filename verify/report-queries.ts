@@ -36,32 +36,68 @@ export const MTTR_QUERY = `query VerifyMttr($from: DateTime!, $to: DateTime!, $g
   }
 }`;
 
-export interface ApiBucket { start: string; end: string; label: string }
+export interface ApiBucket {
+  start: string;
+  end: string;
+  label: string;
+}
 export interface Floor {
   stations: Array<{ id: string; flowIndex: number | null; idealCycleSec: number | null }>;
   shifts: Array<{ id: string; start: string }>;
   production: { timeZone: string };
 }
-export interface Oee { availability: number | null; performance: number | null; quality: number | null; oee: number | null }
+export interface Oee {
+  availability: number | null;
+  performance: number | null;
+  quality: number | null;
+  oee: number | null;
+}
 export interface Reports {
   production: {
     timeZone: string;
-    rows: Array<{ bucket: ApiBucket; station: { id: string }; figures: { partsStarted: number; partsCompleted: number; errors: number; errorRate: number | null; cycleTime: { count: number; sum: number }; wip: number } }>;
+    rows: Array<{
+      bucket: ApiBucket;
+      station: { id: string };
+      figures: {
+        partsStarted: number;
+        partsCompleted: number;
+        errors: number;
+        errorRate: number | null;
+        cycleTime: { count: number; sum: number };
+        wip: number;
+      };
+    }>;
     line: { partsStarted: number; partsCompleted: number; throughputPerHour: number; wip: number; oee: Oee };
   };
-  stationErrors: { rows: Array<{ bucket: { start: string }; station: { id: string }; code: string; count: number }>; total: number };
+  stationErrors: {
+    rows: Array<{ bucket: { start: string }; station: { id: string }; code: string; count: number }>;
+    total: number;
+  };
   quality: {
     timeZone: string;
-    rows: Array<{ bucket: ApiBucket; station: { id: string }; figures: { inspected: number; passed: number; failed: number; yield: number | null } }>;
+    rows: Array<{
+      bucket: ApiBucket;
+      station: { id: string };
+      figures: { inspected: number; passed: number; failed: number; yield: number | null };
+    }>;
     line: { firstPassYield: number | null; reworkDone: number; reworkPending: number };
   };
 }
 export interface Mttr {
-  mttr: { rows: Array<{ bucket: ApiBucket; severity: number | null; repairsCompleted: number; mttrMinutes: number | null }>; repairsCompleted: number; mttrMinutes: number | null };
+  mttr: {
+    rows: Array<{ bucket: ApiBucket; severity: number | null; repairsCompleted: number; mttrMinutes: number | null }>;
+    repairsCompleted: number;
+    mttrMinutes: number | null;
+  };
 }
 
 /** One GraphQL request; any error is VERIFY_QUERY_FAILED naming `what`. */
-export async function postQuery<T>(opts: GraphqlOptions, what: string, query: string, variables: Record<string, unknown>): Promise<T> {
+export async function postQuery<T>(
+  opts: GraphqlOptions,
+  what: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(opts.url, {
@@ -71,7 +107,10 @@ export async function postQuery<T>(opts: GraphqlOptions, what: string, query: st
       signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     });
   } catch (err) {
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${(err as Error).message}`, { retryable: true, cause: err });
+    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${(err as Error).message}`, {
+      retryable: true,
+      cause: err,
+    });
   }
   const text = await res.text();
   let body: { data?: T | null; errors?: Array<{ message: string }> };
@@ -80,7 +119,9 @@ export async function postQuery<T>(opts: GraphqlOptions, what: string, query: st
   } catch {
     throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
   }
-  if (body.errors?.length) throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${body.errors.map((e) => e.message).join('; ')}`);
-  if (!res.ok || !body.data) throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, no data in ${text.slice(0, 200)}`);
+  if (body.errors?.length)
+    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${body.errors.map((e) => e.message).join('; ')}`);
+  if (!res.ok || !body.data)
+    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, no data in ${text.slice(0, 200)}`);
   return body.data;
 }

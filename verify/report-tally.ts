@@ -43,7 +43,11 @@ export class ReportTally {
   constructor(private readonly where: { metric: string; grain: string; from: number; to: number }) {}
 
   /** Every key of either side; a key missing on one side compares as 0 (or null). */
-  compare(expected: ReadonlyMap<string, number | null>, actual: ReadonlyMap<string, number | null>, zeroIsAbsent = true): void {
+  compare(
+    expected: ReadonlyMap<string, number | null>,
+    actual: ReadonlyMap<string, number | null>,
+    zeroIsAbsent = true,
+  ): void {
     for (const k of new Set([...expected.keys(), ...actual.keys()])) {
       const absent = zeroIsAbsent ? 0 : null;
       const e = expected.has(k) ? expected.get(k)! : absent;
@@ -57,21 +61,39 @@ export class ReportTally {
     this.checked++;
     if (expected !== actual) {
       const iso = (t: number) => new Date(t).toISOString();
-      this.mismatches.push({ metric: this.where.metric, grain: this.where.grain, from: iso(this.where.from), to: iso(this.where.to), key, expected, actual });
+      this.mismatches.push({
+        metric: this.where.metric,
+        grain: this.where.grain,
+        from: iso(this.where.from),
+        to: iso(this.where.to),
+        key,
+        expected,
+        actual,
+      });
     }
   }
 }
 
 /** Ledger facts per minute over [from, to). */
-export const minuteFacts = (pool: pg.Pool, schema: string, fact: string | string[], from: number, to: number): Promise<FactPoint[]> =>
-  readFacts(pool, { schema, fact, from, to, grainMs: 60_000 });
+export const minuteFacts = (
+  pool: pg.Pool,
+  schema: string,
+  fact: string | string[],
+  from: number,
+  to: number,
+): Promise<FactPoint[]> => readFacts(pool, { schema, fact, from, to, grainMs: 60_000 });
 
 /** The stations the ledger holds (entity `station` of the reference files). */
 export async function ledgerStations(pool: pg.Pool, schema: string): Promise<LedgerStation[]> {
-  const { rows } = await pool.query<{ data: Record<string, unknown> }>(`SELECT data FROM ${ident(schema)}.entities WHERE entity = 'station' AND data IS NOT NULL`);
+  const { rows } = await pool.query<{ data: Record<string, unknown> }>(
+    `SELECT data FROM ${ident(schema)}.entities WHERE entity = 'station' AND data IS NOT NULL`,
+  );
   return rows.map(({ data: d }) => ({
-    id: String(d.id), zone: String(d.zone ?? ''), department: String(d.department ?? ''),
-    machines: Array.isArray(d.machines) ? d.machines.map(String) : [], flowIndex: typeof d.flowIndex === 'number' ? d.flowIndex : null,
+    id: String(d.id),
+    zone: String(d.zone ?? ''),
+    department: String(d.department ?? ''),
+    machines: Array.isArray(d.machines) ? d.machines.map(String) : [],
+    flowIndex: typeof d.flowIndex === 'number' ? d.flowIndex : null,
   }));
 }
 
@@ -79,7 +101,15 @@ export async function ledgerStations(pool: pg.Pool, schema: string): Promise<Led
  * A random range of whole local `grain` buckets, 1 … `maxBuckets` of them, inside [earliest, seal)
  * (the first may start before `earliest`: nothing of this run is there). Null when none is sealed.
  */
-export function pickRange(rng: Rng, zone: string, shifts: ReportRange['shifts'], grain: ReportGrain, earliest: number, seal: number, maxBuckets: number): ReportRange | null {
+export function pickRange(
+  rng: Rng,
+  zone: string,
+  shifts: ReportRange['shifts'],
+  grain: ReportGrain,
+  earliest: number,
+  seal: number,
+  maxBuckets: number,
+): ReportRange | null {
   const all = localBuckets(zone, grain, shifts, earliest, seal).filter((b) => b.end <= seal);
   if (all.length === 0) return null;
   const i = rng.int(0, all.length - 1);
@@ -88,7 +118,12 @@ export function pickRange(rng: Rng, zone: string, shifts: ReportRange['shifts'],
 }
 
 /** Sends one report query; any GraphQL error fails the run (it is not a value mismatch). */
-export async function queryReport<T>(api: GraphqlOptions, what: string, query: string, variables: Record<string, unknown>): Promise<T> {
+export async function queryReport<T>(
+  api: GraphqlOptions,
+  what: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(api.url, {
@@ -98,7 +133,10 @@ export async function queryReport<T>(api: GraphqlOptions, what: string, query: s
       signal: AbortSignal.timeout(api.timeoutMs ?? 30_000),
     });
   } catch (err) {
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${(err as Error).message}`, { retryable: true, cause: err });
+    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${(err as Error).message}`, {
+      retryable: true,
+      cause: err,
+    });
   }
   const text = await res.text();
   let body: { data?: T | null; errors?: Array<{ message: string }> };
@@ -107,7 +145,11 @@ export async function queryReport<T>(api: GraphqlOptions, what: string, query: s
   } catch {
     throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
   }
-  if (body.errors?.length || !body.data) throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`}`);
+  if (body.errors?.length || !body.data)
+    throw new MillraceError(
+      'VERIFY_QUERY_FAILED',
+      `${what}: ${body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`}`,
+    );
   return body.data;
 }
 

@@ -4,10 +4,19 @@ import { readFacts, sealedHorizon } from '../simulator/ledger.ts';
 import { sourceSeal } from '../simulator/ledger-sources.ts';
 
 /** Seals of every source the checks name, read in one go. */
-export async function readSeals(pool: pg.Pool, schema: string, checks: readonly SourceCheck[]): Promise<Map<string, number | null>> {
+export async function readSeals(
+  pool: pg.Pool,
+  schema: string,
+  checks: readonly SourceCheck[],
+): Promise<Map<string, number | null>> {
   const seals = new Map<string, number | null>();
   // `machining` is the live source: its seal is the ledger's horizon, not a writer's seal.
-  for (const c of checks) if (!seals.has(c.source)) seals.set(c.source, c.source === 'machining' ? await sealedHorizon(pool, schema) : await sourceSeal(pool, schema, c.source));
+  for (const c of checks)
+    if (!seals.has(c.source))
+      seals.set(
+        c.source,
+        c.source === 'machining' ? await sealedHorizon(pool, schema) : await sourceSeal(pool, schema, c.source),
+      );
   return seals;
 }
 import type { Rng } from '../simulator/prng.ts';
@@ -34,9 +43,17 @@ const QUERY = `query VerifySource($metric: String!, $grain: Grain!, $from: DateT
   metricSeries(metric: $metric, grain: $grain, from: $from, to: $to) { points { bucket dimensions { name value } personalDimensions { name value } cells } }
 }`;
 
-interface GenericPoint { bucket: string; dimensions: Array<{ name: string; value: string }>; personalDimensions: Array<{ name: string; value: string }>; cells: number[] }
+interface GenericPoint {
+  bucket: string;
+  dimensions: Array<{ name: string; value: string }>;
+  personalDimensions: Array<{ name: string; value: string }>;
+  cells: number[];
+}
 
-async function query(opts: GraphqlOptions, v: { metric: string; grain: Grain; from: string; to: string }): Promise<GenericPoint[]> {
+async function query(
+  opts: GraphqlOptions,
+  v: { metric: string; grain: Grain; from: string; to: string },
+): Promise<GenericPoint[]> {
   const res = await fetch(opts.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...opts.headers },
@@ -45,9 +62,15 @@ async function query(opts: GraphqlOptions, v: { metric: string; grain: Grain; fr
   }).catch((err: Error) => {
     throw new MillraceError('VERIFY_QUERY_FAILED', `metricSeries(${v.metric}): ${err.message}`, { retryable: true });
   });
-  const body = (await res.json()) as { data?: { metricSeries?: { points: GenericPoint[] } }; errors?: Array<{ message: string }> };
+  const body = (await res.json()) as {
+    data?: { metricSeries?: { points: GenericPoint[] } };
+    errors?: Array<{ message: string }>;
+  };
   if (body.errors?.length || !body.data?.metricSeries) {
-    throw new MillraceError('VERIFY_QUERY_FAILED', `metricSeries(${v.metric}): ${body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`}`);
+    throw new MillraceError(
+      'VERIFY_QUERY_FAILED',
+      `metricSeries(${v.metric}): ${body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`}`,
+    );
   }
   return body.data.metricSeries.points;
 }
@@ -63,7 +86,11 @@ export async function runSourceChecks(args: {
   rng: Rng;
   ranges: number;
   log: (line: string) => void;
-}): Promise<{ checked: number; mismatches: Mismatch[]; bySource: Record<string, { checked: number; mismatches: number }> }> {
+}): Promise<{
+  checked: number;
+  mismatches: Mismatch[];
+  bySource: Record<string, { checked: number; mismatches: number }>;
+}> {
   let checked = 0;
   const mismatches: Mismatch[] = [];
   const bySource: Record<string, { checked: number; mismatches: number }> = {};
@@ -90,7 +117,8 @@ export async function runSourceChecks(args: {
           query(args.api, { metric: c.metric, grain, from: iso(from), to: iso(to) }),
           readFacts(args.pool, { schema: args.schema, fact: c.fact, from, to, grainMs: g }),
         ]);
-        const key = (bucket: number, d1: string, d2: string) => `${iso(bucket)} ${d1}${c.dims.length > 1 ? ` ${d2}` : ''}`;
+        const key = (bucket: number, d1: string, d2: string) =>
+          `${iso(bucket)} ${d1}${c.dims.length > 1 ? ` ${d2}` : ''}`;
         const actual = new Map<string, number>();
         for (const p of points) {
           const dim = (n: string) => [...p.dimensions, ...p.personalDimensions].find((d) => d.name === n)?.value ?? '';
@@ -107,7 +135,16 @@ export async function runSourceChecks(args: {
           const e = expected.get(k) ?? 0;
           if (a === 0 && e === 0) continue;
           checked++;
-          if (a !== e) mismatches.push({ metric: c.metric, grain, from: iso(from), to: iso(to), key: `${k} ${c.fact}`, expected: e, actual: a });
+          if (a !== e)
+            mismatches.push({
+              metric: c.metric,
+              grain,
+              from: iso(from),
+              to: iso(to),
+              key: `${k} ${c.fact}`,
+              expected: e,
+              actual: a,
+            });
         }
       }
     }

@@ -27,15 +27,32 @@ let corrupted = 0;
  */
 async function answer(q: SeriesQuery): Promise<ApiPoint[]> {
   const grainMs = GRAIN_MS[q.grain];
-  const facts = await readFacts(pool, { schema, fact: LEDGER_FACTS[q.metric], from: Date.parse(q.from), to: Date.parse(q.to), grainMs });
+  const facts = await readFacts(pool, {
+    schema,
+    fact: LEDGER_FACTS[q.metric],
+    from: Date.parse(q.from),
+    to: Date.parse(q.to),
+    grainMs,
+  });
   const points = new Map<string, ApiPoint>();
   for (const f of facts) {
     const k = `${f.bucket}|${f.station}|${f.errorCode}`;
-    const p = points.get(k) ?? { bucket: new Date(f.bucket).toISOString(), station: { id: f.station }, errorCode: f.errorCode, value: 0, histogram: null };
+    const p = points.get(k) ?? {
+      bucket: new Date(f.bucket).toISOString(),
+      station: { id: f.station },
+      errorCode: f.errorCode,
+      value: 0,
+      histogram: null,
+    };
     points.set(k, p);
     if (q.metric !== 'CYCLE_TIME') p.value += f.value;
     else {
-      p.histogram ??= { bounds: [...CYCLE_TIME_BOUNDS_MS], counts: new Array(CYCLE_TIME_BOUNDS_MS.length + 1).fill(0), count: 0, sum: 0 };
+      p.histogram ??= {
+        bounds: [...CYCLE_TIME_BOUNDS_MS],
+        counts: new Array(CYCLE_TIME_BOUNDS_MS.length + 1).fill(0),
+        count: 0,
+        sum: 0,
+      };
       if (f.fact === 'cycle_time_count') p.histogram.count = p.value = f.value;
       else if (f.fact === 'cycle_time_sum') p.histogram.sum = f.value;
       else p.histogram.counts[Number(f.fact.slice('cycle_time_bucket_'.length))] = f.value;
@@ -51,7 +68,14 @@ async function answer(q: SeriesQuery): Promise<ApiPoint[]> {
 
 before(async () => {
   const ledger = createLedger({ pool, schema });
-  const sim = createMachiningSimulator({ topic: createRecordingTopic(), ledger, seed: 11, startTime: START, ratePerSec: 5, warmupMs: 30 * 60_000 });
+  const sim = createMachiningSimulator({
+    topic: createRecordingTopic(),
+    ledger,
+    seed: 11,
+    startTime: START,
+    ratePerSec: 5,
+    warmupMs: 30 * 60_000,
+  });
   await sim.runFor({ untilTime: START + 90 * 60_000 });
   await sim.stop();
   server = createServer((req, res) => {
@@ -81,14 +105,23 @@ describe('verify against a canned endpoint', () => {
     // The canned endpoint speaks productionSeries only: machining's metricSeries check (operator task
     // time) is covered by energy-workforce-reports.test.ts over the real subgraphs.
     const result = await runVerify({
-      graphqlUrl: url, pool, ledgerSchema: schema, ranges: 5, seed: 3, reportZones: false, waitForCatchUp: async () => void (waited = true),
+      graphqlUrl: url,
+      pool,
+      ledgerSchema: schema,
+      ranges: 5,
+      seed: 3,
+      reportZones: false,
+      waitForCatchUp: async () => void (waited = true),
       sourceChecks: SOURCE_CHECKS.filter((c) => c.source !== 'machining'),
     });
     assert.ok(waited);
     assert.equal(queries.length, 3 * 5 * 4);
     for (const q of queries) {
       const g = GRAIN_MS[q.grain];
-      assert.ok(Date.parse(q.from) % g === 0 && Date.parse(q.to) % g === 0 && Date.parse(q.to) > Date.parse(q.from), `aligned ${JSON.stringify(q)}`);
+      assert.ok(
+        Date.parse(q.from) % g === 0 && Date.parse(q.to) % g === 0 && Date.parse(q.to) > Date.parse(q.from),
+        `aligned ${JSON.stringify(q)}`,
+      );
       assert.ok(Date.parse(q.to) <= horizon, `sealed ${JSON.stringify(q)}`);
     }
     assert.deepEqual(new Set(queries.map((q) => q.grain)), new Set<Grain>(['MINUTE', 'HOUR', 'DAY']));
@@ -116,22 +149,39 @@ describe('verify against a canned endpoint', () => {
 
 describe('compareSeries', () => {
   const T = Date.UTC(2026, 10, 22, 6, 0);
-  const args = (metric: ProductionMetric, expected: Parameters<typeof compareSeries>[0]['expected'], actual: ApiPoint[]) =>
-    compareSeries({ metric, grain: 'MINUTE', from: T, to: T + 60_000, expected, actual });
-  const point = (over: Partial<ApiPoint>): ApiPoint => ({ bucket: new Date(T).toISOString(), station: { id: 'BND' }, errorCode: null, value: 0, histogram: null, ...over });
+  const args = (
+    metric: ProductionMetric,
+    expected: Parameters<typeof compareSeries>[0]['expected'],
+    actual: ApiPoint[],
+  ) => compareSeries({ metric, grain: 'MINUTE', from: T, to: T + 60_000, expected, actual });
+  const point = (over: Partial<ApiPoint>): ApiPoint => ({
+    bucket: new Date(T).toISOString(),
+    station: { id: 'BND' },
+    errorCode: null,
+    value: 0,
+    histogram: null,
+    ...over,
+  });
 
   it('compares a point missing on either side with 0 and flags duplicate points', () => {
-    const r = args('STATION_ERRORS', [{ fact: 'station_errors', bucket: T, station: 'BND', errorCode: 'E12', value: 2 }], [
-      point({ errorCode: 'E31', value: 1 }),
-      point({ errorCode: 'E47', value: 0 }),
-      point({ errorCode: 'E47', value: 0 }),
-    ]);
+    const r = args(
+      'STATION_ERRORS',
+      [{ fact: 'station_errors', bucket: T, station: 'BND', errorCode: 'E12', value: 2 }],
+      [
+        point({ errorCode: 'E31', value: 1 }),
+        point({ errorCode: 'E47', value: 0 }),
+        point({ errorCode: 'E47', value: 0 }),
+      ],
+    );
     assert.equal(r.checked, 3);
-    assert.deepEqual(r.mismatches.map((m) => [m.key, m.expected, m.actual]), [
-      ['2026-11-22T06:00:00.000Z BND E47 points', 1, 2],
-      ['2026-11-22T06:00:00.000Z BND E12', 2, 0],
-      ['2026-11-22T06:00:00.000Z BND E31', 0, 1],
-    ]);
+    assert.deepEqual(
+      r.mismatches.map((m) => [m.key, m.expected, m.actual]),
+      [
+        ['2026-11-22T06:00:00.000Z BND E47 points', 1, 2],
+        ['2026-11-22T06:00:00.000Z BND E12', 2, 0],
+        ['2026-11-22T06:00:00.000Z BND E31', 0, 1],
+      ],
+    );
   });
 
   it('checks a histogram field by field and its bounds', () => {
@@ -141,9 +191,19 @@ describe('compareSeries', () => {
       { fact: 'cycle_time_sum', bucket: T, station: 'BND', errorCode: null, value: 61_000 },
       { fact: 'cycle_time_bucket_4', bucket: T, station: 'BND', errorCode: null, value: 1 },
     ];
-    const good = args('CYCLE_TIME', expected, [point({ value: 1, histogram: { bounds: [...CYCLE_TIME_BOUNDS_MS], counts, count: 1, sum: 61_000 } })]);
+    const good = args('CYCLE_TIME', expected, [
+      point({ value: 1, histogram: { bounds: [...CYCLE_TIME_BOUNDS_MS], counts, count: 1, sum: 61_000 } }),
+    ]);
     assert.deepEqual(good, { checked: 1 + 3 + 9, mismatches: [] });
-    const bad = args('CYCLE_TIME', expected, [point({ value: 1, histogram: { bounds: [15_000, 30_000], counts: [0, 1, 0, 0, 0, 0, 0, 0, 0], count: 1, sum: 61_000 } })]);
-    assert.deepEqual(bad.mismatches.map((m) => m.key.split(' ').slice(2).join(' ')), ['bounds', 'counts[1]', 'counts[4]']);
+    const bad = args('CYCLE_TIME', expected, [
+      point({
+        value: 1,
+        histogram: { bounds: [15_000, 30_000], counts: [0, 1, 0, 0, 0, 0, 0, 0, 0], count: 1, sum: 61_000 },
+      }),
+    ]);
+    assert.deepEqual(
+      bad.mismatches.map((m) => m.key.split(' ').slice(2).join(' ')),
+      ['bounds', 'counts[1]', 'counts[4]'],
+    );
   });
 });

@@ -75,7 +75,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   const ordersSeal = await sourceSeal(opts.pool, schema, 'orders-postgres');
   const entitiesBefore = await readEntitySnapshot(opts.pool, schema);
   if (horizon === null || earliest === null || horizon <= earliest) {
-    throw new MillraceError('VERIFY_NOTHING_TO_CHECK', `ledger ${schema} has no sealed minute yet (is the simulator running?)`);
+    throw new MillraceError(
+      'VERIFY_NOTHING_TO_CHECK',
+      `ledger ${schema} has no sealed minute yet (is the simulator running?)`,
+    );
   }
   log(`verify: seed ${seed}, ledger ${schema} sealed over [${iso(earliest)}, ${iso(horizon)})`);
   await opts.waitForCatchUp?.();
@@ -111,14 +114,24 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
         result.mismatches += r.mismatches.length;
         tally('machining', r.checked, r.mismatches.length);
         result.details.push(...r.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
-        log(`verify: ${metric} ${grain} [${iso(from)}, ${iso(to)}): ${r.checked} checked, ${r.mismatches.length} mismatches`);
+        log(
+          `verify: ${metric} ${grain} [${iso(from)}, ${iso(to)}): ${r.checked} checked, ${r.mismatches.length} mismatches`,
+        );
       }
     }
   }
   if (opts.reportZones !== false) {
     const reports = await runReportChecks({
-      pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, rng, ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 4)),
-      earliest, horizon, ordersSeal, zones: opts.reportZones ?? ['Europe/Berlin'], log,
+      pool: opts.pool,
+      schema,
+      api: { url: opts.graphqlUrl, headers: opts.headers },
+      rng,
+      ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 4)),
+      earliest,
+      horizon,
+      ordersSeal,
+      zones: opts.reportZones ?? ['Europe/Berlin'],
+      log,
     });
     result.checked += reports.checked;
     result.mismatches += reports.mismatches.length;
@@ -128,8 +141,13 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   if (opts.reportZones !== false) {
     // Energy (report 3) and workforce (report 2): each only below the seals of the writers it reads.
     const reports = await runEnergyWorkforceChecks({
-      pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, rng, ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 10)),
-      zones: opts.reportZones ?? ['Europe/Berlin'], log,
+      pool: opts.pool,
+      schema,
+      api: { url: opts.graphqlUrl, headers: opts.headers },
+      rng,
+      ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 10)),
+      zones: opts.reportZones ?? ['Europe/Berlin'],
+      log,
     });
     result.checked += reports.checked;
     result.mismatches += reports.mismatches.length;
@@ -137,14 +155,26 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
     for (const [source, t] of Object.entries(reports.bySource)) tally(source, t.checked, t.mismatches);
   }
   const other = await runSourceChecks({
-    checks: sourceChecks, seals, pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, rng,
-    ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 4)), log,
+    checks: sourceChecks,
+    seals,
+    pool: opts.pool,
+    schema,
+    api: { url: opts.graphqlUrl, headers: opts.headers },
+    rng,
+    ranges: Math.max(1, Math.ceil((opts.ranges ?? 20) / 4)),
+    log,
   });
   result.checked += other.checked;
   result.mismatches += other.mismatches.length;
   result.details.push(...other.mismatches.slice(0, Math.max(0, maxDetails - result.details.length)));
   for (const [source, t] of Object.entries(other.bySource)) tally(source, t.checked, t.mismatches);
-  const ent = await runEntityChecks({ before: entitiesBefore, pool: opts.pool, schema, api: { url: opts.graphqlUrl, headers: opts.headers }, log });
+  const ent = await runEntityChecks({
+    before: entitiesBefore,
+    pool: opts.pool,
+    schema,
+    api: { url: opts.graphqlUrl, headers: opts.headers },
+    log,
+  });
   for (const [source, n] of Object.entries(ent.checked)) {
     result.checked += n;
     tally(source, n, 0);

@@ -21,25 +21,47 @@ const QUERY = `query VerifyWorkforce($from: DateTime!, $to: DateTime!, $grain: G
 
 interface Answer {
   attendance: {
-    rows: Array<{ bucket: { start: string; end: string }; department: { id: string }; shift: { id: string }; figures: { present: number; absent: number; attendanceRate: number | null; hoursWorked: number } }>;
+    rows: Array<{
+      bucket: { start: string; end: string };
+      department: { id: string };
+      shift: { id: string };
+      figures: { present: number; absent: number; attendanceRate: number | null; hoursWorked: number };
+    }>;
     total: { present: number; absent: number; hoursWorked: number };
   };
   absences: { rows: Array<{ bucket: { start: string; end: string }; reason: string; count: number }>; total: number };
-  workers: { totalCount: number; edges: Array<{ node: { worker: { id: string } | null; hoursWorked: number; taskHours: number; utilisation: number | null } }> };
+  workers: {
+    totalCount: number;
+    edges: Array<{
+      node: { worker: { id: string } | null; hoursWorked: number; taskHours: number; utilisation: number | null };
+    }>;
+  };
   taskHours: Array<{ station: { id: string; staffing: number }; taskHours: number; workers: number }>;
 }
 
 const H_MS = 3_600_000;
 
-export async function checkWorkforceReport(args: { api: GraphqlOptions; pool: pg.Pool; schema: string; range: ReportRange }) {
+export async function checkWorkforceReport(args: {
+  api: GraphqlOptions;
+  pool: pg.Pool;
+  schema: string;
+  range: ReportRange;
+}) {
   const { api, pool, schema, range: r } = args;
   const t = new ReportTally({ metric: `workforce report (${r.zone})`, grain: r.grain, from: r.from, to: r.to });
   const lo = r.buckets[0].start;
   const hi = r.buckets.at(-1)!.end;
   const [present, absent, minutes, reasons, workerMinutes, task] = await Promise.all(
-    ['attendance', 'absent_by_department', 'minutes_worked', 'absences', 'worker_minutes', 'operator_task_ms'].map((f) => minuteFacts(pool, schema, f, lo, hi)),
+    ['attendance', 'absent_by_department', 'minutes_worked', 'absences', 'worker_minutes', 'operator_task_ms'].map(
+      (f) => minuteFacts(pool, schema, f, lo, hi),
+    ),
   );
-  const a: Answer = await queryReport(api, `workforce ${r.grain} ${r.zone}`, QUERY, { from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), grain: r.grain, tz: r.zone });
+  const a: Answer = await queryReport(api, `workforce ${r.grain} ${r.zone}`, QUERY, {
+    from: new Date(r.from).toISOString(),
+    to: new Date(r.to).toISOString(),
+    grain: r.grain,
+    tz: r.zone,
+  });
 
   // Time × department × shift.
   const cells = new Map<string, { b: number; present: number; absent: number; minutes: number }>();
@@ -60,7 +82,10 @@ export async function checkWorkforceReport(args: { api: GraphqlOptions; pool: pg
     if (c.present === 0 && c.absent === 0 && c.minutes === 0) continue; // retracted to nothing: no row
     exp.set(key(r, c.b, dept, shift, 'present'), c.present);
     exp.set(key(r, c.b, dept, shift, 'absent'), c.absent);
-    exp.set(key(r, c.b, dept, shift, 'attendanceRate'), c.present + c.absent > 0 ? c.present / (c.present + c.absent) : null);
+    exp.set(
+      key(r, c.b, dept, shift, 'attendanceRate'),
+      c.present + c.absent > 0 ? c.present / (c.present + c.absent) : null,
+    );
     exp.set(key(r, c.b, dept, shift, 'hoursWorked'), c.minutes / 60);
   }
   const act = new Map<string, number | null>();
@@ -132,6 +157,7 @@ export async function checkWorkforceReport(args: { api: GraphqlOptions; pool: pg
     t.one(key(r, null, row.station.id, 'workers'), staffed, row.workers);
     t.one(key(r, null, row.station.id, 'staffing'), staffed, row.station.staffing);
   }
-  for (const id of perStation.keys()) if (!a.taskHours.some((x) => x.station.id === id)) t.one(key(r, null, id, 'taskHours station'), 1, 0);
+  for (const id of perStation.keys())
+    if (!a.taskHours.some((x) => x.station.id === id)) t.one(key(r, null, id, 'taskHours station'), 1, 0);
   return t;
 }

@@ -56,21 +56,60 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
   const start = end - 365 * DAY;
   o.log(`queries: seeding ${o.yearEvents} events over a year`);
   await seedStations(o.pool, o.schema);
-  let next = await seedRaw(o.pool, o.schema, { first: 0, count: o.yearEvents, partitions: o.partitions, from: start, to: end });
+  let next = await seedRaw(o.pool, o.schema, {
+    first: 0,
+    count: o.yearEvents,
+    partitions: o.partitions,
+    from: start,
+    to: end,
+  });
   const store = createRedisStore({ url: o.redisUrl, prefix: o.prefix, slice: o.slice });
-  const refresher = createRefresher({ pool: o.pool, schema: o.schema, metrics: allMetrics, partitions: o.partitions, slice: o.slice });
-  const applier = createSpeedApplier({ pool: o.pool, schema: o.schema, store, metrics: allMetrics, partitions: o.partitions, slice: o.slice, batchSize: 5000 });
+  const refresher = createRefresher({
+    pool: o.pool,
+    schema: o.schema,
+    metrics: allMetrics,
+    partitions: o.partitions,
+    slice: o.slice,
+  });
+  const applier = createSpeedApplier({
+    pool: o.pool,
+    schema: o.schema,
+    store,
+    metrics: allMetrics,
+    partitions: o.partitions,
+    slice: o.slice,
+    batchSize: 5000,
+  });
   const settle = async (fold: boolean) => {
     for (let i = 0; i < 10_000 && (await applier.cycle()) > 0; i++);
     if (fold) for (let i = 0; i < 10_000 && (await refresher.refreshOnce()) > 0; i++);
     await applier.cycle(); // prunes what the batch layer now holds
   };
   await settle(true);
-  const serving = createServing({ pool: o.pool, schema: o.schema, store, metrics: allMetrics, partitions: o.partitions, slice: o.slice });
+  const serving = createServing({
+    pool: o.pool,
+    schema: o.schema,
+    store,
+    metrics: allMetrics,
+    partitions: o.partitions,
+    slice: o.slice,
+  });
 
-  const lastDay: SeriesQuery = { metric: 'parts_exited', grain: 'hour', from: end - DAY, to: end, where: { station: 'DIE' } };
+  const lastDay: SeriesQuery = {
+    metric: 'parts_exited',
+    grain: 'hour',
+    from: end - DAY,
+    to: end,
+    where: { station: 'DIE' },
+  };
   const year: SeriesQuery = { metric: 'parts_exited', grain: 'day', from: start, to: end, where: { station: 'DIE' } };
-  const empty: SeriesQuery = { metric: 'parts_exited', grain: 'hour', from: start - 30 * DAY, to: start - 23 * DAY, where: { station: 'DIE' } };
+  const empty: SeriesQuery = {
+    metric: 'parts_exited',
+    grain: 'hour',
+    from: start - 30 * DAY,
+    to: start - 23 * DAY,
+    where: { station: 'DIE' },
+  };
   const latency = async (q: SeriesQuery) => {
     const xs: number[] = [];
     for (let i = 0; i < o.samples; i++) {
@@ -81,7 +120,11 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
     return { p50: percentile(xs, 50), p99: percentile(xs, 99) };
   };
   const servingLatencies = async (state: string) => {
-    for (const [label, q] of [['24 h, hourly, one station', lastDay], ['a year, daily, one station', year], ['a week with no data', empty]] as const) {
+    for (const [label, q] of [
+      ['24 h, hourly, one station', lastDay],
+      ['a year, daily, one station', year],
+      ['a week with no data', empty],
+    ] as const) {
       const l = await latency(q);
       o.figures.add('serving layer (in process)', `${label} — ${state}`, 'p50', 'ms', l.p50);
       o.figures.add('serving layer (in process)', `${label} — ${state}`, 'p99', 'ms', l.p99);
@@ -90,8 +133,12 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
 
   // HTTP: one subgraph process, two gateway processes (dedup on / off), pgbench on the same rows.
   const env = {
-    DATABASE_URL: o.databaseUrl, REDIS_URL: o.redisUrl, MILLRACE_SCHEMA: o.schema, MILLRACE_PREFIX: o.prefix,
-    MILLRACE_PARTITIONS: String(o.partitions), MILLRACE_SLICE: String(o.slice),
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL: o.redisUrl,
+    MILLRACE_SCHEMA: o.schema,
+    MILLRACE_PREFIX: o.prefix,
+    MILLRACE_PARTITIONS: String(o.partitions),
+    MILLRACE_SLICE: String(o.slice),
   };
   const roles: Role[] = [];
   try {
@@ -101,21 +148,54 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
     roles.push(await startRole('gateway', { ...gwEnv, GATEWAY_DEDUP_INFLIGHT: 'true' }, 'gateway (dedup on)'));
     roles.push(await startRole('gateway', { ...gwEnv, GATEWAY_DEDUP_INFLIGHT: 'false' }, 'gateway (dedup off)'));
     const body = JSON.stringify({
-      query: 'query Q($from: DateTime!, $to: DateTime!) { productionSeries(metric: PARTS_EXITED, grain: HOUR, station: "DIE", from: $from, to: $to) { total points { bucket value } } }',
+      query:
+        'query Q($from: DateTime!, $to: DateTime!) { productionSeries(metric: PARTS_EXITED, grain: HOUR, station: "DIE", from: $from, to: $to) { total points { bucket value } } }',
       variables: { from: new Date(lastDay.from).toISOString(), to: new Date(lastDay.to).toISOString() },
     });
-    const check = await (await fetch(roles[1].url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json() as { data?: { productionSeries: { points: unknown[] } }; errors?: unknown };
-    if (!check.data || check.data.productionSeries.points.length === 0) throw new Error(`the bench query answered no points: ${JSON.stringify(check).slice(0, 300)}`);
+    const check = (await (
+      await fetch(roles[1].url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    ).json()) as { data?: { productionSeries: { points: unknown[] } }; errors?: unknown };
+    if (!check.data || check.data.productionSeries.points.length === 0)
+      throw new Error(`the bench query answered no points: ${JSON.stringify(check).slice(0, 300)}`);
     const sqlFile = path.join(tmpdir(), `millrace-bench-${o.prefix}.sql`);
-    await writeFile(sqlFile, `SELECT bucket, dims, cells FROM ${s}.rollups WHERE metric = 'parts_exited' AND grain = 'hour' AND bucket >= ${lastDay.from} AND bucket < ${lastDay.to} AND dims[1] = 'DIE';\n`);
+    await writeFile(
+      sqlFile,
+      `SELECT bucket, dims, cells FROM ${s}.rollups WHERE metric = 'parts_exited' AND grain = 'hour' AND bucket >= ${lastDay.from} AND bucket < ${lastDay.to} AND dims[1] = 'DIE';\n`,
+    );
 
     const http = async (url: string, connections: number) => {
-      const r = await autocannon({ url, connections, duration: o.seconds, method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      if (r.errors + r.non2xx + r.timeouts > 0) o.log(`  ${url}: ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts`);
+      const r = await autocannon({
+        url,
+        connections,
+        duration: o.seconds,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      if (r.errors + r.non2xx + r.timeouts > 0)
+        o.log(`  ${url}: ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts`);
       return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
     };
     const pgbench = async (connections: number) => {
-      const { stdout } = await execFileP('pgbench', ['-n', '-M', 'prepared', '-c', String(connections), '-j', '2', '-T', String(o.seconds), '-f', sqlFile, '-r', o.databaseUrl], { maxBuffer: 1 << 22 });
+      const { stdout } = await execFileP(
+        'pgbench',
+        [
+          '-n',
+          '-M',
+          'prepared',
+          '-c',
+          String(connections),
+          '-j',
+          '2',
+          '-T',
+          String(o.seconds),
+          '-f',
+          sqlFile,
+          '-r',
+          o.databaseUrl,
+        ],
+        { maxBuffer: 1 << 22 },
+      );
       const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
       const lat = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
       return { rps: tps, p50: lat, p99: NaN };
@@ -135,7 +215,13 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
           const r = await fn(label.startsWith('pgbench') ? Math.min(c, 20) : c);
           const v = `${label}, ${label.startsWith('pgbench') ? Math.min(c, 20) : c} conn.`;
           o.figures.add('24 h hourly per-station query', v, 'throughput', 'req/s', r.rps);
-          o.figures.add('24 h hourly per-station query', v, label.startsWith('pgbench') ? 'latency (avg)' : 'p99', 'ms', label.startsWith('pgbench') ? r.p50 : r.p99);
+          o.figures.add(
+            '24 h hourly per-station query',
+            v,
+            label.startsWith('pgbench') ? 'latency (avg)' : 'p99',
+            'ms',
+            label.startsWith('pgbench') ? r.p50 : r.p99,
+          );
         }
       }
       await servingLatencies('steady state');
@@ -151,15 +237,21 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
   const B = Math.floor(o.backlogEvents / o.partitions) * o.partitions;
   next = await seedRaw(o.pool, o.schema, { first: next, count: B, partitions: o.partitions, from: end - DAY, to: end });
   await settle(false);
-  const lag = (await o.pool.query(`SELECT sum(l.next_offset - b.next_offset)::bigint AS lag FROM ${s}.loader_offsets l JOIN ${s}.batch_watermarks b USING (partition)`)).rows[0].lag;
+  const lag = (
+    await o.pool.query(
+      `SELECT sum(l.next_offset - b.next_offset)::bigint AS lag FROM ${s}.loader_offsets l JOIN ${s}.batch_watermarks b USING (partition)`,
+    )
+  ).rows[0].lag;
   o.log(`queries: batch layer ${lag} events behind`);
-  for (let run = 0; run < o.runs; run++) await servingLatencies(`batch ${Number(lag).toLocaleString('en-US')} events behind`);
+  for (let run = 0; run < o.runs; run++)
+    await servingLatencies(`batch ${Number(lag).toLocaleString('en-US')} events behind`);
 
   // Exactness: the served year, per day, equals a count over the raw rows.
   const served = await serving.series(year);
   const truth = await o.pool.query(
     `SELECT (event_time / ${DAY}) * ${DAY} AS day, count(*)::bigint AS n FROM ${s}.raw_events
-      WHERE type = 'machining.exit' AND payload->>'station' = 'DIE' AND event_time >= $1 AND event_time < $2 GROUP BY 1`, [year.from, year.to],
+      WHERE type = 'machining.exit' AND payload->>'station' = 'DIE' AND event_time >= $1 AND event_time < $2 GROUP BY 1`,
+    [year.from, year.to],
   );
   const want = new Map(truth.rows.map((r) => [Number(r.day), Number(r.n)]));
   let mismatches = 0;

@@ -10,33 +10,113 @@ export const T0 = Date.UTC(2026, 10, 22, 7);
 export const MIN = 60_000;
 export const DAY = 86_400_000;
 
-export const REW_STATION = { id: 'REW', name: 'Rework', zone: 'B', department: 'Quality', x: 70, y: 40, machines: ['REW-1'], flowIndex: null, idealCycleSec: null };
+export const REW_STATION = {
+  id: 'REW',
+  name: 'Rework',
+  zone: 'B',
+  department: 'Quality',
+  x: 70,
+  y: 40,
+  machines: ['REW-1'],
+  flowIndex: null,
+  idealCycleSec: null,
+};
 
 /** Filler stations (no flow place) up to `count` stations in all, for the N+1 test. */
 export function fillerStations(count: number) {
   return Array.from({ length: Math.max(0, count - 4) }, (_, i) => ({
-    id: `X${String(i + 1).padStart(2, '0')}`, name: `Extra ${i + 1}`, zone: 'C', department: 'Extra', x: 100 + i, y: 10, machines: [`X${i + 1}-1`], flowIndex: null, idealCycleSec: null,
+    id: `X${String(i + 1).padStart(2, '0')}`,
+    name: `Extra ${i + 1}`,
+    zone: 'C',
+    department: 'Extra',
+    x: 100 + i,
+    y: 10,
+    machines: [`X${i + 1}-1`],
+    flowIndex: null,
+    idealCycleSec: null,
   }));
 }
 
 export function reportEntities(stations = 4): EntityRow[] {
   const floor = [...FIXTURE_FLOOR.stations, REW_STATION, ...fillerStations(stations)];
-  const order = (key: string, data: Record<string, unknown> | null): EntityRow => ({ entity: 'order', key, version: '1', data, deleted: data === null });
+  const order = (key: string, data: Record<string, unknown> | null): EntityRow => ({
+    entity: 'order',
+    key,
+    version: '1',
+    data,
+    deleted: data === null,
+  });
   return [
     ...floor.map((s) => ({ entity: 'station', key: s.id, version: '1', data: s, deleted: false })),
     { entity: 'tool', key: 'T001', version: '1', data: { type: 'drill' }, deleted: false },
-    { entity: 'tool', key: 'T-002', version: '1', data: { tool_id: 'T-002', type: 'test socket', vendor: 'Kessler Tooling', rated_lifespan_hours: '600', use_cases: 'TST' }, deleted: false },
-    { entity: 'tool', key: 'T-003', version: '1', data: { tool_id: 'T-003', type: 'bond head', vendor: 'Vantor Systems', rated_lifespan_hours: '100', use_cases: 'BND' }, deleted: false },
-    order('R-1', { order_id: 'R-1', kind: 'repair', subject: 'CUT-1', severity: 1, status: 'completed', requested_at: T0 - 120 * MIN, completed_at: T0 - 60 * MIN, updated_at: T0 - 60 * MIN }),
-    order('R-2', { order_id: 'R-2', kind: 'repair', subject: 'WELD-1', severity: 2, status: 'confirmed', requested_at: T0 - 30 * MIN, completed_at: null, updated_at: T0 - 20 * MIN }),
-    order('P-1', { order_id: 'P-1', kind: 'purchase', subject: 'T-002', severity: null, status: 'received', requested_at: T0 - 180 * MIN, completed_at: T0 - 10 * MIN, updated_at: T0 - 10 * MIN }),
+    {
+      entity: 'tool',
+      key: 'T-002',
+      version: '1',
+      data: {
+        tool_id: 'T-002',
+        type: 'test socket',
+        vendor: 'Kessler Tooling',
+        rated_lifespan_hours: '600',
+        use_cases: 'TST',
+      },
+      deleted: false,
+    },
+    {
+      entity: 'tool',
+      key: 'T-003',
+      version: '1',
+      data: {
+        tool_id: 'T-003',
+        type: 'bond head',
+        vendor: 'Vantor Systems',
+        rated_lifespan_hours: '100',
+        use_cases: 'BND',
+      },
+      deleted: false,
+    },
+    order('R-1', {
+      order_id: 'R-1',
+      kind: 'repair',
+      subject: 'CUT-1',
+      severity: 1,
+      status: 'completed',
+      requested_at: T0 - 120 * MIN,
+      completed_at: T0 - 60 * MIN,
+      updated_at: T0 - 60 * MIN,
+    }),
+    order('R-2', {
+      order_id: 'R-2',
+      kind: 'repair',
+      subject: 'WELD-1',
+      severity: 2,
+      status: 'confirmed',
+      requested_at: T0 - 30 * MIN,
+      completed_at: null,
+      updated_at: T0 - 20 * MIN,
+    }),
+    order('P-1', {
+      order_id: 'P-1',
+      kind: 'purchase',
+      subject: 'T-002',
+      severity: null,
+      status: 'received',
+      requested_at: T0 - 180 * MIN,
+      completed_at: T0 - 10 * MIN,
+      updated_at: T0 - 10 * MIN,
+    }),
     order('R-3', null),
   ];
 }
 
 export const REPORT_PAIRINGS: FixturePairing[] = [{ pairing: 'tool-use', key: 'T-003', startTime: T0 - 10 * MIN }];
 
-const row = (metric: string, bucket: number, dims: Record<string, string>, n: number): FixtureRow => ({ metric, bucket, dims, cells: [n] });
+const row = (metric: string, bucket: number, dims: Record<string, string>, n: number): FixtureRow => ({
+  metric,
+  bucket,
+  dims,
+  cells: [n],
+});
 
 export const REPORT_ROWS: FixtureRow[] = [
   // Before the hour: one part entered CUT, two entered REW and one left it.

@@ -1,7 +1,14 @@
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createFixtureServing, FIXTURE_CALENDAR, FIXTURE_ENTITIES, type FixturePairing, type FixtureRow, type FixtureServing } from '../../serving/testing/fixture-serving.ts';
+import {
+  createFixtureServing,
+  FIXTURE_CALENDAR,
+  FIXTURE_ENTITIES,
+  type FixturePairing,
+  type FixtureRow,
+  type FixtureServing,
+} from '../../serving/testing/fixture-serving.ts';
 import type { FactoryCalendar } from '../../serving/calendar.ts';
 import type { EntityRow } from '../../serving/types.ts';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/registry.ts';
@@ -13,7 +20,8 @@ import { ALL_SCOPES, createAuthenticator, signDevToken } from '../create-authent
 /** The HS256 secret of fixture stacks (tests sign their own tokens with it). */
 export const FIXTURE_SECRET = 'fixture-secret-0123456789abcdef0123456789';
 /** A fixture token: every scope unless `scopes` says otherwise. */
-export const fixtureToken = (scopes: string[] = ALL_SCOPES, ttlSec?: number) => signDevToken({ secret: FIXTURE_SECRET, subject: 'fixture', scopes, ttlSec });
+export const fixtureToken = (scopes: string[] = ALL_SCOPES, ttlSec?: number) =>
+  signDevToken({ secret: FIXTURE_SECRET, subject: 'fixture', scopes, ttlSec });
 /** Request headers with a fixture token of every scope. */
 export const AUTH = { authorization: `Bearer ${fixtureToken()}` } as const;
 
@@ -54,17 +62,34 @@ export async function startFixtureStack(
   gatewayOptions: Partial<Omit<GatewayOptions, 'security'>> & { security?: Partial<SecurityOptions> } = {},
   opts: FixtureStackOptions = {},
 ): Promise<FixtureStack> {
-  const serving = createFixtureServing(rows, opts.freshnessAsOf, opts.entities ?? FIXTURE_ENTITIES, opts.pairings ?? []);
+  const serving = createFixtureServing(
+    rows,
+    opts.freshnessAsOf,
+    opts.entities ?? FIXTURE_ENTITIES,
+    opts.pairings ?? [],
+  );
   const calendar = opts.calendar ?? FIXTURE_CALENDAR;
   const logs: string[] = [];
   const log = (line: string) => void logs.push(line);
-  const servers = await Promise.all(SUBGRAPH_NAMES.map((name) => createSubgraphServer({ name, serving, calendar, personalConnectors: ['clockin'], log })));
-  const subgraphs = Object.fromEntries(SUBGRAPH_NAMES.map((n, i) => [n, servers[i]])) as Record<SubgraphName, SubgraphServer>;
+  const servers = await Promise.all(
+    SUBGRAPH_NAMES.map((name) =>
+      createSubgraphServer({ name, serving, calendar, personalConnectors: ['clockin'], log }),
+    ),
+  );
+  const subgraphs = Object.fromEntries(SUBGRAPH_NAMES.map((n, i) => [n, servers[i]])) as Record<
+    SubgraphName,
+    SubgraphServer
+  >;
   const { production, quality } = subgraphs;
   let ready = false;
   const gateway = await createGateway({
     port: 0,
-    subgraphs: SUBGRAPH_NAMES.map((name) => ({ name, url: subgraphs[name].url, wsUrl: subgraphs[name].wsUrl, sdl: subgraphs[name].sdl })),
+    subgraphs: SUBGRAPH_NAMES.map((name) => ({
+      name,
+      url: subgraphs[name].url,
+      wsUrl: subgraphs[name].wsUrl,
+      sdl: subgraphs[name].sdl,
+    })),
     health: async () => ({ ready, components: { serving: ready ? 'up' : 'starting' } }),
     status: async () => ({ subgraphs: 2 }),
     log,
@@ -73,7 +98,13 @@ export async function startFixtureStack(
     security: { authenticator: createAuthenticator({ secret: FIXTURE_SECRET }, log), ...gatewayOptions.security },
   });
   return {
-    serving, production, quality, subgraphs, gateway, logs, headers: { ...AUTH },
+    serving,
+    production,
+    quality,
+    subgraphs,
+    gateway,
+    logs,
+    headers: { ...AUTH },
     setReady: (r) => void (ready = r),
     async close() {
       await gateway.close();
@@ -85,7 +116,9 @@ export async function startFixtureStack(
 /** A promise's value, or a failure naming `what` after `ms` (a deadline, not a sleep). */
 export async function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
+  const deadline = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)),
+  );
   try {
     return await Promise.race([p, deadline]);
   } finally {
@@ -95,7 +128,12 @@ export async function within<T>(p: Promise<T>, what: string, ms = 5000): Promise
 
 /** One subscription round trip through the gateway, so upstream graphql-ws clients exist and were released. */
 export async function exerciseSubscription(stack: FixtureStack): Promise<void> {
-  const client = createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
+  const client = createClient({
+    url: stack.gateway.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { ...AUTH },
+  });
   const it = client.iterate({ query: 'subscription { productionDeltas { cursor } }' });
   const first = it.next();
   await stack.serving.waitFor(() => stack.serving.openFeeds === 1);

@@ -6,8 +6,42 @@ import { parseCsvLine, parseCsvLineWithCsvParse } from './csv-schemas.ts';
 describe('parseCsvLine', () => {
   it('reads a line exactly as csv-parse does (its fast path only splits lines with no quote or CR)', () => {
     // Everything that matters to csv-parse's tokenizer and trimming, and what merely looks like it.
-    const alphabet = [',', ',', ',', '"', ' ', ' ', '\t', '\f', '\v', '\r', '\n', '\u00a0', '\ufeff', '\u2028', '\u3000', '\u0000', '#', ';', '\\', "'",
-      'a', 'b', 'Z', '0', '7', '-', ':', '.', 'T', 'é', '€', '😀', '\ud83d', '\ude00'];
+    const alphabet = [
+      ',',
+      ',',
+      ',',
+      '"',
+      ' ',
+      ' ',
+      '\t',
+      '\f',
+      '\v',
+      '\r',
+      '\n',
+      '\u00a0',
+      '\ufeff',
+      '\u2028',
+      '\u3000',
+      '\u0000',
+      '#',
+      ';',
+      '\\',
+      "'",
+      'a',
+      'b',
+      'Z',
+      '0',
+      '7',
+      '-',
+      ':',
+      '.',
+      'T',
+      'é',
+      '€',
+      '😀',
+      '\ud83d',
+      '\ude00',
+    ];
     const random = createRng(20260101);
     const next = () => random.next();
     let fast = 0;
@@ -36,7 +70,8 @@ describe('parseCsvLine', () => {
       '"unclosed,2026,1',
       'a\rb,c',
     ];
-    for (const line of cases) assert.deepEqual(parseCsvLine(line), parseCsvLineWithCsvParse(line), `line ${JSON.stringify(line)}`);
+    for (const line of cases)
+      assert.deepEqual(parseCsvLine(line), parseCsvLineWithCsvParse(line), `line ${JSON.stringify(line)}`);
     assert.deepEqual(parseCsvLine(' 2026-03-01T00:15:00Z , M-02 ,\t77 '), ['2026-03-01T00:15:00Z', 'M-02', '77']);
     assert.equal(parseCsvLine('   '), 'expected one record, got 0');
     assert.match(parseCsvLine('"unclosed,2026,1') as string, /^unparsable CSV: /);

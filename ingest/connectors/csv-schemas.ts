@@ -65,7 +65,8 @@ const energy: CsvSchema = {
     if (Number.isNaN(intervalStart) || new Date(intervalStart).toISOString().slice(0, 10) !== at.slice(0, 10)) {
       return `interval_start ${JSON.stringify(at)} is not an ISO-8601 UTC time`;
     }
-    if (!MACHINE.test(machineId)) return `machine_id ${JSON.stringify(machineId.length > 80 ? `${machineId.slice(0, 80)}…` : machineId)}${machineId.length > 80 ? ` (${machineId.length} characters)` : ''} is not a machine id`;
+    if (!MACHINE.test(machineId))
+      return `machine_id ${JSON.stringify(machineId.length > 80 ? `${machineId.slice(0, 80)}…` : machineId)}${machineId.length > 80 ? ` (${machineId.length} characters)` : ''} is not a machine id`;
     if (!/^\d{1,12}$/.test(whText)) return `wh ${JSON.stringify(whText)} is not a non-negative integer`;
     return {
       id: `energy:${machineId}:${intervalStart}`,

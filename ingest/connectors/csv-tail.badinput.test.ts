@@ -46,19 +46,59 @@ badInputSuite({
           return ids;
         },
         bad: [
-          { class: 'malformed', what: 'a spreadsheet error in a number column', write: () => write('2026-01-01T00:00:00.000Z,DIE-1,#VALUE!\n') },
-          { class: 'malformed', what: 'an unbalanced quote', write: () => write('2026-01-01T00:00:00.000Z,"DIE-1,12\n') },
-          { class: 'truncated', what: 'a line cut after its second field', write: () => write('2026-01-01T00:07:00.000Z,DIE-2\n') },
-          { class: 'truncated', what: 'a timestamp cut short', write: () => write('2026-01-01T00:0\n') },
-          { class: 'oversized', what: 'a 2 MiB line', write: () => write(`2026-01-01T00:00:00.000Z,${'X'.repeat(2 << 20)},5\n`) },
-          { class: 'wrongly encoded', what: 'Latin-1 bytes in a UTF-8 file', write: () => write(Buffer.concat([Buffer.from('2026-01-01T00:00:00.000Z,D'), Buffer.from([0xc9]), Buffer.from('-1,7\n')])) },
-          { class: 'wrongly encoded', what: 'a UTF-16LE line', write: () => write(Buffer.concat([Buffer.from('2026-01-01T00:00:00.000Z,DIE-1,9', 'utf16le'), Buffer.from('\n')])) },
-          { class: 'schema-drifted', what: 'a fourth column', write: () => write('2026-01-01T00:00:00.000Z,DIE-1,12,0.93\n') },
-          { class: 'schema-drifted', what: 'kWh with decimals instead of Wh', write: () => write('2026-01-01T00:00:00.000Z,DIE-1,0.012\n') },
           {
-            class: 'schema-drifted', what: 'a new file whose header renamed and reordered the columns',
+            class: 'malformed',
+            what: 'a spreadsheet error in a number column',
+            write: () => write('2026-01-01T00:00:00.000Z,DIE-1,#VALUE!\n'),
+          },
+          {
+            class: 'malformed',
+            what: 'an unbalanced quote',
+            write: () => write('2026-01-01T00:00:00.000Z,"DIE-1,12\n'),
+          },
+          {
+            class: 'truncated',
+            what: 'a line cut after its second field',
+            write: () => write('2026-01-01T00:07:00.000Z,DIE-2\n'),
+          },
+          { class: 'truncated', what: 'a timestamp cut short', write: () => write('2026-01-01T00:0\n') },
+          {
+            class: 'oversized',
+            what: 'a 2 MiB line',
+            write: () => write(`2026-01-01T00:00:00.000Z,${'X'.repeat(2 << 20)},5\n`),
+          },
+          {
+            class: 'wrongly encoded',
+            what: 'Latin-1 bytes in a UTF-8 file',
+            write: () =>
+              write(
+                Buffer.concat([Buffer.from('2026-01-01T00:00:00.000Z,D'), Buffer.from([0xc9]), Buffer.from('-1,7\n')]),
+              ),
+          },
+          {
+            class: 'wrongly encoded',
+            what: 'a UTF-16LE line',
+            write: () =>
+              write(Buffer.concat([Buffer.from('2026-01-01T00:00:00.000Z,DIE-1,9', 'utf16le'), Buffer.from('\n')])),
+          },
+          {
+            class: 'schema-drifted',
+            what: 'a fourth column',
+            write: () => write('2026-01-01T00:00:00.000Z,DIE-1,12,0.93\n'),
+          },
+          {
+            class: 'schema-drifted',
+            what: 'kWh with decimals instead of Wh',
+            write: () => write('2026-01-01T00:00:00.000Z,DIE-1,0.012\n'),
+          },
+          {
+            class: 'schema-drifted',
+            what: 'a new file whose header renamed and reordered the columns',
             async write() {
-              await writeFile(join(dir, 'energy-2026-01-00.csv'), 'machine,start,kwh\nDIE-1,2026-01-01T00:00:00.000Z,0.5\n');
+              await writeFile(
+                join(dir, 'energy-2026-01-00.csv'),
+                'machine,start,kwh\nDIE-1,2026-01-01T00:00:00.000Z,0.5\n',
+              );
               return /^energy-2026-01-00\.csv#[12]$/;
             },
           },

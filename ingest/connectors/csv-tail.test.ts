@@ -20,7 +20,8 @@ const pool = testPool();
 const schema = testSchemaName('csvtail');
 const HEADER = 'interval_start,machine_id,wh';
 const T0 = Date.UTC(2026, 2, 1);
-const row = (minute: number, machine: string, wh: number) => `${new Date(T0 + minute * 60_000).toISOString()},${machine},${wh}\n`;
+const row = (minute: number, machine: string, wh: number) =>
+  `${new Date(T0 + minute * 60_000).toISOString()},${machine},${wh}\n`;
 const id = (minute: number, machine: string) => `energy:${machine}:${T0 + minute * 60_000}`;
 
 /** Poll a condition with a deadline (never a bare sleep standing in for readiness). */
@@ -40,10 +41,19 @@ async function harness(logOverride?: (log: Topic) => Topic) {
   const name = `csv-${randomBytes(3).toString('hex')}`;
   const make = (override = logOverride, directory = dir): Connector =>
     csvTail.create(csvTail.config.parse({ directory, pattern: 'energy-*.csv', schema: 'energy', pollMs: 30 }), {
-      name, pool, schema, log: override ? override(log) : log, openTopic: () => { throw new Error('unused'); }, onError: () => undefined,
+      name,
+      pool,
+      schema,
+      log: override ? override(log) : log,
+      openTopic: () => {
+        throw new Error('unused');
+      },
+      onError: () => undefined,
     });
   const published = async () =>
-    (await pool.query(`SELECT value FROM ${schema}.records WHERE topic = $1 ORDER BY partition, "offset"`, [log.name])).rows.map((r) => JSON.parse(r.value));
+    (
+      await pool.query(`SELECT value FROM ${schema}.records WHERE topic = $1 ORDER BY partition, "offset"`, [log.name])
+    ).rows.map((r) => JSON.parse(r.value));
   const has = async (ids: string[]) => {
     const got = new Set((await published()).map((e) => e.id));
     return ids.every((x) => got.has(x));
@@ -52,7 +62,19 @@ async function harness(logOverride?: (log: Topic) => Topic) {
     const st = await c.status();
     return st.positions[0] >= st.sourceEnd[0];
   };
-  return { dir, log, name, make, published, has, caughtUp, cleanup: async () => { await log.close(); await rm(dir, { recursive: true, force: true }); } };
+  return {
+    dir,
+    log,
+    name,
+    make,
+    published,
+    has,
+    caughtUp,
+    cleanup: async () => {
+      await log.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 before(() => migrate(pool, schema, 2));
@@ -77,7 +99,14 @@ describe('csv-tail connector', () => {
       const events = await h.published();
       assert.equal(events.length, 4, 'each row once; a file not matching the pattern is ignored');
       const e = events.find((x) => x.id === id(1440, 'DIE-1'));
-      assert.deepEqual(e, { id: id(1440, 'DIE-1'), source: 'csv:energy-2026-03-02.csv', type: 'energy.reading', key: 'DIE-1', eventTime: T0 + 1440 * 60_000, payload: { machineId: 'DIE-1', wh: 74 } });
+      assert.deepEqual(e, {
+        id: id(1440, 'DIE-1'),
+        source: 'csv:energy-2026-03-02.csv',
+        type: 'energy.reading',
+        key: 'DIE-1',
+        eventTime: T0 + 1440 * 60_000,
+        payload: { machineId: 'DIE-1', wh: 74 },
+      });
       const st = await c.status();
       assert.equal(st.events, 4);
       assert.equal(st.lag, 0);
@@ -97,7 +126,13 @@ describe('csv-tail connector', () => {
     try {
       await until('first read', h.caughtUp(c));
       await truncate(path, 0);
-      await until('the truncation seen', async () => (await readState<{ files: Record<string, { offset: number }> }>(pool, schema, h.name))?.files['energy-2026-03-01.csv']?.offset === 0);
+      await until(
+        'the truncation seen',
+        async () =>
+          (await readState<{ files: Record<string, { offset: number }> }>(pool, schema, h.name))?.files[
+            'energy-2026-03-01.csv'
+          ]?.offset === 0,
+      );
       await writeFile(path, content);
       await until('re-read', async () => (await h.published()).length === 6);
       await until('caught up', h.caughtUp(c));
@@ -109,7 +144,10 @@ describe('csv-tail connector', () => {
     assert.equal(byId.size, 3, 'the re-read rows carry the ids of the first read');
     for (const e of events) assert.deepEqual(e, byId.get(e.id), 'a re-read row is the same event');
     // What the loader keeps (one row per id) sums to what the file says, once.
-    assert.equal([...byId.values()].reduce((n, e) => n + e.payload.wh, 0), 500 + 501 + 502);
+    assert.equal(
+      [...byId.values()].reduce((n, e) => n + e.payload.wh, 0),
+      500 + 501 + 502,
+    );
 
     // Rewritten with the same content while the connector was down: nothing to re-read at all.
     await writeFile(path, content);
@@ -136,7 +174,10 @@ describe('csv-tail connector', () => {
     await c.start();
     try {
       await until('the complete line', () => h.has([id(0, 'DIE-1')]));
-      await until('the position at the partial line', async () => (await c.status()).lag === Buffer.byteLength(partial));
+      await until(
+        'the position at the partial line',
+        async () => (await c.status()).lag === Buffer.byteLength(partial),
+      );
       assert.equal(await h.has([id(0, 'CUR-1')]), false, 'nothing published from half a line');
       await appendFile(path, '21\n');
       await until('the completed line', () => h.has([id(0, 'CUR-1')]));
@@ -152,14 +193,19 @@ describe('csv-tail connector', () => {
   it('crash between publish and checkpoint: the re-read publishes the same ids, dead letters stay once', async () => {
     let crashes = 0;
     const h = await harness((log) => ({
-      ...log, name: log.name, partitions: log.partitions,
+      ...log,
+      name: log.name,
+      partitions: log.partitions,
       publish: async (records) => {
         const res = await log.publish(records);
         if (crashes++ === 0) throw new Error('simulated crash after the log acknowledged');
         return res;
       },
     }));
-    await writeFile(join(h.dir, 'energy-2026-03-01.csv'), HEADER + '\n' + row(0, 'DIE-1', 75) + 'garbage line\n' + row(0, 'DIE-2', 77));
+    await writeFile(
+      join(h.dir, 'energy-2026-03-01.csv'),
+      HEADER + '\n' + row(0, 'DIE-1', 75) + 'garbage line\n' + row(0, 'DIE-2', 77),
+    );
     const c = h.make();
     await c.start();
     try {
@@ -169,21 +215,41 @@ describe('csv-tail connector', () => {
     }
     const events = await h.published();
     assert.ok(crashes >= 2, 'the batch was published again');
-    assert.deepEqual(events.map((e) => e.id).sort(), [id(0, 'DIE-1'), id(0, 'DIE-1'), id(0, 'DIE-2'), id(0, 'DIE-2')].sort());
-    const dead = (await pool.query(`SELECT position, raw, reason FROM ${schema}.dead_letters WHERE connector = $1`, [h.name])).rows;
+    assert.deepEqual(
+      events.map((e) => e.id).sort(),
+      [id(0, 'DIE-1'), id(0, 'DIE-1'), id(0, 'DIE-2'), id(0, 'DIE-2')].sort(),
+    );
+    const dead = (
+      await pool.query(`SELECT position, raw, reason FROM ${schema}.dead_letters WHERE connector = $1`, [h.name])
+    ).rows;
     assert.equal(dead.length, 1);
     assert.equal(dead[0].position, 'energy-2026-03-01.csv#3');
     assert.equal(dead[0].raw, 'garbage line');
-    const again = csvTail.reparse!(csvTail.config.parse({ directory: h.dir, pattern: '^x$', schema: 'energy' }), row(0, 'RCV-1', 12).trim(), dead[0].position);
-    assert.equal(typeof again === 'string' ? again : again.id, id(0, 'RCV-1'), 'a fixed line replays with its content id');
+    const again = csvTail.reparse!(
+      csvTail.config.parse({ directory: h.dir, pattern: '^x$', schema: 'energy' }),
+      row(0, 'RCV-1', 12).trim(),
+      dead[0].position,
+    );
+    assert.equal(
+      typeof again === 'string' ? again : again.id,
+      id(0, 'RCV-1'),
+      'a fixed line replays with its content id',
+    );
     await h.cleanup();
   });
 
   it('dead-letters every malformed flavour the energy writer produces', async () => {
     const h = await harness();
     const path = join(h.dir, 'energy-2026-03-01.csv');
-    const bad = ['2026-03-01T00:00:00.000Z,DIE-1,#VALUE!', '2026-03-01T00:00:00.000Z,DIE-1,75.5', '2026-03-01T00:00:00.000Z,DIE-1,-75',
-      '2026-03-01T00:00:00.000Z,DIE-1', '"meter DIE-1 offline', '2026-13-45T00:00:00.000Z,DIE-1,75', '2026-02-30T00:00:00.000Z,DIE-1,75'];
+    const bad = [
+      '2026-03-01T00:00:00.000Z,DIE-1,#VALUE!',
+      '2026-03-01T00:00:00.000Z,DIE-1,75.5',
+      '2026-03-01T00:00:00.000Z,DIE-1,-75',
+      '2026-03-01T00:00:00.000Z,DIE-1',
+      '"meter DIE-1 offline',
+      '2026-13-45T00:00:00.000Z,DIE-1,75',
+      '2026-02-30T00:00:00.000Z,DIE-1,75',
+    ];
     await writeFile(path, HEADER + '\n' + bad.map((l) => `${l}\n`).join('') + row(5, 'DIE-1', 80));
     const c = h.make();
     await c.start();
@@ -192,8 +258,14 @@ describe('csv-tail connector', () => {
     } finally {
       await c.stop();
     }
-    assert.deepEqual((await h.published()).map((e) => e.id), [id(5, 'DIE-1')], 'a stray quote swallowed nothing');
-    const dead = (await pool.query(`SELECT position FROM ${schema}.dead_letters WHERE connector = $1 ORDER BY position`, [h.name])).rows;
+    assert.deepEqual(
+      (await h.published()).map((e) => e.id),
+      [id(5, 'DIE-1')],
+      'a stray quote swallowed nothing',
+    );
+    const dead = (
+      await pool.query(`SELECT position FROM ${schema}.dead_letters WHERE connector = $1 ORDER BY position`, [h.name])
+    ).rows;
     assert.deepEqual(dead.map((d) => d.position).sort(), bad.map((_, i) => `energy-2026-03-01.csv#${i + 2}`).sort());
     assert.equal((await readFile(path, 'utf8')).split('\n').length, bad.length + 3);
     await h.cleanup();
@@ -204,7 +276,19 @@ describe('csv-tail connector', () => {
     const ledgerSchema = testSchemaName('ledger_tail');
     await ensureLedger(pool, ledgerSchema);
     const start = Date.UTC(2026, 2, 1, 23, 0);
-    const writer = createEnergyCsvWriter({ seed: 9, startTime: start, dataDir: h.dir, floor: loadFloorMap(), pool, ledgerSchema, faultRate: 1, log: () => undefined, openTopic: () => { throw new Error('unused'); } });
+    const writer = createEnergyCsvWriter({
+      seed: 9,
+      startTime: start,
+      dataDir: h.dir,
+      floor: loadFloorMap(),
+      pool,
+      ledgerSchema,
+      faultRate: 1,
+      log: () => undefined,
+      openTopic: () => {
+        throw new Error('unused');
+      },
+    });
     const c = h.make(undefined, join(h.dir, 'energy'));
     await c.start();
     try {
@@ -217,9 +301,13 @@ describe('csv-tail connector', () => {
     const faults = writer.stats().faults;
     assert.ok(faults.truncated > 0 && faults.duplicate > 0 && faults.malformed > 0, JSON.stringify(faults));
     const distinct = new Map((await h.published()).map((e) => [`${e.eventTime}|${e.payload.machineId}`, e.payload.wh]));
-    const facts = (await pool.query(`SELECT minute, station, value FROM ${ledgerSchema}.facts WHERE fact = 'energy_wh'`)).rows;
+    const facts = (
+      await pool.query(`SELECT minute, station, value FROM ${ledgerSchema}.facts WHERE fact = 'energy_wh'`)
+    ).rows;
     assert.deepEqual(distinct, new Map(facts.map((f) => [`${f.minute}|${f.station}`, Number(f.value)])));
-    const dead = await pool.query(`SELECT count(*)::int AS n FROM ${schema}.dead_letters WHERE connector = $1`, [h.name]);
+    const dead = await pool.query(`SELECT count(*)::int AS n FROM ${schema}.dead_letters WHERE connector = $1`, [
+      h.name,
+    ]);
     assert.equal(dead.rows[0].n, faults.malformed, 'each garbled line once, however often its file was re-read');
     await dropSchema(pool, ledgerSchema);
     await h.cleanup();

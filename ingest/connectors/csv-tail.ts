@@ -9,7 +9,12 @@ import { csvSchemas, parseCsvLine } from './csv-schemas.ts';
 import { fileNameMatcher, readCompleteLines, resumeTail, TAIL_ENCODINGS, type TailState } from './file-tail.ts';
 import { createPollingConnector } from '../polling-connector.ts';
 
-const tailStateSchema = z.object({ fingerprint: z.string(), fpLen: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), line: z.number().int().nonnegative() });
+const tailStateSchema = z.object({
+  fingerprint: z.string(),
+  fpLen: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  line: z.number().int().nonnegative(),
+});
 const savedSchema = z.object({ files: z.record(z.string(), tailStateSchema) });
 type Saved = z.infer<typeof savedSchema>;
 
@@ -34,7 +39,11 @@ export const csvTail = defineConnector({
     /** Pause between polls when caught up, ms. Default 1000. */
     pollMs: z.number().int().positive().default(1000),
     /** Most bytes read per batch. Default 1 MiB. */
-    maxBatchBytes: z.number().int().positive().default(1 << 20),
+    maxBatchBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1 << 20),
     /** Text encoding of the files (a line not valid in it is a dead letter). Default `utf-8`. */
     encoding: z.enum(TAIL_ENCODINGS).default('utf-8'),
   }),
@@ -52,7 +61,11 @@ export const csvTail = defineConnector({
       if (saved) return saved;
       const raw = await readState<unknown>(ctx.pool, ctx.schema, ctx.name);
       const parsed = savedSchema.safeParse(raw ?? { files: {} });
-      if (!parsed.success) throw new MillraceError('CHECKPOINT_INVALID', `csv-tail ${ctx.name}: saved state is not a file-position map: ${parsed.error.message}`);
+      if (!parsed.success)
+        throw new MillraceError(
+          'CHECKPOINT_INVALID',
+          `csv-tail ${ctx.name}: saved state is not a file-position map: ${parsed.error.message}`,
+        );
       return (saved = parsed.data);
     }
 
@@ -77,7 +90,9 @@ export const csvTail = defineConnector({
         const prev = files[name];
         const { state } = await resumeTail(fh, size, prev);
         const { lines, next } = await readCompleteLines(fh, size, state, config.maxBatchBytes, config.encoding);
-        const changed = JSON.stringify(next) !== JSON.stringify(prev) || Object.keys(files).length !== Object.keys(saved!.files).length;
+        const changed =
+          JSON.stringify(next) !== JSON.stringify(prev) ||
+          Object.keys(files).length !== Object.keys(saved!.files).length;
         if (!changed) return false;
         const events: Envelope[] = [];
         const dead: DeadLetter[] = [];
@@ -91,7 +106,13 @@ export const csvTail = defineConnector({
         if (events.length > 0) await ctx.log.publish(events.map((e) => ({ key: e.key, value: JSON.stringify(e) })));
         const after: Saved = { files: { ...files, [name]: next } };
         // Dead letters are unique by (source, position): the full path keeps two directories' same-named files apart.
-        await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source: `csv:${join(config.directory, name)}`, state: after, events: events.length, deadLetters: dead });
+        await saveState(ctx.pool, ctx.schema, {
+          connector: ctx.name,
+          source: `csv:${join(config.directory, name)}`,
+          state: after,
+          events: events.length,
+          deadLetters: dead,
+        });
         saved = after;
         files[name] = next;
         return size - state.offset > config.maxBatchBytes;
@@ -111,14 +132,20 @@ export const csvTail = defineConnector({
     }
 
     return createPollingConnector({
-      kind: 'csv-tail', ctx, pollMs: config.pollMs, tick,
+      kind: 'csv-tail',
+      ctx,
+      pollMs: config.pollMs,
+      tick,
       onFailure: () => (saved = null), // re-read the saved state: whatever failed is read again
       async position() {
         const raw = await readState<Saved>(ctx.pool, ctx.schema, ctx.name);
         let position = 0;
         let end = 0;
         for (const name of await listFiles()) {
-          const size = await stat(join(config.directory, name)).then((s) => s.size, () => 0);
+          const size = await stat(join(config.directory, name)).then(
+            (s) => s.size,
+            () => 0,
+          );
           const off = raw?.files?.[name]?.offset ?? 0;
           end += size;
           if (off <= size) position += off; // a file shorter than its offset was truncated: all of it is due

@@ -30,21 +30,37 @@ export interface DiffOptions {
 }
 
 /** Payload with sorted keys: the state's JSON goes through jsonb, which reorders keys. */
-const sorted = (p: Record<string, unknown>) => Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-const same = (a: RowEvent, b: RowEvent) => a.key === b.key && a.eventTime === b.eventTime && JSON.stringify(sorted(a.payload)) === JSON.stringify(sorted(b.payload));
+const sorted = (p: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const same = (a: RowEvent, b: RowEvent) =>
+  a.key === b.key &&
+  a.eventTime === b.eventTime &&
+  JSON.stringify(sorted(a.payload)) === JSON.stringify(sorted(b.payload));
 
 /**
  * One workbook version against the previous snapshot → the signed events to publish, the dead
  * letters (malformed rows, duplicate keys: treated as absent) and the next snapshot. Pure: the
  * same version against the same snapshot always gives the same ids.
  */
-export function diffWorkbook(file: string, prev: FileState['rows'], sheet: readonly SheetRow[], opts: DiffOptions): { events: Envelope[]; dead: DeadLetter[]; rows: FileState['rows'] } {
+export function diffWorkbook(
+  file: string,
+  prev: FileState['rows'],
+  sheet: readonly SheetRow[],
+  opts: DiffOptions,
+): { events: Envelope[]; dead: DeadLetter[]; rows: FileState['rows'] } {
   const source = `excel:${file}`;
   const events: Envelope[] = [];
   const dead: DeadLetter[] = [];
   const rows: FileState['rows'] = structuredClone(prev);
   const emit = (rowKey: string, v: number, r: RowEvent, sign: 1 | -1) =>
-    events.push({ id: `${source}:${rowKey}:${v}:${sign > 0 ? '+' : '-'}`, source, type: opts.type, key: r.key, eventTime: r.eventTime, payload: { sign, ...sorted(r.payload) } });
+    events.push({
+      id: `${source}:${rowKey}:${v}:${sign > 0 ? '+' : '-'}`,
+      source,
+      type: opts.type,
+      key: r.key,
+      eventTime: r.eventTime,
+      payload: { sign, ...sorted(r.payload) },
+    });
   const seen = new Set<string>();
   for (const { n, cells } of sheet) {
     const raw = JSON.stringify(Object.fromEntries(Object.entries(cells).filter(([c]) => !opts.private.includes(c))));

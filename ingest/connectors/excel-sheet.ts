@@ -82,7 +82,9 @@ export async function readSheet(
   });
   const missing = opts.required.filter((c) => !at.has(c));
   if (missing.length > 0) {
-    const want = missing.map((c) => `${c} (${[...new Set([c, ...(opts.columns[c] ?? [])])].map((a) => `"${a}"`).join(' / ')})`).join(', ');
+    const want = missing
+      .map((c) => `${c} (${[...new Set([c, ...(opts.columns[c] ?? [])])].map((a) => `"${a}"`).join(' / ')})`)
+      .join(', ');
     return `required column missing: ${want}; headers are ${headers.map((h) => `"${h}"`).join(', ')}`;
   }
   const rows: SheetRow[] = [];

@@ -24,7 +24,16 @@ badInputSuite({
       return { date, file: `clockin-${date}.xlsx` };
     };
     const row = (date: string, over: Record<number, unknown> = {}) => {
-      const r: unknown[] = [date, 'B', 'Thermal', `E${String(++emp).padStart(4, '0')}`, `Worker ${emp}`, new Date(`${date}T13:55:00Z`), new Date(`${date}T22:05:00Z`), null];
+      const r: unknown[] = [
+        date,
+        'B',
+        'Thermal',
+        `E${String(++emp).padStart(4, '0')}`,
+        `Worker ${emp}`,
+        new Date(`${date}T13:55:00Z`),
+        new Date(`${date}T22:05:00Z`),
+        null,
+      ];
       for (const [i, v] of Object.entries(over)) r[Number(i)] = v;
       return r;
     };
@@ -59,15 +68,39 @@ badInputSuite({
         bad: [
           { class: 'malformed', what: 'a clock-in time that is text', write: () => badRow({ 5: 'n/a' }) },
           { class: 'malformed', what: 'a formula error in the date cell', write: () => badRow({ 0: '#REF!' }) },
-          { class: 'truncated', what: 'a workbook cut in half (incomplete zip)', write: async () => { const b = await goodWorkbook(); return badFile(b.subarray(0, b.length >> 1)); } },
-          { class: 'oversized', what: 'an employee id of 32 000 characters', write: () => badRow({ 3: 'E'.repeat(32_000) }) },
-          { class: 'wrongly encoded', what: 'a CSV export saved as .xlsx', write: () => badFile(Buffer.from(`${HEADERS.join(',')}\n2026-01-01,B,Thermal,E1,Ann,13:55,22:05,\n`)) },
-          { class: 'wrongly encoded', what: 'a UTF-16 text file saved as .xlsx', write: () => badFile(Buffer.from(`\ufeff${HEADERS.join('\t')}\n`, 'utf16le')) },
           {
-            class: 'schema-drifted', what: '"Employee ID" renamed "Staff No"',
+            class: 'truncated',
+            what: 'a workbook cut in half (incomplete zip)',
+            write: async () => {
+              const b = await goodWorkbook();
+              return badFile(b.subarray(0, b.length >> 1));
+            },
+          },
+          {
+            class: 'oversized',
+            what: 'an employee id of 32 000 characters',
+            write: () => badRow({ 3: 'E'.repeat(32_000) }),
+          },
+          {
+            class: 'wrongly encoded',
+            what: 'a CSV export saved as .xlsx',
+            write: () => badFile(Buffer.from(`${HEADERS.join(',')}\n2026-01-01,B,Thermal,E1,Ann,13:55,22:05,\n`)),
+          },
+          {
+            class: 'wrongly encoded',
+            what: 'a UTF-16 text file saved as .xlsx',
+            write: () => badFile(Buffer.from(`\ufeff${HEADERS.join('\t')}\n`, 'utf16le')),
+          },
+          {
+            class: 'schema-drifted',
+            what: '"Employee ID" renamed "Staff No"',
             write: async () => {
               const { date, file } = nextFile();
-              await writeSheet(join(dir, file), HEADERS.map((h) => (h === 'Employee ID' ? 'Staff No' : h)), [row(date)]);
+              await writeSheet(
+                join(dir, file),
+                HEADERS.map((h) => (h === 'Employee ID' ? 'Staff No' : h)),
+                [row(date)],
+              );
               return new RegExp(`^${esc(file)}@[0-9a-f]{8}$`);
             },
           },

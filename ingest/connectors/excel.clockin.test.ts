@@ -26,7 +26,8 @@ function fromEvents(es: Envelope[]): Map<string, number> {
     const sign = Number(p.sign);
     if (p.present === 'yes') {
       add(`attendance|${t}|${p.department}|${p.shift}`, sign);
-      if (p.minutesWorked !== null) add(`minutes_worked|${t}|${p.department}|${p.shift}`, sign * Number(p.minutesWorked));
+      if (p.minutesWorked !== null)
+        add(`minutes_worked|${t}|${p.department}|${p.shift}`, sign * Number(p.minutesWorked));
     } else if (p.present === 'no') add(`absences|${t}|${p.absenceReason}|`, sign);
   }
   for (const [k, v] of out) if (v === 0) out.delete(k);
@@ -39,13 +40,22 @@ it('clock-in writer → excel connector: signed events equal the ledger after ev
   try {
     const floor = loadFloorMap();
     const w = createClockinWriter({
-      seed: 5, startTime: START, dataDir: h.dir, floor, pool: h.pool, ledgerSchema, faultRate: 3, log: () => undefined,
+      seed: 5,
+      startTime: START,
+      dataDir: h.dir,
+      floor,
+      pool: h.pool,
+      ledgerSchema,
+      faultRate: 3,
+      log: () => undefined,
       openTopic: () => {
         throw new Error('no topic');
       },
     });
     const ledger = async () => {
-      const r = await h.pool.query(`SELECT fact, minute::text, station, error_code, sum(value)::int AS v FROM ${ledgerSchema}.facts GROUP BY 1, 2, 3, 4 HAVING sum(value) <> 0`);
+      const r = await h.pool.query(
+        `SELECT fact, minute::text, station, error_code, sum(value)::int AS v FROM ${ledgerSchema}.facts GROUP BY 1, 2, 3, 4 HAVING sum(value) <> 0`,
+      );
       return new Map(r.rows.map((x) => [`${x.fact}|${x.minute}|${x.station}|${x.error_code}`, x.v]));
     };
     for (let t = START + 8 * H; t <= START + 3 * 24 * H; t += 8 * H) {
@@ -54,9 +64,15 @@ it('clock-in writer → excel connector: signed events equal the ledger after ev
       assert.deepEqual(fromEvents(await h.envelopes()), await ledger(), `at ${new Date(t).toISOString()}`);
     }
     const faults = w.stats().faults;
-    assert.ok(faults.corrected > 0 && faults.deleted > 0 && faults.renamed_column > 0 && faults.malformed > 0, JSON.stringify(faults));
+    assert.ok(
+      faults.corrected > 0 && faults.deleted > 0 && faults.renamed_column > 0 && faults.malformed > 0,
+      JSON.stringify(faults),
+    );
     const dead = await h.deadLetters('clockin');
-    assert.ok(dead.length >= 1 && dead.every((d) => /^clockin-\d{4}-\d\d-\d\d\.xlsx#row\d+@[0-9a-f]{8}$/.test(d.position)), JSON.stringify(dead.slice(0, 3)));
+    assert.ok(
+      dead.length >= 1 && dead.every((d) => /^clockin-\d{4}-\d\d-\d\d\.xlsx#row\d+@[0-9a-f]{8}$/.test(d.position)),
+      JSON.stringify(dead.slice(0, 3)),
+    );
     const text = JSON.stringify(await h.envelopes()) + JSON.stringify(dead);
     for (const e of createRoster(floor, 5)) assert.ok(!text.includes(e.name), `${e.name} never leaves the sheet`);
   } finally {
@@ -71,13 +87,23 @@ it('a live start mid-shift: the export with open rows, then the shift end, equal
   try {
     const liveAt = Date.UTC(2026, 2, 10, 23, 41); // shift C of the 10th, with a day of history before it
     const w = createClockinWriter({
-      seed: 7, startTime: liveAt - 24 * H, liveStart: liveAt, dataDir: h2.dir, floor: loadFloorMap(), pool: h2.pool, ledgerSchema, faultRate: 1, log: () => undefined,
+      seed: 7,
+      startTime: liveAt - 24 * H,
+      liveStart: liveAt,
+      dataDir: h2.dir,
+      floor: loadFloorMap(),
+      pool: h2.pool,
+      ledgerSchema,
+      faultRate: 1,
+      log: () => undefined,
       openTopic: () => {
         throw new Error('no topic');
       },
     });
     const ledger = async () => {
-      const r = await h2.pool.query(`SELECT fact, minute::text, station, error_code, sum(value)::int AS v FROM ${ledgerSchema}.facts GROUP BY 1, 2, 3, 4 HAVING sum(value) <> 0`);
+      const r = await h2.pool.query(
+        `SELECT fact, minute::text, station, error_code, sum(value)::int AS v FROM ${ledgerSchema}.facts GROUP BY 1, 2, 3, 4 HAVING sum(value) <> 0`,
+      );
       return new Map(r.rows.map((x) => [`${x.fact}|${x.minute}|${x.station}|${x.error_code}`, x.v]));
     };
     for (const t of [liveAt, Date.UTC(2026, 2, 11, 6), Date.UTC(2026, 2, 11, 14)]) {
@@ -86,7 +112,9 @@ it('a live start mid-shift: the export with open rows, then the shift end, equal
       const events = await h2.envelopes();
       assert.deepEqual(fromEvents(events), await ledger(), `at ${new Date(t).toISOString()}`);
       if (t === liveAt) {
-        const open = events.filter((e) => e.payload.shift === 'C' && e.payload.present === 'yes' && e.payload.minutesWorked === null);
+        const open = events.filter(
+          (e) => e.payload.shift === 'C' && e.payload.present === 'yes' && e.payload.minutesWorked === null,
+        );
         assert.ok(open.length > 20, `shift C on the sheet at once, open: ${open.length}`);
         assert.ok((await h2.deadLetters('clockin')).length >= 1, 'the day before holds malformed rows');
       }

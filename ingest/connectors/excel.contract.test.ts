@@ -26,7 +26,16 @@ connectorContract({
           const { date, file } = nextFile();
           const rows = Array.from({ length: n }, () => {
             const id = `E${String(++emp).padStart(4, '0')}`;
-            return [date, 'B', 'Thermal', id, `Worker ${emp}`, new Date(`${date}T13:55:00Z`), new Date(`${date}T22:05:00Z`), null];
+            return [
+              date,
+              'B',
+              'Thermal',
+              id,
+              `Worker ${emp}`,
+              new Date(`${date}T13:55:00Z`),
+              new Date(`${date}T22:05:00Z`),
+              null,
+            ];
           });
           await writeSheet(join(dir, file), HEADERS, rows);
           return rows.map((r) => `excel:${file}:${date}|${r[3]}|B:1:+`);

@@ -34,7 +34,10 @@ it('reads an ssconvert workbook: time-only and date-only cells, serial dates, th
   // By its default name the sheet is not found: a clear reason, one dead letter.
   await h.catchUp('named');
   const [dl] = await h.deadLetters('named');
-  assert.match(dl.reason, /no sheet "Clock-in" \(sheets: "clockin-2026-12-04\.csv"; the connector's `sheet` option takes a name or a position\)/);
+  assert.match(
+    dl.reason,
+    /no sheet "Clock-in" \(sheets: "clockin-2026-12-04\.csv"; the connector's `sheet` option takes a name or a position\)/,
+  );
 
   await h.catchUp('first-sheet', { sheet: 1 });
   assert.deepEqual(await h.deadLetters('first-sheet'), []);

@@ -7,8 +7,26 @@ import { excelSource } from './excel.ts';
 import { HEADERS, createHarness, writeSheet, type Harness } from './excel.testkit.ts';
 
 const T = (hhmm: string, day = '2026-03-10') => new Date(`${day}T${hhmm}:00Z`);
-const present = (emp: string, out = '14:00', name = 'Ana Berg') => ['2026-03-10', 'A', 'Assembly', emp, name, T('06:00'), T(out), null];
-const absent = (emp: string, reason: string) => ['2026-03-10', 'A', 'Assembly', emp, 'Ben Castillo', null, null, reason];
+const present = (emp: string, out = '14:00', name = 'Ana Berg') => [
+  '2026-03-10',
+  'A',
+  'Assembly',
+  emp,
+  name,
+  T('06:00'),
+  T(out),
+  null,
+];
+const absent = (emp: string, reason: string) => [
+  '2026-03-10',
+  'A',
+  'Assembly',
+  emp,
+  'Ben Castillo',
+  null,
+  null,
+  reason,
+];
 const A6 = Date.UTC(2026, 2, 10, 6);
 const idsOf = (es: Envelope[]) => es.map((e) => e.id);
 
@@ -24,18 +42,55 @@ after(async () => h.cleanup());
 describe('excel connector', () => {
   it('reads renamed and added columns through the declared aliases, without names in the payload', async () => {
     const { name, file, path } = fresh();
-    await writeSheet(path(file), ['Date', 'Shift', 'Department', 'Emp ID', 'Name', 'Notes', 'Clock-In', 'Clock-Out', 'Reason'], [
-      ['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', 'swapped shift', T('05:50'), T('14:05'), null],
-      ['2026-03-10', 'A', 'Test', 'E0002', 'Ben Castillo', null, null, null, 'Sick'],
-    ]);
+    await writeSheet(
+      path(file),
+      ['Date', 'Shift', 'Department', 'Emp ID', 'Name', 'Notes', 'Clock-In', 'Clock-Out', 'Reason'],
+      [
+        ['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', 'swapped shift', T('05:50'), T('14:05'), null],
+        ['2026-03-10', 'A', 'Test', 'E0002', 'Ben Castillo', null, null, null, 'Sick'],
+      ],
+    );
     await h.catchUp(name, { pattern: file });
     const es = (await h.envelopes()).filter((e) => e.source === `excel:${file}`);
-    assert.deepEqual(es.map(({ id, type, key, eventTime, payload }) => ({ id, type, key, eventTime, payload })).sort((a, b) => a.id.localeCompare(b.id)), [
-      { id: `excel:${file}:2026-03-10|E0001|A:1:+`, type: 'clockin.row', key: 'E0001', eventTime: A6,
-        payload: { sign: 1, date: '2026-03-10', shift: 'A', department: 'Assembly', employeeId: 'E0001', present: 'yes', absenceReason: null, minutesWorked: 495 } },
-      { id: `excel:${file}:2026-03-10|E0002|A:1:+`, type: 'clockin.row', key: 'E0002', eventTime: A6,
-        payload: { sign: 1, date: '2026-03-10', shift: 'A', department: 'Test', employeeId: 'E0002', present: 'no', absenceReason: 'Sick', minutesWorked: null } },
-    ]);
+    assert.deepEqual(
+      es
+        .map(({ id, type, key, eventTime, payload }) => ({ id, type, key, eventTime, payload }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+      [
+        {
+          id: `excel:${file}:2026-03-10|E0001|A:1:+`,
+          type: 'clockin.row',
+          key: 'E0001',
+          eventTime: A6,
+          payload: {
+            sign: 1,
+            date: '2026-03-10',
+            shift: 'A',
+            department: 'Assembly',
+            employeeId: 'E0001',
+            present: 'yes',
+            absenceReason: null,
+            minutesWorked: 495,
+          },
+        },
+        {
+          id: `excel:${file}:2026-03-10|E0002|A:1:+`,
+          type: 'clockin.row',
+          key: 'E0002',
+          eventTime: A6,
+          payload: {
+            sign: 1,
+            date: '2026-03-10',
+            shift: 'A',
+            department: 'Test',
+            employeeId: 'E0002',
+            present: 'no',
+            absenceReason: 'Sick',
+            minutesWorked: null,
+          },
+        },
+      ],
+    );
     assert.ok(!JSON.stringify(es).includes('Berg'), 'no name leaves the sheet');
   });
 
@@ -55,19 +110,47 @@ describe('excel connector', () => {
     const es = (await h.envelopes()).filter((e) => e.source === `excel:${file}`);
     const k1 = `excel:${file}:2026-03-10|E0001|A`;
     const k2 = `excel:${file}:2026-03-10|E0002|A`;
-    assert.deepEqual(idsOf(es).sort(), [
-      `${k1}:1:+`, `${k1}:1:-`, `${k1}:2:+`, `${k1}:2:-`, `${k1}:3:+`, `${k1}:3:-`, `${k2}:1:+`, `${k2}:1:-`, `${k2}:2:+`,
-    ].sort());
+    assert.deepEqual(
+      idsOf(es).sort(),
+      [
+        `${k1}:1:+`,
+        `${k1}:1:-`,
+        `${k1}:2:+`,
+        `${k1}:2:-`,
+        `${k1}:3:+`,
+        `${k1}:3:-`,
+        `${k2}:1:+`,
+        `${k2}:1:-`,
+        `${k2}:2:+`,
+      ].sort(),
+    );
     assert.equal(new Set(idsOf(es)).size, es.length, 'every id distinct');
     const byId = new Map(es.map((e) => [e.id, e.payload]));
-    assert.deepEqual([byId.get(`${k1}:1:-`)?.sign, byId.get(`${k1}:1:-`)?.minutesWorked], [-1, 480], 'the retraction repeats the old version');
+    assert.deepEqual(
+      [byId.get(`${k1}:1:-`)?.sign, byId.get(`${k1}:1:-`)?.minutesWorked],
+      [-1, 480],
+      'the retraction repeats the old version',
+    );
     assert.equal(byId.get(`${k1}:2:+`)?.minutesWorked, 510);
     // Signed sums equal the final sheet: E0002 absent (Vacation), nobody present.
-    const sum = (f: (p: Record<string, unknown>) => number) => es.reduce((s, e) => s + f(e.payload) * Number(e.payload.sign), 0);
-    assert.equal(sum((p) => (p.present === 'yes' ? 1 : 0)), 0);
-    assert.equal(sum((p) => (p.present === 'yes' ? Number(p.minutesWorked) : 0)), 0);
-    assert.equal(sum((p) => (p.absenceReason === 'Vacation' ? 1 : 0)), 1);
-    assert.equal(sum((p) => (p.absenceReason === 'Sick' ? 1 : 0)), 0);
+    const sum = (f: (p: Record<string, unknown>) => number) =>
+      es.reduce((s, e) => s + f(e.payload) * Number(e.payload.sign), 0);
+    assert.equal(
+      sum((p) => (p.present === 'yes' ? 1 : 0)),
+      0,
+    );
+    assert.equal(
+      sum((p) => (p.present === 'yes' ? Number(p.minutesWorked) : 0)),
+      0,
+    );
+    assert.equal(
+      sum((p) => (p.absenceReason === 'Vacation' ? 1 : 0)),
+      1,
+    );
+    assert.equal(
+      sum((p) => (p.absenceReason === 'Sick' ? 1 : 0)),
+      0,
+    );
   });
 
   it('re-publishes the same ids after a crash between publish and state save', async () => {
@@ -85,7 +168,10 @@ describe('excel connector', () => {
         throw new Error('simulated crash after the log acknowledged');
       },
     };
-    const c = excelSource.create(excelSource.config.parse({ directory: h.dir, pollMs: 50, ...cfg }), h.ctx(name, crashing));
+    const c = excelSource.create(
+      excelSource.config.parse({ directory: h.dir, pollMs: 50, ...cfg }),
+      h.ctx(name, crashing),
+    );
     await c.start();
     const deadline = Date.now() + 10_000;
     while (!crashed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -95,8 +181,13 @@ describe('excel connector', () => {
     const ids = idsOf((await h.envelopes()).filter((e) => e.source === `excel:${file}`));
     const k = (e: string) => `excel:${file}:2026-03-10|${e}|A`;
     const second = [`${k('E0001')}:1:-`, `${k('E0001')}:2:+`, `${k('E0002')}:1:-`, `${k('E0003')}:1:+`];
-    assert.deepEqual([...new Set(ids)].sort(), [`${k('E0001')}:1:+`, `${k('E0002')}:1:+`, ...second].sort(), 'no new ids after the crash');
-    for (const id of second) assert.ok(ids.filter((x) => x === id).length >= 2, `${id} published again with the same id`);
+    assert.deepEqual(
+      [...new Set(ids)].sort(),
+      [`${k('E0001')}:1:+`, `${k('E0002')}:1:+`, ...second].sort(),
+      'no new ids after the crash',
+    );
+    for (const id of second)
+      assert.ok(ids.filter((x) => x === id).length >= 2, `${id} published again with the same id`);
   });
 
   it('dead-letters a version missing a required column once, keeps its rows, and reads the next version', async () => {
@@ -104,14 +195,22 @@ describe('excel connector', () => {
     const cfg = { pattern: file };
     await writeSheet(path(file), HEADERS, [present('E0001')]);
     await h.catchUp(name, cfg);
-    await writeSheet(path(file), HEADERS.map((x) => (x === 'Employee ID' ? 'Worker No' : x)), [present('E0001', '15:00')]);
+    await writeSheet(
+      path(file),
+      HEADERS.map((x) => (x === 'Employee ID' ? 'Worker No' : x)),
+      [present('E0001', '15:00')],
+    );
     await h.catchUp(name, cfg);
     await h.catchUp(name, cfg); // polled again: still one dead letter
     const dl = await h.deadLetters(name);
     assert.equal(dl.length, 1);
     assert.match(dl[0].position, new RegExp(`^${file.replace('.', '\\.')}@[0-9a-f]{8}$`));
     assert.match(dl[0].reason, /required column missing: employeeId .*"Emp ID".*"Worker No"/);
-    assert.equal((await h.envelopes()).filter((e) => e.source === `excel:${file}`).length, 1, 'no retraction for an unreadable version');
+    assert.equal(
+      (await h.envelopes()).filter((e) => e.source === `excel:${file}`).length,
+      1,
+      'no retraction for an unreadable version',
+    );
     await writeSheet(path(file), HEADERS, [present('E0001', '15:00')]);
     await h.catchUp(name, cfg);
     const ids = idsOf((await h.envelopes()).filter((e) => e.source === `excel:${file}`));
@@ -126,20 +225,31 @@ describe('excel connector', () => {
     const bad = ['2026-03-10', 'A', 'Assembly', 'E0002', 'Ben Castillo', 'n/a', null, null];
     await writeSheet(path(file), HEADERS, [open, bad]);
     await h.catchUp(name, cfg);
-    const payloads = async () => (await h.envelopes()).filter((e) => e.source === `excel:${file}`).map((e) => [e.id, e.payload.sign, e.payload.present, e.payload.minutesWorked]);
+    const payloads = async () =>
+      (await h.envelopes())
+        .filter((e) => e.source === `excel:${file}`)
+        .map((e) => [e.id, e.payload.sign, e.payload.present, e.payload.minutesWorked]);
     const k = `excel:${file}:2026-03-10|E0001|A`;
     assert.deepEqual(await payloads(), [[`${k}:1:+`, 1, 'yes', null]]);
     const dl = await h.deadLetters(name);
     assert.equal(dl.length, 1, 'an unreadable clock-in with no clock-out is still malformed');
     assert.match(dl[0].reason, /Clock In "n\/a" is not a time/);
-    await writeSheet(path(file), HEADERS, [['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', T('05:52'), T('14:07'), null]]);
+    await writeSheet(path(file), HEADERS, [
+      ['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', T('05:52'), T('14:07'), null],
+    ]);
     await h.catchUp(name, cfg);
-    assert.deepEqual(await payloads(), [[`${k}:1:+`, 1, 'yes', null], [`${k}:1:-`, -1, 'yes', null], [`${k}:2:+`, 1, 'yes', 495]]);
+    assert.deepEqual(await payloads(), [
+      [`${k}:1:+`, 1, 'yes', null],
+      [`${k}:1:-`, -1, 'yes', null],
+      [`${k}:2:+`, 1, 'yes', 495],
+    ]);
   });
 
   it('dead-letters a clock-out dated before the clock-in', async () => {
     const { name, file, path } = fresh();
-    await writeSheet(path(file), HEADERS, [['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', T('05:52'), T('14:07', '2026-03-09'), null]]);
+    await writeSheet(path(file), HEADERS, [
+      ['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', T('05:52'), T('14:07', '2026-03-09'), null],
+    ]);
     await h.catchUp(name, { pattern: file });
     assert.equal((await h.envelopes()).filter((e) => e.source === `excel:${file}`).length, 0);
     const dl = await h.deadLetters(name);
@@ -153,7 +263,11 @@ describe('excel connector', () => {
     await writeSheet(path(file), HEADERS, [present('E0001'), present('E0002')]);
     await h.catchUp(name, cfg);
     const bad = ['2026-03-10', 'A', 'Assembly', 'E0002', 'Ana Berg', 'n/a', T('14:00'), null];
-    await writeSheet(path(file), HEADERS, [present('E0001'), bad, ['2026-03-10', 'D', 'Assembly', 'E0003', 'X', T('06:00'), T('14:00'), null]]);
+    await writeSheet(path(file), HEADERS, [
+      present('E0001'),
+      bad,
+      ['2026-03-10', 'D', 'Assembly', 'E0003', 'X', T('06:00'), T('14:00'), null],
+    ]);
     await h.catchUp(name, cfg);
     const dl = await h.deadLetters(name);
     assert.equal(dl.length, 2);
@@ -163,12 +277,26 @@ describe('excel connector', () => {
     assert.ok(!dl[0].raw.includes('Berg') && dl[0].raw.includes('E0002'));
     const ids = idsOf((await h.envelopes()).filter((e) => e.source === `excel:${file}`));
     const k = (e: string) => `excel:${file}:2026-03-10|${e}|A`;
-    assert.deepEqual(ids.sort(), [`${k('E0001')}:1:+`, `${k('E0002')}:1:+`, `${k('E0002')}:1:-`], 'the malformed row retracts what it replaced');
+    assert.deepEqual(
+      ids.sort(),
+      [`${k('E0001')}:1:+`, `${k('E0002')}:1:+`, `${k('E0002')}:1:-`],
+      'the malformed row retracts what it replaced',
+    );
   });
 
   it('refuses a key or required column that is not declared', () => {
-    assert.throws(() => excelSource.config.parse({ directory: '/x', key: ['Date', 'Badge'] }), /Badge.{0,4} is not a declared column or alias/);
-    assert.throws(() => excelSource.config.parse({ directory: '/x', required: ['payroll'] }), /payroll.{0,4} is not a declared column or alias/);
-    assert.deepEqual(excelSource.config.parse({ directory: '/x', key: ['Date', 'Emp ID', 'shift'] }).key, ['Date', 'Emp ID', 'shift']);
+    assert.throws(
+      () => excelSource.config.parse({ directory: '/x', key: ['Date', 'Badge'] }),
+      /Badge.{0,4} is not a declared column or alias/,
+    );
+    assert.throws(
+      () => excelSource.config.parse({ directory: '/x', required: ['payroll'] }),
+      /payroll.{0,4} is not a declared column or alias/,
+    );
+    assert.deepEqual(excelSource.config.parse({ directory: '/x', key: ['Date', 'Emp ID', 'shift'] }).key, [
+      'Date',
+      'Emp ID',
+      'shift',
+    ]);
   });
 });

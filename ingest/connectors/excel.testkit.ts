@@ -16,10 +16,24 @@ import { excelSource } from './excel.ts';
  * Postgres table topic as the log, a temp directory of workbooks written the way a clerk's tool
  * would (whole file, renamed into place). Not a test file; imported by them.
  */
-export const HEADERS = ['Date', 'Shift', 'Department', 'Employee ID', 'Name', 'Clock In', 'Clock Out', 'Absence Reason'];
+export const HEADERS = [
+  'Date',
+  'Shift',
+  'Department',
+  'Employee ID',
+  'Name',
+  'Clock In',
+  'Clock Out',
+  'Absence Reason',
+];
 
 /** Write a workbook atomically: one sheet, a header row, then the rows. */
-export async function writeSheet(path: string, headers: string[], rows: unknown[][], sheet = 'Clock-in'): Promise<void> {
+export async function writeSheet(
+  path: string,
+  headers: string[],
+  rows: unknown[][],
+  sheet = 'Clock-in',
+): Promise<void> {
   const wb = new ExcelJS.Workbook();
   const ws = wb.addWorksheet(sheet);
   ws.addRow(headers);
@@ -51,13 +65,21 @@ export async function createHarness(): Promise<Harness> {
   await log.ensure();
   const dir = await mkdtemp(join(tmpdir(), 'excel-conn-'));
   const ctx = (name: string, l?: Topic): ConnectorContext => ({
-    name, pool, schema, log: l ?? log, onError: () => undefined,
+    name,
+    pool,
+    schema,
+    log: l ?? log,
+    onError: () => undefined,
     openTopic: () => {
       throw new Error('the excel connector opens no topic');
     },
   });
   return {
-    pool, schema, dir, log, ctx,
+    pool,
+    schema,
+    dir,
+    log,
+    ctx,
     async catchUp(name, config = {}, timeoutMs = 20_000) {
       const c = excelSource.create(excelSource.config.parse({ directory: dir, pollMs: 50, ...config }), ctx(name));
       await c.start();
@@ -74,11 +96,18 @@ export async function createHarness(): Promise<Harness> {
       }
     },
     async envelopes() {
-      const r = await pool.query(`SELECT value FROM ${schema}.records WHERE topic = $1 ORDER BY partition, "offset"`, [log.name]);
+      const r = await pool.query(`SELECT value FROM ${schema}.records WHERE topic = $1 ORDER BY partition, "offset"`, [
+        log.name,
+      ]);
       return r.rows.map((x) => envelopeSchema.parse(JSON.parse(x.value)));
     },
     async deadLetters(name) {
-      return (await pool.query(`SELECT position, raw, reason FROM ${schema}.dead_letters WHERE connector = $1 ORDER BY position`, [name])).rows;
+      return (
+        await pool.query(
+          `SELECT position, raw, reason FROM ${schema}.dead_letters WHERE connector = $1 ORDER BY position`,
+          [name],
+        )
+      ).rows;
     },
     async cleanup() {
       await log.close();

@@ -34,11 +34,21 @@ const configSchema = z
      * Any other sheet: a mapping (ingest/record-mapping.ts) from the row's canonical columns to the
      * event (a fixed `type`); it replaces `rowSchema`. Rows stay signed change events. Default unset.
      */
-    map: recordMappingSchema.refine((m) => typeof m.type === 'string', { message: 'a sheet\'s rows have one fixed event type', path: ['type'] }).optional(),
+    map: recordMappingSchema
+      .refine((m) => typeof m.type === 'string', {
+        message: "a sheet's rows have one fixed event type",
+        path: ['type'],
+      })
+      .optional(),
     /** Columns (canonical names or any alias) whose values identify a row. Default Date, Employee ID, Shift. */
-    key: z.array(z.string().min(1)).min(1).default([...CLOCKIN_KEY]),
+    key: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([...CLOCKIN_KEY]),
     /** Canonical column → accepted header aliases (a renamed column is read through its alias). Default: the clock-in sheet's. */
-    columns: z.record(z.string(), z.array(z.string().min(1))).default(() => Object.fromEntries(Object.entries(CLOCKIN_COLUMNS).map(([k, v]) => [k, [...v]]))),
+    columns: z
+      .record(z.string(), z.array(z.string().min(1)))
+      .default(() => Object.fromEntries(Object.entries(CLOCKIN_COLUMNS).map(([k, v]) => [k, [...v]]))),
     /** Columns (canonical or alias) a workbook version must have, else it is one dead letter. Default: all but the name. */
     required: z.array(z.string().min(1)).default([...CLOCKIN_REQUIRED]),
     /** Canonical columns never copied into dead letters (personal data). Default `['name']`. */
@@ -47,13 +57,23 @@ const configSchema = z
     pollMs: z.number().int().positive().default(2000),
   })
   .superRefine((c, ctx) => {
-    for (const [field, names] of [['key', c.key], ['required', c.required]] as const) {
-      for (const n of names) if (canonicalOf(c.columns, n) === null) ctx.addIssue({ code: 'custom', path: [field], message: `"${n}" is not a declared column or alias` });
+    for (const [field, names] of [
+      ['key', c.key],
+      ['required', c.required],
+    ] as const) {
+      for (const n of names)
+        if (canonicalOf(c.columns, n) === null)
+          ctx.addIssue({ code: 'custom', path: [field], message: `"${n}" is not a declared column or alias` });
     }
   });
 
-interface Version { ino: number; mtimeMs: number; size: number }
-const sameVersion = (a: Version, b: Version | undefined) => !!b && a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.size === b.size;
+interface Version {
+  ino: number;
+  mtimeMs: number;
+  size: number;
+}
+const sameVersion = (a: Version, b: Version | undefined) =>
+  !!b && a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.size === b.size;
 
 /**
  * Workbooks rewritten in place (the clock-in sheets) → signed row events. Each poll re-reads the
@@ -68,10 +88,21 @@ export const excelSource = defineConnector({
   config: configSchema,
   create(config, ctx) {
     const schema = config.map
-      ? { type: config.map.type as string, parse: (cells: Parameters<typeof clockinRow>[0]) => mapRecord(config.map!, cells) }
+      ? {
+          type: config.map.type as string,
+          parse: (cells: Parameters<typeof clockinRow>[0]) => mapRecord(config.map!, cells),
+        }
       : rowSchemas[config.rowSchema];
     const canon = (names: readonly string[]) => names.map((n) => canonicalOf(config.columns, n)!);
-    const opts = { sheet: config.sheet, columns: config.columns, required: canon(config.required), key: canon(config.key), private: config.private, type: schema.type, parse: schema.parse };
+    const opts = {
+      sheet: config.sheet,
+      columns: config.columns,
+      required: canon(config.required),
+      key: canon(config.key),
+      private: config.private,
+      type: schema.type,
+      parse: schema.parse,
+    };
     const matches = fileNameMatcher(config.pattern);
     // The saved state, as last saved by this instance; reloaded after any failure (never ahead of Postgres).
     let cache: State | null = null;
@@ -88,7 +119,11 @@ export const excelSource = defineConnector({
       const raw = await readState<unknown>(ctx.pool, ctx.schema, ctx.name);
       if (raw === null) return { files: {} };
       const parsed = stateSchema.safeParse(raw);
-      if (!parsed.success) throw new MillraceError('CHECKPOINT_INVALID', `excel ${ctx.name}: saved state is not an excel state: ${parsed.error.message}`);
+      if (!parsed.success)
+        throw new MillraceError(
+          'CHECKPOINT_INVALID',
+          `excel ${ctx.name}: saved state is not an excel state: ${parsed.error.message}`,
+        );
       return parsed.data;
     }
 
@@ -120,10 +155,18 @@ export const excelSource = defineConnector({
           else ({ events, dead, rows } = diffWorkbook(file, prev.rows, sheet, opts));
         }
         for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
-          await ctx.log.publish(events.slice(i, i + PUBLISH_CHUNK).map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+          await ctx.log.publish(
+            events.slice(i, i + PUBLISH_CHUNK).map((e) => ({ key: e.key, value: JSON.stringify(e) })),
+          );
         }
         const next: State = { files: { ...state.files, [file]: { ...version, sha256, rows } } };
-        await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source: `excel:${file}`, state: next, events: events.length, deadLetters: dead });
+        await saveState(ctx.pool, ctx.schema, {
+          connector: ctx.name,
+          source: `excel:${file}`,
+          state: next,
+          events: events.length,
+          deadLetters: dead,
+        });
         cache = next;
         return true;
       }
@@ -131,7 +174,10 @@ export const excelSource = defineConnector({
     }
 
     return createPollingConnector({
-      kind: 'excel', ctx, pollMs: config.pollMs, tick,
+      kind: 'excel',
+      ctx,
+      pollMs: config.pollMs,
+      tick,
       onFailure: () => (cache = null),
       async position() {
         const state = cache ?? (await loadState());
@@ -147,4 +193,3 @@ export const excelSource = defineConnector({
     });
   },
 });
-

@@ -17,7 +17,9 @@ const MAX_RAW = 100_000;
 const PUBLISH_CHUNK = 1_000;
 
 /** The file's bytes, sha256 and mtime, read through one handle; null when it does not exist (yet). */
-async function readSnapshot(path: string): Promise<{ text: string; size: number; hash: string; mtimeMs: number } | null> {
+async function readSnapshot(
+  path: string,
+): Promise<{ text: string; size: number; hash: string; mtimeMs: number } | null> {
   const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw err;
@@ -26,7 +28,12 @@ async function readSnapshot(path: string): Promise<{ text: string; size: number;
   try {
     const st = await fh.stat();
     const buf = await fh.readFile();
-    return { text: buf.toString('utf8'), size: buf.length, hash: createHash('sha256').update(buf).digest('hex'), mtimeMs: Math.floor(st.mtimeMs) };
+    return {
+      text: buf.toString('utf8'),
+      size: buf.length,
+      hash: createHash('sha256').update(buf).digest('hex'),
+      mtimeMs: Math.floor(st.mtimeMs),
+    };
   } finally {
     await fh.close();
   }
@@ -60,7 +67,11 @@ export const fileSnapshot = defineConnector({
     async function tick(): Promise<boolean> {
       const raw = await readState<unknown>(ctx.pool, ctx.schema, ctx.name);
       const parsed = raw === null ? null : savedSchema.safeParse(raw);
-      if (parsed && !parsed.success) throw new MillraceError('CHECKPOINT_INVALID', `file-snapshot ${ctx.name}: saved state is not a snapshot state: ${parsed.error.message}`);
+      if (parsed && !parsed.success)
+        throw new MillraceError(
+          'CHECKPOINT_INVALID',
+          `file-snapshot ${ctx.name}: saved state is not a snapshot state: ${parsed.error.message}`,
+        );
       const prev: Saved | null = parsed?.data ?? null;
       const snap = await readSnapshot(config.path);
       if (!snap || snap.hash === prev?.hash) return false;
@@ -68,14 +79,24 @@ export const fileSnapshot = defineConnector({
       const records = parseRecords(config.format, snap.text, config.recordsPath);
       if (typeof records === 'string') {
         // Advance anyway: this version stays dead-lettered once, the next version is read afresh.
-        const dead = [{ position: `${config.path}@${hash16}`, raw: snap.text.slice(0, MAX_RAW).replace(/\u0000/g, '\uFFFD'), reason: records }];
+        const dead = [
+          {
+            position: `${config.path}@${hash16}`,
+            raw: snap.text.slice(0, MAX_RAW).replace(/\u0000/g, '\uFFFD'),
+            reason: records,
+          },
+        ];
         const state: Saved = { hash: snap.hash, size: snap.size, keys: prev?.keys ?? [] };
         await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state, events: 0, deadLetters: dead });
         return false;
       }
       const version = `${snap.mtimeMs}:${hash16}`;
       const envelope = (type: string, key: string, data: unknown): Envelope => ({
-        id: `file:${config.entity}:${key}:${hash16}`, source, type, key: `${config.entity}:${key}`, eventTime: snap.mtimeMs,
+        id: `file:${config.entity}:${key}:${hash16}`,
+        source,
+        type,
+        key: `${config.entity}:${key}`,
+        eventTime: snap.mtimeMs,
         payload: { entity: config.entity, key, version, data },
       });
       const events: Envelope[] = [];
@@ -85,8 +106,18 @@ export const fileSnapshot = defineConnector({
         const key = recordKey(record, config.keyField);
         // The version's hash is in the position: a bad record in a later version is a dead letter of its own.
         const position = `${config.path}@${hash16}#${i}`;
-        if (key === null) dead.push({ position, raw: JSON.stringify(record) ?? String(record), reason: `record has no ${config.keyField}` });
-        else if (keys.has(key)) dead.push({ position, raw: JSON.stringify(record), reason: `duplicate ${config.keyField} ${JSON.stringify(key)} in this file` });
+        if (key === null)
+          dead.push({
+            position,
+            raw: JSON.stringify(record) ?? String(record),
+            reason: `record has no ${config.keyField}`,
+          });
+        else if (keys.has(key))
+          dead.push({
+            position,
+            raw: JSON.stringify(record),
+            reason: `duplicate ${config.keyField} ${JSON.stringify(key)} in this file`,
+          });
         else {
           keys.add(key);
           events.push(envelope('entity.upsert', key, record));
@@ -94,15 +125,26 @@ export const fileSnapshot = defineConnector({
       });
       for (const key of prev?.keys ?? []) if (!keys.has(key)) events.push(envelope('entity.delete', key, null));
       for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
-        await ctx.log.publish(events.slice(i, i + PUBLISH_CHUNK).map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+        await ctx.log.publish(
+          events.slice(i, i + PUBLISH_CHUNK).map((e) => ({ key: e.key, value: JSON.stringify(e) })),
+        );
       }
       const state: Saved = { hash: snap.hash, size: snap.size, keys: [...keys].sort() };
-      await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state, events: events.length, deadLetters: dead });
+      await saveState(ctx.pool, ctx.schema, {
+        connector: ctx.name,
+        source,
+        state,
+        events: events.length,
+        deadLetters: dead,
+      });
       return false;
     }
 
     return createPollingConnector({
-      kind: 'file-snapshot', ctx, pollMs: config.pollMs, tick,
+      kind: 'file-snapshot',
+      ctx,
+      pollMs: config.pollMs,
+      tick,
       async position() {
         const saved = await readState<Saved>(ctx.pool, ctx.schema, ctx.name);
         const snap = await readSnapshot(config.path);

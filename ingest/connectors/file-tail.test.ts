@@ -28,7 +28,10 @@ describe('readCompleteLines', () => {
   it('drops a UTF-8 BOM and CRs, keeps byte offsets exact', async () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a,b\r\nc,d\r\ne')]);
     const { lines, next } = await linesOf(bytes);
-    assert.deepEqual(lines, [{ no: 1, text: 'a,b', invalid: null }, { no: 2, text: 'c,d', invalid: null }]);
+    assert.deepEqual(lines, [
+      { no: 1, text: 'a,b', invalid: null },
+      { no: 2, text: 'c,d', invalid: null },
+    ]);
     assert.equal(next.offset, bytes.length - 1, 'the unfinished last line is left');
   });
 

@@ -30,14 +30,20 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
 }
 
 async function fingerprintOf(fh: FileHandle, len: number): Promise<string> {
-  return createHash('sha256').update(await readAt(fh, 0, len)).digest('hex');
+  return createHash('sha256')
+    .update(await readAt(fh, 0, len))
+    .digest('hex');
 }
 
 /**
  * Where to continue in a file: the saved state when the file is still the one it describes (its
  * fingerprinted prefix unchanged, not shorter than the offset), else from the start, saying why.
  */
-export async function resumeTail(fh: FileHandle, size: number, prev: TailState | undefined): Promise<{ state: TailState; reset: Reset }> {
+export async function resumeTail(
+  fh: FileHandle,
+  size: number,
+  prev: TailState | undefined,
+): Promise<{ state: TailState; reset: Reset }> {
   const fresh = async (reset: Reset) => {
     const fpLen = Math.min(size, FINGERPRINT_BYTES);
     return { state: { fingerprint: await fingerprintOf(fh, fpLen), fpLen, offset: 0, line: 0 }, reset };
@@ -94,7 +100,11 @@ function lineDecoder(encoding: TailEncoding) {
  * line), and the state after them. A last line without its newline is left for a later read.
  */
 export async function readCompleteLines(
-  fh: FileHandle, size: number, state: TailState, maxBytes: number, encoding: TailEncoding = 'utf-8',
+  fh: FileHandle,
+  size: number,
+  state: TailState,
+  maxBytes: number,
+  encoding: TailEncoding = 'utf-8',
 ): Promise<{ lines: TailLine[]; next: TailState }> {
   let want = Math.min(size - state.offset, maxBytes);
   let buf = await readAt(fh, state.offset, want);
@@ -115,7 +125,15 @@ export async function readCompleteLines(
     from = nl + 1;
     if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1); // CRLF (Windows tools)
     // A byte-order mark opens files saved by Excel and Notepad: it is not part of the first field.
-    if (state.offset === 0 && i === 0 && encoding === 'utf-8' && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    if (
+      state.offset === 0 &&
+      i === 0 &&
+      encoding === 'utf-8' &&
+      bytes[0] === 0xef &&
+      bytes[1] === 0xbb &&
+      bytes[2] === 0xbf
+    )
+      bytes = bytes.subarray(3);
     lines.push({ no: state.line + i + 1, ...decode(bytes) });
   }
   return { lines, next: { ...state, offset: state.offset + end + 1, line: state.line + lines.length } };
@@ -127,9 +145,14 @@ export function fileNameMatcher(pattern: string): RegExp {
     try {
       return new RegExp(pattern);
     } catch (err) {
-      throw new MillraceError('CONFIG_INVALID', `file pattern ${JSON.stringify(pattern)}: ${(err as Error).message}`, { cause: err });
+      throw new MillraceError('CONFIG_INVALID', `file pattern ${JSON.stringify(pattern)}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }

@@ -12,8 +12,17 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const T0 = Date.UTC(2026, 0, 1);
 
 const message = (eventId: string, n: number, over: Record<string, unknown> = {}) => ({
-  eventId, kind: 'exit', partId: `P${n}`, station: 'DIE', machine: 'DIE-1', operator: 'E0001', at: new Date(T0 + n * 1000).toISOString(),
-  nextStation: 'BND', errorCode: null, cycleTimeMs: 1200, ...over,
+  eventId,
+  kind: 'exit',
+  partId: `P${n}`,
+  station: 'DIE',
+  machine: 'DIE-1',
+  operator: 'E0001',
+  at: new Date(T0 + n * 1000).toISOString(),
+  nextStation: 'BND',
+  errorCode: null,
+  cycleTimeMs: 1200,
+  ...over,
 });
 
 badInputSuite({
@@ -50,17 +59,30 @@ badInputSuite({
           { class: 'malformed', what: 'an empty value (tombstone)', write: () => send(null) },
           { class: 'malformed', what: 'a JSON array', write: () => send('[1,2,3]') },
           { class: 'truncated', what: 'a message cut in half', write: () => send(json({}).slice(0, 60)) },
-          { class: 'oversized', what: 'a 600 KiB operator id', write: () => send(json({ operator: 'E'.repeat(600 << 10) })) },
+          {
+            class: 'oversized',
+            what: 'a 600 KiB operator id',
+            write: () => send(json({ operator: 'E'.repeat(600 << 10) })),
+          },
           { class: 'wrongly encoded', what: 'UTF-16LE JSON', write: () => send(Buffer.from(json({}), 'utf16le')) },
           {
-            class: 'wrongly encoded', what: 'a Latin-1 byte in a UTF-8 message',
+            class: 'wrongly encoded',
+            what: 'a Latin-1 byte in a UTF-8 message',
             write: () => {
               const [a, b] = json({ operator: 'M\u00fcller' }).split('\u00fc');
               return send(Buffer.concat([Buffer.from(a), Buffer.from([0xfc]), Buffer.from(b)]));
             },
           },
-          { class: 'schema-drifted', what: 'station renamed stationId', write: () => send(json({ station: undefined, stationId: 'DIE' })) },
-          { class: 'schema-drifted', what: 'cycleTimeMs as a string of seconds', write: () => send(json({ cycleTimeMs: '1.2' })) },
+          {
+            class: 'schema-drifted',
+            what: 'station renamed stationId',
+            write: () => send(json({ station: undefined, stationId: 'DIE' })),
+          },
+          {
+            class: 'schema-drifted',
+            what: 'cycleTimeMs as a string of seconds',
+            write: () => send(json({ cycleTimeMs: '1.2' })),
+          },
           { class: 'schema-drifted', what: 'an unknown kind', write: () => send(json({ kind: 'rework' })) },
         ],
         cleanup: () => producer.disconnect(),

@@ -25,7 +25,18 @@ connectorContract({
           const msgs = Array.from({ length: k }, () => {
             const eventId = `c-${name}-${n++}`;
             ids.push(`machining:${eventId}`);
-            const value = { eventId, kind: 'enter', partId: `P${n}`, station: 'DIE', machine: 'DIE-1', operator: 'E0001', at: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(), nextStation: null, errorCode: null, cycleTimeMs: null };
+            const value = {
+              eventId,
+              kind: 'enter',
+              partId: `P${n}`,
+              station: 'DIE',
+              machine: 'DIE-1',
+              operator: 'E0001',
+              at: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+              nextStation: null,
+              errorCode: null,
+              cycleTimeMs: null,
+            };
             return { key: `P${n}`, value: JSON.stringify(value) };
           });
           await topic.publish(msgs);

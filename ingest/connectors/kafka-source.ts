@@ -38,7 +38,10 @@ export const kafkaSource = defineConnector({
         await source.ensure();
         sub = await source.consume({
           group: `${ctx.prefix ?? 'millrace'}-connector-${ctx.name}`,
-          onError: (err) => { health.fail(err); ctx.onError(err); },
+          onError: (err) => {
+            health.fail(err);
+            ctx.onError(err);
+          },
           startOffset: (p) => readCheckpoint(ctx.pool, ctx.schema, ctx.name, p),
           onBatch: async ({ partition, records }) => {
             try {
@@ -57,7 +60,11 @@ export const kafkaSource = defineConnector({
                 const value = JSON.stringify(env);
                 // The log's broker refuses it however often it is retried: dead-letter it, go on.
                 if (Buffer.byteLength(value) > MAX_EVENT_BYTES) {
-                  dead.push({ position, raw: r.value, reason: `event of ${Buffer.byteLength(value)} bytes is over the log's limit of ${MAX_EVENT_BYTES}` });
+                  dead.push({
+                    position,
+                    raw: r.value,
+                    reason: `event of ${Buffer.byteLength(value)} bytes is over the log's limit of ${MAX_EVENT_BYTES}`,
+                  });
                   continue;
                 }
                 events.push(env);
@@ -91,8 +98,15 @@ export const kafkaSource = defineConnector({
         const ends = await source.endOffsets();
         const lag = ends.reduce((n, end, p) => n + Math.max(0, end - (t.positions.get(p) ?? 0)), 0);
         return {
-          name: ctx.name, kind: 'kafka', events: t.events, deadLetters: t.deadLetters, lag, lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(),
-          positions: ends.map((_, p) => t.positions.get(p) ?? 0), sourceEnd: ends,
+          name: ctx.name,
+          kind: 'kafka',
+          events: t.events,
+          deadLetters: t.deadLetters,
+          lag,
+          lastCheckpointAt: t.lastCheckpointAt,
+          ...health.snapshot(),
+          positions: ends.map((_, p) => t.positions.get(p) ?? 0),
+          sourceEnd: ends,
         };
       },
     };

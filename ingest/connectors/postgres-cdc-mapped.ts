@@ -13,5 +13,12 @@ export function mappedChangeEnvelope(map: RecordMapping, c: RowChange): Envelope
   const m = mapRecord(map, row);
   if (typeof m === 'string') return m;
   const pk = c.pk.map((k) => String(row[k])).join(',');
-  return { id: `pg:${c.table}:${c.lsn}:${pk}`, source: `postgres:${c.table}`, type: m.type, key: m.key, eventTime: m.eventTime, payload: { ...m.payload, op: c.op } };
+  return {
+    id: `pg:${c.table}:${c.lsn}:${pk}`,
+    source: `postgres:${c.table}`,
+    type: m.type,
+    key: m.key,
+    eventTime: m.eventTime,
+    payload: { ...m.payload, op: c.op },
+  };
 }

@@ -23,7 +23,9 @@ function ms(v: unknown): number | null {
 }
 
 const image = (row: Record<string, unknown> | null) =>
-  row === null ? null : Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.getTime() : v]));
+  row === null
+    ? null
+    : Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.getTime() : v]));
 
 /**
  * A change of the orders table → one `order.change` envelope, or the reason it cannot be one
@@ -36,7 +38,8 @@ const image = (row: Record<string, unknown> | null) =>
 export function orderChangeEnvelope(c: RowChange): Envelope | string {
   const row = c.after ?? c.before;
   if (!row) return 'change without a row image';
-  if (c.op !== 'insert' && c.before === null) return 'update/delete without a before image (is REPLICA IDENTITY FULL set?)';
+  if (c.op !== 'insert' && c.before === null)
+    return 'update/delete without a before image (is REPLICA IDENTITY FULL set?)';
   const orderId = row.order_id;
   if (typeof orderId !== 'string' || orderId.length === 0) return 'order_id missing';
   const kind = row.kind;
@@ -48,7 +51,12 @@ export function orderChangeEnvelope(c: RowChange): Envelope | string {
   if (requestedAt === null || updatedAt === null) return 'requested_at or updated_at missing';
   const completedAt = ms(row.completed_at);
   const prevStatus = typeof c.before?.status === 'string' ? c.before.status : null;
-  const becameCompleted = c.op === 'update' && kind === 'repair' && status === 'completed' && prevStatus !== 'completed' && completedAt !== null;
+  const becameCompleted =
+    c.op === 'update' &&
+    kind === 'repair' &&
+    status === 'completed' &&
+    prevStatus !== 'completed' &&
+    completedAt !== null;
   const severity = row.severity === null || row.severity === undefined ? null : String(row.severity);
   if (kind === 'repair' && severity === null) return 'repair without severity';
   const eventTime = c.op === 'insert' ? requestedAt : becameCompleted ? completedAt! : updatedAt;
@@ -61,12 +69,20 @@ export function orderChangeEnvelope(c: RowChange): Envelope | string {
     key: orderId,
     eventTime,
     payload: {
-      op: c.op, orderId, kind, severity, status, prevStatus,
+      op: c.op,
+      orderId,
+      kind,
+      severity,
+      status,
+      prevStatus,
       becameCreated: c.op === 'insert' ? 'yes' : 'no',
       becameCompleted: becameCompleted ? 'yes' : 'no',
       durationMs: becameCompleted ? completedAt! - requestedAt : null,
-      requestedAt, completedAt, commitTime: c.commitTime,
-      before: image(c.before), after: image(c.after),
+      requestedAt,
+      completedAt,
+      commitTime: c.commitTime,
+      before: image(c.before),
+      after: image(c.after),
     },
   };
 }

@@ -32,7 +32,10 @@ connectorContract({
         },
         async appendMalformed() {
           const id = `XX-${tag}-${n++}`;
-          await f.pool.query(`INSERT INTO ${f.table} VALUES ($1, 'bogus', 'DIE-1', NULL, 'requested', now(), NULL, NULL, now(), NULL)`, [id]);
+          await f.pool.query(
+            `INSERT INTO ${f.table} VALUES ($1, 'bogus', 'DIE-1', NULL, 'requested', now(), NULL, NULL, now(), NULL)`,
+            [id],
+          );
           const [c] = await idsOf([id]);
           return `${f.table}:${c.lsn}`;
         },

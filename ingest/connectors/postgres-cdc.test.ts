@@ -11,7 +11,15 @@ import { envelopeSchema, type Envelope } from '../envelope.ts';
 import { postgresCdc } from './postgres-cdc.ts';
 import { lsnToNumber, slotPositions } from './postgres-cdc-setup.ts';
 import { LogicalReplicationService } from 'pg-logical-replication';
-import { createCdcFixture, dropSlot, expectedId, insertOrders, insertTransactions, type CdcFixture, type ObservedChange } from './postgres-cdc.testkit.ts';
+import {
+  createCdcFixture,
+  dropSlot,
+  expectedId,
+  insertOrders,
+  insertTransactions,
+  type CdcFixture,
+  type ObservedChange,
+} from './postgres-cdc.testkit.ts';
 
 const pool = testPool();
 const schema = testSchemaName('cdc_conn');
@@ -34,14 +42,24 @@ async function setup() {
   const name = `cdc-${randomBytes(3).toString('hex')}`;
   const errors: unknown[] = [];
   const connector = (l: Topic = log, config: object = f.config): Connector =>
-    postgresCdc.create(postgresCdc.config.parse(config), { name, pool, schema, log: l, openTopic: () => log, onError: (e) => errors.push(e) });
+    postgresCdc.create(postgresCdc.config.parse(config), {
+      name,
+      pool,
+      schema,
+      log: l,
+      openTopic: () => log,
+      onError: (e) => errors.push(e),
+    });
   const envelopes = async (): Promise<Envelope[]> =>
-    (await pool.query(`SELECT value FROM ${schema}.records WHERE topic = $1 ORDER BY "offset"`, [log.name])).rows.map((r) => envelopeSchema.parse(JSON.parse(r.value)));
+    (await pool.query(`SELECT value FROM ${schema}.records WHERE topic = $1 ORDER BY "offset"`, [log.name])).rows.map(
+      (r) => envelopeSchema.parse(JSON.parse(r.value)),
+    );
   const waitFor = async (pred: (e: Envelope[]) => boolean, what: string) => {
     for (const deadline = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 50))) {
       const e = await envelopes();
       if (pred(e)) return e;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(e.map((x) => x.id))} ${String(errors)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(e.map((x) => x.id))} ${String(errors)}`);
     }
   };
   return { f, log, name, errors, connector, envelopes, waitFor };
@@ -50,11 +68,18 @@ async function setup() {
 const at = (iso: string) => Date.parse(iso);
 
 /** Every acknowledgement any replication connection sends: the position it reports, and what had been published by then. */
-interface Ack { position: number; publishedBefore: number }
+interface Ack {
+  position: number;
+  publishedBefore: number;
+}
 function spyAcks(published: () => number): { acks: Ack[]; restore: () => void } {
   const acks: Ack[] = [];
   const original = LogicalReplicationService.prototype.acknowledge;
-  LogicalReplicationService.prototype.acknowledge = function (this: LogicalReplicationService, lsn: string, ping?: boolean) {
+  LogicalReplicationService.prototype.acknowledge = function (
+    this: LogicalReplicationService,
+    lsn: string,
+    ping?: boolean,
+  ) {
     // The library reports lsn + 1 as flushed; the connector passes (position - 1).
     acks.push({ position: lsnToNumber(lsn) + 1, publishedBefore: published() });
     return original.call(this, lsn, ping);
@@ -67,7 +92,11 @@ function spyAcks(published: () => number): { acks: Ack[]; restore: () => void } 
  * slot (and the saved one) is a commit boundary — no source transaction has changes on both sides of
  * it — and every change before it had been published by then.
  */
-function assertCommitBoundaries(f: CdcFixture, observed: ObservedChange[], positions: Array<{ position: number; published: Set<string>; what: string }>): void {
+function assertCommitBoundaries(
+  f: CdcFixture,
+  observed: ObservedChange[],
+  positions: Array<{ position: number; published: Set<string>; what: string }>,
+): void {
   const txs = new Map<string, number[]>();
   for (const c of observed) txs.set(c.xid, [...(txs.get(c.xid) ?? []), lsnToNumber(c.lsn)]);
   for (const p of positions) {
@@ -76,7 +105,11 @@ function assertCommitBoundaries(f: CdcFixture, observed: ObservedChange[], posit
       assert.ok(before === 0 || before === lsns.length, `${p.what} at ${p.position} splits transaction ${xid}`);
     }
     const missing = observed.filter((c) => lsnToNumber(c.lsn) < p.position && !p.published.has(expectedId(f, c)));
-    assert.deepEqual(missing.map((c) => c.orderId), [], `${p.what} at ${p.position} passed changes not yet published`);
+    assert.deepEqual(
+      missing.map((c) => c.orderId),
+      [],
+      `${p.what} at ${p.position} passed changes not yet published`,
+    );
   }
 }
 
@@ -87,27 +120,49 @@ describe('postgres-cdc connector', () => {
     await c.start();
     try {
       const t = s.f.table;
-      await s.f.pool.query(`INSERT INTO ${t} VALUES ('R1', 'repair', 'BND-2', 2, 'requested', '2026-01-05T08:00:10Z', NULL, NULL, '2026-01-05T08:00:10Z', NULL),
+      await s.f.pool
+        .query(`INSERT INTO ${t} VALUES ('R1', 'repair', 'BND-2', 2, 'requested', '2026-01-05T08:00:10Z', NULL, NULL, '2026-01-05T08:00:10Z', NULL),
         ('P1', 'purchase', 'T-003', NULL, 'requested', '2026-01-05T08:01:00Z', NULL, NULL, '2026-01-05T08:01:00Z', NULL)`);
-      await s.f.pool.query(`UPDATE ${t} SET status = 'confirmed', confirmed_at = '2026-01-05T08:30:00Z', updated_at = '2026-01-05T08:30:00Z' WHERE order_id = 'R1'`);
-      await s.f.pool.query(`UPDATE ${t} SET note = 'waiting for spare part', updated_at = '2026-01-05T09:00:00Z' WHERE order_id = 'R1'`);
-      await s.f.pool.query(`UPDATE ${t} SET status = 'completed', completed_at = '2026-01-05T11:15:30Z', updated_at = '2026-01-05T11:15:30Z' WHERE order_id = 'R1'`);
+      await s.f.pool.query(
+        `UPDATE ${t} SET status = 'confirmed', confirmed_at = '2026-01-05T08:30:00Z', updated_at = '2026-01-05T08:30:00Z' WHERE order_id = 'R1'`,
+      );
+      await s.f.pool.query(
+        `UPDATE ${t} SET note = 'waiting for spare part', updated_at = '2026-01-05T09:00:00Z' WHERE order_id = 'R1'`,
+      );
+      await s.f.pool.query(
+        `UPDATE ${t} SET status = 'completed', completed_at = '2026-01-05T11:15:30Z', updated_at = '2026-01-05T11:15:30Z' WHERE order_id = 'R1'`,
+      );
       await s.f.pool.query(`DELETE FROM ${t} WHERE order_id = 'P1'`);
       const all = await s.waitFor((e) => e.length >= 6, '6 changes');
       const observed = await s.f.observe();
-      assert.deepEqual(all.map((e) => e.id), observed.map((o) => expectedId(s.f, o)), 'ids are table + LSN + primary key, in commit order');
+      assert.deepEqual(
+        all.map((e) => e.id),
+        observed.map((o) => expectedId(s.f, o)),
+        'ids are table + LSN + primary key, in commit order',
+      );
       const p = all.map((e) => e.payload);
-      assert.deepEqual(p.map((x) => [x.op, x.orderId, x.prevStatus, x.status, x.becameCreated, x.becameCompleted]), [
-        ['insert', 'R1', null, 'requested', 'yes', 'no'],
-        ['insert', 'P1', null, 'requested', 'yes', 'no'],
-        ['update', 'R1', 'requested', 'confirmed', 'no', 'no'],
-        ['update', 'R1', 'confirmed', 'confirmed', 'no', 'no'], // the note-only update moves nothing
-        ['update', 'R1', 'confirmed', 'completed', 'no', 'yes'],
-        ['delete', 'P1', 'requested', 'requested', 'no', 'no'],
-      ]);
-      assert.deepEqual(all.map((e) => e.eventTime), [
-        at('2026-01-05T08:00:10Z'), at('2026-01-05T08:01:00Z'), at('2026-01-05T08:30:00Z'), at('2026-01-05T09:00:00Z'), at('2026-01-05T11:15:30Z'), at('2026-01-05T08:01:00Z'),
-      ]);
+      assert.deepEqual(
+        p.map((x) => [x.op, x.orderId, x.prevStatus, x.status, x.becameCreated, x.becameCompleted]),
+        [
+          ['insert', 'R1', null, 'requested', 'yes', 'no'],
+          ['insert', 'P1', null, 'requested', 'yes', 'no'],
+          ['update', 'R1', 'requested', 'confirmed', 'no', 'no'],
+          ['update', 'R1', 'confirmed', 'confirmed', 'no', 'no'], // the note-only update moves nothing
+          ['update', 'R1', 'confirmed', 'completed', 'no', 'yes'],
+          ['delete', 'P1', 'requested', 'requested', 'no', 'no'],
+        ],
+      );
+      assert.deepEqual(
+        all.map((e) => e.eventTime),
+        [
+          at('2026-01-05T08:00:10Z'),
+          at('2026-01-05T08:01:00Z'),
+          at('2026-01-05T08:30:00Z'),
+          at('2026-01-05T09:00:00Z'),
+          at('2026-01-05T11:15:30Z'),
+          at('2026-01-05T08:01:00Z'),
+        ],
+      );
       assert.equal(p[4].durationMs, at('2026-01-05T11:15:30Z') - at('2026-01-05T08:00:10Z'));
       assert.equal(p[0].severity, '2');
       assert.equal(p[1].severity, null);
@@ -119,7 +174,18 @@ describe('postgres-cdc connector', () => {
       assert.equal(before.confirmed_at, at('2026-01-05T08:30:00Z'));
       assert.equal((p[4].after as Record<string, unknown>).completed_at, at('2026-01-05T11:15:30Z'));
       assert.equal(p[5].after, null);
-      assert.deepEqual(Object.keys(p[5].before as object).sort(), ['completed_at', 'confirmed_at', 'kind', 'note', 'order_id', 'requested_at', 'severity', 'status', 'subject', 'updated_at']);
+      assert.deepEqual(Object.keys(p[5].before as object).sort(), [
+        'completed_at',
+        'confirmed_at',
+        'kind',
+        'note',
+        'order_id',
+        'requested_at',
+        'severity',
+        'status',
+        'subject',
+        'updated_at',
+      ]);
     } finally {
       await c.stop();
     }
@@ -129,7 +195,9 @@ describe('postgres-cdc connector', () => {
     const s = await setup();
     let crashed = false;
     const crashing: Topic = {
-      ...s.log, name: s.log.name, partitions: s.log.partitions,
+      ...s.log,
+      name: s.log.name,
+      partitions: s.log.partitions,
       publish: async (records) => {
         const res = await s.log.publish(records);
         if (!crashed) {
@@ -148,14 +216,25 @@ describe('postgres-cdc connector', () => {
     assert.ok(crashed);
     const { confirmed } = await slotPositions(s.f.pool, s.f.config.slot);
     const insertLsn = lsnToNumber((await s.f.observe())[0].lsn);
-    assert.ok(confirmed! <= insertLsn, `the slot was not acknowledged past the unsaved transaction (${confirmed} vs ${insertLsn})`);
-    assert.equal((await pool.query(`SELECT 1 FROM ${schema}.connector_state WHERE connector = $1`, [s.name])).rowCount, 0, 'no checkpoint');
+    assert.ok(
+      confirmed! <= insertLsn,
+      `the slot was not acknowledged past the unsaved transaction (${confirmed} vs ${insertLsn})`,
+    );
+    assert.equal(
+      (await pool.query(`SELECT 1 FROM ${schema}.connector_state WHERE connector = $1`, [s.name])).rowCount,
+      0,
+      'no checkpoint',
+    );
 
     const again = s.connector();
     await again.start();
     try {
       const all = await s.waitFor((e) => e.length === 6, 'the redelivery');
-      assert.deepEqual(all.map((e) => e.id), [...ids, ...ids], 'redelivered with the same ids');
+      assert.deepEqual(
+        all.map((e) => e.id),
+        [...ids, ...ids],
+        'redelivered with the same ids',
+      );
       // The checkpoint follows the publish (a moment later): wait for it rather than race it.
       for (let deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
         const state = await pool.query(`SELECT state FROM ${schema}.connector_state WHERE connector = $1`, [s.name]);
@@ -180,7 +259,9 @@ describe('postgres-cdc connector', () => {
     const publishes: string[][] = [];
     const published: string[] = [];
     const recording: Topic = {
-      ...s.log, name: s.log.name, partitions: s.log.partitions,
+      ...s.log,
+      name: s.log.name,
+      partitions: s.log.partitions,
       publish: async (records) => {
         const res = await s.log.publish(records);
         const ids = records.map((r) => JSON.parse(r.value).id as string);
@@ -206,17 +287,39 @@ describe('postgres-cdc connector', () => {
       await c.stop();
       spy.restore();
     }
-    assert.deepEqual(published, observed.map((o) => expectedId(s.f, o)), 'every change once, in commit order');
-    assert.deepEqual(observed.map((o) => o.orderId), orderIds);
+    assert.deepEqual(
+      published,
+      observed.map((o) => expectedId(s.f, o)),
+      'every change once, in commit order',
+    );
+    assert.deepEqual(
+      observed.map((o) => o.orderId),
+      orderIds,
+    );
     assert.ok(publishes.length < 351 / 4, `350 small transactions and a large one in ${publishes.length} publishes`);
-    assert.ok(publishes.every((p) => p.length <= 100), `no publish over maxBatchEvents: ${publishes.map((p) => p.length)}`);
+    assert.ok(
+      publishes.every((p) => p.length <= 100),
+      `no publish over maxBatchEvents: ${publishes.map((p) => p.length)}`,
+    );
     const big = new Set(observed.filter((o) => o.orderId.startsWith(`RO-${tag}-300-`)).map((o) => expectedId(s.f, o)));
-    assert.ok(publishes.filter((p) => p.some((id) => big.has(id))).length >= 3, 'the 250-row transaction went out in pieces');
-    const ackChecks = spy.acks.map((a, i) => ({ position: a.position, published: new Set(published.slice(0, a.publishedBefore)), what: `ack #${i}` }));
+    assert.ok(
+      publishes.filter((p) => p.some((id) => big.has(id))).length >= 3,
+      'the 250-row transaction went out in pieces',
+    );
+    const ackChecks = spy.acks.map((a, i) => ({
+      position: a.position,
+      published: new Set(published.slice(0, a.publishedBefore)),
+      what: `ack #${i}`,
+    }));
     assert.ok(ackChecks.length > 0);
-    const state = await pool.query(`SELECT state, events FROM ${schema}.connector_state WHERE connector = $1`, [s.name]);
+    const state = await pool.query(`SELECT state, events FROM ${schema}.connector_state WHERE connector = $1`, [
+      s.name,
+    ]);
     assert.equal(Number(state.rows[0].events), 600, 'each event counted once');
-    assertCommitBoundaries(s.f, observed, [...ackChecks, { position: lsnToNumber(state.rows[0].state.lsn), published: new Set(published), what: 'checkpoint' }]);
+    assertCommitBoundaries(s.f, observed, [
+      ...ackChecks,
+      { position: lsnToNumber(state.rows[0].state.lsn), published: new Set(published), what: 'checkpoint' },
+    ]);
   });
 
   it('killed between a grouped publish and its checkpoint: nothing past the last checkpoint is acknowledged, a restart loses nothing', async () => {
@@ -227,7 +330,9 @@ describe('postgres-cdc connector', () => {
     // Two publishes go through; the third reaches the log and then the process "dies": nothing after it is written.
     let publishes = 0;
     const dying: Topic = {
-      ...s.log, name: s.log.name, partitions: s.log.partitions,
+      ...s.log,
+      name: s.log.name,
+      partitions: s.log.partitions,
       publish: async (records) => {
         if (++publishes > 3) throw new Error('the process is gone');
         const res = await s.log.publish(records);
@@ -240,7 +345,8 @@ describe('postgres-cdc connector', () => {
     const first = s.connector(dying, { ...s.f.config, maxBatchEvents: 40 });
     try {
       await first.start();
-      for (const deadline = Date.now() + 20_000; publishes < 3; await new Promise((r) => setTimeout(r, 20))) assert.ok(Date.now() < deadline, 'three publishes');
+      for (const deadline = Date.now() + 20_000; publishes < 3; await new Promise((r) => setTimeout(r, 20)))
+        assert.ok(Date.now() < deadline, 'three publishes');
     } finally {
       await first.stop();
       spy.restore();
@@ -249,10 +355,19 @@ describe('postgres-cdc connector', () => {
     const saved = await pool.query(`SELECT state FROM ${schema}.connector_state WHERE connector = $1`, [s.name]);
     const checkpoint = saved.rowCount ? lsnToNumber(saved.rows[0].state.lsn) : 0;
     const { confirmed } = await slotPositions(s.f.pool, s.f.config.slot);
-    assert.ok(confirmed! <= Math.max(checkpoint, lsnToNumber(observed[0].lsn)), `the slot (${confirmed}) is not acknowledged past the checkpoint (${checkpoint})`);
-    assert.ok(spy.acks.every((a) => a.position <= Math.max(checkpoint, lsnToNumber(observed[0].lsn))), 'no acknowledgement past the checkpoint');
+    assert.ok(
+      confirmed! <= Math.max(checkpoint, lsnToNumber(observed[0].lsn)),
+      `the slot (${confirmed}) is not acknowledged past the checkpoint (${checkpoint})`,
+    );
+    assert.ok(
+      spy.acks.every((a) => a.position <= Math.max(checkpoint, lsnToNumber(observed[0].lsn))),
+      'no acknowledgement past the checkpoint',
+    );
     // (A transaction's first change can start exactly at the previous commit's end: `>=`.)
-    assert.ok(observed.some((c) => inLog.has(expectedId(s.f, c)) && lsnToNumber(c.lsn) >= checkpoint), 'the third publish reached the log past the checkpoint');
+    assert.ok(
+      observed.some((c) => inLog.has(expectedId(s.f, c)) && lsnToNumber(c.lsn) >= checkpoint),
+      'the third publish reached the log past the checkpoint',
+    );
     assertCommitBoundaries(s.f, observed, [
       { position: checkpoint, published: inLog, what: 'checkpoint' },
       ...spy.acks.map((a, i) => ({ position: a.position, published: inLog, what: `ack #${i}` })),
@@ -262,7 +377,10 @@ describe('postgres-cdc connector', () => {
     await again.start();
     try {
       const want = observed.map((o) => expectedId(s.f, o));
-      const all = await s.waitFor((e) => want.every((id) => e.some((x) => x.id === id)), 'every change after the restart');
+      const all = await s.waitFor(
+        (e) => want.every((id) => e.some((x) => x.id === id)),
+        'every change after the restart',
+      );
       assert.deepEqual([...new Set(all.map((e) => e.id))].sort(), [...want].sort(), 'nothing lost, nothing invented');
       assert.ok(all.length > want.length, 'what was published past the checkpoint came again, with the same ids');
     } finally {
@@ -298,7 +416,11 @@ describe('postgres-cdc connector', () => {
   it('refuses a table without REPLICA IDENTITY FULL (CDC_CONFIG) and keeps retrying a missing table', async () => {
     const s = await setup();
     await s.f.pool.query(`ALTER TABLE ${s.f.table} REPLICA IDENTITY DEFAULT`);
-    await assert.rejects(s.connector().start(), (err: unknown) => err instanceof MillraceError && err.code === 'CDC_CONFIG' && /REPLICA IDENTITY FULL/.test(err.message));
+    await assert.rejects(
+      s.connector().start(),
+      (err: unknown) =>
+        err instanceof MillraceError && err.code === 'CDC_CONFIG' && /REPLICA IDENTITY FULL/.test(err.message),
+    );
     const missing = s.connector(s.log, { ...s.f.config, tables: [`${s.f.schema}.nope`] });
     await missing.start(); // resolves: the writer may create the table later
     try {
@@ -309,4 +431,3 @@ describe('postgres-cdc connector', () => {
     }
   });
 });
-

@@ -4,7 +4,12 @@ import { TEST_DATABASE_URL, dropSchema, testPool, testSchemaName } from '../../l
 import { prepareCdc } from './postgres-cdc-setup.ts';
 
 /** A change as an independent observer (a test_decoding slot of its own) saw it. */
-export interface ObservedChange { lsn: string; op: 'INSERT' | 'UPDATE' | 'DELETE'; orderId: string; /** The source transaction's id. */ xid: string }
+export interface ObservedChange {
+  lsn: string;
+  op: 'INSERT' | 'UPDATE' | 'DELETE';
+  orderId: string;
+  /** The source transaction's id. */ xid: string;
+}
 
 export interface CdcFixture {
   pool: pg.Pool;
@@ -43,7 +48,12 @@ export async function createCdcFixture(): Promise<CdcFixture> {
   const schema = testSchemaName('cdc');
   const hex = randomBytes(4).toString('hex');
   const observer = `obs_${hex}`;
-  const config = { connectionString: TEST_DATABASE_URL, slot: `cdc_${hex}`, publication: `pub_${hex}`, tables: [`${schema}.orders`] };
+  const config = {
+    connectionString: TEST_DATABASE_URL,
+    slot: `cdc_${hex}`,
+    publication: `pub_${hex}`,
+    tables: [`${schema}.orders`],
+  };
   await pool.query(`CREATE SCHEMA ${schema};
     CREATE TABLE ${schema}.orders (order_id text PRIMARY KEY, kind text NOT NULL, subject text NOT NULL, severity int, status text NOT NULL,
       requested_at timestamptz NOT NULL, confirmed_at timestamptz, completed_at timestamptz, updated_at timestamptz NOT NULL, note text);
@@ -66,9 +76,16 @@ export async function createCdcFixture(): Promise<CdcFixture> {
   const seen: ObservedChange[] = [];
   const prefix = `table ${schema}.orders: `;
   return {
-    pool, schema, table: `${schema}.orders`, config, cleanup,
+    pool,
+    schema,
+    table: `${schema}.orders`,
+    config,
+    cleanup,
     async observe() {
-      const r = await pool.query(`SELECT lsn::text AS lsn, xid::text AS xid, data FROM pg_logical_slot_get_changes($1, NULL, NULL) WHERE starts_with(data, $2)`, [observer, prefix]);
+      const r = await pool.query(
+        `SELECT lsn::text AS lsn, xid::text AS xid, data FROM pg_logical_slot_get_changes($1, NULL, NULL) WHERE starts_with(data, $2)`,
+        [observer, prefix],
+      );
       for (const row of r.rows as Array<{ lsn: string; xid: string; data: string }>) {
         const m = /^table \S+: (INSERT|UPDATE|DELETE): .*?order_id\[text\]:'([^']*)'/.exec(row.data);
         if (m) seen.push({ lsn: row.lsn, op: m[1] as ObservedChange['op'], orderId: m[2], xid: row.xid });
@@ -80,7 +97,10 @@ export async function createCdcFixture(): Promise<CdcFixture> {
 
 /** Insert `n` requested repair orders in one transaction; returns their ids. */
 export async function insertOrders(f: CdcFixture, ids: string[], at = Date.UTC(2026, 0, 5, 8)): Promise<void> {
-  const values = ids.map((_, i) => `($${i + 1}, 'repair', 'DIE-1', ${(i % 4) + 1}, 'requested', to_timestamp(${at / 1000 + i * 60}), NULL, NULL, to_timestamp(${at / 1000 + i * 60}), NULL)`);
+  const values = ids.map(
+    (_, i) =>
+      `($${i + 1}, 'repair', 'DIE-1', ${(i % 4) + 1}, 'requested', to_timestamp(${at / 1000 + i * 60}), NULL, NULL, to_timestamp(${at / 1000 + i * 60}), NULL)`,
+  );
   await f.pool.query(`INSERT INTO ${f.table} VALUES ${values.join(', ')}`, ids);
 }
 
@@ -88,7 +108,12 @@ export async function insertOrders(f: CdcFixture, ids: string[], at = Date.UTC(2
  * `txs` source transactions in one statement (a DO block committing after each), `rowsOf(i)` inserts
  * each: a backlog the connector finds waiting. Returns the order ids, in commit order.
  */
-export async function insertTransactions(f: CdcFixture, tag: string, txs: number, rowsOf: (i: number) => number = () => 1): Promise<string[]> {
+export async function insertTransactions(
+  f: CdcFixture,
+  tag: string,
+  txs: number,
+  rowsOf: (i: number) => number = () => 1,
+): Promise<string[]> {
   const sizes = Array.from({ length: txs }, (_, i) => rowsOf(i));
   const ids: string[] = [];
   for (const [i, n] of sizes.entries()) for (let k = 0; k < n; k++) ids.push(`RO-${tag}-${i}-${k}`);

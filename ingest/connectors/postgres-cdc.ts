@@ -27,7 +27,11 @@ export const postgresCdcConfig = z.object({
   /** Most events per publish: small transactions are grouped up to it, a larger one is published in pieces of it. Default 5000. */
   maxBatchEvents: z.number().int().positive().default(5000),
   /** Most bytes (envelope JSON) per publish, likewise. Default 4 MiB. */
-  maxBatchBytes: z.number().int().positive().default(4 << 20),
+  maxBatchBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 << 20),
   /**
    * How a row change becomes an event: unset = the MyCPU orders table (`order.change`, with its
    * change flags); a mapping (ingest/record-mapping.ts) reads any table: type, key, time and
@@ -38,7 +42,11 @@ export const postgresCdcConfig = z.object({
 type Config = z.infer<typeof postgresCdcConfig>;
 
 /** The source transaction being read: its events so far (published or waiting in `Run.out`) and dead letters. */
-interface Tx { commitTime: number; events: number; dead: DeadLetter[] }
+interface Tx {
+  commitTime: number;
+  events: number;
+  dead: DeadLetter[];
+}
 
 /** One replication connection; a failure ends it and a fresh one resumes from the slot. */
 interface Run {
@@ -115,7 +123,8 @@ export const postgresCdc = defineConnector({
   },
   create(config: Config, ctx) {
     let pool: pg.Pool | null = null;
-    const db = () => (pool ??= new pg.Pool({ connectionString: config.connectionString, max: 2 }).on('error', () => undefined));
+    const db = () =>
+      (pool ??= new pg.Pool({ connectionString: config.connectionString, max: 2 }).on('error', () => undefined));
     const source = `postgres-cdc:${config.publication}`;
     let tables = new Map<string, TableRef>();
     let run: Run | null = null;
@@ -143,11 +152,14 @@ export const postgresCdc = defineConnector({
       timer = setTimeout(() => {
         timer = null;
         if (stopped) return;
-        open().then(() => (attempt = 0), (err: MillraceError) => {
-          health.fail(err);
-          ctx.onError(err);
-          if (!FATAL.has(err.code)) retryLater();
-        });
+        open().then(
+          () => (attempt = 0),
+          (err: MillraceError) => {
+            health.fail(err);
+            ctx.onError(err);
+            if (!FATAL.has(err.code)) retryLater();
+          },
+        );
       }, delay);
     }
 
@@ -165,7 +177,8 @@ export const postgresCdc = defineConnector({
       r.idleTimer = r.statusTimer = null;
     }
 
-    const full = (r: Run) => r.out.length + r.commitDead.length >= config.maxBatchEvents || r.outBytes >= config.maxBatchBytes;
+    const full = (r: Run) =>
+      r.out.length + r.commitDead.length >= config.maxBatchEvents || r.outBytes >= config.maxBatchBytes;
 
     /**
      * Publish what waits — the complete transactions' records, and with `all` the open transaction's
@@ -188,7 +201,13 @@ export const postgresCdc = defineConnector({
       r.commitDead = [];
       if (records.length > 0) await ctx.log.publish(records);
       if (r.failed || end === null) return;
-      await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state: { slot: config.slot, lsn: formatLsn(end) }, events, deadLetters: dead });
+      await saveState(ctx.pool, ctx.schema, {
+        connector: ctx.name,
+        source,
+        state: { slot: config.slot, lsn: formatLsn(end) },
+        events,
+        deadLetters: dead,
+      });
       if (r.failed) return;
       await ack(r, end);
       health.ok();
@@ -220,17 +239,25 @@ export const postgresCdc = defineConnector({
     }
 
     async function onMessage(r: Run, lsn: string, msg: Pgoutput.Message): Promise<void> {
-      if (msg.tag === 'begin') r.tx = { commitTime: Number(BigInt(msg.commitTime as bigint) / 1000n), events: 0, dead: [] };
+      if (msg.tag === 'begin')
+        r.tx = { commitTime: Number(BigInt(msg.commitTime as bigint) / 1000n), events: 0, dead: [] };
       else if (msg.tag === 'insert' || msg.tag === 'update' || msg.tag === 'delete') {
         const tx = r.tx!;
         const table = `${msg.relation.schema}.${msg.relation.name}`;
         const change: RowChange = {
-          table, lsn: formatLsn(lsnToNumber(lsn)), op: msg.tag, commitTime: tx.commitTime,
+          table,
+          lsn: formatLsn(lsnToNumber(lsn)),
+          op: msg.tag,
+          commitTime: tx.commitTime,
           before: msg.tag === 'insert' ? null : (msg.old ?? msg.key ?? null),
           after: msg.tag === 'delete' ? null : msg.new,
           pk: tables.get(table)?.pk ?? msg.relation.keyColumns,
         };
-        const env = !tables.has(table) ? `table ${table} is not in this connector's tables` : config.map ? mappedChangeEnvelope(config.map, change) : orderChangeEnvelope(change);
+        const env = !tables.has(table)
+          ? `table ${table} is not in this connector's tables`
+          : config.map
+            ? mappedChangeEnvelope(config.map, change)
+            : orderChangeEnvelope(change);
         if (typeof env !== 'string') {
           const value = JSON.stringify(env);
           r.out.push({ key: env.key, value });
@@ -238,10 +265,19 @@ export const postgresCdc = defineConnector({
           tx.events++;
           // Full: the complete transactions go out; with none waiting, this one's records so far (a transaction larger than a batch).
           if (full(r)) await flush(r, r.commitEnd === null);
-        } else tx.dead.push({ position: `${table}:${change.lsn}`, raw: JSON.stringify(change, (_k, v) => (v instanceof Date ? v.getTime() : v)), reason: env });
+        } else
+          tx.dead.push({
+            position: `${table}:${change.lsn}`,
+            raw: JSON.stringify(change, (_k, v) => (v instanceof Date ? v.getTime() : v)),
+            reason: env,
+          });
       } else if (msg.tag === 'truncate') {
         const names = msg.relations.map((x) => `${x.schema}.${x.name}`).join(',');
-        r.tx?.dead.push({ position: `${names}:${formatLsn(lsnToNumber(lsn))}`, raw: 'TRUNCATE', reason: 'TRUNCATE carries no row images; the rows it removed emit no changes' });
+        r.tx?.dead.push({
+          position: `${names}:${formatLsn(lsnToNumber(lsn))}`,
+          raw: 'TRUNCATE',
+          reason: 'TRUNCATE carries no row images; the rows it removed emit no changes',
+        });
       } else if (msg.tag === 'commit') {
         const tx = r.tx;
         r.tx = null;
@@ -273,9 +309,23 @@ export const postgresCdc = defineConnector({
         { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
       );
       const r: Run = {
-        service, chain: Promise.resolve(), tx: null, acked: confirmed ?? 0, failed: false, closing: false,
-        out: [], outBytes: 0, outCommitted: 0, commitEnd: null, commitEvents: 0, commitDead: [], since: 0,
-        received: 0, processed: 0, idleTimer: null, statusTimer: null,
+        service,
+        chain: Promise.resolve(),
+        tx: null,
+        acked: confirmed ?? 0,
+        failed: false,
+        closing: false,
+        out: [],
+        outBytes: 0,
+        outCommitted: 0,
+        commitEnd: null,
+        commitEvents: 0,
+        commitDead: [],
+        since: 0,
+        received: 0,
+        processed: 0,
+        idleTimer: null,
+        statusTimer: null,
       };
       service.on('error', (err) => fail(r, streamError(config.slot, err)));
       service.on('data', (lsn: string, msg: Pgoutput.Message) => {
@@ -297,7 +347,10 @@ export const postgresCdc = defineConnector({
       r.statusTimer = setInterval(() => reportAlive(r), STATUS_EVERY_MS);
       const started = new Promise<'started'>((resolve) => service.once('start', () => resolve('started')));
       // Always from 0/0: the server then starts at the slot's confirmed position (a later LSN would skip unacked changes).
-      const plugin = new CountingPgoutput({ protoVersion: 1, publicationNames: [config.publication] }, () => void r.received++);
+      const plugin = new CountingPgoutput(
+        { protoVersion: 1, publicationNames: [config.publication] },
+        () => void r.received++,
+      );
       const ended = service.subscribe(plugin, config.slot, '0/0');
       const first = await Promise.race([started, ended.then(() => 'ended' as const)]).catch(async (err) => {
         clearTimers(r);
@@ -355,15 +408,22 @@ export const postgresCdc = defineConnector({
         const r = run;
         // The server reports WAL positions only as it passes them: ask for keepalives (briefly) so an
         // idle connector can show it has read everything up to the WAL end read above.
-        for (const deadline = Date.now() + 1_000; r && !r.failed && r.acked < end && Date.now() < deadline; ) {
+        for (const deadline = Date.now() + 1_000; r && !r.failed && r.acked < end && Date.now() < deadline;) {
           await r.service.acknowledge(formatLsn(r.acked - 1), true);
           await new Promise((res) => setTimeout(res, 20));
         }
         const position = Math.max(r?.acked ?? 0, confirmed ?? 0);
         const t = await stateTotals(ctx.pool, ctx.schema, ctx.name);
         return {
-          name: ctx.name, kind: 'postgres-cdc', events: t.events, deadLetters: t.deadLetters, lastCheckpointAt: t.lastCheckpointAt, ...health.snapshot(),
-          lag: Math.max(0, end - position), positions: [position], sourceEnd: [end],
+          name: ctx.name,
+          kind: 'postgres-cdc',
+          events: t.events,
+          deadLetters: t.deadLetters,
+          lastCheckpointAt: t.lastCheckpointAt,
+          ...health.snapshot(),
+          lag: Math.max(0, end - position),
+          positions: [position],
+          sourceEnd: [end],
         };
       },
     };

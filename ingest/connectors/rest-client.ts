@@ -1,6 +1,15 @@
 import {
-  BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, TaskCancelledError, TimeoutStrategy,
-  circuitBreaker, fullJitterGenerator, handleWhen, retry, timeout, wrap,
+  BrokenCircuitError,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  fullJitterGenerator,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
 } from 'cockatiel';
 import { MillraceError } from '../../lib/errors.ts';
 
@@ -53,24 +62,39 @@ export function createRestClient(opts: RestClientOptions): RestClient {
     halfOpenAfter: opts.circuitHalfOpenMs,
     breaker: new ConsecutiveBreaker(opts.circuitThreshold),
   });
-  const retrying = retry(handleWhen((e) => transient(e) && !(e instanceof BrokenCircuitError)), {
-    maxAttempts: opts.retries,
-    backoff: new ExponentialBackoff({ generator: fullJitterGenerator, initialDelay: opts.backoffMs, maxDelay: opts.maxBackoffMs }),
-  });
+  const retrying = retry(
+    handleWhen((e) => transient(e) && !(e instanceof BrokenCircuitError)),
+    {
+      maxAttempts: opts.retries,
+      backoff: new ExponentialBackoff({
+        generator: fullJitterGenerator,
+        initialDelay: opts.backoffMs,
+        maxDelay: opts.maxBackoffMs,
+      }),
+    },
+  );
   const policy = wrap(retrying, breaker, perAttempt);
 
   async function attempt(url: string, etag: string | null, signal: AbortSignal): Promise<RestResponse> {
     let res: Response;
     try {
-      res = await fetch(url, { signal, headers: etag ? { accept: 'application/json', 'if-none-match': etag } : { accept: 'application/json' } });
+      res = await fetch(url, {
+        signal,
+        headers: etag ? { accept: 'application/json', 'if-none-match': etag } : { accept: 'application/json' },
+      });
     } catch (err) {
-      throw new MillraceError('SOURCE_UNREACHABLE', `GET ${url}: ${(err as Error).message}`, { retryable: true, cause: err });
+      throw new MillraceError('SOURCE_UNREACHABLE', `GET ${url}: ${(err as Error).message}`, {
+        retryable: true,
+        cause: err,
+      });
     }
     if (res.status === 304) return { status: 304 };
     if (res.status !== 200) {
       await res.body?.cancel();
       const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-      throw new MillraceError(res.status === 410 ? 'POSITION_LOST' : 'SOURCE_HTTP', `HTTP ${res.status}`, { retryable });
+      throw new MillraceError(res.status === 410 ? 'POSITION_LOST' : 'SOURCE_HTTP', `HTTP ${res.status}`, {
+        retryable,
+      });
     }
     const text = await res.text();
     try {

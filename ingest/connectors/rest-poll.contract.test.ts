@@ -34,7 +34,10 @@ connectorContract({
           return ids;
         },
         async appendMalformed() {
-          const seq = store.recordMalformed({ toolId: 'T-001', action: 'out', holder: 'E0001', at: 'not-a-date' }, START + n * 60_000);
+          const seq = store.recordMalformed(
+            { toolId: 'T-001', action: 'out', holder: 'E0001', at: 'not-a-date' },
+            START + n * 60_000,
+          );
           return `/api/tool-movements#${seq}`;
         },
         cleanup: () => server.close(),

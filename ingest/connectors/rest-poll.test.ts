@@ -7,7 +7,11 @@ import { createPostgresTopic } from '../../log/postgres-topic.ts';
 import type { Topic } from '../../log/topic.ts';
 import { dropSchema, testPool, testSchemaName } from '../../lib/test-db.ts';
 import { createRng } from '../../simulator/prng.ts';
-import { createToolApiServer, type ToolApiRequestFaults, type ToolApiServer } from '../../simulator/sources/tool-api-server.ts';
+import {
+  createToolApiServer,
+  type ToolApiRequestFaults,
+  type ToolApiServer,
+} from '../../simulator/sources/tool-api-server.ts';
 import { createToolApiStore, type ToolApiStore } from '../../simulator/sources/tool-api-store.ts';
 import { saveState } from '../checkpoints.ts';
 import type { Connector } from '../define-connector.ts';
@@ -34,19 +38,31 @@ after(async () => {
   await pool.end();
 });
 
-interface Api { store: ToolApiStore; server: ToolApiServer; url: string; add(n: number): string[] }
+interface Api {
+  store: ToolApiStore;
+  server: ToolApiServer;
+  url: string;
+  add(n: number): string[];
+}
 let apis = 0;
 /** A fresh API; each one numbers its seqs from its own base, so tests sharing the log never share ids. */
 async function api(faults: ToolApiRequestFaults = {}): Promise<Api & { base: number }> {
   const base = ++apis * 10_000;
   const store = createToolApiStore({ toolIds: TOOLS, startTime: START, seqBase: base });
-  const server = createToolApiServer({ store, rng: createRng(7), faults: { error500Rate: 0, timeoutRate: 0, ...faults } });
+  const server = createToolApiServer({
+    store,
+    rng: createRng(7),
+    faults: { error500Rate: 0, timeoutRate: 0, ...faults },
+  });
   const url = await server.listen();
   cleanups.push(() => server.close());
   const out = new Set<string>();
   let n = 0;
   return {
-    store, server, url, base,
+    store,
+    server,
+    url,
+    base,
     add(k) {
       return Array.from({ length: k }, () => {
         const toolId = TOOLS[n % TOOLS.length];
@@ -62,7 +78,14 @@ async function api(faults: ToolApiRequestFaults = {}): Promise<Api & { base: num
 function connector(config: Record<string, unknown>, opts: { log?: Topic; errors?: unknown[] } = {}): Connector {
   const name = `rp-${randomBytes(3).toString('hex')}`;
   const c = restPoll.create(restPoll.config.parse(config), {
-    name, pool, schema, log: opts.log ?? log, openTopic: () => { throw new Error('unused'); }, onError: (e) => opts.errors?.push(e),
+    name,
+    pool,
+    schema,
+    log: opts.log ?? log,
+    openTopic: () => {
+      throw new Error('unused');
+    },
+    onError: (e) => opts.errors?.push(e),
   });
   cleanups.push(() => c.stop());
   return c;
@@ -71,7 +94,9 @@ function connector(config: Record<string, unknown>, opts: { log?: Topic; errors?
 /** Log values of the given ids (all copies, in log order). */
 async function logged(ids: Iterable<string>): Promise<Map<string, string[]>> {
   const want = new Set(ids);
-  const { rows } = await pool.query(`SELECT value FROM ${schema}.records WHERE topic = 'restpoll_log' ORDER BY partition, "offset"`);
+  const { rows } = await pool.query(
+    `SELECT value FROM ${schema}.records WHERE topic = 'restpoll_log' ORDER BY partition, "offset"`,
+  );
   const out = new Map<string, string[]>();
   for (const r of rows) {
     const id = JSON.parse(r.value).id as string;
@@ -93,20 +118,41 @@ describe('rest-poll connector', () => {
   it('retries 500s and timeouts: every movement arrives exactly once, in seq order per tool', async () => {
     const a = await api({ error500Rate: 0.25, timeoutRate: 0.1, hangMs: 400 });
     const ids = a.add(120);
-    const c = connector({ baseUrl: a.url, pageSize: 10, timeoutMs: 100, retries: 10, backoffMs: 5, maxBackoffMs: 20, circuitThreshold: 1_000, pollMs: 20 });
+    const c = connector({
+      baseUrl: a.url,
+      pageSize: 10,
+      timeoutMs: 100,
+      retries: 10,
+      backoffMs: 5,
+      maxBackoffMs: 20,
+      circuitThreshold: 1_000,
+      pollMs: 20,
+    });
     await c.start();
     await until('the first movements', allLogged(ids));
     ids.push(...a.add(30));
     await until('the later movements', allLogged(ids));
     await c.stop();
     const got = await logged(ids);
-    assert.ok([...got.values()].every((copies) => copies.length === 1), 'no duplicates without a crash');
+    assert.ok(
+      [...got.values()].every((copies) => copies.length === 1),
+      'no duplicates without a crash',
+    );
     const st = a.server.stats();
     assert.ok(st.errors500 > 0 && st.timeouts > 0, `both faults happened: ${JSON.stringify(st)}`);
     const status = await c.status();
-    assert.deepEqual([status.positions, status.sourceEnd, status.lag, status.events], [[a.base + 150], [a.base + 150], 0, 150]);
-    const seqsOfT001 = [...got.values()].map((v) => JSON.parse(v[0])).filter((e) => e.key === 'T-001').map((e) => e.payload.seq);
-    assert.deepEqual(seqsOfT001, [...seqsOfT001].sort((x, y) => x - y));
+    assert.deepEqual(
+      [status.positions, status.sourceEnd, status.lag, status.events],
+      [[a.base + 150], [a.base + 150], 0, 150],
+    );
+    const seqsOfT001 = [...got.values()]
+      .map((v) => JSON.parse(v[0]))
+      .filter((e) => e.key === 'T-001')
+      .map((e) => e.payload.seq);
+    assert.deepEqual(
+      seqsOfT001,
+      [...seqsOfT001].sort((x, y) => x - y),
+    );
   });
 
   it('opens the circuit in an outage, keeps its cursor, recovers; another connector keeps going meanwhile', async () => {
@@ -114,7 +160,18 @@ describe('rest-poll connector', () => {
     const healthy = await api();
     const ids = down.add(15);
     const errors: unknown[] = [];
-    const c = connector({ baseUrl: down.url, retries: 1, backoffMs: 5, maxBackoffMs: 10, circuitThreshold: 3, circuitHalfOpenMs: 400, pollMs: 20 }, { errors });
+    const c = connector(
+      {
+        baseUrl: down.url,
+        retries: 1,
+        backoffMs: 5,
+        maxBackoffMs: 10,
+        circuitThreshold: 3,
+        circuitHalfOpenMs: 400,
+        pollMs: 20,
+      },
+      { errors },
+    );
     const other = connector({ baseUrl: healthy.url, pollMs: 20 });
     await c.start();
     await other.start();
@@ -126,16 +183,25 @@ describe('rest-poll connector', () => {
     await new Promise((r) => setTimeout(r, 300));
     // An open circuit sends one trial per half-open period (400 ms), not one per poll (20 ms).
     const trials = down.server.stats().requests - before;
-    assert.ok(trials <= Math.ceil((Date.now() - openedAt) / 400) + 1, `an open circuit does not hammer the API: ${trials} requests`);
+    assert.ok(
+      trials <= Math.ceil((Date.now() - openedAt) / 400) + 1,
+      `an open circuit does not hammer the API: ${trials} requests`,
+    );
     const st = await c.status();
     assert.deepEqual([st.positions, st.events], [[0], 0], 'nothing published, cursor unmoved');
     const texts = errors.map(describeRestError);
     assert.ok(texts.includes('HTTP 500') && texts.includes('circuit open'), texts.join(', '));
-    assert.ok(texts.filter((t) => t === 'circuit open').length <= 3, 'an open circuit is reported when it opens, not every poll');
+    assert.ok(
+      texts.filter((t) => t === 'circuit open').length <= 3,
+      'an open circuit is reported when it opens, not every poll',
+    );
     down.server.setFaults({ error500Rate: 0 });
     await until('recovery', allLogged(ids));
     await until('lastError cleared', async () => (await c.status()).lastError === null);
-    assert.ok([...(await logged(ids)).values()].every((copies) => copies.length === 1), 'no duplicates after recovery');
+    assert.ok(
+      [...(await logged(ids)).values()].every((copies) => copies.length === 1),
+      'no duplicates after recovery',
+    );
   });
 
   it("reports a timeout as 'timeout' and keeps the cursor", async () => {
@@ -178,7 +244,9 @@ describe('rest-poll connector', () => {
     const ids = a.add(9);
     let crashes = 0;
     const crashing: Topic = {
-      ...log, name: log.name, partitions: log.partitions,
+      ...log,
+      name: log.name,
+      partitions: log.partitions,
       async publish(records) {
         const res = await log.publish(records);
         if (crashes++ === 0) throw new Error('crash after the log acknowledged');
@@ -188,11 +256,17 @@ describe('rest-poll connector', () => {
     const c = connector({ baseUrl: a.url, pageSize: 4, pollMs: 20 }, { log: crashing });
     await c.start();
     await until('all movements', allLogged(ids));
-    await until('caught up', async () => (await c.status()).lag === 0 && (await c.status()).positions[0] === a.base + 9);
+    await until(
+      'caught up',
+      async () => (await c.status()).lag === 0 && (await c.status()).positions[0] === a.base + 9,
+    );
     const got = await logged(ids);
     const twice = [...got].filter(([, copies]) => copies.length > 1);
     assert.deepEqual(twice.map(([id]) => id).sort(), ids.slice(0, 4).sort(), 'exactly the first page went out twice');
-    assert.ok(twice.every(([, copies]) => copies[0] === copies[1]), 'byte-identical envelopes');
+    assert.ok(
+      twice.every(([, copies]) => copies[0] === copies[1]),
+      'byte-identical envelopes',
+    );
   });
 
   it('refuses to skip when the API history was reset below its cursor (POSITION_LOST)', async () => {
@@ -200,7 +274,13 @@ describe('rest-poll connector', () => {
     a.add(3);
     const errors: unknown[] = [];
     const c = connector({ baseUrl: a.url, pollMs: 20 }, { errors });
-    await saveState(pool, schema, { connector: c.name, source: 'test', state: { after: a.base + 1_000 }, events: 0, deadLetters: [] });
+    await saveState(pool, schema, {
+      connector: c.name,
+      source: 'test',
+      state: { after: a.base + 1_000 },
+      events: 0,
+      deadLetters: [],
+    });
     await c.start();
     await until('the error', () => errors.length > 0);
     assert.equal((errors[0] as { code?: string }).code, 'POSITION_LOST');

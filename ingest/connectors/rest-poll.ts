@@ -9,13 +9,19 @@ import { movementPage, toolMovementEnvelope } from './tool-movement.ts';
 import { mapRecord, recordMappingSchema, type RecordMapping } from '../record-mapping.ts';
 
 /** Saved in `connector_state`: the seq of the last movement published (0 = from the start). */
-interface RestPollState { after: number }
+interface RestPollState {
+  after: number;
+}
 
 const restPollConfig = z.object({
   /** API base URL, e.g. `http://127.0.0.1:41234` (a trailing slash is ignored). */
   baseUrl: z.url().describe('API base URL'),
   /** Movement resource path. Default `/api/tool-movements`. */
-  path: z.string().regex(/^\/[^?#]*$/).default('/api/tool-movements').describe('movement resource path'),
+  path: z
+    .string()
+    .regex(/^\/[^?#]*$/)
+    .default('/api/tool-movements')
+    .describe('movement resource path'),
   /** Pause between polls once caught up, ms. Default 1 000 (the simulator); 1 800 000 (30 min) for a real crib API. */
   pollMs: z.number().int().positive().default(1_000).describe('pause between polls when caught up, ms'),
   /** Movements per request (`limit`). Default 200. */
@@ -48,11 +54,19 @@ function mappedItemEnvelope(map: RecordMapping, item: unknown, c: RestPollConfig
   const m = mapRecord(map, item as Record<string, unknown>);
   if (typeof m === 'string') return m;
   const seq = (item as { seq?: unknown }).seq;
-  return { id: `rest:${c.path}:${String(seq)}`, source: sourceOf(c), type: m.type, key: m.key, eventTime: m.eventTime, payload: { ...m.payload, seq } };
+  return {
+    id: `rest:${c.path}:${String(seq)}`,
+    source: sourceOf(c),
+    type: m.type,
+    key: m.key,
+    eventTime: m.eventTime,
+    payload: { ...m.payload, seq },
+  };
 }
 
 /** The kind's item → event codec: the configured mapping, else the tool movements'. */
-const itemEnvelope = (c: RestPollConfig, item: unknown): Envelope | string => (c.map ? mappedItemEnvelope(c.map, item, c) : toolMovementEnvelope(item, sourceOf(c)));
+const itemEnvelope = (c: RestPollConfig, item: unknown): Envelope | string =>
+  c.map ? mappedItemEnvelope(c.map, item, c) : toolMovementEnvelope(item, sourceOf(c));
 
 /**
  * A seq-paginated REST resource → the log (docs/sources.md row 8). Each pass asks for the
@@ -95,25 +109,40 @@ export const restPoll = defineConnector({
       const res = await client!.get(url, etag?.url === url ? etag.tag : null);
       if (res.status === 304) return false;
       const parsed = movementPage.safeParse(res.body);
-      if (!parsed.success) throw new MillraceError('SOURCE_PROTOCOL', `GET ${url}: unexpected page shape: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success)
+        throw new MillraceError(
+          'SOURCE_PROTOCOL',
+          `GET ${url}: unexpected page shape: ${parsed.error.issues[0]?.message}`,
+        );
       const page = parsed.data;
       sourceEnd = page.latestSeq;
       if (page.latestSeq < after) {
-        throw new MillraceError('POSITION_LOST', `${source}: the API's latest seq ${page.latestSeq} is below the saved cursor ${after} (its history was reset); clear connector state '${ctx.name}' to read it again`);
+        throw new MillraceError(
+          'POSITION_LOST',
+          `${source}: the API's latest seq ${page.latestSeq} is below the saved cursor ${after} (its history was reset); clear connector state '${ctx.name}' to read it again`,
+        );
       }
       const events: Envelope[] = [];
       const dead: DeadLetter[] = [];
       let last = after;
       for (const item of page.items) {
-        if (item.seq <= last) throw new MillraceError('SOURCE_PROTOCOL', `GET ${url}: seq ${item.seq} after ${last} is not increasing`);
+        if (item.seq <= last)
+          throw new MillraceError('SOURCE_PROTOCOL', `GET ${url}: seq ${item.seq} after ${last} is not increasing`);
         last = item.seq;
         const env = itemEnvelope(config, item);
-        if (typeof env === 'string') dead.push({ position: `${config.path}#${item.seq}`, raw: JSON.stringify(item), reason: env });
+        if (typeof env === 'string')
+          dead.push({ position: `${config.path}#${item.seq}`, raw: JSON.stringify(item), reason: env });
         else events.push(env);
       }
       if (events.length > 0) await ctx.log.publish(events.map((e) => ({ key: e.key, value: JSON.stringify(e) })));
       if (last > after) {
-        await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source, state: { after: last } satisfies RestPollState, events: events.length, deadLetters: dead });
+        await saveState(ctx.pool, ctx.schema, {
+          connector: ctx.name,
+          source,
+          state: { after: last } satisfies RestPollState,
+          events: events.length,
+          deadLetters: dead,
+        });
         cursor = last;
       }
       // Remembered only once the page is done: a 304 must never skip a page that was not saved.
@@ -122,7 +151,10 @@ export const restPoll = defineConnector({
     }
 
     return createPollingConnector({
-      kind: 'rest-poll', ctx, pollMs: config.pollMs, tick: pass,
+      kind: 'rest-poll',
+      ctx,
+      pollMs: config.pollMs,
+      tick: pass,
       open() {
         abort = new AbortController();
         client = createRestClient({ ...config, signal: abort.signal });

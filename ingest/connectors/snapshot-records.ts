@@ -9,7 +9,13 @@ export function parseRecords(format: 'json' | 'csv', text: string, recordsPath?:
   if (format === 'csv') {
     try {
       // Short rows are kept (their missing fields are simply absent): one bad row is a dead letter, not a lost file.
-      return parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true, relax_column_count: true }) as unknown[];
+      return parse(text, {
+        columns: true,
+        skip_empty_lines: true,
+        trim: true,
+        bom: true,
+        relax_column_count: true,
+      }) as unknown[];
     } catch (err) {
       return `unparsable CSV: ${(err as Error).message}`;
     }
@@ -21,10 +27,13 @@ export function parseRecords(format: 'json' | 'csv', text: string, recordsPath?:
     return `unparsable JSON: ${(err as Error).message}`;
   }
   for (const part of recordsPath ? recordsPath.split('.') : []) {
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return `no object at ${JSON.stringify(part)} of recordsPath ${recordsPath}`;
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+      return `no object at ${JSON.stringify(part)} of recordsPath ${recordsPath}`;
     doc = (doc as Record<string, unknown>)[part];
   }
-  return Array.isArray(doc) ? doc : `expected an array of records${recordsPath ? ` at ${recordsPath}` : ''}, got ${doc === null ? 'null' : typeof doc}`;
+  return Array.isArray(doc)
+    ? doc
+    : `expected an array of records${recordsPath ? ` at ${recordsPath}` : ''}, got ${doc === null ? 'null' : typeof doc}`;
 }
 
 /** A record's key: a non-empty string or a finite number in `keyField`; null when it has none. */

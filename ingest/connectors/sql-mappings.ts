@@ -36,13 +36,31 @@ const intOrRaw = (v: unknown) => (typeof v === 'string' && /^-?\d+$/.test(v) ? N
  * type, key, event time, payload), by going through the same message schema: the loader keeps one.
  */
 const machiningArchive: RowMapping = {
-  columns: ['event_id', 'kind', 'part_id', 'station', 'machine', 'operator', 'at', 'next_station', 'error_code', 'cycle_time_ms'],
+  columns: [
+    'event_id',
+    'kind',
+    'part_id',
+    'station',
+    'machine',
+    'operator',
+    'at',
+    'next_station',
+    'error_code',
+    'cycle_time_ms',
+  ],
   upsert(row, source) {
     const at = toEpochMs(row.at);
     const message = {
-      eventId: row.event_id, kind: row.kind, partId: row.part_id, station: row.station, machine: row.machine, operator: row.operator,
+      eventId: row.event_id,
+      kind: row.kind,
+      partId: row.part_id,
+      station: row.station,
+      machine: row.machine,
+      operator: row.operator,
       at: at === null ? String(row.at) : new Date(at).toISOString(),
-      nextStation: row.next_station ?? null, errorCode: row.error_code ?? null, cycleTimeMs: intOrRaw(row.cycle_time_ms ?? null),
+      nextStation: row.next_station ?? null,
+      errorCode: row.error_code ?? null,
+      cycleTimeMs: intOrRaw(row.cycle_time_ms ?? null),
     };
     return machiningEnvelope(JSON.stringify(message), source);
   },
@@ -52,7 +70,13 @@ const workOrderRow = z.object({
   wo_id: z.union([z.string().min(1), z.number().int()]).transform(String),
   sku: z.string().min(1),
   planned_qty: z.preprocess(intOrRaw, z.number().int().nonnegative()),
-  due_date: z.preprocess((v) => (v instanceof Date ? v.toISOString() : v), z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'a date').transform((s) => s.slice(0, 10))),
+  due_date: z.preprocess(
+    (v) => (v instanceof Date ? v.toISOString() : v),
+    z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}/, 'a date')
+      .transform((s) => s.slice(0, 10)),
+  ),
   updated_at: z.preprocess((v) => toEpochMs(v) ?? v, z.number().int().nonnegative({ message: 'a timestamp' })),
 });
 
@@ -72,7 +96,12 @@ const workOrder: RowMapping = {
       type: 'entity.upsert',
       key: `work_order:${w.wo_id}`,
       eventTime: w.updated_at,
-      payload: { entity: 'work_order', key: w.wo_id, version: String(w.updated_at), data: { woId: w.wo_id, sku: w.sku, plannedQty: w.planned_qty, dueDate: w.due_date } },
+      payload: {
+        entity: 'work_order',
+        key: w.wo_id,
+        version: String(w.updated_at),
+        data: { woId: w.wo_id, sku: w.sku, plannedQty: w.planned_qty, dueDate: w.due_date },
+      },
     };
   },
   delete: (d, source) => ({

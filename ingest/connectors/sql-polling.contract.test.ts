@@ -6,15 +6,33 @@ import { sourceDbs, utc, type SourceDb, type TableKind } from './sql-polling.tes
 
 // The connector contract, FOR REAL on PostgreSQL and MariaDB, for both mappings (Kysely-style: one
 // suite looped over every dialect). Oracle runs only with ORACLE_URL: see sql-polling.oracle.test.ts.
-const MAPPINGS: Record<TableKind, { mapping: string; columns: string[]; watermarkColumn: string; keyColumn: string }> = {
-  archive: {
-    mapping: 'machining-archive',
-    columns: ['event_id', 'kind', 'part_id', 'station', 'machine', 'operator', 'at', 'next_station', 'error_code', 'cycle_time_ms', 'archived_at'],
-    watermarkColumn: 'archived_at',
-    keyColumn: 'event_id',
-  },
-  'work-order': { mapping: 'work-order', columns: ['wo_id', 'sku', 'planned_qty', 'due_date', 'updated_at'], watermarkColumn: 'updated_at', keyColumn: 'wo_id' },
-};
+const MAPPINGS: Record<TableKind, { mapping: string; columns: string[]; watermarkColumn: string; keyColumn: string }> =
+  {
+    archive: {
+      mapping: 'machining-archive',
+      columns: [
+        'event_id',
+        'kind',
+        'part_id',
+        'station',
+        'machine',
+        'operator',
+        'at',
+        'next_station',
+        'error_code',
+        'cycle_time_ms',
+        'archived_at',
+      ],
+      watermarkColumn: 'archived_at',
+      keyColumn: 'event_id',
+    },
+    'work-order': {
+      mapping: 'work-order',
+      columns: ['wo_id', 'sku', 'planned_qty', 'due_date', 'updated_at'],
+      watermarkColumn: 'updated_at',
+      keyColumn: 'wo_id',
+    },
+  };
 
 for (const { dialect, make: makeDb } of sourceDbs) {
   for (const kind of ['archive', 'work-order'] as const) {
@@ -29,11 +47,32 @@ for (const { dialect, make: makeDb } of sourceDbs) {
         // Archive rows get `archived_at` from the database clock; work orders are stamped with it.
         const write = async (id: string, bad: boolean): Promise<string> => {
           if (kind === 'archive') {
-            await db.insert(table, [{ event_id: id, kind: bad ? 'exit' : 'enter', part_id: `P-${id}`, station: 'DIE', machine: 'DIE-1', operator: 'E0001', at, next_station: null, error_code: null, cycle_time_ms: null }]);
+            await db.insert(table, [
+              {
+                event_id: id,
+                kind: bad ? 'exit' : 'enter',
+                part_id: `P-${id}`,
+                station: 'DIE',
+                machine: 'DIE-1',
+                operator: 'E0001',
+                at,
+                next_station: null,
+                error_code: null,
+                cycle_time_ms: null,
+              },
+            ]);
             return `machining:${id}`;
           }
           const t = await db.nowMs();
-          await db.insert(table, [{ wo_id: id, sku: 'MYCPU-C3-2400', planned_qty: bad ? -5 : 120, due_date: '2026-12-24', updated_at: utc(t) }]);
+          await db.insert(table, [
+            {
+              wo_id: id,
+              sku: 'MYCPU-C3-2400',
+              planned_qty: bad ? -5 : 120,
+              due_date: '2026-12-24',
+              updated_at: utc(t),
+            },
+          ]);
           return `sql:work_order:${id}:${t}`;
         };
         return {

@@ -11,7 +11,8 @@ import { sqlPolling } from './sql-polling.ts';
 const url = process.env.ORACLE_URL;
 
 if (!url) {
-  describe('sql-polling (oracle)', () => it.skip('ORACLE_URL not set: no Oracle here, the oracle dialect did not run', () => undefined));
+  describe('sql-polling (oracle)', () =>
+    it.skip('ORACLE_URL not set: no Oracle here, the oracle dialect did not run', () => undefined));
 } else {
   let n = 0;
   connectorContract({
@@ -22,11 +23,25 @@ if (!url) {
       const engine = createOracleEngine(url, { tables: { archive: `op_archive_${sfx}`, workOrders: `op_wo_${sfx}` } });
       await engine.ensure();
       // Stamped a minute in the past, so the lag window never holds them back.
-      const wo = (id: string, qty: number) => ({ woId: id, sku: 'MYCPU-C9-4200', plannedQty: qty, dueDate: '2026-12-31', updatedAt: Date.now() - 60_000 + n });
+      const wo = (id: string, qty: number) => ({
+        woId: id,
+        sku: 'MYCPU-C9-4200',
+        plannedQty: qty,
+        dueDate: '2026-12-31',
+        updatedAt: Date.now() - 60_000 + n,
+      });
       return {
         config: {
-          dialect: 'oracle', url, table: engine.tables.workOrders, columns: ['wo_id', 'sku', 'planned_qty', 'due_date', 'updated_at'],
-          watermarkColumn: 'updated_at', keyColumn: 'wo_id', mapping: 'work-order', lagWindowMs: 200, pollMs: 100, batch: 3,
+          dialect: 'oracle',
+          url,
+          table: engine.tables.workOrders,
+          columns: ['wo_id', 'sku', 'planned_qty', 'due_date', 'updated_at'],
+          watermarkColumn: 'updated_at',
+          keyColumn: 'wo_id',
+          mapping: 'work-order',
+          lagWindowMs: 200,
+          pollMs: 100,
+          batch: 3,
         },
         source: {
           async append(k: number) {

@@ -47,7 +47,10 @@ export function postgresSource(): SourceDb {
   const insertWith = async (c: pg.Pool | pg.PoolClient, table: string, rows: Row[]) => {
     const cols = Object.keys(rows[0]);
     const vals = rows.map((_, r) => `(${cols.map((_, i) => `$${r * cols.length + i + 1}`).join(', ')})`).join(', ');
-    await c.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${vals}`, rows.flatMap((r) => cols.map((k) => r[k])));
+    await c.query(
+      `INSERT INTO ${table} (${cols.join(', ')}) VALUES ${vals}`,
+      rows.flatMap((r) => cols.map((k) => r[k])),
+    );
   };
   return {
     dialect: 'postgres',
@@ -81,7 +84,8 @@ export function postgresSource(): SourceDb {
         },
       };
     },
-    nowMs: async () => Number((await pool.query(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t`)).rows[0].t),
+    nowMs: async () =>
+      Number((await pool.query(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t`)).rows[0].t),
     async cleanup() {
       for (const t of tables) await pool.query(`DROP TABLE IF EXISTS ${t}`);
       await pool.end();
@@ -107,7 +111,9 @@ export function mariadbSource(): SourceDb {
         await pool.query(`CREATE TABLE ${t} (${ARCHIVE.replace('TIMESTAMPTYPE', 'DATETIME(3)')},
           archived_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), KEY (archived_at, event_id))`);
       } else {
-        await pool.query(`CREATE TABLE ${t} (${WORK_ORDERS.replace('TIMESTAMPTYPE', 'DATETIME(3)')}, KEY (updated_at, wo_id))`);
+        await pool.query(
+          `CREATE TABLE ${t} (${WORK_ORDERS.replace('TIMESTAMPTYPE', 'DATETIME(3)')}, KEY (updated_at, wo_id))`,
+        );
       }
       return t;
     },

@@ -32,7 +32,9 @@ export const sqlPollingConfig = z.object({
   /** Connection URL (postgres://, mysql://, oracle://user:pw@host:1521/service). */
   url: z.string().min(1),
   /** Table, optionally schema-qualified. */
-  table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, 'a plain or schema-qualified table name'),
+  table: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, 'a plain or schema-qualified table name'),
   /** Columns to select; must include those the mapping reads. */
   columns: z.array(identifier).min(1),
   /** Timestamp column rows are ordered and resumed by (UTC; indexed together with the key). */
@@ -55,17 +57,26 @@ interface PollState {
 }
 
 /** The polling core, one batch at a time (the connector's loop; tests drive it directly). */
-export function createSqlPoller(config: SqlPollingConfig, ctx: Pick<ConnectorContext, 'name' | 'pool' | 'schema' | 'log'>, client?: SqlSourceClient) {
+export function createSqlPoller(
+  config: SqlPollingConfig,
+  ctx: Pick<ConnectorContext, 'name' | 'pool' | 'schema' | 'log'>,
+  client?: SqlSourceClient,
+) {
   const mapping = rowMappings[config.mapping];
   const cols = config.columns.map((c) => c.toLowerCase());
   const missing = mapping.columns.filter((c) => !cols.includes(c));
-  if (missing.length > 0) throw new MillraceError('CONFIG', `sql-polling ${ctx.name}: columns lack ${missing.join(', ')} (mapping ${config.mapping})`);
+  if (missing.length > 0)
+    throw new MillraceError(
+      'CONFIG',
+      `sql-polling ${ctx.name}: columns lack ${missing.join(', ')} (mapping ${config.mapping})`,
+    );
   const source = client ?? createSqlSourceClient(config.dialect, config.url);
   const sourceName = `sql:${config.dialect}:${config.table}`;
   const spec: PollSpec = config;
   let cursor: Cursor | null | undefined; // undefined: not read from connector_state yet
 
-  const loadCursor = async () => (cursor ??= (await readState<PollState>(ctx.pool, ctx.schema, ctx.name))?.cursor ?? null);
+  const loadCursor = async () =>
+    (cursor ??= (await readState<PollState>(ctx.pool, ctx.schema, ctx.name))?.cursor ?? null);
 
   return {
     source: sourceName,
@@ -78,12 +89,19 @@ export function createSqlPoller(config: SqlPollingConfig, ctx: Pick<ConnectorCon
       const dead: DeadLetter[] = [];
       for (const r of rows) {
         const env = mapping.upsert(r.row, sourceName);
-        if (typeof env === 'string') dead.push({ position: `${config.table}:${r.cursor.key}`, raw: JSON.stringify(r.row), reason: env });
+        if (typeof env === 'string')
+          dead.push({ position: `${config.table}:${r.cursor.key}`, raw: JSON.stringify(r.row), reason: env });
         else events.push(env);
       }
       if (events.length > 0) await ctx.log.publish(events.map((e) => ({ key: e.key, value: JSON.stringify(e) })));
       const next = rows[rows.length - 1].cursor;
-      await saveState(ctx.pool, ctx.schema, { connector: ctx.name, source: sourceName, state: { cursor: next } satisfies PollState, events: events.length, deadLetters: dead });
+      await saveState(ctx.pool, ctx.schema, {
+        connector: ctx.name,
+        source: sourceName,
+        state: { cursor: next } satisfies PollState,
+        events: events.length,
+        deadLetters: dead,
+      });
       cursor = next;
       return rows.length;
     },
@@ -112,7 +130,9 @@ export const sqlPolling = defineConnector({
     const poller = createSqlPoller(config, ctx);
     // A full batch means more is waiting: read again at once; a failed pass re-reads from the saved cursor.
     return createPollingConnector({
-      kind: 'sql-polling', ctx, pollMs: config.pollMs,
+      kind: 'sql-polling',
+      ctx,
+      pollMs: config.pollMs,
       tick: async () => (await poller.pollOnce()) >= config.batch,
       onFailure: () => poller.reset(),
       close: () => poller.close(),

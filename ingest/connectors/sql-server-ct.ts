@@ -42,19 +42,32 @@ export function mssqlConnectConfig(url: string): mssql.config {
   const u = new URL(url);
   const flag = (k: string, d: boolean) => (u.searchParams.has(k) ? u.searchParams.get(k) === 'true' : d);
   return {
-    server: u.hostname, port: u.port ? Number(u.port) : 1433, user: decodeURIComponent(u.username), password: decodeURIComponent(u.password),
-    database: u.pathname.replace(/^\//, '') || undefined, pool: { max: 2 },
+    server: u.hostname,
+    port: u.port ? Number(u.port) : 1433,
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: u.pathname.replace(/^\//, '') || undefined,
+    pool: { max: 2 },
     options: { encrypt: flag('encrypt', false), trustServerCertificate: flag('trustServerCertificate', true) },
   };
 }
 
-interface CtState { version: number }
+interface CtState {
+  version: number;
+}
 
 /** One Change Tracking pass at a time (the connector's loop; tests drive it directly). */
-export function createCtReader(config: SqlServerCtConfig, ctx: Pick<ConnectorContext, 'name' | 'pool' | 'schema' | 'log'>) {
+export function createCtReader(
+  config: SqlServerCtConfig,
+  ctx: Pick<ConnectorContext, 'name' | 'pool' | 'schema' | 'log'>,
+) {
   const mapping = rowMappings[config.mapping];
   const missing = mapping.columns.filter((c) => !config.columns.map((x) => x.toLowerCase()).includes(c));
-  if (missing.length > 0) throw new MillraceError('CONFIG', `sql-server-ct ${ctx.name}: columns lack ${missing.join(', ')} (mapping ${config.mapping})`);
+  if (missing.length > 0)
+    throw new MillraceError(
+      'CONFIG',
+      `sql-server-ct ${ctx.name}: columns lack ${missing.join(', ')} (mapping ${config.mapping})`,
+    );
   const sourceName = `sqlserver:${config.table}`;
   const t = config.table;
   const k = config.keyColumn;
@@ -63,16 +76,22 @@ export function createCtReader(config: SqlServerCtConfig, ctx: Pick<ConnectorCon
   const q = async (text: string, params: Record<string, number | string> = {}) => {
     pool ??= new mssql.ConnectionPool(mssqlConnectConfig(config.url)).connect();
     const req = (await pool).request();
-    for (const [name, v] of Object.entries(params)) req.input(name, typeof v === 'number' ? mssql.BigInt : mssql.NVarChar(400), v);
+    for (const [name, v] of Object.entries(params))
+      req.input(name, typeof v === 'number' ? mssql.BigInt : mssql.NVarChar(400), v);
     return (await req.query(text)).recordset as Array<Record<string, unknown>>;
   };
   const versions = async () => {
-    const [r] = await q(`SELECT CHANGE_TRACKING_CURRENT_VERSION() AS cur, CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(@t)) AS minv,
-      DATEDIFF_BIG(millisecond, '19700101', SYSUTCDATETIME()) AS now_ms`, { t });
-    if (r.cur === null || r.minv === null) throw new MillraceError('CONFIG', `sql-server-ct ${ctx.name}: Change Tracking is not enabled on ${t}`);
+    const [r] = await q(
+      `SELECT CHANGE_TRACKING_CURRENT_VERSION() AS cur, CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(@t)) AS minv,
+      DATEDIFF_BIG(millisecond, '19700101', SYSUTCDATETIME()) AS now_ms`,
+      { t },
+    );
+    if (r.cur === null || r.minv === null)
+      throw new MillraceError('CONFIG', `sql-server-ct ${ctx.name}: Change Tracking is not enabled on ${t}`);
     return { cur: Number(r.cur), minv: Number(r.minv), nowMs: Number(r.now_ms) };
   };
-  const lower = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).map(([key, v]) => [key.toLowerCase(), v]));
+  const lower = (r: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(r).map(([key, v]) => [key.toLowerCase(), v]));
 
   const publish = async (events: Envelope[]) => {
     for (let i = 0; i < events.length; i += config.batch) {
@@ -81,13 +100,15 @@ export function createCtReader(config: SqlServerCtConfig, ctx: Pick<ConnectorCon
   };
   /** Saved once per pass, after everything of the pass was acknowledged by the log. */
   const finish = (state: CtState, events: number, dead: DeadLetter[]) =>
-    saveState(ctx.pool, ctx.schema, { connector: ctx.name, source: sourceName, state, events, deadLetters: dead }).then(() => events + dead.length);
+    saveState(ctx.pool, ctx.schema, { connector: ctx.name, source: sourceName, state, events, deadLetters: dead }).then(
+      () => events + dead.length,
+    );
 
   /** Re-read the whole table in key order, a page at a time (the archive can be large). */
   async function resync(version: number): Promise<number> {
     const dead: DeadLetter[] = [];
     let published = 0;
-    for (let after: string | null = null; ; ) {
+    for (let after: string | null = null; ;) {
       const page = await q(
         `SELECT TOP (@n) ${cols}, CAST(t.${k} AS NVARCHAR(400)) AS __key FROM ${t} AS t ${after === null ? '' : `WHERE t.${k} > @after`} ORDER BY t.${k}`,
         after === null ? { n: config.batch } : { n: config.batch, after },
@@ -132,7 +153,10 @@ export function createCtReader(config: SqlServerCtConfig, ctx: Pick<ConnectorCon
         const row = lower(c);
         if (c.__op === 'D') {
           const ver = String(c.__ver);
-          const del = mapping.delete?.({ key, idSuffix: `ct${ver}`, version: `${v.nowMs}:ct${ver}`, eventTime: v.nowMs }, sourceName);
+          const del = mapping.delete?.(
+            { key, idSuffix: `ct${ver}`, version: `${v.nowMs}:ct${ver}`, eventTime: v.nowMs },
+            sourceName,
+          );
           if (del) events.push(del);
         } else if (row[k.toLowerCase()] !== null && row[k.toLowerCase()] !== undefined) mapRow(row, key, events, dead);
       }
@@ -142,7 +166,12 @@ export function createCtReader(config: SqlServerCtConfig, ctx: Pick<ConnectorCon
     async status(): Promise<{ position: number; end: number; lag: number }> {
       const saved = await readState<CtState>(ctx.pool, ctx.schema, ctx.name);
       const v = await versions();
-      if (saved === null || saved.version < v.minv) return { position: saved?.version ?? 0, end: v.cur, lag: Number((await q(`SELECT COUNT(*) AS n FROM ${t}`))[0].n) };
+      if (saved === null || saved.version < v.minv)
+        return {
+          position: saved?.version ?? 0,
+          end: v.cur,
+          lag: Number((await q(`SELECT COUNT(*) AS n FROM ${t}`))[0].n),
+        };
       const [r] = await q(`SELECT COUNT(*) AS n FROM CHANGETABLE(CHANGES ${t}, @last) AS ct`, { last: saved.version });
       return { position: saved.version, end: v.cur, lag: Number(r.n) };
     },
@@ -160,7 +189,9 @@ export const sqlServerCt = defineConnector({
   create(config, ctx) {
     const reader = createCtReader(config, ctx);
     return createPollingConnector({
-      kind: 'sql-server-ct', ctx, pollMs: config.pollMs,
+      kind: 'sql-server-ct',
+      ctx,
+      pollMs: config.pollMs,
       tick: async () => {
         await reader.pollOnce();
         return false;

@@ -19,7 +19,8 @@ export type { Cursor, PolledRow, PollSpec, SqlPollingDialect, SqlSourceClient } 
  * - SQL Server (`sql-server-ct.ts`): no row-value comparisons either; Change Tracking pages on the
  *   single key column, so no tiebreak is needed there.
  */
-const afterPostgres = (s: PollSpec, wm: string, key: string) => `(${s.watermarkColumn}, ${s.keyColumn}) > (${wm}, ${key})`;
+const afterPostgres = (s: PollSpec, wm: string, key: string) =>
+  `(${s.watermarkColumn}, ${s.keyColumn}) > (${wm}, ${key})`;
 
 /** PostgreSQL's page query (exported so a test can EXPLAIN it): one index range from the cursor on. */
 export function postgresPollQuery(s: PollSpec, cursor: Cursor | null): { text: string; values: unknown[] } {
@@ -40,8 +41,13 @@ export function postgresPollQuery(s: PollSpec, cursor: Cursor | null): { text: s
 function createPostgresSourceClient(url: string): SqlSourceClient {
   const asText = new Set([1082, 1114]);
   const pool = new pg.Pool({
-    connectionString: url, max: 2, options: '-c TimeZone=UTC',
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (asText.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+    connectionString: url,
+    max: 2,
+    options: '-c TimeZone=UTC',
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        asText.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
   });
   // An idle client whose session the server ended would otherwise be an unhandled 'error' (process exit).
   pool.on('error', () => undefined);
@@ -53,7 +59,10 @@ function createPostgresSourceClient(url: string): SqlSourceClient {
     async pending(s, cursor) {
       // Rows stamped in the future (a clock ahead of the database's) are not readable yet: not lag.
       const r = cursor
-        ? await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= now() AND ${afterPostgres(s, '$1::timestamptz', '$2')}`, [cursor.wm, cursor.key])
+        ? await pool.query(
+            `SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= now() AND ${afterPostgres(s, '$1::timestamptz', '$2')}`,
+            [cursor.wm, cursor.key],
+          )
         : await pool.query(`SELECT count(*)::bigint AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= now()`);
       return Number(r.rows[0].n);
     },
@@ -88,7 +97,9 @@ function createMariaDbSourceClient(url: string): SqlSourceClient {
             `SELECT count(*) AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= NOW(6) AND (${s.watermarkColumn} > ? OR (${s.watermarkColumn} = ? AND ${s.keyColumn} > ?))`,
             [cursor.wm, cursor.wm, cursor.key],
           )
-        : await pool.query<mysql.RowDataPacket[]>(`SELECT count(*) AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= NOW(6)`);
+        : await pool.query<mysql.RowDataPacket[]>(
+            `SELECT count(*) AS n FROM ${s.table} WHERE ${s.watermarkColumn} <= NOW(6)`,
+          );
       return Number(rows[0].n);
     },
     close: () => pool.end(),

@@ -4,11 +4,17 @@ import type { Cursor, PollSpec, SqlSourceClient } from './sql-source.ts';
 // The oracledb package ships no type declarations (and @types/oracledb is not a dependency):
 // the few calls used here are typed by hand.
 interface OraConnection {
-  execute(sql: string, binds?: Record<string, unknown>, opts?: Record<string, unknown>): Promise<{ rows?: Array<Record<string, unknown>> }>;
+  execute(
+    sql: string,
+    binds?: Record<string, unknown>,
+    opts?: Record<string, unknown>,
+  ): Promise<{ rows?: Array<Record<string, unknown>> }>;
   close(): Promise<void>;
 }
 interface OracleDb {
-  createPool(cfg: Record<string, unknown>): Promise<{ getConnection(): Promise<OraConnection>; close(drainTime?: number): Promise<void> }>;
+  createPool(
+    cfg: Record<string, unknown>,
+  ): Promise<{ getConnection(): Promise<OraConnection>; close(drainTime?: number): Promise<void> }>;
   OUT_FORMAT_OBJECT: number;
   STRING: number;
   DB_TYPE_DATE: unknown;
@@ -21,7 +27,11 @@ const FMT = `'YYYY-MM-DD HH24:MI:SS.FF6'`;
 /** `oracle://user:password@host:1521/service` → thin-mode pool config. */
 export function oracleConnectConfig(url: string) {
   const u = new URL(url);
-  return { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), connectString: `${u.hostname}:${u.port || 1521}${u.pathname}` };
+  return {
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    connectString: `${u.hostname}:${u.port || 1521}${u.pathname}`,
+  };
 }
 
 /**
@@ -35,7 +45,9 @@ export function createOracleSourceClient(url: string): SqlSourceClient {
     pool ??= oracledb.createPool({ ...oracleConnectConfig(url), poolMax: 2 });
     const c = await (await pool).getConnection();
     try {
-      await c.execute(`ALTER SESSION SET NLS_TIMESTAMP_FORMAT = ${FMT} NLS_DATE_FORMAT = 'YYYY-MM-DD HH24:MI:SS' TIME_ZONE = '+00:00'`);
+      await c.execute(
+        `ALTER SESSION SET NLS_TIMESTAMP_FORMAT = ${FMT} NLS_DATE_FORMAT = 'YYYY-MM-DD HH24:MI:SS' TIME_ZONE = '+00:00'`,
+      );
       return await fn(c);
     } finally {
       await c.close();
@@ -43,7 +55,10 @@ export function createOracleSourceClient(url: string): SqlSourceClient {
   }
   const opts = {
     outFormat: oracledb.OUT_FORMAT_OBJECT,
-    fetchTypeHandler: (m: { dbType: unknown }) => (m.dbType === oracledb.DB_TYPE_DATE || m.dbType === oracledb.DB_TYPE_TIMESTAMP ? { type: oracledb.STRING } : undefined),
+    fetchTypeHandler: (m: { dbType: unknown }) =>
+      m.dbType === oracledb.DB_TYPE_DATE || m.dbType === oracledb.DB_TYPE_TIMESTAMP
+        ? { type: oracledb.STRING }
+        : undefined,
   };
   // `(wm, key) > (:wm, :k)` spelled out: Oracle has no row-value `<`/`>` (only `=`/IN); the OR form is
   // what its optimizer turns into index ranges on (wm, key). PostgreSQL uses the row value (sql-source-client.ts).
@@ -69,7 +84,11 @@ export function createOracleSourceClient(url: string): SqlSourceClient {
     pending: (s, cursor) =>
       withConn(async (c) => {
         // Rows stamped in the future are not readable yet: not lag.
-        const r = await c.execute(`SELECT count(*) AS "n" FROM ${s.table} WHERE ${s.watermarkColumn} <= SYSTIMESTAMP${cursor ? ` AND ${after(s)}` : ''}`, curBinds(cursor), opts);
+        const r = await c.execute(
+          `SELECT count(*) AS "n" FROM ${s.table} WHERE ${s.watermarkColumn} <= SYSTIMESTAMP${cursor ? ` AND ${after(s)}` : ''}`,
+          curBinds(cursor),
+          opts,
+        );
         return Number(r.rows?.[0]?.n ?? 0);
       }),
     async close() {

@@ -16,7 +16,15 @@ export const CLOCKIN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   clockOut: ['Clock Out', 'Clock-Out', 'Out'],
   absenceReason: ['Absence Reason', 'Reason', 'Absence'],
 };
-export const CLOCKIN_REQUIRED = ['date', 'shift', 'department', 'employeeId', 'clockIn', 'clockOut', 'absenceReason'] as const;
+export const CLOCKIN_REQUIRED = [
+  'date',
+  'shift',
+  'department',
+  'employeeId',
+  'clockIn',
+  'clockOut',
+  'absenceReason',
+] as const;
 export const CLOCKIN_KEY = ['date', 'employeeId', 'shift'] as const;
 
 const SHIFT_START_H: Readonly<Record<string, number>> = { A: 6, B: 14, C: 22 };
@@ -27,8 +35,12 @@ export interface ClockinRow {
   /** The shift's start, epoch ms: the minute every figure of the row is counted at. */
   eventTime: number;
   payload: {
-    date: string; shift: string; department: string; employeeId: string;
-    present: 'yes' | 'no'; absenceReason: string | null;
+    date: string;
+    shift: string;
+    department: string;
+    employeeId: string;
+    present: 'yes' | 'no';
+    absenceReason: string | null;
     /** Clock-out − clock-in; null for an absence and for an open row (clocked in, no clock-out yet). */
     minutesWorked: number | null;
   };
@@ -47,8 +59,8 @@ const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
  */
 function timeOf(text: string, shiftStart: number, shift: string): number | null {
   if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text)) return Date.parse(text);
-  if (isSerial(text)) return SERIAL_EPOCH + Math.round(Number(text) * DAY / 1000) * 1000;
-  if (/^0?\.\d+$/.test(text)) text = clock(Math.round(Number(text) * DAY / 1000) * 1000);
+  if (isSerial(text)) return SERIAL_EPOCH + Math.round((Number(text) * DAY) / 1000) * 1000;
+  if (/^0?\.\d+$/.test(text)) text = clock(Math.round((Number(text) * DAY) / 1000) * 1000);
   const m = /^(\d{1,2}):(\d\d)(?::(\d\d))?$/.exec(text);
   if (!m || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59) return null;
   const day = shiftStart - SHIFT_START_H[shift] * H;
@@ -66,7 +78,8 @@ function dayOf(text: string | null): string | null {
 /** Canonical cells → the row's event fields, or why the row is malformed. */
 export function clockinRow(c: Readonly<Record<string, CellText>>): ClockinRow | string {
   const date = dayOf(c.date ?? null);
-  if (!date || !/^\d{4}-\d\d-\d\d$/.test(date) || Number.isNaN(Date.parse(date))) return `Date ${JSON.stringify(c.date)} is not a date`;
+  if (!date || !/^\d{4}-\d\d-\d\d$/.test(date) || Number.isNaN(Date.parse(date)))
+    return `Date ${JSON.stringify(c.date)} is not a date`;
   const shift = c.shift?.toUpperCase() ?? '';
   if (!(shift in SHIFT_START_H)) return `Shift ${JSON.stringify(c.shift)} is not A, B or C`;
   if (!c.department) return 'Department is empty';

@@ -17,14 +17,19 @@ after(async () => {
   await pool.end();
 });
 
-const good = '{"readingId":"h1.abc-H-Z3-2-1x","sensorId":"H-Z3-2","zone":"Z3","at":"2026-11-22T06:00:00.000Z","centiC":4123}';
+const good =
+  '{"readingId":"h1.abc-H-Z3-2-1x","sensorId":"H-Z3-2","zone":"Z3","at":"2026-11-22T06:00:00.000Z","centiC":4123}';
 
 describe('heat message schema', () => {
   it('maps a reading to a heat.reading envelope with the reading id', () => {
     const env = heatEnvelope(good, 'kafka:mycpu.heat') as Envelope;
     assert.deepEqual(env, {
-      id: 'heat:h1.abc-H-Z3-2-1x', source: 'kafka:mycpu.heat', type: 'heat.reading', key: 'H-Z3-2',
-      eventTime: Date.UTC(2026, 10, 22, 6), payload: { sensorId: 'H-Z3-2', zone: 'Z3', centiC: 4123 },
+      id: 'heat:h1.abc-H-Z3-2-1x',
+      source: 'kafka:mycpu.heat',
+      type: 'heat.reading',
+      key: 'H-Z3-2',
+      eventTime: Date.UTC(2026, 10, 22, 6),
+      payload: { sensorId: 'H-Z3-2', zone: 'Z3', centiC: 4123 },
     });
     assert.ok(envelopeSchema.safeParse(env).success);
   });
@@ -37,11 +42,21 @@ describe('heat message schema', () => {
     assert.match(heatEnvelope(good.replace(',"zone":"Z3"', ''), 's') as string, /^zone: /);
   });
 
-  it('the writer\'s real output: valid messages map, malformed ones do not, and the metrics equal the ledger', async () => {
+  it("the writer's real output: valid messages map, malformed ones do not, and the metrics equal the ledger", async () => {
     await ensureLedger(pool, schema);
     const topic = createRecordingTopic('mycpu.heat', 1);
     const start = Date.UTC(2026, 10, 22, 5, 0, 0);
-    const writer = createHeatWriter({ seed: 3, startTime: start, dataDir: '/nonexistent', floor: loadFloorMap(), pool, ledgerSchema: schema, openTopic: () => topic, faultRate: 1, log: () => undefined });
+    const writer = createHeatWriter({
+      seed: 3,
+      startTime: start,
+      dataDir: '/nonexistent',
+      floor: loadFloorMap(),
+      pool,
+      ledgerSchema: schema,
+      openTopic: () => topic,
+      faultRate: 1,
+      log: () => undefined,
+    });
     await writer.advanceTo(start + 4 * 3_600_000);
     await writer.close();
     // What the loader would accept: envelopes, deduplicated by id.

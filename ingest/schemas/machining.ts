@@ -3,19 +3,24 @@ import type { Envelope } from '../envelope.ts';
 import { heatEnvelope } from './heat.ts';
 
 /** The machining topic's message (MYCPU.md "Live machining data"), validated field by field. */
-export const machiningMessage = z.object({
-  eventId: z.string().min(1).max(200),
-  kind: z.enum(['enter', 'exit']),
-  // Every string bounded: they become log keys and dimension values; a runaway field is bad input.
-  partId: z.string().min(1).max(200),
-  station: z.string().min(1).max(40),
-  machine: z.string().min(1).max(200),
-  operator: z.string().min(1).max(200),
-  at: z.iso.datetime({ offset: true }),
-  nextStation: z.string().max(40).nullable(),
-  errorCode: z.string().max(40).nullable(),
-  cycleTimeMs: z.number().int().nonnegative().nullable(),
-}).refine((m) => m.kind === 'enter' || m.cycleTimeMs !== null, { message: 'an exit needs cycleTimeMs', path: ['cycleTimeMs'] });
+export const machiningMessage = z
+  .object({
+    eventId: z.string().min(1).max(200),
+    kind: z.enum(['enter', 'exit']),
+    // Every string bounded: they become log keys and dimension values; a runaway field is bad input.
+    partId: z.string().min(1).max(200),
+    station: z.string().min(1).max(40),
+    machine: z.string().min(1).max(200),
+    operator: z.string().min(1).max(200),
+    at: z.iso.datetime({ offset: true }),
+    nextStation: z.string().max(40).nullable(),
+    errorCode: z.string().max(40).nullable(),
+    cycleTimeMs: z.number().int().nonnegative().nullable(),
+  })
+  .refine((m) => m.kind === 'enter' || m.cycleTimeMs !== null, {
+    message: 'an exit needs cycleTimeMs',
+    path: ['cycleTimeMs'],
+  });
 
 // Dimension values may not contain the state-key separator.
 const clean = (v: string | null) => (v === null ? null : v.replace(/\u001f/g, ' '));

@@ -23,10 +23,22 @@ export interface EnergyRead {
   freshness: Freshness;
 }
 
-export async function readEnergy(ctx: ResolverContext, w: { from: number; to: number; grain: CalendarGrain | null; zone: string }): Promise<EnergyRead> {
-  const [energy, exited] = await Promise.all(['energy_wh', 'parts_exited'].map((metric) => ctx.loaders.read({ metric, ...w })));
+export async function readEnergy(
+  ctx: ResolverContext,
+  w: { from: number; to: number; grain: CalendarGrain | null; zone: string },
+): Promise<EnergyRead> {
+  const [energy, exited] = await Promise.all(
+    ['energy_wh', 'parts_exited'].map((metric) => ctx.loaders.read({ metric, ...w })),
+  );
   const total = (r: CalendarResult) => r.points.reduce((s, p) => s + p.cells[0], 0);
-  return { energy, exited, freshness: mergeFreshness([{ f: energy.freshness, total: total(energy) }, { f: exited.freshness, total: total(exited) }]) };
+  return {
+    energy,
+    exited,
+    freshness: mergeFreshness([
+      { f: energy.freshness, total: total(energy) },
+      { f: exited.freshness, total: total(exited) },
+    ]),
+  };
 }
 
 /** Parts that left each station, per bucket index: station → counts. */
@@ -44,7 +56,12 @@ export function exitsByStation(r: CalendarResult): Map<string, number[]> {
  * Whole-range energy of a set of machines and the parts that left their stations (entity fields:
  * Station/Machine/Zone/Department `energy`). Every entity of one query shares the same two reads.
  */
-export async function energyOfMachines(ctx: ResolverContext, dir: Directory, machines: readonly string[], range: { from: number; to: number }) {
+export async function energyOfMachines(
+  ctx: ResolverContext,
+  dir: Directory,
+  machines: readonly string[],
+  range: { from: number; to: number },
+) {
   const read = await readEnergy(ctx, { ...range, grain: null, zone: 'UTC' });
   const set = new Set(machines);
   const stations = new Set(machines.map((m) => dir.stationOfMachine(m)?.id).filter((s): s is string => !!s));
@@ -57,5 +74,9 @@ export async function energyOfMachines(ctx: ResolverContext, dir: Directory, mac
 
 /** Temperature figures from the three heat metrics' cells (centi-°C sums and max). */
 export function temperatureFigures(readings: number, sumCentiC: number, maxCentiC: number | null) {
-  return { readings, meanC: readings > 0 ? sumCentiC / readings / 100 : null, maxC: readings > 0 && maxCentiC !== null ? maxCentiC / 100 : null };
+  return {
+    readings,
+    meanC: readings > 0 ? sumCentiC / readings / 100 : null,
+    maxC: readings > 0 && maxCentiC !== null ? maxCentiC / 100 : null,
+  };
 }

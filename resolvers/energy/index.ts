@@ -34,13 +34,28 @@ export function createEnergyResolvers(): Resolvers {
             metrics: new Set(['energy_wh']),
             snapshot: async () => {
               const now = Date.now();
-              const r = await ctx.loaders.read({ metric: 'energy_wh', from: now - 1, to: now, grain: 'day', zone: ctx.calendar.zone });
+              const r = await ctx.loaders.read({
+                metric: 'energy_wh',
+                from: now - 1,
+                to: now,
+                grain: 'day',
+                zone: ctx.calendar.zone,
+              });
               const wh = new Map<string, number>();
-              for (const p of r.points) if (keep(p.dims.machine)) wh.set(p.dims.machine, (wh.get(p.dims.machine) ?? 0) + p.cells[0]);
+              for (const p of r.points)
+                if (keep(p.dims.machine)) wh.set(p.dims.machine, (wh.get(p.dims.machine) ?? 0) + p.cells[0]);
               const day = iso(r.buckets[0].start);
-              return { items: [...wh].sort(([a], [b]) => a.localeCompare(b)).map(([machine, v]) => ({ machine, bucket: day, wh: v })), freshness: r.freshness };
+              return {
+                items: [...wh]
+                  .sort(([a], [b]) => a.localeCompare(b))
+                  .map(([machine, v]) => ({ machine, bucket: day, wh: v })),
+                freshness: r.freshness,
+              };
             },
-            itemsOf: (d) => d.items.filter((i) => keep(i.dims.machine ?? '')).map((i) => ({ machine: i.dims.machine ?? '', bucket: iso(i.bucket), wh: i.cells[0] ?? 0 })),
+            itemsOf: (d) =>
+              d.items
+                .filter((i) => keep(i.dims.machine ?? ''))
+                .map((i) => ({ machine: i.dims.machine ?? '', bucket: iso(i.bucket), wh: i.cells[0] ?? 0 })),
           });
         },
         resolve: resolveUpdate,
@@ -56,12 +71,25 @@ export function createEnergyResolvers(): Resolvers {
             snapshot: async () => {
               const to = Math.ceil(Date.now() / 60_000) * 60_000;
               const from = to - HOUR;
-              const reads = await Promise.all(HEAT.map((metric) => ctx.loaders.read({ metric, from, to, grain: null, zone: 'UTC' })));
-              const items = heatItems(reads.map((r) => r.points.map((p) => ({ zone: p.dims.zone, bucket: from, cell: p.cells[0] }))), keep);
+              const reads = await Promise.all(
+                HEAT.map((metric) => ctx.loaders.read({ metric, from, to, grain: null, zone: 'UTC' })),
+              );
+              const items = heatItems(
+                reads.map((r) => r.points.map((p) => ({ zone: p.dims.zone, bucket: from, cell: p.cells[0] }))),
+                keep,
+              );
               const total = (i: number) => reads[i].points.reduce((s, p) => s + p.cells[0], 0);
               return { items, freshness: mergeFreshness(reads.map((r, i) => ({ f: r.freshness, total: total(i) }))) };
             },
-            itemsOf: (d) => heatItems(HEAT.map((m) => d.items.filter((i) => i.metric === m).map((i) => ({ zone: i.dims.zone ?? '', bucket: i.bucket, cell: i.cells[0] ?? 0 }))), keep),
+            itemsOf: (d) =>
+              heatItems(
+                HEAT.map((m) =>
+                  d.items
+                    .filter((i) => i.metric === m)
+                    .map((i) => ({ zone: i.dims.zone ?? '', bucket: i.bucket, cell: i.cells[0] ?? 0 })),
+                ),
+                keep,
+              ),
           });
         },
         resolve: resolveUpdate,
@@ -69,39 +97,63 @@ export function createEnergyResolvers(): Resolvers {
     },
     Station: {
       __resolveReference: async (ref, ctx) => (await ctx.loaders.directory()).station(ref.id!) ?? null,
-      energy: async (s, args, ctx) => energyOfMachines(ctx, await ctx.loaders.directory(), s.machines, parseRange(args)),
+      energy: async (s, args, ctx) =>
+        energyOfMachines(ctx, await ctx.loaders.directory(), s.machines, parseRange(args)),
     },
     Machine: {
-      __resolveReference: async (ref, ctx) => ((await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null),
+      __resolveReference: async (ref, ctx) =>
+        (await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null,
       energy: async (m, args, ctx) => energyOfMachines(ctx, await ctx.loaders.directory(), [m.id], parseRange(args)),
     },
     Zone: {
-      __resolveReference: async (ref, ctx) => ((await ctx.loaders.directory()).zones.includes(ref.id!) ? { id: ref.id! } : null),
+      __resolveReference: async (ref, ctx) =>
+        (await ctx.loaders.directory()).zones.includes(ref.id!) ? { id: ref.id! } : null,
       energy: async (z, args, ctx) => {
         const dir = await ctx.loaders.directory();
-        return energyOfMachines(ctx, dir, dir.stations.filter((s) => s.zone === z.id).flatMap((s) => s.machines), parseRange(args));
+        return energyOfMachines(
+          ctx,
+          dir,
+          dir.stations.filter((s) => s.zone === z.id).flatMap((s) => s.machines),
+          parseRange(args),
+        );
       },
       temperature: async (z, args, ctx) => {
         const { from, to } = parseRange(args);
-        const [count, sum, max] = await Promise.all(HEAT.map((metric) => ctx.loaders.read({ metric, from, to, grain: null, zone: 'UTC' })));
+        const [count, sum, max] = await Promise.all(
+          HEAT.map((metric) => ctx.loaders.read({ metric, from, to, grain: null, zone: 'UTC' })),
+        );
         const of = (r: typeof count, merge: (a: number, b: number) => number) =>
-          r.points.filter((p) => p.dims.zone === z.id).reduce<number | null>((a, p) => (a === null ? p.cells[0] : merge(a, p.cells[0])), null);
+          r.points
+            .filter((p) => p.dims.zone === z.id)
+            .reduce<number | null>((a, p) => (a === null ? p.cells[0] : merge(a, p.cells[0])), null);
         return temperatureFigures(of(count, (a, b) => a + b) ?? 0, of(sum, (a, b) => a + b) ?? 0, of(max, Math.max));
       },
     },
     Department: {
-      __resolveReference: async (ref, ctx) => ((await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null),
+      __resolveReference: async (ref, ctx) =>
+        (await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null,
       energy: async (d, args, ctx) => {
         const dir = await ctx.loaders.directory();
-        return energyOfMachines(ctx, dir, dir.stations.filter((s) => s.department === d.id).flatMap((s) => s.machines), parseRange(args));
+        return energyOfMachines(
+          ctx,
+          dir,
+          dir.stations.filter((s) => s.department === d.id).flatMap((s) => s.machines),
+          parseRange(args),
+        );
       },
     },
   };
 }
 
 /** Heat items per (zone, bucket) from the count, sum and max metrics' cells, in that order. */
-function heatItems(parts: Array<Array<{ zone: string; bucket: number; cell: number }>>, keep: (zone: string) => boolean) {
-  const out = new Map<string, { zone: string; bucket: string; readings: number; sumCentiC: number; maxC: number | null }>();
+function heatItems(
+  parts: Array<Array<{ zone: string; bucket: number; cell: number }>>,
+  keep: (zone: string) => boolean,
+) {
+  const out = new Map<
+    string,
+    { zone: string; bucket: string; readings: number; sumCentiC: number; maxC: number | null }
+  >();
   parts.forEach((list, i) => {
     for (const x of list) {
       if (!keep(x.zone)) continue;
@@ -128,7 +180,19 @@ type GrainArg = CalendarGrain | null | undefined;
 
 async function energyReport(
   ctx: ResolverContext,
-  args: { from: string; to: string; grain?: GrainArg; timeZone?: string | null; machines?: string[] | null; stations?: string[] | null; zones?: string[] | null; departments?: string[] | null; groupBy?: EnergyGroup[] | null; orderBy?: { field: EnergyOrderField; direction?: 'ASC' | 'DESC' | null } | null; top?: number | null },
+  args: {
+    from: string;
+    to: string;
+    grain?: GrainArg;
+    timeZone?: string | null;
+    machines?: string[] | null;
+    stations?: string[] | null;
+    zones?: string[] | null;
+    departments?: string[] | null;
+    groupBy?: EnergyGroup[] | null;
+    orderBy?: { field: EnergyOrderField; direction?: 'ASC' | 'DESC' | null } | null;
+    top?: number | null;
+  },
 ) {
   const w = parseWindow(args, ctx, 'hour');
   const top = checkTop(args.top);
@@ -174,23 +238,42 @@ async function energyReport(
     let n = 0;
     for (const s of dir.stations) {
       if (!selected.has(s.id) || !s.machines.some(keepMachine)) continue;
-      if (key && ((key.machine !== null && dir.stationOfMachine(key.machine)?.id !== s.id) || (key.station !== null && key.station !== s.id)
-        || (key.zone !== null && key.zone !== s.zone) || (key.department !== null && key.department !== s.department))) continue;
+      if (
+        key &&
+        ((key.machine !== null && dir.stationOfMachine(key.machine)?.id !== s.id) ||
+          (key.station !== null && key.station !== s.id) ||
+          (key.zone !== null && key.zone !== s.zone) ||
+          (key.department !== null && key.department !== s.department))
+      )
+        continue;
       const list = exits.get(s.id);
       if (list) n += key?.bucket != null ? list[key.bucket] : list.reduce((a, b) => a + b, 0);
     }
     return n;
   };
-  let out = [...rows.values()].map((r) => ({ key: r.key, figures: energyFigures({ wh: r.wh, parts: placed ? partsOf(r.key) : null }) }));
+  let out = [...rows.values()].map((r) => ({
+    key: r.key,
+    figures: energyFigures({ wh: r.wh, parts: placed ? partsOf(r.key) : null }),
+  }));
   const flowPos = (s: StationRecord | undefined) => s?.flowIndex ?? 1000;
-  out.sort((x, y) => (x.key.bucket ?? 0) - (y.key.bucket ?? 0)
-    || flowPos(dir.station(x.key.station ?? '') ?? dir.stationOfMachine(x.key.machine ?? '')) - flowPos(dir.station(y.key.station ?? '') ?? dir.stationOfMachine(y.key.machine ?? ''))
-    || `${x.key.machine}${x.key.station}${x.key.zone}${x.key.department}`.localeCompare(`${y.key.machine}${y.key.station}${y.key.zone}${y.key.department}`));
+  out.sort(
+    (x, y) =>
+      (x.key.bucket ?? 0) - (y.key.bucket ?? 0) ||
+      flowPos(dir.station(x.key.station ?? '') ?? dir.stationOfMachine(x.key.machine ?? '')) -
+        flowPos(dir.station(y.key.station ?? '') ?? dir.stationOfMachine(y.key.machine ?? '')) ||
+      `${x.key.machine}${x.key.station}${x.key.zone}${x.key.department}`.localeCompare(
+        `${y.key.machine}${y.key.station}${y.key.zone}${y.key.department}`,
+      ),
+  );
   if (args.orderBy) {
     const field = args.orderBy.field;
-    const value = (r: (typeof out)[number]) => (field === 'TIME' ? (r.key.bucket ?? 0) : field === 'KWH' ? r.figures.kwh : (r.figures.whPerPart ?? -1));
+    const value = (r: (typeof out)[number]) =>
+      field === 'TIME' ? (r.key.bucket ?? 0) : field === 'KWH' ? r.figures.kwh : (r.figures.whPerPart ?? -1);
     const sign = args.orderBy.direction === 'ASC' ? 1 : -1;
-    out = out.map((r, i) => ({ r, i })).sort((a, b) => sign * (value(a.r) - value(b.r)) || a.i - b.i).map((x) => x.r);
+    out = out
+      .map((r, i) => ({ r, i }))
+      .sort((a, b) => sign * (value(a.r) - value(b.r)) || a.i - b.i)
+      .map((x) => x.r);
   }
   if (top !== null) out = out.slice(0, top);
 
@@ -219,14 +302,29 @@ function unknownStation(id: string): StationRecord {
   return { id, name: id, zone: '', department: '', x: 0, y: 0, machines: [], flowIndex: null, idealCycleSec: null };
 }
 
-async function temperatureReport(ctx: ResolverContext, args: { from: string; to: string; grain?: GrainArg; timeZone?: string | null; zones?: string[] | null; groupBy?: TemperatureGroup[] | null }) {
+async function temperatureReport(
+  ctx: ResolverContext,
+  args: {
+    from: string;
+    to: string;
+    grain?: GrainArg;
+    timeZone?: string | null;
+    zones?: string[] | null;
+    groupBy?: TemperatureGroup[] | null;
+  },
+) {
   const w = parseWindow(args, ctx, 'hour');
   const dir: Directory = await ctx.loaders.directory();
   const zones = checkIds('zone', args.zones, dir.zones);
   const groupBy = new Set(args.groupBy ?? ['TIME', 'ZONE']);
   const byTime = groupBy.has('TIME');
-  const reads = await Promise.all(HEAT.map((metric) => ctx.loaders.read({ metric, ...w, grain: byTime ? w.grain : null })));
-  const rows = new Map<string, { bucket: number | null; zone: string | null; count: number; sum: number; max: number | null }>();
+  const reads = await Promise.all(
+    HEAT.map((metric) => ctx.loaders.read({ metric, ...w, grain: byTime ? w.grain : null })),
+  );
+  const rows = new Map<
+    string,
+    { bucket: number | null; zone: string | null; count: number; sum: number; max: number | null }
+  >();
   reads.forEach((r, i) => {
     for (const p of r.points) {
       if (zones && !zones.includes(p.dims.zone)) continue;
@@ -239,10 +337,16 @@ async function temperatureReport(ctx: ResolverContext, args: { from: string; to:
     }
   });
   const buckets = reads[0].buckets;
-  const out = [...rows.values()].sort((a, b) => (a.bucket ?? 0) - (b.bucket ?? 0) || String(a.zone).localeCompare(String(b.zone)));
+  const out = [...rows.values()].sort(
+    (a, b) => (a.bucket ?? 0) - (b.bucket ?? 0) || String(a.zone).localeCompare(String(b.zone)),
+  );
   const total = (i: number) => reads[i].points.reduce((s, p) => s + p.cells[0], 0);
   return {
-    rows: out.map((r) => ({ bucket: r.bucket === null ? null : toBucket(buckets[r.bucket]), zone: r.zone === null ? null : { id: r.zone }, figures: temperatureFigures(r.count, r.sum, r.max) })),
+    rows: out.map((r) => ({
+      bucket: r.bucket === null ? null : toBucket(buckets[r.bucket]),
+      zone: r.zone === null ? null : { id: r.zone },
+      figures: temperatureFigures(r.count, r.sum, r.max),
+    })),
     freshness: toFreshness(mergeFreshness(reads.map((r, i) => ({ f: r.freshness, total: total(i) })))),
   };
 }

@@ -27,7 +27,12 @@ export interface ProductionRead {
 
 export const PRODUCTION_METRICS = ['parts_entered', 'parts_exited', 'station_errors', 'cycle_time'] as const;
 
-const emptyCounts = (cells: number): StationCounts => ({ entered: 0, exited: 0, errors: 0, cycle: new Array(cells).fill(0) });
+const emptyCounts = (cells: number): StationCounts => ({
+  entered: 0,
+  exited: 0,
+  errors: 0,
+  cycle: new Array(cells).fill(0),
+});
 
 /** Cells of the cycle-time histogram (bounds + 3), from the metric catalogue. */
 export function cycleCells(ctx: ResolverContext): number {
@@ -40,14 +45,25 @@ export function cycleCells(ctx: ResolverContext): number {
  * for the whole range) and the work in progress at every bucket's end: entered − exited since the
  * history start, i.e. the counts before the first bucket plus the running sum of the buckets.
  */
-export async function readProduction(ctx: ResolverContext, dir: Directory, w: { from: number; to: number; grain: ReportWindow['grain'] | null; zone: string }): Promise<ProductionRead> {
+export async function readProduction(
+  ctx: ResolverContext,
+  dir: Directory,
+  w: { from: number; to: number; grain: ReportWindow['grain'] | null; zone: string },
+): Promise<ProductionRead> {
   const key = { from: w.from, to: w.to, grain: w.grain, zone: w.zone };
-  const [entered, exited, errors, cycle] = await Promise.all(PRODUCTION_METRICS.map((metric) => ctx.loaders.read({ metric, ...key })));
+  const [entered, exited, errors, cycle] = await Promise.all(
+    PRODUCTION_METRICS.map((metric) => ctx.loaders.read({ metric, ...key })),
+  );
   const buckets = entered.buckets;
   const start = buckets[0].start;
-  const before = start > ctx.calendar.historyStart
-    ? await Promise.all(['parts_entered', 'parts_exited'].map((metric) => ctx.loaders.read({ metric, from: ctx.calendar.historyStart, to: start, grain: null, zone: w.zone })))
-    : null;
+  const before =
+    start > ctx.calendar.historyStart
+      ? await Promise.all(
+          ['parts_entered', 'parts_exited'].map((metric) =>
+            ctx.loaders.read({ metric, from: ctx.calendar.historyStart, to: start, grain: null, zone: w.zone }),
+          ),
+        )
+      : null;
 
   const cells = cycleCells(ctx);
   const counts = new Map<string, StationCounts[]>();
@@ -73,10 +89,15 @@ export async function readProduction(ctx: ResolverContext, dir: Directory, w: { 
   const wip = new Map<string, number[]>();
   for (const [station, list] of counts) {
     let running = base.get(station) ?? 0;
-    wip.set(station, list.map((c) => (running += c.entered - c.exited)));
+    wip.set(
+      station,
+      list.map((c) => (running += c.entered - c.exited)),
+    );
   }
   const reads = [entered, exited, errors, cycle, ...(before ?? [])];
-  const freshness = mergeFreshness(reads.map((r) => ({ f: r.freshness, total: r.points.reduce((s, p) => s + p.cells[0], 0) })));
+  const freshness = mergeFreshness(
+    reads.map((r) => ({ f: r.freshness, total: r.points.reduce((s, p) => s + p.cells[0], 0) })),
+  );
   return { buckets, counts, wip, freshness };
 }
 
@@ -113,7 +134,8 @@ export interface OeeParts {
 
 export function oeeOf(parts: Omit<OeeParts, 'oee'>): OeeParts {
   const { availability, performance, quality } = parts;
-  const oee = availability === null || performance === null || quality === null ? null : availability * performance * quality;
+  const oee =
+    availability === null || performance === null || quality === null ? null : availability * performance * quality;
   return { availability, performance, quality, oee };
 }
 
@@ -150,7 +172,14 @@ export async function activeHours(ctx: ResolverContext, from: number, to: number
     const r = await ctx.loaders.read({ metric: 'parts_exited', from, to, grain: null, zone });
     return { hours: 0, active, freshness: r.freshness };
   }
-  const r = await ctx.loaders.read({ metric: 'parts_exited', from: start, to: end, grain: 'hour', zone, maxBuckets: 1_000_000 });
+  const r = await ctx.loaders.read({
+    metric: 'parts_exited',
+    from: start,
+    to: end,
+    grain: 'hour',
+    zone,
+    maxBuckets: 1_000_000,
+  });
   for (const p of r.points) if (p.cells[0] > 0) active.set(p.dims.station, (active.get(p.dims.station) ?? 0) + 1);
   return { hours: (end - start) / H, active, freshness: r.freshness };
 }

@@ -8,7 +8,17 @@ import type { ResolverContext } from '../context.ts';
 import type { Directory, StationRecord } from '../shared/directory.ts';
 import { createSeriesResolvers } from './series.ts';
 import {
-  activeHours, addCounts, availabilityFor, cycleCells, emptyCounts, oeeOf, performanceOf, qualityOf, readProduction, toFigures, type StationCounts,
+  activeHours,
+  addCounts,
+  availabilityFor,
+  cycleCells,
+  emptyCounts,
+  oeeOf,
+  performanceOf,
+  qualityOf,
+  readProduction,
+  toFigures,
+  type StationCounts,
 } from './figures.ts';
 
 const HOUR = 3_600_000;
@@ -42,7 +52,11 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
       station: async (_root, { id }, ctx) => (await ctx.loaders.directory()).station(id) ?? null,
       machines: async (_root, args, ctx) => {
         const dir = await ctx.loaders.directory();
-        const ids = checkIds('station', args.stations, dir.stations.map((s) => s.id));
+        const ids = checkIds(
+          'station',
+          args.stations,
+          dir.stations.map((s) => s.id),
+        );
         return dir.stations.filter((s) => !ids || ids.includes(s.id)).flatMap((s) => s.machines.map((id) => ({ id })));
       },
       zones: async (_root, _args, ctx) => (await ctx.loaders.directory()).zones.map((id) => ({ id })),
@@ -52,10 +66,17 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
       stationErrors: (_root, args, ctx) => errorReport(ctx, args),
       workOrders: async (_root, args, ctx) => {
         const skus = args.skus ? new Set(args.skus) : null;
-        const rows = (await ctx.loaders.entities('work_order')).filter((r) => !r.deleted && r.data && (!skus || skus.has(String((r.data as { sku?: unknown }).sku))));
-        return connectionOf(rows.map((r) => ({ id: r.key })), (r) => r.id, args);
+        const rows = (await ctx.loaders.entities('work_order')).filter(
+          (r) => !r.deleted && r.data && (!skus || skus.has(String((r.data as { sku?: unknown }).sku))),
+        );
+        return connectionOf(
+          rows.map((r) => ({ id: r.key })),
+          (r) => r.id,
+          args,
+        );
       },
-      workOrder: async (_root, { id }, ctx) => ((await ctx.loaders.entities('work_order')).some((r) => r.key === id && !r.deleted) ? { id } : null),
+      workOrder: async (_root, { id }, ctx) =>
+        (await ctx.loaders.entities('work_order')).some((r) => r.key === id && !r.deleted) ? { id } : null,
     },
     Subscription: {
       productionDeltas: series.productionDeltas,
@@ -67,22 +88,46 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
             metrics: LIVE_METRICS,
             snapshot: async () => {
               const dir = await ctx.loaders.directory();
-              if (wanted) checkIds('station', [...wanted], dir.stations.map((s) => s.id));
+              if (wanted)
+                checkIds(
+                  'station',
+                  [...wanted],
+                  dir.stations.map((s) => s.id),
+                );
               const now = Date.now();
-              const read = await readProduction(ctx, dir, { from: now - 1, to: now, grain: 'day', zone: ctx.calendar.zone });
+              const read = await readProduction(ctx, dir, {
+                from: now - 1,
+                to: now,
+                grain: 'day',
+                zone: ctx.calendar.zone,
+              });
               const day = read.buckets[0].start;
-              const items = [...read.counts].filter(([s]) => !wanted || wanted.has(s))
-                .map(([station, [c]]) => ({ station, bucket: iso(day), partsStarted: c.entered, partsCompleted: c.exited, errors: c.errors }));
+              const items = [...read.counts]
+                .filter(([s]) => !wanted || wanted.has(s))
+                .map(([station, [c]]) => ({
+                  station,
+                  bucket: iso(day),
+                  partsStarted: c.entered,
+                  partsCompleted: c.exited,
+                  errors: c.errors,
+                }));
               return { items, freshness: read.freshness };
             },
             itemsOf: (d) => {
-              const byKey = new Map<string, { station: string; bucket: string; partsStarted: number; partsCompleted: number; errors: number }>();
+              const byKey = new Map<
+                string,
+                { station: string; bucket: string; partsStarted: number; partsCompleted: number; errors: number }
+              >();
               for (const i of d.items) {
                 const station = i.dims.station ?? '';
                 if (wanted && !wanted.has(station)) continue;
                 const key = `${station}\u0000${i.bucket}`;
                 let item = byKey.get(key);
-                if (!item) byKey.set(key, (item = { station, bucket: iso(i.bucket), partsStarted: 0, partsCompleted: 0, errors: 0 }));
+                if (!item)
+                  byKey.set(
+                    key,
+                    (item = { station, bucket: iso(i.bucket), partsStarted: 0, partsCompleted: 0, errors: 0 }),
+                  );
                 const v = i.cells[0] ?? 0;
                 if (i.metric === 'parts_entered') item.partsStarted += v;
                 else if (i.metric === 'parts_exited') item.partsCompleted += v;
@@ -105,35 +150,53 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
         const dir = await ctx.loaders.directory();
         const read = await readProduction(ctx, dir, { ...w, grain: null });
         const c = read.counts.get(s.id)?.[0] ?? emptyCounts(cycleCells(ctx));
-        return toFigures(c, (read.buckets[0].end - read.buckets[0].start) / HOUR, read.wip.get(s.id)?.[0] ?? 0, bounds(ctx));
+        return toFigures(
+          c,
+          (read.buckets[0].end - read.buckets[0].start) / HOUR,
+          read.wip.get(s.id)?.[0] ?? 0,
+          bounds(ctx),
+        );
       },
       wip: async (s, args, ctx) => {
         const at = args.at ? parseDateTime('at', args.at) : Date.now();
         const to = Math.ceil(at / 60_000) * 60_000;
         const [entered, exited] = await Promise.all(
-          ['parts_entered', 'parts_exited'].map((metric) => ctx.loaders.read({ metric, from: ctx.calendar.historyStart, to, grain: null, zone: 'UTC' })),
+          ['parts_entered', 'parts_exited'].map((metric) =>
+            ctx.loaders.read({ metric, from: ctx.calendar.historyStart, to, grain: null, zone: 'UTC' }),
+          ),
         );
-        const sum = (pts: typeof entered.points) => pts.filter((p) => p.dims.station === s.id).reduce((a, p) => a + p.cells[0], 0);
+        const sum = (pts: typeof entered.points) =>
+          pts.filter((p) => p.dims.station === s.id).reduce((a, p) => a + p.cells[0], 0);
         return sum(entered.points) - sum(exited.points);
       },
       oee: async (s, args, ctx) => {
         const w = parseWindow(args, ctx, 'hour');
         const dir = await ctx.loaders.directory();
-        const [read, hours] = await Promise.all([readProduction(ctx, dir, { ...w, grain: null }), activeHours(ctx, w.from, w.to, w.zone)]);
+        const [read, hours] = await Promise.all([
+          readProduction(ctx, dir, { ...w, grain: null }),
+          activeHours(ctx, w.from, w.to, w.zone),
+        ]);
         const c = read.counts.get(s.id)?.[0] ?? emptyCounts(cycleCells(ctx));
-        return oeeOf({ availability: availabilityFor(hours, s.id), performance: performanceOf(s, c), quality: qualityOf(c) });
+        return oeeOf({
+          availability: availabilityFor(hours, s.id),
+          performance: performanceOf(s, c),
+          quality: qualityOf(c),
+        });
       },
     },
     Machine: {
-      __resolveReference: async (ref, ctx) => ((await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null),
+      __resolveReference: async (ref, ctx) =>
+        (await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null,
       station: async (m, _args, ctx) => (await ctx.loaders.directory()).stationOfMachine(m.id)!,
     },
     Zone: {
-      __resolveReference: async (ref, ctx) => ((await ctx.loaders.directory()).zones.includes(ref.id!) ? { id: ref.id! } : null),
+      __resolveReference: async (ref, ctx) =>
+        (await ctx.loaders.directory()).zones.includes(ref.id!) ? { id: ref.id! } : null,
       stations: async (z, _args, ctx) => (await ctx.loaders.directory()).stations.filter((s) => s.zone === z.id),
     },
     Department: {
-      __resolveReference: async (ref, ctx) => ((await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null),
+      __resolveReference: async (ref, ctx) =>
+        (await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null,
       stations: async (d, _args, ctx) => (await ctx.loaders.directory()).stations.filter((s) => s.department === d.id),
     },
     Shift: {
@@ -146,10 +209,13 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
       },
     },
     WorkOrder: {
-      __resolveReference: async (ref, ctx) => ((await ctx.loaders.entities('work_order')).some((r) => r.key === ref.id && !r.deleted) ? { id: ref.id! } : null),
+      __resolveReference: async (ref, ctx) =>
+        (await ctx.loaders.entities('work_order')).some((r) => r.key === ref.id && !r.deleted) ? { id: ref.id! } : null,
       sku: async (wo, _args, ctx) => String(workOrderData(await ctx.loaders.entities('work_order'), wo.id).sku ?? ''),
-      plannedQty: async (wo, _args, ctx) => Number(workOrderData(await ctx.loaders.entities('work_order'), wo.id).plannedQty ?? 0),
-      dueDate: async (wo, _args, ctx) => String(workOrderData(await ctx.loaders.entities('work_order'), wo.id).dueDate ?? ''),
+      plannedQty: async (wo, _args, ctx) =>
+        Number(workOrderData(await ctx.loaders.entities('work_order'), wo.id).plannedQty ?? 0),
+      dueDate: async (wo, _args, ctx) =>
+        String(workOrderData(await ctx.loaders.entities('work_order'), wo.id).dueDate ?? ''),
     },
   };
 }
@@ -173,7 +239,18 @@ interface RowKey {
 
 async function productionReport(
   ctx: ResolverContext,
-  args: { from: string; to: string; grain?: 'minute' | 'hour' | 'shift' | 'day' | 'week' | 'month' | null; timeZone?: string | null; stations?: string[] | null; zones?: string[] | null; departments?: string[] | null; groupBy?: ProductionGroup[] | null; orderBy?: { field: ProductionOrderField; direction?: 'ASC' | 'DESC' | null } | null; top?: number | null },
+  args: {
+    from: string;
+    to: string;
+    grain?: 'minute' | 'hour' | 'shift' | 'day' | 'week' | 'month' | null;
+    timeZone?: string | null;
+    stations?: string[] | null;
+    zones?: string[] | null;
+    departments?: string[] | null;
+    groupBy?: ProductionGroup[] | null;
+    orderBy?: { field: ProductionOrderField; direction?: 'ASC' | 'DESC' | null } | null;
+    top?: number | null;
+  },
 ) {
   const w = parseWindow(args, ctx, 'hour');
   const top = checkTop(args.top);
@@ -206,23 +283,39 @@ async function productionReport(
       if (byTime || i === list.length - 1) row.wip += read.wip.get(station)![i];
     });
   }
-  const span = (i: number | null) => (i === null ? read.buckets.at(-1)!.end - read.buckets[0].start : read.buckets[i].end - read.buckets[i].start) / HOUR;
+  const span = (i: number | null) =>
+    (i === null ? read.buckets.at(-1)!.end - read.buckets[0].start : read.buckets[i].end - read.buckets[i].start) /
+    HOUR;
   let out = [...rows.values()].map((r) => ({ key: r.key, figures: toFigures(r.counts, span(r.key.bucket), r.wip, b) }));
   const flowPos = (id: string | null) => (id === null ? 0 : (dir.station(id)?.flowIndex ?? 1000));
-  out.sort((x, y) => (x.key.bucket ?? 0) - (y.key.bucket ?? 0) || flowPos(x.key.station) - flowPos(y.key.station) || `${x.key.zone}${x.key.department}`.localeCompare(`${y.key.zone}${y.key.department}`));
+  out.sort(
+    (x, y) =>
+      (x.key.bucket ?? 0) - (y.key.bucket ?? 0) ||
+      flowPos(x.key.station) - flowPos(y.key.station) ||
+      `${x.key.zone}${x.key.department}`.localeCompare(`${y.key.zone}${y.key.department}`),
+  );
   if (args.orderBy) {
     const value = (r: (typeof out)[number]): number => {
       switch (args.orderBy!.field) {
-        case 'TIME': return r.key.bucket ?? 0;
-        case 'PARTS_STARTED': return r.figures.partsStarted;
-        case 'PARTS_COMPLETED': return r.figures.partsCompleted;
-        case 'ERRORS': return r.figures.errors;
-        case 'ERROR_RATE': return r.figures.errorRate ?? -1;
-        case 'WIP': return r.figures.wip;
+        case 'TIME':
+          return r.key.bucket ?? 0;
+        case 'PARTS_STARTED':
+          return r.figures.partsStarted;
+        case 'PARTS_COMPLETED':
+          return r.figures.partsCompleted;
+        case 'ERRORS':
+          return r.figures.errors;
+        case 'ERROR_RATE':
+          return r.figures.errorRate ?? -1;
+        case 'WIP':
+          return r.figures.wip;
       }
     };
     const dirSign = args.orderBy.direction === 'ASC' ? 1 : -1;
-    out = out.map((r, i) => ({ r, i })).sort((x, y) => dirSign * (value(x.r) - value(y.r)) || x.i - y.i).map((x) => x.r);
+    out = out
+      .map((r, i) => ({ r, i }))
+      .sort((x, y) => dirSign * (value(x.r) - value(y.r)) || x.i - y.i)
+      .map((x) => x.r);
   }
   if (top !== null) out = out.slice(0, top);
 
@@ -256,7 +349,13 @@ async function productionReport(
  * station's availability, the exit-weighted mean performance and the product of the flow
  * stations' quality (first-pass yield).
  */
-function lineFigures(dir: Directory, read: Awaited<ReturnType<typeof readProduction>>, hours: Awaited<ReturnType<typeof activeHours>>, rangeHours: number, cells: number) {
+function lineFigures(
+  dir: Directory,
+  read: Awaited<ReturnType<typeof readProduction>>,
+  hours: Awaited<ReturnType<typeof activeHours>>,
+  rangeHours: number,
+  cells: number,
+) {
   const sum = (id: string | undefined) => {
     const out = emptyCounts(cells);
     for (const c of (id && read.counts.get(id)) || []) addCounts(out, c);
@@ -285,7 +384,11 @@ function lineFigures(dir: Directory, read: Awaited<ReturnType<typeof readProduct
     partsCompleted: completed,
     throughputPerHour: rangeHours > 0 ? completed / rangeHours : 0,
     wip,
-    oee: oeeOf({ availability: last ? availabilityFor(hours, last.id) : null, performance: perfWeight > 0 ? perfSum / perfWeight : null, quality }),
+    oee: oeeOf({
+      availability: last ? availabilityFor(hours, last.id) : null,
+      performance: perfWeight > 0 ? perfSum / perfWeight : null,
+      quality,
+    }),
   };
 }
 
@@ -295,7 +398,17 @@ function unknownStation(id: string): StationRecord {
 
 async function errorReport(
   ctx: ResolverContext,
-  args: { from: string; to: string; grain?: 'minute' | 'hour' | 'shift' | 'day' | 'week' | 'month' | null; timeZone?: string | null; stations?: string[] | null; departments?: string[] | null; codes?: string[] | null; groupBy?: ErrorGroup[] | null; top?: number | null },
+  args: {
+    from: string;
+    to: string;
+    grain?: 'minute' | 'hour' | 'shift' | 'day' | 'week' | 'month' | null;
+    timeZone?: string | null;
+    stations?: string[] | null;
+    departments?: string[] | null;
+    codes?: string[] | null;
+    groupBy?: ErrorGroup[] | null;
+    top?: number | null;
+  },
 ) {
   const w = parseWindow(args, ctx, 'day');
   const top = checkTop(args.top);
@@ -304,8 +417,17 @@ async function errorReport(
   const codes = args.codes ? new Set(args.codes) : null;
   const groupBy = new Set(args.groupBy ?? ['STATION', 'CODE']);
   const byTime = groupBy.has('TIME');
-  const r = await ctx.loaders.read({ metric: 'station_errors', from: w.from, to: w.to, grain: byTime ? w.grain : null, zone: w.zone });
-  const rows = new Map<string, { bucket: number | null; station: string | null; department: string | null; code: string | null; count: number }>();
+  const r = await ctx.loaders.read({
+    metric: 'station_errors',
+    from: w.from,
+    to: w.to,
+    grain: byTime ? w.grain : null,
+    zone: w.zone,
+  });
+  const rows = new Map<
+    string,
+    { bucket: number | null; station: string | null; department: string | null; code: string | null; count: number }
+  >();
   let total = 0;
   for (const p of r.points) {
     const station = p.dims.station;
@@ -325,7 +447,13 @@ async function errorReport(
   }
   let out = [...rows.values()];
   if (top !== null) out = out.sort((a, b) => b.count - a.count).slice(0, top);
-  else out.sort((a, b) => (a.bucket ?? 0) - (b.bucket ?? 0) || (dir.station(a.station ?? '')?.flowIndex ?? 99) - (dir.station(b.station ?? '')?.flowIndex ?? 99) || String(a.code).localeCompare(String(b.code)));
+  else
+    out.sort(
+      (a, b) =>
+        (a.bucket ?? 0) - (b.bucket ?? 0) ||
+        (dir.station(a.station ?? '')?.flowIndex ?? 99) - (dir.station(b.station ?? '')?.flowIndex ?? 99) ||
+        String(a.code).localeCompare(String(b.code)),
+    );
   return {
     rows: out.map((x) => ({
       bucket: x.bucket === null ? null : toBucket(r.buckets[x.bucket]),

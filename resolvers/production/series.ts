@@ -8,7 +8,12 @@ import { toFreshness } from '../shared/window.ts';
 import type { Directory, StationRecord } from '../shared/directory.ts';
 
 // Enum resolvers: GraphQL UPPER_CASE names ↔ the metric names the serving layer uses.
-const PRODUCTION_METRIC = { PARTS_ENTERED: 'parts_entered', PARTS_EXITED: 'parts_exited', STATION_ERRORS: 'station_errors', CYCLE_TIME: 'cycle_time' } as const;
+const PRODUCTION_METRIC = {
+  PARTS_ENTERED: 'parts_entered',
+  PARTS_EXITED: 'parts_exited',
+  STATION_ERRORS: 'station_errors',
+  CYCLE_TIME: 'cycle_time',
+} as const;
 const ROLLUP_GRAINS = new Set(['minute', 'hour', 'day']);
 
 /**
@@ -17,18 +22,25 @@ const ROLLUP_GRAINS = new Set(['minute', 'hour', 'day']);
  */
 export function createSeriesResolvers(opts: { maxBuckets: number }) {
   const productionSeries: QueryResolvers['productionSeries'] = async (_root, args, ctx) => {
-    if (!ROLLUP_GRAINS.has(args.grain)) throw badInput('`productionSeries` answers MINUTE, HOUR or DAY (UTC); use `production` for SHIFT, WEEK, MONTH or a time zone');
+    if (!ROLLUP_GRAINS.has(args.grain))
+      throw badInput(
+        '`productionSeries` answers MINUTE, HOUR or DAY (UTC); use `production` for SHIFT, WEEK, MONTH or a time zone',
+      );
     const grain = args.grain as 'minute' | 'hour' | 'day';
     const { from, to } = parseRange(args, { grain, maxBuckets: opts.maxBuckets });
     const info = metricInfo(ctx.serving.metrics(), args.metric);
     const dir = await ctx.loaders.directory();
     const where: Record<string, string> = {};
     if (args.station != null) {
-      if (!dir.station(args.station)) throw badInput(`unknown station ${JSON.stringify(args.station)}; known: ${dir.stations.map((s) => s.id).join(', ')}`);
+      if (!dir.station(args.station))
+        throw badInput(
+          `unknown station ${JSON.stringify(args.station)}; known: ${dir.stations.map((s) => s.id).join(', ')}`,
+        );
       where.station = args.station;
     }
     if (args.errorCode != null) {
-      if (!info.dimensions.includes('errorCode')) throw badInput(`\`errorCode\` only filters STATION_ERRORS, not ${args.metric.toUpperCase()}`);
+      if (!info.dimensions.includes('errorCode'))
+        throw badInput(`\`errorCode\` only filters STATION_ERRORS, not ${args.metric.toUpperCase()}`);
       where.errorCode = args.errorCode;
     }
     const result = await ctx.serving.series({ metric: info.name, grain, from, to, where, deadline: ctx.deadline });

@@ -33,11 +33,22 @@ export function createQualityResolvers(): Resolvers {
             metrics: LIVE_METRICS,
             snapshot: async () => {
               const dir = await ctx.loaders.directory();
-              if (wanted) checkIds('station', [...wanted], dir.stations.map((s) => s.id));
+              if (wanted)
+                checkIds(
+                  'station',
+                  [...wanted],
+                  dir.stations.map((s) => s.id),
+                );
               const now = ctx.loaders.now();
-              const read = await readQuality(ctx, dir, { from: now - 1, to: now, grain: 'day', zone: ctx.calendar.zone }, false);
+              const read = await readQuality(
+                ctx,
+                dir,
+                { from: now - 1, to: now, grain: 'day', zone: ctx.calendar.zone },
+                false,
+              );
               const day = iso(read.buckets[0].start);
-              const items = [...read.counts].filter(([s]) => !wanted || wanted.has(s))
+              const items = [...read.counts]
+                .filter(([s]) => !wanted || wanted.has(s))
                 .map(([station, [c]]) => ({ station, bucket: day, inspected: c.inspected, failed: c.failed }));
               return { items, freshness: read.freshness };
             },
@@ -69,14 +80,16 @@ export function createQualityResolvers(): Resolvers {
       quality: async (s, args, ctx) => toQualityFigures(await stationQuality(ctx, [s.id], args)),
     },
     Department: {
-      __resolveReference: async (ref, ctx) => ((await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null),
+      __resolveReference: async (ref, ctx) =>
+        (await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null,
       quality: async (d, args, ctx) => {
         const ids = (await ctx.loaders.directory()).stations.filter((s) => s.department === d.id).map((s) => s.id);
         return toQualityFigures(await stationQuality(ctx, ids, args));
       },
     },
     Machine: {
-      __resolveReference: async (ref, ctx) => ((await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null),
+      __resolveReference: async (ref, ctx) =>
+        (await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null,
       repairOrders: (m, args, ctx) => repairOrdersOf(ctx, m.id, args),
     },
     Order: {

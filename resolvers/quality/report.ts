@@ -47,13 +47,20 @@ export async function readQuality(
 ): Promise<QualityRead> {
   const key = { from: w.from, to: w.to, grain: w.grain, zone: w.zone };
   const [exited, errors, entered] = await Promise.all(
-    ['parts_exited', 'station_errors', ...(stock ? ['parts_entered'] : [])].map((metric) => ctx.loaders.read({ metric, ...key })),
+    ['parts_exited', 'station_errors', ...(stock ? ['parts_entered'] : [])].map((metric) =>
+      ctx.loaders.read({ metric, ...key }),
+    ),
   );
   const buckets = exited.buckets;
   const start = buckets[0].start;
-  const before = stock && start > ctx.calendar.historyStart
-    ? await Promise.all(['parts_entered', 'parts_exited'].map((metric) => ctx.loaders.read({ metric, from: ctx.calendar.historyStart, to: start, grain: null, zone: w.zone })))
-    : [];
+  const before =
+    stock && start > ctx.calendar.historyStart
+      ? await Promise.all(
+          ['parts_entered', 'parts_exited'].map((metric) =>
+            ctx.loaders.read({ metric, from: ctx.calendar.historyStart, to: start, grain: null, zone: w.zone }),
+          ),
+        )
+      : [];
 
   const counts = new Map<string, QualityCounts[]>();
   const row = (station: string, b: number) => {
@@ -70,7 +77,9 @@ export async function readQuality(
   // Buckets tile [first start, last end), so their sum is the range's: the stock at the last end.
   const reworkPending = rew(before[0]) - rew(before[1]) + rew(entered) - rew(exited);
   const reads = [exited, errors, ...(entered ? [entered] : []), ...before];
-  const freshness = mergeFreshness(reads.map((r) => ({ f: r.freshness, total: r.points.reduce((s, p) => s + p.cells[0], 0) })));
+  const freshness = mergeFreshness(
+    reads.map((r) => ({ f: r.freshness, total: r.points.reduce((s, p) => s + p.cells[0], 0) })),
+  );
   return { buckets, counts, reworkPending, freshness };
 }
 
@@ -90,7 +99,11 @@ export function sumCounts(list: readonly QualityCounts[] | undefined): QualityCo
 }
 
 /** One station's figures over a window (the whole range), from the request's shared reads. */
-export async function stationQuality(ctx: ResolverContext, ids: readonly string[], args: { from: string; to: string }): Promise<QualityCounts> {
+export async function stationQuality(
+  ctx: ResolverContext,
+  ids: readonly string[],
+  args: { from: string; to: string },
+): Promise<QualityCounts> {
   const w = parseWindow(args, ctx, 'hour');
   const dir = await ctx.loaders.directory();
   const read = await readQuality(ctx, dir, { ...w, grain: null }, false);
@@ -107,7 +120,11 @@ export function qualityLine(dir: Directory, read: QualityRead) {
     const f = toQualityFigures(sumCounts(read.counts.get(s.id)));
     fpy = fpy === null || f.yield === null ? null : fpy * f.yield;
   }
-  return { firstPassYield: fpy, reworkDone: sumCounts(read.counts.get(REWORK_STATION)).inspected, reworkPending: read.reworkPending };
+  return {
+    firstPassYield: fpy,
+    reworkDone: sumCounts(read.counts.get(REWORK_STATION)).inspected,
+    reworkPending: read.reworkPending,
+  };
 }
 
 interface RowKey {
@@ -119,7 +136,17 @@ interface RowKey {
 /** Report 4: inspections grouped by time, station and/or department, with `in` filters, order and top-N. */
 export async function qualityReport(
   ctx: ResolverContext,
-  args: { from: string; to: string; grain?: CalendarGrain | null; timeZone?: string | null; stations?: string[] | null; departments?: string[] | null; groupBy?: QualityGroup[] | null; orderBy?: { field: QualityOrderField; direction?: 'ASC' | 'DESC' | null } | null; top?: number | null },
+  args: {
+    from: string;
+    to: string;
+    grain?: CalendarGrain | null;
+    timeZone?: string | null;
+    stations?: string[] | null;
+    departments?: string[] | null;
+    groupBy?: QualityGroup[] | null;
+    orderBy?: { field: QualityOrderField; direction?: 'ASC' | 'DESC' | null } | null;
+    top?: number | null;
+  },
 ) {
   const w = parseWindow(args, ctx, 'day');
   const top = checkTop(args.top);
@@ -149,14 +176,28 @@ export async function qualityReport(
   }
   let out = [...rows.values()].map((r) => ({ key: r.key, figures: toQualityFigures(r.counts) }));
   const flowPos = (id: string | null) => (id === null ? 0 : (dir.station(id)?.flowIndex ?? 1000));
-  out.sort((x, y) => (x.key.bucket ?? 0) - (y.key.bucket ?? 0) || flowPos(x.key.station) - flowPos(y.key.station)
-    || String(x.key.station).localeCompare(String(y.key.station)) || String(x.key.department).localeCompare(String(y.key.department)));
+  out.sort(
+    (x, y) =>
+      (x.key.bucket ?? 0) - (y.key.bucket ?? 0) ||
+      flowPos(x.key.station) - flowPos(y.key.station) ||
+      String(x.key.station).localeCompare(String(y.key.station)) ||
+      String(x.key.department).localeCompare(String(y.key.department)),
+  );
   if (args.orderBy) {
     const field = args.orderBy.field;
     const value = (r: (typeof out)[number]): number =>
-      field === 'TIME' ? (r.key.bucket ?? 0) : field === 'INSPECTED' ? r.figures.inspected : field === 'FAILED' ? r.figures.failed : (r.figures.yield ?? -1);
+      field === 'TIME'
+        ? (r.key.bucket ?? 0)
+        : field === 'INSPECTED'
+          ? r.figures.inspected
+          : field === 'FAILED'
+            ? r.figures.failed
+            : (r.figures.yield ?? -1);
     const sign = args.orderBy.direction === 'ASC' ? 1 : -1;
-    out = out.map((r, i) => ({ r, i })).sort((x, y) => sign * (value(x.r) - value(y.r)) || x.i - y.i).map((x) => x.r);
+    out = out
+      .map((r, i) => ({ r, i }))
+      .sort((x, y) => sign * (value(x.r) - value(y.r)) || x.i - y.i)
+      .map((x) => x.r);
   }
   if (top !== null) out = out.slice(0, top);
   return {

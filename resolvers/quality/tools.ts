@@ -53,21 +53,42 @@ async function build(ctx: ResolverContext, rows: readonly EntityRow[]) {
   const usedMs = new Map<string, number>();
   for (const p of use.points) usedMs.set(p.dims.tool, (usedMs.get(p.dims.tool) ?? 0) + p.cells[0]);
   const out = new Map(open.map((p) => [p.key, p.startTime]));
-  const list = rows.filter((r) => !r.deleted && r.data && typeof r.data === 'object').map((r): ToolRecord => {
-    const d = r.data as Record<string, unknown>;
-    const rated = ratedLifeOf(d);
-    const usedHours = (usedMs.get(r.key) ?? 0) / HOUR;
-    return { id: r.key, type: text(d.type), vendor: text(d.vendor), ratedLifeHours: rated, usedHours, lifeUsed: rated === null ? null : usedHours / rated, checkedOutSince: out.get(r.key) ?? null };
-  }).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const list = rows
+    .filter((r) => !r.deleted && r.data && typeof r.data === 'object')
+    .map((r): ToolRecord => {
+      const d = r.data as Record<string, unknown>;
+      const rated = ratedLifeOf(d);
+      const usedHours = (usedMs.get(r.key) ?? 0) / HOUR;
+      return {
+        id: r.key,
+        type: text(d.type),
+        vendor: text(d.vendor),
+        ratedLifeHours: rated,
+        usedHours,
+        lifeUsed: rated === null ? null : usedHours / rated,
+        checkedOutSince: out.get(r.key) ?? null,
+      };
+    })
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { list, byId: new Map(list.map((t) => [t.id, t])) };
 }
 
-export async function toolsConnection(ctx: ResolverContext, args: { first?: number | null; after?: string | null; checkedOut?: boolean | null; orderBy?: ToolOrder | null }) {
-  let list = (await toolsOf(ctx)).list.filter((t) => args.checkedOut == null || (t.checkedOutSince !== null) === args.checkedOut);
+export async function toolsConnection(
+  ctx: ResolverContext,
+  args: { first?: number | null; after?: string | null; checkedOut?: boolean | null; orderBy?: ToolOrder | null },
+) {
+  let list = (await toolsOf(ctx)).list.filter(
+    (t) => args.checkedOut == null || (t.checkedOutSince !== null) === args.checkedOut,
+  );
   if (args.orderBy?.field === 'LIFE_USED') {
     const sign = args.orderBy.direction === 'ASC' ? 1 : -1;
     // Tools without a rating sort last either way.
-    list = [...list].sort((a, b) => (a.lifeUsed === null ? 1 : 0) - (b.lifeUsed === null ? 1 : 0) || sign * ((a.lifeUsed ?? 0) - (b.lifeUsed ?? 0)) || a.id.localeCompare(b.id));
+    list = [...list].sort(
+      (a, b) =>
+        (a.lifeUsed === null ? 1 : 0) - (b.lifeUsed === null ? 1 : 0) ||
+        sign * ((a.lifeUsed ?? 0) - (b.lifeUsed ?? 0)) ||
+        a.id.localeCompare(b.id),
+    );
   } else if (args.orderBy?.field === 'ID' && args.orderBy.direction !== 'ASC') list = [...list].reverse();
   const c = connectionOf(list, (t) => t.id, args);
   return { ...c, edges: c.edges.map((e) => ({ cursor: e.cursor, node: { id: e.node.id } })) };

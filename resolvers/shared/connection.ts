@@ -13,7 +13,8 @@ export function decodeCursor<T>(cursor: string, check: (v: unknown) => v is T): 
   } catch {
     throw badInput(`\`after\` is not a cursor this API issued: ${JSON.stringify(cursor.slice(0, 40))}`);
   }
-  if (!check(value)) throw badInput(`\`after\` is not a cursor this API issued: ${JSON.stringify(cursor.slice(0, 40))}`);
+  if (!check(value))
+    throw badInput(`\`after\` is not a cursor this API issued: ${JSON.stringify(cursor.slice(0, 40))}`);
   return value;
 }
 
@@ -28,7 +29,11 @@ export function checkFirst(first: number | null | undefined, max = 1000): number
  * A Relay connection over an already ordered list: the page after the item whose cursor key is
  * `after` (keys are unique within the list). An `after` not in the list is BAD_USER_INPUT.
  */
-export function connectionOf<T>(items: readonly T[], keyOf: (item: T) => string | number, args: { first?: number | null; after?: string | null }) {
+export function connectionOf<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string | number,
+  args: { first?: number | null; after?: string | null },
+) {
   const first = checkFirst(args.first);
   let start = 0;
   if (args.after != null) {
@@ -39,5 +44,9 @@ export function connectionOf<T>(items: readonly T[], keyOf: (item: T) => string 
   }
   const page = items.slice(start, start + first);
   const edges = page.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
-  return { edges, pageInfo: { hasNextPage: start + first < items.length, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: items.length };
+  return {
+    edges,
+    pageInfo: { hasNextPage: start + first < items.length, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount: items.length,
+  };
 }

@@ -33,10 +33,17 @@ export function createLoaders(serving: Serving, calendar: FactoryCalendar) {
     (keys) =>
       Promise.all(
         keys.map((k) =>
-          readCalendarSeries(serving, { ...k, shifts: calendar.shifts, maxBuckets: k.maxBuckets ?? calendar.maxBuckets }).catch((err: unknown) => err as Error),
+          readCalendarSeries(serving, {
+            ...k,
+            shifts: calendar.shifts,
+            maxBuckets: k.maxBuckets ?? calendar.maxBuckets,
+          }).catch((err: unknown) => err as Error),
         ),
       ),
-    { cacheKeyFn: (k) => JSON.stringify([k.metric, k.from, k.to, k.grain, k.zone, k.where ?? null, k.maxBuckets ?? null]) },
+    {
+      cacheKeyFn: (k) =>
+        JSON.stringify([k.metric, k.from, k.to, k.grain, k.zone, k.where ?? null, k.maxBuckets ?? null]),
+    },
   );
   const entities = new DataLoader<string, EntityRow[]>((kinds) =>
     Promise.all(kinds.map((kind) => readAllEntities(serving, kind).catch((err: unknown) => err as Error))),

@@ -36,21 +36,38 @@ function checkZone(zone: string): string {
  * An `in` filter checked against what the directory knows: an unknown id is BAD_USER_INPUT
  * listing the known ones (never an empty answer). Null or absent = no filter.
  */
-export function checkIds(name: string, ids: readonly string[] | null | undefined, known: readonly string[]): string[] | null {
+export function checkIds(
+  name: string,
+  ids: readonly string[] | null | undefined,
+  known: readonly string[],
+): string[] | null {
   if (ids == null) return null;
   const set = new Set(known);
   const unknown = ids.filter((id) => !set.has(id));
-  if (unknown.length) throw badInput(`unknown ${name} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${known.join(', ')}`);
+  if (unknown.length)
+    throw badInput(`unknown ${name} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known: ${known.join(', ')}`);
   return [...new Set(ids)];
 }
 
 /** Station ids selected by station/zone/department `in` filters (all stations without filters). */
-export function selectStations(dir: Directory, f: { stations?: readonly string[] | null; zones?: readonly string[] | null; departments?: readonly string[] | null }): string[] {
-  const stations = checkIds('station', f.stations, dir.stations.map((s) => s.id));
+export function selectStations(
+  dir: Directory,
+  f: { stations?: readonly string[] | null; zones?: readonly string[] | null; departments?: readonly string[] | null },
+): string[] {
+  const stations = checkIds(
+    'station',
+    f.stations,
+    dir.stations.map((s) => s.id),
+  );
   const zones = checkIds('zone', f.zones, dir.zones);
   const departments = checkIds('department', f.departments, dir.departments);
   return dir.stations
-    .filter((s) => (!stations || stations.includes(s.id)) && (!zones || zones.includes(s.zone)) && (!departments || departments.includes(s.department)))
+    .filter(
+      (s) =>
+        (!stations || stations.includes(s.id)) &&
+        (!zones || zones.includes(s.zone)) &&
+        (!departments || departments.includes(s.department)),
+    )
     .map((s) => s.id);
 }
 

@@ -4,9 +4,18 @@ import WebSocket from 'ws';
 import { AUTH, fixtureToken, within, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
 
 /** A POST to the gateway with a token of every scope (or of `scopes`): status, raw text and parsed body. */
-export async function gql(stack: FixtureStack, query: string, variables: Record<string, unknown> = {}, scopes?: string[]) {
+export async function gql(
+  stack: FixtureStack,
+  query: string,
+  variables: Record<string, unknown> = {},
+  scopes?: string[],
+) {
   const auth = scopes ? { authorization: `Bearer ${fixtureToken(scopes)}` } : stack.headers;
-  const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(stack.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await res.text();
   return { status: res.status, text, body: JSON.parse(text) };
 }
@@ -22,7 +31,12 @@ export async function assertBadInput(stack: FixtureStack, query: string, message
 
 /** A graphql-ws client on the gateway, with a token of every scope. */
 export function wsClient(stack: FixtureStack): Client {
-  return createClient({ url: stack.gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { ...AUTH } });
+  return createClient({
+    url: stack.gateway.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { ...AUTH },
+  });
 }
 
 /** Iterates a subscription; `next()` gives the payload of the next message under `field`. */

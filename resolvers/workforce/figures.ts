@@ -17,7 +17,12 @@ export const emptyAttendance = (): AttendanceSums => ({ present: 0, absent: 0, m
 /** The API's `AttendanceFigures`. */
 export function attendanceFigures(s: AttendanceSums) {
   const expected = s.present + s.absent;
-  return { present: s.present, absent: s.absent, attendanceRate: expected > 0 ? s.present / expected : null, hoursWorked: s.minutes / 60 };
+  return {
+    present: s.present,
+    absent: s.absent,
+    attendanceRate: expected > 0 ? s.present / expected : null,
+    hoursWorked: s.minutes / 60,
+  };
 }
 
 /** One attendance point: a (bucket, department, shift) cell of one of the three metrics. */
@@ -31,10 +36,23 @@ export interface AttendancePoint {
 }
 
 /** The three clock-in metrics over the same buckets, as points. */
-export async function readAttendance(ctx: ResolverContext, w: { from: number; to: number; grain: CalendarGrain | null; zone: string }): Promise<{ buckets: CalendarResult['buckets']; points: AttendancePoint[]; freshness: Freshness }> {
+export async function readAttendance(
+  ctx: ResolverContext,
+  w: { from: number; to: number; grain: CalendarGrain | null; zone: string },
+): Promise<{ buckets: CalendarResult['buckets']; points: AttendancePoint[]; freshness: Freshness }> {
   const reads = await Promise.all(ATTENDANCE_METRICS.map((metric) => ctx.loaders.read({ metric, ...w })));
-  const points = reads.flatMap((r, metric) => r.points.map((p) => ({ bucket: p.bucket, department: p.dims.department, shift: p.dims.shift, metric, value: p.cells[0] })));
-  const freshness = mergeFreshness(reads.map((r) => ({ f: r.freshness, total: r.points.reduce((s, p) => s + Math.abs(p.cells[0]), 0) })));
+  const points = reads.flatMap((r, metric) =>
+    r.points.map((p) => ({
+      bucket: p.bucket,
+      department: p.dims.department,
+      shift: p.dims.shift,
+      metric,
+      value: p.cells[0],
+    })),
+  );
+  const freshness = mergeFreshness(
+    reads.map((r) => ({ f: r.freshness, total: r.points.reduce((s, p) => s + Math.abs(p.cells[0]), 0) })),
+  );
   return { buckets: reads[0].buckets, points, freshness };
 }
 
@@ -59,10 +77,20 @@ export interface WorkerSums {
  * A worker's department and shift are those of their clock-in rows (the one with most minutes);
  * a worker with task time but no closed row gets the department of the station they worked most.
  */
-export async function readWorkers(ctx: ResolverContext, range: { from: number; to: number }, departmentOfStation: (station: string) => string | null) {
-  const [minutes, task] = await Promise.all(['worker_minutes', 'operator_task_ms'].map((metric) => ctx.loaders.read({ metric, ...range, grain: null, zone: 'UTC' })));
+export async function readWorkers(
+  ctx: ResolverContext,
+  range: { from: number; to: number },
+  departmentOfStation: (station: string) => string | null,
+) {
+  const [minutes, task] = await Promise.all(
+    ['worker_minutes', 'operator_task_ms'].map((metric) =>
+      ctx.loaders.read({ metric, ...range, grain: null, zone: 'UTC' }),
+    ),
+  );
   const workers = new Map<string, WorkerSums & { placeMinutes: Map<string, number> }>();
-  const of = (id: string) => workers.get(id) ?? workers.set(id, { id, department: null, shift: null, minutes: 0, taskMs: 0, placeMinutes: new Map() }).get(id)!;
+  const of = (id: string) =>
+    workers.get(id) ??
+    workers.set(id, { id, department: null, shift: null, minutes: 0, taskMs: 0, placeMinutes: new Map() }).get(id)!;
   for (const p of minutes.points) {
     const w = of(p.dims.employee);
     w.minutes += p.cells[0];
@@ -88,7 +116,13 @@ export async function readWorkers(ctx: ResolverContext, range: { from: number; t
     const place = best(w.placeMinutes);
     const [department, shift] = place === null ? [null, null] : place.split('\u0000');
     const station = best(stationMs.get(w.id));
-    out.push({ id: w.id, department: department ?? (station === null ? null : departmentOfStation(station)), shift: shift ?? null, minutes: w.minutes, taskMs: w.taskMs });
+    out.push({
+      id: w.id,
+      department: department ?? (station === null ? null : departmentOfStation(station)),
+      shift: shift ?? null,
+      minutes: w.minutes,
+      taskMs: w.taskMs,
+    });
   }
   out.sort((a, b) => a.id.localeCompare(b.id));
   const freshness = mergeFreshness([minutes, task].map((r) => ({ f: r.freshness, total: r.points.length })));

@@ -109,36 +109,68 @@ export async function createChaosDeployment(o: DeploymentOptions): Promise<Deplo
     PORT: String(port),
     TOOL_API_PORT: String(await freePort()),
     FACTORY_DIR: await mkdtemp(path.join(tmpdir(), `chaos-factory-${id}-`)),
-    MILLRACE_SCHEMA: schema, MILLRACE_PREFIX: prefix, LEDGER_SCHEMA: `chaos_ledger_${id}`, ORDERS_SCHEMA: `chaos_mycpu_${id}`,
-    MACHINING_TOPIC: `mycpu.machining.${prefix}`, HEAT_TOPIC: `mycpu.heat.${prefix}`,
-    MILLRACE_SIM_RATE: String(o.rate), MILLRACE_SIM_SPEED: String(o.speed), MILLRACE_SIM_SEED: String(o.simSeed),
-    MILLRACE_SLICE: String(o.slice ?? 500), MILLRACE_PARTITIONS: String(o.partitions ?? 4),
+    MILLRACE_SCHEMA: schema,
+    MILLRACE_PREFIX: prefix,
+    LEDGER_SCHEMA: `chaos_ledger_${id}`,
+    ORDERS_SCHEMA: `chaos_mycpu_${id}`,
+    MACHINING_TOPIC: `mycpu.machining.${prefix}`,
+    HEAT_TOPIC: `mycpu.heat.${prefix}`,
+    MILLRACE_SIM_RATE: String(o.rate),
+    MILLRACE_SIM_SPEED: String(o.speed),
+    MILLRACE_SIM_SEED: String(o.simSeed),
+    MILLRACE_SLICE: String(o.slice ?? 500),
+    MILLRACE_PARTITIONS: String(o.partitions ?? 4),
     MILLRACE_URL: `http://127.0.0.1:${port}`,
     MILLRACE_API_KEYS: `chaos:${apiKey}:production:read+quality:read+energy:read+workforce:read+ops:read+pii:read`,
     MILLRACE_API_KEY: apiKey,
     ...o.extraEnv,
   };
   const roleEnv = (role: Role): Record<string, string> => {
-    const e: Record<string, string> = { ...env, PGAPPNAME: `${appNamePrefix}${role}`, MILLRACE_SIMULATOR: role === 'simulator' ? 'on' : 'off' };
+    const e: Record<string, string> = {
+      ...env,
+      PGAPPNAME: `${appNamePrefix}${role}`,
+      MILLRACE_SIMULATOR: role === 'simulator' ? 'on' : 'off',
+    };
     // Fixed ports per subgraph, so that a restarted one is where the gateway (SUBGRAPH_URLS) looks.
     if (role.startsWith('subgraph:')) e.SUBGRAPH_PORT = String(subgraphPorts.get(role.slice('subgraph:'.length)));
-    if (role === 'gateway') e.SUBGRAPH_URLS = [...subgraphPorts].map(([n, p]) => `${n}=http://127.0.0.1:${p}/graphql`).join(',');
+    if (role === 'gateway')
+      e.SUBGRAPH_URLS = [...subgraphPorts].map(([n, p]) => `${n}=http://127.0.0.1:${p}/graphql`).join(',');
     else e.PORT = '0';
     return e;
   };
   const roles = new Map<Role, RoleProcess>();
   for (const role of [...ROLES, 'simulator'] as Role[]) {
-    roles.set(role, createRoleProcess({
-      role, root: o.root, env: roleEnv(role), logFile: path.join(o.outDir, `${role.replace(':', '-')}.log`), onUnplannedExit: o.onUnplannedExit,
-    }));
+    roles.set(
+      role,
+      createRoleProcess({
+        role,
+        root: o.root,
+        env: roleEnv(role),
+        logFile: path.join(o.outDir, `${role.replace(':', '-')}.log`),
+        onUnplannedExit: o.onUnplannedExit,
+      }),
+    );
   }
 
   return {
-    id, env, schema, prefix, redisDb, appNamePrefix, gatewayUrl: `http://127.0.0.1:${port}`, headers: { 'x-api-key': apiKey }, roles,
+    id,
+    env,
+    schema,
+    prefix,
+    redisDb,
+    appNamePrefix,
+    gatewayUrl: `http://127.0.0.1:${port}`,
+    headers: { 'x-api-key': apiKey },
+    roles,
     async start() {
       // The first role creates the schema (migrate), the gateway needs the subgraphs' SDL, the
       // simulator comes last; the rest start side by side (a busy machine takes a minute for each).
-      const waves: Role[][] = [['ingest'], ROLES.filter((r) => !['ingest', 'gateway'].includes(r)), ['gateway'], ['simulator']];
+      const waves: Role[][] = [
+        ['ingest'],
+        ROLES.filter((r) => !['ingest', 'gateway'].includes(r)),
+        ['gateway'],
+        ['simulator'],
+      ];
       for (const wave of waves) await Promise.all(wave.map((role) => roles.get(role)!.start()));
     },
     async stop() {
@@ -149,18 +181,28 @@ export async function createChaosDeployment(o: DeploymentOptions): Promise<Deplo
       const pool = new pg.Pool({ connectionString: o.services.databaseUrl, max: 1 });
       try {
         const slot = `${schema}_orders`;
-        await pool.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [slot]);
+        await pool.query(
+          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`,
+          [slot],
+        );
         await pool.query(`DROP PUBLICATION IF EXISTS ${slot}_pub`);
-        for (const s of [schema, env.LEDGER_SCHEMA, env.ORDERS_SCHEMA, `${schema}_src`]) await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+        for (const s of [schema, env.LEDGER_SCHEMA, env.ORDERS_SCHEMA, `${schema}_src`])
+          await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
       } finally {
         await pool.end();
       }
       if (o.services.mariadbUrl) {
         const maria = await mysql.createConnection(o.services.mariadbUrl);
-        await maria.query(`DROP TABLE IF EXISTS ${schema}_machining_archive, ${schema}_work_orders`).finally(() => maria.end());
+        await maria
+          .query(`DROP TABLE IF EXISTS ${schema}_machining_archive, ${schema}_work_orders`)
+          .finally(() => maria.end());
       }
       if (o.services.kafkaBrokers) {
-        const admin = new Kafka({ clientId: `chaos-cleanup-${id}`, brokers: o.services.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
+        const admin = new Kafka({
+          clientId: `chaos-cleanup-${id}`,
+          brokers: o.services.kafkaBrokers.split(','),
+          logLevel: logLevel.NOTHING,
+        }).admin();
         await admin.connect();
         try {
           const mine = (await admin.listTopics()).filter((t) => t.includes(prefix));

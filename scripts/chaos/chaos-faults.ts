@@ -13,7 +13,12 @@ const run = promisify(execFile);
 
 export const FAULT_KINDS: readonly string[] = [
   ...ROLES.map((r) => `kill9:${r}`),
-  'redis-wipe', 'kafka-outage', 'postgres-restart', 'subgraph-pause', 'disk-full', 'drop-connections',
+  'redis-wipe',
+  'kafka-outage',
+  'postgres-restart',
+  'subgraph-pause',
+  'disk-full',
+  'drop-connections',
 ];
 /** `kill9:<role>` or one of the other FAULT_KINDS. */
 export type FaultKind = string;
@@ -49,7 +54,12 @@ export interface Injection {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Which positions must grow for each role to count as working again. */
-const PROGRESS: Partial<Record<Role, keyof Positions>> = { ingest: 'logEnd', loader: 'loader', speed: 'speed', batch: 'batch' };
+const PROGRESS: Partial<Record<Role, keyof Positions>> = {
+  ingest: 'logEnd',
+  loader: 'loader',
+  speed: 'speed',
+  batch: 'batch',
+};
 
 /** Every subgraph answers through the gateway. */
 const allAnswer = async (ctx: FaultContext) => {
@@ -135,7 +145,11 @@ async function kafkaOutage(ctx: FaultContext): Promise<Injection> {
     evidence = `broker pid ${pid} state ${state} for ${ctx.options.holdMs} ms`;
   }
   const before = await ctx.probes.positions();
-  return { evidence, clearedAt: Date.now(), recovered: async () => (await progressed(ctx, ['logEnd', 'loader', 'speed'])(before)) };
+  return {
+    evidence,
+    clearedAt: Date.now(),
+    recovered: async () => await progressed(ctx, ['logEnd', 'loader', 'speed'])(before),
+  };
 }
 
 /** Terminate sessions of this deployment's roles (never the simulator's or the driver's); `share` of them picked at random. */
@@ -147,7 +161,10 @@ async function terminateBackends(ctx: FaultContext, share: number): Promise<numb
   );
   const pids = r.rows.map((x) => x.pid as number).filter(() => ctx.rng.next() < share);
   if (pids.length === 0) return 0;
-  const t = await ctx.probes.pool.query(`SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) AS ok FROM unnest($1::int[]) AS pid) x WHERE ok`, [pids]);
+  const t = await ctx.probes.pool.query(
+    `SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) AS ok FROM unnest($1::int[]) AS pid) x WHERE ok`,
+    [pids],
+  );
   return t.rows[0].n;
 }
 
@@ -168,7 +185,11 @@ async function postgresRestart(ctx: FaultContext): Promise<Injection> {
     evidence = `${n} sessions terminated (every role's)`;
   }
   const before = await ctx.probes.positions();
-  return { evidence, clearedAt: Date.now(), recovered: async () => (await progressed(ctx, ['logEnd', 'loader', 'speed', 'batch'])(before)) };
+  return {
+    evidence,
+    clearedAt: Date.now(),
+    recovered: async () => await progressed(ctx, ['logEnd', 'loader', 'speed', 'batch'])(before),
+  };
 }
 
 /** Half the deployment's Postgres sessions and every Redis client of its database, dropped. */
@@ -176,7 +197,9 @@ async function dropConnections(ctx: FaultContext): Promise<Injection> {
   const pgN = await terminateBackends(ctx, 0.5);
   const r = ctx.probes.redis;
   const me = Number(await r.client('ID'));
-  const list = String(await r.client('LIST')).split('\n').filter(Boolean);
+  const list = String(await r.client('LIST'))
+    .split('\n')
+    .filter(Boolean);
   const ids = list
     .filter((l) => new RegExp(`\\bdb=${ctx.deployment.redisDb}\\b`).test(l))
     .map((l) => Number(/\bid=(\d+)/.exec(l)?.[1]))
@@ -188,7 +211,7 @@ async function dropConnections(ctx: FaultContext): Promise<Injection> {
   return {
     evidence: `${pgN} Postgres sessions terminated, ${redisN} Redis clients killed`,
     clearedAt: Date.now(),
-    recovered: async () => (await progressed(ctx, ['loader', 'speed'])(before)),
+    recovered: async () => await progressed(ctx, ['loader', 'speed'])(before),
   };
 }
 
@@ -203,12 +226,16 @@ async function subgraphPause(ctx: FaultContext): Promise<Injection> {
   const t0 = Date.now();
   // While it hangs, the gateway itself stays up: /healthz answers; the paused subgraph's query fails
   // with a GraphQL error (no 5xx crash page, no stack trace), or waits for it.
-  const health = await fetch(`${ctx.deployment.gatewayUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0);
+  const health = await fetch(`${ctx.deployment.gatewayUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
+    (r) => r.status,
+    () => 0,
+  );
   const during = await ctx.probes.answers(name, Math.max(1000, ctx.options.holdMs - 500));
   await sleep(Math.max(0, ctx.options.holdMs - (Date.now() - t0)));
   p.signal('SIGCONT');
   if (health !== 200) throw new Error(`the gateway's /healthz answered ${health} while subgraph ${name} was paused`);
-  if (/\bat .*\.(ts|js):\d+/.test(during.body)) throw new Error(`a stack trace reached the client while ${name} was paused: ${during.body}`);
+  if (/\bat .*\.(ts|js):\d+/.test(during.body))
+    throw new Error(`a stack trace reached the client while ${name} was paused: ${during.body}`);
   return {
     evidence: `subgraph ${name} pid ${pid} state ${state} for ${ctx.options.holdMs} ms; meanwhile /healthz ${health}, its query ${during.ok ? 'answered' : `failed (${during.status}: ${during.body.slice(0, 120)})`}`,
     clearedAt: Date.now(),
@@ -234,31 +261,47 @@ async function diskFull(ctx: FaultContext): Promise<Injection> {
       PERFORM nextval('${s}.chaos_disk_full_hits');
       RAISE EXCEPTION 'could not extend file: No space left on device (simulated by the chaos driver)' USING ERRCODE = 'disk_full';
     END $$;`);
-  const hits0 = Number((await ctx.probes.pool.query(`SELECT last_value, is_called FROM ${s}.chaos_disk_full_hits`)).rows.map((r) => (r.is_called ? r.last_value : 0))[0]);
-  for (const t of tables) await q(`CREATE TRIGGER chaos_disk_full BEFORE INSERT OR UPDATE ON ${s}.${t} FOR EACH STATEMENT EXECUTE FUNCTION ${s}.chaos_disk_full()`);
+  const hits0 = Number(
+    (await ctx.probes.pool.query(`SELECT last_value, is_called FROM ${s}.chaos_disk_full_hits`)).rows.map((r) =>
+      r.is_called ? r.last_value : 0,
+    )[0],
+  );
+  for (const t of tables)
+    await q(
+      `CREATE TRIGGER chaos_disk_full BEFORE INSERT OR UPDATE ON ${s}.${t} FOR EACH STATEMENT EXECUTE FUNCTION ${s}.chaos_disk_full()`,
+    );
   const full = await ctx.probes.positions();
   await sleep(ctx.options.holdMs);
   const during = await ctx.probes.positions();
   for (const t of tables) await q(`DROP TRIGGER IF EXISTS chaos_disk_full ON ${s}.${t}`);
-  const hits = Number((await ctx.probes.pool.query(`SELECT last_value FROM ${s}.chaos_disk_full_hits`)).rows[0].last_value) - hits0;
+  const hits =
+    Number((await ctx.probes.pool.query(`SELECT last_value FROM ${s}.chaos_disk_full_hits`)).rows[0].last_value) -
+    hits0;
   if (hits <= 0) throw new Error('no write reached the full tables: the fault did not bite');
   const before = await ctx.probes.positions();
   return {
     evidence: `${hits} writes refused with SQLSTATE 53100 on ${tables.join(', ')} for ${ctx.options.holdMs} ms; loader ${during.loader - full.loader === 0 ? 'stood still' : `moved ${during.loader - full.loader}`}`,
     clearedAt: Date.now(),
-    recovered: async () => (await progressed(ctx, ['loader', 'speed'])(before)),
+    recovered: async () => await progressed(ctx, ['loader', 'speed'])(before),
   };
 }
 
 export function injectFault(kind: FaultKind, ctx: FaultContext): Promise<Injection> {
   if (kind.startsWith('kill9:')) return kill9(ctx, kind.slice('kill9:'.length) as Role);
   switch (kind) {
-    case 'redis-wipe': return redisWipe(ctx);
-    case 'kafka-outage': return kafkaOutage(ctx);
-    case 'postgres-restart': return postgresRestart(ctx);
-    case 'drop-connections': return dropConnections(ctx);
-    case 'subgraph-pause': return subgraphPause(ctx);
-    case 'disk-full': return diskFull(ctx);
-    default: throw new Error(`unknown fault ${kind}`);
+    case 'redis-wipe':
+      return redisWipe(ctx);
+    case 'kafka-outage':
+      return kafkaOutage(ctx);
+    case 'postgres-restart':
+      return postgresRestart(ctx);
+    case 'drop-connections':
+      return dropConnections(ctx);
+    case 'subgraph-pause':
+      return subgraphPause(ctx);
+    case 'disk-full':
+      return diskFull(ctx);
+    default:
+      throw new Error(`unknown fault ${kind}`);
   }
 }

@@ -28,7 +28,13 @@ export interface Probes {
   redis: Redis;
   positions(): Promise<Positions>;
   /** Per-partition vectors, for the verify status shim. */
-  vectors(): Promise<{ logEnd: number[]; loader: number[]; batch: number[]; speed: Array<number | null>; connectors: Array<{ name: string; positions: number[]; sourceEnd: number[] }> }>;
+  vectors(): Promise<{
+    logEnd: number[];
+    loader: number[];
+    batch: number[];
+    speed: Array<number | null>;
+    connectors: Array<{ name: string; positions: number[]; sourceEnd: number[] }>;
+  }>;
   /** A query through the gateway that needs `subgraph` answered with data and no error. */
   answers(subgraph: string, timeoutMs?: number): Promise<{ ok: boolean; status: number; body: string }>;
   close(): Promise<void>;
@@ -69,13 +75,23 @@ export function createProbes(o: ProbeOptions): Probes {
     const offs = await pool.query(
       `SELECT l.next_offset AS loaded, b.next_offset AS batch FROM ${schema}.loader_offsets l JOIN ${schema}.batch_watermarks b USING (partition) ORDER BY l.partition`,
     );
-    const speedRaw = await redis.hmget(`{${e.MILLRACE_PREFIX}}:speed_offset`, ...Array.from({ length: partitions }, (_, p) => String(p)));
-    const cps = await pool.query(`SELECT connector, partition, next_offset FROM ${schema}.connector_checkpoints WHERE connector = ANY($1)`, [sources.map((s) => s.name)]);
-    const connectors = await Promise.all(sources.map(async (s) => {
-      const end = await s.topic.endOffsets();
-      const pos = end.map((_, p) => Number(cps.rows.find((r) => r.connector === s.name && r.partition === p)?.next_offset ?? 0));
-      return { name: s.name, positions: pos, sourceEnd: end };
-    }));
+    const speedRaw = await redis.hmget(
+      `{${e.MILLRACE_PREFIX}}:speed_offset`,
+      ...Array.from({ length: partitions }, (_, p) => String(p)),
+    );
+    const cps = await pool.query(
+      `SELECT connector, partition, next_offset FROM ${schema}.connector_checkpoints WHERE connector = ANY($1)`,
+      [sources.map((s) => s.name)],
+    );
+    const connectors = await Promise.all(
+      sources.map(async (s) => {
+        const end = await s.topic.endOffsets();
+        const pos = end.map((_, p) =>
+          Number(cps.rows.find((r) => r.connector === s.name && r.partition === p)?.next_offset ?? 0),
+        );
+        return { name: s.name, positions: pos, sourceEnd: end };
+      }),
+    );
     return {
       logEnd: await log.endOffsets(),
       loader: offs.rows.map((r) => Number(r.loaded)),
@@ -86,24 +102,33 @@ export function createProbes(o: ProbeOptions): Probes {
   };
 
   return {
-    pool, redis, vectors,
+    pool,
+    redis,
+    vectors,
     async positions() {
       const v = await vectors();
       return {
-        logEnd: sum(v.logEnd), loader: sum(v.loader), batch: sum(v.batch), speed: sum(v.speed),
-        sourceEnd: sum(v.connectors.flatMap((c) => c.sourceEnd)), sourceRead: sum(v.connectors.flatMap((c) => c.positions)),
+        logEnd: sum(v.logEnd),
+        loader: sum(v.loader),
+        batch: sum(v.batch),
+        speed: sum(v.speed),
+        sourceEnd: sum(v.connectors.flatMap((c) => c.sourceEnd)),
+        sourceRead: sum(v.connectors.flatMap((c) => c.positions)),
       };
     },
     async answers(subgraph, timeoutMs = 5000) {
       if (!QUERIES[subgraph]) return { ok: true, status: 0, body: 'not probed' };
       try {
         const r = await fetch(`${o.gatewayUrl}/graphql`, {
-          method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify({ query: QUERIES[subgraph] }),
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...o.headers },
+          body: JSON.stringify({ query: QUERIES[subgraph] }),
           signal: AbortSignal.timeout(timeoutMs),
         });
         const body = await r.text();
         const json = JSON.parse(body) as { data?: Record<string, unknown> | null; errors?: unknown[] };
-        const ok = r.status === 200 && !json.errors?.length && !!json.data && Object.values(json.data).every((v) => v !== null);
+        const ok =
+          r.status === 200 && !json.errors?.length && !!json.data && Object.values(json.data).every((v) => v !== null);
         return { ok, status: r.status, body: body.slice(0, 500) };
       } catch (err) {
         return { ok: false, status: 0, body: (err as Error).message };

@@ -62,7 +62,13 @@ export interface ChaosResult {
   faults: FaultResult[];
   unplannedExits: Array<{ role: Role; code: number | null; signal: string | null; at: number }>;
   eventsLoaded: number;
-  verify: { code: number | null; checked: number; mismatches: number; bySource: Record<string, { checked: number; mismatches: number }>; stderr: string };
+  verify: {
+    code: number | null;
+    checked: number;
+    mismatches: number;
+    bySource: Record<string, { checked: number; mismatches: number }>;
+    stderr: string;
+  };
   catchUpMs: number;
   reportFile: string;
 }

@@ -3,7 +3,10 @@ import type { ChaosOptions, ChaosResult } from './chaos-types.ts';
 const s = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
 
 /** The run as Markdown: the figures the README quotes, every fault with its evidence, and how to reproduce it. */
-export function formatChaosReport(r: ChaosResult, o: Pick<ChaosOptions, 'fault' | 'durationMs' | 'kinds' | 'minGapMs' | 'maxGapMs'>): string {
+export function formatChaosReport(
+  r: ChaosResult,
+  o: Pick<ChaosOptions, 'fault' | 'durationMs' | 'kinds' | 'minGapMs' | 'maxGapMs'>,
+): string {
   const byKind = new Map<string, { n: number; ok: number; times: number[] }>();
   for (const f of r.faults) {
     const k = byKind.get(f.kind) ?? { n: 0, ok: 0, times: [] };
@@ -35,7 +38,10 @@ export function formatChaosReport(r: ChaosResult, o: Pick<ChaosOptions, 'fault' 
     '',
     '| fault | injected | recovered | time to recover (median / max) |',
     '|---|---|---|---|',
-    ...[...byKind].map(([k, v]) => `| ${k} | ${v.n} | ${v.ok} | ${s(median(v.times))} / ${s(v.times.length ? Math.max(...v.times) : null)} |`),
+    ...[...byKind].map(
+      ([k, v]) =>
+        `| ${k} | ${v.n} | ${v.ok} | ${s(median(v.times))} / ${s(v.times.length ? Math.max(...v.times) : null)} |`,
+    ),
     '',
     '## Every fault',
     '',
@@ -43,7 +49,10 @@ export function formatChaosReport(r: ChaosResult, o: Pick<ChaosOptions, 'fault' 
     '',
     '| at | fault | evidence | lifted after | recovered after |',
     '|---|---|---|---|---|',
-    ...r.faults.map((f) => `| ${s(f.at)} | ${f.kind} | ${(f.error ? `FAILED: ${f.error}` : f.evidence).replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${s(f.clearMs)} | ${s(f.recoveryMs)} |`),
+    ...r.faults.map(
+      (f) =>
+        `| ${s(f.at)} | ${f.kind} | ${(f.error ? `FAILED: ${f.error}` : f.evidence).replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${s(f.clearMs)} | ${s(f.recoveryMs)} |`,
+    ),
     '',
     '## Verify by source',
     '',

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
 
 /** Every role of a split deployment the chaos driver runs in a process of its own (app/modules.ts TARGETS). */
-export const ROLES: readonly string[] = ['ingest', 'loader', 'speed', 'batch', ...SUBGRAPH_NAMES.map((n) => `subgraph:${n}`), 'gateway'];
+export const ROLES: readonly string[] = [
+  'ingest',
+  'loader',
+  'speed',
+  'batch',
+  ...SUBGRAPH_NAMES.map((n) => `subgraph:${n}`),
+  'gateway',
+];
 /** One of ROLES, or 'simulator' (the factory: never killed, it is the ground truth). */
 export type Role = string;
 
@@ -54,7 +61,11 @@ export function createRoleProcess(opts: RoleProcessOptions): RoleProcess {
     out = '';
     planned = false;
     file.write(`\n===== ${new Date().toISOString()} start ${opts.role}\n`);
-    const p = spawn(process.execPath, cli, { cwd: opts.root, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, cli, {
+      cwd: opts.root,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     proc = p;
     const onData = (d: Buffer) => {
       file?.write(d);
@@ -72,8 +83,10 @@ export function createRoleProcess(opts: RoleProcessOptions): RoleProcess {
     const deadline = Date.now() + (opts.startTimeoutMs ?? 300_000);
     // The CLI logs "millrace <target> is up" (the gateway: "millrace is up") once every module started.
     while (!/millrace (\S+ )?is up/.test(out)) {
-      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`${opts.role} exited during start (${p.exitCode ?? p.signalCode}):\n${out.slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`${opts.role} not up within ${opts.startTimeoutMs ?? 300_000} ms:\n${out.slice(-3000)}`);
+      if (p.exitCode !== null || p.signalCode !== null)
+        throw new Error(`${opts.role} exited during start (${p.exitCode ?? p.signalCode}):\n${out.slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${opts.role} not up within ${opts.startTimeoutMs ?? 300_000} ms:\n${out.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };

@@ -2,17 +2,62 @@ import { EventEmitter, once } from 'node:events';
 import { MillraceError } from '../../lib/errors.ts';
 import { allMetrics } from '../../metrics/index.ts';
 import { parseShifts, type FactoryCalendar } from '../calendar.ts';
-import { GRAIN_MS, type Delta, type DeltaItem, type EntityRow, type MetricInfo, type OpenPairing, type SeriesQuery, type SeriesResult, type Serving } from '../types.ts';
+import {
+  GRAIN_MS,
+  type Delta,
+  type DeltaItem,
+  type EntityRow,
+  type MetricInfo,
+  type OpenPairing,
+  type SeriesQuery,
+  type SeriesResult,
+  type Serving,
+} from '../types.ts';
 
 /** The factory calendar of the fixtures: UTC, shifts A 06:00, B 14:00, C 22:00. */
-export const FIXTURE_CALENDAR: FactoryCalendar = { zone: 'UTC', shifts: parseShifts('A=06:00,B=14:00,C=22:00'), historyStart: Date.UTC(2000, 0, 1), maxBuckets: 5000 };
+export const FIXTURE_CALENDAR: FactoryCalendar = {
+  zone: 'UTC',
+  shifts: parseShifts('A=06:00,B=14:00,C=22:00'),
+  historyStart: Date.UTC(2000, 0, 1),
+  maxBuckets: 5000,
+};
 
 /** A three-station floor for tests, as the ingested floor map's `station` entities hold it. */
 export const FIXTURE_FLOOR = {
   stations: [
-    { id: 'CUT', name: 'Cutting', zone: 'A', department: 'Machining', x: 10, y: 20, machines: ['CUT-1', 'CUT-2'], flowIndex: 0, idealCycleSec: 30 },
-    { id: 'WELD', name: 'Welding', zone: 'A', department: 'Machining', x: 30, y: 20, machines: ['WELD-1'], flowIndex: 1, idealCycleSec: 60 },
-    { id: 'PAINT', name: 'Painting', zone: 'B', department: 'Finishing', x: 50, y: 40, machines: ['PAINT-1'], flowIndex: 2, idealCycleSec: 45 },
+    {
+      id: 'CUT',
+      name: 'Cutting',
+      zone: 'A',
+      department: 'Machining',
+      x: 10,
+      y: 20,
+      machines: ['CUT-1', 'CUT-2'],
+      flowIndex: 0,
+      idealCycleSec: 30,
+    },
+    {
+      id: 'WELD',
+      name: 'Welding',
+      zone: 'A',
+      department: 'Machining',
+      x: 30,
+      y: 20,
+      machines: ['WELD-1'],
+      flowIndex: 1,
+      idealCycleSec: 60,
+    },
+    {
+      id: 'PAINT',
+      name: 'Painting',
+      zone: 'B',
+      department: 'Finishing',
+      x: 50,
+      y: 40,
+      machines: ['PAINT-1'],
+      flowIndex: 2,
+      idealCycleSec: 45,
+    },
   ],
 };
 
@@ -54,12 +99,21 @@ export interface FixturePairing extends OpenPairing {
  * minute rows summed into grain buckets; deltas are a list with cursor semantics like the real
  * stream's (strictly after `after`; null = only new ones), ending when the signal aborts.
  */
-export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UTC(2026, 10, 22, 8), entityRows: EntityRow[] = FIXTURE_ENTITIES,
+export function createFixtureServing(
+  rows: FixtureRow[],
+  freshnessAsOf = Date.UTC(2026, 10, 22, 8),
+  entityRows: EntityRow[] = FIXTURE_ENTITIES,
   pairings: FixturePairing[] = [],
 ): FixtureServing {
   const infos: MetricInfo[] = allMetrics.map((m) => ({
-    name: m.name, domain: m.domain, description: m.description, dimensions: [...m.dimensionNames], personalDimensions: [...(m.personal ?? [])],
-    aggregate: m.aggregate.kind, bounds: m.aggregate.kind === 'histogram' ? [...m.aggregate.bounds] : null, unit: m.unit ?? null,
+    name: m.name,
+    domain: m.domain,
+    description: m.description,
+    dimensions: [...m.dimensionNames],
+    personalDimensions: [...(m.personal ?? [])],
+    aggregate: m.aggregate.kind,
+    bounds: m.aggregate.kind === 'histogram' ? [...m.aggregate.bounds] : null,
+    unit: m.unit ?? null,
   }));
   const log: Delta[] = [];
   const events = new EventEmitter();
@@ -75,7 +129,8 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
     seriesCalls.push(q);
     if (gate) await gate;
     if (failure) throw failure;
-    if (!infos.some((m) => m.name === q.metric)) throw new MillraceError('BAD_USER_INPUT', `unknown metric ${q.metric}`);
+    if (!infos.some((m) => m.name === q.metric))
+      throw new MillraceError('BAD_USER_INPUT', `unknown metric ${q.metric}`);
     const g = GRAIN_MS[q.grain];
     const from = Math.floor(q.from / g) * g;
     const to = Math.ceil(q.to / g) * g;
@@ -91,8 +146,15 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
     }
     const points = [...acc.values()].sort((a, b) => a.bucket - b.bucket).map((p) => ({ ...p, value: p.cells[0] }));
     const freshness = {
-      asOf: freshnessAsOf, batchOffsets: [10, 20], batchWatermarkTime: freshnessAsOf - 60_000, batchRefreshedAt: freshnessAsOf - 30_000,
-      speedOffsets: [12, 25], speedLagEvents: 3, speedAppliedAt: freshnessAsOf - 1_000, batchShare: 0.75, speedShare: 0.25,
+      asOf: freshnessAsOf,
+      batchOffsets: [10, 20],
+      batchWatermarkTime: freshnessAsOf - 60_000,
+      batchRefreshedAt: freshnessAsOf - 30_000,
+      speedOffsets: [12, 25],
+      speedLagEvents: 3,
+      speedAppliedAt: freshnessAsOf - 1_000,
+      batchShare: 0.75,
+      speedShare: 0.25,
     };
     return { metric: q.metric, grain: q.grain, from, to, points, freshness };
   }
@@ -123,21 +185,45 @@ export function createFixtureServing(rows: FixtureRow[], freshnessAsOf = Date.UT
     deltas,
     metrics: () => infos,
     deadLetters: async ({ limit }) =>
-      [{ id: 1, connector: 'machining', source: 'kafka:mycpu.machining', position: 'mycpu.machining:0:7', reason: 'not JSON', raw: '{oops', createdAt: 0 }].slice(0, limit),
+      [
+        {
+          id: 1,
+          connector: 'machining',
+          source: 'kafka:mycpu.machining',
+          position: 'mycpu.machining:0:7',
+          reason: 'not JSON',
+          raw: '{oops',
+          createdAt: 0,
+        },
+      ].slice(0, limit),
     entities: async ({ entity, after, limit }) => {
       entityCalls.push(entity);
-      return entityRows.filter((r) => r.entity === entity && (after == null || r.key > after)).sort((a, b) => a.key.localeCompare(b.key)).slice(0, limit);
+      return entityRows
+        .filter((r) => r.entity === entity && (after == null || r.key > after))
+        .sort((a, b) => a.key.localeCompare(b.key))
+        .slice(0, limit);
     },
     lastCursor: async () => log.at(-1)?.cursor ?? null,
     openPairings: async (pairing) => {
       pairingCalls.push(pairing);
-      return pairings.filter((p) => p.pairing === pairing).map((p) => ({ key: p.key, startTime: p.startTime })).sort((a, b) => a.key.localeCompare(b.key));
+      return pairings
+        .filter((p) => p.pairing === pairing)
+        .map((p) => ({ key: p.key, startTime: p.startTime }))
+        .sort((a, b) => a.key.localeCompare(b.key));
     },
     failWith: (err) => void (failure = err),
     hold: (g) => void (gate = g),
     push(items) {
       const n = log.length + 1;
-      const delta: Delta = { cursor: String(n), partition: 0, fromOffset: n * 10, toOffset: n * 10 + 10, appliedAt: freshnessAsOf + n * 1000, maxEventTime: freshnessAsOf + n * 1000 - 500, items };
+      const delta: Delta = {
+        cursor: String(n),
+        partition: 0,
+        fromOffset: n * 10,
+        toOffset: n * 10 + 10,
+        appliedAt: freshnessAsOf + n * 1000,
+        maxEventTime: freshnessAsOf + n * 1000 - 500,
+        items,
+      };
       log.push(delta);
       events.emit('push');
       return delta;

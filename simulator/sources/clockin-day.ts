@@ -29,9 +29,23 @@ export interface SheetRow {
 }
 
 /** Headers of the sheet in order; a rewrite may rename some or add "Notes". */
-export const CLOCKIN_HEADERS = ['Date', 'Shift', 'Department', 'Employee ID', 'Name', 'Clock In', 'Clock Out', 'Absence Reason'] as const;
+export const CLOCKIN_HEADERS = [
+  'Date',
+  'Shift',
+  'Department',
+  'Employee ID',
+  'Name',
+  'Clock In',
+  'Clock Out',
+  'Absence Reason',
+] as const;
 /** Renames a clerk makes: every one is an alias the connector's default mapping accepts. */
-export const RENAMES: ReadonlyArray<readonly [string, string]> = [['Employee ID', 'Emp ID'], ['Clock Out', 'Clock-Out'], ['Clock In', 'Clock-In'], ['Absence Reason', 'Reason']];
+export const RENAMES: ReadonlyArray<readonly [string, string]> = [
+  ['Employee ID', 'Emp ID'],
+  ['Clock Out', 'Clock-Out'],
+  ['Clock In', 'Clock-In'],
+  ['Absence Reason', 'Reason'],
+];
 
 export interface Layout {
   renamed: Array<readonly [string, string]>;
@@ -55,11 +69,22 @@ export interface ClockinFaultRates {
   corrected: number;
   deleted: number;
 }
-export const DEFAULT_CLOCKIN_FAULT_RATES: ClockinFaultRates = { renamedColumn: 1, addedColumn: 1, malformed: 2, corrected: 2, deleted: 1 };
+export const DEFAULT_CLOCKIN_FAULT_RATES: ClockinFaultRates = {
+  renamedColumn: 1,
+  addedColumn: 1,
+  malformed: 2,
+  corrected: 2,
+  deleted: 1,
+};
 
 /** Chance an employee is absent on a given day, and the reasons' weights. */
 const ABSENCE_CHANCE = 0.07;
-const REASON_WEIGHTS: Readonly<Record<AbsenceReason, number>> = { Sick: 0.4, Vacation: 0.35, Training: 0.15, Unexcused: 0.1 };
+const REASON_WEIGHTS: Readonly<Record<AbsenceReason, number>> = {
+  Sick: 0.4,
+  Vacation: 0.35,
+  Training: 0.15,
+  Unexcused: 0.1,
+};
 const NOTES = ['swapped shift', 'badge reader down', 'left early, approved', 'overtime approved', 'late bus'];
 
 const MIN = 60_000;
@@ -88,29 +113,66 @@ export interface DayPlan {
  * corrections and deletions touch only rows of earlier rewrites of the same day, so once the
  * 06:00 rewrite of the next day is written, the day never changes again (the writer's seal).
  */
-export function planDay(seed: number, day: number, roster: readonly Employee[], faultRate: number, rates: ClockinFaultRates): Rewrite[] {
+export function planDay(
+  seed: number,
+  day: number,
+  roster: readonly Employee[],
+  faultRate: number,
+  rates: ClockinFaultRates,
+): Rewrite[] {
   return planDayWithTruth(seed, day, roster, faultRate, rates).rewrites;
 }
 
 /** `planDay`, and the fault-free rows it started from (what the time clock recorded). */
-export function planDayWithTruth(seed: number, day: number, roster: readonly Employee[], faultRate: number, rates: ClockinFaultRates): DayPlan {
+export function planDayWithTruth(
+  seed: number,
+  day: number,
+  roster: readonly Employee[],
+  faultRate: number,
+  rates: ClockinFaultRates,
+): DayPlan {
   const date = isoDate(day);
   const rng = createRng(deriveSeed(seed, `clockin:${date}`));
   const truth: SheetRow[] = roster.map((e) => {
     const start = shiftStart(day, e.shift);
-    const base = { date, shift: e.shift, department: e.department, employeeId: e.id, name: e.name, malformed: null, note: '' };
+    const base = {
+      date,
+      shift: e.shift,
+      department: e.department,
+      employeeId: e.id,
+      name: e.name,
+      malformed: null,
+      note: '',
+    };
     if (rng.chance(ABSENCE_CHANCE)) return { ...base, clockIn: null, clockOut: null, absenceReason: pickReason(rng) };
-    return { ...base, clockIn: start + rng.int(-20, 10) * MIN, clockOut: start + SHIFT_MS + rng.int(-15, 45) * MIN, absenceReason: null };
+    return {
+      ...base,
+      clockIn: start + rng.int(-20, 10) * MIN,
+      clockOut: start + SHIFT_MS + rng.int(-15, 45) * MIN,
+      absenceReason: null,
+    };
   });
   // Which rewrite (0, 1, 2) each fault lands in; corrections and deletions need earlier rows.
-  const at = (kind: keyof ClockinFaultRates, from: number) => Array.from({ length: occurrences(rng, rates[kind] * faultRate) }, () => rng.int(from, 2));
-  const plan = { renamed: at('renamedColumn', 0), added: at('addedColumn', 0), malformed: at('malformed', 0), corrected: at('corrected', 1), deleted: at('deleted', 1) };
+  const at = (kind: keyof ClockinFaultRates, from: number) =>
+    Array.from({ length: occurrences(rng, rates[kind] * faultRate) }, () => rng.int(from, 2));
+  const plan = {
+    renamed: at('renamedColumn', 0),
+    added: at('addedColumn', 0),
+    malformed: at('malformed', 0),
+    corrected: at('corrected', 1),
+    deleted: at('deleted', 1),
+  };
 
   const sheet: SheetRow[] = [];
   const rewrites: Rewrite[] = [];
   SHIFTS.forEach((shift, k) => {
     const faults: SourceFault[] = [];
-    const fault = (kind: string, detail: string, r: SheetRow | null) => faults.push({ kind, detail: `${date} ${detail}`, eventAt: r ? shiftStart(day, r.shift) : day + (14 + 8 * k) * HOUR_MS });
+    const fault = (kind: string, detail: string, r: SheetRow | null) =>
+      faults.push({
+        kind,
+        detail: `${date} ${detail}`,
+        eventAt: r ? shiftStart(day, r.shift) : day + (14 + 8 * k) * HOUR_MS,
+      });
     const earlier = sheet.slice();
     for (const _ of plan.corrected.filter((x) => x === k && earlier.length > 0)) {
       const r = rng.pick(earlier);
@@ -177,7 +239,10 @@ export function sheetDuringShift(plan: DayPlan, k: number, t: number): { rows: S
   const open = plan.truth
     .filter((r) => r.shift === SHIFTS[k] && r.absenceReason === null && r.clockIn !== null && r.clockIn <= t)
     .map((r) => ({ ...r, clockOut: null, malformed: null, note: '' }));
-  return { rows: [...(last?.rows ?? []).map((r) => ({ ...r })), ...open], layout: last?.layout ?? { renamed: [], notes: false } };
+  return {
+    rows: [...(last?.rows ?? []).map((r) => ({ ...r })), ...open],
+    layout: last?.layout ?? { renamed: [], notes: false },
+  };
 }
 
 /** The day (UTC midnight) and rewrite index (0, 1, 2) of a rewrite instant. */

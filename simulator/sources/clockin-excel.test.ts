@@ -29,13 +29,24 @@ async function context(over: Partial<WriterContext> = {}): Promise<WriterContext
   const ledgerSchema = testSchemaName('ledger_clockin');
   await ensureLedger(pool, ledgerSchema);
   const dataDir = await mkdtemp(join(tmpdir(), 'clockin-'));
-  cleanups.push(() => dropSchema(pool, ledgerSchema), () => rm(dataDir, { recursive: true, force: true }));
+  cleanups.push(
+    () => dropSchema(pool, ledgerSchema),
+    () => rm(dataDir, { recursive: true, force: true }),
+  );
   return {
     // The first rewrite is D 14:00 (rewrites strictly after the start).
-    seed: 11, startTime: D + 6 * H, dataDir, floor, pool, ledgerSchema, faultRate: 1, log: () => undefined,
+    seed: 11,
+    startTime: D + 6 * H,
+    dataDir,
+    floor,
+    pool,
+    ledgerSchema,
+    faultRate: 1,
+    log: () => undefined,
     openTopic: () => {
       throw new Error('the clock-in writer opens no topic');
-    }, ...over,
+    },
+    ...over,
   };
 }
 
@@ -50,7 +61,9 @@ async function workbooks(dataDir: string): Promise<Map<string, unknown[][]>> {
     const ws = wb.getWorksheet('Clock-in');
     assert.ok(ws, `${name} has the sheet "Clock-in"`);
     const rows: unknown[][] = [];
-    ws.eachRow((row) => rows.push((row.values as unknown[]).slice(1).map((v) => (v instanceof Date ? v.getTime() : v ?? null))));
+    ws.eachRow((row) =>
+      rows.push((row.values as unknown[]).slice(1).map((v) => (v instanceof Date ? v.getTime() : (v ?? null)))),
+    );
     out.set(name, rows);
   }
   return out;
@@ -61,14 +74,27 @@ async function workbooks(dataDir: string): Promise<Map<string, unknown[][]>> {
  * per (fact, shift start, dims), what the sheets hold now. Malformed rows count nowhere.
  */
 function recompute(books: Map<string, unknown[][]>): Map<string, number> {
-  const alias: Record<string, string> = { 'emp id': 'employee id', 'clock-in': 'clock in', 'clock-out': 'clock out', reason: 'absence reason' };
+  const alias: Record<string, string> = {
+    'emp id': 'employee id',
+    'clock-in': 'clock in',
+    'clock-out': 'clock out',
+    reason: 'absence reason',
+  };
   const totals = new Map<string, number>();
   const add = (k: string, v: number) => totals.set(k, (totals.get(k) ?? 0) + v);
   for (const [, [header, ...rows]] of books) {
     const col = new Map(header.map((h, i) => [alias[String(h).toLowerCase()] ?? String(h).toLowerCase(), i]));
     for (const r of rows) {
       const get = (name: string) => r[col.get(name)!] ?? null;
-      const [date, shift, dept, cin, cout, reason, emp] = ['date', 'shift', 'department', 'clock in', 'clock out', 'absence reason', 'employee id'].map(get);
+      const [date, shift, dept, cin, cout, reason, emp] = [
+        'date',
+        'shift',
+        'department',
+        'clock in',
+        'clock out',
+        'absence reason',
+        'employee id',
+      ].map(get);
       const hour = { A: 6, B: 14, C: 22 }[String(shift)];
       if (hour === undefined) continue;
       const minute = Date.parse(`${date}T00:00:00Z`) + hour * H;
@@ -77,7 +103,11 @@ function recompute(books: Map<string, unknown[][]>): Map<string, number> {
         add(`absent_by_department|${minute}|${dept}|${shift}`, 1);
       }
       // Present: clocked out after clocking in, or still on shift (an open row: no minutes yet).
-      else if (reason === null && typeof cin === 'number' && (cout === null || (typeof cout === 'number' && cout > cin))) {
+      else if (
+        reason === null &&
+        typeof cin === 'number' &&
+        (cout === null || (typeof cout === 'number' && cout > cin))
+      ) {
         add(`attendance|${minute}|${dept}|${shift}`, 1);
         if (cout !== null) add(`minutes_worked|${minute}|${dept}|${shift}`, (cout - cin) / 60_000);
         if (cout !== null) add(`worker_minutes|${minute}|${emp}|${dept}`, (cout - cin) / 60_000);
@@ -89,7 +119,9 @@ function recompute(books: Map<string, unknown[][]>): Map<string, number> {
 }
 
 async function ledgerTotals(schema: string): Promise<Map<string, number>> {
-  const r = await pool.query(`SELECT fact, minute::text, station, error_code, sum(value)::int AS v FROM ${schema}.facts GROUP BY 1, 2, 3, 4 HAVING sum(value) <> 0`);
+  const r = await pool.query(
+    `SELECT fact, minute::text, station, error_code, sum(value)::int AS v FROM ${schema}.facts GROUP BY 1, 2, 3, 4 HAVING sum(value) <> 0`,
+  );
   return new Map(r.rows.map((x) => [`${x.fact}|${x.minute}|${x.station}|${x.error_code}`, x.v]));
 }
 
@@ -116,7 +148,10 @@ describe('clock-in writer', () => {
       const w = createClockinWriter(ctx);
       await w.advanceTo(D + 30 * H); // the three rewrites of day D: 14:00, 22:00, 06:00 next day
       for (const kind of ['renamed_column', 'added_column', 'malformed', 'corrected', 'deleted']) {
-        assert.ok((w.stats().faults[kind] ?? 0) >= 1, `seed ${seed}: ${kind} occurred (${JSON.stringify(w.stats().faults)})`);
+        assert.ok(
+          (w.stats().faults[kind] ?? 0) >= 1,
+          `seed ${seed}: ${kind} occurred (${JSON.stringify(w.stats().faults)})`,
+        );
         const r = await pool.query(`SELECT count(*)::int AS n FROM ${ctx.ledgerSchema}.faults WHERE kind = $1`, [kind]);
         assert.ok(r.rows[0].n >= 1, `seed ${seed}: ${kind} is in the ledger`);
       }
@@ -130,9 +165,21 @@ describe('clock-in writer', () => {
     assert.deepEqual(w.stats().faults, { renamed_column: 0, added_column: 0, malformed: 0, corrected: 0, deleted: 0 });
     const [[name, [header, ...rows]]] = [...(await workbooks(ctx.dataDir))];
     assert.equal(name, 'clockin-2026-03-10.xlsx');
-    assert.deepEqual(header, ['Date', 'Shift', 'Department', 'Employee ID', 'Name', 'Clock In', 'Clock Out', 'Absence Reason']);
+    assert.deepEqual(header, [
+      'Date',
+      'Shift',
+      'Department',
+      'Employee ID',
+      'Name',
+      'Clock In',
+      'Clock Out',
+      'Absence Reason',
+    ]);
     assert.equal(rows.length, 96);
-    assert.deepEqual(rows.map((r) => r[3]).sort(), Array.from({ length: 96 }, (_, i) => `E${String(i + 1).padStart(4, '0')}`));
+    assert.deepEqual(
+      rows.map((r) => r[3]).sort(),
+      Array.from({ length: 96 }, (_, i) => `E${String(i + 1).padStart(4, '0')}`),
+    );
     const departments = new Set(floor.stations.map((s) => s.department));
     assert.ok(rows.every((r) => departments.has(String(r[2])) && ['A', 'B', 'C'].includes(String(r[1]))));
   });
@@ -145,7 +192,11 @@ describe('clock-in writer', () => {
     const truth = recompute(await workbooks(ctx.dataDir));
     assert.ok(truth.size > 50, 'a few days of figures');
     assert.deepEqual(await ledgerTotals(ctx.ledgerSchema), truth);
-    assert.equal(await sourceSeal(pool, ctx.ledgerSchema, CLOCKIN_WRITER), D + 2 * 24 * H + 6 * H, 'D+3 03:00 → the 06:00 of D+2');
+    assert.equal(
+      await sourceSeal(pool, ctx.ledgerSchema, CLOCKIN_WRITER),
+      D + 2 * 24 * H + 6 * H,
+      'D+3 03:00 → the 06:00 of D+2',
+    );
   });
 
   it('never rewrites a day once its 06:00 rewrite of the next day is written (what the seal relies on)', async () => {
@@ -153,11 +204,17 @@ describe('clock-in writer', () => {
     const w = createClockinWriter(ctx);
     await w.advanceTo(D + 30 * H);
     const path = join(ctx.dataDir, 'clockin', 'clockin-2026-03-10.xlsx');
-    const sha = async () => createHash('sha256').update(await readFile(path)).digest('hex');
+    const sha = async () =>
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex');
     const before = await sha();
     await w.advanceTo(D + 80 * H);
     assert.equal(await sha(), before);
-    assert.ok((await readdir(join(ctx.dataDir, 'clockin'))).includes('clockin-2026-03-12.xlsx'), 'later days were written meanwhile');
+    assert.ok(
+      (await readdir(join(ctx.dataDir, 'clockin'))).includes('clockin-2026-03-12.xlsx'),
+      'later days were written meanwhile',
+    );
   });
 });
 
@@ -178,16 +235,30 @@ describe('clock-in writer, live start', () => {
     const { rewrites, truth } = planDayWithTruth(11, D, roster, 1, DEFAULT_CLOCKIN_FAULT_RATES);
     const emp = (r: Record<string, unknown>) => r['Employee ID'] ?? r['Emp ID'];
     // Shift A as its 14:00 rewrite wrote it; every B worker not absent has clocked in (13:40–14:10), none out.
-    assert.deepEqual(rows.filter((r) => r.Shift !== 'B').map(emp), rewrites[0].rows.map((r) => r.employeeId));
+    assert.deepEqual(
+      rows.filter((r) => r.Shift !== 'B').map(emp),
+      rewrites[0].rows.map((r) => r.employeeId),
+    );
     const open = rows.filter((r) => r.Shift === 'B');
     const onShift = truth.filter((r) => r.shift === 'B' && r.absenceReason === null);
     assert.ok(onShift.length > 20, `${onShift.length} on shift B`);
-    assert.deepEqual(open.map(emp), onShift.map((r) => r.employeeId));
-    assert.ok(open.every((r) => typeof r['Clock In'] === 'number' && r['Clock Out'] === null && r['Absence Reason'] === null));
+    assert.deepEqual(
+      open.map(emp),
+      onShift.map((r) => r.employeeId),
+    );
+    assert.ok(
+      open.every((r) => typeof r['Clock In'] === 'number' && r['Clock Out'] === null && r['Absence Reason'] === null),
+    );
     // The ledger counts the open rows as attendance without minutes: equal to the sheet.
     assert.deepEqual(await ledgerTotals(ctx.ledgerSchema), recompute(await workbooks(ctx.dataDir)));
-    assert.ok([...(await ledgerTotals(ctx.ledgerSchema)).keys()].some((k) => k.startsWith(`attendance|${D + 14 * H}|`)), 'B counted');
-    assert.ok(![...(await ledgerTotals(ctx.ledgerSchema)).keys()].some((k) => k.startsWith(`minutes_worked|${D + 14 * H}|`)), 'no B minutes yet');
+    assert.ok(
+      [...(await ledgerTotals(ctx.ledgerSchema)).keys()].some((k) => k.startsWith(`attendance|${D + 14 * H}|`)),
+      'B counted',
+    );
+    assert.ok(
+      ![...(await ledgerTotals(ctx.ledgerSchema)).keys()].some((k) => k.startsWith(`minutes_worked|${D + 14 * H}|`)),
+      'no B minutes yet',
+    );
   });
 
   it('during shift A, only who has clocked in by then; the shift end closes the rows exactly as a run without the export', async () => {
@@ -197,10 +268,17 @@ describe('clock-in writer, live start', () => {
     const w = createClockinWriter({ ...live, liveStart: liveAt });
     await w.advanceTo(liveAt + 1);
     const { truth } = planDayWithTruth(11, D, roster, 1, DEFAULT_CLOCKIN_FAULT_RATES);
-    const due = truth.filter((r) => r.shift === 'A' && r.absenceReason === null && r.clockIn! <= liveAt).map((r) => r.employeeId);
-    const late = truth.filter((r) => r.shift === 'A' && r.absenceReason === null && r.clockIn! > liveAt).map((r) => r.employeeId);
+    const due = truth
+      .filter((r) => r.shift === 'A' && r.absenceReason === null && r.clockIn! <= liveAt)
+      .map((r) => r.employeeId);
+    const late = truth
+      .filter((r) => r.shift === 'A' && r.absenceReason === null && r.clockIn! > liveAt)
+      .map((r) => r.employeeId);
     assert.ok(due.length > 0 && late.length > 0, `clocked in ${due.length}, still to come ${late.length}`);
-    assert.deepEqual((await sheetRows(live.dataDir, 'clockin-2026-03-10.xlsx')).map((r) => r['Employee ID']), due);
+    assert.deepEqual(
+      (await sheetRows(live.dataDir, 'clockin-2026-03-10.xlsx')).map((r) => r['Employee ID']),
+      due,
+    );
     assert.deepEqual(await ledgerTotals(live.ledgerSchema), recompute(await workbooks(live.dataDir)));
     // Past the day's rewrites and the next 06:00: the same files and the same ledger as without the export.
     await w.advanceTo(D + 31 * H);
@@ -230,7 +308,8 @@ describe('clock-in writer, live start', () => {
     await w.advanceTo(D + 40 * H);
     assert.deepEqual(await workbooks(ctx.dataDir), await workbooks(once.dataDir));
     assert.deepEqual(await ledgerTotals(ctx.ledgerSchema), await ledgerTotals(once.ledgerSchema));
-    const faults = async (schema: string) => (await pool.query(`SELECT kind, detail FROM ${schema}.faults ORDER BY kind, detail`)).rows;
+    const faults = async (schema: string) =>
+      (await pool.query(`SELECT kind, detail FROM ${schema}.faults ORDER BY kind, detail`)).rows;
     assert.ok((await faults(once.ledgerSchema)).length > 5);
     assert.deepEqual(await faults(ctx.ledgerSchema), await faults(once.ledgerSchema));
   });
@@ -242,16 +321,25 @@ describe('clock-in writer, live start', () => {
     assert.equal(w.stats().written, 0);
     assert.ok(!existsSync(join(ctx.dataDir, 'clockin')), 'nothing written');
     await w.advanceTo(D + 38 * H);
-    assert.deepEqual([...(await workbooks(ctx.dataDir)).keys()], ['clockin-2026-03-11.xlsx'], 'the 14:00 rewrite of the 11th, nothing of the 10th');
+    assert.deepEqual(
+      [...(await workbooks(ctx.dataDir)).keys()],
+      ['clockin-2026-03-11.xlsx'],
+      'the 14:00 rewrite of the 11th, nothing of the 10th',
+    );
   });
 
-  it('a day first written after its first rewrite records the earlier rewrites\' faults too (its malformed rows are on the sheet)', async () => {
+  it("a day first written after its first rewrite records the earlier rewrites' faults too (its malformed rows are on the sheet)", async () => {
     const liveAt = D + 23 * H; // shift C: the sheet holds A and B, written by this run for the first time
     const ctx = await context({ startTime: liveAt, faultRate: 3 });
     await createClockinWriter({ ...ctx, liveStart: liveAt }).advanceTo(liveAt);
     const { rewrites } = planDayWithTruth(11, D, roster, 3, DEFAULT_CLOCKIN_FAULT_RATES);
-    const planned = [...rewrites[0].faults, ...rewrites[1].faults].map((f) => `${f.kind} clockin-excel: ${f.detail}`).sort();
-    assert.ok(planned.some((f) => f.startsWith('malformed')), 'malformed rows in A or B');
+    const planned = [...rewrites[0].faults, ...rewrites[1].faults]
+      .map((f) => `${f.kind} clockin-excel: ${f.detail}`)
+      .sort();
+    assert.ok(
+      planned.some((f) => f.startsWith('malformed')),
+      'malformed rows in A or B',
+    );
     const r = await pool.query(`SELECT kind, detail FROM ${ctx.ledgerSchema}.faults`);
     assert.deepEqual(r.rows.map((x) => `${x.kind} ${x.detail}`).sort(), planned);
   });

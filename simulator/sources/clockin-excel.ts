@@ -3,8 +3,17 @@ import { join } from 'node:path';
 import { withContext } from '../../lib/errors.ts';
 import { recordFacts, sourceWriterState, type SourceFact, type SourceLedgerEntry } from '../ledger-sources.ts';
 import {
-  DEFAULT_CLOCKIN_FAULT_RATES, nextRewriteAfter, planDayWithTruth, rewriteOf, sealAt, sheetDuringShift, shiftAt,
-  type ClockinFaultRates, type DayPlan, type Layout, type SheetRow,
+  DEFAULT_CLOCKIN_FAULT_RATES,
+  nextRewriteAfter,
+  planDayWithTruth,
+  rewriteOf,
+  sealAt,
+  sheetDuringShift,
+  shiftAt,
+  type ClockinFaultRates,
+  type DayPlan,
+  type Layout,
+  type SheetRow,
 } from './clockin-day.ts';
 import { SHIFT_MS, createRoster, isoDate, shiftStart, type Shift } from './clockin-roster.ts';
 import { writeClockinWorkbook } from './clockin-workbook.ts';
@@ -18,14 +27,20 @@ export const CLOCKIN_WRITER = 'clockin-excel';
  * worker [employee, department].
  */
 export const CLOCKIN_FACTS = {
-  attendance: 'attendance', absences: 'absences', absentByDepartment: 'absent_by_department', minutesWorked: 'minutes_worked', workerMinutes: 'worker_minutes',
+  attendance: 'attendance',
+  absences: 'absences',
+  absentByDepartment: 'absent_by_department',
+  minutesWorked: 'minutes_worked',
+  workerMinutes: 'worker_minutes',
 } as const;
 
 /** The path of a day's workbook. */
 export const clockinPath = (dataDir: string, day: number) => join(dataDir, 'clockin', `clockin-${isoDate(day)}.xlsx`);
 
 /** What a row contributes to the ledger; malformed rows contribute nothing (null). */
-export type Counted = { present: true; department: string; shift: string; minutes: number | null } | { present: false; shift: string; reason: string; department?: string };
+export type Counted =
+  | { present: true; department: string; shift: string; minutes: number | null }
+  | { present: false; shift: string; reason: string; department?: string };
 /** A version of a day's sheet as the ledger counts it: row key (`employeeId|shift`) → contribution. */
 export type SheetCounts = Record<string, Counted | null>;
 
@@ -39,14 +54,21 @@ function counted(r: SheetRow): Counted | null {
 
 const rowKey = (r: SheetRow) => `${r.employeeId}|${r.shift}`;
 /** What each row of a version counts, by row key. */
-export const countsOf = (rows: readonly SheetRow[]): SheetCounts => Object.fromEntries(rows.map((r) => [rowKey(r), counted(r)]));
+export const countsOf = (rows: readonly SheetRow[]): SheetCounts =>
+  Object.fromEntries(rows.map((r) => [rowKey(r), counted(r)]));
 
 /** Field by field: counts read back from jsonb come with their keys reordered. */
 function same(a: Counted | null, b: Counted | null): boolean {
   if (a === null || b === null) return a === b;
   if (a.present && b.present) return a.department === b.department && a.shift === b.shift && a.minutes === b.minutes;
   // A day's counts kept by an older version have no department on absences: unchanged rows stay unchanged.
-  return !a.present && !b.present && a.shift === b.shift && a.reason === b.reason && (a.department === undefined || b.department === undefined || a.department === b.department);
+  return (
+    !a.present &&
+    !b.present &&
+    a.shift === b.shift &&
+    a.reason === b.reason &&
+    (a.department === undefined || b.department === undefined || a.department === b.department)
+  );
 }
 
 /** Signed facts turning one version of a day's rows into the next, summed per (fact, minute, dims). */
@@ -83,7 +105,8 @@ export function diffCounts(day: number, before: Readonly<SheetCounts>, after: Re
 }
 
 /** `diffCounts` of two versions given as rows. */
-export const diffFacts = (day: number, before: readonly SheetRow[], after: readonly SheetRow[]): SourceFact[] => diffCounts(day, countsOf(before), countsOf(after));
+export const diffFacts = (day: number, before: readonly SheetRow[], after: readonly SheetRow[]): SourceFact[] =>
+  diffCounts(day, countsOf(before), countsOf(after));
 
 /**
  * The worker clock-in sheets (docs/sources.md, row 6): `clockin/clockin-YYYY-MM-DD.xlsx`, rewritten
@@ -134,7 +157,13 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
    * record its difference from the version before, and the faults of those rewrites not yet recorded
    * (a day first written at its second rewrite has the first one's malformed rows too).
    */
-  async function write(day: number, version: { rows: SheetRow[]; layout: Layout }, through: number, at: number, done: () => void): Promise<void> {
+  async function write(
+    day: number,
+    version: { rows: SheetRow[]; layout: Layout },
+    through: number,
+    at: number,
+    done: () => void,
+  ): Promise<void> {
     // A day this run has not written yet: what the ledger counted for it last (nothing if never written).
     let before: { counts: SheetCounts; faultsThrough: number };
     if (previous?.day === day) before = previous;
@@ -144,7 +173,9 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
       })) as { rows?: SheetCounts; faultsThrough?: number } | null;
       before = { counts: kept?.rows ?? {}, faultsThrough: kept?.faultsThrough ?? -1 };
     }
-    const newFaults = planOf(day).rewrites.slice(before.faultsThrough + 1, through + 1).flatMap((x) => x.faults);
+    const newFaults = planOf(day)
+      .rewrites.slice(before.faultsThrough + 1, through + 1)
+      .flatMap((x) => x.faults);
     const faultsThrough = Math.max(before.faultsThrough, through);
     const path = clockinPath(ctx.dataDir, day);
     try {
@@ -158,7 +189,10 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
     written += version.rows.length;
     done();
     await record({
-      source: CLOCKIN_WRITER, facts: diffCounts(day, before.counts, after), faults: newFaults, sealedBefore: sealAt(at),
+      source: CLOCKIN_WRITER,
+      facts: diffCounts(day, before.counts, after),
+      faults: newFaults,
+      sealedBefore: sealAt(at),
       writerState: [{ key: isoDate(day), data: { rows: after, faultsThrough } }],
     });
   }
@@ -185,7 +219,8 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
         else break;
       }
       // Every version up to t is written and recorded, so the seal may move with the clock alone.
-      if (sealAt(t) > (sealed ?? Number.NEGATIVE_INFINITY)) await record({ source: CLOCKIN_WRITER, facts: [], sealedBefore: sealAt(t) });
+      if (sealAt(t) > (sealed ?? Number.NEGATIVE_INFINITY))
+        await record({ source: CLOCKIN_WRITER, facts: [], sealedBefore: sealAt(t) });
     },
     stats: () => ({ written, faults: { ...faults } }),
     async close() {

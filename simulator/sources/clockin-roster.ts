@@ -23,8 +23,56 @@ export interface Employee {
   shift: Shift;
 }
 
-const FIRST = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Emeka', 'Fatima', 'Gus', 'Hana', 'Ivo', 'Jun', 'Kaia', 'Luis', 'Mira', 'Nils', 'Olu', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tove', 'Uma', 'Viktor', 'Wen', 'Yara'];
-const LAST = ['Abara', 'Berg', 'Castillo', 'Dubois', 'Eriksen', 'Fischer', 'García', 'Haddad', 'Ishikawa', 'Jensen', 'Kowalski', 'Lindqvist', 'Moreau', 'Nakamura', 'Okafor', 'Petrov', 'Rossi', 'Santos', 'Tanaka', 'Varga', 'Weber', 'Zhou'];
+const FIRST = [
+  'Ana',
+  'Ben',
+  'Chloé',
+  'Dmitri',
+  'Emeka',
+  'Fatima',
+  'Gus',
+  'Hana',
+  'Ivo',
+  'Jun',
+  'Kaia',
+  'Luis',
+  'Mira',
+  'Nils',
+  'Olu',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sami',
+  'Tove',
+  'Uma',
+  'Viktor',
+  'Wen',
+  'Yara',
+];
+const LAST = [
+  'Abara',
+  'Berg',
+  'Castillo',
+  'Dubois',
+  'Eriksen',
+  'Fischer',
+  'García',
+  'Haddad',
+  'Ishikawa',
+  'Jensen',
+  'Kowalski',
+  'Lindqvist',
+  'Moreau',
+  'Nakamura',
+  'Okafor',
+  'Petrov',
+  'Rossi',
+  'Santos',
+  'Tanaka',
+  'Varga',
+  'Weber',
+  'Zhou',
+];
 
 /** Employees on the roster. */
 export const ROSTER_SIZE = 96;
@@ -43,9 +91,16 @@ export function createRoster(floor: FloorMap, seed: number): Employee[] {
   const roster: Employee[] = [];
   for (let i = 0; i < ROSTER_SIZE; i++) {
     const onMachine = Math.floor(i / 6) < machineDepts.length;
-    const department = onMachine ? machineDepts[Math.floor(i / 6)] : spare[(i - machineDepts.length * 6) % spare.length];
+    const department = onMachine
+      ? machineDepts[Math.floor(i / 6)]
+      : spare[(i - machineDepts.length * 6) % spare.length];
     const shift = SHIFTS[onMachine ? Math.floor(i / 2) % 3 : i % 3];
-    roster.push({ id: `E${String(i + 1).padStart(4, '0')}`, name: `${rng.pick(FIRST)} ${rng.pick(LAST)}`, department, shift });
+    roster.push({
+      id: `E${String(i + 1).padStart(4, '0')}`,
+      name: `${rng.pick(FIRST)} ${rng.pick(LAST)}`,
+      department,
+      shift,
+    });
   }
   return roster;
 }

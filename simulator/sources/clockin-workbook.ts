@@ -8,13 +8,24 @@ export const CLOCKIN_SHEET = 'Clock-in';
 function cells(r: SheetRow): Record<string, ExcelJS.CellValue> {
   const time = (t: number | null) => (t === null ? null : new Date(t));
   const v: Record<string, ExcelJS.CellValue> = {
-    Date: r.date, Shift: r.shift, Department: r.department, 'Employee ID': r.employeeId, Name: r.name,
-    'Clock In': time(r.clockIn), 'Clock Out': time(r.clockOut), 'Absence Reason': r.absenceReason, Notes: r.note || null,
+    Date: r.date,
+    Shift: r.shift,
+    Department: r.department,
+    'Employee ID': r.employeeId,
+    Name: r.name,
+    'Clock In': time(r.clockIn),
+    'Clock Out': time(r.clockOut),
+    'Absence Reason': r.absenceReason,
+    Notes: r.note || null,
   };
   // Garbled the way hand-kept sheets are: a placeholder for a time, a clock-out typed with the day
   // before's date (so it is before the clock-in), a typo'd shift. (An empty Clock Out is an open row.)
   if (r.malformed === 'clock-in-na') Object.assign(v, { 'Clock In': 'n/a', 'Absence Reason': null });
-  if (r.malformed === 'clock-out-wrong-day') Object.assign(v, { 'Clock Out': r.clockOut === null ? null : new Date(r.clockOut - 86_400_000), 'Absence Reason': null });
+  if (r.malformed === 'clock-out-wrong-day')
+    Object.assign(v, {
+      'Clock Out': r.clockOut === null ? null : new Date(r.clockOut - 86_400_000),
+      'Absence Reason': null,
+    });
   if (r.malformed === 'unknown-shift') v.Shift = 'D';
   return v;
 }

@@ -28,9 +28,19 @@ async function context(seed = 7): Promise<WriterContext> {
   const ledgerSchema = testSchemaName('ledger_energy');
   await ensureLedger(pool, ledgerSchema);
   const dataDir = await mkdtemp(join(tmpdir(), 'energy-'));
-  cleanups.push(() => dropSchema(pool, ledgerSchema), () => rm(dataDir, { recursive: true, force: true }));
+  cleanups.push(
+    () => dropSchema(pool, ledgerSchema),
+    () => rm(dataDir, { recursive: true, force: true }),
+  );
   return {
-    seed, startTime: START, dataDir, floor, pool, ledgerSchema, faultRate: 1, log: () => undefined,
+    seed,
+    startTime: START,
+    dataDir,
+    floor,
+    pool,
+    ledgerSchema,
+    faultRate: 1,
+    log: () => undefined,
     openTopic: () => {
       throw new Error('the energy writer opens no topic');
     },
@@ -44,7 +54,11 @@ async function csvFiles(dataDir: string): Promise<Map<string, string>> {
 }
 
 const ledgerFacts = async (schema: string) =>
-  (await pool.query(`SELECT minute::text, station, value::int FROM ${schema}.facts WHERE fact = 'energy_wh' ORDER BY minute, station`)).rows;
+  (
+    await pool.query(
+      `SELECT minute::text, station, value::int FROM ${schema}.facts WHERE fact = 'energy_wh' ORDER BY minute, station`,
+    )
+  ).rows;
 const ledgerFaults = async (schema: string) =>
   (await pool.query(`SELECT kind, detail, event_id, event_at::text, raw FROM ${schema}.faults ORDER BY id`)).rows;
 
@@ -87,11 +101,13 @@ describe('energy CSV writer', () => {
     const w = createEnergyCsvWriter(ctx);
     await w.advanceTo(START + 60 * MIN);
     const { faults } = w.stats();
-    for (const kind of ['malformed', 'duplicate', 'truncated']) assert.ok(faults[kind] >= 1, `${kind}: ${JSON.stringify(faults)}`);
+    for (const kind of ['malformed', 'duplicate', 'truncated'])
+      assert.ok(faults[kind] >= 1, `${kind}: ${JSON.stringify(faults)}`);
     const kinds = new Set((await ledgerFaults(ctx.ledgerSchema)).map((f) => f.kind));
     assert.deepEqual([...kinds].sort(), ['duplicate', 'malformed', 'truncated']);
     const text = [...(await csvFiles(ctx.dataDir)).values()].join('');
-    for (const f of await ledgerFaults(ctx.ledgerSchema)) if (f.raw) assert.ok(text.includes(`${f.raw}\n`), `fault line in the file: ${f.raw}`);
+    for (const f of await ledgerFaults(ctx.ledgerSchema))
+      if (f.raw) assert.ok(text.includes(`${f.raw}\n`), `fault line in the file: ${f.raw}`);
   });
 
   it('records exactly what the files hold, seals after the last written interval, exports the finished day', async () => {
@@ -99,7 +115,8 @@ describe('energy CSV writer', () => {
     const w = createEnergyCsvWriter(ctx);
     await w.advanceTo(START + 90 * MIN + 30_000);
     const files = await csvFiles(ctx.dataDir);
-    for (const text of files.values()) assert.equal(text.split('\n')[0], 'interval_start,machine_id,wh', 'header first');
+    for (const text of files.values())
+      assert.equal(text.split('\n')[0], 'interval_start,machine_id,wh', 'header first');
     const truth = recompute(files);
     assert.equal(truth.size, 90 * MACHINES.length, 'every machine, every minute');
     const facts = await ledgerFacts(ctx.ledgerSchema);
@@ -107,10 +124,17 @@ describe('energy CSV writer', () => {
     assert.equal(await sourceSeal(pool, ctx.ledgerSchema, ENERGY_WRITER), START + 90 * MIN);
     // Ovens and burn-in draw far more than the receiving dock.
     const mean = (id: string) => facts.filter((f) => f.station === id).reduce((n, f) => n + f.value, 0) / 90;
-    assert.ok(mean('BRN-1') > 10 * mean('RCV-1') && mean('CUR-1') > 3 * mean('DIE-1'), `BRN ${mean('BRN-1')} RCV ${mean('RCV-1')}`);
+    assert.ok(
+      mean('BRN-1') > 10 * mean('RCV-1') && mean('CUR-1') > 3 * mean('DIE-1'),
+      `BRN ${mean('BRN-1')} RCV ${mean('RCV-1')}`,
+    );
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(join(ctx.dataDir, 'energy', 'energy-2026-03-10.xlsx'));
     const day1 = [...truth.keys()].filter((k) => Number(k.split('|')[0]) < Date.UTC(2026, 2, 11));
-    assert.equal(wb.getWorksheet('energy')!.rowCount, day1.length + 1, 'the workbook holds each reading of the day once');
+    assert.equal(
+      wb.getWorksheet('energy')!.rowCount,
+      day1.length + 1,
+      'the workbook holds each reading of the day once',
+    );
   });
 });

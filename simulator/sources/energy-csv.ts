@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { withContext } from '../../lib/errors.ts';
 import { recordFacts, type SourceFact, type SourceFault } from '../ledger-sources.ts';
 import { createRng, deriveSeed } from '../prng.ts';
-import { ENERGY_HEADER, INTERVAL_MS, MALFORMED_FLAVOURS, energyLine, energyMeters, isoDay, malformedLine, meterReading } from './energy-model.ts';
+import {
+  ENERGY_HEADER,
+  INTERVAL_MS,
+  MALFORMED_FLAVOURS,
+  energyLine,
+  energyMeters,
+  isoDay,
+  malformedLine,
+  meterReading,
+} from './energy-model.ts';
 import { writeEnergyWorkbook } from './energy-xlsx.ts';
 import type { SourceWriter, WriterContext } from './source-writer.ts';
 
@@ -24,9 +33,25 @@ export interface EnergyFaultRates {
 }
 export const DEFAULT_ENERGY_FAULT_RATES: EnergyFaultRates = { malformed: 0.08, duplicate: 0.1, rewrite: 0.08 };
 
-interface Day { day: string; path: string; lines: string[]; flushed: number; fileEndsMidLine: boolean; rewrite: boolean }
-interface Batch { facts: SourceFact[]; faults: SourceFault[] }
-interface Duplicate { due: number; line: string; id: string; at: number; delay: number }
+interface Day {
+  day: string;
+  path: string;
+  lines: string[];
+  flushed: number;
+  fileEndsMidLine: boolean;
+  rewrite: boolean;
+}
+interface Batch {
+  facts: SourceFact[];
+  faults: SourceFault[];
+}
+interface Duplicate {
+  due: number;
+  line: string;
+  id: string;
+  at: number;
+  delay: number;
+}
 
 /**
  * The daily energy report (docs/sources.md, row 7): `energy/energy-YYYY-MM-DD.csv`, one row per
@@ -52,7 +77,14 @@ export function createEnergyCsvWriter(ctx: WriterContext, rates: Partial<EnergyF
     // A file left by an earlier run is continued, so that a rewrite keeps its lines.
     const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
     const lines = old.split('\n').filter((l, i) => l.length > 0 && !(i === 0 && l === ENERGY_HEADER));
-    return { day: d, path, lines, flushed: lines.length, fileEndsMidLine: old.length > 0 && !old.endsWith('\n'), rewrite: false };
+    return {
+      day: d,
+      path,
+      lines,
+      flushed: lines.length,
+      fileEndsMidLine: old.length > 0 && !old.endsWith('\n'),
+      rewrite: false,
+    };
   }
 
   function generate(m: number, d: Day): void {
@@ -71,17 +103,33 @@ export function createEnergyCsvWriter(ctx: WriterContext, rates: Partial<EnergyF
     if (rng.chance(r.duplicate * ctx.faultRate)) {
       const k = rng.int(0, meters.length - 1);
       const delay = rng.int(1, 15);
-      duplicates.push({ due: m + delay * INTERVAL_MS, line: d.lines[first + k], id: `energy:${meters[k].machineId}:${m}`, at: m, delay });
+      duplicates.push({
+        due: m + delay * INTERVAL_MS,
+        line: d.lines[first + k],
+        id: `energy:${meters[k].machineId}:${m}`,
+        at: m,
+        delay,
+      });
     }
     const due = duplicates.filter((x) => x.due <= m);
     duplicates = duplicates.filter((x) => x.due > m);
     for (const x of due) {
       d.lines.push(x.line);
-      batch.faults.push({ kind: 'duplicate', detail: `re-appended ${x.delay} min later`, eventId: x.id, eventAt: x.at, raw: x.line });
+      batch.faults.push({
+        kind: 'duplicate',
+        detail: `re-appended ${x.delay} min later`,
+        eventId: x.id,
+        eventAt: x.at,
+        raw: x.line,
+      });
     }
     if (rng.chance(r.rewrite * ctx.faultRate)) {
       d.rewrite = true;
-      batch.faults.push({ kind: 'truncated', detail: `energy-${d.day}.csv truncated and rewritten with the same lines`, eventAt: m });
+      batch.faults.push({
+        kind: 'truncated',
+        detail: `energy-${d.day}.csv truncated and rewritten with the same lines`,
+        eventAt: m,
+      });
     }
   }
 
@@ -96,7 +144,13 @@ export function createEnergyCsvWriter(ctx: WriterContext, rates: Partial<EnergyF
           const fresh = d.rewrite || (d.flushed === 0 && (await fh.stat()).size === 0);
           const from = d.rewrite ? 0 : d.flushed;
           const prefix = fresh ? `${ENERGY_HEADER}\n` : d.fileEndsMidLine ? '\n' : '';
-          await fh.write(prefix + d.lines.slice(from).map((l) => `${l}\n`).join(''));
+          await fh.write(
+            prefix +
+              d.lines
+                .slice(from)
+                .map((l) => `${l}\n`)
+                .join(''),
+          );
           await fh.sync();
         } finally {
           await fh.close();
@@ -111,7 +165,12 @@ export function createEnergyCsvWriter(ctx: WriterContext, rates: Partial<EnergyF
     }
     if (next === null) return;
     try {
-      await recordFacts(ctx.pool, ctx.ledgerSchema, { source: ENERGY_WRITER, facts: batch.facts, faults: batch.faults, sealedBefore: next });
+      await recordFacts(ctx.pool, ctx.ledgerSchema, {
+        source: ENERGY_WRITER,
+        facts: batch.facts,
+        faults: batch.faults,
+        sealedBefore: next,
+      });
     } catch (err) {
       throw withContext(err, 'energy writer: ledger');
     }

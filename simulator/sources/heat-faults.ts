@@ -49,7 +49,10 @@ const q = JSON.stringify;
  * for the same reason: ~40 M readings a year); heat-sensors.test.ts checks the equivalence.
  */
 export function heatWire(r: HeatReading): { key: string; value: string } {
-  return { key: r.sensorId, value: `{"readingId":${q(r.readingId)},"sensorId":${q(r.sensorId)},"zone":${q(r.zone)},"at":"${isoMs(r.at)}","centiC":${q(r.centiC)}}` };
+  return {
+    key: r.sensorId,
+    value: `{"readingId":${q(r.readingId)},"sensorId":${q(r.sensorId)},"zone":${q(r.zone)},"at":"${isoMs(r.at)}","centiC":${q(r.centiC)}}`,
+  };
 }
 
 export interface HeatFaultInjector {
@@ -71,20 +74,35 @@ export function createHeatFaults(options: HeatFaultOptions, scale: number, rng: 
   const p = (rate: number) => Math.min(1, rate * scale);
   let seq = 0;
   let sent = 0;
-  const late = new MinHeap<{ release: number; seq: number; r: HeatReading; delay: number }>((a, b) => a.release < b.release || (a.release === b.release && a.seq < b.seq));
-  const dups = new MinHeap<{ due: number; seq: number; r: HeatReading; delay: number }>((a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq));
-  const fault = (kind: string, detail: string, r: HeatReading, raw: string | null = null, eventId: string | null = r.readingId): SourceFault =>
-    ({ kind, detail, eventId, eventAt: r.at, raw });
+  const late = new MinHeap<{ release: number; seq: number; r: HeatReading; delay: number }>(
+    (a, b) => a.release < b.release || (a.release === b.release && a.seq < b.seq),
+  );
+  const dups = new MinHeap<{ due: number; seq: number; r: HeatReading; delay: number }>(
+    (a, b) => a.due < b.due || (a.due === b.due && a.seq < b.seq),
+  );
+  const fault = (
+    kind: string,
+    detail: string,
+    r: HeatReading,
+    raw: string | null = null,
+    eventId: string | null = r.readingId,
+  ): SourceFault => ({ kind, detail, eventId, eventAt: r.at, raw });
 
   function send(r: HeatReading, out: HeatOutgoing[], lateBy?: number): void {
     const msg = heatWire(r);
-    out.push({ key: msg.key, value: msg.value, reading: r, fault: lateBy === undefined ? undefined : fault('late', `${lateBy} ms late`, r) });
+    out.push({
+      key: msg.key,
+      value: msg.value,
+      reading: r,
+      fault: lateBy === undefined ? undefined : fault('late', `${lateBy} ms late`, r),
+    });
     sent++;
     if (rng.chance(p(o.duplicateRate))) {
       if (rng.chance(o.delayedDuplicateShare)) {
         const delay = rng.int(1, o.duplicateMaxDelay);
         dups.push({ due: sent + delay, seq: seq++, r, delay });
-      } else out.push({ key: msg.key, value: msg.value, reading: undefined, fault: fault('duplicate', 'immediate', r) });
+      } else
+        out.push({ key: msg.key, value: msg.value, reading: undefined, fault: fault('duplicate', 'immediate', r) });
     }
     if (rng.chance(p(o.malformedRate))) out.push(malformed(r, rng.pick(HEAT_MALFORMED)));
     while (dups.size > 0 && dups.peek()!.due <= sent) resend(out);
@@ -93,14 +111,22 @@ export function createHeatFaults(options: HeatFaultOptions, scale: number, rng: 
   function malformed(r: HeatReading, flavour: (typeof HEAT_MALFORMED)[number]): HeatOutgoing {
     // Its own `bad-` id: a lax consumer could never dedup it against (or mistake it for) the real reading.
     const text = heatWire({ ...r, readingId: `bad-${r.readingId}` }).value;
-    const value = flavour === 'not_json' ? text.slice(0, 1 + rng.int(0, text.length - 3)) : text.replace(/"centiC":-?\d+/, '"centiC":"hot"');
+    const value =
+      flavour === 'not_json'
+        ? text.slice(0, 1 + rng.int(0, text.length - 3))
+        : text.replace(/"centiC":-?\d+/, '"centiC":"hot"');
     return { key: r.sensorId, value, reading: undefined, fault: fault('malformed', flavour, r, value, null) };
   }
 
   function resend(out: HeatOutgoing[]): void {
     const d = dups.pop()!;
     const msg = heatWire(d.r);
-    out.push({ key: msg.key, value: msg.value, reading: undefined, fault: fault('duplicate', `after ${d.delay} readings`, d.r) });
+    out.push({
+      key: msg.key,
+      value: msg.value,
+      reading: undefined,
+      fault: fault('duplicate', `after ${d.delay} readings`, d.r),
+    });
   }
 
   function release(out: HeatOutgoing[], until: number): void {

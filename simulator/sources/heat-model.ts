@@ -49,7 +49,13 @@ export function heatSensors(floor: FloorMap, seed: number): HeatSensor[] {
       const st = stations[j % stations.length];
       // The receiving dock's doors open to the yard: it follows the weather most.
       const swingC = stations.some((x) => x.id === 'RCV') ? 300 : 120;
-      sensors.push({ id: `H-${zone}-${j + 1}`, zone, station: st.id, baseC: HALL_C + (STATION_HEAT[st.id] ?? 0) + rng.int(-40, 40), swingC });
+      sensors.push({
+        id: `H-${zone}-${j + 1}`,
+        zone,
+        station: st.id,
+        baseC: HALL_C + (STATION_HEAT[st.id] ?? 0) + rng.int(-40, 40),
+        swingC,
+      });
     }
   }
   // Evenly spread phases, in list order, so the generator's order inside a period is the list order.
@@ -70,7 +76,12 @@ export interface HeatModel {
 }
 
 /** Readings in non-decreasing time (ties in sensor order), from the first one at or after `startTime`. */
-export function createHeatModel(opts: { floor: FloorMap; seed: number; startTime: number; idPrefix: string }): HeatModel {
+export function createHeatModel(opts: {
+  floor: FloorMap;
+  seed: number;
+  startTime: number;
+  idPrefix: string;
+}): HeatModel {
   const sensors = heatSensors(opts.floor, opts.seed);
   const noise: Rng = createRng(deriveSeed(opts.seed, 'heat-noise'));
   let period = Math.floor(opts.startTime / READING_INTERVAL_MS);
@@ -87,7 +98,13 @@ export function createHeatModel(opts: { floor: FloorMap; seed: number; startTime
       const s = sensors[i];
       const at = timeOf();
       const centiC = Math.round(expectedCentiC(s, at)) + noise.triangular(-30, 0, 30);
-      const reading = { readingId: `${opts.idPrefix}-${s.id}-${period.toString(36)}`, sensorId: s.id, zone: s.zone, at, centiC };
+      const reading = {
+        readingId: `${opts.idPrefix}-${s.id}-${period.toString(36)}`,
+        sensorId: s.id,
+        zone: s.zone,
+        at,
+        centiC,
+      };
       step();
       return reading;
     },

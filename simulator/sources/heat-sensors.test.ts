@@ -24,7 +24,18 @@ async function setup(overrides: Partial<HeatWriterOptions> = {}) {
   const topic = createRecordingTopic('mycpu.heat', 1);
   const opened: Array<[string, number]> = [];
   const openTopic = (name: string, partitions: number): Topic => (opened.push([name, partitions]), topic);
-  const writer = createHeatWriter({ seed: 7, startTime: START, dataDir: '/nonexistent', floor, pool, ledgerSchema: schema, openTopic, faultRate: 1, log: () => undefined, ...overrides });
+  const writer = createHeatWriter({
+    seed: 7,
+    startTime: START,
+    dataDir: '/nonexistent',
+    floor,
+    pool,
+    ledgerSchema: schema,
+    openTopic,
+    faultRate: 1,
+    log: () => undefined,
+    ...overrides,
+  });
   return { schema, topic, writer, opened };
 }
 
@@ -33,12 +44,24 @@ async function ledgerFacts(schema: string): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [`${r.fact}|${r.minute}|${r.station}`, Number(r.value)]));
 }
 
-interface Parsed { readingId: string; sensorId: string; zone: string; at: number; centiC: number }
+interface Parsed {
+  readingId: string;
+  sensorId: string;
+  zone: string;
+  at: number;
+  centiC: number;
+}
 /** Independent reading of the wire contract (not the writer's code): null when malformed. */
 function parse(value: string): Parsed | null {
   try {
     const v = JSON.parse(value);
-    if (typeof v.readingId !== 'string' || typeof v.sensorId !== 'string' || typeof v.zone !== 'string' || !Number.isInteger(v.centiC)) return null;
+    if (
+      typeof v.readingId !== 'string' ||
+      typeof v.sensorId !== 'string' ||
+      typeof v.zone !== 'string' ||
+      !Number.isInteger(v.centiC)
+    )
+      return null;
     if (typeof v.at !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(v.at)) return null;
     return { ...v, at: Date.parse(v.at) };
   } catch {
@@ -75,7 +98,10 @@ describe('heat writer: determinism', () => {
     for (let t = START; t <= START + 2 * H; t += 7 * 60_000 + 13) await b.writer.advanceTo(t);
     await b.writer.advanceTo(START + 2 * H);
     assert.ok(a.topic.records.length > 2 * 360 * 13);
-    assert.deepEqual(b.topic.records.map((r) => [r.key, r.value]), a.topic.records.map((r) => [r.key, r.value]));
+    assert.deepEqual(
+      b.topic.records.map((r) => [r.key, r.value]),
+      a.topic.records.map((r) => [r.key, r.value]),
+    );
     assert.deepEqual(await ledgerFacts(b.schema), await ledgerFacts(a.schema));
     assert.equal(await sourceSeal(pool, b.schema, HEAT_SOURCE), await sourceSeal(pool, a.schema, HEAT_SOURCE));
     assert.deepEqual(a.opened, [['mycpu.heat', 1]]);
@@ -87,7 +113,10 @@ describe('heat writer: determinism', () => {
     const c = await setup({ startTime: START + 1 });
     for (const s of [a, b, c]) await s.writer.advanceTo(START + 10 * 60_000);
     const ids = (s: typeof a) => new Set(s.topic.records.map((r) => parse(r.value)?.readingId));
-    assert.notDeepEqual(b.topic.records.map((r) => r.value), a.topic.records.map((r) => r.value));
+    assert.notDeepEqual(
+      b.topic.records.map((r) => r.value),
+      a.topic.records.map((r) => r.value),
+    );
     assert.equal([...ids(a)].filter((id) => id && ids(c).has(id)).length, 0);
   });
 });
@@ -122,12 +151,16 @@ describe('heat writer: sensors and readings (no faults)', () => {
   it('reads zone-typical temperatures: thermal hot, burn-in hotter, a daily drift', () => {
     const mean = (xs: Parsed[]) => xs.reduce((n, r) => n + r.centiC, 0) / xs.length;
     const zone = (z: string) => records.filter((r) => r.zone === z);
-    for (const z of ['Z1', 'Z2', 'Z4', 'Z5', 'Z6']) assert.ok(mean(zone('Z3')) > mean(zone(z)) + 500, `Z3 hotter than ${z}`);
+    for (const z of ['Z1', 'Z2', 'Z4', 'Z5', 'Z6'])
+      assert.ok(mean(zone('Z3')) > mean(zone(z)) + 500, `Z3 hotter than ${z}`);
     const bySensor = (id: string) => mean(records.filter((r) => r.sensorId === id));
     assert.ok(bySensor('H-Z3-2') > bySensor('H-Z3-1') + 500, 'the burn-in sensor is hotter than the curing-oven one');
     const hour = (r: Parsed) => new Date(r.at).getUTCHours();
     const dock = zone('Z1');
-    assert.ok(mean(dock.filter((r) => hour(r) === 15)) > mean(dock.filter((r) => hour(r) === 3)) + 300, 'afternoon warmer than night');
+    assert.ok(
+      mean(dock.filter((r) => hour(r) === 15)) > mean(dock.filter((r) => hour(r) === 3)) + 300,
+      'afternoon warmer than night',
+    );
     assert.ok(records.every((r) => Number.isInteger(r.centiC) && r.centiC > 1_000 && r.centiC < 6_000));
   });
 });
@@ -137,12 +170,18 @@ describe('heat writer: faults at default rates, and the ledger', () => {
     const { schema, topic, writer } = await setup();
     await writer.advanceTo(START + 6 * H);
     const first = new Map<string, number>();
-    let immediate = 0, delayed = 0, late = 0, maxLate = 0, maxAt = -Infinity, notJson = 0, badCenti = 0;
+    let immediate = 0,
+      delayed = 0,
+      late = 0,
+      maxLate = 0,
+      maxAt = -Infinity,
+      notJson = 0,
+      badCenti = 0;
     topic.records.forEach((r, i) => {
       const p = parse(r.value);
       if (!p) {
         if (r.value.includes('"centiC":"hot"')) badCenti++;
-        else assert.throws(() => JSON.parse(r.value)), notJson++;
+        else (assert.throws(() => JSON.parse(r.value)), notJson++);
         return;
       }
       const f = first.get(p.readingId);
@@ -159,12 +198,27 @@ describe('heat writer: faults at default rates, and the ledger', () => {
     assert.ok(immediate > 0 && delayed > 0, `duplicates ${immediate}/${delayed}`);
     assert.ok(late > 0 && maxLate <= 120_000, `late ${late}, max ${maxLate} ms`);
     assert.ok(notJson > 0 && badCenti > 0, `malformed ${notJson}/${badCenti}`);
-    const { rows } = await pool.query(`SELECT split_part(detail, ': ', 2) AS d, kind, count(*)::int AS n FROM ${schema}.faults GROUP BY 1, 2`);
-    const count = (kind: string, pred: (d: string) => boolean) => rows.filter((r) => r.kind === kind && pred(r.d)).reduce((n, r) => n + r.n, 0);
-    assert.equal(count('duplicate', (d) => d === 'immediate'), immediate);
-    assert.equal(count('duplicate', (d) => d.startsWith('after')), delayed);
-    assert.equal(count('malformed', (d) => d === 'not_json'), notJson);
-    assert.equal(count('malformed', (d) => d === 'bad_centi'), badCenti);
+    const { rows } = await pool.query(
+      `SELECT split_part(detail, ': ', 2) AS d, kind, count(*)::int AS n FROM ${schema}.faults GROUP BY 1, 2`,
+    );
+    const count = (kind: string, pred: (d: string) => boolean) =>
+      rows.filter((r) => r.kind === kind && pred(r.d)).reduce((n, r) => n + r.n, 0);
+    assert.equal(
+      count('duplicate', (d) => d === 'immediate'),
+      immediate,
+    );
+    assert.equal(
+      count('duplicate', (d) => d.startsWith('after')),
+      delayed,
+    );
+    assert.equal(
+      count('malformed', (d) => d === 'not_json'),
+      notJson,
+    );
+    assert.equal(
+      count('malformed', (d) => d === 'bad_centi'),
+      badCenti,
+    );
     // Every late-sent reading is a recorded late fault (the count above sees only those overtaken by a newer one).
     assert.ok(count('late', () => true) >= late);
     assert.deepEqual(await ledgerFacts(schema), recompute(topic));
@@ -179,7 +233,10 @@ describe('heat writer: faults at default rates, and the ledger', () => {
     const before = topic.records.length;
     await writer.close();
     const earlier = new Set(topic.records.slice(0, before).map((r) => parse(r.value)?.readingId));
-    const flushed = topic.records.slice(before).map((r) => parse(r.value)).filter((p) => p && !earlier.has(p.readingId));
+    const flushed = topic.records
+      .slice(before)
+      .map((r) => parse(r.value))
+      .filter((p) => p && !earlier.has(p.readingId));
     assert.ok(flushed.length > 0 || writer.stats().faults.late === undefined);
     for (const p of flushed) assert.ok(p!.at >= seal, 'held reading below the seal');
     assert.equal(await sourceSeal(pool, schema, HEAT_SOURCE), Math.floor(writer.stats().clock! / 60_000) * 60_000);
@@ -208,7 +265,16 @@ describe('heat wire format', () => {
       const r = model.next();
       const at = i % 97 === 0 ? r.at - 61_234 : r.at; // late ones jump back across minutes
       const reading = { ...r, at, centiC: i % 5 === 0 ? -r.centiC : r.centiC };
-      assert.equal(heatWire(reading).value, JSON.stringify({ readingId: reading.readingId, sensorId: reading.sensorId, zone: reading.zone, at: new Date(at).toISOString(), centiC: reading.centiC }));
+      assert.equal(
+        heatWire(reading).value,
+        JSON.stringify({
+          readingId: reading.readingId,
+          sensorId: reading.sensorId,
+          zone: reading.zone,
+          at: new Date(at).toISOString(),
+          centiC: reading.centiC,
+        }),
+      );
       assert.equal(heatWire(reading).key, reading.sensorId);
     }
   });

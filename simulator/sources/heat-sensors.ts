@@ -22,11 +22,26 @@ export interface HeatWriterOptions extends WriterContext {
 }
 
 export interface HeatWriter extends SourceWriter {
-  stats(): { written: number; messages: number; faults: Record<string, number>; clock: number | null; sealedBefore: number | null };
+  stats(): {
+    written: number;
+    messages: number;
+    faults: Record<string, number>;
+    clock: number | null;
+    sealedBefore: number | null;
+  };
 }
 
-interface Batch { messages: HeatOutgoing[]; sealedBefore: number }
-interface Entry { facts: SourceFact[]; faults: SourceFault[]; sealedBefore: number; readings: number; messages: number }
+interface Batch {
+  messages: HeatOutgoing[];
+  sealedBefore: number;
+}
+interface Entry {
+  facts: SourceFact[];
+  faults: SourceFault[];
+  sealedBefore: number;
+  readings: number;
+  messages: number;
+}
 
 /**
  * The heat sensors (docs/sources.md row 1): a reading per sensor every 10 s simulated, published to
@@ -83,7 +98,10 @@ export function createHeatWriter(ctx: HeatWriterOptions): HeatWriter {
     const facts: SourceFact[] = [];
     for (const [minute, zones] of cells) {
       for (const [zone, c] of zones) {
-        facts.push({ fact: 'zone_temp_count', minute, dims: [zone], value: c.count }, { fact: 'zone_temp_sum', minute, dims: [zone], value: c.sum });
+        facts.push(
+          { fact: 'zone_temp_count', minute, dims: [zone], value: c.count },
+          { fact: 'zone_temp_sum', minute, dims: [zone], value: c.sum },
+        );
       }
     }
     return { facts, faults: faultList, sealedBefore: b.sealedBefore, readings, messages: b.messages.length };
@@ -104,7 +122,12 @@ export function createHeatWriter(ctx: HeatWriterOptions): HeatWriter {
     if (unrecorded) {
       const e = unrecorded;
       try {
-        await recordFacts(ctx.pool, ctx.ledgerSchema, { source: HEAT_SOURCE, facts: e.facts, faults: e.faults, sealedBefore: e.sealedBefore });
+        await recordFacts(ctx.pool, ctx.ledgerSchema, {
+          source: HEAT_SOURCE,
+          facts: e.facts,
+          faults: e.faults,
+          sealedBefore: e.sealedBefore,
+        });
       } catch (err) {
         throw withContext(err, 'heat writer: ledger write');
       }

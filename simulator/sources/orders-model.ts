@@ -51,10 +51,20 @@ const DAY = 24 * HOUR;
 const CHANGES_PER_ORDER = 3.2;
 const PARTS = ['heat spreader', 'substrate', 'thermal paste', 'bond wire', 'lid adhesive', 'tray'];
 /** Repair time by severity (1 = line down, fixed fastest), hours [min, mode, max]. */
-const REPAIR_HOURS: Record<number, [number, number, number]> = { 1: [1, 2, 6], 2: [2, 6, 16], 3: [4, 16, 48], 4: [8, 36, 96] };
+const REPAIR_HOURS: Record<number, [number, number, number]> = {
+  1: [1, 2, 6],
+  2: [2, 6, 16],
+  3: [4, 16, 48],
+  4: [8, 36, 96],
+};
 
 type Step = 'arrive' | 'confirm' | 'complete' | 'note' | 'delete';
-interface Due { at: number; seq: number; step: Step; orderId: string }
+interface Due {
+  at: number;
+  seq: number;
+  step: Step;
+  orderId: string;
+}
 
 /**
  * Deterministic orders: a Poisson stream of new orders (machine breakdowns → repair orders on a
@@ -74,7 +84,8 @@ export function createOrdersModel(opts: OrdersModelOptions) {
   const heap = new MinHeap<Due>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   let seq = 0;
   let made = 0;
-  const schedule = (at: number, step: Step, orderId: string) => heap.push({ at: Math.round(at), seq: seq++, step, orderId });
+  const schedule = (at: number, step: Step, orderId: string) =>
+    heap.push({ at: Math.round(at), seq: seq++, step, orderId });
   schedule(opts.startTime + rng.exp(meanGap), 'arrive', '');
 
   function arrive(at: number): OrderChange {
@@ -86,7 +97,12 @@ export function createOrdersModel(opts: OrdersModelOptions) {
       kind: repair ? 'repair' : 'purchase',
       subject: repair ? rng.pick(machines) : rng.chance(0.5) ? rng.pick(tools) : rng.pick(PARTS),
       severity: repair ? rng.pick([1, 2, 2, 3, 3, 3, 4, 4]) : null,
-      status: 'requested', requestedAt: at, confirmedAt: null, completedAt: null, updatedAt: at, note: null,
+      status: 'requested',
+      requestedAt: at,
+      confirmedAt: null,
+      completedAt: null,
+      updatedAt: at,
+      note: null,
     };
     rows.set(row.orderId, row);
     const confirmAt = at + rng.int(5, 120) * 60_000;
@@ -110,11 +126,23 @@ export function createOrdersModel(opts: OrdersModelOptions) {
       return { op: 'delete', at: d.at, row: old, completes: false, fault: 'deleted' };
     }
     const row: OrderRow = { ...old, updatedAt: d.at };
-    if (d.step === 'note') row.note = rng.pick(['waiting for spare part', 'technician reassigned', 'vendor called back', 'priority reviewed']);
+    if (d.step === 'note')
+      row.note = rng.pick([
+        'waiting for spare part',
+        'technician reassigned',
+        'vendor called back',
+        'priority reviewed',
+      ]);
     else if (d.step === 'confirm') Object.assign(row, { status: 'confirmed', confirmedAt: d.at });
     else Object.assign(row, { status: row.kind === 'repair' ? 'completed' : 'received', completedAt: d.at });
     rows.set(row.orderId, row);
-    return { op: 'update', at: d.at, row: { ...row }, completes: d.step === 'complete' && row.kind === 'repair', fault: d.step === 'note' ? 'note_only_update' : null };
+    return {
+      op: 'update',
+      at: d.at,
+      row: { ...row },
+      completes: d.step === 'complete' && row.kind === 'repair',
+      fault: d.step === 'note' ? 'note_only_update' : null,
+    };
   }
 
   return {

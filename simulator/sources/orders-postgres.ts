@@ -21,7 +21,18 @@ export interface OrdersWriterOptions extends WriterContext {
 
 const COLUMNS = 'order_id, kind, subject, severity, status, requested_at, confirmed_at, completed_at, updated_at, note';
 const ts = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const values = (r: OrderRow) => [r.orderId, r.kind, r.subject, r.severity, r.status, ts(r.requestedAt), ts(r.confirmedAt), ts(r.completedAt), ts(r.updatedAt), r.note];
+const values = (r: OrderRow) => [
+  r.orderId,
+  r.kind,
+  r.subject,
+  r.severity,
+  r.status,
+  ts(r.requestedAt),
+  ts(r.confirmedAt),
+  ts(r.completedAt),
+  ts(r.updatedAt),
+  r.note,
+];
 
 /**
  * The ledger's reading of committed changes (docs/sources.md §5), from the model's own rows and
@@ -70,7 +81,14 @@ export async function ensureOrdersTable(pool: pg.Pool, schema: string): Promise<
 export function createOrdersWriter(ctx: OrdersWriterOptions): SourceWriter {
   const schema = ctx.ordersSchema ?? 'mycpu';
   const table = `${schema}.orders`;
-  const model = createOrdersModel({ seed: ctx.seed, startTime: ctx.startTime, idTime: ctx.liveStart, floor: ctx.floor, changesPerDay: ctx.changesPerDay, faultRate: ctx.faultRate });
+  const model = createOrdersModel({
+    seed: ctx.seed,
+    startTime: ctx.startTime,
+    idTime: ctx.liveStart,
+    floor: ctx.floor,
+    changesPerDay: ctx.changesPerDay,
+    faultRate: ctx.faultRate,
+  });
   const maxBatch = ctx.maxBatch ?? 500;
   let ready = false;
   let uncommitted: OrderChange[] = [];
@@ -80,11 +98,23 @@ export function createOrdersWriter(ctx: OrdersWriterOptions): SourceWriter {
   async function commit(changes: readonly OrderChange[]): Promise<void> {
     await inTransaction(ctx.pool, async (client) => {
       for (const c of changes) {
-        if (c.op === 'insert') await client.query(`INSERT INTO ${table} (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (order_id) DO NOTHING`, values(c.row));
+        if (c.op === 'insert')
+          await client.query(
+            `INSERT INTO ${table} (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (order_id) DO NOTHING`,
+            values(c.row),
+          );
         else if (c.op === 'update') {
-          await client.query(`UPDATE ${table} SET status = $2, confirmed_at = $3, completed_at = $4, updated_at = $5, note = $6 WHERE order_id = $1`, [
-            c.row.orderId, c.row.status, ts(c.row.confirmedAt), ts(c.row.completedAt), ts(c.row.updatedAt), c.row.note,
-          ]);
+          await client.query(
+            `UPDATE ${table} SET status = $2, confirmed_at = $3, completed_at = $4, updated_at = $5, note = $6 WHERE order_id = $1`,
+            [
+              c.row.orderId,
+              c.row.status,
+              ts(c.row.confirmedAt),
+              ts(c.row.completedAt),
+              ts(c.row.updatedAt),
+              c.row.note,
+            ],
+          );
         } else await client.query(`DELETE FROM ${table} WHERE order_id = $1`, [c.row.orderId]);
       }
     });
@@ -105,9 +135,23 @@ export function createOrdersWriter(ctx: OrdersWriterOptions): SourceWriter {
     }
     if (uncommitted.length > 0 || sealBefore !== null) {
       const faults: SourceFault[] = uncommitted.flatMap((c) =>
-        c.fault ? [{ kind: c.fault, detail: `${c.op} of ${c.row.orderId} (${c.row.status})`, eventId: c.row.orderId, eventAt: c.at }] : [],
+        c.fault
+          ? [
+              {
+                kind: c.fault,
+                detail: `${c.op} of ${c.row.orderId} (${c.row.status})`,
+                eventId: c.row.orderId,
+                eventAt: c.at,
+              },
+            ]
+          : [],
       );
-      await recordFacts(ctx.pool, ctx.ledgerSchema, { source: ORDERS_SOURCE, facts: ordersFacts(uncommitted), faults, sealedBefore: sealBefore }).catch((err) => {
+      await recordFacts(ctx.pool, ctx.ledgerSchema, {
+        source: ORDERS_SOURCE,
+        facts: ordersFacts(uncommitted),
+        faults,
+        sealedBefore: sealBefore,
+      }).catch((err) => {
         throw withContext(err, `${ORDERS_SOURCE}: ledger write`);
       });
       stats.written += uncommitted.length;

@@ -23,12 +23,33 @@ async function context(seed: number): Promise<WriterContext> {
   const ledgerSchema = testSchemaName('ledger_ref');
   await ensureLedger(pool, ledgerSchema);
   const dataDir = await mkdtemp(join(tmpdir(), 'reference-'));
-  cleanups.push(() => dropSchema(pool, ledgerSchema), () => rm(dataDir, { recursive: true, force: true }));
-  return { seed, startTime: Date.UTC(2026, 0, 1), dataDir, floor, pool, ledgerSchema, faultRate: 1, log: () => undefined, openTopic: () => { throw new Error('no topic'); } };
+  cleanups.push(
+    () => dropSchema(pool, ledgerSchema),
+    () => rm(dataDir, { recursive: true, force: true }),
+  );
+  return {
+    seed,
+    startTime: Date.UTC(2026, 0, 1),
+    dataDir,
+    floor,
+    pool,
+    ledgerSchema,
+    faultRate: 1,
+    log: () => undefined,
+    openTopic: () => {
+      throw new Error('no topic');
+    },
+  };
 }
 
 const entities = async (schema: string, entity: string) =>
-  new Map((await pool.query(`SELECT key, data FROM ${schema}.entities WHERE entity = $1 AND source = 'reference-files'`, [entity])).rows.map((r) => [r.key, r.data]));
+  new Map(
+    (
+      await pool.query(`SELECT key, data FROM ${schema}.entities WHERE entity = $1 AND source = 'reference-files'`, [
+        entity,
+      ])
+    ).rows.map((r) => [r.key, r.data]),
+  );
 
 describe('reference files writer', () => {
   it('writes the floor map and the tool master once; the ledger holds each record as a reader parses it', async () => {

@@ -1,5 +1,15 @@
 import mysql from 'mysql2/promise';
-import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngine, type SqlEngineTables } from './sql-engine-rows.ts';
+import {
+  archiveValues,
+  ARCHIVE_COLUMNS,
+  chunks,
+  resolveTables,
+  workOrderFromRow,
+  workOrderValues,
+  WORK_ORDER_COLUMNS,
+  type SqlEngine,
+  type SqlEngineTables,
+} from './sql-engine-rows.ts';
 
 /**
  * MariaDB (or MySQL) as "another SQL engine": the one that runs on the project's machines, so the
@@ -9,7 +19,13 @@ import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow
 export function createMariaDbEngine(url: string, opts: { tables?: Partial<SqlEngineTables> } = {}): SqlEngine {
   const tables = resolveTables(opts.tables);
   // -FOUND_ROWS: affectedRows counts changed rows, so an ignored duplicate reports 0.
-  const pool = mysql.createPool({ uri: url, connectionLimit: 4, dateStrings: true, timezone: 'Z', flags: ['-FOUND_ROWS'] });
+  const pool = mysql.createPool({
+    uri: url,
+    connectionLimit: 4,
+    dateStrings: true,
+    timezone: 'Z',
+    flags: ['-FOUND_ROWS'],
+  });
   // Runs before any other statement on a fresh connection (statements on one connection are serial).
   pool.pool.on('connection', (conn) => conn.query("SET time_zone = '+00:00'"));
   const a = tables.archive;
@@ -68,7 +84,9 @@ export function createMariaDbEngine(url: string, opts: { tables?: Partial<SqlEng
       );
     },
     async readWorkOrders() {
-      const [rows] = await pool.query<mysql.RowDataPacket[]>(`SELECT ${WORK_ORDER_COLUMNS.join(', ')} FROM ${w} ORDER BY wo_id`);
+      const [rows] = await pool.query<mysql.RowDataPacket[]>(
+        `SELECT ${WORK_ORDER_COLUMNS.join(', ')} FROM ${w} ORDER BY wo_id`,
+      );
       return rows.map(workOrderFromRow);
     },
     async dropTables() {

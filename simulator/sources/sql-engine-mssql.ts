@@ -1,5 +1,15 @@
 import mssql from 'mssql';
-import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngine, type SqlEngineTables } from './sql-engine-rows.ts';
+import {
+  archiveValues,
+  ARCHIVE_COLUMNS,
+  chunks,
+  resolveTables,
+  workOrderFromRow,
+  workOrderValues,
+  WORK_ORDER_COLUMNS,
+  type SqlEngine,
+  type SqlEngineTables,
+} from './sql-engine-rows.ts';
 
 /** `mssql://user:password@host:1433/database?encrypt=true&trustServerCertificate=true` → driver config. */
 export function mssqlConfig(url: string): mssql.config {
@@ -33,7 +43,8 @@ export function createMssqlEngine(url: string, opts: { tables?: Partial<SqlEngin
     if (json !== undefined) req.input('rows', mssql.NVarChar(mssql.MAX), JSON.stringify(json));
     return req.query(text);
   };
-  const ct = (t: string) => `IF NOT EXISTS (SELECT 1 FROM sys.change_tracking_tables WHERE object_id = OBJECT_ID(N'${t}')) ALTER TABLE ${t} ENABLE CHANGE_TRACKING`;
+  const ct = (t: string) =>
+    `IF NOT EXISTS (SELECT 1 FROM sys.change_tracking_tables WHERE object_id = OBJECT_ID(N'${t}')) ALTER TABLE ${t} ENABLE CHANGE_TRACKING`;
   const asObject = (cols: readonly string[], vals: unknown[]) => Object.fromEntries(cols.map((c, i) => [c, vals[i]]));
 
   return {

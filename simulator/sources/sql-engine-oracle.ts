@@ -1,21 +1,45 @@
 import { createRequire } from 'node:module';
-import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngine, type SqlEngineTables } from './sql-engine-rows.ts';
+import {
+  archiveValues,
+  ARCHIVE_COLUMNS,
+  chunks,
+  resolveTables,
+  workOrderFromRow,
+  workOrderValues,
+  WORK_ORDER_COLUMNS,
+  type SqlEngine,
+  type SqlEngineTables,
+} from './sql-engine-rows.ts';
 
 // The oracledb package ships no type declarations (and @types/oracledb is not a dependency):
 // the few calls used here are typed by hand.
 interface OraConnection {
-  execute(sql: string, binds?: unknown[] | Record<string, unknown>, opts?: Record<string, unknown>): Promise<{ rows?: Array<Record<string, unknown>>; rowsAffected?: number }>;
+  execute(
+    sql: string,
+    binds?: unknown[] | Record<string, unknown>,
+    opts?: Record<string, unknown>,
+  ): Promise<{ rows?: Array<Record<string, unknown>>; rowsAffected?: number }>;
   executeMany(sql: string, binds: unknown[][], opts?: Record<string, unknown>): Promise<{ rowsAffected?: number }>;
   close(): Promise<void>;
 }
-interface OraPool { getConnection(): Promise<OraConnection>; close(drainTime?: number): Promise<void> }
-interface OracleDb { createPool(cfg: Record<string, unknown>): Promise<OraPool>; OUT_FORMAT_OBJECT: number }
+interface OraPool {
+  getConnection(): Promise<OraConnection>;
+  close(drainTime?: number): Promise<void>;
+}
+interface OracleDb {
+  createPool(cfg: Record<string, unknown>): Promise<OraPool>;
+  OUT_FORMAT_OBJECT: number;
+}
 const oracledb = createRequire(import.meta.url)('oracledb') as OracleDb;
 
 /** `oracle://user:password@host:1521/service` → thin-mode pool config. */
 export function oracleConfig(url: string): { user: string; password: string; connectString: string } {
   const u = new URL(url);
-  return { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), connectString: `${u.hostname}:${u.port || 1521}${u.pathname}` };
+  return {
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    connectString: `${u.hostname}:${u.port || 1521}${u.pathname}`,
+  };
 }
 
 const TS = `'YYYY-MM-DD HH24:MI:SS.FF3'`;
@@ -40,26 +64,34 @@ export function createOracleEngine(url: string, opts: { tables?: Partial<SqlEngi
     }
   }
   // CREATE TABLE has no IF NOT EXISTS before 23ai: ignore ORA-00955 (name already used).
-  const createIfMissing = (ddl: string) => `BEGIN EXECUTE IMMEDIATE '${ddl}'; EXCEPTION WHEN OTHERS THEN IF SQLCODE != -955 THEN RAISE; END IF; END;`;
-  const dropIfExists = (t: string) => `BEGIN EXECUTE IMMEDIATE 'DROP TABLE ${t} PURGE'; EXCEPTION WHEN OTHERS THEN IF SQLCODE != -942 THEN RAISE; END IF; END;`;
+  const createIfMissing = (ddl: string) =>
+    `BEGIN EXECUTE IMMEDIATE '${ddl}'; EXCEPTION WHEN OTHERS THEN IF SQLCODE != -955 THEN RAISE; END IF; END;`;
+  const dropIfExists = (t: string) =>
+    `BEGIN EXECUTE IMMEDIATE 'DROP TABLE ${t} PURGE'; EXCEPTION WHEN OTHERS THEN IF SQLCODE != -942 THEN RAISE; END IF; END;`;
 
   return {
     dialect: 'oracle',
     tables,
     ensure: () =>
       withConn(async (c) => {
-        await c.execute(createIfMissing(`CREATE TABLE ${a} (event_id VARCHAR2(200) PRIMARY KEY, kind VARCHAR2(10) NOT NULL,
+        await c.execute(
+          createIfMissing(`CREATE TABLE ${a} (event_id VARCHAR2(200) PRIMARY KEY, kind VARCHAR2(10) NOT NULL,
           part_id VARCHAR2(100) NOT NULL, station VARCHAR2(40) NOT NULL, machine VARCHAR2(100) NOT NULL, operator VARCHAR2(100) NOT NULL,
           at TIMESTAMP(3) NOT NULL, next_station VARCHAR2(40), error_code VARCHAR2(40), cycle_time_ms NUMBER(19),
-          archived_at TIMESTAMP(3) DEFAULT SYS_EXTRACT_UTC(SYSTIMESTAMP) NOT NULL)`));
-        await c.execute(createIfMissing(`CREATE TABLE ${w} (wo_id VARCHAR2(100) PRIMARY KEY, sku VARCHAR2(100) NOT NULL,
-          planned_qty NUMBER(10) NOT NULL, due_date DATE NOT NULL, updated_at TIMESTAMP(3) NOT NULL)`));
+          archived_at TIMESTAMP(3) DEFAULT SYS_EXTRACT_UTC(SYSTIMESTAMP) NOT NULL)`),
+        );
+        await c.execute(
+          createIfMissing(`CREATE TABLE ${w} (wo_id VARCHAR2(100) PRIMARY KEY, sku VARCHAR2(100) NOT NULL,
+          planned_qty NUMBER(10) NOT NULL, due_date DATE NOT NULL, updated_at TIMESTAMP(3) NOT NULL)`),
+        );
         await c.execute(createIfMissing(`CREATE INDEX ${w}_updated ON ${w} (updated_at, wo_id)`));
       }),
     insertArchive: (events) =>
       withConn(async (c) => {
         let inserted = 0;
-        const src = ARCHIVE_COLUMNS.map((col, i) => (col === 'at' ? `TO_TIMESTAMP(:${i + 1}, ${TS}) at` : `:${i + 1} ${col}`)).join(', ');
+        const src = ARCHIVE_COLUMNS.map((col, i) =>
+          col === 'at' ? `TO_TIMESTAMP(:${i + 1}, ${TS}) at` : `:${i + 1} ${col}`,
+        ).join(', ');
         for (const part of chunks(events, 1000)) {
           const r = await c.executeMany(
             `MERGE INTO ${a} t USING (SELECT ${src} FROM dual) s ON (t.event_id = s.event_id)

@@ -1,12 +1,25 @@
 import pg from 'pg';
-import { archiveValues, ARCHIVE_COLUMNS, chunks, resolveTables, workOrderFromRow, workOrderValues, WORK_ORDER_COLUMNS, type SqlEngine, type SqlEngineTables } from './sql-engine-rows.ts';
+import {
+  archiveValues,
+  ARCHIVE_COLUMNS,
+  chunks,
+  resolveTables,
+  workOrderFromRow,
+  workOrderValues,
+  WORK_ORDER_COLUMNS,
+  type SqlEngine,
+  type SqlEngineTables,
+} from './sql-engine-rows.ts';
 
 /**
  * PostgreSQL as the "other SQL engine" of embedded mode, where no MariaDB, SQL Server or Oracle
  * runs: the same tables in a schema of their own, read by the same polling connector (dialect
  * `postgres`). Timestamps are `timestamp(3)` holding UTC text, as on the other engines.
  */
-export function createPostgresEngine(url: string, opts: { schema?: string; tables?: Partial<SqlEngineTables> } = {}): SqlEngine {
+export function createPostgresEngine(
+  url: string,
+  opts: { schema?: string; tables?: Partial<SqlEngineTables> } = {},
+): SqlEngine {
   const tables = resolveTables(opts.tables);
   const schema = opts.schema ?? 'mycpu_sql';
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`sql engine: invalid schema ${JSON.stringify(schema)}`);
@@ -17,7 +30,10 @@ export function createPostgresEngine(url: string, opts: { schema?: string; table
   const a = `${schema}.${tables.archive}`;
   const w = `${schema}.${tables.workOrders}`;
   const placeholders = (rows: number, cols: number) =>
-    Array.from({ length: rows }, (_, r) => `(${Array.from({ length: cols }, (_, c) => `$${r * cols + c + 1}`).join(', ')})`).join(', ');
+    Array.from(
+      { length: rows },
+      (_, r) => `(${Array.from({ length: cols }, (_, c) => `$${r * cols + c + 1}`).join(', ')})`,
+    ).join(', ');
 
   return {
     dialect: 'postgres',
@@ -55,7 +71,9 @@ export function createPostgresEngine(url: string, opts: { schema?: string; table
       );
     },
     async readWorkOrders() {
-      const r = await pool.query(`SELECT wo_id, sku, planned_qty, to_char(due_date, 'YYYY-MM-DD') AS due_date, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS.MS') AS updated_at FROM ${w} ORDER BY wo_id`);
+      const r = await pool.query(
+        `SELECT wo_id, sku, planned_qty, to_char(due_date, 'YYYY-MM-DD') AS due_date, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS.MS') AS updated_at FROM ${w} ORDER BY wo_id`,
+      );
       return r.rows.map(workOrderFromRow);
     },
     async dropTables() {

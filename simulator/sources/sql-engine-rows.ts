@@ -12,12 +12,24 @@ export interface SqlEngineTables {
 export function resolveTables(t: Partial<SqlEngineTables> = {}): SqlEngineTables {
   const tables = { archive: t.archive ?? 'machining_archive', workOrders: t.workOrders ?? 'work_orders' };
   // Names are spliced into DDL and DML, so only plain identifiers are accepted.
-  for (const n of Object.values(tables)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new Error(`sql engine: invalid table name ${JSON.stringify(n)}`);
+  for (const n of Object.values(tables))
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new Error(`sql engine: invalid table name ${JSON.stringify(n)}`);
   return tables;
 }
 
 /** The archive's columns in insert order (`archived_at` is set by the database at insert). */
-export const ARCHIVE_COLUMNS = ['event_id', 'kind', 'part_id', 'station', 'machine', 'operator', 'at', 'next_station', 'error_code', 'cycle_time_ms'] as const;
+export const ARCHIVE_COLUMNS = [
+  'event_id',
+  'kind',
+  'part_id',
+  'station',
+  'machine',
+  'operator',
+  'at',
+  'next_station',
+  'error_code',
+  'cycle_time_ms',
+] as const;
 export const WORK_ORDER_COLUMNS = ['wo_id', 'sku', 'planned_qty', 'due_date', 'updated_at'] as const;
 
 /** UTC timestamp text with ms, no zone (`2026-11-22 08:00:00.000`): every engine parses it as-is. */
@@ -32,7 +44,18 @@ export function fromUtcText(v: unknown): number {
 }
 
 export function archiveValues(ev: MachiningEvent): Array<string | number | null> {
-  return [ev.eventId, ev.kind, ev.partId, ev.station, ev.machine, ev.operator, utcText(ev.at), ev.nextStation, ev.errorCode, ev.cycleTimeMs];
+  return [
+    ev.eventId,
+    ev.kind,
+    ev.partId,
+    ev.station,
+    ev.machine,
+    ev.operator,
+    utcText(ev.at),
+    ev.nextStation,
+    ev.errorCode,
+    ev.cycleTimeMs,
+  ];
 }
 
 export function workOrderValues(wo: WorkOrderRow): Array<string | number> {

@@ -23,7 +23,12 @@ export interface SqlEngineWriter extends SourceWriter {
 export const SQL_ENGINE_SOURCE = 'sql-engine';
 
 /** The work order data exactly as the connector emits it (`payload.data` of `entity.upsert`). */
-export const workOrderData = (wo: WorkOrderRow) => ({ woId: wo.woId, sku: wo.sku, plannedQty: wo.plannedQty, dueDate: wo.dueDate });
+export const workOrderData = (wo: WorkOrderRow) => ({
+  woId: wo.woId,
+  sku: wo.sku,
+  plannedQty: wo.plannedQty,
+  dueDate: wo.dueDate,
+});
 
 /**
  * The writer of the archive and the work orders. Work orders change at every simulated hour

@@ -14,7 +14,11 @@ export interface ToolApiRequestFaults {
   hangMs?: number;
 }
 
-export const DEFAULT_TOOL_API_REQUEST_FAULTS: Required<ToolApiRequestFaults> = { error500Rate: 0.03, timeoutRate: 0.01, hangMs: 10_000 };
+export const DEFAULT_TOOL_API_REQUEST_FAULTS: Required<ToolApiRequestFaults> = {
+  error500Rate: 0.03,
+  timeoutRate: 0.01,
+  hangMs: 10_000,
+};
 
 export interface ToolApiServerOptions {
   store: ToolApiStore;
@@ -48,7 +52,8 @@ function intParam(url: URL, name: string, dflt: number, min: number, max: number
   const raw = url.searchParams.get(name);
   if (raw === null) return dflt;
   const v = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(v) || v < min || v > max) throw new BadRequest(`${name} must be an integer in [${min}, ${max}]`);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(v) || v < min || v > max)
+    throw new BadRequest(`${name} must be an integer in [${min}, ${max}]`);
   return v;
 }
 

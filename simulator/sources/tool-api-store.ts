@@ -57,7 +57,9 @@ export interface ToolApiStore {
 export function createToolApiStore(opts: ToolApiStoreOptions): ToolApiStore {
   const retainMs = opts.retainMs ?? 7 * 24 * 3_600_000;
   const startIso = new Date(opts.startTime).toISOString();
-  const tools = new Map<string, ToolState>([...opts.toolIds].sort().map((id) => [id, { toolId: id, status: 'in', holder: null, since: startIso }]));
+  const tools = new Map<string, ToolState>(
+    [...opts.toolIds].sort().map((id) => [id, { toolId: id, status: 'in', holder: null, since: startIso }]),
+  );
   // Seqs are contiguous: items[i].seq = firstSeq + (i - head).
   let items: Array<{ item: MovementItem; atMs: number }> = [];
   let head = 0;
@@ -85,7 +87,12 @@ export function createToolApiStore(opts: ToolApiStoreOptions): ToolApiStore {
       const tool = tools.get(m.toolId);
       if (!tool) throw new Error(`tool api store: unknown tool ${m.toolId}`);
       const at = new Date(m.at).toISOString();
-      tools.set(m.toolId, { toolId: m.toolId, status: m.action, holder: m.action === 'out' ? m.holder : null, since: at });
+      tools.set(m.toolId, {
+        toolId: m.toolId,
+        status: m.action,
+        holder: m.action === 'out' ? m.holder : null,
+        since: at,
+      });
       latestAt = Math.max(latestAt, m.at);
       return append({ toolId: m.toolId, action: m.action, holder: m.holder, at }, m.at);
     },

@@ -56,17 +56,26 @@ export function createToolApiWriter(ctx: ToolApiWriterOptions): ToolApiWriter {
   // Seqs start just above the start time (epoch ms; live: the time the run went live): a later run
   // continues the sequence, so a connector's cursor stays valid and ids never collide across runs
   // sharing one pipeline.
-  const store = createToolApiStore({ toolIds: tools.map((t) => t.toolId), startTime: ctx.startTime, seqBase: ctx.liveStart ?? ctx.startTime, retainMs: ctx.retainMs });
+  const store = createToolApiStore({
+    toolIds: tools.map((t) => t.toolId),
+    startTime: ctx.startTime,
+    seqBase: ctx.liveStart ?? ctx.startTime,
+    retainMs: ctx.retainMs,
+  });
   let clock = ctx.startTime;
   let pendingFaults: SourceFault[] = []; // injected by the server between ledger writes
   const server = createToolApiServer({
-    store, faults: ctx.faults, scale: ctx.faultRate, rng: createRng(deriveSeed(ctx.seed, 'tool-api-requests')),
+    store,
+    faults: ctx.faults,
+    scale: ctx.faultRate,
+    rng: createRng(deriveSeed(ctx.seed, 'tool-api-requests')),
     onFault: (kind, detail) => {
       if (pendingFaults.length < 10_000) pendingFaults.push({ kind, detail, eventAt: clock });
     },
   });
   let url: string | null = null;
-  let unrecorded: { facts: SourceFact[]; faults: SourceFault[]; moves: number; sealedBefore: number | null } | null = null;
+  let unrecorded: { facts: SourceFact[]; faults: SourceFault[]; moves: number; sealedBefore: number | null } | null =
+    null;
   const stats = { written: 0, faults: {} as Record<string, number>, sealedBefore: null as number | null };
 
   /** Make the next movements before `until` visible; returns their ledger entry. */
@@ -89,12 +98,22 @@ export function createToolApiWriter(ctx: ToolApiWriterOptions): ToolApiWriter {
       else if (m.outAt !== null) add('tool_use_ms', m, m.at - m.outAt);
       if (faultRng.chance(malformedRate)) {
         const flavour = faultRng.pick(TOOL_API_MALFORMED);
-        const bad = { toolId: m.toolId as unknown, action: m.action as unknown, holder: m.holder, at: new Date(m.at).toISOString() as unknown };
+        const bad = {
+          toolId: m.toolId as unknown,
+          action: m.action as unknown,
+          holder: m.holder,
+          at: new Date(m.at).toISOString() as unknown,
+        };
         if (flavour === 'bad_at') bad.at = 'not-a-date';
         else if (flavour === 'bad_action') bad.action = 'borrowed';
         else bad.toolId = null;
         const badSeq = store.recordMalformed(bad, m.at);
-        faults.push({ kind: 'malformed', detail: `${flavour} at seq ${badSeq} (after seq ${seq})`, eventAt: m.at, raw: JSON.stringify({ seq: badSeq, ...bad }) });
+        faults.push({
+          kind: 'malformed',
+          detail: `${flavour} at seq ${badSeq} (after seq ${seq})`,
+          eventAt: m.at,
+          raw: JSON.stringify({ seq: badSeq, ...bad }),
+        });
       }
     }
     clock = Math.max(clock, Math.min(until, model.peekTime()));
@@ -109,7 +128,12 @@ export function createToolApiWriter(ctx: ToolApiWriterOptions): ToolApiWriter {
     const faults = [...e.faults, ...pendingFaults];
     const taken = pendingFaults.length;
     try {
-      await recordFacts(ctx.pool, ctx.ledgerSchema, { source: TOOL_API_SOURCE, facts: e.facts, faults, sealedBefore: e.sealedBefore });
+      await recordFacts(ctx.pool, ctx.ledgerSchema, {
+        source: TOOL_API_SOURCE,
+        facts: e.facts,
+        faults,
+        sealedBefore: e.sealedBefore,
+      });
     } catch (err) {
       throw withContext(err, 'tool api writer: ledger write');
     }

@@ -56,7 +56,13 @@ export function generateToolMaster(seed: number, count: number = TOOL_COUNT): To
 
 /** A tool as its CSV row, strings throughout (what a CSV reader yields); use cases joined by `;`. */
 export function toolMasterRow(t: Tool): ToolMasterRow {
-  return { tool_id: t.toolId, type: t.type, vendor: t.vendor, rated_lifespan_hours: String(t.ratedLifespanHours), use_cases: t.useCases.join(';') };
+  return {
+    tool_id: t.toolId,
+    type: t.type,
+    vendor: t.vendor,
+    rated_lifespan_hours: String(t.ratedLifespanHours),
+    use_cases: t.useCases.join(';'),
+  };
 }
 
 /** The whole CSV file. No value holds a comma, quote or newline, so no quoting is needed. */

@@ -53,7 +53,11 @@ export function createToolMovementModel(opts: ToolMovementModelOptions): ToolMov
   // Global machine index, in floor order, as the line model numbers machines for operator ids.
   const machineIndex = new Map<string, number[]>();
   let index = 0;
-  for (const s of opts.floor.stations) machineIndex.set(s.id, s.machines.map(() => index++));
+  for (const s of opts.floor.stations)
+    machineIndex.set(
+      s.id,
+      s.machines.map(() => index++),
+    );
   const allMachines = [...machineIndex.values()].flat();
   if (allMachines.length === 0) throw new Error('tool movement model: the floor map has no machines');
 

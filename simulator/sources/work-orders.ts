@@ -48,7 +48,8 @@ export function createWorkOrderModel(seed: number) {
         const old = orders.get(id)!;
         const next = { ...old, updatedAt: hour };
         if (rng.chance(0.5)) next.plannedQty = Math.max(10, old.plannedQty + 10 * rng.int(-20, 30));
-        else next.dueDate = isoDate(Date.parse(old.dueDate) + DAY_MS * (rng.chance(0.7) ? rng.int(1, 7) : -rng.int(1, 3)));
+        else
+          next.dueDate = isoDate(Date.parse(old.dueDate) + DAY_MS * (rng.chance(0.7) ? rng.int(1, 7) : -rng.int(1, 3)));
         changed.push(next);
       }
       const created = rng.int(0, 3);

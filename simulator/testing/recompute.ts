@@ -35,8 +35,15 @@ export function parseMessage(value: string): ParsedEvent | null {
   if (v.kind === 'exit' ? !Number.isInteger(ct) : ct !== null) return null;
   if (!(v.errorCode === null || str(v.errorCode)) || !(v.nextStation === null || str(v.nextStation))) return null;
   return {
-    eventId: v.eventId as string, kind: v.kind, partId: v.partId as string, station: v.station as string, operator: v.operator as string, at: Date.parse(v.at),
-    errorCode: v.errorCode as string | null, cycleTimeMs: ct as number | null, nextStation: v.nextStation as string | null,
+    eventId: v.eventId as string,
+    kind: v.kind,
+    partId: v.partId as string,
+    station: v.station as string,
+    operator: v.operator as string,
+    at: Date.parse(v.at),
+    errorCode: v.errorCode as string | null,
+    cycleTimeMs: ct as number | null,
+    nextStation: v.nextStation as string | null,
   };
 }
 
@@ -70,6 +77,8 @@ export function recomputeFacts(records: readonly Pick<TopicRecord, 'value'>[], g
 }
 
 /** Ledger points in the same keyed form. */
-export function keyed(points: ReadonlyArray<{ fact: string; bucket: number; station: string; errorCode: string | null; value: number }>): Map<string, number> {
+export function keyed(
+  points: ReadonlyArray<{ fact: string; bucket: number; station: string; errorCode: string | null; value: number }>,
+): Map<string, number> {
   return new Map(points.map((p) => [`${p.fact}|${p.bucket}|${p.station}|${p.errorCode ?? ''}`, p.value]));
 }
