@@ -142,10 +142,9 @@ const mutated = fc
   .array(fc.tuple(fc.nat(VALID.length), fc.nat(3), fc.string({ maxLength: 3 })), { minLength: 1, maxLength: 4 })
   .map((edits) => edits.reduce((q, [at, del, ins]) => q.slice(0, at) + ins + q.slice(at + del), VALID));
 
-// Skipped since merging main at b83575a: after ≈ 30 fuzzed queries the gateway answers 500
-// INTERNAL_SERVER_ERROR ("Unexpected error.") to every request, the valid one included (40 valid
-// requests alone pass). It passed 4 × 100 runs on the main before that merge. Remove .skip to reproduce.
-describe.skip('gateway under fuzzed input', () => {
+// (Once skipped: under vitest a second graphql-js instance made the gateway answer 500 to everything
+// after the first query that reached the cost plugin; vitest.config.ts now resolves one instance.)
+describe('gateway under fuzzed input', () => {
   before(async () => {
     stack = await startFixtureStack(ROWS);
     stack.setReady(true);
