@@ -26,9 +26,14 @@ function fromEvents(es: Envelope[]): Map<string, number> {
     const sign = Number(p.sign);
     if (p.present === 'yes') {
       add(`attendance|${t}|${p.department}|${p.shift}`, sign);
-      if (p.minutesWorked !== null)
+      if (p.minutesWorked !== null) {
         add(`minutes_worked|${t}|${p.department}|${p.shift}`, sign * Number(p.minutesWorked));
-    } else if (p.present === 'no') add(`absences|${t}|${p.absenceReason}|`, sign);
+        add(`worker_minutes|${t}|${p.employeeId}|${p.department}`, sign * Number(p.minutesWorked));
+      }
+    } else if (p.present === 'no') {
+      add(`absences|${t}|${p.absenceReason}|`, sign);
+      add(`absent_by_department|${t}|${p.department}|${p.shift}`, sign);
+    }
   }
   for (const [k, v] of out) if (v === 0) out.delete(k);
   return out;
