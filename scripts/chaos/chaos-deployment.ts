@@ -9,6 +9,7 @@ import mysql from 'mysql2/promise';
 import { Kafka, logLevel } from 'kafkajs';
 import { createRoleProcess, ROLES, type Role, type RoleProcess } from './role-process.ts';
 import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
+import { prepareFactorySources } from '../../simulator/index.ts';
 
 /** The real services a chaos run uses (`scripts/services-up.sh` prints them). */
 export interface ChaosServices {
@@ -165,6 +166,12 @@ export async function createChaosDeployment(o: DeploymentOptions): Promise<Deplo
     async start() {
       // The first role creates the schema (migrate), the gateway needs the subgraphs' SDL, the
       // simulator comes last; the rest start side by side (a busy machine takes a minute for each).
+      // The plant's orders table exists before any role starts, as a plant's would: the CDC slot is
+      // made when ingest starts, and a slot made after the factory's first orders misses them.
+      const provision = new pg.Pool({ connectionString: o.services.databaseUrl, max: 1 });
+      await prepareFactorySources({ ordersSchema: env.ORDERS_SCHEMA } as Parameters<typeof prepareFactorySources>[0], {
+        pool: provision,
+      }).finally(() => provision.end());
       const waves: Role[][] = [
         ['ingest'],
         ROLES.filter((r) => !['ingest', 'gateway'].includes(r)),
