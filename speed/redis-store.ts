@@ -22,7 +22,7 @@ export interface RedisStoreOptions {
   pruneBatch?: number;
 }
 
-type Cmd = (...args: Array<string | number>) => Promise<unknown>;
+type Cmd = (...args: Array<string | number | Array<string | number>>) => Promise<unknown>;
 
 /**
  * The production speed store. Every apply is one Lua call (atomic: cells, speed offset and the
@@ -75,7 +75,9 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         ...cells,
       ];
       for (const t of touched.values()) args.push(...t);
-      const res = (await apply(k.offsets, k.meta, k.deltas, ...args)) as [number, string | null, string?];
+      // One array argument (ioredis flattens it): a big batch has hundreds of thousands of arguments,
+      // more than a spread into a call's arguments can take (RangeError: call stack size).
+      const res = (await apply([k.offsets, k.meta, k.deltas, ...args])) as [number, string | null, string?];
       if (res[0] === 1) return { applied: true, offset: Number(res[1]), cursor: res[2] || null };
       return { applied: false, offset: res[1] === null || res[1] === '' ? null : Number(res[1]) };
     },
