@@ -4,23 +4,12 @@
 // tsx: `millrace status` then answers in a fraction of a second instead of paying seconds of
 // TypeScript start-up, and an edit made after the build is never run stale.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8Flags from './v8-flags.json' with { type: 'json' };
-import { newestSource } from '../scripts/source-time.mjs';
+import { distIsCurrent } from '../scripts/source-time.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const distCli = fileURLToPath(new URL('../dist/app/cli.js', import.meta.url));
-
-function distIsCurrent() {
-  try {
-    if (!existsSync(distCli)) return false;
-    const info = JSON.parse(readFileSync(new URL('../dist/build-info.json', import.meta.url), 'utf8'));
-    return info.newestSource >= newestSource(root);
-  } catch {
-    return false;
-  }
-}
 
 // V8 flags per command (V8 sizes its heap at start-up: they cannot be set later). The back-fill
 // allocates millions of short-lived messages; a 32 MiB semi-space (default 16) lets far fewer of
@@ -31,7 +20,7 @@ function distIsCurrent() {
 // itself with the same flags).
 const command = process.argv[2];
 const flags = Object.hasOwn(v8Flags, command) ? v8Flags[command] : [];
-const compiled = distIsCurrent();
+const compiled = distIsCurrent(root);
 
 if (compiled && flags.length === 0) {
   // No flags to set at start-up: run the CLI in this process (one Node start instead of two).

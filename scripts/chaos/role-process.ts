@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { cliNodeArgs } from '../source-time.mjs';
 import { SUBGRAPH_NAMES } from '../../subgraphs/registry.ts';
 
 /** Every role of a split deployment the chaos driver runs in a process of its own (app/modules.ts TARGETS). */
@@ -54,7 +55,7 @@ export function createRoleProcess(opts: RoleProcessOptions): RoleProcess {
   let planned = false;
   let exited: Promise<{ code: number | null; signal: string | null }> = Promise.resolve({ code: null, signal: null });
   let file: WriteStream | null = null;
-  const cli = ['--import', 'tsx', path.join(opts.root, 'app', 'cli.ts'), 'up', '--target', opts.role];
+  const cli = [...cliNodeArgs(opts.root), 'up', '--target', opts.role];
 
   const start = async () => {
     file ??= createWriteStream(opts.logFile, { flags: 'a' });

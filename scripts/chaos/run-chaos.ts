@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { cliNodeArgs } from '../source-time.mjs';
 import { createRng } from '../../simulator/prng.ts';
 import { createChaosDeployment, type ChaosServices } from './chaos-deployment.ts';
 import { FAULT_KINDS, injectFault, type FaultKind, type FaultOptions } from './chaos-faults.ts';
@@ -198,9 +199,7 @@ async function runVerifyCli(
   const shim = await startStatusShim({ gatewayUrl, probes });
   try {
     const args = [
-      '--import',
-      'tsx',
-      path.join(o.root, 'app', 'cli.ts'),
+      ...cliNodeArgs(o.root),
       'verify',
       '--json',
       '--ranges',
