@@ -60,7 +60,7 @@ export function createLoader(opts: LoaderOptions) {
     for (const r of records) {
       // The log only carries envelopes a connector validated; anything else is a bug upstream.
       // It must neither block the partition nor vanish: dead-letter it with its log position.
-      const parsed = parseEnvelope(r.value);
+      const parsed = r.unreadable ?? parseEnvelope(r.value);
       if (typeof parsed === 'string') bad.push({ position: `${p}:${r.offset}`, raw: r.value, reason: parsed });
       else rows.push({ ...parsed, offset: r.offset });
     }

@@ -1,7 +1,10 @@
 import kafkajs from 'kafkajs';
 import { lz4Compress, lz4Decompress, snappyCompress, snappyDecompress } from '@platformatic/wasm-utils';
 import { decompress as zstdDecompress } from 'fzstd';
+import { promisify } from 'node:util';
+import { gunzip, gzip as gzipCompress } from 'node:zlib';
 import { MillraceError } from '../lib/errors.ts';
+import { guardDecompress } from './unreadable-batch.ts';
 
 /**
  * Java clients (snappy-java's SnappyOutputStream) wrap snappy in "xerial" framing: an 8-byte magic,
@@ -43,6 +46,12 @@ const lz4: Codec = {
   compress: async (e) => lz4Compress(e.buffer),
   decompress: async (b) => lz4Decompress(b),
 };
+const gunzipAsync = promisify(gunzip);
+const gzipAsync = promisify(gzipCompress);
+const gzip: Codec = {
+  compress: async (e) => gzipAsync(e.buffer),
+  decompress: async (b) => gunzipAsync(b),
+};
 const zstd: Codec = {
   // millrace writes through @platformatic/kafka, never with kafkajs: only reading is needed, and
   // Node 20's zlib has no zstd (fzstd is a pure-JS decompressor).
@@ -64,7 +73,20 @@ export function registerKafkaCodecs(): void {
   // kafkajs is CommonJS and builds these exports in a way Node's ESM named-export detection misses.
   const { CompressionCodecs, CompressionTypes } = kafkajs;
   const codecs = CompressionCodecs as Record<number, () => Codec>;
-  codecs[CompressionTypes.Snappy] = () => snappy;
-  codecs[CompressionTypes.LZ4] = () => lz4;
-  codecs[CompressionTypes.ZSTD] = () => zstd;
+  // Every codec, gzip included, behind the unreadable-batch guard: a batch that cannot be
+  // decompressed is retried a few times, then read as placeholders its readers dead-letter.
+  const guarded = (name: string, type: number, c: Codec): Codec => ({
+    compress: c.compress,
+    decompress: guardDecompress(name, type, c.decompress),
+  });
+  const table: Array<[string, number, Codec]> = [
+    ['gzip', CompressionTypes.GZIP, gzip],
+    ['snappy', CompressionTypes.Snappy, snappy],
+    ['lz4', CompressionTypes.LZ4, lz4],
+    ['zstd', CompressionTypes.ZSTD, zstd],
+  ];
+  for (const [name, type, codec] of table) {
+    const g = guarded(name, type, codec);
+    codecs[type] = () => g;
+  }
 }

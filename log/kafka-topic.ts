@@ -1,8 +1,9 @@
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { Kafka, logLevel as LogLevel, type Admin, type EachBatchPayload } from 'kafkajs';
+import { Kafka, logLevel as LogLevel, type Admin, type EachBatchPayload, type ISocketFactory } from 'kafkajs';
 import { MillraceError, withContext } from '../lib/errors.ts';
 import { registerKafkaCodecs } from './kafka-codecs.ts';
+import { UNREADABLE_HEADER } from './unreadable-batch.ts';
 import { partitionFor, type ConsumeOptions, type Subscription, type Topic, type TopicRecord } from './topic.ts';
 
 export interface KafkaTopicOptions {
@@ -18,6 +19,8 @@ export interface KafkaTopicOptions {
   logLevel?: LogLevel;
   /** Where this topic's own diagnostics go. Default `console.warn`. */
   log?: (line: string) => void;
+  /** How kafkajs opens its broker connections (tests cut them). Default: kafkajs' own (`net.connect`). */
+  socketFactory?: ISocketFactory;
 }
 
 /**
@@ -52,6 +55,7 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
     clientId: opts.clientId ?? 'millrace',
     brokers: opts.brokers,
     logLevel: opts.logLevel ?? LogLevel.ERROR,
+    ...(opts.socketFactory ? { socketFactory: opts.socketFactory } : {}),
   });
   const subscriptions = new Set<Subscription>();
   let admin: Promise<Admin> | null = null;
@@ -360,13 +364,18 @@ async function startMember(
     }
     for (let i = 0; i < keep.length; i += maxBatch) {
       if (stopping.aborted || !isRunning() || isStale()) return;
-      const records: TopicRecord[] = keep.slice(i, i + maxBatch).map((m) => ({
-        partition: p,
-        offset: Number(m.offset),
-        key: m.key?.toString() ?? '',
-        value: m.value?.toString() ?? '',
-        timestamp: Number(m.timestamp),
-      }));
+      const records: TopicRecord[] = keep.slice(i, i + maxBatch).map((m) => {
+        const r: TopicRecord = {
+          partition: p,
+          offset: Number(m.offset),
+          key: m.key?.toString() ?? '',
+          value: m.value?.toString() ?? '',
+          timestamp: Number(m.timestamp),
+        };
+        const why = m.key === null && m.value === null ? m.headers?.[UNREADABLE_HEADER] : undefined;
+        if (why !== undefined) r.unreadable = why.toString();
+        return r;
+      });
       const last = records[records.length - 1].offset;
       const call = o.onBatch({ partition: p, records });
       const done = call.then(

@@ -11,6 +11,11 @@ export interface TopicRecord {
   value: string;
   /** Append time, epoch ms, as the topic recorded it. */
   timestamp: number;
+  /**
+   * Set when the record's batch could not be read (log/unreadable-batch.ts): why. Its key and value
+   * are then empty; a reader dead-letters it with this reason. Absent otherwise.
+   */
+  unreadable?: string;
 }
 
 export interface TopicBatch {

@@ -46,10 +46,27 @@ export const kafkaSource = defineConnector({
           onBatch: async ({ partition, records }) => {
             try {
               const events: Envelope[] = [];
-              const dead: DeadLetter[] = [];
+              const dead: Array<DeadLetter & { unreadableFrom?: number; unreadableTo?: number }> = [];
               const out: Array<{ key: string; value: string }> = [];
               for (const r of records) {
                 const position = `${config.topic}:${partition}:${r.offset}`;
+                // A batch the reader could not decode, after its retries (log/unreadable-batch.ts):
+                // one dead letter for the run of offsets it held, then read on.
+                if (r.unreadable !== undefined) {
+                  const prev = dead[dead.length - 1];
+                  if (prev?.unreadableTo === r.offset - 1 && prev.reason === r.unreadable) {
+                    prev.position = `${config.topic}:${partition}:${prev.unreadableFrom}-${r.offset}`;
+                    prev.unreadableTo = r.offset;
+                  } else
+                    dead.push({
+                      position,
+                      raw: '',
+                      reason: r.unreadable,
+                      unreadableFrom: r.offset,
+                      unreadableTo: r.offset,
+                    });
+                  continue;
+                }
                 // The value arrives decoded as UTF-8: a byte that is not UTF-8 became U+FFFD (a Latin-1
                 // name, a UTF-16 producer). Accepting it would store a mangled id; it is bad input.
                 const env = r.value.includes('\uFFFD') ? 'not valid UTF-8' : toEnvelope(r.value, sourceName);
