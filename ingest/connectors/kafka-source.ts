@@ -3,7 +3,7 @@ import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
 import { createConnectorHealth } from '../connector-health.ts';
 import { messageSchemas } from '../schemas/machining.ts';
 import { checkpointTotals, readCheckpoint, saveCheckpoint, type DeadLetter } from '../checkpoints.ts';
-import type { Envelope } from '../envelope.ts';
+import { unpublishable, type Envelope } from '../envelope.ts';
 import type { Subscription } from '../../log/topic.ts';
 
 /**
@@ -11,8 +11,6 @@ import type { Subscription } from '../../log/topic.ts';
  * (bad ones become dead letters with topic:partition:offset), publish the envelopes, and only
  * after the log acknowledged, save the checkpoint (and the dead letters) in Postgres.
  */
-/** Largest event the log takes: the broker's 1 MiB message limit less room for the batch framing. */
-const MAX_EVENT_BYTES = 900 * 1024;
 
 export const kafkaSource = defineConnector({
   kind: 'kafka',
@@ -75,13 +73,10 @@ export const kafkaSource = defineConnector({
                   continue;
                 }
                 const value = JSON.stringify(env);
-                // The log's broker refuses it however often it is retried: dead-letter it, go on.
-                if (Buffer.byteLength(value) > MAX_EVENT_BYTES) {
-                  dead.push({
-                    position,
-                    raw: r.value,
-                    reason: `event of ${Buffer.byteLength(value)} bytes is over the log's limit of ${MAX_EVENT_BYTES}`,
-                  });
+                // Over the log's limit (its broker refuses it however often it is retried): dead-letter it, go on.
+                const unfit = unpublishable(value);
+                if (unfit !== null) {
+                  dead.push({ position, raw: r.value, reason: unfit });
                   continue;
                 }
                 events.push(env);

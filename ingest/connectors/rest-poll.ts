@@ -3,7 +3,7 @@ import { MillraceError } from '../../lib/errors.ts';
 import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
 import { createPollingConnector } from '../polling-connector.ts';
 import { defineConnector } from '../define-connector.ts';
-import type { Envelope } from '../envelope.ts';
+import { unpublishable, type Envelope } from '../envelope.ts';
 import { createRestClient, describeRestError, type RestClient } from './rest-client.ts';
 import { movementPage, toolMovementEnvelope } from './tool-movement.ts';
 import { mapRecord, recordMappingSchema, type RecordMapping } from '../record-mapping.ts';
@@ -122,7 +122,7 @@ export const restPoll = defineConnector({
           `${source}: the API's latest seq ${page.latestSeq} is below the saved cursor ${after} (its history was reset); clear connector state '${ctx.name}' to read it again`,
         );
       }
-      const events: Envelope[] = [];
+      const out: Array<{ key: string; value: string }> = [];
       const dead: DeadLetter[] = [];
       let last = after;
       for (const item of page.items) {
@@ -130,17 +130,18 @@ export const restPoll = defineConnector({
           throw new MillraceError('SOURCE_PROTOCOL', `GET ${url}: seq ${item.seq} after ${last} is not increasing`);
         last = item.seq;
         const env = itemEnvelope(config, item);
-        if (typeof env === 'string')
-          dead.push({ position: `${config.path}#${item.seq}`, raw: JSON.stringify(item), reason: env });
-        else events.push(env);
+        const value = typeof env === 'string' ? null : JSON.stringify(env);
+        const reason = typeof env === 'string' ? env : unpublishable(value!);
+        if (reason !== null) dead.push({ position: `${config.path}#${item.seq}`, raw: JSON.stringify(item), reason });
+        else out.push({ key: (env as Envelope).key, value: value! });
       }
-      if (events.length > 0) await ctx.log.publish(events.map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+      if (out.length > 0) await ctx.log.publish(out);
       if (last > after) {
         await saveState(ctx.pool, ctx.schema, {
           connector: ctx.name,
           source,
           state: { after: last } satisfies RestPollState,
-          events: events.length,
+          events: out.length,
           deadLetters: dead,
         });
         cursor = last;
