@@ -109,7 +109,17 @@ export function badInputSuite(adapter: BadInputAdapter): void {
         async () =>
           `missing ${missing.slice(0, 5).join(', ')}; dead letters ${JSON.stringify((await deadLetters()).map((r) => [r.position, r.reason.slice(0, 100)]))}; status ${JSON.stringify(await connector!.status())}`,
       );
-      await waitUntil('a dead letter per bad input', async () => (await deadLetters()).length >= source.bad.length);
+      await waitUntil(
+        'a dead letter per bad input',
+        async () => (await deadLetters()).length >= source.bad.length,
+        async () => {
+          const rows = await deadLetters();
+          const without = [...positions].filter(
+            ([, pos]) => !rows.some((r) => (typeof pos === 'string' ? r.position === pos : pos.test(r.position))),
+          );
+          return `no dead letter for: ${without.map(([b, pos]) => `${b.class} (${b.what}) at ${pos}`).join('; ')}`;
+        },
+      );
     });
     after(async () => {
       await connector?.stop();

@@ -20,7 +20,7 @@ import { createPollingConnector } from '../polling-connector.ts';
 import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
 import type { ConnectorContext } from '../define-connector.ts';
 import { defineConnector } from '../define-connector.ts';
-import type { Envelope } from '../envelope.ts';
+import { unpublishable, type Envelope } from '../envelope.ts';
 import { rowMappingNames, rowMappings } from './sql-mappings.ts';
 import { createSqlSourceClient, type Cursor, type PollSpec, type SqlSourceClient } from './sql-source-client.ts';
 
@@ -85,21 +85,23 @@ export function createSqlPoller(
       const from = await loadCursor();
       const rows = await source.poll(spec, from);
       if (rows.length === 0) return 0;
-      const events: Envelope[] = [];
+      const out: Array<{ key: string; value: string }> = [];
       const dead: DeadLetter[] = [];
       for (const r of rows) {
         const env = mapping.upsert(r.row, sourceName);
-        if (typeof env === 'string')
-          dead.push({ position: `${config.table}:${r.cursor.key}`, raw: JSON.stringify(r.row), reason: env });
-        else events.push(env);
+        const value = typeof env === 'string' ? null : JSON.stringify(env);
+        const reason = typeof env === 'string' ? env : unpublishable(value!);
+        if (reason !== null)
+          dead.push({ position: `${config.table}:${r.cursor.key}`, raw: JSON.stringify(r.row), reason });
+        else out.push({ key: (env as Envelope).key, value: value! });
       }
-      if (events.length > 0) await ctx.log.publish(events.map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+      if (out.length > 0) await ctx.log.publish(out);
       const next = rows[rows.length - 1].cursor;
       await saveState(ctx.pool, ctx.schema, {
         connector: ctx.name,
         source: sourceName,
         state: { cursor: next } satisfies PollState,
-        events: events.length,
+        events: out.length,
         deadLetters: dead,
       });
       cursor = next;
