@@ -6,6 +6,7 @@ import { readState, saveState, stateTotals, type DeadLetter } from '../checkpoin
 import { defineConnector, type ConnectorStatus } from '../define-connector.ts';
 import { createConnectorHealth } from '../connector-health.ts';
 import { orderChangeEnvelope, type RowChange } from './postgres-cdc-orders.ts';
+import { unpublishable } from '../envelope.ts';
 import { mappedChangeEnvelope } from './postgres-cdc-mapped.ts';
 import { recordMappingSchema } from '../record-mapping.ts';
 import { formatLsn, lsnToNumber, prepareCdc, slotPositions, streamError, type TableRef } from './postgres-cdc-setup.ts';
@@ -258,8 +259,10 @@ export const postgresCdc = defineConnector({
           : config.map
             ? mappedChangeEnvelope(config.map, change)
             : orderChangeEnvelope(change);
-        if (typeof env !== 'string') {
-          const value = JSON.stringify(env);
+        const value = typeof env === 'string' ? null : JSON.stringify(env);
+        // Too big for the log, or bytes that were not UTF-8 / a NUL: a dead letter, not a stall.
+        const why = typeof env === 'string' ? env : unpublishable(value!);
+        if (why === null && typeof env !== 'string' && value !== null) {
           r.out.push({ key: env.key, value });
           r.outBytes += value.length;
           tx.events++;
@@ -269,7 +272,7 @@ export const postgresCdc = defineConnector({
           tx.dead.push({
             position: `${table}:${change.lsn}`,
             raw: JSON.stringify(change, (_k, v) => (v instanceof Date ? v.getTime() : v)),
-            reason: env,
+            reason: why ?? 'unreadable',
           });
       } else if (msg.tag === 'truncate') {
         const names = msg.relations.map((x) => `${x.schema}.${x.name}`).join(',');
