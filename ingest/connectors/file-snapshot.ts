@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
 import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector } from '../define-connector.ts';
-import type { Envelope } from '../envelope.ts';
+import { unpublishable, type Envelope } from '../envelope.ts';
 import { createPollingConnector } from '../polling-connector.ts';
-import { parseRecords, recordKey } from './snapshot-records.ts';
+import { BadRow, parseRecords, recordKey } from './snapshot-records.ts';
 
 const savedSchema = z.object({ hash: z.string(), size: z.number().int().nonnegative(), keys: z.array(z.string()) });
 type Saved = z.infer<typeof savedSchema>;
@@ -106,7 +106,15 @@ export const fileSnapshot = defineConnector({
         const key = recordKey(record, config.keyField);
         // The version's hash is in the position: a bad record in a later version is a dead letter of its own.
         const position = `${config.path}@${hash16}#${i}`;
-        if (key === null)
+        const value = key === null ? null : JSON.stringify(envelope('entity.upsert', key, record));
+        const unfit = value === null ? null : unpublishable(value);
+        if (record instanceof BadRow)
+          dead.push({ position, raw: JSON.stringify(record.fields), reason: record.reason });
+        else if (unfit !== null) {
+          // Its key stays known: the entity keeps its last good version rather than being deleted.
+          keys.add(key!);
+          dead.push({ position, raw: JSON.stringify(record), reason: unfit });
+        } else if (key === null)
           dead.push({
             position,
             raw: JSON.stringify(record) ?? String(record),

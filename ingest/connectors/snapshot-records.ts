@@ -1,21 +1,39 @@
 import { parse } from 'csv-parse/sync';
 
+/** A CSV row that cannot be a record: why, and its fields as read. */
+export class BadRow {
+  constructor(
+    readonly reason: string,
+    readonly fields: unknown[],
+  ) {}
+}
+
 /**
  * The records of a whole-file snapshot: a CSV file's rows as objects keyed by its header, or the
  * array found in a JSON document (at `recordsPath`, dot-separated, when the array is nested).
- * Returns the reason when the file as a whole cannot be read.
+ * Returns the reason when the file as a whole cannot be read; a CSV row that cannot be a record is a {@link BadRow}.
  */
 export function parseRecords(format: 'json' | 'csv', text: string, recordsPath?: string): unknown[] | string {
   if (format === 'csv') {
     try {
-      // Short rows are kept (their missing fields are simply absent): one bad row is a dead letter, not a lost file.
-      return parse(text, {
+      // A row with more or fewer fields than the header (cut short, a stray separator) is a dead
+      // letter of its own, not a lost file, and never an upsert that blanks the fields it lacks.
+      const rows = parse(text, {
         columns: true,
         skip_empty_lines: true,
         trim: true,
         bom: true,
         relax_column_count: true,
-      }) as unknown[];
+        info: true,
+      }) as Array<{ record: unknown; info: { columns: unknown[]; error?: { record?: unknown[] } } }>;
+      return rows.map(({ record, info }) =>
+        info.error
+          ? new BadRow(
+              `row has ${info.error.record?.length ?? '?'} fields, the header ${info.columns.length}`,
+              info.error.record ?? [],
+            )
+          : record,
+      );
     } catch (err) {
       return `unparsable CSV: ${(err as Error).message}`;
     }
