@@ -192,10 +192,13 @@ const connectors = program.command('connectors').description('Operate the source
 connectors
   .command('skip')
   .description(
-    'Move a Kafka source connector past a position it cannot read (a poisoned batch); the skipped range is recorded as a dead letter.',
+    'Move a connector past a position it cannot read (a poisoned batch, line or row); the skipped range is recorded as a dead letter.',
   )
   .requiredOption('--connector <name>', 'connector name (see `millrace status`)')
-  .requiredOption('--to <position>', 'PARTITION:OFFSET to read next (OFFSET alone for a one-partition topic)')
+  .requiredOption(
+    '--to <position>',
+    'kafka: PARTITION:OFFSET to read next (OFFSET alone for one partition); csv-tail: FILE#LINE to read next; sql-polling: WATERMARK,KEY of the last row to skip',
+  )
   .option('--note <text>', 'why, kept in the dead letter', 'millrace connectors skip')
   .action(async (opts: { connector: string; to: string; note: string }) => {
     const c = config();
@@ -203,7 +206,7 @@ connectors
     try {
       const r = await admin.skip(opts.connector, opts.to, opts.note);
       process.stdout.write(
-        `${opts.connector}: skipped ${r.from}..${r.to - 1}, next read at ${r.to}; dead letter ${r.position}\n`,
+        `${opts.connector}: skipped ${r.skipped}, next read at ${r.next}; dead letter ${r.position}\n`,
       );
     } catch (err) {
       process.stderr.write(`skip failed [${(err as { code?: string }).code ?? 'ERROR'}]: ${(err as Error).message}\n`);

@@ -26,6 +26,7 @@ import {
 import { runtimeInfo } from './client.ts';
 import { replayDeadLetters } from '../ingest/replay.ts';
 import { skipPosition } from '../ingest/skip-position.ts';
+import { MillraceError } from '../lib/errors.ts';
 import { connectorSpecs, factorySettings } from './sources.ts';
 import { prepareFactorySources, runBackfill } from '../simulator/index.ts';
 import { startSubgraphs, startGatewayModule, startSimulator } from './serve-modules.ts';
@@ -259,15 +260,20 @@ export async function openAdmin(c: Config) {
         config: spec.config,
       });
     },
-    /** Move a Kafka source connector past a position it cannot read; the range becomes a dead letter. */
+    /** Move a connector past a position it cannot read (kinds with `skip`); the range becomes a dead letter. */
     skip: async (connector: string, to: string, note: string) => {
       const specs = connectorSpecs(c, databaseUrl);
       const spec = specs.find((x) => x.name === connector);
       if (!spec) throw new Error(`no connector named ${connector}; known: ${specs.map((x) => x.name).join(', ')}`);
-      if (spec.kind !== 'kafka')
-        throw new Error(
-          `connector ${connector} is a ${spec.kind} connector; skip moves Kafka source connectors (per-partition offsets) only`,
-        );
+      if (spec.kind !== 'kafka') {
+        const def = connectorKinds[spec.kind];
+        if (!def?.skip)
+          throw new MillraceError(
+            'SKIP_UNSUPPORTED',
+            `connector ${connector} is a ${spec.kind} connector: it keeps no position a record can stop it on, so there is nothing to skip (skip moves kafka, csv-tail and sql-polling connectors)`,
+          );
+        return def.skip(spec.config, { pool: ctx.pool!, schema: s, connector }, to, note);
+      }
       const topic = (spec.config as { topic: string }).topic;
       const m = /^(?:(\d+):)?(\d+)$/.exec(to);
       const partitions = (spec.config as { partitions?: number }).partitions ?? 1;
@@ -277,7 +283,7 @@ export async function openAdmin(c: Config) {
         );
       const partition = Number(m[1] ?? 0);
       if (partition >= partitions) throw new Error(`--to ${to}: topic ${topic} has partitions 0..${partitions - 1}`);
-      return skipPosition({
+      const r = await skipPosition({
         pool: ctx.pool!,
         schema: s,
         connector,
@@ -287,6 +293,7 @@ export async function openAdmin(c: Config) {
         to: Number(m[2]),
         note,
       });
+      return { position: r.position, skipped: `offsets ${r.from}..${r.to - 1}`, next: `${partition}:${r.to}` };
     },
     close: async () => {
       for (const svc of [...ctx.services].reverse()) await svc.stop().catch(() => undefined);

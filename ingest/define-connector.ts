@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Topic } from '../log/topic.ts';
 import type { Envelope } from './envelope.ts';
 import type { ConnectorState } from './connector-health.ts';
+import type { SkipResult } from './skip-position.ts';
 
 /** What every connector gets from the wiring module. */
 export interface ConnectorContext {
@@ -61,6 +62,20 @@ export interface ConnectorDefinition<C extends z.ZodType> {
    * publish, or the reason it is still rejected. Kinds without it cannot replay.
    */
   reparse?(config: z.infer<C>, raw: string, position: string): Envelope | string;
+  /**
+   * `millrace connectors skip --to POSITION`: move a connector stuck on a position it cannot read
+   * past it, the range a dead letter (skip-position.ts). Kinds without it keep no position one
+   * record can poison (a whole-file snapshot is re-read per version, a sheet per diff).
+   */
+  skip?(config: z.infer<C>, target: SkipTarget, to: string, note: string): Promise<SkipResult>;
+}
+
+/** Whose saved position `skip` moves. */
+export interface SkipTarget {
+  pool: pg.Pool;
+  schema: string;
+  /** The connector's name. */
+  connector: string;
 }
 
 /** Declare a connector kind: its config schema and how to build it. Registered by `kind`. */

@@ -41,6 +41,7 @@ export function createPollingConnector(o: PollingConnectorOptions): Connector {
   // lastError, failingSince and running/retrying/stalled: what status, /healthz and the gauges read.
   const health = createConnectorHealth({ stallAfterMs: ctx.stallAfterMs });
   let stopping = false;
+  let closed = false;
   const loop = createLoop({
     intervalMs: o.pollMs,
     tick: async () => {
@@ -65,6 +66,7 @@ export function createPollingConnector(o: PollingConnectorOptions): Connector {
     async start() {
       if (loop.running) return;
       stopping = false;
+      closed = false;
       await o.open?.();
       loop.start();
     },
@@ -72,6 +74,8 @@ export function createPollingConnector(o: PollingConnectorOptions): Connector {
       stopping = true;
       o.interrupt?.();
       await loop.stop();
+      if (closed) return; // stopped twice: the source's client is closed once
+      closed = true;
       await o.close?.();
     },
     async status(): Promise<ConnectorStatus> {

@@ -52,3 +52,53 @@ export async function skipPosition(o: SkipOptions): Promise<{ from: number; to: 
     return { from, to: o.to, position };
   });
 }
+
+/** What a skip did, as `millrace connectors skip` prints it. */
+export interface SkipResult {
+  /** The dead letter's position: the range not read. */
+  position: string;
+  /** What was skipped, e.g. `offsets 0..2`, `lines 5..6 of energy.csv`. */
+  skipped: string;
+  /** Where the connector reads next. */
+  next: string;
+}
+
+export interface SkipStateOptions<S> {
+  pool: pg.Pool;
+  schema: string;
+  connector: string;
+  source: string;
+  /**
+   * From the saved state (null: none saved) to the state after the skip, with the dead letter's
+   * position and what was skipped; throws (`BAD_POSITION`) when the target is not past the state.
+   */
+  move(state: S | null): Promise<{ state: S } & SkipResult> | ({ state: S } & SkipResult);
+  note: string;
+}
+
+/**
+ * `connectors skip` for connectors that keep their position as JSON in `connector_state` (a file
+ * line, a SQL watermark, an LSN): the new state and the dead letter of what was not read are saved
+ * in one transaction. The running connector takes the state on its next retry (a failed pass
+ * re-reads its saved state); a connector that is not stuck may save over it.
+ */
+export async function skipState<S>(o: SkipStateOptions<S>): Promise<SkipResult> {
+  const s = ident(o.schema);
+  return inTransaction(o.pool, async (client) => {
+    const r = await client.query(`SELECT state FROM ${s}.connector_state WHERE connector = $1 FOR UPDATE`, [
+      o.connector,
+    ]);
+    const moved = await o.move(r.rowCount ? (r.rows[0].state as S) : null);
+    await client.query(
+      `INSERT INTO ${s}.dead_letters (connector, source, position, raw, reason) VALUES ($1, $2, $3, '', $4) ON CONFLICT (source, position) DO NOTHING`,
+      [o.connector, o.source, moved.position, `skipped by an operator (${moved.skipped} not read): ${o.note}`],
+    );
+    await client.query(
+      `INSERT INTO ${s}.connector_state (connector, state, events, dead_letters, updated_at) VALUES ($1, $2, 0, 1, $3)
+       ON CONFLICT (connector) DO UPDATE SET state = excluded.state,
+         dead_letters = ${s}.connector_state.dead_letters + 1, updated_at = excluded.updated_at`,
+      [o.connector, JSON.stringify(moved.state), Date.now()],
+    );
+    return { position: moved.position, skipped: moved.skipped, next: moved.next };
+  });
+}

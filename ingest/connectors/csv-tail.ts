@@ -1,8 +1,9 @@
 import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
 import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
+import { skipState } from '../skip-position.ts';
 import { defineConnector } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
 import { csvSchemas, parseCsvLine } from './csv-schemas.ts';
@@ -51,6 +52,61 @@ export const csvTail = defineConnector({
     const file = position.slice(0, position.lastIndexOf('#'));
     const fields = parseCsvLine(raw);
     return typeof fields === 'string' ? fields : csvSchemas[config.schema].toEnvelope(fields, file);
+  },
+  async skip(config, target, to, note) {
+    const m = /^(.+)#(\d+)$/.exec(to);
+    if (!m || basename(m[1]) !== m[1] || !fileNameMatcher(config.pattern).test(m[1]))
+      throw new MillraceError(
+        'BAD_POSITION',
+        `--to ${JSON.stringify(to)}: expected FILE#LINE, the next line to read of a file matching ${config.pattern} (e.g. energy-2026-01-01.csv#120)`,
+      );
+    const [, name, lineText] = m;
+    const next = Number(lineText);
+    const path = join(config.directory, name);
+    return skipState<Saved>({
+      ...target,
+      source: `csv:${path}`,
+      note,
+      async move(raw) {
+        const saved = savedSchema.parse(raw ?? { files: {} });
+        const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+          throw new MillraceError('BAD_POSITION', `--to ${to}: cannot open ${path}: ${err.code ?? err.message}`);
+        });
+        try {
+          const { size } = await fh.stat();
+          const { state } = await resumeTail(fh, size, saved.files[name]);
+          if (next <= state.line + 1)
+            throw new MillraceError(
+              'BAD_POSITION',
+              `connector ${target.connector} reads ${name} at line ${state.line + 1}; --to ${to} would not skip anything`,
+            );
+          // The byte offset of line `next`: just past the newline that ends the line before it.
+          const skip = next - 1 - state.line;
+          const buf = Buffer.alloc(size - state.offset);
+          await fh.read(buf, 0, buf.length, state.offset);
+          let offset = state.offset;
+          let seen = 0;
+          for (let i = buf.indexOf(0x0a); i >= 0 && seen < skip; i = buf.indexOf(0x0a, i + 1)) {
+            seen++;
+            offset = state.offset + i + 1;
+          }
+          if (seen < skip)
+            throw new MillraceError(
+              'BAD_POSITION',
+              `--to ${to}: ${name} has ${state.line + seen} complete lines; line ${next} is not there yet`,
+            );
+          const from = state.line + 1;
+          return {
+            state: { files: { ...saved.files, [name]: { ...state, offset, line: next - 1 } } },
+            position: `${name}#${from}-${next - 1}`,
+            skipped: `lines ${from}..${next - 1} of ${name}`,
+            next: `${name}#${next}`,
+          };
+        } finally {
+          await fh.close();
+        }
+      },
+    });
   },
   create(config, ctx) {
     const match = fileNameMatcher(config.pattern);

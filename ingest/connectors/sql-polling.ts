@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { MillraceError } from '../../lib/errors.ts';
 import { createPollingConnector } from '../polling-connector.ts';
 import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
+import { skipState } from '../skip-position.ts';
 import type { ConnectorContext } from '../define-connector.ts';
 import { defineConnector } from '../define-connector.ts';
 import { unpublishable, type Envelope } from '../envelope.ts';
@@ -127,6 +128,37 @@ export const sqlPolling = defineConnector({
     }
     if (typeof row !== 'object' || row === null) return 'not a row';
     return rowMappings[config.mapping].upsert(row as Record<string, unknown>, `sql:${config.dialect}:${config.table}`);
+  },
+  async skip(config, target, to, note) {
+    const comma = to.indexOf(',');
+    if (comma <= 0 || comma === to.length - 1)
+      throw new MillraceError(
+        'BAD_POSITION',
+        `--to ${JSON.stringify(to)}: expected WATERMARK,KEY of the last row to skip (its ${config.watermarkColumn} as the saved cursor writes it, and its ${config.keyColumn})`,
+      );
+    const cursor: Cursor = { wm: to.slice(0, comma), key: to.slice(comma + 1) };
+    return skipState<PollState>({
+      ...target,
+      source: `sql:${config.dialect}:${config.table}`,
+      note,
+      move(state) {
+        const from = state?.cursor ?? null;
+        // Cursors compare as the poll query orders them only for one spelling of the watermark:
+        // refuse what is not after the saved cursor in that spelling, and show it.
+        if (from && (cursor.wm < from.wm || (cursor.wm === from.wm && cursor.key <= from.key)))
+          throw new MillraceError(
+            'BAD_POSITION',
+            `connector ${target.connector} is already past ${from.wm},${from.key}; --to ${to} would not skip anything`,
+          );
+        const after = from ? `${from.wm},${from.key}` : 'the start';
+        return {
+          state: { cursor },
+          position: `${config.table}:(${after})..(${to})`,
+          skipped: `rows after ${after} through ${to}`,
+          next: `after ${to}`,
+        };
+      },
+    });
   },
   create(config, ctx) {
     const poller = createSqlPoller(config, ctx);
