@@ -270,7 +270,11 @@ export async function openAdmin(c: Config) {
         if (!def?.skip)
           throw new MillraceError(
             'SKIP_UNSUPPORTED',
-            `connector ${connector} is a ${spec.kind} connector: it keeps no position a record can stop it on, so there is nothing to skip (skip moves kafka, csv-tail and sql-polling connectors)`,
+            `connector ${connector} is a ${spec.kind} connector: skip moves kafka, csv-tail and sql-polling connectors only; ${
+              spec.kind === 'postgres-cdc'
+                ? "a CDC connector's position is its replication slot's (stop it, then pg_replication_slot_advance)"
+                : 'this kind keeps no position one record can stop it on'
+            }`,
           );
         return def.skip(spec.config, { pool: ctx.pool!, schema: s, connector }, to, note);
       }
