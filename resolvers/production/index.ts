@@ -1,4 +1,5 @@
 import type { Resolvers, ProductionGroup, ProductionOrderField, ErrorGroup } from '../generated/production.ts';
+import { floorRefs } from '../shared/refs.ts';
 import { iso, parseDateTime } from '../validate-args.ts';
 import { createGenericQueries } from '../generic.ts';
 import { checkIds, checkTop, parseWindow, selectStations, toBucket, toFreshness } from '../shared/window.ts';
@@ -141,7 +142,7 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
       },
     },
     Station: {
-      __resolveReference: async (ref, ctx) => (await ctx.loaders.directory()).station(ref.id!) ?? null,
+      __resolveReference: floorRefs.station,
       zone: (s) => ({ id: s.zone }),
       department: (s) => ({ id: s.department }),
       machines: (s) => s.machines.map((id) => ({ id })),
@@ -158,7 +159,7 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
         );
       },
       wip: async (s, args, ctx) => {
-        const at = args.at ? parseDateTime('at', args.at) : Date.now();
+        const at = args.at ? parseDateTime('at', args.at) : ctx.loaders.now();
         const to = Math.ceil(at / 60_000) * 60_000;
         const [entered, exited] = await Promise.all(
           ['parts_entered', 'parts_exited'].map((metric) =>
@@ -185,22 +186,19 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
       },
     },
     Machine: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.machine,
       station: async (m, _args, ctx) => (await ctx.loaders.directory()).stationOfMachine(m.id)!,
     },
     Zone: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).zones.includes(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.zone,
       stations: async (z, _args, ctx) => (await ctx.loaders.directory()).stations.filter((s) => s.zone === z.id),
     },
     Department: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.department,
       stations: async (d, _args, ctx) => (await ctx.loaders.directory()).stations.filter((s) => s.department === d.id),
     },
     Shift: {
-      __resolveReference: (ref, ctx) => (ctx.calendar.shifts.some((s) => s.id === ref.id) ? { id: ref.id! } : null),
+      __resolveReference: floorRefs.shift,
       start: (s, _args, ctx) => hhmm(ctx.calendar.shifts.find((x) => x.id === s.id)!.startMinute),
       end: (s, _args, ctx) => {
         const shifts = ctx.calendar.shifts;
