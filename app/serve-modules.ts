@@ -147,16 +147,9 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
         'ops:read',
         createPrometheusRoute(() => collectStatus(ctx), registry),
       ),
-      // The dashboard's files and alert thresholds are public; every figure it shows comes through
-      // GraphQL and /status with the signed-in token.
-      ...createDashboardRoutes({
-        alerts: {
-          zoneMaxC: c.MILLRACE_ALERT_ZONE_MAX_C,
-          noExitMinutes: c.MILLRACE_ALERT_NO_EXIT_MIN,
-          connectorLag: c.MILLRACE_ALERT_CONNECTOR_LAG,
-          stallSeconds: c.MILLRACE_ALERT_STALL_SEC,
-        },
-      }),
+      // The dashboard's files are public; every figure it shows comes through GraphQL and /status
+      // with the signed-in token.
+      ...createDashboardRoutes(),
     },
     log: (l) => ctx.log(`gateway: ${l}`),
   });

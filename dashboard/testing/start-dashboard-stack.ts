@@ -1,7 +1,9 @@
 import { pathToFileURL } from 'node:url';
 import { fixtureToken, startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
-import { createDashboardRoutes, type AlertThresholds } from '../../gateway/dashboard-routes.ts';
-import type { FixtureRow } from '../../serving/testing/fixture-serving.ts';
+import { createDashboardRoutes } from '../../gateway/dashboard-routes.ts';
+import { FIXTURE_ENTITIES, type FixtureRow } from '../../serving/testing/fixture-serving.ts';
+import type { EntityRow } from '../../serving/types.ts';
+import type { AlertThresholds } from '../../resolvers/alerts/alert-types.ts';
 type StackOptions = Parameters<typeof startFixtureStack>[1];
 
 /** The fixture day the dashboard tests look at: 2026-11-22 00:00–08:00 UTC (fixture asOf is 08:00). */
@@ -55,12 +57,21 @@ export function productionRows(from = DAY_FROM, to = DAY_TO): FixtureRow[] {
   return rows;
 }
 
-/** The fixture stack (auth on: fixture tokens) with the dashboard served at `/` (the built dashboard/dist). */
+/**
+ * The fixture stack (auth on: fixture tokens) with the dashboard served at `/` (the built
+ * dashboard/dist), and the alert rules at TEST_THRESHOLDS evaluated every 500 ms. `rows` and
+ * `entities` are read in place: a test that changes them sees the change in the next answer.
+ */
 export async function startDashboardStack(
   gatewayOptions: StackOptions = {},
   rows = productionRows(),
+  entities: EntityRow[] = [...FIXTURE_ENTITIES],
 ): Promise<FixtureStack> {
-  return startFixtureStack(rows, { routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }), ...gatewayOptions });
+  return startFixtureStack(
+    rows,
+    { routes: createDashboardRoutes(), ...gatewayOptions },
+    { entities, alerts: { alertThresholds: TEST_THRESHOLDS, alertEveryMs: 500 } },
+  );
 }
 
 // `node --import tsx dashboard/testing/start-dashboard-stack.ts`: a stack to look at by hand.
