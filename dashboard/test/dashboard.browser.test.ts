@@ -12,7 +12,14 @@ import {
   type FixtureStack,
 } from '../../gateway/testing/start-fixture-stack.ts';
 import { createAuthenticator } from '../../gateway/create-authenticator.ts';
-import { DAY_FROM, DAY_TO, TEST_THRESHOLDS, startDashboardStack } from '../testing/start-dashboard-stack.ts';
+import {
+  DAY_FROM,
+  DAY_TO,
+  TEST_THRESHOLDS,
+  energyRows,
+  productionRows,
+  startDashboardStack,
+} from '../testing/start-dashboard-stack.ts';
 import { FIXTURE_ENTITIES } from '../../serving/testing/fixture-serving.ts';
 import type { EntityRow } from '../../serving/types.ts';
 
@@ -27,7 +34,8 @@ let stack: FixtureStack;
 let browser: Browser;
 let base: string;
 let restarted: Awaited<ReturnType<typeof createGateway>> | null = null;
-// The stack's current-state entities, read in place: an order added here is served at once.
+// The stack's rows and current-state entities, read in place: a row or an order added here is served at once.
+const rows = [...productionRows(), ...energyRows()];
 const entities: EntityRow[] = [...FIXTURE_ENTITIES];
 
 before(async () => {
@@ -40,7 +48,7 @@ before(async () => {
     'the dashboard is not built: run npm run build:dashboard',
   );
   mkdirSync(SHOTS, { recursive: true });
-  stack = await startDashboardStack({}, undefined, entities);
+  stack = await startDashboardStack({}, rows, entities);
   stack.setReady(true);
   base = stack.gateway.url.replace(/graphql$/, '');
   browser = await chromium.launch({
@@ -230,6 +238,83 @@ describe('dashboard in Chromium', () => {
       await page.close();
     });
   }
+
+  const floorValues = (page: Page, sel: string) =>
+    page.$$eval(`[data-panel="zone-heat"] ${sel}`, (els) =>
+      Object.fromEntries(
+        els.map((e) => [
+          (e as HTMLElement).dataset.station ?? (e as HTMLElement).dataset.zone,
+          Number((e as HTMLElement).dataset.value),
+        ]),
+      ),
+    );
+  const stationKwh = async (from: string, to: string) => {
+    const q = await gql(
+      `query($from: DateTime!, $to: DateTime!) {
+        energy(from: $from, to: $to, groupBy: [STATION]) { rows { station { id } figures { kwh } } }
+        zoneTemperatures(from: $from, to: $to, groupBy: [ZONE]) { rows { zone { id } figures { maxC } } }
+      }`,
+      { from, to },
+    );
+    assert.equal(q.errors, undefined, JSON.stringify(q.errors));
+    return {
+      stations: Object.fromEntries(
+        q.data.energy.rows.map((r: { station: { id: string }; figures: { kwh: number } }) => [
+          r.station.id,
+          r.figures.kwh,
+        ]),
+      ),
+      zones: Object.fromEntries(
+        q.data.zoneTemperatures.rows.map((r: { zone: { id: string }; figures: { maxC: number } }) => [
+          r.zone.id,
+          r.figures.maxC,
+        ]),
+      ),
+    };
+  };
+
+  it('energy: the floor heat map shows kWh per station and zone maxima equal to a GraphQL query for the same range', async () => {
+    const { page, pageErrors } = await openPage(`#/energy?from=${FROM}&to=${TO}`);
+    assert.equal(await settled(page, 'zone-heat'), 'ready');
+    const want = await stationKwh(FROM, TO);
+    assert.deepEqual(await floorValues(page, 'g[data-station]'), want.stations);
+    assert.deepEqual(await floorValues(page, 'rect[data-zone]'), want.zones);
+    // The fixture meters: WELD-1 25 Wh/min, CUT-1 + CUT-2 20, PAINT-1 5, over 8 hours.
+    assert.deepEqual(want.stations, { CUT: 9.6, WELD: 12, PAINT: 2.4 });
+    assert.equal(await page.textContent('[data-panel="zone-heat"] g[data-station="WELD"] .station-value'), '12.0');
+    assert.deepEqual(pageErrors, []);
+    await page.screenshot({ path: `${SHOTS}/energy-heat-map.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('energy: a meter reading pushed live moves its station on the heat map without a reload', async () => {
+    const { page } = await openPage('#/energy?range=1h');
+    assert.equal(await settled(page, 'zone-heat'), 'ready');
+    await page.waitForFunction(() => document.querySelector('[data-stat="live.machines"]') !== null, undefined, {
+      timeout: 15_000,
+    });
+    const before = await floorValues(page, 'g[data-station]');
+    assert.equal(before.WELD, 0);
+    const now = Math.floor(Date.now() / 60_000) * 60_000;
+    // What the layers now hold and what the speed layer announces, together.
+    const reading = { metric: 'energy_wh', bucket: now, dims: { machine: 'WELD-1' }, cells: [700] };
+    rows.push(reading);
+    stack.serving.push([reading]);
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-panel="zone-heat"] g[data-station="WELD"]')?.getAttribute('data-value') === '0.7',
+      undefined,
+      { timeout: 15_000 },
+    );
+    assert.equal(await page.textContent('[data-panel="zone-heat"] g[data-station="WELD"] .station-value'), '0.70');
+    // The re-read the delta triggered agrees, and so does a query for the last hour.
+    assert.equal(await settled(page, 'zone-heat'), 'ready');
+    const want = await stationKwh(new Date(now - 3_600_000).toISOString(), new Date(now + 60_000).toISOString());
+    assert.deepEqual(await floorValues(page, 'g[data-station]'), { ...before, ...want.stations });
+    assert.equal(want.stations.WELD, 0.7);
+    await page.screenshot({ path: `${SHOTS}/energy-heat-map-live.png`, fullPage: true });
+    await page.close();
+  });
 
   it('operations shows /status and the dead letters of deadLetters', async () => {
     const { page } = await openPage(`#/operations?range=1h`);

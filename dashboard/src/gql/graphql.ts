@@ -74,7 +74,7 @@ export type DashboardZoneHeatQueryVariables = Exact<{
 }>;
 
 
-export type DashboardZoneHeatQuery = { stations: Array<{ id: string, name: string, x: number, y: number, zone: { id: string } }>, zoneTemperatures: { rows: Array<{ zone: { id: string } | null, figures: { readings: number, meanC: number | null, maxC: number | null } }>, freshness: { asOf: string, batchWatermark: string | null, speedLagEvents: number, speedAppliedAt: string | null } } };
+export type DashboardZoneHeatQuery = { stations: Array<{ id: string, name: string, x: number, y: number, zone: { id: string }, machines: Array<{ id: string }> }>, stationEnergy: { rows: Array<{ station: { id: string } | null, figures: { wh: number } }> }, zoneTemperatures: { rows: Array<{ zone: { id: string } | null, figures: { readings: number, meanC: number | null, maxC: number | null } }>, freshness: { asOf: string, batchWatermark: string | null, speedLagEvents: number, speedAppliedAt: string | null } } };
 
 export type DashboardEnergyLiveSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -292,6 +292,19 @@ export const DashboardZoneHeatDocument = new TypedDocumentString(`
     y
     zone {
       id
+    }
+    machines {
+      id
+    }
+  }
+  stationEnergy: energy(from: $from, to: $to, groupBy: [STATION]) {
+    rows {
+      station {
+        id
+      }
+      figures {
+        wh
+      }
     }
   }
   zoneTemperatures(from: $from, to: $to, groupBy: [ZONE]) {
