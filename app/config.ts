@@ -120,6 +120,18 @@ export const configSchema = z.object({
     .stringbool()
     .default(true)
     .describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
+  MILLRACE_OTEL_ENDPOINT: z
+    .url()
+    .optional()
+    .describe(
+      'OpenTelemetry traces (gateway → subgraph → Postgres/Redis reads) sent over OTLP/HTTP to this URL, e.g. http://collector:4318/v1/traces. Unset: no tracing.',
+    ),
+  MILLRACE_OTEL_SAMPLE_RATE: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe('Share of requests traced, 0..1 (a subgraph follows the gateway’s decision).'),
   MILLRACE_TIME_ZONE: z
     .string()
     .default('UTC')

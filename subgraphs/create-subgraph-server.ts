@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Serving } from '../serving/types.ts';
 import { MillraceError } from '../lib/errors.ts';
+import { tracedRequest } from '../lib/tracing.ts';
 import type { FactoryCalendar, ResolverContext } from '../resolvers/context.ts';
 import { createLoaders } from '../resolvers/shared/loaders.ts';
 import { createAlertEngine } from '../resolvers/alerts/create-alert-engine.ts';
@@ -113,19 +114,19 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   const http = createServer((req, res) => {
     // The gateway's request deadline (epoch ms): the reads of this request stop at it.
     const deadline = Number(req.headers['x-millrace-deadline']);
-    handle(apollo, () => context(Number.isFinite(deadline) && deadline > 0 ? deadline : undefined), req, res).catch(
-      (err: Error & { status?: number }) => {
-        const tooLarge = err.status === 413;
-        if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
-        if (!res.headersSent)
-          res.writeHead(tooLarge ? 413 : 500, {
-            'content-type': 'application/json',
-            ...(tooLarge && { connection: 'close' }),
-          });
-        const error = tooLarge ? { message: err.message, extensions: { code: 'BAD_REQUEST' } } : INTERNAL_ERROR;
-        res.end(JSON.stringify({ errors: [error] }));
-      },
-    );
+    tracedRequest(`subgraph ${opts.name}`, req.headers, { 'millrace.subgraph': opts.name }, () =>
+      handle(apollo, () => context(Number.isFinite(deadline) && deadline > 0 ? deadline : undefined), req, res),
+    ).catch((err: Error & { status?: number }) => {
+      const tooLarge = err.status === 413;
+      if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
+      if (!res.headersSent)
+        res.writeHead(tooLarge ? 413 : 500, {
+          'content-type': 'application/json',
+          ...(tooLarge && { connection: 'close' }),
+        });
+      const error = tooLarge ? { message: err.message, extensions: { code: 'BAD_REQUEST' } } : INTERNAL_ERROR;
+      res.end(JSON.stringify({ errors: [error] }));
+    });
   });
   const wss = new WebSocketServer({ server: http, path: PATH });
   const ws = useServer<Record<string, unknown>, Record<PropertyKey, never>>(wsOptions(schema, context, log), wss);
