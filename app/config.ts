@@ -169,15 +169,20 @@ export const configSchema = z.object({
   MILLRACE_ALERT_ZONE_MAX_C: z.coerce
     .number()
     .default(40)
-    .describe("Alert (dashboard): a zone's hottest reading of the last 15 minutes above this, °C."),
+    .describe(
+      "Alert (`alerts` query and subscription): a zone's hottest reading of the last 15 minutes above this, °C.",
+    ),
   MILLRACE_ALERT_NO_EXIT_MIN: int(15, 1).describe(
-    'Alert (dashboard): a flow station with no exits for this many minutes.',
+    'Alert (`alerts` query and subscription): a flow station with no exits for this many minutes.',
   ),
   MILLRACE_ALERT_CONNECTOR_LAG: int(10_000, 1).describe(
-    "Alert (dashboard and Prometheus rules): a connector's lag behind its source above this.",
+    "Alert (`alerts` and Prometheus rules): a connector's lag behind its source above this.",
   ),
   MILLRACE_ALERT_STALL_SEC: int(300, 1).describe(
-    'Alert (dashboard): a connector whose last checkpoint is older than this, seconds (stalled).',
+    'Alert (`alerts` and Prometheus rules): a connector whose last checkpoint is older than this, seconds (stalled).',
+  ),
+  MILLRACE_ALERT_EVERY_SEC: int(10, 1).describe(
+    'How often the server evaluates the alert rules while an `alerts` subscription is open, seconds.',
   ),
   SUBGRAPH_URLS: z
     .string()

@@ -8,6 +8,7 @@ import { liveUpdates, resolveUpdate } from '../shared/updates.ts';
 import type { ResolverContext } from '../context.ts';
 import type { Directory, StationRecord } from '../shared/directory.ts';
 import { createSeriesResolvers } from './series.ts';
+import { createAlertResolvers } from '../alerts/alert-resolvers.ts';
 import {
   activeHours,
   addCounts,
@@ -39,11 +40,16 @@ export interface ProductionResolverOptions {
 export function createProductionResolvers(opts: ProductionResolverOptions = {}): Resolvers {
   const maxBuckets = opts.maxBuckets ?? 5000;
   const series = createSeriesResolvers({ maxBuckets });
+  const alerts = createAlertResolvers();
   return {
     ProductionMetric: series.ProductionMetric,
+    AlertRule: alerts.AlertRule,
+    AlertRuleStatus: alerts.AlertRuleStatus,
+    AlertUpdateKind: alerts.AlertUpdateKind,
     Grain: { MINUTE: 'minute', HOUR: 'hour', SHIFT: 'shift', DAY: 'day', WEEK: 'week', MONTH: 'month' },
     Query: {
       ...createGenericQueries({ maxBuckets }),
+      ...alerts.Query,
       productionSeries: series.productionSeries,
       stations: async (_root, args, ctx) => {
         const dir = await ctx.loaders.directory();
@@ -80,6 +86,7 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
         (await ctx.loaders.entities('work_order')).some((r) => r.key === id && !r.deleted) ? { id } : null,
     },
     Subscription: {
+      ...alerts.Subscription,
       productionDeltas: series.productionDeltas,
       productionUpdates: {
         subscribe: (_root, args, ctx) => {
