@@ -120,6 +120,18 @@ export const configSchema = z.object({
     .stringbool()
     .default(true)
     .describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
+  MILLRACE_OTEL_ENDPOINT: z
+    .url()
+    .optional()
+    .describe(
+      'OpenTelemetry traces (gateway → subgraph → Postgres/Redis reads) sent over OTLP/HTTP to this URL, e.g. http://collector:4318/v1/traces. Unset: no tracing.',
+    ),
+  MILLRACE_OTEL_SAMPLE_RATE: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe('Share of requests traced, 0..1 (a subgraph follows the gateway’s decision).'),
   MILLRACE_TIME_ZONE: z
     .string()
     .default('UTC')
@@ -157,15 +169,20 @@ export const configSchema = z.object({
   MILLRACE_ALERT_ZONE_MAX_C: z.coerce
     .number()
     .default(40)
-    .describe("Alert (dashboard): a zone's hottest reading of the last 15 minutes above this, °C."),
+    .describe(
+      "Alert (`alerts` query and subscription): a zone's hottest reading of the last 15 minutes above this, °C.",
+    ),
   MILLRACE_ALERT_NO_EXIT_MIN: int(15, 1).describe(
-    'Alert (dashboard): a flow station with no exits for this many minutes.',
+    'Alert (`alerts` query and subscription): a flow station with no exits for this many minutes.',
   ),
   MILLRACE_ALERT_CONNECTOR_LAG: int(10_000, 1).describe(
-    "Alert (dashboard and Prometheus rules): a connector's lag behind its source above this.",
+    "Alert (`alerts` and Prometheus rules): a connector's lag behind its source above this.",
   ),
   MILLRACE_ALERT_STALL_SEC: int(300, 1).describe(
-    'Alert (dashboard): a connector whose last checkpoint is older than this, seconds (stalled).',
+    'Alert (`alerts` and Prometheus rules): a connector whose last checkpoint is older than this, seconds (stalled).',
+  ),
+  MILLRACE_ALERT_EVERY_SEC: int(10, 1).describe(
+    'How often the server evaluates the alert rules while an `alerts` subscription is open, seconds.',
   ),
   SUBGRAPH_URLS: z
     .string()

@@ -92,6 +92,20 @@ export async function startTarget(
     );
   }
   const ctx: Ctx = { config, log, services: [], ready: new Map() };
+  if (config.MILLRACE_OTEL_ENDPOINT) {
+    // Loaded only when configured: a process without tracing never loads the OpenTelemetry SDK.
+    const { setupTracing, shutdownTracing } = await import('../lib/tracing-setup.ts');
+    setupTracing({
+      serviceName: `millrace-${target.replace(':', '-')}`,
+      endpoint: config.MILLRACE_OTEL_ENDPOINT,
+      sampleRate: config.MILLRACE_OTEL_SAMPLE_RATE,
+    });
+    ctx.services.push({ name: 'tracing', stop: shutdownTracing });
+    const where = new URL(config.MILLRACE_OTEL_ENDPOINT);
+    log(
+      `tracing: OpenTelemetry spans to ${where.origin}${where.pathname} (sample rate ${config.MILLRACE_OTEL_SAMPLE_RATE})`,
+    );
+  }
   const order: string[] = [];
   const visit = (m: string) => {
     if (order.includes(m)) return;

@@ -5,6 +5,7 @@ import { startFactory } from '../simulator/index.ts';
 import { factorySettings } from './sources.ts';
 import { parseShifts } from '../serving/calendar.ts';
 import type { FactoryCalendar } from '../resolvers/context.ts';
+import type { AlertThresholds, ConnectorHealth } from '../resolvers/alerts/alert-types.ts';
 import type { SubgraphName } from '../subgraphs/registry.ts';
 import type { Config } from './config.ts';
 import { collectStatus } from './status.ts';
@@ -30,6 +31,10 @@ export async function startSubgraphs(ctx: Ctx, names: readonly SubgraphName[]): 
       serving: ctx.serving!,
       calendar,
       personalConnectors,
+      alertThresholds: alertThresholds(ctx.config),
+      // Read at each evaluation: inside `all` the connectors start after the subgraphs.
+      connectors: () => connectorHealth(ctx),
+      alertEveryMs: ctx.config.MILLRACE_ALERT_EVERY_SEC * 1000,
       host: ctx.config.SUBGRAPH_HOST,
       port: alone ? ctx.config.SUBGRAPH_PORT : 0,
       log: (l) => ctx.log(`subgraph ${name}: ${l}`),
@@ -38,6 +43,33 @@ export async function startSubgraphs(ctx: Ctx, names: readonly SubgraphName[]): 
     ctx.services.push({ name: `subgraph:${name}`, stop: () => server.close() });
     if (alone) ctx.log(`subgraph ${name} at ${server.url}`);
   }
+}
+
+/** The alert rules' thresholds from the configuration. */
+function alertThresholds(c: Config): AlertThresholds {
+  return {
+    zoneMaxC: c.MILLRACE_ALERT_ZONE_MAX_C,
+    noExitMinutes: c.MILLRACE_ALERT_NO_EXIT_MIN,
+    connectorLag: c.MILLRACE_ALERT_CONNECTOR_LAG,
+    stallSeconds: c.MILLRACE_ALERT_STALL_SEC,
+  };
+}
+
+/** The status of this process's connectors for the connector alert rule; null when it runs none. */
+async function connectorHealth(ctx: Ctx): Promise<ConnectorHealth[] | null> {
+  if (!ctx.connectors?.length) return null;
+  // One connector whose status cannot be read fires as failing; it does not hide the others.
+  const settled = await Promise.allSettled(ctx.connectors.map((k) => k.status()));
+  return settled.map((r, i) =>
+    r.status === 'fulfilled'
+      ? r.value
+      : {
+          name: ctx.connectors![i].name,
+          lag: null,
+          lastCheckpointAt: null,
+          lastError: `status unavailable: ${(r.reason as Error)?.message ?? String(r.reason)}`,
+        },
+  );
 }
 
 /** The factory's calendar from the configuration. */
@@ -97,6 +129,7 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
     port: c.PORT,
     subgraphs,
     deduplicateInflight: c.GATEWAY_DEDUP_INFLIGHT,
+    tracing: Boolean(c.MILLRACE_OTEL_ENDPOINT),
     security,
     health: async () => {
       const components: Record<string, unknown> = Object.fromEntries(ctx.ready);
@@ -115,16 +148,9 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
         'ops:read',
         createPrometheusRoute(() => collectStatus(ctx), registry),
       ),
-      // The dashboard's files and alert thresholds are public; every figure it shows comes through
-      // GraphQL and /status with the signed-in token.
-      ...createDashboardRoutes({
-        alerts: {
-          zoneMaxC: c.MILLRACE_ALERT_ZONE_MAX_C,
-          noExitMinutes: c.MILLRACE_ALERT_NO_EXIT_MIN,
-          connectorLag: c.MILLRACE_ALERT_CONNECTOR_LAG,
-          stallSeconds: c.MILLRACE_ALERT_STALL_SEC,
-        },
-      }),
+      // The dashboard's files are public; every figure it shows comes through GraphQL and /status
+      // with the signed-in token.
+      ...createDashboardRoutes(),
     },
     log: (l) => ctx.log(`gateway: ${l}`),
   });

@@ -4,6 +4,7 @@
 // tsx: `millrace status` then answers in a fraction of a second instead of paying seconds of
 // TypeScript start-up, and an edit made after the build is never run stale.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8Flags from './v8-flags.json' with { type: 'json' };
 import { distIsCurrent } from '../scripts/source-time.mjs';
@@ -21,8 +22,13 @@ const distCli = fileURLToPath(new URL('../dist/app/cli.js', import.meta.url));
 const command = process.argv[2];
 const flags = Object.hasOwn(v8Flags, command) ? v8Flags[command] : [];
 const compiled = distIsCurrent(root);
+// The project's pinned runtime (devDependency `node`, Node 22) when this process runs an older
+// one: `node bin/millrace.js` on a machine's Node 20 still runs millrace on Node 22. npm scripts
+// and npx already find it first on PATH (node_modules/.bin).
+const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+const runtime = Number(process.versions.node.split('.')[0]) < 22 && existsSync(pinned) ? pinned : process.execPath;
 
-if (compiled && flags.length === 0) {
+if (compiled && flags.length === 0 && runtime === process.execPath) {
   // No flags to set at start-up: run the CLI in this process (one Node start instead of two).
   await import(distCli);
 } else {
@@ -30,7 +36,7 @@ if (compiled && flags.length === 0) {
   const entry = compiled
     ? [distCli]
     : ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../app/cli.ts', import.meta.url))];
-  const child = spawn(process.execPath, [...flags, ...entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(runtime, [...flags, ...entry, ...process.argv.slice(2)], { stdio: 'inherit' });
 
   // Signals sent to this pid (a process manager, `kill`) must reach the CLI's graceful shutdown.
   // A terminal's Ctrl-C reaches both processes; the CLI ignores the second one.

@@ -37,6 +37,12 @@ export interface GatewayOptions {
   deduplicateInflight?: boolean;
   /** More `useX` plugins, after the built-in ones (auth, caching, …). Default none. */
   plugins?: GatewayPlugin[];
+  /**
+   * OpenTelemetry spans for each request (HTTP, parse, validate, plan, execute, every subgraph
+   * fetch, with `traceparent` sent to the subgraph) into the provider `setupTracing`
+   * (lib/tracing-setup.ts) registered. Default false.
+   */
+  tracing?: boolean;
   /** Hive Gateway runtime log level. Default 'warn'. */
   logging?: GatewayConfigBase<Record<string, unknown>>['logging'];
   /** Where gateway errors (masked originals, failed checks) are reported. Default console.error. */
@@ -75,6 +81,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   const security = createSecurity(opts.security);
+  const { useOpenTelemetry } = opts.tracing
+    ? await import('@graphql-hive/plugin-opentelemetry')
+    : { useOpenTelemetry: null };
   const runtime = withoutSignalHandlers(() =>
     createGatewayRuntime({
       supergraph,
@@ -93,7 +102,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       maskedErrors: { isDev: false },
       inboundInflightRequestDeduplication: dedupe,
       logging: opts.logging ?? 'warn',
-      plugins: () => [useGetParams(), ...security.plugins, useErrorCodes({ log }), ...(opts.plugins ?? [])],
+      plugins: (ctx) => [
+        ...(useOpenTelemetry ? [useOpenTelemetry({ ...ctx, traces: true })] : []),
+        useGetParams(),
+        ...security.plugins,
+        useErrorCodes({ log }),
+        ...(opts.plugins ?? []),
+      ],
     }),
   );
 

@@ -10,7 +10,6 @@ import { createDashboardRoutes } from './dashboard-routes.ts';
 let stack: FixtureStack;
 let dist: string;
 let base: string;
-const alerts = { zoneMaxC: 38, noExitMinutes: 10, connectorLag: 500, stallSeconds: 60 };
 
 before(async () => {
   dist = mkdtempSync(join(tmpdir(), 'millrace-dist-'));
@@ -19,7 +18,7 @@ before(async () => {
   writeFileSync(join(dist, 'assets', 'app-1a2b.js'), 'console.log(1)');
   writeFileSync(join(dist, 'assets', 'app-1a2b.css'), 'body{}');
   writeFileSync(join(dist, 'secret.txt'), 'outside assets');
-  stack = await startFixtureStack([], { routes: createDashboardRoutes({ distDir: dist, alerts }) });
+  stack = await startFixtureStack([], { routes: createDashboardRoutes({ distDir: dist }) });
   base = stack.gateway.url.replace(/graphql$/, '');
 });
 after(async () => {
@@ -63,13 +62,13 @@ it('keeps GraphQL at /graphql and other paths with the runtime (the / route matc
   assert.equal((await fetch(`${base}healthz`)).status, 503, 'healthz still answered by its own route');
 });
 
-it('serves the alert thresholds from config as /dashboard-config.json', async () => {
-  assert.deepEqual(await (await fetch(`${base}dashboard-config.json`)).json(), { alerts });
+it('serves no /dashboard-config.json: the alert thresholds come with the alerts subscription', async () => {
+  assert.equal((await fetch(`${base}dashboard-config.json`)).status, 404);
 });
 
 it('says how to build the dashboard when dist is missing', async () => {
   const bare = await startFixtureStack([], {
-    routes: createDashboardRoutes({ distDir: join(dist, 'missing'), alerts }),
+    routes: createDashboardRoutes({ distDir: join(dist, 'missing') }),
   });
   try {
     const res = await fetch(bare.gateway.url.replace(/graphql$/, ''));

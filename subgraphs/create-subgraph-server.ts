@@ -12,8 +12,15 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Serving } from '../serving/types.ts';
 import { MillraceError } from '../lib/errors.ts';
+import { tracedRequest } from '../lib/tracing.ts';
 import type { FactoryCalendar, ResolverContext } from '../resolvers/context.ts';
 import { createLoaders } from '../resolvers/shared/loaders.ts';
+import { createAlertEngine } from '../resolvers/alerts/create-alert-engine.ts';
+import {
+  DEFAULT_ALERT_THRESHOLDS,
+  type AlertThresholds,
+  type ConnectorHealth,
+} from '../resolvers/alerts/alert-types.ts';
 import { SUBGRAPHS, type SubgraphName } from './registry.ts';
 import { INTERNAL_ERROR, maskError, maskResult } from './mask-error.ts';
 
@@ -26,6 +33,12 @@ export interface SubgraphServerOptions {
   calendar: FactoryCalendar;
   /** Connectors whose raw input is personal data (dead letters' `raw` needs pii:read). Default none. */
   personalConnectors?: readonly string[];
+  /** The alert rules' thresholds (MILLRACE_ALERT_* settings). Default DEFAULT_ALERT_THRESHOLDS (the config defaults). */
+  alertThresholds?: AlertThresholds;
+  /** The connectors' status, for the connector alert rule; null (or a null answer) when this process runs none. Default null. */
+  connectors?: (() => Promise<ConnectorHealth[] | null>) | null;
+  /** How often the alert rules are evaluated while an `alerts` subscription is open, ms. Default 10000. */
+  alertEveryMs?: number;
   /** Interface to listen on. Default '127.0.0.1'. */
   host?: string;
   /** Port; 0 picks a free one. Default 0. */
@@ -66,6 +79,15 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   const resolvers = SUBGRAPHS[opts.name]();
   const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers: resolvers as never }]);
   const personalConnectors = new Set(opts.personalConnectors ?? []);
+  // One engine per server: every request and subscription sees the same alerts and `since`.
+  const alerts = createAlertEngine({
+    serving: opts.serving,
+    calendar: opts.calendar,
+    thresholds: opts.alertThresholds ?? DEFAULT_ALERT_THRESHOLDS,
+    connectors: opts.connectors ?? null,
+    everyMs: opts.alertEveryMs,
+    log: (line) => log(`alerts: ${line}`),
+  });
   // A new context (and new loaders) per request and per subscription: loaders batch and cache within one only.
   const context = async (deadline?: number): Promise<ResolverContext> => ({
     deadline,
@@ -73,6 +95,7 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
     calendar: opts.calendar,
     personalConnectors,
     loaders: createLoaders(opts.serving, opts.calendar),
+    alerts,
   });
 
   const apollo = new ApolloServer<ResolverContext>({
@@ -91,19 +114,19 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
   const http = createServer((req, res) => {
     // The gateway's request deadline (epoch ms): the reads of this request stop at it.
     const deadline = Number(req.headers['x-millrace-deadline']);
-    handle(apollo, () => context(Number.isFinite(deadline) && deadline > 0 ? deadline : undefined), req, res).catch(
-      (err: Error & { status?: number }) => {
-        const tooLarge = err.status === 413;
-        if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
-        if (!res.headersSent)
-          res.writeHead(tooLarge ? 413 : 500, {
-            'content-type': 'application/json',
-            ...(tooLarge && { connection: 'close' }),
-          });
-        const error = tooLarge ? { message: err.message, extensions: { code: 'BAD_REQUEST' } } : INTERNAL_ERROR;
-        res.end(JSON.stringify({ errors: [error] }));
-      },
-    );
+    tracedRequest(`subgraph ${opts.name}`, req.headers, { 'millrace.subgraph': opts.name }, () =>
+      handle(apollo, () => context(Number.isFinite(deadline) && deadline > 0 ? deadline : undefined), req, res),
+    ).catch((err: Error & { status?: number }) => {
+      const tooLarge = err.status === 413;
+      if (!tooLarge) log(`http handler: ${err.stack ?? err}`);
+      if (!res.headersSent)
+        res.writeHead(tooLarge ? 413 : 500, {
+          'content-type': 'application/json',
+          ...(tooLarge && { connection: 'close' }),
+        });
+      const error = tooLarge ? { message: err.message, extensions: { code: 'BAD_REQUEST' } } : INTERNAL_ERROR;
+      res.end(JSON.stringify({ errors: [error] }));
+    });
   });
   const wss = new WebSocketServer({ server: http, path: PATH });
   const ws = useServer<Record<string, unknown>, Record<PropertyKey, never>>(wsOptions(schema, context, log), wss);
@@ -113,6 +136,7 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
     (closing ??= (async () => {
       // Subscriptions first (their iterators abort the serving feeds), then the HTTP side.
       await ws.dispose();
+      alerts.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       http.closeAllConnections();
       await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));

@@ -41,14 +41,19 @@ export interface GraphqlOptions {
   timeoutMs?: number;
 }
 
-export async function querySeries(opts: GraphqlOptions, q: SeriesQuery): Promise<ApiPoint[]> {
-  const what = `productionSeries(${q.metric}, ${q.grain}, ${q.from}, ${q.to})`;
+/** One GraphQL request; any error is VERIFY_QUERY_FAILED naming `what`. */
+export async function postQuery<T>(
+  opts: GraphqlOptions,
+  what: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(opts.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...opts.headers },
-      body: JSON.stringify({ query: SERIES_QUERY, variables: q }),
+      body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     });
   } catch (err) {
@@ -58,7 +63,7 @@ export async function querySeries(opts: GraphqlOptions, q: SeriesQuery): Promise
     });
   }
   const text = await res.text();
-  let body: { data?: { productionSeries?: { points?: ApiPoint[] } } | null; errors?: Array<{ message: string }> };
+  let body: { data?: T | null; errors?: Array<{ message: string }> };
   try {
     body = JSON.parse(text);
   } catch {
@@ -66,8 +71,16 @@ export async function querySeries(opts: GraphqlOptions, q: SeriesQuery): Promise
   }
   if (body.errors?.length)
     throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${body.errors.map((e) => e.message).join('; ')}`);
-  const points = body.data?.productionSeries?.points;
-  if (!res.ok || !Array.isArray(points))
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, no points in ${text.slice(0, 200)}`);
+  if (!res.ok || !body.data)
+    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, no data in ${text.slice(0, 200)}`);
+  return body.data;
+}
+
+export async function querySeries(opts: GraphqlOptions, q: SeriesQuery): Promise<ApiPoint[]> {
+  const what = `productionSeries(${q.metric}, ${q.grain}, ${q.from}, ${q.to})`;
+  const data = await postQuery<{ productionSeries?: { points?: ApiPoint[] } }>(opts, what, SERIES_QUERY, { ...q });
+  const points = data.productionSeries?.points;
+  if (!Array.isArray(points))
+    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: no points in ${JSON.stringify(data).slice(0, 200)}`);
   return points;
 }

@@ -1,6 +1,3 @@
-import { MillraceError } from '../lib/errors.ts';
-import type { GraphqlOptions } from './graphql.ts';
-
 /**
  * The report queries verify sends (schema/production.graphql, schema/quality.graphql), over plain
  * `fetch` through the gateway: one cross-subgraph query per range (production, errors, quality).
@@ -91,37 +88,4 @@ export interface Mttr {
   };
 }
 
-/** One GraphQL request; any error is VERIFY_QUERY_FAILED naming `what`. */
-export async function postQuery<T>(
-  opts: GraphqlOptions,
-  what: string,
-  query: string,
-  variables: Record<string, unknown>,
-): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(opts.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...opts.headers },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
-    });
-  } catch (err) {
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${(err as Error).message}`, {
-      retryable: true,
-      cause: err,
-    });
-  }
-  const text = await res.text();
-  let body: { data?: T | null; errors?: Array<{ message: string }> };
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
-  }
-  if (body.errors?.length)
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${body.errors.map((e) => e.message).join('; ')}`);
-  if (!res.ok || !body.data)
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, no data in ${text.slice(0, 200)}`);
-  return body.data;
-}
+export { postQuery } from './graphql.ts';

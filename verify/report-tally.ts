@@ -1,9 +1,8 @@
 import type pg from 'pg';
-import { MillraceError } from '../lib/errors.ts';
 import { ident } from '../lib/ident.ts';
 import { readFacts, type FactPoint } from '../simulator/ledger.ts';
 import type { Rng } from '../simulator/prng.ts';
-import type { GraphqlOptions } from './graphql.ts';
+import { postQuery } from './graphql.ts';
 import type { Mismatch } from './compare.ts';
 import { bucketOf, localBuckets, type LocalBucket, type LocalShift } from './local-calendar.ts';
 
@@ -118,40 +117,7 @@ export function pickRange(
 }
 
 /** Sends one report query; any GraphQL error fails the run (it is not a value mismatch). */
-export async function queryReport<T>(
-  api: GraphqlOptions,
-  what: string,
-  query: string,
-  variables: Record<string, unknown>,
-): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(api.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...api.headers },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(api.timeoutMs ?? 30_000),
-    });
-  } catch (err) {
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: ${(err as Error).message}`, {
-      retryable: true,
-      cause: err,
-    });
-  }
-  const text = await res.text();
-  let body: { data?: T | null; errors?: Array<{ message: string }> };
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new MillraceError('VERIFY_QUERY_FAILED', `${what}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
-  }
-  if (body.errors?.length || !body.data)
-    throw new MillraceError(
-      'VERIFY_QUERY_FAILED',
-      `${what}: ${body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`}`,
-    );
-  return body.data;
-}
+export const queryReport = postQuery;
 
 /**
  * The API's bucket of a row, as an index into the range's buckets: a bucket verify's calendar does

@@ -9,8 +9,8 @@ export interface FloorStation {
 
 export interface FloorPlan {
   svg: SVGSVGElement;
-  /** Colours stations by value (e.g. WIP: the bottleneck heat map); labels show the value. */
-  stations(values: Map<string, number>, unit?: string): void;
+  /** Colours stations by value (e.g. WIP: the bottleneck heat map); labels show the value (`format`: default rounded). */
+  stations(values: Map<string, number>, unit?: string, format?: (v: number) => string): void;
   /** Colours zones (the stations' bounding boxes) by value, e.g. temperature °C. */
   zones(values: Map<string, number>, unit?: string): void;
   /** A short pulse on a station: a part moved there just now. */
@@ -74,12 +74,12 @@ export function createFloorPlan(parent: HTMLElement, floor: FloorStation[]): Flo
   parent.append(svg);
   return {
     svg,
-    stations(values, unit = '') {
-      const max = Math.max(1, ...values.values());
+    stations(values, unit = '', format = (v) => String(Math.round(v))) {
+      const max = Math.max(Number.MIN_VALUE, ...values.values());
       for (const [id, n] of nodes) {
         const v = values.get(id) ?? 0;
         n.circle.style.fill = heat(v / max);
-        n.value.textContent = `${Math.round(v)}${unit}`;
+        n.value.textContent = `${format(v)}${unit}`;
         n.circle.parentElement!.dataset.value = String(v);
       }
     },

@@ -1,6 +1,6 @@
 import './style.css';
 import { createApiClient, type ConnectionState } from './api-client.ts';
-import { createAlertEngine, type AlertSnapshot } from './alert-engine.ts';
+import { createAlertFeed, type AlertFeedState } from './alert-feed.ts';
 import { el } from './panel.ts';
 import { formatRoute, parseRoute, PRESETS, VIEWS, windowOf, type Preset, type Route, type View } from './route.ts';
 import { createSignIn } from './sign-in.ts';
@@ -41,10 +41,7 @@ function start(app: HTMLElement) {
         idle: '○ idle',
       }[shown];
       // Back after a gateway restart: every panel re-reads (subscriptions resume by themselves).
-      if (state === 'reconnected') {
-        current?.handle.refresh();
-        alerts.poke();
-      }
+      if (state === 'reconnected') current?.handle.refresh();
     },
   });
 
@@ -61,17 +58,18 @@ function start(app: HTMLElement) {
   const main = el('main', 'grid');
   app.replaceChildren(header, main);
 
-  let latest: AlertSnapshot | null = null;
-  const listeners = new Set<(s: AlertSnapshot) => void>();
-  const alerts = createAlertEngine(api, {
-    onChange: (s) => {
-      latest = s;
-      badge.textContent = String(s.alerts.length);
-      badge.dataset.count = String(s.alerts.length);
-      for (const fn of listeners) fn(s);
-    },
+  let latest: AlertFeedState | null = null;
+  const listeners = new Set<(s: AlertFeedState) => void>();
+  // The rules are evaluated on the server; the page only listens (the `alerts` subscription).
+  const alerts = createAlertFeed(api, (s) => {
+    latest = s;
+    const n = s.ok ? String(s.latest.alerts.length) : '?';
+    badge.textContent = n;
+    badge.dataset.count = n;
+    badge.title = s.ok ? 'alerts firing' : `alerts unavailable: ${s.error.message}`;
+    for (const fn of listeners) fn(s);
   });
-  void alerts.start();
+  alerts.start();
 
   let current: { route: Route; leave: (() => void)[]; handle: ViewHandle } | null = null;
   const mounts: Record<Exclude<View, 'alerts'>, MountView> = {
@@ -130,7 +128,7 @@ function start(app: HTMLElement) {
     // New credentials: new socket, every view and rule read again with them.
     api.reconnect();
     show();
-    alerts.poke();
+    alerts.restart();
   });
   // Relative ranges follow the clock even when nothing is pushed (e.g. the speed layer is idle).
   setInterval(() => {

@@ -18,22 +18,6 @@ export interface StatusDoc {
   deadLetters?: Record<string, number>;
 }
 
-/** Alert thresholds as `/dashboard-config.json` serves them (MILLRACE_ALERT_* settings). */
-export interface AlertThresholds {
-  zoneMaxC: number;
-  noExitMinutes: number;
-  connectorLag: number;
-  stallSeconds: number;
-}
-
-/** The defaults of app/config.ts, used when the gateway serves no config (e.g. an older one). */
-export const DEFAULT_THRESHOLDS: AlertThresholds = {
-  zoneMaxC: 40,
-  noExitMinutes: 15,
-  connectorLag: 10_000,
-  stallSeconds: 300,
-};
-
 const sum = (xs: (number | null)[] | undefined) => (xs ?? []).reduce<number>((a, b) => a + (b ?? 0), 0);
 
 /** How far each layer is behind the log's end, in events (summed over partitions). */

@@ -12,7 +12,16 @@ import {
   type FixtureStack,
 } from '../../gateway/testing/start-fixture-stack.ts';
 import { createAuthenticator } from '../../gateway/create-authenticator.ts';
-import { DAY_FROM, DAY_TO, TEST_THRESHOLDS, startDashboardStack } from '../testing/start-dashboard-stack.ts';
+import {
+  DAY_FROM,
+  DAY_TO,
+  TEST_THRESHOLDS,
+  energyRows,
+  productionRows,
+  startDashboardStack,
+} from '../testing/start-dashboard-stack.ts';
+import { FIXTURE_ENTITIES } from '../../serving/testing/fixture-serving.ts';
+import type { EntityRow } from '../../serving/types.ts';
 
 // The dashboard in Debian's Chromium against the real gateway and subgraphs over the fixture
 // serving: every report's figures against a GraphQL query for the same range, a live change
@@ -25,6 +34,9 @@ let stack: FixtureStack;
 let browser: Browser;
 let base: string;
 let restarted: Awaited<ReturnType<typeof createGateway>> | null = null;
+// The stack's rows and current-state entities, read in place: a row or an order added here is served at once.
+const rows = [...productionRows(), ...energyRows()];
+const entities: EntityRow[] = [...FIXTURE_ENTITIES];
 
 before(async () => {
   assert.ok(
@@ -36,7 +48,7 @@ before(async () => {
     'the dashboard is not built: run npm run build:dashboard',
   );
   mkdirSync(SHOTS, { recursive: true });
-  stack = await startDashboardStack();
+  stack = await startDashboardStack({}, rows, entities);
   stack.setReady(true);
   base = stack.gateway.url.replace(/graphql$/, '');
   browser = await chromium.launch({
@@ -117,7 +129,6 @@ describe('dashboard in Chromium', () => {
       (await gql('{ stations { id } }')).data.stations.map((s: { id: string }) => s.id),
       ['CUT', 'WELD', 'PAINT'],
     );
-    assert.deepEqual(await (await fetch(new URL('/dashboard-config.json', base))).json(), { alerts: TEST_THRESHOLDS });
   });
 
   it('production: the floor, totals, shifts and errors equal a GraphQL query for the same range', async () => {
@@ -228,6 +239,83 @@ describe('dashboard in Chromium', () => {
     });
   }
 
+  const floorValues = (page: Page, sel: string) =>
+    page.$$eval(`[data-panel="zone-heat"] ${sel}`, (els) =>
+      Object.fromEntries(
+        els.map((e) => [
+          (e as HTMLElement).dataset.station ?? (e as HTMLElement).dataset.zone,
+          Number((e as HTMLElement).dataset.value),
+        ]),
+      ),
+    );
+  const stationKwh = async (from: string, to: string) => {
+    const q = await gql(
+      `query($from: DateTime!, $to: DateTime!) {
+        energy(from: $from, to: $to, groupBy: [STATION]) { rows { station { id } figures { kwh } } }
+        zoneTemperatures(from: $from, to: $to, groupBy: [ZONE]) { rows { zone { id } figures { maxC } } }
+      }`,
+      { from, to },
+    );
+    assert.equal(q.errors, undefined, JSON.stringify(q.errors));
+    return {
+      stations: Object.fromEntries(
+        q.data.energy.rows.map((r: { station: { id: string }; figures: { kwh: number } }) => [
+          r.station.id,
+          r.figures.kwh,
+        ]),
+      ),
+      zones: Object.fromEntries(
+        q.data.zoneTemperatures.rows.map((r: { zone: { id: string }; figures: { maxC: number } }) => [
+          r.zone.id,
+          r.figures.maxC,
+        ]),
+      ),
+    };
+  };
+
+  it('energy: the floor heat map shows kWh per station and zone maxima equal to a GraphQL query for the same range', async () => {
+    const { page, pageErrors } = await openPage(`#/energy?from=${FROM}&to=${TO}`);
+    assert.equal(await settled(page, 'zone-heat'), 'ready');
+    const want = await stationKwh(FROM, TO);
+    assert.deepEqual(await floorValues(page, 'g[data-station]'), want.stations);
+    assert.deepEqual(await floorValues(page, 'rect[data-zone]'), want.zones);
+    // The fixture meters: WELD-1 25 Wh/min, CUT-1 + CUT-2 20, PAINT-1 5, over 8 hours.
+    assert.deepEqual(want.stations, { CUT: 9.6, WELD: 12, PAINT: 2.4 });
+    assert.equal(await page.textContent('[data-panel="zone-heat"] g[data-station="WELD"] .station-value'), '12.0');
+    assert.deepEqual(pageErrors, []);
+    await page.screenshot({ path: `${SHOTS}/energy-heat-map.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('energy: a meter reading pushed live moves its station on the heat map without a reload', async () => {
+    const { page } = await openPage('#/energy?range=1h');
+    assert.equal(await settled(page, 'zone-heat'), 'ready');
+    await page.waitForFunction(() => document.querySelector('[data-stat="live.machines"]') !== null, undefined, {
+      timeout: 15_000,
+    });
+    const before = await floorValues(page, 'g[data-station]');
+    assert.equal(before.WELD, 0);
+    const now = Math.floor(Date.now() / 60_000) * 60_000;
+    // What the layers now hold and what the speed layer announces, together.
+    const reading = { metric: 'energy_wh', bucket: now, dims: { machine: 'WELD-1' }, cells: [700] };
+    rows.push(reading);
+    stack.serving.push([reading]);
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-panel="zone-heat"] g[data-station="WELD"]')?.getAttribute('data-value') === '0.7',
+      undefined,
+      { timeout: 15_000 },
+    );
+    assert.equal(await page.textContent('[data-panel="zone-heat"] g[data-station="WELD"] .station-value'), '0.70');
+    // The re-read the delta triggered agrees, and so does a query for the last hour.
+    assert.equal(await settled(page, 'zone-heat'), 'ready');
+    const want = await stationKwh(new Date(now - 3_600_000).toISOString(), new Date(now + 60_000).toISOString());
+    assert.deepEqual(await floorValues(page, 'g[data-station]'), { ...before, ...want.stations });
+    assert.equal(want.stations.WELD, 0.7);
+    await page.screenshot({ path: `${SHOTS}/energy-heat-map-live.png`, fullPage: true });
+    await page.close();
+  });
+
   it('operations shows /status and the dead letters of deadLetters', async () => {
     const { page } = await openPage(`#/operations?range=1h`);
     assert.equal(await settled(page, 'dead-letters'), 'ready');
@@ -248,34 +336,70 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('alerts: rules are evaluated on the served figures and shown with their thresholds', async () => {
-    const { page } = await openPage(`#/alerts?range=1h`);
+  it("alerts: the page shows what the server's alerts subscription sends, and a new alert arrives live", async () => {
+    const { page, pageErrors } = await openPage(`#/alerts?range=1h`);
     await page.waitForSelector('[data-testid="alert-rules"]', { timeout: 30_000 });
     const rules = await page.$$eval('[data-testid="alert-rules"] tbody tr', (trs) =>
       Object.fromEntries(trs.map((tr) => [tr.children[0].textContent, tr.children[2].textContent])),
     );
     assert.deepEqual(Object.keys(rules).sort(), [
-      'connector',
-      'severity-1-repair',
-      'station-no-exits',
-      'zone-temperature',
+      'CONNECTOR',
+      'SEVERITY_1_REPAIR',
+      'STATION_NO_EXITS',
+      'ZONE_TEMPERATURE',
     ]);
-    // The fixture has no production in the last 15 minutes of the wall clock: every flow station fires.
-    assert.equal(rules['station-no-exits'], 'firing');
-    const firing = await page.$$eval('[data-testid="alerts"] tbody tr', (trs) =>
-      trs.map((tr) => tr.children[1].textContent),
-    );
-    assert.deepEqual(firing.filter((s) => s?.startsWith('station')).sort(), [
-      'station CUT',
-      'station PAINT',
-      'station WELD',
-    ]);
+    // The fixture has no production in the last 15 minutes of the wall clock: every flow station
+    // fires; the fixture stack runs no connectors, so that rule says it cannot be evaluated.
+    assert.equal(rules['STATION_NO_EXITS'], 'FIRING');
+    assert.equal(rules['CONNECTOR'], 'UNAVAILABLE: NO_CONNECTORS');
+    const firing = () =>
+      page.$$eval('[data-testid="alerts"] tbody tr', (trs) => trs.map((tr) => tr.children[1].textContent ?? ''));
+    const q = await gql('{ alerts { alerts { subject } thresholds { noExitMinutes } } }');
+    assert.equal(q.errors, undefined);
+    assert.deepEqual((await firing()).sort(), q.data.alerts.alerts.map((a: { subject: string }) => a.subject).sort());
+    assert.deepEqual((await firing()).sort(), ['station CUT', 'station PAINT', 'station WELD']);
     assert.match(
       (await page.textContent('[data-panel="alerts-rules"]')) ?? '',
-      new RegExp(`no exits for ${TEST_THRESHOLDS.noExitMinutes} min`),
+      new RegExp(`no exits for ${q.data.alerts.thresholds.noExitMinutes} min`),
     );
-    assert.equal(await page.textContent('.badge'), String(firing.length));
+    assert.equal(q.data.alerts.thresholds.noExitMinutes, TEST_THRESHOLDS.noExitMinutes);
+
+    // A severity-1 repair opens: the server's next evaluation raises it and the page shows it
+    // without a reload; repaired, it clears.
+    const order = (status: string): EntityRow => ({
+      entity: 'order',
+      key: 'R-9',
+      version: status,
+      deleted: false,
+      data: { kind: 'repair', severity: 1, status, subject: 'WELD-1', requested_at: Date.now() - 60_000 },
+    });
+    entities.push(order('requested'));
+    const shows = (subject: string, yes: boolean) =>
+      page.waitForFunction(
+        ([s, y]) =>
+          [...document.querySelectorAll('[data-testid="alerts"] tbody tr')].some(
+            (tr) => tr.children[1].textContent === s,
+          ) === y,
+        [subject, yes] as const,
+        { timeout: 15_000 },
+      );
+    await shows('order R-9', true);
+    assert.equal(await page.textContent('.badge'), String((await firing()).length));
+    assert.equal(await page.textContent('.badge'), '4');
     await page.screenshot({ path: `${SHOTS}/alerts.png`, fullPage: true });
+    entities[entities.length - 1] = order('completed');
+    await shows('order R-9', false);
+    assert.equal(await page.textContent('.badge'), '3');
+    entities.pop();
+    assert.deepEqual(pageErrors, []);
+    await page.close();
+  });
+
+  it('alerts need ops:read: signed in without it, the view and the badge say so', async () => {
+    const { page } = await openPage(`#/alerts?range=1h`, fixtureToken(['production:read']));
+    assert.equal(await settled(page, 'alerts-active'), 'error');
+    assert.equal(await page.textContent('[data-panel="alerts-active"] .error strong'), 'FORBIDDEN');
+    assert.equal(await page.textContent('.badge'), '?');
     await page.close();
   });
 
@@ -318,7 +442,7 @@ describe('dashboard in Chromium', () => {
         sdl: stack.subgraphs[name].sdl,
       })),
       health: async () => ({ ready: true, components: {} }),
-      routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }),
+      routes: createDashboardRoutes(),
       security: { authenticator: createAuthenticator({ secret: FIXTURE_SECRET }, () => undefined) },
       log: (l) => void stack.logs.push(l),
       logging: false,
@@ -381,7 +505,7 @@ describe('dashboard in Chromium', () => {
 
   it('works with no token against a gateway with auth off', async () => {
     const open = await startFixtureStack([], {
-      routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }),
+      routes: createDashboardRoutes(),
       security: { authenticator: createAuthenticator({ off: true }, () => undefined) },
     });
     try {

@@ -1,7 +1,9 @@
 import { pathToFileURL } from 'node:url';
 import { fixtureToken, startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
-import { createDashboardRoutes, type AlertThresholds } from '../../gateway/dashboard-routes.ts';
-import type { FixtureRow } from '../../serving/testing/fixture-serving.ts';
+import { createDashboardRoutes } from '../../gateway/dashboard-routes.ts';
+import { FIXTURE_ENTITIES, type FixtureRow } from '../../serving/testing/fixture-serving.ts';
+import type { EntityRow } from '../../serving/types.ts';
+import type { AlertThresholds } from '../../resolvers/alerts/alert-types.ts';
 type StackOptions = Parameters<typeof startFixtureStack>[1];
 
 /** The fixture day the dashboard tests look at: 2026-11-22 00:00–08:00 UTC (fixture asOf is 08:00). */
@@ -55,12 +57,49 @@ export function productionRows(from = DAY_FROM, to = DAY_TO): FixtureRow[] {
   return rows;
 }
 
-/** The fixture stack (auth on: fixture tokens) with the dashboard served at `/` (the built dashboard/dist). */
+/**
+ * Minute rows of the energy metrics over the fixture day: each meter of the fixture floor a fixed
+ * Wh per minute (WELD's the most, PAINT's the least), and a heat reading per zone every 10 minutes.
+ */
+export function energyRows(from = DAY_FROM, to = DAY_TO): FixtureRow[] {
+  const rows: FixtureRow[] = [];
+  const meters = [
+    ['CUT-1', 12],
+    ['CUT-2', 8],
+    ['WELD-1', 25],
+    ['PAINT-1', 5],
+  ] as const;
+  for (let t = from; t < to; t += 60_000) {
+    const m = (t - from) / 60_000;
+    for (const [machine, wh] of meters) rows.push({ metric: 'energy_wh', bucket: t, dims: { machine }, cells: [wh] });
+    if (m % 10 === 0)
+      for (const [zone, centiC] of [
+        ['A', 2600 + (m % 70) * 10],
+        ['B', 2200 + (m % 30) * 10],
+      ] as const) {
+        rows.push({ metric: 'zone_temp_count', bucket: t, dims: { zone }, cells: [1] });
+        rows.push({ metric: 'zone_temp_sum', bucket: t, dims: { zone }, cells: [centiC] });
+        rows.push({ metric: 'zone_temp_max', bucket: t, dims: { zone }, cells: [centiC] });
+      }
+  }
+  return rows;
+}
+
+/**
+ * The fixture stack (auth on: fixture tokens) with the dashboard served at `/` (the built
+ * dashboard/dist), and the alert rules at TEST_THRESHOLDS evaluated every 500 ms. `rows` and
+ * `entities` are read in place: a test that changes them sees the change in the next answer.
+ */
 export async function startDashboardStack(
   gatewayOptions: StackOptions = {},
-  rows = productionRows(),
+  rows = [...productionRows(), ...energyRows()],
+  entities: EntityRow[] = [...FIXTURE_ENTITIES],
 ): Promise<FixtureStack> {
-  return startFixtureStack(rows, { routes: createDashboardRoutes({ alerts: TEST_THRESHOLDS }), ...gatewayOptions });
+  return startFixtureStack(
+    rows,
+    { routes: createDashboardRoutes(), ...gatewayOptions },
+    { entities, alerts: { alertThresholds: TEST_THRESHOLDS, alertEveryMs: 500 } },
+  );
 }
 
 // `node --import tsx dashboard/testing/start-dashboard-stack.ts`: a stack to look at by hand.

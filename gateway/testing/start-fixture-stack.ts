@@ -12,7 +12,11 @@ import {
 import type { FactoryCalendar } from '../../serving/calendar.ts';
 import type { EntityRow } from '../../serving/types.ts';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/registry.ts';
-import { createSubgraphServer, type SubgraphServer } from '../../subgraphs/create-subgraph-server.ts';
+import {
+  createSubgraphServer,
+  type SubgraphServer,
+  type SubgraphServerOptions,
+} from '../../subgraphs/create-subgraph-server.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../create-gateway.ts';
 import type { SecurityOptions } from '../security.ts';
 import { ALL_SCOPES, createAuthenticator, signDevToken } from '../create-authenticator.ts';
@@ -51,6 +55,8 @@ export interface FixtureStackOptions {
   calendar?: FactoryCalendar;
   /** `asOf` of the fixture's freshness. Default 2026-11-22T08:00Z. */
   freshnessAsOf?: number;
+  /** The subgraphs' alert options (thresholds, connectors, evaluation interval). Default the subgraph defaults. */
+  alerts?: Pick<SubgraphServerOptions, 'alertThresholds' | 'connectors' | 'alertEveryMs'>;
 }
 
 /**
@@ -73,7 +79,7 @@ export async function startFixtureStack(
   const log = (line: string) => void logs.push(line);
   const servers = await Promise.all(
     SUBGRAPH_NAMES.map((name) =>
-      createSubgraphServer({ name, serving, calendar, personalConnectors: ['clockin'], log }),
+      createSubgraphServer({ name, serving, calendar, personalConnectors: ['clockin'], log, ...opts.alerts }),
     ),
   );
   const subgraphs = Object.fromEntries(SUBGRAPH_NAMES.map((n, i) => [n, servers[i]])) as Record<

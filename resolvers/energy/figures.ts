@@ -2,7 +2,7 @@ import { mergeFreshness, type CalendarResult } from '../../serving/calendar-seri
 import type { Freshness } from '../../serving/types.ts';
 import type { CalendarGrain } from '../../serving/calendar.ts';
 import type { ResolverContext } from '../context.ts';
-import type { Directory } from '../shared/directory.ts';
+import type { Directory, StationRecord } from '../shared/directory.ts';
 
 /** Energy and the parts it went into, before the API's shape. */
 export interface EnergySums {
@@ -70,6 +70,21 @@ export async function energyOfMachines(
   let parts = 0;
   for (const p of read.exited.points) if (stations.has(p.dims.station)) parts += p.cells[0];
   return energyFigures({ wh, parts });
+}
+
+/** Whole-range energy of the machines of every station `pick` selects (a zone's, a department's). */
+export async function energyOfStations(
+  ctx: ResolverContext,
+  pick: (s: StationRecord) => boolean,
+  range: { from: number; to: number },
+) {
+  const dir = await ctx.loaders.directory();
+  return energyOfMachines(
+    ctx,
+    dir,
+    dir.stations.filter(pick).flatMap((s) => s.machines),
+    range,
+  );
 }
 
 /** Temperature figures from the three heat metrics' cells (centi-°C sums and max). */

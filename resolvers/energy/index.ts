@@ -1,4 +1,5 @@
 import type { Resolvers, EnergyGroup, EnergyOrderField, TemperatureGroup } from '../generated/energy.ts';
+import { floorRefs } from '../shared/refs.ts';
 import { iso, parseRange } from '../validate-args.ts';
 import { mergeFreshness } from '../../serving/calendar-series.ts';
 import { checkIds, checkTop, parseWindow, selectStations, toBucket, toFreshness } from '../shared/window.ts';
@@ -6,7 +7,14 @@ import { liveUpdates, resolveUpdate } from '../shared/updates.ts';
 import type { ResolverContext } from '../context.ts';
 import type { Directory, StationRecord } from '../shared/directory.ts';
 import type { CalendarGrain } from '../../serving/calendar.ts';
-import { energyFigures, energyOfMachines, exitsByStation, readEnergy, temperatureFigures } from './figures.ts';
+import {
+  energyFigures,
+  energyOfMachines,
+  energyOfStations,
+  exitsByStation,
+  readEnergy,
+  temperatureFigures,
+} from './figures.ts';
 
 const HEAT = ['zone_temp_count', 'zone_temp_sum', 'zone_temp_max'] as const;
 const HOUR = 3_600_000;
@@ -96,27 +104,17 @@ export function createEnergyResolvers(): Resolvers {
       },
     },
     Station: {
-      __resolveReference: async (ref, ctx) => (await ctx.loaders.directory()).station(ref.id!) ?? null,
+      __resolveReference: floorRefs.station,
       energy: async (s, args, ctx) =>
         energyOfMachines(ctx, await ctx.loaders.directory(), s.machines, parseRange(args)),
     },
     Machine: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.machine,
       energy: async (m, args, ctx) => energyOfMachines(ctx, await ctx.loaders.directory(), [m.id], parseRange(args)),
     },
     Zone: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).zones.includes(ref.id!) ? { id: ref.id! } : null,
-      energy: async (z, args, ctx) => {
-        const dir = await ctx.loaders.directory();
-        return energyOfMachines(
-          ctx,
-          dir,
-          dir.stations.filter((s) => s.zone === z.id).flatMap((s) => s.machines),
-          parseRange(args),
-        );
-      },
+      __resolveReference: floorRefs.zone,
+      energy: (z, args, ctx) => energyOfStations(ctx, (s) => s.zone === z.id, parseRange(args)),
       temperature: async (z, args, ctx) => {
         const { from, to } = parseRange(args);
         const [count, sum, max] = await Promise.all(
@@ -130,17 +128,8 @@ export function createEnergyResolvers(): Resolvers {
       },
     },
     Department: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null,
-      energy: async (d, args, ctx) => {
-        const dir = await ctx.loaders.directory();
-        return energyOfMachines(
-          ctx,
-          dir,
-          dir.stations.filter((s) => s.department === d.id).flatMap((s) => s.machines),
-          parseRange(args),
-        );
-      },
+      __resolveReference: floorRefs.department,
+      energy: (d, args, ctx) => energyOfStations(ctx, (s) => s.department === d.id, parseRange(args)),
     },
   };
 }

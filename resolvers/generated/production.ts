@@ -19,6 +19,106 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** An alert that fires. */
+export type Alert = {
+  __typename?: 'Alert';
+  /** Stable while the condition holds: rule, subject and condition. */
+  id: Scalars['ID']['output'];
+  /** The condition with its figure and threshold, e.g. `41.5 °C > 40 °C`. */
+  message: Scalars['String']['output'];
+  /** The rule that raised it. */
+  rule: AlertRule;
+  /** When the server's evaluation first saw it firing. */
+  since: Scalars['DateTime']['output'];
+  /** What fires: `zone A`, `station CUT`, `order R-17`, `connector machining`. */
+  subject: Scalars['String']['output'];
+};
+
+/** What the alert rules say now. */
+export type AlertReport = {
+  __typename?: 'AlertReport';
+  /** The alerts firing, oldest first. */
+  alerts: Array<Alert>;
+  /** When the rules were evaluated. */
+  evaluatedAt: Scalars['DateTime']['output'];
+  /** Every rule with its state. */
+  rules: Array<AlertRuleState>;
+  /** The thresholds in force. */
+  thresholds: AlertThresholds;
+};
+
+/** An alert rule (thresholds from the MILLRACE_ALERT_* settings). */
+export type AlertRule =
+  /** A connector lagging by more than MILLRACE_ALERT_CONNECTOR_LAG, without a checkpoint for MILLRACE_ALERT_STALL_SEC, or failing. */
+  | 'connector'
+  /** A severity-1 repair order is open. */
+  | 'severity-1-repair'
+  /** A flow station with no exits for MILLRACE_ALERT_NO_EXIT_MIN minutes. */
+  | 'station-no-exits'
+  /** A zone's hottest reading of the last 15 minutes above MILLRACE_ALERT_ZONE_MAX_C. */
+  | 'zone-temperature';
+
+/** One rule and its state. */
+export type AlertRuleState = {
+  __typename?: 'AlertRuleState';
+  /** Its condition in words, with its threshold. */
+  description: Scalars['String']['output'];
+  /** Why it is UNAVAILABLE (an error code, e.g. NO_CONNECTORS where this process runs none); null otherwise. */
+  error?: Maybe<Scalars['String']['output']>;
+  /** The rule. */
+  rule: AlertRule;
+  /** OK, FIRING or UNAVAILABLE. */
+  state: AlertRuleStatus;
+};
+
+/** A rule's state at the last evaluation. */
+export type AlertRuleStatus =
+  /** Evaluated; at least one alert fires. */
+  | 'firing'
+  /** Evaluated; nothing fires. */
+  | 'ok'
+  /** Its figures could not be read (see `error`); its alerts stay as they were. */
+  | 'unavailable';
+
+/** The alert thresholds in force (the MILLRACE_ALERT_* settings). */
+export type AlertThresholds = {
+  __typename?: 'AlertThresholds';
+  /** Connector lag (source positions) above which a connector fires. */
+  connectorLag: Scalars['Int']['output'];
+  /** Minutes without an exit after which a flow station fires. */
+  noExitMinutes: Scalars['Int']['output'];
+  /** Seconds without a checkpoint after which a connector is stalled. */
+  stallSeconds: Scalars['Int']['output'];
+  /** Zone temperature limit, °C. */
+  zoneMaxC: Scalars['Float']['output'];
+};
+
+/** One message of the `alerts` subscription. */
+export type AlertUpdate = {
+  __typename?: 'AlertUpdate';
+  /** Every alert firing after this evaluation, oldest first. */
+  alerts: Array<Alert>;
+  /** Alerts this evaluation cleared, with the `since` they had (empty in the SNAPSHOT). */
+  cleared: Array<Alert>;
+  /** When the rules were evaluated. */
+  evaluatedAt: Scalars['DateTime']['output'];
+  /** SNAPSHOT first, then CHANGE. */
+  kind: AlertUpdateKind;
+  /** Alerts this evaluation raised (empty in the SNAPSHOT). */
+  raised: Array<Alert>;
+  /** Every rule with its state. */
+  rules: Array<AlertRuleState>;
+  /** The thresholds in force. */
+  thresholds: AlertThresholds;
+};
+
+/** What an `alerts` subscription message is. */
+export type AlertUpdateKind =
+  /** An evaluation raised or cleared alerts, or changed a rule's state. */
+  | 'change'
+  /** The first message: what fires when the subscription starts. */
+  | 'snapshot';
+
 /** One time bucket of an answer: [start, end) and its name in the query's time zone. */
 export type Bucket = {
   __typename?: 'Bucket';
@@ -473,6 +573,11 @@ export type ProductionUpdate = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * The alert rules evaluated now on the server (thresholds from the MILLRACE_ALERT_* settings): what
+   * fires, and every rule with its state. An answer younger than the evaluation interval is reused.
+   */
+  alerts: AlertReport;
   /** Rejected input kept with its reason and source position, newest first. */
   deadLetters: DeadLetterConnection;
   /** Departments that own stations. */
@@ -674,6 +779,11 @@ export type StationProductionItem = {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /**
+   * Live alerts: first a SNAPSHOT of what fires, then a CHANGE after every server-side evaluation
+   * that raised or cleared an alert or changed a rule's state.
+   */
+  alerts: AlertUpdate;
   /** Raw speed-layer deltas of the production metrics (resumable by `cursor`). */
   productionDeltas: ProductionDelta;
   /**
@@ -853,15 +963,24 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  Bucket: ResolverTypeWrapper<Bucket>;
+  Alert: ResolverTypeWrapper<Alert>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  AlertReport: ResolverTypeWrapper<AlertReport>;
+  AlertRule: null;
+  AlertRuleState: ResolverTypeWrapper<AlertRuleState>;
+  AlertRuleStatus: null;
+  AlertThresholds: ResolverTypeWrapper<AlertThresholds>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  AlertUpdate: ResolverTypeWrapper<AlertUpdate>;
+  AlertUpdateKind: null;
+  Bucket: ResolverTypeWrapper<Bucket>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeadLetter: ResolverTypeWrapper<DeadLetter>;
   DeadLetterConnection: ResolverTypeWrapper<DeadLetterConnection>;
   DeadLetterEdge: ResolverTypeWrapper<DeadLetterEdge>;
   DeltaItem: ResolverTypeWrapper<DeltaItem>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Department: ResolverTypeWrapper<IdRef>;
   DimensionFilter: DimensionFilter;
   DimensionValue: ResolverTypeWrapper<DimensionValue>;
@@ -870,7 +989,6 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ErrorGroup: ErrorGroup;
   ErrorReport: ResolverTypeWrapper<Omit<ErrorReport, 'rows'> & { rows: Array<ResolversTypes['ErrorRow']> }>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ErrorRow: ResolverTypeWrapper<Omit<ErrorRow, 'department' | 'station'> & { department?: Maybe<ResolversTypes['Department']>, station?: Maybe<ResolversTypes['Station']> }>;
   Freshness: ResolverTypeWrapper<Freshness>;
   GenericPoint: ResolverTypeWrapper<GenericPoint>;
@@ -907,22 +1025,27 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Bucket: Bucket;
+  Alert: Alert;
+  ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  AlertReport: AlertReport;
+  AlertRuleState: AlertRuleState;
+  AlertThresholds: AlertThresholds;
+  Int: Scalars['Int']['output'];
+  Float: Scalars['Float']['output'];
+  AlertUpdate: AlertUpdate;
+  Bucket: Bucket;
   DateTime: Scalars['DateTime']['output'];
   DeadLetter: DeadLetter;
   DeadLetterConnection: DeadLetterConnection;
   DeadLetterEdge: DeadLetterEdge;
   DeltaItem: DeltaItem;
-  ID: Scalars['ID']['output'];
-  Float: Scalars['Float']['output'];
   Department: IdRef;
   DimensionFilter: DimensionFilter;
   DimensionValue: DimensionValue;
   Entity: Entity;
   Boolean: Scalars['Boolean']['output'];
   ErrorReport: Omit<ErrorReport, 'rows'> & { rows: Array<ResolversParentTypes['ErrorRow']> };
-  Int: Scalars['Int']['output'];
   ErrorRow: Omit<ErrorRow, 'department' | 'station'> & { department?: Maybe<ResolversParentTypes['Department']>, station?: Maybe<ResolversParentTypes['Station']> };
   Freshness: Freshness;
   GenericPoint: GenericPoint;
@@ -951,6 +1074,51 @@ export type ResolversParentTypes = {
   WorkOrderEdge: Omit<WorkOrderEdge, 'node'> & { node: ResolversParentTypes['WorkOrder'] };
   Zone: IdRef;
 };
+
+export type AlertResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Alert'] = ResolversParentTypes['Alert']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['AlertRule'], ParentType, ContextType>;
+  since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AlertReportResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['AlertReport'] = ResolversParentTypes['AlertReport']> = {
+  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  evaluatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  rules?: Resolver<Array<ResolversTypes['AlertRuleState']>, ParentType, ContextType>;
+  thresholds?: Resolver<ResolversTypes['AlertThresholds'], ParentType, ContextType>;
+};
+
+export type AlertRuleResolvers = { CONNECTOR: 'connector', SEVERITY_1_REPAIR: 'severity-1-repair', STATION_NO_EXITS: 'station-no-exits', ZONE_TEMPERATURE: 'zone-temperature' };
+
+export type AlertRuleStateResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['AlertRuleState'] = ResolversParentTypes['AlertRuleState']> = {
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['AlertRule'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['AlertRuleStatus'], ParentType, ContextType>;
+};
+
+export type AlertRuleStatusResolvers = { FIRING: 'firing', OK: 'ok', UNAVAILABLE: 'unavailable' };
+
+export type AlertThresholdsResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['AlertThresholds'] = ResolversParentTypes['AlertThresholds']> = {
+  connectorLag?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  noExitMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stallSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  zoneMaxC?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type AlertUpdateResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['AlertUpdate'] = ResolversParentTypes['AlertUpdate']> = {
+  alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  cleared?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  evaluatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['AlertUpdateKind'], ParentType, ContextType>;
+  raised?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType>;
+  rules?: Resolver<Array<ResolversTypes['AlertRuleState']>, ParentType, ContextType>;
+  thresholds?: Resolver<ResolversTypes['AlertThresholds'], ParentType, ContextType>;
+};
+
+export type AlertUpdateKindResolvers = { CHANGE: 'change', SNAPSHOT: 'snapshot' };
 
 export type BucketResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Bucket'] = ResolversParentTypes['Bucket']> = {
   end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1169,6 +1337,7 @@ export type ProductionUpdateResolvers<ContextType = ResolverContext, ParentType 
 };
 
 export type QueryResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  alerts?: Resolver<ResolversTypes['AlertReport'], ParentType, ContextType>;
   deadLetters?: Resolver<ResolversTypes['DeadLetterConnection'], ParentType, ContextType, RequireFields<QueryDeadLettersArgs, 'first'>>;
   departments?: Resolver<Array<ResolversTypes['Department']>, ParentType, ContextType>;
   entities?: Resolver<Array<ResolversTypes['Entity']>, ParentType, ContextType, RequireFields<QueryEntitiesArgs, 'entity' | 'limit'>>;
@@ -1218,6 +1387,7 @@ export type StationProductionItemResolvers<ContextType = ResolverContext, Parent
 };
 
 export type SubscriptionResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  alerts?: SubscriptionResolver<ResolversTypes['AlertUpdate'], "alerts", ParentType, ContextType>;
   productionDeltas?: SubscriptionResolver<ResolversTypes['ProductionDelta'], "productionDeltas", ParentType, ContextType, Partial<SubscriptionProductionDeltasArgs>>;
   productionUpdates?: SubscriptionResolver<ResolversTypes['ProductionUpdate'], "productionUpdates", ParentType, ContextType, Partial<SubscriptionProductionUpdatesArgs>>;
 };
@@ -1247,6 +1417,14 @@ export type ZoneResolvers<ContextType = ResolverContext, ParentType extends Reso
 };
 
 export type Resolvers<ContextType = ResolverContext> = {
+  Alert?: AlertResolvers<ContextType>;
+  AlertReport?: AlertReportResolvers<ContextType>;
+  AlertRule?: AlertRuleResolvers;
+  AlertRuleState?: AlertRuleStateResolvers<ContextType>;
+  AlertRuleStatus?: AlertRuleStatusResolvers;
+  AlertThresholds?: AlertThresholdsResolvers<ContextType>;
+  AlertUpdate?: AlertUpdateResolvers<ContextType>;
+  AlertUpdateKind?: AlertUpdateKindResolvers;
   Bucket?: BucketResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;

@@ -1,4 +1,5 @@
 import type { Resolvers, ProductionGroup, ProductionOrderField, ErrorGroup } from '../generated/production.ts';
+import { floorRefs } from '../shared/refs.ts';
 import { iso, parseDateTime } from '../validate-args.ts';
 import { createGenericQueries } from '../generic.ts';
 import { checkIds, checkTop, parseWindow, selectStations, toBucket, toFreshness } from '../shared/window.ts';
@@ -7,6 +8,7 @@ import { liveUpdates, resolveUpdate } from '../shared/updates.ts';
 import type { ResolverContext } from '../context.ts';
 import type { Directory, StationRecord } from '../shared/directory.ts';
 import { createSeriesResolvers } from './series.ts';
+import { createAlertResolvers } from '../alerts/alert-resolvers.ts';
 import {
   activeHours,
   addCounts,
@@ -38,11 +40,16 @@ export interface ProductionResolverOptions {
 export function createProductionResolvers(opts: ProductionResolverOptions = {}): Resolvers {
   const maxBuckets = opts.maxBuckets ?? 5000;
   const series = createSeriesResolvers({ maxBuckets });
+  const alerts = createAlertResolvers();
   return {
     ProductionMetric: series.ProductionMetric,
+    AlertRule: alerts.AlertRule,
+    AlertRuleStatus: alerts.AlertRuleStatus,
+    AlertUpdateKind: alerts.AlertUpdateKind,
     Grain: { MINUTE: 'minute', HOUR: 'hour', SHIFT: 'shift', DAY: 'day', WEEK: 'week', MONTH: 'month' },
     Query: {
       ...createGenericQueries({ maxBuckets }),
+      ...alerts.Query,
       productionSeries: series.productionSeries,
       stations: async (_root, args, ctx) => {
         const dir = await ctx.loaders.directory();
@@ -79,6 +86,7 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
         (await ctx.loaders.entities('work_order')).some((r) => r.key === id && !r.deleted) ? { id } : null,
     },
     Subscription: {
+      ...alerts.Subscription,
       productionDeltas: series.productionDeltas,
       productionUpdates: {
         subscribe: (_root, args, ctx) => {
@@ -141,7 +149,7 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
       },
     },
     Station: {
-      __resolveReference: async (ref, ctx) => (await ctx.loaders.directory()).station(ref.id!) ?? null,
+      __resolveReference: floorRefs.station,
       zone: (s) => ({ id: s.zone }),
       department: (s) => ({ id: s.department }),
       machines: (s) => s.machines.map((id) => ({ id })),
@@ -158,7 +166,7 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
         );
       },
       wip: async (s, args, ctx) => {
-        const at = args.at ? parseDateTime('at', args.at) : Date.now();
+        const at = args.at ? parseDateTime('at', args.at) : ctx.loaders.now();
         const to = Math.ceil(at / 60_000) * 60_000;
         const [entered, exited] = await Promise.all(
           ['parts_entered', 'parts_exited'].map((metric) =>
@@ -185,22 +193,19 @@ export function createProductionResolvers(opts: ProductionResolverOptions = {}):
       },
     },
     Machine: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.machine,
       station: async (m, _args, ctx) => (await ctx.loaders.directory()).stationOfMachine(m.id)!,
     },
     Zone: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).zones.includes(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.zone,
       stations: async (z, _args, ctx) => (await ctx.loaders.directory()).stations.filter((s) => s.zone === z.id),
     },
     Department: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.department,
       stations: async (d, _args, ctx) => (await ctx.loaders.directory()).stations.filter((s) => s.department === d.id),
     },
     Shift: {
-      __resolveReference: (ref, ctx) => (ctx.calendar.shifts.some((s) => s.id === ref.id) ? { id: ref.id! } : null),
+      __resolveReference: floorRefs.shift,
       start: (s, _args, ctx) => hhmm(ctx.calendar.shifts.find((x) => x.id === s.id)!.startMinute),
       end: (s, _args, ctx) => {
         const shifts = ctx.calendar.shifts;

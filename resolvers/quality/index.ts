@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/quality.ts';
+import { floorRefs } from '../shared/refs.ts';
 import { checkIds } from '../shared/window.ts';
 import { liveUpdates, resolveUpdate } from '../shared/updates.ts';
 import { iso } from '../validate-args.ts';
@@ -71,7 +72,7 @@ export function createQualityResolvers(): Resolvers {
       },
     },
     Station: {
-      __resolveReference: async (ref, ctx) => (await ctx.loaders.directory()).station(ref.id!) ?? null,
+      __resolveReference: floorRefs.station,
       errorCount: async (s, args, ctx) => (await stationQuality(ctx, [s.id], args)).failed,
       errorRate: async (s, args, ctx) => {
         const c = await stationQuality(ctx, [s.id], args);
@@ -80,16 +81,14 @@ export function createQualityResolvers(): Resolvers {
       quality: async (s, args, ctx) => toQualityFigures(await stationQuality(ctx, [s.id], args)),
     },
     Department: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.department,
       quality: async (d, args, ctx) => {
         const ids = (await ctx.loaders.directory()).stations.filter((s) => s.department === d.id).map((s) => s.id);
         return toQualityFigures(await stationQuality(ctx, ids, args));
       },
     },
     Machine: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).stationOfMachine(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.machine,
       repairOrders: (m, args, ctx) => repairOrdersOf(ctx, m.id, args),
     },
     Order: {

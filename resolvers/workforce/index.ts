@@ -4,7 +4,7 @@ import { checkIds, checkTop, parseWindow, toBucket, toFreshness } from '../share
 import { connectionOf } from '../shared/connection.ts';
 import { liveUpdates, resolveUpdate } from '../shared/updates.ts';
 import type { ResolverContext } from '../context.ts';
-import type { IdRef } from '../shared/refs.ts';
+import { floorRefs, type IdRef } from '../shared/refs.ts';
 import type { CalendarGrain } from '../../serving/calendar.ts';
 import {
   ATTENDANCE_METRICS,
@@ -133,12 +133,11 @@ export function createWorkforceResolvers(): Resolvers {
       shift: (w) => ((w as WorkerRef).shift ? { id: (w as WorkerRef).shift! } : null),
     },
     Station: {
-      __resolveReference: async (ref, ctx) => (await ctx.loaders.directory()).station(ref.id!) ?? null,
+      __resolveReference: floorRefs.station,
       staffing: async (s, args, ctx) => (await stationTasks(ctx, parseRange(args))).get(s.id)?.operators.size ?? 0,
     },
     Department: {
-      __resolveReference: async (ref, ctx) =>
-        (await ctx.loaders.directory()).departments.includes(ref.id!) ? { id: ref.id! } : null,
+      __resolveReference: floorRefs.department,
       attendance: async (d, args, ctx) => {
         const { from, to } = parseRange(args);
         const r = await readAttendance(ctx, { from, to, grain: null, zone: 'UTC' });
@@ -148,7 +147,7 @@ export function createWorkforceResolvers(): Resolvers {
       },
     },
     Shift: {
-      __resolveReference: (ref, ctx) => (ctx.calendar.shifts.some((s) => s.id === ref.id) ? { id: ref.id! } : null),
+      __resolveReference: floorRefs.shift,
     },
   };
 }

@@ -131,6 +131,8 @@ export function createFixtureServing(
     if (failure) throw failure;
     if (!infos.some((m) => m.name === q.metric))
       throw new MillraceError('BAD_USER_INPUT', `unknown metric ${q.metric}`);
+    const kind = infos.find((m) => m.name === q.metric)!.aggregate;
+    const merge = kind === 'max' ? Math.max : kind === 'min' ? Math.min : (a: number, b: number) => a + b;
     const g = GRAIN_MS[q.grain];
     const from = Math.floor(q.from / g) * g;
     const to = Math.ceil(q.to / g) * g;
@@ -141,7 +143,8 @@ export function createFixtureServing(
       const bucket = Math.floor(r.bucket / g) * g;
       const key = JSON.stringify([bucket, r.dims]);
       const prev = acc.get(key);
-      if (prev) prev.cells = prev.cells.map((c, i) => c + r.cells[i]);
+      // Cells merge as the metric's aggregate does: a max (min) stays one, everything else adds up.
+      if (prev) prev.cells = prev.cells.map((c, i) => merge(c, r.cells[i]));
       else acc.set(key, { bucket, dims: r.dims, cells: [...r.cells] });
     }
     const points = [...acc.values()].sort((a, b) => a.bucket - b.bucket).map((p) => ({ ...p, value: p.cells[0] }));

@@ -4,6 +4,33 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** An alert rule (thresholds from the MILLRACE_ALERT_* settings). */
+export type AlertRule =
+  /** A connector lagging by more than MILLRACE_ALERT_CONNECTOR_LAG, without a checkpoint for MILLRACE_ALERT_STALL_SEC, or failing. */
+  | 'CONNECTOR'
+  /** A severity-1 repair order is open. */
+  | 'SEVERITY_1_REPAIR'
+  /** A flow station with no exits for MILLRACE_ALERT_NO_EXIT_MIN minutes. */
+  | 'STATION_NO_EXITS'
+  /** A zone's hottest reading of the last 15 minutes above MILLRACE_ALERT_ZONE_MAX_C. */
+  | 'ZONE_TEMPERATURE';
+
+/** A rule's state at the last evaluation. */
+export type AlertRuleStatus =
+  /** Evaluated; at least one alert fires. */
+  | 'FIRING'
+  /** Evaluated; nothing fires. */
+  | 'OK'
+  /** Its figures could not be read (see `error`); its alerts stay as they were. */
+  | 'UNAVAILABLE';
+
+/** What an `alerts` subscription message is. */
+export type AlertUpdateKind =
+  /** An evaluation raised or cleared alerts, or changed a rule's state. */
+  | 'CHANGE'
+  /** The first message: what fires when the subscription starts. */
+  | 'SNAPSHOT';
+
 /**
  * How an answer is cut in time. MINUTE and HOUR are absolute; SHIFT, DAY, WEEK (starting Monday) and
  * MONTH follow the query's `timeZone` (default: the factory's, `MILLRACE_TIME_ZONE`), daylight-saving
@@ -28,26 +55,10 @@ export type UpdateKind =
   | 'DELTA'
   | 'SNAPSHOT';
 
-export type DashboardAlertZonesQueryVariables = Exact<{
-  from: string;
-  to: string;
-}>;
+export type DashboardAlertsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DashboardAlertZonesQuery = { zoneTemperatures: { rows: Array<{ zone: { id: string } | null, figures: { maxC: number | null } }> } };
-
-export type DashboardAlertExitsQueryVariables = Exact<{
-  from: string;
-  to: string;
-}>;
-
-
-export type DashboardAlertExitsQuery = { stations: Array<{ id: string, flowIndex: number | null }>, production: { rows: Array<{ station: { id: string } | null, figures: { partsCompleted: number } }> } };
-
-export type DashboardAlertRepairsQueryVariables = Exact<{ [key: string]: never; }>;
-
-
-export type DashboardAlertRepairsQuery = { orders: { totalCount: number, edges: Array<{ node: { id: string, subject: string, requestedAt: string } }> } };
+export type DashboardAlertsSubscription = { alerts: { kind: AlertUpdateKind, evaluatedAt: string, alerts: Array<{ id: string, rule: AlertRule, subject: string, message: string, since: string }>, raised: Array<{ id: string }>, cleared: Array<{ id: string }>, rules: Array<{ rule: AlertRule, description: string, state: AlertRuleStatus, error: string | null }>, thresholds: { zoneMaxC: number, noExitMinutes: number, connectorLag: number, stallSeconds: number } } };
 
 export type DashboardEnergyQueryVariables = Exact<{
   from: string;
@@ -63,7 +74,7 @@ export type DashboardZoneHeatQueryVariables = Exact<{
 }>;
 
 
-export type DashboardZoneHeatQuery = { stations: Array<{ id: string, name: string, x: number, y: number, zone: { id: string } }>, zoneTemperatures: { rows: Array<{ zone: { id: string } | null, figures: { readings: number, meanC: number | null, maxC: number | null } }>, freshness: { asOf: string, batchWatermark: string | null, speedLagEvents: number, speedAppliedAt: string | null } } };
+export type DashboardZoneHeatQuery = { stations: Array<{ id: string, name: string, x: number, y: number, zone: { id: string }, machines: Array<{ id: string }> }>, stationEnergy: { rows: Array<{ station: { id: string } | null, figures: { wh: number } }> }, zoneTemperatures: { rows: Array<{ zone: { id: string } | null, figures: { readings: number, meanC: number | null, maxC: number | null } }>, freshness: { asOf: string, batchWatermark: string | null, speedLagEvents: number, speedAppliedAt: string | null } } };
 
 export type DashboardEnergyLiveSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -185,52 +196,39 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 
-export const DashboardAlertZonesDocument = new TypedDocumentString(`
-    query DashboardAlertZones($from: DateTime!, $to: DateTime!) {
-  zoneTemperatures(from: $from, to: $to, groupBy: [ZONE]) {
-    rows {
-      zone {
-        id
-      }
-      figures {
-        maxC
-      }
+export const DashboardAlertsDocument = new TypedDocumentString(`
+    subscription DashboardAlerts {
+  alerts {
+    kind
+    alerts {
+      id
+      rule
+      subject
+      message
+      since
     }
+    raised {
+      id
+    }
+    cleared {
+      id
+    }
+    rules {
+      rule
+      description
+      state
+      error
+    }
+    thresholds {
+      zoneMaxC
+      noExitMinutes
+      connectorLag
+      stallSeconds
+    }
+    evaluatedAt
   }
 }
-    `) as unknown as TypedDocumentString<DashboardAlertZonesQuery, DashboardAlertZonesQueryVariables>;
-export const DashboardAlertExitsDocument = new TypedDocumentString(`
-    query DashboardAlertExits($from: DateTime!, $to: DateTime!) {
-  stations {
-    id
-    flowIndex
-  }
-  production(from: $from, to: $to, groupBy: [STATION]) {
-    rows {
-      station {
-        id
-      }
-      figures {
-        partsCompleted
-      }
-    }
-  }
-}
-    `) as unknown as TypedDocumentString<DashboardAlertExitsQuery, DashboardAlertExitsQueryVariables>;
-export const DashboardAlertRepairsDocument = new TypedDocumentString(`
-    query DashboardAlertRepairs {
-  orders(open: true, kinds: [REPAIR], severities: [1], first: 10) {
-    totalCount
-    edges {
-      node {
-        id
-        subject
-        requestedAt
-      }
-    }
-  }
-}
-    `) as unknown as TypedDocumentString<DashboardAlertRepairsQuery, DashboardAlertRepairsQueryVariables>;
+    `) as unknown as TypedDocumentString<DashboardAlertsSubscription, DashboardAlertsSubscriptionVariables>;
 export const DashboardEnergyDocument = new TypedDocumentString(`
     query DashboardEnergy($from: DateTime!, $to: DateTime!) {
   byDepartment: energy(
@@ -294,6 +292,19 @@ export const DashboardZoneHeatDocument = new TypedDocumentString(`
     y
     zone {
       id
+    }
+    machines {
+      id
+    }
+  }
+  stationEnergy: energy(from: $from, to: $to, groupBy: [STATION]) {
+    rows {
+      station {
+        id
+      }
+      figures {
+        wh
+      }
     }
   }
   zoneTemperatures(from: $from, to: $to, groupBy: [ZONE]) {

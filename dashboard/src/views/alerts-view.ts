@@ -1,22 +1,28 @@
-import type { AlertSnapshot } from '../alert-engine.ts';
+import type { AlertFeedState } from '../alert-feed.ts';
 import { createPanel, el, table } from '../panel.ts';
 import type { ViewContext } from '../view-kit.ts';
 
 /**
- * Alerts: what fires now (evaluated live by the shell's alert engine on the served figures) and
- * every rule with its threshold and state.
+ * Alerts: what fires now and every rule with its threshold and state, as the server's `alerts`
+ * subscription says (the rules are evaluated on the server, not in the page).
  */
 export function mountAlerts(
   ctx: ViewContext,
-  latest: () => AlertSnapshot | null,
-  listen: (fn: (s: AlertSnapshot) => void) => () => void,
+  latest: () => AlertFeedState | null,
+  listen: (fn: (s: AlertFeedState) => void) => () => void,
 ) {
   const active = createPanel(ctx.root, 'alerts-active', 'Firing now', { wide: true });
   const rules = createPanel(ctx.root, 'alerts-rules', 'Rules (thresholds from MILLRACE_ALERT_* settings)', {
     wide: true,
   });
-  const draw = (s: AlertSnapshot) => {
-    const at = `evaluated ${new Date(s.evaluatedAt).toLocaleTimeString()}`;
+  const draw = (f: AlertFeedState) => {
+    if (!f.ok) {
+      active.error(f.error);
+      rules.error(f.error);
+      return;
+    }
+    const s = f.latest;
+    const at = `evaluated on the server ${new Date(s.evaluatedAt).toLocaleTimeString()}`;
     active.root.querySelector('.freshness')!.textContent = at;
     rules.root.querySelector('.freshness')!.textContent = at;
     if (!s.alerts.length) active.empty('Nothing is firing.');
@@ -34,7 +40,7 @@ export function mountAlerts(
     rules.body.replaceChildren(
       table(
         ['rule', 'condition', 'state'],
-        s.rules.map((r) => [r.rule, r.description, r.state]),
+        s.rules.map((r) => [r.rule, r.description, r.error ? `${r.state}: ${r.error}` : r.state]),
         'alert-rules',
       ),
       el('div', 'sub', 'Prometheus rules for the operational ones: ops/prometheus/millrace-alerts.yml'),

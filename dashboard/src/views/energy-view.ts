@@ -57,6 +57,19 @@ const HeatQuery = graphql(`
       zone {
         id
       }
+      machines {
+        id
+      }
+    }
+    stationEnergy: energy(from: $from, to: $to, groupBy: [STATION]) {
+      rows {
+        station {
+          id
+        }
+        figures {
+          wh
+        }
+      }
     }
     zoneTemperatures(from: $from, to: $to, groupBy: [ZONE]) {
       rows {
@@ -107,9 +120,12 @@ const HeatLive = graphql(`
 
 /** Report 3, energy: consumption by department and machine, energy per part, zone heat map. */
 export const mountEnergy: MountView = (ctx) => {
-  const heatPanel = createPanel(ctx.root, 'zone-heat', 'Zone temperatures (max °C over the range, live)', {
-    wide: true,
-  });
+  const heatPanel = createPanel(
+    ctx.root,
+    'zone-heat',
+    'Floor heat map: kWh per station and zone temperatures (max °C) over the range, live',
+    { wide: true },
+  );
   const totalsPanel = createPanel(ctx.root, 'energy-totals', 'Energy by department');
   const machinesPanel = createPanel(ctx.root, 'energy-machines', 'Top machines by kWh');
   const livePanel = createPanel(ctx.root, 'energy-live', 'Live energy today (energyUpdates)');
@@ -158,6 +174,13 @@ export const mountEnergy: MountView = (ctx) => {
 
   let plan: FloorPlan | null = null;
   const maxC = new Map<string, number>();
+  // Wh per station over the range (exact integers; shown as kWh), and which station a meter is on.
+  const stationWh = new Map<string, number>();
+  const stationOf = new Map<string, string>();
+  const drawStations = () =>
+    plan?.stations(new Map([...stationWh].map(([id, wh]) => [id, wh / 1000])), '', (kwh) =>
+      kwh >= 100 ? kwh.toFixed(0) : kwh >= 10 ? kwh.toFixed(1) : kwh.toFixed(2),
+    );
   const refreshHeat = bindReport(ctx, heatPanel, HeatQuery, vars, (d) => {
     heatPanel.freshness(d.zoneTemperatures.freshness, liveAt);
     if (!d.stations.length) return false;
@@ -168,6 +191,11 @@ export const mountEnergy: MountView = (ctx) => {
     maxC.clear();
     for (const r of d.zoneTemperatures.rows) if (r.zone && r.figures.maxC !== null) maxC.set(r.zone.id, r.figures.maxC);
     plan.zones(maxC, ' °C');
+    stationOf.clear();
+    for (const s of d.stations) for (const m of s.machines) stationOf.set(m.id, s.id);
+    stationWh.clear();
+    for (const r of d.stationEnergy.rows) if (r.station) stationWh.set(r.station.id, r.figures.wh);
+    drawStations();
     return undefined;
   });
 
@@ -194,7 +222,16 @@ export const mountEnergy: MountView = (ctx) => {
       if (u.kind === 'SNAPSHOT') liveWh.clear();
       for (const i of u.items) liveWh.set(i.machine, (liveWh.get(i.machine) ?? 0) + i.wh);
       drawLive();
-      if (u.kind === 'DELTA' && ctx.win().live) refreshEnergy();
+      if (u.kind === 'DELTA' && ctx.win().live) {
+        // The stations' kWh move at once; the served figures follow with the throttled re-reads.
+        for (const i of u.items) {
+          const station = stationOf.get(i.machine);
+          if (station) stationWh.set(station, (stationWh.get(station) ?? 0) + i.wh);
+        }
+        drawStations();
+        refreshEnergy();
+        refreshHeat();
+      }
     },
     (err) => livePanel.error(err),
   );
