@@ -197,7 +197,7 @@ connectors
   .requiredOption('--connector <name>', 'connector name (see `millrace status`)')
   .requiredOption(
     '--to <position>',
-    'kafka: PARTITION:OFFSET to read next (OFFSET alone for one partition); csv-tail: FILE#LINE to read next; sql-polling: WATERMARK,KEY of the last row to skip',
+    'kafka: PARTITION:OFFSET to read next (OFFSET alone for one partition); csv-tail: FILE#LINE to read next; sql-polling: WATERMARK,KEY of the last row to skip; postgres-cdc (stopped): LSN to read on from',
   )
   .option('--note <text>', 'why, kept in the dead letter', 'millrace connectors skip')
   .action(async (opts: { connector: string; to: string; note: string }) => {

@@ -284,11 +284,7 @@ export async function openAdmin(c: Config) {
         if (!def?.skip)
           throw new MillraceError(
             'SKIP_UNSUPPORTED',
-            `connector ${connector} is a ${spec.kind} connector: skip moves kafka, csv-tail and sql-polling connectors only; ${
-              spec.kind === 'postgres-cdc'
-                ? "a CDC connector's position is its replication slot's (stop it, then pg_replication_slot_advance)"
-                : 'this kind keeps no position one record can stop it on'
-            }`,
+            `connector ${connector} is a ${spec.kind} connector: it keeps no position one record can stop it on (skip moves kafka, csv-tail, sql-polling and postgres-cdc connectors)`,
           );
         return def.skip(spec.config, { pool: ctx.pool!, schema: s, connector }, to, note);
       }

@@ -13,12 +13,14 @@ import { csvTail } from './connectors/csv-tail.ts';
 import { fileSnapshot } from './connectors/file-snapshot.ts';
 import { restPoll } from './connectors/rest-poll.ts';
 import { sqlPolling } from './connectors/sql-polling.ts';
+import { postgresCdc } from './connectors/postgres-cdc.ts';
+import { createCdcFixture, insertOrders } from './connectors/postgres-cdc.testkit.ts';
 import type { Connector, ConnectorDefinition } from './define-connector.ts';
 import type { z } from 'zod';
 
 // `connectors skip` for connectors whose position is JSON state: a CSV file's line, a SQL watermark.
 // The skip is saved (with its dead letter) before the connector runs; it must then read from there.
-describe('connectors skip: csv-tail lines and sql-polling watermarks', { timeout: 60_000 }, () => {
+describe('connectors skip: csv-tail lines, sql-polling watermarks, postgres-cdc LSNs', { timeout: 60_000 }, () => {
   const pool = testPool();
   const schema = testSchemaName('skip');
   const log = createPostgresTopic({ pool, name: 'log', partitions: 2, schema });
@@ -156,6 +158,37 @@ describe('connectors skip: csv-tail lines and sql-polling watermarks', { timeout
     } finally {
       await src.query(`DROP TABLE IF EXISTS ${table}`);
       await src.end();
+    }
+  });
+
+  it('postgres-cdc: --to LSN moves the idle slot and the saved LSN; transactions before it are one dead letter', async () => {
+    const f = await createCdcFixture();
+    try {
+      const orderIds = async () => (await ids(`pg:${f.table}:`)).map((id) => id.split(':').pop()).sort();
+      const c = await start(postgresCdc as unknown as ConnectorDefinition<z.ZodType>, 'cdc', f.config);
+      await insertOrders(f, ['RO-A']);
+      await waitFor('the first order', async () => (await orderIds()).length === 1, 30_000);
+      const parsed = postgresCdc.config.parse(f.config);
+      const target = { pool, schema, connector: 'cdc' };
+      const end = async () => (await f.pool.query(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l as string;
+      await assert.rejects(postgresCdc.skip!(parsed, target, await end(), 'x'), /is in use: stop connector cdc first/);
+      await c.stop();
+      running.splice(running.indexOf(c), 1);
+      await insertOrders(f, ['RO-B']);
+      const afterB = await end();
+      await insertOrders(f, ['RO-C']);
+      await assert.rejects(postgresCdc.skip!(parsed, target, 'not-an-lsn', 'x'), /expected an LSN/);
+      const r = await postgresCdc.skip!(parsed, target, afterB, 'a change the decoder cannot read');
+      assert.match(r.position, new RegExp(`^${f.config.slot}:[0-9A-F]+/[0-9A-F]+-${afterB}$`));
+      await start(postgresCdc as unknown as ConnectorDefinition<z.ZodType>, 'cdc', f.config);
+      await waitFor('the order after the skip', async () => (await orderIds()).includes('RO-C'), 30_000);
+      assert.deepEqual(await orderIds(), ['RO-A', 'RO-C']);
+      const dl = await deadLetters('cdc');
+      assert.equal(dl.length, 1);
+      assert.match(dl[0].reason, /skipped by an operator \(WAL .* not read\): a change the decoder cannot read/);
+    } finally {
+      for (const c of running.splice(0)) await c.stop();
+      await f.cleanup();
     }
   });
 

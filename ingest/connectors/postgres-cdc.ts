@@ -9,6 +9,7 @@ import { orderChangeEnvelope, type RowChange } from './postgres-cdc-orders.ts';
 import { unpublishable } from '../envelope.ts';
 import { mappedChangeEnvelope } from './postgres-cdc-mapped.ts';
 import { recordMappingSchema } from '../record-mapping.ts';
+import { skipCdc } from './postgres-cdc-skip.ts';
 import { formatLsn, lsnToNumber, prepareCdc, slotPositions, streamError, type TableRef } from './postgres-cdc-setup.ts';
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
@@ -122,6 +123,7 @@ export const postgresCdc = defineConnector({
     }
     return config.map ? mappedChangeEnvelope(config.map, change) : orderChangeEnvelope(change);
   },
+  skip: skipCdc,
   create(config: Config, ctx) {
     let pool: pg.Pool | null = null;
     const db = () =>
