@@ -19,6 +19,8 @@ export const fileStateSchema = z.object({
   size: z.number(),
   sha256: z.string(),
   rows: z.record(z.string(), z.object({ v: z.number().int().nonnegative(), row: rowEventSchema.nullable() })),
+  /** Per entity key, the entity's change counter and the data it last upserted (sorted JSON). */
+  entities: z.record(z.string(), z.object({ v: z.number().int().positive(), data: z.string() })).optional(),
 });
 export type FileState = z.infer<typeof fileStateSchema>;
 
@@ -27,6 +29,14 @@ export interface DiffOptions {
   private: readonly string[];
   type: string;
   parse: (cells: Readonly<Record<string, CellText>>) => RowEvent | string;
+  /**
+   * The current-state entity a well-formed row states (`entity.upsert`, kind `name`), or why the
+   * part of the row it reads is malformed (a dead letter; the row's event is still published).
+   */
+  entity?: {
+    name: string;
+    of: (cells: Readonly<Record<string, CellText>>) => { key: string; data: Record<string, unknown> } | string;
+  };
 }
 
 /** Payload with sorted keys: the state's JSON goes through jsonb, which reorders keys. */
@@ -47,7 +57,8 @@ export function diffWorkbook(
   prev: FileState['rows'],
   sheet: readonly SheetRow[],
   opts: DiffOptions,
-): { events: Envelope[]; dead: DeadLetter[]; rows: FileState['rows'] } {
+  prevEntities: NonNullable<FileState['entities']> = {},
+): { events: Envelope[]; dead: DeadLetter[]; rows: FileState['rows']; entities: NonNullable<FileState['entities']> } {
   const source = `excel:${file}`;
   const events: Envelope[] = [];
   const dead: DeadLetter[] = [];
@@ -62,6 +73,8 @@ export function diffWorkbook(
       payload: { sign, ...sorted(r.payload) },
     });
   const seen = new Set<string>();
+  // Per entity key, what its latest row (by event time; the later row on a tie) states.
+  const stated = new Map<string, { eventTime: number; data: Record<string, unknown> }>();
   for (const { n, cells } of sheet) {
     const raw = JSON.stringify(Object.fromEntries(Object.entries(cells).filter(([c]) => !opts.private.includes(c))));
     // The content hash is in the position: the same bad row in a later version is the same dead letter.
@@ -77,6 +90,10 @@ export function diffWorkbook(
     else if (seen.has(rowKey)) dead.push({ position, raw, reason: `duplicate row key ${rowKey}` });
     else {
       seen.add(rowKey);
+      const ent = opts.entity?.of(cells);
+      if (typeof ent === 'string') dead.push({ position: `${position}:${opts.entity!.name}`, raw, reason: ent });
+      else if (ent && (stated.get(ent.key)?.eventTime ?? -Infinity) <= r.eventTime)
+        stated.set(ent.key, { eventTime: r.eventTime, data: sorted(ent.data) });
       const old = rows[rowKey];
       if (old?.row && same(old.row, r)) continue;
       if (old?.row) emit(rowKey, old.v, old.row, -1);
@@ -90,5 +107,23 @@ export function diffWorkbook(
     emit(rowKey, old.v, old.row, -1);
     rows[rowKey] = { v: old.v, row: null };
   }
-  return { events, dead, rows };
+  // Entities: an upsert when the data changed since this workbook last stated it. The version is the
+  // row's event time, then the counter: a later day wins, and so does a correction of the same row.
+  const entities = { ...prevEntities };
+  for (const [key, { eventTime, data }] of [...stated].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const json = JSON.stringify(data);
+    if (entities[key]?.data === json) continue;
+    const v = (entities[key]?.v ?? 0) + 1;
+    const entity = opts.entity!.name;
+    events.push({
+      id: `${source}:${entity}:${key}:${v}`,
+      source,
+      type: 'entity.upsert',
+      key: `${entity}:${key}`,
+      eventTime,
+      payload: { entity, key, version: `${eventTime}:${String(v).padStart(6, '0')}`, data },
+    });
+    entities[key] = { v, data: json };
+  }
+  return { events, dead, rows, entities };
 }

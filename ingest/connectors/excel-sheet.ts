@@ -53,12 +53,13 @@ export function canonicalOf(columns: Readonly<Record<string, readonly string[]>>
  * One sheet of a workbook as canonical rows: headers (row 1) are mapped through the declared
  * aliases (case and spacing ignored), unknown headers are ignored, empty rows skipped. Returns the
  * reason when the version as a whole cannot be read (not a workbook, no such sheet, a required
- * column missing) — the caller dead-letters that version once.
+ * column missing) — the caller dead-letters that version once. `present`: the canonical columns
+ * the sheet has a header for.
  */
 export async function readSheet(
   buf: Buffer,
   opts: { sheet: string | number; columns: Readonly<Record<string, readonly string[]>>; required: readonly string[] },
-): Promise<SheetRow[] | string> {
+): Promise<{ rows: SheetRow[]; present: string[] } | string> {
   const wb = new ExcelJS.Workbook();
   try {
     await wb.xlsx.load(buf as unknown as ExcelJS.Buffer);
@@ -99,5 +100,5 @@ export async function readSheet(
     }
     if (!empty) rows.push({ n, cells });
   }
-  return rows;
+  return { rows, present: [...at.keys()] };
 }

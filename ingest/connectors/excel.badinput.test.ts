@@ -63,7 +63,8 @@ badInputSuite({
           const { date, file } = nextFile();
           const rows = Array.from({ length: n }, () => row(date));
           await writeSheet(join(dir, file), HEADERS, rows);
-          return rows.map((r) => `excel:${file}:${date}|${r[3]}|B:1:+`);
+          // Each row's event, and the `worker` entity its name states.
+          return rows.flatMap((r) => [`excel:${file}:${date}|${r[3]}|B:1:+`, `excel:${file}:worker:${r[3]}:1`]);
         },
         bad: [
           { class: 'malformed', what: 'a clock-in time that is text', write: () => badRow({ 5: 'n/a' }) },

@@ -78,8 +78,31 @@ it('clock-in writer → excel connector: signed events equal the ledger after ev
       dead.length >= 1 && dead.every((d) => /^clockin-\d{4}-\d\d-\d\d\.xlsx#row\d+@[0-9a-f]{8}$/.test(d.position)),
       JSON.stringify(dead.slice(0, 3)),
     );
-    const text = JSON.stringify(await h.envelopes()) + JSON.stringify(dead);
-    for (const e of createRoster(floor, 5)) assert.ok(!text.includes(e.name), `${e.name} never leaves the sheet`);
+    // Names leave the sheet only in `worker` entities, and those are the ledger's exactly.
+    const events = await h.envelopes();
+    const text = JSON.stringify(events.filter((e) => e.type !== 'entity.upsert')) + JSON.stringify(dead);
+    for (const e of createRoster(floor, 5)) assert.ok(!text.includes(e.name), `${e.name} stays out of row events`);
+    const served = new Map<string, unknown>();
+    const versions = new Map<string, string>();
+    for (const e of events.filter((x) => x.type === 'entity.upsert')) {
+      assert.equal(e.payload.entity, 'worker');
+      const key = String(e.payload.key);
+      const version = String(e.payload.version);
+      const [t, c] = version.split(':');
+      const [pt, pc] = (versions.get(key) ?? '0:').split(':');
+      if (Number(t) > Number(pt) || (t === pt && c > pc)) {
+        versions.set(key, version);
+        served.set(key, e.payload.data);
+      }
+    }
+    const ledgerWorkers = await h.pool.query<{ key: string; data: unknown }>(
+      `SELECT key, data FROM ${ledgerSchema}.entities WHERE entity = 'worker' ORDER BY key`,
+    );
+    assert.ok(ledgerWorkers.rows.length > 50, `workers in the ledger: ${ledgerWorkers.rows.length}`);
+    assert.deepEqual(
+      new Map([...served].sort(([a], [b]) => (a < b ? -1 : 1))),
+      new Map(ledgerWorkers.rows.map((r) => [r.key, r.data])),
+    );
   } finally {
     await h.pool.query(`DROP SCHEMA IF EXISTS ${ledgerSchema} CASCADE`);
   }

@@ -38,7 +38,8 @@ connectorContract({
             ];
           });
           await writeSheet(join(dir, file), HEADERS, rows);
-          return rows.map((r) => `excel:${file}:${date}|${r[3]}|B:1:+`);
+          // Each row's event, and the `worker` entity its name states.
+          return rows.flatMap((r) => [`excel:${file}:${date}|${r[3]}|B:1:+`, `excel:${file}:worker:${r[3]}:1`]);
         },
         async appendMalformed() {
           const { date, file } = nextFile();

@@ -41,7 +41,7 @@ it('reads an ssconvert workbook: time-only and date-only cells, serial dates, th
 
   await h.catchUp('first-sheet', { sheet: 1 });
   assert.deepEqual(await h.deadLetters('first-sheet'), []);
-  const got = (await h.envelopes()).map((e) => e.payload as Record<string, unknown>);
+  const got = (await h.envelopes('clockin.row')).map((e) => e.payload as Record<string, unknown>);
   const by = new Map(got.map((p) => [p.employeeId, p]));
   assert.equal(got.length, 5);
   assert.deepEqual([...by.keys()].sort(), ['E0001', 'E0002', 'E0003', 'E0004', 'E0005']);

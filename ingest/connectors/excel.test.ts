@@ -51,7 +51,7 @@ describe('excel connector', () => {
       ],
     );
     await h.catchUp(name, { pattern: file });
-    const es = (await h.envelopes()).filter((e) => e.source === `excel:${file}`);
+    const es = (await h.envelopes('clockin.row')).filter((e) => e.source === `excel:${file}`);
     assert.deepEqual(
       es
         .map(({ id, type, key, eventTime, payload }) => ({ id, type, key, eventTime, payload }))
@@ -107,7 +107,7 @@ describe('excel connector', () => {
     await h.catchUp(name, cfg);
     await writeSheet(path(file), HEADERS, [absent('E0002', 'Vacation')]); // E0001 deleted, E0002 back
     await h.catchUp(name, cfg);
-    const es = (await h.envelopes()).filter((e) => e.source === `excel:${file}`);
+    const es = (await h.envelopes('clockin.row')).filter((e) => e.source === `excel:${file}`);
     const k1 = `excel:${file}:2026-03-10|E0001|A`;
     const k2 = `excel:${file}:2026-03-10|E0002|A`;
     assert.deepEqual(
@@ -178,7 +178,7 @@ describe('excel connector', () => {
     await c.stop();
     assert.ok(crashed);
     await h.catchUp(name, cfg);
-    const ids = idsOf((await h.envelopes()).filter((e) => e.source === `excel:${file}`));
+    const ids = idsOf((await h.envelopes('clockin.row')).filter((e) => e.source === `excel:${file}`));
     const k = (e: string) => `excel:${file}:2026-03-10|${e}|A`;
     const second = [`${k('E0001')}:1:-`, `${k('E0001')}:2:+`, `${k('E0002')}:1:-`, `${k('E0003')}:1:+`];
     assert.deepEqual(
@@ -207,13 +207,13 @@ describe('excel connector', () => {
     assert.match(dl[0].position, new RegExp(`^${file.replace('.', '\\.')}@[0-9a-f]{8}$`));
     assert.match(dl[0].reason, /required column missing: employeeId .*"Emp ID".*"Worker No"/);
     assert.equal(
-      (await h.envelopes()).filter((e) => e.source === `excel:${file}`).length,
+      (await h.envelopes('clockin.row')).filter((e) => e.source === `excel:${file}`).length,
       1,
       'no retraction for an unreadable version',
     );
     await writeSheet(path(file), HEADERS, [present('E0001', '15:00')]);
     await h.catchUp(name, cfg);
-    const ids = idsOf((await h.envelopes()).filter((e) => e.source === `excel:${file}`));
+    const ids = idsOf((await h.envelopes('clockin.row')).filter((e) => e.source === `excel:${file}`));
     const k = `excel:${file}:2026-03-10|E0001|A`;
     assert.deepEqual(ids.sort(), [`${k}:1:+`, `${k}:1:-`, `${k}:2:+`]);
   });
@@ -226,7 +226,7 @@ describe('excel connector', () => {
     await writeSheet(path(file), HEADERS, [open, bad]);
     await h.catchUp(name, cfg);
     const payloads = async () =>
-      (await h.envelopes())
+      (await h.envelopes('clockin.row'))
         .filter((e) => e.source === `excel:${file}`)
         .map((e) => [e.id, e.payload.sign, e.payload.present, e.payload.minutesWorked]);
     const k = `excel:${file}:2026-03-10|E0001|A`;
@@ -251,7 +251,7 @@ describe('excel connector', () => {
       ['2026-03-10', 'A', 'Assembly', 'E0001', 'Ana Berg', T('05:52'), T('14:07', '2026-03-09'), null],
     ]);
     await h.catchUp(name, { pattern: file });
-    assert.equal((await h.envelopes()).filter((e) => e.source === `excel:${file}`).length, 0);
+    assert.equal((await h.envelopes('clockin.row')).filter((e) => e.source === `excel:${file}`).length, 0);
     const dl = await h.deadLetters(name);
     assert.equal(dl.length, 1);
     assert.match(dl[0].reason, /Clock Out − Clock In is -945 min/);
@@ -275,13 +275,110 @@ describe('excel connector', () => {
     assert.match(dl[0].reason, /Clock In "n\/a" is not a time/);
     assert.match(dl[1].reason, /Shift "D" is not A, B or C/);
     assert.ok(!dl[0].raw.includes('Berg') && dl[0].raw.includes('E0002'));
-    const ids = idsOf((await h.envelopes()).filter((e) => e.source === `excel:${file}`));
+    const ids = idsOf((await h.envelopes('clockin.row')).filter((e) => e.source === `excel:${file}`));
     const k = (e: string) => `excel:${file}:2026-03-10|${e}|A`;
     assert.deepEqual(
       ids.sort(),
       [`${k('E0001')}:1:+`, `${k('E0002')}:1:+`, `${k('E0002')}:1:-`],
       'the malformed row retracts what it replaced',
     );
+  });
+
+  it('emits a `worker` entity per named employee: same row, same id; a changed name, a newer version', async () => {
+    const { name, file, path } = fresh();
+    const workers = async () =>
+      (await h.envelopes('entity.upsert'))
+        .filter((e) => e.source === `excel:${file}`)
+        .map(({ id, key, eventTime, payload }) => ({ id, key, eventTime, payload }))
+        .sort((a, b) => a.id.localeCompare(b.id));
+    await writeSheet(path(file), HEADERS, [present('E0001'), absent('E0002', 'Sick')]);
+    await h.catchUp(name, { pattern: file });
+    const first = [
+      {
+        id: `excel:${file}:worker:E0001:1`,
+        key: 'worker:E0001',
+        eventTime: A6,
+        payload: {
+          entity: 'worker',
+          key: 'E0001',
+          version: `${A6}:000001`,
+          data: { department: 'Assembly', name: 'Ana Berg' },
+        },
+      },
+      {
+        id: `excel:${file}:worker:E0002:1`,
+        key: 'worker:E0002',
+        eventTime: A6,
+        payload: {
+          entity: 'worker',
+          key: 'E0002',
+          version: `${A6}:000001`,
+          data: { department: 'Assembly', name: 'Ben Castillo' },
+        },
+      },
+    ];
+    assert.deepEqual(await workers(), first);
+    // A clock-out corrected, names unchanged: no new worker event. Then a name corrected: a newer version.
+    await writeSheet(path(file), HEADERS, [present('E0001', '13:30'), absent('E0002', 'Sick')]);
+    await h.catchUp(name, { pattern: file });
+    assert.deepEqual(await workers(), first);
+    await writeSheet(path(file), HEADERS, [present('E0001', '13:30', 'Ana Berg-Lund'), absent('E0002', 'Sick')]);
+    await h.catchUp(name, { pattern: file });
+    const all = await workers();
+    assert.equal(all.length, 3);
+    assert.deepEqual(all[1].payload, {
+      entity: 'worker',
+      key: 'E0001',
+      version: `${A6}:000002`,
+      data: { department: 'Assembly', name: 'Ana Berg-Lund' },
+    });
+    assert.equal(all[1].id, `excel:${file}:worker:E0001:2`);
+  });
+
+  it('dead-letters an empty, oversized or mis-encoded name (without it) and keeps the row', async () => {
+    const { name, file, path } = fresh();
+    const secret = 'Zoë Q\uFFFDuist';
+    await writeSheet(path(file), HEADERS, [
+      present('E0001', '14:00', 'Ana Berg'),
+      present('E0002', '14:00', ''),
+      present('E0003', '14:00', 'N'.repeat(5_000)),
+      present('E0004', '14:00', secret),
+    ]);
+    await h.catchUp(name, { pattern: file });
+    const mine = (es: Envelope[]) => es.filter((e) => e.source === `excel:${file}`);
+    assert.deepEqual(
+      mine(await h.envelopes('clockin.row'))
+        .map((e) => e.key)
+        .sort(),
+      ['E0001', 'E0002', 'E0003', 'E0004'],
+    );
+    assert.deepEqual(
+      mine(await h.envelopes('entity.upsert')).map((e) => e.payload.key),
+      ['E0001'],
+    );
+    const dead = (await h.deadLetters(name)).sort((a, b) => a.position.localeCompare(b.position));
+    assert.deepEqual(
+      dead.map((d) => [d.position.replace(/@[0-9a-f]{8}/, '@h'), d.reason]),
+      [
+        [`${file}#row3@h:worker`, 'Name is empty'],
+        [`${file}#row4@h:worker`, 'Name is 5000 characters long (at most 200)'],
+        [`${file}#row5@h:worker`, 'Name is not valid UTF-8 (the source wrote bytes in another encoding)'],
+      ],
+    );
+    for (const d of dead) assert.ok(!d.raw.includes('NNNN') && !d.raw.includes('uist'), 'no name in a dead letter');
+  });
+
+  it('emits no worker entity from a sheet without a Name column', async () => {
+    const { name, file, path } = fresh();
+    await writeSheet(
+      path(file),
+      HEADERS.filter((x) => x !== 'Name'),
+      [present('E0001').filter((_, i) => i !== 4)],
+    );
+    await h.catchUp(name, { pattern: file });
+    assert.equal((await h.envelopes('clockin.row')).filter((e) => e.source === `excel:${file}`).length, 1);
+    assert.equal((await h.envelopes('entity.upsert')).filter((e) => e.source === `excel:${file}`).length, 0);
+    assert.deepEqual(await h.deadLetters(name), []);
   });
 
   it('refuses a key or required column that is not declared', () => {

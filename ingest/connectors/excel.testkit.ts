@@ -51,8 +51,8 @@ export interface Harness {
   ctx(name: string, log?: Topic): ConnectorContext;
   /** Run a connector until it has read every workbook as it is now, then stop it. */
   catchUp(name: string, config?: Record<string, unknown>, timeoutMs?: number): Promise<void>;
-  /** Every envelope in the log (all partitions). */
-  envelopes(): Promise<Envelope[]>;
+  /** Every envelope in the log (all partitions), or those of one type. */
+  envelopes(type?: string): Promise<Envelope[]>;
   deadLetters(name: string): Promise<Array<{ position: string; raw: string; reason: string }>>;
   cleanup(): Promise<void>;
 }
@@ -95,11 +95,11 @@ export async function createHarness(): Promise<Harness> {
         await c.stop();
       }
     },
-    async envelopes() {
+    async envelopes(type) {
       const r = await pool.query(`SELECT value FROM ${schema}.records WHERE topic = $1 ORDER BY partition, "offset"`, [
         log.name,
       ]);
-      return r.rows.map((x) => envelopeSchema.parse(JSON.parse(x.value)));
+      return r.rows.map((x) => envelopeSchema.parse(JSON.parse(x.value))).filter((e) => !type || e.type === type);
     },
     async deadLetters(name) {
       return (

@@ -6,15 +6,20 @@ import { MillraceError } from '../../lib/errors.ts';
 import { readState, saveState, type DeadLetter } from '../checkpoints.ts';
 import { defineConnector } from '../define-connector.ts';
 import type { Envelope } from '../envelope.ts';
-import { CLOCKIN_COLUMNS, CLOCKIN_KEY, CLOCKIN_REQUIRED, clockinRow } from '../schemas/clockin.ts';
+import { CLOCKIN_COLUMNS, CLOCKIN_KEY, CLOCKIN_REQUIRED, clockinRow, clockinWorker } from '../schemas/clockin.ts';
 import { mapRecord, recordMappingSchema } from '../record-mapping.ts';
 import { fileNameMatcher } from './file-tail.ts';
 import { diffWorkbook, fileStateSchema, type FileState } from './excel-diff.ts';
 import { canonicalOf, readSheet } from './excel-sheet.ts';
 import { createPollingConnector } from '../polling-connector.ts';
 
-/** Row schemas by name: canonical cells → event fields or the reason the row is malformed. */
-const rowSchemas = { clockin: { type: 'clockin.row', parse: clockinRow } } as const;
+/**
+ * Row schemas by name: canonical cells → event fields or the reason the row is malformed, and the
+ * current-state entity a row states when the sheet has its column (clock-in: `worker`, by Name).
+ */
+const rowSchemas = {
+  clockin: { type: 'clockin.row', parse: clockinRow, entity: { name: 'worker', column: 'name', of: clockinWorker } },
+} as const;
 
 const stateSchema = z.object({ files: z.record(z.string(), fileStateSchema) });
 type State = z.infer<typeof stateSchema>;
@@ -28,7 +33,10 @@ const configSchema = z
     pattern: z.string().min(1).default('clockin-*.xlsx'),
     /** Sheet read in each workbook: its name, or its position (1 = first). Default `Clock-in`. */
     sheet: z.union([z.string().min(1), z.number().int().positive()]).default('Clock-in'),
-    /** How rows become events. Default `clockin` (type `clockin.row`). */
+    /**
+     * How rows become events. Default `clockin`: type `clockin.row`, plus a `worker` entity
+     * (employee id → name, department) per employee when the sheet has a Name column.
+     */
     rowSchema: z.enum(['clockin']).default('clockin'),
     /**
      * Any other sheet: a mapping (ingest/record-mapping.ts) from the row's canonical columns to the
@@ -91,6 +99,7 @@ export const excelSource = defineConnector({
       ? {
           type: config.map.type as string,
           parse: (cells: Parameters<typeof clockinRow>[0]) => mapRecord(config.map!, cells),
+          entity: undefined,
         }
       : rowSchemas[config.rowSchema];
     const canon = (names: readonly string[]) => names.map((n) => canonicalOf(config.columns, n)!);
@@ -149,17 +158,30 @@ export const excelSource = defineConnector({
         let events: Envelope[] = [];
         let dead: DeadLetter[] = [];
         let rows = prev.rows;
+        let entities = prev.entities;
         if (sha256 !== prev.sha256) {
           const sheet = await readSheet(buf, opts);
           if (typeof sheet === 'string') dead = [{ position: `${file}@${sha256.slice(0, 8)}`, raw: '', reason: sheet }];
-          else ({ events, dead, rows } = diffWorkbook(file, prev.rows, sheet, opts));
+          else {
+            // No such column in this version: no entities from it (the kept ones stay as they are).
+            const entity = schema.entity && sheet.present.includes(schema.entity.column) ? schema.entity : undefined;
+            ({ events, dead, rows, entities } = diffWorkbook(
+              file,
+              prev.rows,
+              sheet.rows,
+              { ...opts, entity },
+              prev.entities,
+            ));
+          }
         }
         for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
           await ctx.log.publish(
             events.slice(i, i + PUBLISH_CHUNK).map((e) => ({ key: e.key, value: JSON.stringify(e) })),
           );
         }
-        const next: State = { files: { ...state.files, [file]: { ...version, sha256, rows } } };
+        const next: State = {
+          files: { ...state.files, [file]: { ...version, sha256, rows, ...(entities ? { entities } : {}) } },
+        };
         await saveState(ctx.pool, ctx.schema, {
           connector: ctx.name,
           source: `excel:${file}`,

@@ -2,7 +2,8 @@ import type { CellText } from '../connectors/excel-sheet.ts';
 
 /**
  * The clock-in sheet's row (MYCPU.md "Worker clock-in sheet"; docs/sources.md row 6) → the
- * fields of a `clockin.row` event. Names are personal data: read as a column, never emitted.
+ * fields of a `clockin.row` event, and the `worker` entity (id → name, department) it states. Names
+ * are personal data: they leave the sheet only in `worker` entities (served behind `pii:read`).
  */
 
 /** Canonical column → accepted headers: the sheet's own and the renames clerks make. */
@@ -106,4 +107,23 @@ export function clockinRow(c: Readonly<Record<string, CellText>>): ClockinRow | 
   const minutes = Math.round((tout - tin) / 60_000);
   if (minutes <= 0 || minutes > 16 * 60) return `Clock Out − Clock In is ${minutes} min (expected 1 … 960)`;
   return { ...base, payload: { ...fields, present: 'yes', absenceReason: null, minutesWorked: minutes } };
+}
+
+/** A worker as the clock-in sheet names them: the `data` of a `worker` entity. */
+export interface ClockinWorker {
+  key: string;
+  data: { name: string; department: string };
+}
+
+/**
+ * The `worker` entity a well-formed row states, or why its name is malformed (the reason never
+ * quotes the name: dead letters hold no personal data). Call only on rows `clockinRow` accepted.
+ */
+export function clockinWorker(c: Readonly<Record<string, CellText>>): ClockinWorker | string {
+  const name = c.name ?? null;
+  if (!name) return 'Name is empty';
+  if (name.length > 200) return `Name is ${name.length} characters long (at most 200)`;
+  if (name.includes('\uFFFD')) return 'Name is not valid UTF-8 (the source wrote bytes in another encoding)';
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(name)) return 'Name contains a control character';
+  return { key: c.employeeId!, data: { name, department: c.department!.replace(/\u001f/g, ' ') } };
 }

@@ -34,6 +34,9 @@ export const CLOCKIN_FACTS = {
   workerMinutes: 'worker_minutes',
 } as const;
 
+/** The `worker` entity a well-formed row states, exactly as the excel connector emits it (`payload.data`). */
+export const workerData = (r: SheetRow) => ({ name: r.name, department: r.department });
+
 /** The path of a day's workbook. */
 export const clockinPath = (dataDir: string, day: number) => join(dataDir, 'clockin', `clockin-${isoDate(day)}.xlsx`);
 
@@ -115,6 +118,7 @@ export const diffFacts = (day: number, before: readonly SheetRow[], after: reado
  * version, the signed difference from the previous one, once it is renamed in place; what a day's
  * sheet counts is kept in the ledger too (`writer_state`, key = the date, same transaction),
  * so a run that finds a day already written (a restart, a back-fill before it) diffs from that.
+ * Each worker named on a well-formed row is a `worker` entity (id → name, department) in the ledger.
  * Seal: the latest 06:00 at or before the clock (a day's rows change only until its 06:00 rewrite
  * of the next day, and every row's minute is its shift start, at or after its day's 06:00).
  */
@@ -133,6 +137,8 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
   let unrecorded: SourceLedgerEntry | null = null; // written, not yet in the ledger
   let sealed: number | null = null;
   let written = 0;
+  // The `worker` entities this writer recorded (id → JSON of the data): only changes are recorded again.
+  const workers = new Map<string, string>();
   const faults: Record<string, number> = { renamed_column: 0, added_column: 0, malformed: 0, corrected: 0, deleted: 0 };
 
   async function record(entry: SourceLedgerEntry): Promise<void> {
@@ -185,6 +191,11 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
       throw withContext(err, `clock-in writer: ${path}`);
     }
     const after = countsOf(version.rows);
+    // Workers named on a well-formed row (the connector dead-letters the others whole).
+    const entities = version.rows
+      .filter((row) => !row.malformed && workers.get(row.employeeId) !== JSON.stringify(workerData(row)))
+      .map((row) => ({ entity: 'worker', key: row.employeeId, data: workerData(row) }));
+    for (const e of entities) workers.set(e.key, JSON.stringify(e.data));
     previous = { day, counts: after, faultsThrough };
     written += version.rows.length;
     done();
@@ -192,6 +203,7 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
       source: CLOCKIN_WRITER,
       facts: diffCounts(day, before.counts, after),
       faults: newFaults,
+      entities,
       sealedBefore: sealAt(at),
       writerState: [{ key: isoDate(day), data: { rows: after, faultsThrough } }],
     });
