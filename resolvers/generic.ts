@@ -5,6 +5,9 @@ import { toFreshness } from './shared/window.ts';
 
 const ROLLUP_GRAINS = new Set(['minute', 'hour', 'day']);
 
+/** Entity kinds that are personal data (names): their data is served only as `personalData` (pii:read). */
+export const PERSONAL_ENTITIES: ReadonlySet<string> = new Set(['worker']);
+
 /**
  * The domain-neutral part of the API: any metric by name, the metric catalogue, the dead-letter
  * store and current-state entities. `verify` checks every metric through `metricSeries`.
@@ -78,7 +81,11 @@ export function createGenericQueries(opts: {
       const limit = args.limit ?? 500;
       if (limit < 1 || limit > 10_000) throw badInput('`limit` must be between 1 and 10000');
       const rows = await ctx.serving.entities({ entity: args.entity, limit, after: args.after ?? null });
-      return rows.map((r) => ({ ...r, data: r.data === null || r.deleted ? null : JSON.stringify(r.data) }));
+      return rows.map((r) => {
+        const data = r.data === null || r.deleted ? null : JSON.stringify(r.data);
+        const personal = PERSONAL_ENTITIES.has(r.entity);
+        return { ...r, data: personal ? null : data, personalData: personal ? data : null };
+      });
     },
   };
 }

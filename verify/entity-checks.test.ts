@@ -23,9 +23,12 @@ before(async () => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', async () => {
-      const { variables: v } = JSON.parse(body) as {
+      const { query, variables: v } = JSON.parse(body) as {
+        query: string;
         variables: { entity: string; limit: number; after: string | null };
       };
+      // As the API: a personal kind's data comes only as `personalData`.
+      const hidden = v.entity === 'worker' && !query.includes('data: personalData');
       requests.push(v);
       await beforeAnswer();
       const rows = Object.entries(served[v.entity] ?? {})
@@ -39,7 +42,7 @@ before(async () => {
             entities: rows.map(([key, e]) => ({
               key,
               deleted: !!e.deleted,
-              data: e.deleted ? null : JSON.stringify(e.data),
+              data: e.deleted || hidden ? null : JSON.stringify(e.data),
             })),
           },
         }),
@@ -120,6 +123,42 @@ describe('entity checks (ledger entities ↔ served entities)', () => {
     } finally {
       beforeAnswer = async () => undefined;
     }
+  });
+
+  it('reads workers (names: personal data) through `personalData` and compares them like any entity', async () => {
+    await recordFacts(pool, schema, {
+      source: 'clockin-excel',
+      facts: [],
+      entities: [
+        { entity: 'worker', key: 'E0001', data: { name: 'Ana Berg', department: 'Assembly' } },
+        { entity: 'worker', key: 'E0002', data: { name: 'Ben Castillo', department: 'Test' } },
+      ],
+      sealedBefore: null,
+    });
+    served.worker = {
+      E0001: { data: { department: 'Assembly', name: 'Ana Berg' } },
+      E0002: { data: { department: 'Test', name: 'Ben Castilo' } }, // misspelt
+    };
+    const r = await runEntityChecks({
+      before: await readEntitySnapshot(pool, schema),
+      pool,
+      schema,
+      api: { url },
+      log: () => undefined,
+    });
+    assert.equal(r.checked['clockin-excel'], 2);
+    assert.deepEqual(
+      r.mismatches.filter((m) => m.entity === 'worker'),
+      [
+        {
+          source: 'clockin-excel',
+          entity: 'worker',
+          key: 'E0002',
+          expected: { name: 'Ben Castillo', department: 'Test' },
+          actual: { name: 'Ben Castilo', department: 'Test' },
+        },
+      ],
+    );
   });
 
   it('canonical JSON ignores key order only', () => {

@@ -48,8 +48,12 @@ export async function readEntitySnapshot(pool: pg.Pool, schema: string): Promise
   return snap;
 }
 
-const QUERY = `query VerifyEntities($entity: String!, $limit: Int!, $after: String) {
-  entities(entity: $entity, limit: $limit, after: $after) { key data deleted }
+/** Kinds served as `personalData` (pii:read; resolvers/generic.ts PERSONAL_ENTITIES): verify needs pii:read for them. */
+const PERSONAL_ENTITIES: ReadonlySet<string> = new Set(['worker']);
+const QUERY = (
+  field: 'data' | 'personalData',
+) => `query VerifyEntities($entity: String!, $limit: Int!, $after: String) {
+  entities(entity: $entity, limit: $limit, after: $after) { key data: ${field} deleted }
 }`;
 
 /** Every served, not deleted entity of one kind: key → canonical JSON of its data. */
@@ -64,7 +68,10 @@ export async function readServedEntities(
     const res = await fetch(api.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...api.headers },
-      body: JSON.stringify({ query: QUERY, variables: { entity, limit: pageSize, after } }),
+      body: JSON.stringify({
+        query: QUERY(PERSONAL_ENTITIES.has(entity) ? 'personalData' : 'data'),
+        variables: { entity, limit: pageSize, after },
+      }),
       signal: AbortSignal.timeout(api.timeoutMs ?? 30_000),
     }).catch((err: Error) => {
       throw new MillraceError('VERIFY_QUERY_FAILED', `entities(${entity}): ${err.message}`, { retryable: true });

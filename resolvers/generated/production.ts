@@ -217,7 +217,7 @@ export type Direction =
 /** The current state of one reference entity. */
 export type Entity = {
   __typename?: 'Entity';
-  /** The entity's data as JSON text (null when deleted). */
+  /** The entity's data as JSON text (null when deleted); null for personal kinds (worker): read those with `personalData`. */
   data?: Maybe<Scalars['String']['output']>;
   /** Whether the source deleted it. */
   deleted: Scalars['Boolean']['output'];
@@ -225,6 +225,8 @@ export type Entity = {
   entity: Scalars['String']['output'];
   /** Its key. */
   key: Scalars['String']['output'];
+  /** The data of a personal kind (worker: name and department from the clock-in sheet), as JSON text. */
+  personalData?: Maybe<Scalars['String']['output']>;
   /** Version of the state kept (newer versions replace older ones). */
   version: Scalars['String']['output'];
 };
@@ -1175,6 +1177,7 @@ export type EntityResolvers<ContextType = ResolverContext, ParentType extends Re
   deleted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   entity?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  personalData?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 

@@ -17,15 +17,30 @@ import {
   type AttendanceSums,
 } from './figures.ts';
 
+/** Employee id → name, once per request (the entities are read once per request by the loaders). */
+const namesOf = new WeakMap<object, Map<string, string>>();
+async function workerNames(ctx: ResolverContext): Promise<Map<string, string>> {
+  const rows = await ctx.loaders.entities('worker');
+  let names = namesOf.get(rows);
+  if (!names) {
+    names = new Map();
+    for (const r of rows) {
+      const name = (r.data as { name?: unknown } | null)?.name;
+      if (!r.deleted && typeof name === 'string') names.set(r.key, name);
+    }
+    namesOf.set(rows, names);
+  }
+  return names;
+}
+
 /** A worker as `WorkerFigures.worker` hands it on: the id, and where the figures placed them. */
 type WorkerRef = IdRef & { department?: string | null; shift?: string | null };
 
 /**
  * Resolvers of the workforce subgraph (schema/workforce.graphql): report 2 — attendance, absences
  * by reason, hours per department and shift, utilisation per worker, task hours and staffing per
- * station — and live attendance. Employee ids travel only inside `Worker` (pii:read); names are not
- * ingested at all (the clock-in connector keeps the Name column out of every event), so
- * `Worker.name` is null.
+ * station — and live attendance. Employee ids and names travel only inside `Worker` (pii:read);
+ * names come from the `worker` entities the clock-in connector keeps (null when never named).
  */
 export function createWorkforceResolvers(): Resolvers {
   return {
@@ -127,8 +142,8 @@ export function createWorkforceResolvers(): Resolvers {
     },
     Worker: {
       __resolveReference: (ref) => ({ id: ref.id! }),
-      // No ingested source of names: the clock-in connector reads the Name column and emits it nowhere.
-      name: () => null,
+      // The clock-in sheet's Name, as the excel connector keeps it in the `worker` entities.
+      name: async (w, _args, ctx) => (await workerNames(ctx)).get(w.id) ?? null,
       department: (w) => ((w as WorkerRef).department ? { id: (w as WorkerRef).department! } : null),
       shift: (w) => ((w as WorkerRef).shift ? { id: (w as WorkerRef).shift! } : null),
     },

@@ -1,7 +1,7 @@
 import { test, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { startFixtureStack, type FixtureStack } from '../../gateway/testing/start-fixture-stack.ts';
-import type { FixtureRow } from '../../serving/testing/fixture-serving.ts';
+import { FIXTURE_ENTITIES, type FixtureRow } from '../../serving/testing/fixture-serving.ts';
 import type { EntityRow } from '../../serving/types.ts';
 import { assertBadInput, gql, subscribe, wsClient } from '../testing/gateway-client.ts';
 
@@ -46,9 +46,24 @@ const ROWS: FixtureRow[] = [
   row('attendance', TODAY + 6 * H, { department: 'Finishing', shift: 'A' }, 1),
 ];
 
+/** Workers as the clock-in connector keeps them; E0003, E0005 and E0009 were never named on a sheet. */
+const worker = (key: string, name: string, version = '1'): EntityRow => ({
+  entity: 'worker',
+  key,
+  version,
+  deleted: false,
+  data: { name, department: 'Machining' },
+});
+const ENTITIES: EntityRow[] = [
+  ...FIXTURE_ENTITIES,
+  worker('E0001', 'Ana Berg-Lund', '2'),
+  worker('E0002', 'Ben Castillo'),
+  worker('E0004', 'Cleo Diaz'),
+];
+
 let stack: FixtureStack;
 before(async () => {
-  stack = await startFixtureStack(ROWS);
+  stack = await startFixtureStack(ROWS, {}, { entities: ENTITIES });
 });
 after(async () => {
   await stack?.close();
@@ -132,7 +147,7 @@ test('workers: hours worked, task hours and utilisation as a Relay connection; t
     w.edges.map((e: any) => e.node),
     [
       {
-        worker: { id: 'E0002', name: null, department: { id: 'Machining' }, shift: { id: 'A' } },
+        worker: { id: 'E0002', name: 'Ben Castillo', department: { id: 'Machining' }, shift: { id: 'A' } },
         department: { id: 'Machining' },
         shift: { id: 'A' },
         hoursWorked: 8,
@@ -140,7 +155,7 @@ test('workers: hours worked, task hours and utilisation as a Relay connection; t
         utilisation: 0.25,
       },
       {
-        worker: { id: 'E0001', name: null, department: { id: 'Machining' }, shift: { id: 'A' } },
+        worker: { id: 'E0001', name: 'Ana Berg-Lund', department: { id: 'Machining' }, shift: { id: 'A' } },
         department: { id: 'Machining' },
         shift: { id: 'A' },
         hoursWorked: 8,
@@ -154,7 +169,7 @@ test('workers: hours worked, task hours and utilisation as a Relay connection; t
   const rest = await gql(
     stack,
     `query($from: DateTime!, $to: DateTime!, $after: String) {
-    workers(from: $from, to: $to, orderBy: { field: UTILISATION }, first: 10, after: $after) { pageInfo { hasNextPage } edges { node { worker { id } department { id } shift { id } hoursWorked taskHours utilisation } } }
+    workers(from: $from, to: $to, orderBy: { field: UTILISATION }, first: 10, after: $after) { pageInfo { hasNextPage } edges { node { worker { id name } department { id } shift { id } hoursWorked taskHours utilisation } } }
   }`,
     { from: FROM, to: TO, after: w.pageInfo.endCursor },
   );
@@ -162,6 +177,7 @@ test('workers: hours worked, task hours and utilisation as a Relay connection; t
   assert.deepEqual(
     rest.body.data.workers.edges.map((e: any) => [
       e.node.worker.id,
+      e.node.worker.name,
       e.node.department?.id ?? null,
       e.node.shift?.id ?? null,
       e.node.hoursWorked,
@@ -169,10 +185,10 @@ test('workers: hours worked, task hours and utilisation as a Relay connection; t
       e.node.utilisation,
     ]),
     [
-      ['E0003', 'Machining', 'A', 8, 0, 0],
-      ['E0004', 'Finishing', 'B', 7.5, 0, 0],
-      ['E0005', 'Finishing', 'B', 7.5, 0, 0],
-      ['E0009', 'Finishing', null, 0, 0.25, null], // department of the station operated; no hours, no utilisation
+      ['E0003', null, 'Machining', 'A', 8, 0, 0], // never named on a sheet
+      ['E0004', 'Cleo Diaz', 'Finishing', 'B', 7.5, 0, 0],
+      ['E0005', null, 'Finishing', 'B', 7.5, 0, 0],
+      ['E0009', null, 'Finishing', null, 0, 0.25, null], // department of the station operated; no hours, no utilisation
     ],
   );
   assert.equal(rest.body.data.workers.pageInfo.hasNextPage, false);
@@ -187,6 +203,39 @@ test('workers: hours worked, task hours and utilisation as a Relay connection; t
   assert.deepEqual(
     noPii.body.errors.map((e: any) => [e.extensions.code, e.message]),
     [['FORBIDDEN', 'WorkerFigures.worker needs scope pii:read']],
+  );
+  // Nor does the name through the generic entities: ops:read alone gets no worker data.
+  const opsOnly = await gql(
+    stack,
+    `{ entities(entity: "worker") { key data } personal: entities(entity: "worker") { key personalData } }`,
+    {},
+    ['ops:read'],
+  );
+  assert.deepEqual(
+    opsOnly.body.data?.entities?.map((e: any) => [e.key, e.data]),
+    [
+      ['E0001', null],
+      ['E0002', null],
+      ['E0004', null],
+    ],
+  );
+  assert.deepEqual(
+    opsOnly.body.errors.map((e: any) => e.extensions.code),
+    ['FORBIDDEN'],
+    JSON.stringify(opsOnly.body.errors),
+  );
+  assert.doesNotMatch(JSON.stringify(opsOnly.body), /Berg|Castillo|Diaz/);
+  const withPii = await gql(stack, `{ entities(entity: "worker") { key data personalData } }`, {}, [
+    'ops:read',
+    'pii:read',
+  ]);
+  assert.deepEqual(
+    withPii.body.data.entities.map((e: any) => [e.key, e.data, JSON.parse(e.personalData)]),
+    [
+      ['E0001', null, { name: 'Ana Berg-Lund', department: 'Machining' }],
+      ['E0002', null, { name: 'Ben Castillo', department: 'Machining' }],
+      ['E0004', null, { name: 'Cleo Diaz', department: 'Machining' }],
+    ],
   );
   const finishing = await gql(
     stack,
