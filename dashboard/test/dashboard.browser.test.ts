@@ -239,6 +239,57 @@ describe('dashboard in Chromium', () => {
     });
   }
 
+  it("workforce: a worker's name from the clock-in sheet shows beside the id with pii:read, and neither without", async () => {
+    // Two workers' minutes on the fixture day's shift A; only E0001 was named on a sheet.
+    const shiftA = DAY_FROM + 6 * 3_600_000;
+    rows.push(
+      {
+        metric: 'worker_minutes',
+        bucket: shiftA,
+        dims: { employee: 'E0001', department: 'Machining', shift: 'A' },
+        cells: [120],
+      },
+      {
+        metric: 'worker_minutes',
+        bucket: shiftA,
+        dims: { employee: 'E0002', department: 'Machining', shift: 'A' },
+        cells: [90],
+      },
+    );
+    entities.push({
+      entity: 'worker',
+      key: 'E0001',
+      version: '1',
+      deleted: false,
+      data: { name: 'Ana Berg', department: 'Machining' },
+    });
+    const cells = (page: Page) =>
+      page.$$eval('[data-testid="workers"] tbody tr', (trs) =>
+        trs.map((tr) => [...tr.children].slice(0, 3).map((td) => td.textContent)),
+      );
+    const named = await openPage(`#/workforce?from=${FROM}&to=${TO}`);
+    assert.equal(await settled(named.page, 'workers'), 'ready');
+    assert.deepEqual(await cells(named.page), [
+      ['E0001', 'Ana Berg', 'Machining'],
+      ['E0002', '—', 'Machining'],
+    ]);
+    assert.deepEqual(named.pageErrors, []);
+    await named.page.screenshot({ path: `${SHOTS}/workforce-names.png`, fullPage: true });
+    await named.page.close();
+    const scopes = ['production:read', 'quality:read', 'energy:read', 'workforce:read', 'ops:read'];
+    const anonymous = await openPage(`#/workforce?from=${FROM}&to=${TO}`, fixtureToken(scopes));
+    assert.equal(await settled(anonymous.page, 'workers'), 'ready');
+    assert.deepEqual(await cells(anonymous.page), [
+      ['Machining', 'A', '2'],
+      ['Machining', 'A', '1.5'],
+    ]);
+    const text = (await anonymous.page.textContent('[data-panel="workers"]')) ?? '';
+    assert.doesNotMatch(text, /E0001|Ana Berg/);
+    assert.match(text, /ids and names need pii:read/);
+    assert.deepEqual(anonymous.pageErrors, []);
+    await anonymous.page.close();
+  });
+
   const floorValues = (page: Page, sel: string) =>
     page.$$eval(`[data-panel="zone-heat"] ${sel}`, (els) =>
       Object.fromEntries(

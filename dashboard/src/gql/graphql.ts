@@ -170,7 +170,15 @@ export type DashboardWorkersQueryVariables = Exact<{
 }>;
 
 
-export type DashboardWorkersQuery = { workers: { totalCount: number, edges: Array<{ node: { hoursWorked: number, taskHours: number, utilisation: number | null, department: { id: string } | null, shift: { id: string } | null } }> } };
+export type DashboardWorkersQuery = { workers: { totalCount: number, edges: Array<{ node: { hoursWorked: number, taskHours: number, utilisation: number | null, worker: { id: string, name: string | null } | null, department: { id: string } | null, shift: { id: string } | null } }> } };
+
+export type DashboardWorkersNoPiiQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type DashboardWorkersNoPiiQuery = { workers: { totalCount: number, edges: Array<{ node: { hoursWorked: number, taskHours: number, utilisation: number | null, department: { id: string } | null, shift: { id: string } | null } }> } };
 
 export type DashboardAttendanceLiveSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -658,6 +666,10 @@ export const DashboardWorkersDocument = new TypedDocumentString(`
     totalCount
     edges {
       node {
+        worker {
+          id
+          name
+        }
         department {
           id
         }
@@ -672,6 +684,26 @@ export const DashboardWorkersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DashboardWorkersQuery, DashboardWorkersQueryVariables>;
+export const DashboardWorkersNoPiiDocument = new TypedDocumentString(`
+    query DashboardWorkersNoPii($from: DateTime!, $to: DateTime!) {
+  workers(from: $from, to: $to, orderBy: {field: UTILISATION}, first: 20) {
+    totalCount
+    edges {
+      node {
+        department {
+          id
+        }
+        shift {
+          id
+        }
+        hoursWorked
+        taskHours
+        utilisation
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardWorkersNoPiiQuery, DashboardWorkersNoPiiQueryVariables>;
 export const DashboardAttendanceLiveDocument = new TypedDocumentString(`
     subscription DashboardAttendanceLive {
   attendanceUpdates {

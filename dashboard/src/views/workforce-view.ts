@@ -1,5 +1,6 @@
 import { graphql } from '../gql/gql.ts';
 import { createPanel, el, pct, stat, table } from '../panel.ts';
+import { ApiFailure, type ApiClient } from '../api-client.ts';
 import { bindLive, bindReport, type MountView } from '../view-kit.ts';
 
 const AttendanceQuery = graphql(`
@@ -42,9 +43,34 @@ const AttendanceQuery = graphql(`
   }
 `);
 
-// Utilisation per worker without the worker field: names and ids need pii:read, figures do not.
+// Utilisation per worker; the worker (id and name from the clock-in sheet) needs pii:read, the
+// figures do not: without the scope the same figures come from the query without the worker.
 const WorkersQuery = graphql(`
   query DashboardWorkers($from: DateTime!, $to: DateTime!) {
+    workers(from: $from, to: $to, orderBy: { field: UTILISATION }, first: 20) {
+      totalCount
+      edges {
+        node {
+          worker {
+            id
+            name
+          }
+          department {
+            id
+          }
+          shift {
+            id
+          }
+          hoursWorked
+          taskHours
+          utilisation
+        }
+      }
+    }
+  }
+`);
+const WorkersNoPiiQuery = graphql(`
+  query DashboardWorkersNoPii($from: DateTime!, $to: DateTime!) {
     workers(from: $from, to: $to, orderBy: { field: UTILISATION }, first: 20) {
       totalCount
       edges {
@@ -64,6 +90,12 @@ const WorkersQuery = graphql(`
   }
 `);
 
+/** Every error of the answer is a refused pii:read (the token lacks the scope; the rest would be served). */
+const refusedPii = (err: unknown) =>
+  err instanceof ApiFailure &&
+  err.errors.length > 0 &&
+  err.errors.every((e) => e.code === 'FORBIDDEN' && e.message.includes('pii:read'));
+
 const AttendanceLive = graphql(`
   subscription DashboardAttendanceLive {
     attendanceUpdates {
@@ -82,7 +114,7 @@ const AttendanceLive = graphql(`
 export const mountWorkforce: MountView = (ctx) => {
   const attendance = createPanel(ctx.root, 'attendance', 'Attendance by department and shift', { wide: true });
   const absences = createPanel(ctx.root, 'absences', 'Absence reasons');
-  const workers = createPanel(ctx.root, 'workers', 'Utilisation per worker (no personal data)');
+  const workers = createPanel(ctx.root, 'workers', 'Utilisation per worker');
   const live = createPanel(ctx.root, 'attendance-live', 'Live attendance today (attendanceUpdates)');
   const vars = () => ({ from: ctx.win().from, to: ctx.win().to });
 
@@ -130,18 +162,41 @@ export const mountWorkforce: MountView = (ctx) => {
     return undefined;
   });
 
+  // The worker is asked for until the gateway refuses pii:read once; a new sign-in mounts the view again.
+  let pii = true;
+  const piiApi: ApiClient = {
+    ...ctx.api,
+    async query(doc, variables) {
+      if (pii) {
+        try {
+          return await ctx.api.query(doc, variables);
+        } catch (err) {
+          if (!refusedPii(err)) throw err;
+          pii = false;
+        }
+      }
+      // The same figures, every `worker` absent (this client serves only WorkersQuery).
+      return (await ctx.api.query(WorkersNoPiiQuery, variables as never)) as never;
+    },
+  };
   const refreshWorkers = bindReport(
-    ctx,
+    { ...ctx, api: piiApi },
     workers,
     WorkersQuery,
     vars,
     (d) => {
       if (!d.workers.edges.length) return false;
+      const named = d.workers.edges.some(({ node: w }) => w.worker !== undefined);
       workers.body.replaceChildren(
-        el('div', 'sub', `${d.workers.totalCount} workers; highest utilisation first`),
+        el(
+          'div',
+          'sub',
+          `${d.workers.totalCount} workers; highest utilisation first${named ? '' : ' (ids and names need pii:read)'}`,
+        ),
         table(
-          ['department', 'shift', 'hours', 'task h', 'utilisation'],
+          [...(named ? ['worker', 'name'] : []), 'department', 'shift', 'hours', 'task h', 'utilisation'],
           d.workers.edges.map(({ node: w }) => [
+            ...(named ? [w.worker?.id ?? '—', w.worker?.name ?? '—'] : []),
             w.department?.id ?? '—',
             w.shift?.id ?? '—',
             w.hoursWorked,
