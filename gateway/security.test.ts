@@ -234,6 +234,34 @@ describe('scopes from @requiresScopes, on queries and subscriptions', () => {
     assert.ok(quality.body.errors.every((e: { extensions: { code: string } }) => e.extensions.code === 'FORBIDDEN'));
   });
 
+  test('a field left out by @skip/@include needs no scope, nor do the fields under it; included, it does', async () => {
+    // The dashboard's case: `worker` (type and field need pii:read) asked for only with the scope.
+    const query = `query Q($pii: Boolean!, $noPii: Boolean!) {
+      workers(from: "${FROM}", to: "${TO}", first: 5) {
+        edges { node { department { id } worker @include(if: $pii) { id name } ...Who } }
+      }
+    }
+    fragment Who on WorkerFigures { worker @skip(if: $noPii) { id } }`;
+    const run = (pii: boolean) =>
+      post(
+        stack.gateway.url,
+        { query, variables: { pii, noPii: !pii } },
+        bearer(fixtureToken(['workforce:read', 'production:read'])),
+      );
+    const off = await run(false);
+    assert.equal(off.body.errors, undefined, JSON.stringify(off.body.errors));
+    assert.ok(off.body.data.workers, JSON.stringify(off.body));
+    const on = await run(true);
+    assert.ok(on.body.errors?.length, JSON.stringify(on.body));
+    assert.ok(
+      on.body.errors.every(
+        (e: { extensions: { code: string }; message: string }) =>
+          e.extensions.code === 'FORBIDDEN' && e.message.includes('pii:read'),
+      ),
+      JSON.stringify(on.body.errors),
+    );
+  });
+
   test('ops:read for dead letters; the raw input of personal sources also needs pii:read', async () => {
     const q = '{ deadLetters { edges { node { connector reason raw personalRaw } } } }';
     assert.equal((await as(['production:read'], q)).body.errors[0].extensions.code, 'FORBIDDEN');

@@ -1,10 +1,17 @@
 import {
   GraphQLError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
   Kind,
+  getDirectiveValues,
   getOperationAST,
   type DocumentNode,
+  type ExecutionArgs,
   type ExecutionResult,
+  type FieldNode,
+  type FragmentDefinitionNode,
   type GraphQLSchema,
+  type SelectionSetNode,
 } from 'graphql';
 import { getDirectiveExtensions } from '@graphql-tools/utils';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
@@ -27,7 +34,10 @@ export function useAuthorization(): GatewayPlugin {
     resolveUserFn: (context) => (context[PRINCIPAL] as Principal | undefined) ?? null,
     extractScopes: (principal) => principal.scopes,
     rejectUnauthenticated: false,
-    validateUser: checkScopes,
+    // A field the operation leaves out (`@skip(if: true)`, `@include(if: false)`, also on an
+    // enclosing field or fragment) is never executed, so it needs no scope: a dashboard can ask
+    // `worker @include(if: $pii) { name }` of every user.
+    validateUser: (p) => (skippedFields(p.executionArgs).has(p.fieldNode) ? undefined : checkScopes(p)),
   }) as unknown as GatewayPlugin;
   return {
     onPluginInit({ addPlugin }: { addPlugin: (p: GatewayPlugin) => void }) {
@@ -94,4 +104,41 @@ function checkScopes(p: ValidateUserFnParams<Principal>): GraphQLError | undefin
     });
   }
   return undefined;
+}
+
+const skippedCache = new WeakMap<object, Set<FieldNode>>();
+
+/**
+ * The field nodes of the operation that `@skip`/`@include` leave out in every place they occur
+ * (a fragment's field can be spread both where it is skipped and where it is not).
+ */
+function skippedFields(args: ExecutionArgs): Set<FieldNode> {
+  const cached = skippedCache.get(args);
+  if (cached) return cached;
+  const vars = (args.variableValues ?? {}) as Record<string, unknown>;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of args.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const included = new Set<FieldNode>();
+  const skipped = new Set<FieldNode>();
+  const excluded = (node: Parameters<typeof getDirectiveValues>[1]) =>
+    getDirectiveValues(GraphQLSkipDirective, node, vars)?.if === true ||
+    getDirectiveValues(GraphQLIncludeDirective, node, vars)?.if === false;
+  const walk = (set: SelectionSetNode | undefined, off: boolean, seen: Set<string>) => {
+    for (const sel of set?.selections ?? []) {
+      const isOff = off || excluded(sel);
+      if (sel.kind === Kind.FIELD) {
+        (isOff ? skipped : included).add(sel);
+        walk(sel.selectionSet, isOff, seen);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) walk(sel.selectionSet, isOff, seen);
+      else if (!seen.has(sel.name.value)) {
+        // Cycles are a validation error of their own; a spread is followed once per path.
+        walk(fragments.get(sel.name.value)?.selectionSet, isOff, new Set([...seen, sel.name.value]));
+      }
+    }
+  };
+  const op = getOperationAST(args.document, args.operationName ?? undefined);
+  walk(op?.selectionSet, false, new Set());
+  for (const f of included) skipped.delete(f);
+  skippedCache.set(args, skipped);
+  return skipped;
 }
