@@ -98,6 +98,9 @@ async function main() {
     MILLRACE_SCHEMA: `bench_${id}`,
     MILLRACE_PREFIX: `bench-${id}`,
     LEDGER_SCHEMA: `bench_ledger_${id}`,
+    // The bench measures the pipeline and delivery (bench/processes.ts does the same); issue 11's
+    // tests measure authentication. A caller's MILLRACE_AUTH wins.
+    MILLRACE_AUTH: process.env.MILLRACE_AUTH ?? 'off',
   });
   if (!config.DATABASE_URL || !config.REDIS_URL || !config.KAFKA_BROKERS)
     throw new Error('set DATABASE_URL, REDIS_URL, KAFKA_BROKERS (npm run services:up prints them)');
