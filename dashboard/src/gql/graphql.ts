@@ -167,18 +167,11 @@ export type DashboardAttendanceQuery = { attendance: { rows: Array<{ department:
 export type DashboardWorkersQueryVariables = Exact<{
   from: string;
   to: string;
+  pii: boolean;
 }>;
 
 
-export type DashboardWorkersQuery = { workers: { totalCount: number, edges: Array<{ node: { hoursWorked: number, taskHours: number, utilisation: number | null, worker: { id: string, name: string | null } | null, department: { id: string } | null, shift: { id: string } | null } }> } };
-
-export type DashboardWorkersNoPiiQueryVariables = Exact<{
-  from: string;
-  to: string;
-}>;
-
-
-export type DashboardWorkersNoPiiQuery = { workers: { totalCount: number, edges: Array<{ node: { hoursWorked: number, taskHours: number, utilisation: number | null, department: { id: string } | null, shift: { id: string } | null } }> } };
+export type DashboardWorkersQuery = { workers: { totalCount: number, edges: Array<{ node: { hoursWorked: number, taskHours: number, utilisation: number | null, worker?: { id: string, name: string | null } | null, department: { id: string } | null, shift: { id: string } | null } }> } };
 
 export type DashboardAttendanceLiveSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -661,12 +654,12 @@ export const DashboardAttendanceDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<DashboardAttendanceQuery, DashboardAttendanceQueryVariables>;
 export const DashboardWorkersDocument = new TypedDocumentString(`
-    query DashboardWorkers($from: DateTime!, $to: DateTime!) {
+    query DashboardWorkers($from: DateTime!, $to: DateTime!, $pii: Boolean!) {
   workers(from: $from, to: $to, orderBy: {field: UTILISATION}, first: 20) {
     totalCount
     edges {
       node {
-        worker {
+        worker @include(if: $pii) {
           id
           name
         }
@@ -684,26 +677,6 @@ export const DashboardWorkersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DashboardWorkersQuery, DashboardWorkersQueryVariables>;
-export const DashboardWorkersNoPiiDocument = new TypedDocumentString(`
-    query DashboardWorkersNoPii($from: DateTime!, $to: DateTime!) {
-  workers(from: $from, to: $to, orderBy: {field: UTILISATION}, first: 20) {
-    totalCount
-    edges {
-      node {
-        department {
-          id
-        }
-        shift {
-          id
-        }
-        hoursWorked
-        taskHours
-        utilisation
-      }
-    }
-  }
-}
-    `) as unknown as TypedDocumentString<DashboardWorkersNoPiiQuery, DashboardWorkersNoPiiQueryVariables>;
 export const DashboardAttendanceLiveDocument = new TypedDocumentString(`
     subscription DashboardAttendanceLive {
   attendanceUpdates {

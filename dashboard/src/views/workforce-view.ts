@@ -44,37 +44,17 @@ const AttendanceQuery = graphql(`
 `);
 
 // Utilisation per worker; the worker (id and name from the clock-in sheet) needs pii:read, the
-// figures do not: without the scope the same figures come from the query without the worker.
+// figures do not: `$pii` false leaves the worker out (the gateway then asks no scope for it).
 const WorkersQuery = graphql(`
-  query DashboardWorkers($from: DateTime!, $to: DateTime!) {
+  query DashboardWorkers($from: DateTime!, $to: DateTime!, $pii: Boolean!) {
     workers(from: $from, to: $to, orderBy: { field: UTILISATION }, first: 20) {
       totalCount
       edges {
         node {
-          worker {
+          worker @include(if: $pii) {
             id
             name
           }
-          department {
-            id
-          }
-          shift {
-            id
-          }
-          hoursWorked
-          taskHours
-          utilisation
-        }
-      }
-    }
-  }
-`);
-const WorkersNoPiiQuery = graphql(`
-  query DashboardWorkersNoPii($from: DateTime!, $to: DateTime!) {
-    workers(from: $from, to: $to, orderBy: { field: UTILISATION }, first: 20) {
-      totalCount
-      edges {
-        node {
           department {
             id
           }
@@ -175,15 +155,15 @@ export const mountWorkforce: MountView = (ctx) => {
           pii = false;
         }
       }
-      // The same figures, every `worker` absent (this client serves only WorkersQuery).
-      return (await ctx.api.query(WorkersNoPiiQuery, variables as never)) as never;
+      // The same query, the worker left out (this client serves only WorkersQuery).
+      return ctx.api.query(doc, { ...(variables as object), pii: false } as never);
     },
   };
   const refreshWorkers = bindReport(
     { ...ctx, api: piiApi },
     workers,
     WorkersQuery,
-    vars,
+    () => ({ ...vars(), pii: true }),
     (d) => {
       if (!d.workers.edges.length) return false;
       const named = d.workers.edges.some(({ node: w }) => w.worker !== undefined);
