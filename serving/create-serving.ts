@@ -15,7 +15,8 @@ import {
 } from './types.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
 import { beforeDeadline } from './deadline.ts';
-import { streamDeltas } from './stream-deltas.ts';
+import { createDeltaFeed } from './stream-deltas.ts';
+import type { DeltaHubOptions } from './delta-hub.ts';
 import { traced } from '../lib/tracing.ts';
 
 export interface ServingOptions {
@@ -27,6 +28,8 @@ export interface ServingOptions {
   slice: number;
   /** Largest number of buckets one query may span. Default 10 000. */
   maxBuckets?: number;
+  /** The shared delta reader of subscriptions (batch size, blocking wait, per-subscriber queue bound). */
+  deltaHub?: DeltaHubOptions;
 }
 
 /**
@@ -39,6 +42,8 @@ export function createServing(opts: ServingOptions): Serving {
   const maxBuckets = opts.maxBuckets ?? 10_000;
   const byName = new Map(opts.metrics.map((m) => [m.name, m]));
   let lastFromSlice: number[] = Array.from({ length: opts.partitions }, () => 0);
+  // One store reader for every subscription of this instance (delta-hub.ts).
+  const feed = createDeltaFeed(opts.store, opts.metrics, opts.deltaHub);
 
   const series = (q: SeriesQuery): Promise<SeriesResult> =>
     traced(
@@ -168,8 +173,8 @@ export function createServing(opts: ServingOptions): Serving {
       ]);
       return r.rows.map((x) => ({ key: x.key, startTime: Number(x.start_time) }));
     },
-    deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> =>
-      streamDeltas(opts.store, opts.metrics, o),
+    deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> => feed.deltas(o),
+    deltaFeed: feed.stats,
     lastCursor: async () => (await opts.store.lastCursor()) || null,
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({

@@ -1,52 +1,61 @@
-import type { SpeedStore } from '../speed/store.ts';
+import type { SpeedStore, StoredDelta } from '../speed/store.ts';
 import type { DeltaPayload } from '../speed/applier.ts';
 import { MillraceError } from '../lib/errors.ts';
 import type { Delta } from './types.ts';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
+import { compareCursors, createDeltaHub, CURSOR, type DeltaHubOptions, type DeltaHubStats } from './delta-hub.ts';
 
-/**
- * Deltas as an async iterable: strictly after `after` when given (a resuming client misses none
- * the stream still keeps; an expired cursor is an error, never a silent gap), else from now.
- */
-export async function* streamDeltas(
+/** The deltas of one serving instance: every subscription fed by one shared store reader (delta-hub.ts). */
+export interface DeltaFeed {
+  /**
+   * Deltas as an async iterable: strictly after `after` when given (a resuming client misses none
+   * the stream still keeps; an expired cursor is an error, never a silent gap), else from now.
+   */
+  deltas(opts: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta>;
+  stats(): DeltaHubStats;
+}
+
+export function createDeltaFeed(
+  store: SpeedStore,
+  metrics: readonly CompiledMetric[],
+  opts: DeltaHubOptions = {},
+): DeltaFeed {
+  const dimNames = new Map(metrics.map((m) => [m.name, m.dimensionNames]));
+  const parse = (d: StoredDelta): Delta => {
+    const p = JSON.parse(d.data) as DeltaPayload;
+    return {
+      cursor: d.cursor,
+      partition: p.p,
+      fromOffset: p.from,
+      toOffset: p.to,
+      appliedAt: p.at,
+      maxEventTime: p.maxEventTime,
+      items: p.items.map(([metric, bucket, dims, cells]) => ({
+        metric,
+        bucket,
+        dims: named(dimNames.get(metric) ?? [], dims),
+        cells,
+      })),
+    };
+  };
+  const hub = createDeltaHub(store, parse, opts);
+  async function* deltas(o: { after?: string | null; signal?: AbortSignal }): AsyncGenerator<Delta> {
+    let cursor = o.after ?? null;
+    if (cursor !== null) await checkCursor(store, cursor);
+    else cursor = await store.lastCursor();
+    if (o.signal?.aborted) return;
+    yield* hub.subscribe(cursor, o.signal);
+  }
+  return { deltas, stats: hub.stats };
+}
+
+/** One subscription's deltas (a feed of its own; serving shares one feed among all). */
+export function streamDeltas(
   store: SpeedStore,
   metrics: readonly CompiledMetric[],
   opts: { after?: string | null; signal?: AbortSignal },
-): AsyncGenerator<Delta> {
-  const dimNames = new Map(metrics.map((m) => [m.name, m.dimensionNames]));
-  let cursor = opts.after ?? null;
-  if (cursor !== null) await checkCursor(store, cursor);
-  else cursor = await store.lastCursor();
-  while (!opts.signal?.aborted) {
-    const batch = await store.readDeltas(cursor, 200, 1000, opts.signal);
-    for (const d of batch) {
-      cursor = d.cursor;
-      const p = JSON.parse(d.data) as DeltaPayload;
-      yield {
-        cursor: d.cursor,
-        partition: p.p,
-        fromOffset: p.from,
-        toOffset: p.to,
-        appliedAt: p.at,
-        maxEventTime: p.maxEventTime,
-        items: p.items.map(([metric, bucket, dims, cells]) => ({
-          metric,
-          bucket,
-          dims: named(dimNames.get(metric) ?? [], dims),
-          cells,
-        })),
-      };
-    }
-  }
-}
-
-/** Every cursor either store hands out: `<ms or epoch>-<sequence>`, like a Redis stream id. */
-const CURSOR = /^(\d{1,16})-(\d{1,16})$/;
-
-function compareCursors(a: string, b: string): number {
-  const [, am, as] = CURSOR.exec(a)!;
-  const [, bm, bs] = CURSOR.exec(b)!;
-  return Number(am) !== Number(bm) ? Number(am) - Number(bm) : Number(as) - Number(bs);
+): AsyncIterable<Delta> {
+  return createDeltaFeed(store, metrics).deltas(opts);
 }
 
 /**

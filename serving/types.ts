@@ -1,5 +1,6 @@
 /** What the serving layer answers; resolvers shape it into GraphQL. */
 import type { Grain } from '../metrics/grain.ts';
+import type { DeltaHubStats } from './delta-hub.ts';
 
 // Grains are the metrics' (the lowest layer that needs them); serving re-exports them for its callers.
 export { GRAIN_MS, type Grain } from '../metrics/grain.ts';
@@ -128,6 +129,8 @@ export interface Serving {
   entities(q: { entity: string; limit: number; after?: string | null }): Promise<EntityRow[]>;
   /** Deltas after `after` (a cursor; null = only new ones), until `signal` aborts. */
   deltas(opts: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta>;
+  /** What the shared delta reader holds now (subscribers, readers); absent where deltas are not read from a store. */
+  deltaFeed?(): DeltaHubStats;
   /** The cursor of the newest delta kept (null when none): deltas after it are the ones still to come. */
   lastCursor(): Promise<string | null>;
   metrics(): MetricInfo[];

@@ -50,6 +50,10 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
   };
   // Blocking XREADs each get a connection of their own, so they never stall the shared one.
   const readers = new Set<Redis>();
+  let spare: Redis | null = null;
+  let closed = false;
+  // Blocking readers are named, so `CLIENT LIST` shows how many a deployment holds.
+  const readerName = `${(opts.prefix ?? 'millrace').replace(/[^\w:.-]/g, '_')}:deltas`;
 
   return {
     async apply(req: ApplyRequest): Promise<ApplyResult> {
@@ -123,12 +127,18 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         const res = await redis.xrange(k.deltas, `(${from}`, '+', 'COUNT', count);
         return res.map(([id, f]) => ({ cursor: id, data: f[1] }));
       }
-      const conn = redis.duplicate();
+      // One spare connection is kept for the next blocking read (the shared delta reader issues one
+      // a second when idle, more when busy: a new TCP connection each time was waste). An aborted
+      // read's connection is dropped, which is how a blocked XREAD is cut short.
+      const conn = spare ?? redis.duplicate({ connectionName: readerName });
+      spare = null;
       readers.add(conn);
       const abort = () => conn.disconnect();
       signal?.addEventListener('abort', abort, { once: true });
+      let reusable = false;
       try {
         const res = await conn.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', k.deltas, from);
+        reusable = !signal?.aborted;
         return (res?.[0]?.[1] ?? []).map(([id, f]) => ({ cursor: id, data: f[1] }));
       } catch (err) {
         if (signal?.aborted) return [];
@@ -136,7 +146,8 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
       } finally {
         signal?.removeEventListener('abort', abort);
         readers.delete(conn);
-        conn.disconnect();
+        if (reusable && spare === null && !closed) spare = conn;
+        else conn.disconnect();
       }
     },
     async lastCursor() {
@@ -153,7 +164,10 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
       return compareIds(after, first[0][0]) < 0;
     },
     async close() {
+      closed = true;
       for (const r of readers) r.disconnect();
+      spare?.disconnect();
+      spare = null;
       await redis.quit().catch(() => redis.disconnect());
     },
   };
