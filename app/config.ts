@@ -116,6 +116,9 @@ export const configSchema = z.object({
   SUBGRAPH_PORT: int(0, 0).describe(
     'Port of a subgraph started alone (`--target subgraph:<name>`); 0 = any free port.',
   ),
+  GATEWAY_WS_MAX_UNSENT_BYTES: int(1 << 20, 1024).describe(
+    'Bytes a graphql-ws client may leave unsent before the gateway closes its socket (1008 "slow consumer").',
+  ),
   GATEWAY_DEDUP_INFLIGHT: z
     .stringbool()
     .default(true)

@@ -129,6 +129,7 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
     port: c.PORT,
     subgraphs,
     deduplicateInflight: c.GATEWAY_DEDUP_INFLIGHT,
+    slowConsumer: { maxUnsentBytes: c.GATEWAY_WS_MAX_UNSENT_BYTES },
     tracing: Boolean(c.MILLRACE_OTEL_ENDPOINT),
     security,
     health: async () => {

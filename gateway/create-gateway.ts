@@ -8,6 +8,7 @@ import { MillraceError } from '../lib/errors.ts';
 import { composeSupergraph, type SubgraphEndpoint } from './compose-supergraph.ts';
 import { createHttpRoutes, type HealthCheck, type RouteHandler } from './http-routes.ts';
 import { serveGraphQLWs } from './serve-graphql-ws.ts';
+import type { SlowConsumerOptions } from './slow-consumer-guard.ts';
 import { useErrorCodes } from './use-error-codes.ts';
 import { useGetParams } from './use-get-params.ts';
 import { createSecurity, requireScope, type SecurityOptions } from './security.ts';
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   logging?: GatewayConfigBase<Record<string, unknown>>['logging'];
   /** Where gateway errors (masked originals, failed checks) are reported. Default console.error. */
   log?: (line: string) => void;
+  /** graphql-ws clients that stop reading: how many bytes they may leave unsent (slow-consumer-guard.ts). */
+  slowConsumer?: SlowConsumerOptions;
 }
 
 export interface Gateway {
@@ -131,7 +134,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     await runtime.dispose();
     throw err;
   }
-  const ws = serveGraphQLWs(server, runtime, { path: PATH, allowedOrigins: opts.security.allowedOrigins });
+  const ws = serveGraphQLWs(server, runtime, {
+    path: PATH,
+    allowedOrigins: opts.security.allowedOrigins,
+    slowConsumer: {
+      onSlowConsumer: (bytes) => log(`graphql-ws: closed a slow consumer (${bytes} bytes unsent)`),
+      ...opts.slowConsumer,
+    },
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());

@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { getGraphQLWSOptions, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { originAllowed } from './use-origin-check.ts';
+import { createSlowConsumerGuard, type SlowConsumerOptions } from './slow-consumer-guard.ts';
 
 /** Options of the gateway's graphql-ws endpoint. */
 export interface GraphQLWsOptions {
@@ -12,6 +13,8 @@ export interface GraphQLWsOptions {
   maxPayload?: number;
   /** Origins besides the gateway's own allowed to open a socket (browsers send Origin; others do not). Default none. */
   allowedOrigins?: string[];
+  /** Slow clients: unsent bytes allowed per socket before it is closed (slow-consumer-guard.ts). */
+  slowConsumer?: SlowConsumerOptions;
 }
 
 /**
@@ -41,8 +44,22 @@ export function serveGraphQLWs(
     socket: ctx.extra.socket,
     request: toFetchRequest(ctx.extra.request, runtime.fetchAPI.Request),
   }));
+  // Every subscription's results wait for its client within the socket's byte budget.
+  const guard = createSlowConsumerGuard(opts.slowConsumer);
+  type Run = NonNullable<typeof options.subscribe>;
+  const bounded =
+    (run: Run): Run =>
+    async (args) => {
+      const result = await run(args);
+      const socket = (args.contextValue as { socket?: WebSocket } | undefined)?.socket;
+      if (!socket || !result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
+      return guard.bound(socket, result as AsyncIterable<never>);
+    };
   // isProd: an implementation error must not travel to clients in a close reason.
-  const ws = useServer({ ...options, isProd: true }, wss);
+  const ws = useServer(
+    { ...options, subscribe: bounded(options.subscribe!), execute: bounded(options.execute!), isProd: true },
+    wss,
+  );
   return {
     async close() {
       // Completes every operation (ending their upstream subscriptions), then closes the sockets.

@@ -85,7 +85,7 @@ for (const [name, make] of stores) {
       return { store, prefix, hub, write: writer(store) };
     };
 
-    it('20 subscribers share one store reader, get the same deltas once each, and the reader stops after them', async () => {
+    it('20 subscribers share one reader, get the same deltas once each; the reader stops after them', async () => {
       const { store, prefix, hub, write } = fresh();
       await write(1);
       const start = await store.lastCursor();

@@ -27,7 +27,7 @@ export interface DeltaHubStats {
 }
 
 export interface DeltaHub<T extends { cursor: string }> {
-  /** Deltas strictly after `after` ('' = from the start of what is kept), in order, each once, until `signal` aborts. */
+  /** Deltas strictly after `after` ('' = from the oldest kept), in order, each once, until `signal` aborts. */
   subscribe(after: string, signal?: AbortSignal): AsyncIterableIterator<T>;
   stats(): DeltaHubStats;
 }
