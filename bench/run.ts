@@ -5,6 +5,7 @@
  *   npm run bench                 # full sizes (tens of minutes on 2 cores)
  *   npm run bench -- --quick      # small sizes, one run: the smoke CI runs (no timing assertions)
  *   npm run bench -- --only refresh,queries --runs 3
+ *   npm run bench -- --only subscribers --subscribers 1000,10000 --events-per-sec 1000
  *
  * Services come from DATABASE_URL / REDIS_URL, else scripts/services-up.sh starts them. The
  * pipeline ingest measurement (Kafka → loader → speed vs bare kafkajs) is bench/pipeline.ts.
@@ -21,6 +22,7 @@ import { Redis } from 'ioredis';
 import { createFigures, median, toMarkdown } from './stats.ts';
 import { runRefreshScenario } from './scenarios/refresh.ts';
 import { runQueriesScenario } from './scenarios/queries.ts';
+import { runSubscribersScenario } from './scenarios/subscribers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -34,11 +36,13 @@ const { values: args } = parseArgs({
     'refresh-base': { type: 'string' },
     seconds: { type: 'string' },
     samples: { type: 'string' },
+    subscribers: { type: 'string' },
+    'events-per-sec': { type: 'string' },
   },
 });
 const quick = args.quick!;
 const runs = Number(args.runs ?? (quick ? 1 : 3));
-const only = new Set((args.only ?? 'refresh,queries').split(',').map((x) => x.trim()));
+const only = new Set((args.only ?? 'refresh,queries,subscribers').split(',').map((x) => x.trim()));
 const out =
   args.out ?? (quick ? path.join(os.tmpdir(), 'millrace-bench-quick.md') : path.join(ROOT, 'bench', 'results.md'));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -116,6 +120,27 @@ async function main() {
         checkpoint: () => writeResults(figures, t0, false),
         samples: Number(args.samples ?? (quick ? 20 : 100)),
       });
+    }
+    if (only.has('subscribers')) {
+      const schema = `bench_subs_${id}`;
+      const prefix = `bench-subs-${id}`;
+      schemas.push(schema);
+      prefixes.push(prefix);
+      await runSubscribersScenario({
+        pool,
+        databaseUrl,
+        redisUrl,
+        schema,
+        prefix,
+        sizes: (args.subscribers ?? (quick ? '200' : '1000,10000')).split(',').map(Number),
+        seconds: Number(args.seconds ?? (quick ? 3 : 20)),
+        eventsPerSec: Number(args['events-per-sec'] ?? 1000),
+        eventsPerDelta: 100,
+        runs,
+        figures,
+        log,
+      });
+      await writeResults(figures, t0, false);
     }
   } finally {
     for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`).catch(() => undefined);

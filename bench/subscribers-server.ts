@@ -1,0 +1,77 @@
+/**
+ * A child of the subscribers scenario (bench/scenarios/subscribers.ts): ONE role in a process of
+ * its own, started with --expose-gc so its memory can be measured after a forced collection.
+ *
+ *   node --expose-gc --import tsx bench/subscribers-server.ts subgraph   # env DATABASE_URL, REDIS_URL, BENCH_SCHEMA, BENCH_PREFIX
+ *   node --expose-gc --import tsx bench/subscribers-server.ts gateway    # env BENCH_SUBGRAPH (JSON: url, wsUrl, sdl)
+ *
+ * IPC: it sends `{ type: 'ready', ... }`; it answers `{ type: 'measure', gc }` with its heap, RSS
+ * and (subgraph) the shared delta reader's stats, and exits on `{ type: 'close' }`.
+ */
+import pg from 'pg';
+import { createRedisStore } from '../speed/redis-store.ts';
+import { createServing } from '../serving/create-serving.ts';
+import { allMetrics } from '../metrics/index.ts';
+import { FIXTURE_CALENDAR } from '../serving/testing/fixture-serving.ts';
+import { createSubgraphServer } from '../subgraphs/create-subgraph-server.ts';
+import { createGateway } from '../gateway/create-gateway.ts';
+import { createAuthenticator } from '../gateway/create-authenticator.ts';
+import type { Serving } from '../serving/types.ts';
+
+export const BENCH_SECRET = 'bench-subscribers-secret-0123456789abcdef';
+
+const role = process.argv[2];
+const send = (m: unknown) => process.send!(m);
+let close: () => Promise<void>;
+let serving: Serving | null = null;
+
+if (role === 'subgraph') {
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+  const store = createRedisStore({ url: process.env.REDIS_URL!, prefix: process.env.BENCH_PREFIX!, slice: 1000 });
+  serving = createServing({
+    pool,
+    schema: process.env.BENCH_SCHEMA!,
+    store,
+    metrics: allMetrics,
+    partitions: 1,
+    slice: 1000,
+  });
+  const subgraph = await createSubgraphServer({ name: 'production', serving, calendar: FIXTURE_CALENDAR });
+  close = async () => {
+    await subgraph.close();
+    await store.close();
+    await pool.end();
+  };
+  send({ type: 'ready', url: subgraph.url, wsUrl: subgraph.wsUrl, sdl: subgraph.sdl });
+} else if (role === 'gateway') {
+  const sub = JSON.parse(process.env.BENCH_SUBGRAPH!) as { url: string; wsUrl: string; sdl: string };
+  const gateway = await createGateway({
+    port: 0,
+    subgraphs: [{ name: 'production', ...sub }],
+    health: async () => ({ ready: true, components: {} }),
+    // One token for every client: the per-client rate limit would count them as one.
+    security: { authenticator: createAuthenticator({ secret: BENCH_SECRET }, () => {}), rateLimit: { perMinute: 0 } },
+    logging: false,
+    log: (line) => process.stderr.write(`[gateway] ${line}\n`),
+  });
+  close = () => gateway.close();
+  send({ type: 'ready', url: gateway.url });
+} else {
+  throw new Error(`usage: subscribers-server.ts subgraph|gateway (got ${role})`);
+}
+
+process.on('message', async (m: { type: string; gc?: boolean }) => {
+  if (m.type === 'measure') {
+    if (m.gc) {
+      // Twice, with a turn between: finalizers of the first pass free more in the second.
+      global.gc!();
+      await new Promise((r) => setImmediate(r));
+      global.gc!();
+    }
+    const mem = process.memoryUsage();
+    send({ type: 'measure', heapUsed: mem.heapUsed, rss: mem.rss, feed: serving?.deltaFeed?.() ?? null });
+  } else if (m.type === 'close') {
+    await close();
+    process.exit(0);
+  }
+});
