@@ -50,11 +50,18 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** graphql-ws clients that stop reading: how many bytes they may leave unsent (slow-consumer-guard.ts). */
   slowConsumer?: SlowConsumerOptions;
+  /**
+   * Identical graphql-ws subscriptions (same document, variables and scopes) share one execution,
+   * one upstream subscription and one store reader (share-subscriptions.ts). Default true.
+   */
+  shareSubscriptions?: boolean;
 }
 
 export interface Gateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql (graphql-ws at the same path). */
   url: string;
+  /** Shared graphql-ws subscriptions now: groups (one execution each) and their subscribers. */
+  subscriptionStats(): { groups: number; members: number };
   close(): Promise<void>;
 }
 
@@ -137,6 +144,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const ws = serveGraphQLWs(server, runtime, {
     path: PATH,
     allowedOrigins: opts.security.allowedOrigins,
+    sharing: opts.shareSubscriptions === false ? undefined : { authenticator: opts.security.authenticator },
     slowConsumer: {
       onSlowConsumer: (bytes) => log(`graphql-ws: closed a slow consumer (${bytes} bytes unsent)`),
       ...opts.slowConsumer,
@@ -160,6 +168,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${PATH}`,
+    subscriptionStats: ws.stats,
     close: () =>
       (closing ??= (async () => {
         await ws.close();

@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { originAllowed } from './use-origin-check.ts';
 import { createSlowConsumerGuard, type SlowConsumerOptions } from './slow-consumer-guard.ts';
+import { createSubscriptionSharing, type SubscriptionSharingOptions } from './share-subscriptions.ts';
 
 /** Options of the gateway's graphql-ws endpoint. */
 export interface GraphQLWsOptions {
@@ -15,6 +16,8 @@ export interface GraphQLWsOptions {
   allowedOrigins?: string[];
   /** Slow clients: unsent bytes allowed per socket before it is closed (slow-consumer-guard.ts). */
   slowConsumer?: SlowConsumerOptions;
+  /** Identical subscriptions share one execution (share-subscriptions.ts); omitted: each runs its own. */
+  sharing?: SubscriptionSharingOptions;
 }
 
 /**
@@ -27,7 +30,7 @@ export function serveGraphQLWs(
   server: Server,
   runtime: GatewayRuntime,
   opts: GraphQLWsOptions = {},
-): { close(): Promise<void> } {
+): { close(): Promise<void>; stats(): { groups: number; members: number } } {
   const allowed = opts.allowedOrigins ?? [];
   const wss = new WebSocketServer({
     server,
@@ -46,11 +49,12 @@ export function serveGraphQLWs(
   }));
   // Every subscription's results wait for its client within the socket's byte budget.
   const guard = createSlowConsumerGuard(opts.slowConsumer);
+  const sharing = opts.sharing ? createSubscriptionSharing(opts.sharing) : null;
   type Run = NonNullable<typeof options.subscribe>;
   const bounded =
     (run: Run): Run =>
     async (args) => {
-      const result = await run(args);
+      const result = (sharing ? await sharing.share(args, run as never) : await run(args)) as Awaited<ReturnType<Run>>;
       const socket = (args.contextValue as { socket?: WebSocket } | undefined)?.socket;
       if (!socket || !result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
       return guard.bound(socket, result as AsyncIterable<never>);
@@ -61,6 +65,7 @@ export function serveGraphQLWs(
     wss,
   );
   return {
+    stats: () => sharing?.stats() ?? { groups: 0, members: 0 },
     async close() {
       // Completes every operation (ending their upstream subscriptions), then closes the sockets.
       await ws.dispose();

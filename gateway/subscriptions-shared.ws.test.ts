@@ -127,7 +127,10 @@ describe('shared subscriptions through the gateway (real Redis, subgraph, gatewa
     const clients = Array.from({ length: 20 }, newClient);
     const subs = clients.map((c) => c.iterate<any>({ query: QUERY }));
     const pending = subs.map((s) => take(s, 10, 'the live deltas'));
-    await until(() => feed().joined === 20, 'all 20 to join the shared reader');
+    await until(() => gateway.subscriptionStats().members === 20, 'all 20 to subscribe');
+    assert.deepEqual(gateway.subscriptionStats(), { groups: 1, members: 20 }, 'one shared execution at the gateway');
+    await until(() => feed().joined === 1, 'the shared upstream to reach the store reader');
+    assert.equal(feed().subscribers, 1, 'one upstream subscription at the subgraph for 20 clients');
     assert.equal(await redisReaders(), 1, 'one blocking Redis connection for 20 subscribers');
     assert.equal(feed().readers, 1);
 
@@ -141,11 +144,13 @@ describe('shared subscriptions through the gateway (real Redis, subgraph, gatewa
     assert.deepEqual(await resumedPending, [first[2], ...live, ...more]);
     assert.deepEqual(await take(subs[5], 5, 'the live deltas'), more);
     assert.equal(await redisReaders(), 1, 'still one Redis reader');
+    assert.deepEqual(gateway.subscriptionStats(), { groups: 2, members: 21 }, 'a resume from a cursor is not shared');
 
     await resumed.return?.();
     await Promise.all(subs.map((s) => s.return?.()));
     await until(() => feed().subscribers === 0 && feed().readers === 0, 'the shared reader to stop');
     await until(async () => (await redisReaders()) === 0, 'the Redis reader connection to close');
+    assert.deepEqual(gateway.subscriptionStats(), { groups: 0, members: 0 });
     await Promise.all(clients.map((c) => c.dispose()));
   });
 
@@ -162,7 +167,9 @@ describe('shared subscriptions through the gateway (real Redis, subgraph, gatewa
     slow.send(JSON.stringify({ type: 'connection_init', payload: { ...AUTH } }));
     await new Promise((resolve) => slow.once('message', resolve));
     slow.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: WITH_ITEMS } }));
-    await until(() => feed().joined === 2, 'both to join');
+    await until(() => gateway.subscriptionStats().members === 2, 'both to subscribe');
+    await until(() => feed().joined === 1, 'the shared upstream to reach the store reader');
+    assert.equal(feed().subscribers, 1, 'the two share one upstream subscription');
     // The client stops reading: its kernel buffers fill, then the gateway's queue for it.
     slow.pause();
 
@@ -191,11 +198,34 @@ describe('shared subscriptions through the gateway (real Redis, subgraph, gatewa
     const { code, reason } = await within(closed, 'the slow socket to close', 20_000);
     assert.equal(code, 1008);
     assert.match(reason, /^slow consumer: \d+ bytes unsent \(limit 65536\)$/);
-    // Its upstream subscription was ended: only the fast client is left at the subgraph.
-    await until(() => feed().subscribers === 1, 'the slow subscription to be released upstream');
+    // It left the shared execution; the fast client still holds it.
+    await until(() => gateway.subscriptionStats().members === 1, 'the slow subscriber to be released');
+    assert.equal(feed().subscribers, 1);
 
     await fast.return?.();
     await fastClient.dispose();
+    await until(() => feed().subscribers === 0 && feed().readers === 0, 'the shared reader to stop');
+  });
+
+  it('productionUpdates: a subscriber arriving after the shared SNAPSHOT went out gets a snapshot of its own', async () => {
+    const q = 'subscription { productionUpdates { kind cursor } }';
+    const a = newClient();
+    const b = newClient();
+    const first = a.iterate<any>({ query: q });
+    const snapA = (await within(first.next(), 'the first snapshot')).value.data.productionUpdates;
+    assert.equal(snapA.kind, 'SNAPSHOT');
+    const second = b.iterate<any>({ query: q });
+    const snapB = (await within(second.next(), 'the second snapshot')).value.data.productionUpdates;
+    assert.equal(snapB.kind, 'SNAPSHOT', 'not joined mid-stream: its own snapshot first');
+    assert.deepEqual(gateway.subscriptionStats(), { groups: 2, members: 2 }, 'two executions');
+    const [c] = await write(1);
+    for (const it of [first, second]) {
+      const d = (await within(it.next(), 'the delta')).value.data.productionUpdates;
+      assert.deepEqual(d, { kind: 'DELTA', cursor: c });
+    }
+    await first.return?.();
+    await second.return?.();
+    await Promise.all([a.dispose(), b.dispose()]);
     await until(() => feed().subscribers === 0 && feed().readers === 0, 'the shared reader to stop');
   });
 });

@@ -59,7 +59,8 @@ export function useAuthentication(opts: AuthenticationOptions): GatewayPlugin {
   } as GatewayPlugin;
 }
 
-function credentialsOf(context: Record<string, unknown>): Credentials {
+/** The credentials of a request or a graphql-ws connection (its `connection_init` payload first). */
+export function credentialsOf(context: Record<string, unknown>): Credentials {
   const params = context.connectionParams as Record<string, unknown> | undefined;
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   const headers = (context.request as Request | undefined)?.headers;
@@ -78,7 +79,7 @@ const MAX_DELAY = 2 ** 31 - 1;
  * iterator, not an async generator: a generator cannot be returned while it awaits the next
  * event, and a client's unsubscribe must reach the upstream at once.
  */
-function endAt(source: AsyncIterable<ExecutionResult>, at: number): AsyncIterableIterator<ExecutionResult> {
+export function endAt(source: AsyncIterable<ExecutionResult>, at: number): AsyncIterableIterator<ExecutionResult> {
   const it = source[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
   let finished = false;
