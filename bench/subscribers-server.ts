@@ -24,6 +24,7 @@ const role = process.argv[2];
 const send = (m: unknown) => process.send!(m);
 let close: () => Promise<void>;
 let serving: Serving | null = null;
+let sockets: (() => unknown) | null = null;
 
 if (role === 'subgraph') {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
@@ -55,6 +56,7 @@ if (role === 'subgraph') {
     log: (line) => process.stderr.write(`[gateway] ${line}\n`),
   });
   close = () => gateway.close();
+  sockets = gateway.subscriptionStats;
   send({ type: 'ready', url: gateway.url });
 } else {
   throw new Error(`usage: subscribers-server.ts subgraph|gateway (got ${role})`);
@@ -69,7 +71,13 @@ process.on('message', async (m: { type: string; gc?: boolean }) => {
       global.gc!();
     }
     const mem = process.memoryUsage();
-    send({ type: 'measure', heapUsed: mem.heapUsed, rss: mem.rss, feed: serving?.deltaFeed?.() ?? null });
+    send({
+      type: 'measure',
+      heapUsed: mem.heapUsed,
+      rss: mem.rss,
+      feed: serving?.deltaFeed?.() ?? null,
+      ws: sockets?.() ?? null,
+    });
   } else if (m.type === 'close') {
     await close();
     process.exit(0);

@@ -60,8 +60,8 @@ export interface GatewayOptions {
 export interface Gateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql (graphql-ws at the same path). */
   url: string;
-  /** Shared graphql-ws subscriptions now: groups (one execution each) and their subscribers. */
-  subscriptionStats(): { groups: number; members: number };
+  /** graphql-ws now: shared executions (groups), their subscribers (members), open sockets. */
+  subscriptionStats(): { groups: number; members: number; sockets: number };
   close(): Promise<void>;
 }
 

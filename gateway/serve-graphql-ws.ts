@@ -30,7 +30,7 @@ export function serveGraphQLWs(
   server: Server,
   runtime: GatewayRuntime,
   opts: GraphQLWsOptions = {},
-): { close(): Promise<void>; stats(): { groups: number; members: number } } {
+): { close(): Promise<void>; stats(): { groups: number; members: number; sockets: number } } {
   const allowed = opts.allowedOrigins ?? [];
   const wss = new WebSocketServer({
     server,
@@ -65,7 +65,7 @@ export function serveGraphQLWs(
     wss,
   );
   return {
-    stats: () => sharing?.stats() ?? { groups: 0, members: 0 },
+    stats: () => ({ ...(sharing?.stats() ?? { groups: 0, members: 0 }), sockets: wss.clients.size }),
     async close() {
       // Completes every operation (ending their upstream subscriptions), then closes the sockets.
       await ws.dispose();

@@ -70,57 +70,72 @@ export function credentialsOf(context: Record<string, unknown>): Credentials {
   };
 }
 
-const EXPIRED = Symbol('expired');
 /** setTimeout's longest delay; a 30-day token re-arms the timer. */
 const MAX_DELAY = 2 ** 31 - 1;
 
 /**
  * The events of `source` until `at`, then one UNAUTHENTICATED error, then the end. A plain
  * iterator, not an async generator: a generator cannot be returned while it awaits the next
- * event, and a client's unsubscribe must reach the upstream at once.
+ * event, and a client's unsubscribe must reach the upstream at once. The expiry interrupts only
+ * the pending `next()` (it used to be raced against every `next()`, each race leaving a reaction
+ * on the one expiry promise: memory that grew with every event until the token expired).
  */
 export function endAt(source: AsyncIterable<ExecutionResult>, at: number): AsyncIterableIterator<ExecutionResult> {
   const it = source[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
   let finished = false;
-  const expired = new Promise<typeof EXPIRED>((resolve) => {
-    const arm = () => {
-      const left = at - Date.now();
-      if (left <= 0) return resolve(EXPIRED);
-      timer = setTimeout(left > MAX_DELAY ? arm : () => resolve(EXPIRED), Math.min(left, MAX_DELAY));
-    };
-    arm();
-  });
+  let expired = false;
+  let interrupt: (() => void) | null = null;
+  const fire = () => {
+    expired = true;
+    const i = interrupt;
+    interrupt = null;
+    i?.();
+  };
+  const arm = () => {
+    const left = at - Date.now();
+    if (left <= 0) return fire();
+    timer = setTimeout(left > MAX_DELAY ? arm : fire, Math.min(left, MAX_DELAY));
+  };
+  arm();
   const finish = async (): Promise<IteratorResult<ExecutionResult>> => {
     if (!finished) {
       finished = true;
       clearTimeout(timer);
+      interrupt = null;
       await it.return?.();
     }
     return { done: true, value: undefined };
   };
+  const expiredResult = (): IteratorResult<ExecutionResult> => ({
+    done: false,
+    value: {
+      errors: [
+        new GraphQLError('the token expired: subscribe again with a fresh one', {
+          extensions: { code: 'UNAUTHENTICATED' },
+        }),
+      ],
+    },
+  });
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
     async next() {
       if (finished) return { done: true, value: undefined };
-      const next = await Promise.race([it.next(), expired]);
-      if (next === EXPIRED) {
-        await finish();
-        return {
-          done: false,
-          value: {
-            errors: [
-              new GraphQLError('the token expired: subscribe again with a fresh one', {
-                extensions: { code: 'UNAUTHENTICATED' },
-              }),
-            ],
-          },
-        };
+      if (!expired) {
+        const next = await new Promise<IteratorResult<ExecutionResult> | null>((resolve, reject) => {
+          interrupt = () => resolve(null);
+          it.next().then(resolve, reject);
+        });
+        interrupt = null;
+        if (next && !expired) {
+          if (next.done) await finish();
+          return next;
+        }
       }
-      if (next.done) await finish();
-      return next;
+      await finish();
+      return expiredResult();
     },
     return: finish,
     async throw(err: unknown) {

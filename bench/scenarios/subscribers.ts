@@ -36,6 +36,7 @@ interface Measure {
   heapUsed: number;
   rss: number;
   feed: { subscribers: number; joined: number; readers: number } | null;
+  ws: { groups: number; members: number; sockets: number } | null;
 }
 
 /** A role in a child process (bench/subscribers-server.ts) with --expose-gc, measured over IPC. */
@@ -176,6 +177,12 @@ export async function runSubscribersScenario(o: SubscribersScenarioOptions): Pro
           const m = await subgraph.measure(false);
           if (m.feed?.subscribers === 0) break;
           if (i > 300) throw new Error(`subgraph still holds ${JSON.stringify(m.feed)} after the clients left`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        for (let i = 0; ; i++) {
+          const m = await gateway.measure(false);
+          if (m.ws?.sockets === 0 && m.ws.members === 0) break;
+          if (i > 600) throw new Error(`gateway still holds ${JSON.stringify(m.ws)} after the clients left`);
           await new Promise((r) => setTimeout(r, 100));
         }
         const after = await gateway.measure(true);
