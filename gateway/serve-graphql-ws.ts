@@ -4,7 +4,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { originAllowed } from './use-origin-check.ts';
 import { createSlowConsumerGuard, type SlowConsumerOptions } from './slow-consumer-guard.ts';
-import { createSubscriptionSharing, type SubscriptionSharingOptions } from './share-subscriptions.ts';
+import { createSubscriptionSharing, type DirectSink, type SubscriptionSharingOptions } from './share-subscriptions.ts';
+
+const OPERATION_ID = 'graphqlWsOperationId';
 
 /** Options of the gateway's graphql-ws endpoint. */
 export interface GraphQLWsOptions {
@@ -54,14 +56,35 @@ export function serveGraphQLWs(
   const bounded =
     (run: Run): Run =>
     async (args) => {
-      const result = (sharing ? await sharing.share(args, run as never) : await run(args)) as Awaited<ReturnType<Run>>;
-      const socket = (args.contextValue as { socket?: WebSocket } | undefined)?.socket;
+      const { socket, [OPERATION_ID]: id } = (args.contextValue ?? {}) as {
+        socket?: WebSocket;
+        [OPERATION_ID]?: string;
+      };
+      const direct: DirectSink | null =
+        socket && id !== undefined
+          ? { id, send: (text) => socket.send(text), admit: (bytes) => guard.admit(socket, bytes) }
+          : null;
+      const result = (sharing ? await sharing.share(args, run as never, direct) : await run(args)) as Awaited<
+        ReturnType<Run>
+      >;
       if (!socket || !result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
       return guard.bound(socket, result as AsyncIterable<never>);
     };
   // isProd: an implementation error must not travel to clients in a close reason.
   const ws = useServer(
-    { ...options, subscribe: bounded(options.subscribe!), execute: bounded(options.execute!), isProd: true },
+    {
+      ...options,
+      // The operation's id rides in its context: shared results are written to the socket under it.
+      onSubscribe: async (ctx, id, payload) => {
+        const args = await options.onSubscribe!(ctx, id, payload);
+        const context = args && !Array.isArray(args) ? (args as { contextValue?: unknown }).contextValue : null;
+        if (context && typeof context === 'object') (context as Record<string, unknown>)[OPERATION_ID] = id;
+        return args;
+      },
+      subscribe: bounded(options.subscribe!),
+      execute: bounded(options.execute!),
+      isProd: true,
+    },
     wss,
   );
   return {

@@ -15,7 +15,20 @@ export interface SubscriptionSharingOptions {
 
 type Run = (args: { contextValue?: unknown }) => unknown;
 
+/**
+ * Where a member's messages go without passing graphql-ws: its socket and operation id. `admit`
+ * says whether the socket may take `bytes` more (false: it was closed as a slow consumer).
+ */
+export interface DirectSink {
+  id: string;
+  send(text: string): void;
+  admit(bytes: number): boolean;
+}
+
 interface Member {
+  direct: DirectSink | null;
+  /** The member's token expiry (ms): nothing is sent to it after that. */
+  expiresAt: number;
   queue: ExecutionResult[];
   wake: (() => void) | null;
   done: boolean;
@@ -90,8 +103,14 @@ export function createSubscriptionSharing(opts: SubscriptionSharingOptions) {
     return s;
   }
 
-  function join(g: Group): AsyncIterableIterator<ExecutionResult> {
-    const m: Member = { queue: [], wake: null, done: false, failure: null };
+  /**
+   * A member of `g`. With a direct sink, every result goes straight to its socket as one string
+   * built around the result's JSON, serialised once for all members (per member: a concatenation
+   * and a write, no execution, no serialisation, no promise); the iterator graphql-ws holds then
+   * only ends (complete) or fails (error) — after every direct message, so in order.
+   */
+  function join(g: Group, direct: DirectSink | null, expiresAt = Infinity): AsyncIterableIterator<ExecutionResult> {
+    const m: Member = { direct, expiresAt, queue: [], wake: null, done: false, failure: null };
     g.members.add(m);
     const leave = () => {
       if (!g.members.delete(m)) return;
@@ -149,9 +168,19 @@ export function createSubscriptionSharing(opts: SubscriptionSharingOptions) {
         const r = await g.source!.next();
         if (r.done || g.ended) break;
         g.started = true;
+        let json: string | null = null;
+        const now = Date.now();
         for (const m of g.members) {
-          m.queue.push(r.value);
-          wake(m);
+          if (m.done || now >= m.expiresAt) continue;
+          if (!m.direct) {
+            m.queue.push(r.value);
+            wake(m);
+            continue;
+          }
+          json ??= JSON.stringify(r.value);
+          const text = `{"id":${JSON.stringify(m.direct.id)},"type":"next","payload":${json}}`;
+          if (m.direct.admit(text.length)) m.direct.send(text);
+          else ((m.done = true), wake(m));
         }
       }
       for (const m of g.members) ((m.done = true), wake(m));
@@ -163,7 +192,7 @@ export function createSubscriptionSharing(opts: SubscriptionSharingOptions) {
   }
 
   /** The subscriber's stream: joined to an open group, or leading a new one. */
-  async function share(args: { contextValue?: unknown }, run: Run): Promise<unknown> {
+  async function share(args: { contextValue?: unknown }, run: Run, direct: DirectSink | null = null): Promise<unknown> {
     const ctx = args.contextValue as Record<string, unknown>;
     const params = ctx.params as { query?: string; operationName?: string | null; variables?: unknown } | undefined;
     if (typeof params?.query !== 'string') return run(args);
@@ -185,7 +214,7 @@ export function createSubscriptionSharing(opts: SubscriptionSharingOptions) {
       const open = groups.get(key);
       if (!open || open.ended || (open.started && !open.tail)) break;
       if (!(await open.ready)) return run(args); // the leader got an error (not a stream): ask for our own
-      if (!open.ended && (!open.started || open.tail)) return member(join(open));
+      if (!open.ended && (!open.started || open.tail)) return member(join(open, direct, principal.expiresAt));
     }
 
     let settle!: (ok: boolean) => void;
@@ -216,7 +245,7 @@ export function createSubscriptionSharing(opts: SubscriptionSharingOptions) {
       return result;
     }
     g.source = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
-    const first = join(g);
+    const first = join(g, direct, principal.expiresAt);
     settle(true);
     void pump(g);
     return member(first);

@@ -153,5 +153,15 @@ export function createSlowConsumerGuard(opts: SlowConsumerOptions = {}) {
     return it;
   }
 
-  return { bound, limit };
+  /** For a writer that sends to the socket itself: may it queue `bytes` more? Else it is closed as slow. */
+  function admit(socket: WebSocket, bytes: number): boolean {
+    const b = budgetOf(socket);
+    if (b.closed || socket.readyState !== socket.OPEN) return false;
+    const unsent = b.queued + socket.bufferedAmount + bytes;
+    if (unsent <= limit) return true;
+    closeSlow(socket, b, unsent);
+    return false;
+  }
+
+  return { bound, admit, limit };
 }
