@@ -38,6 +38,7 @@ const { values: args } = parseArgs({
     samples: { type: 'string' },
     subscribers: { type: 'string' },
     'events-per-sec': { type: 'string' },
+    'events-per-delta': { type: 'string' },
   },
 });
 const quick = args.quick!;
@@ -135,7 +136,8 @@ async function main() {
         sizes: (args.subscribers ?? (quick ? '200' : '1000,10000')).split(',').map(Number),
         seconds: Number(args.seconds ?? (quick ? 3 : 20)),
         eventsPerSec: Number(args['events-per-sec'] ?? 1000),
-        eventsPerDelta: 100,
+        // One delta per speed-layer batch: the applier, kicked by each loader commit, makes ~10 a second.
+        eventsPerDelta: Number(args['events-per-delta'] ?? 100),
         runs,
         figures,
         log,
@@ -209,6 +211,21 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
       lines.push(
         `${label}: p50 with the batch layer behind / steady: ${(median(behind.values) / median(st.values)).toFixed(2)}× (goal < 2×)`,
       );
+  }
+  const subs = 'graphql-ws subscribers, one gateway process';
+  for (const v of new Set(
+    f
+      .list()
+      .filter((x) => x.scenario === subs)
+      .map((x) => x.variant),
+  )) {
+    const heap = f.get(subs, v, 'heap per subscriber');
+    const p99 = f.get(subs, v, 'delivery p99');
+    const after = f.get(subs, v, 'heap after they left / before');
+    lines.push(
+      `${v}: ${heap.toFixed(1)} KiB heap each (goal ≤ 20), delivery p99 ${p99.toFixed(0)} ms (goal < 100), ` +
+        `heap after they left ${(after - 100).toFixed(1)} % from before (goal within 5 %)`,
+    );
   }
   const r = 'batch refresh';
   for (const share of ['0.1', '1', '10']) {

@@ -62,7 +62,35 @@ if (role === 'subgraph') {
   throw new Error(`usage: subscribers-server.ts subgraph|gateway (got ${role})`);
 }
 
-process.on('message', async (m: { type: string; gc?: boolean }) => {
+/** Deltas as the speed layer appends them, `every` ms apart for `seconds` (the subgraph child: an idle process). */
+async function writeDeltas(store: ReturnType<typeof createRedisStore>, every: number, seconds: number, per: number) {
+  let sent = 0;
+  const start = Date.now();
+  do {
+    const at = Date.now();
+    const bucket = at - (at % 60_000);
+    const items = Array.from({ length: 8 }, (_, k) => ['parts_exited', bucket, [`S${k}`], [1]]);
+    const offset = offsetNow;
+    offsetNow += per;
+    const payload = { p: 0, from: offset, to: offset + per, at, maxEventTime: at, items };
+    await store.apply({
+      partition: 0,
+      fromOffset: offset,
+      toOffset: offset + per,
+      initIfMissing: true,
+      updates: [],
+      delta: JSON.stringify(payload),
+      appliedAt: at,
+    });
+    sent++;
+    await new Promise((r) => setTimeout(r, Math.max(0, start + sent * every - Date.now())));
+  } while (Date.now() - start < seconds * 1000);
+  return { sent, seconds: (Date.now() - start) / 1000 };
+}
+let offsetNow = 0;
+let writer: ReturnType<typeof createRedisStore> | null = null;
+
+process.on('message', async (m: { type: string; gc?: boolean; every?: number; seconds?: number; per?: number }) => {
   if (m.type === 'measure') {
     if (m.gc) {
       // Twice, with a turn between: finalizers of the first pass free more in the second.
@@ -71,14 +99,20 @@ process.on('message', async (m: { type: string; gc?: boolean }) => {
       global.gc!();
     }
     const mem = process.memoryUsage();
+    const cpu = process.cpuUsage();
     send({
       type: 'measure',
+      cpuMs: (cpu.user + cpu.system) / 1000,
       heapUsed: mem.heapUsed,
       rss: mem.rss,
       feed: serving?.deltaFeed?.() ?? null,
       ws: sockets?.() ?? null,
     });
+  } else if (m.type === 'write') {
+    writer ??= createRedisStore({ url: process.env.REDIS_URL!, prefix: process.env.BENCH_PREFIX!, slice: 1000 });
+    send({ type: 'written', ...(await writeDeltas(writer, m.every!, m.seconds!, m.per!)) });
   } else if (m.type === 'close') {
+    await writer?.close();
     await close();
     process.exit(0);
   }

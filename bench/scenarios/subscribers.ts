@@ -5,7 +5,6 @@ import type pg from 'pg';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { migrate } from '../../store/migrate.ts';
-import { createRedisStore } from '../../speed/redis-store.ts';
 import { signDevToken } from '../../gateway/create-authenticator.ts';
 import { percentile, type Figures } from '../stats.ts';
 
@@ -33,6 +32,7 @@ export interface SubscribersScenarioOptions {
 }
 
 interface Measure {
+  cpuMs: number;
   heapUsed: number;
   rss: number;
   feed: { subscribers: number; joined: number; readers: number } | null;
@@ -50,17 +50,18 @@ async function startChild(role: string, env: Record<string, string>) {
     proc.once('message', (m) => resolve(m as Record<string, string>));
     proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
   });
-  const measure = (gc: boolean) =>
-    new Promise<Measure>((resolve) => {
-      proc.once('message', (m) => resolve(m as Measure));
-      proc.send({ type: 'measure', gc });
+  const ask = <T>(msg: Record<string, unknown>) =>
+    new Promise<T>((resolve) => {
+      proc.once('message', (m) => resolve(m as T));
+      proc.send(msg);
     });
+  const measure = (gc: boolean) => ask<Measure>({ type: 'measure', gc });
   const stop = () =>
     new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
       proc.send({ type: 'close' });
     });
-  return { ready, measure, stop };
+  return { ready, measure, ask, stop };
 }
 
 /**
@@ -75,30 +76,9 @@ export async function runSubscribersScenario(o: SubscribersScenarioOptions): Pro
   const env = { DATABASE_URL: o.databaseUrl, REDIS_URL: o.redisUrl, BENCH_SCHEMA: o.schema, BENCH_PREFIX: o.prefix };
   const subgraph = await startChild('subgraph', env);
   const gateway = await startChild('gateway', { BENCH_SUBGRAPH: JSON.stringify(subgraph.ready) });
-  const store = createRedisStore({ url: o.redisUrl, prefix: o.prefix, slice: 1000 });
   const token = signDevToken({ secret: BENCH_SECRET, subject: 'bench' });
-  let offset = 0;
-  const write = async () => {
-    const items = Array.from({ length: 8 }, (_, k) => [
-      'parts_exited',
-      Date.now() - (Date.now() % 60_000),
-      [`S${k}`],
-      [1],
-    ]);
-    const at = Date.now();
-    const payload = { p: 0, from: offset, to: offset + o.eventsPerDelta, at, maxEventTime: at, items };
-    const r = await store.apply({
-      partition: 0,
-      fromOffset: offset,
-      toOffset: offset + o.eventsPerDelta,
-      initIfMissing: true,
-      updates: [],
-      delta: JSON.stringify(payload),
-      appliedAt: at,
-    });
-    offset += o.eventsPerDelta;
-    return r.applied ? r.cursor! : null;
-  };
+  // One delta now (the subgraph's process writes them all, so their offsets follow each other).
+  const write = () => subgraph.ask({ type: 'write', every: 0, seconds: 0, per: o.eventsPerDelta });
 
   try {
     for (let run = 0; run < o.runs; run++) {
@@ -156,15 +136,17 @@ export async function runSubscribersScenario(o: SubscribersScenarioOptions): Pro
         const every = (1000 * o.eventsPerDelta) / o.eventsPerSec;
         const baseline = Array.from(received);
         measuring = true;
-        let sent = 0;
-        const start = Date.now();
-        while (Date.now() - start < o.seconds * 1000) {
-          await write();
-          sent++;
-          const due = start + sent * every;
-          await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
-        }
-        const elapsed = (Date.now() - start) / 1000;
+        // Written by the subgraph's process (idle but for its one upstream subscription): this one is busy with the clients.
+        const cpu0 = { gw: (await gateway.measure(false)).cpuMs, me: process.cpuUsage() };
+        const { sent, seconds: elapsed } = await subgraph.ask<{ sent: number; seconds: number }>({
+          type: 'write',
+          every,
+          seconds: o.seconds,
+          per: o.eventsPerDelta,
+        });
+        const gwCpu = ((await gateway.measure(false)).cpuMs - cpu0.gw) / 10 / elapsed;
+        const me = process.cpuUsage(cpu0.me);
+        const clientCpu = (me.user + me.system) / 1e4 / elapsed;
         const drainStart = Date.now();
         while (received.some((r, i) => r - baseline[i] < sent) && Date.now() - drainStart < 30_000) {
           await new Promise((r) => setTimeout(r, 50));
@@ -193,6 +175,7 @@ export async function runSubscribersScenario(o: SubscribersScenarioOptions): Pro
         o.figures.add(SCENARIO, variant, 'delivery p50', 'ms', percentile(latencies, 50));
         o.figures.add(SCENARIO, variant, 'delivery p99', 'ms', percentile(latencies, 99));
         o.figures.add(SCENARIO, variant, 'events/s delivered', 'ev/s', (sent * o.eventsPerDelta) / elapsed);
+        o.figures.add(SCENARIO, variant, 'gateway CPU while delivering', '% of a core', gwCpu);
         o.figures.add(
           SCENARIO,
           variant,
@@ -204,13 +187,13 @@ export async function runSubscribersScenario(o: SubscribersScenarioOptions): Pro
           `${variant}: gateway heap ${mib(before.heapUsed)} → ${mib(loaded.heapUsed)} → ${mib(after.heapUsed)} MiB, ` +
             `RSS ${mib(before.rss)} → ${mib(loaded.rss)} → ${mib(after.rss)} MiB; subgraph heap ${mib(sub.heapUsed)} MiB, ` +
             `feed ${JSON.stringify(sub.feed)}; ${sent} deltas (${(sent / elapsed).toFixed(1)}/s), ` +
-            `p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms; missing ${missing}, errors ${failures}`,
+            `p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms; missing ${missing}, errors ${failures}; ` +
+            `CPU while delivering: gateway ${gwCpu.toFixed(0)} %, clients (this process) ${clientCpu.toFixed(0)} %`,
         );
         if (missing > 0 || failures > 0) throw new Error(`${variant}: ${missing} deltas missing, ${failures} errors`);
       }
     }
   } finally {
-    await store.close();
     await gateway.stop();
     await subgraph.stop();
   }
