@@ -51,9 +51,14 @@ export function createServing(opts: ServingOptions): Serving {
     traced('postgres.read-batch', { 'db.system': 'postgresql', 'millrace.metric': q.metric.name }, () =>
       readBatch(opts.pool, opts.schema, q),
     );
-  const readSlices = (metric: string, fromSlice: number[], range: { from: number; to: number }) =>
+  const readSlices = (
+    metric: string,
+    fromSlice: number[],
+    range: { from: number; to: number },
+    dims: ReadonlyArray<string | null>,
+  ) =>
     traced('redis.read-slices', { 'db.system': 'redis', 'millrace.metric': metric }, () =>
-      opts.store.read(metric, fromSlice, range),
+      opts.store.read(metric, fromSlice, range, dims),
     );
   const query = (name: string, text: string, values: unknown[]) =>
     traced(`postgres.${name}`, { 'db.system': 'postgresql' }, () => opts.pool.query(text, values));
@@ -83,16 +88,18 @@ export function createServing(opts: ServingOptions): Serving {
     // slices from W[p] on, as of one atomic store read: a prefix of each partition's log, as in
     // the sequential protocol (ARCHITECTURE.md §6). If W ever moved back (a rebuild), or slices
     // this snapshot needs were pruned in between, the speed read is simply done again.
+    // The speed cells of `where`'s values only, filtered in the store (mergeLayers checks again).
+    const dims = metric.dimensionNames.map((d) => q.where?.[d] ?? null);
     for (let attempt = 0; ; attempt++) {
       const guess = lastFromSlice;
       const [batch, early] = await Promise.all([
         readRollups({ metric, grain: q.grain, from, to, where, deadline: q.deadline }),
-        beforeDeadline(() => readSlices(metric.name, guess, { from, to }), q.deadline),
+        beforeDeadline(() => readSlices(metric.name, guess, { from, to }, dims), q.deadline),
       ]);
       const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
       lastFromSlice = fromSlice;
       const speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
-        ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }), q.deadline)
+        ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims), q.deadline)
         : early;
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
         if (attempt < 3) continue;
