@@ -112,20 +112,18 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
       };
       setResultAndStopExecution: (r: ExecutionResult) => void;
     }) {
-      if (getOperationAST(args.document, args.operationName ?? undefined)?.operation !== 'query') return;
-      if (!cacheable(args.schema, args.document)) return;
-      const principal = args.contextValue[PRINCIPAL] as Principal | undefined;
-      let text = documentText.get(args.document);
+      // The request's own text when it has one (the document object is new per request once the
+      // scope checks have rewritten it; what they removed depends only on the scopes, in the key).
+      const query = (args.contextValue.params as { query?: unknown } | undefined)?.query;
+      let text = typeof query === 'string' ? query : documentText.get(args.document);
       if (text === undefined) documentText.set(args.document, (text = print(args.document)));
+      const op = args.operationName ?? null;
+      const principal = args.contextValue[PRINCIPAL] as Principal | undefined;
+      const scopes = [...(principal?.scopes ?? [])].sort().join(' ');
+      // Per scopes too: the document checked is the one the scope checks left.
+      if (!cacheable(args.schema, args.document, op, `${scopes}\n${op ?? ''}\n${text}`)) return;
       const key = createHash('sha256')
-        .update(
-          JSON.stringify([
-            [...(principal?.scopes ?? [])].sort(),
-            text,
-            args.operationName ?? null,
-            stableJson(args.variableValues ?? {}),
-          ]),
-        )
+        .update(JSON.stringify([scopes, text, op, stableJson(args.variableValues ?? {})]))
         .digest('base64url');
       const version = await opts.dataVersion();
       const cached = await storeOf(version).get(key);
@@ -148,16 +146,19 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
   } as unknown as GatewayPlugin;
 }
 
-/** Whether an operation selects no uncacheable coordinate (per schema and document, computed once). */
+/**
+ * Whether an operation is a query selecting no uncacheable coordinate, computed once per schema and
+ * operation text (`key`); at most 1000 texts are remembered.
+ */
 function memoCacheable(uncacheable: Set<string>) {
-  const memo = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, boolean>>();
-  return (schema: GraphQLSchema, document: DocumentNode): boolean => {
-    let perSchema = memo.get(schema);
-    if (!perSchema) memo.set(schema, (perSchema = new WeakMap()));
-    const known = perSchema.get(document);
+  let memo = { schema: null as GraphQLSchema | null, known: new Map<string, boolean>() };
+  return (schema: GraphQLSchema, document: DocumentNode, operationName: string | null, key: string): boolean => {
+    if (memo.schema !== schema || memo.known.size >= 1000) memo = { schema, known: new Map() };
+    const known = memo.known.get(key);
     if (known !== undefined) return known;
     const typeInfo = new TypeInfo(schema);
-    let ok = true;
+    // Mutations never; subscriptions do not come through onExecute.
+    let ok = getOperationAST(document, operationName)?.operation === 'query';
     visit(
       document,
       visitWithTypeInfo(typeInfo, {
@@ -170,7 +171,7 @@ function memoCacheable(uncacheable: Set<string>) {
         },
       }),
     );
-    perSchema.set(document, ok);
+    memo.known.set(key, ok);
     return ok;
   };
 }
