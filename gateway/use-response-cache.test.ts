@@ -19,6 +19,7 @@ import { createSubgraphServer, type SubgraphServer } from '../subgraphs/create-s
 import { createGateway, type Gateway } from './create-gateway.ts';
 import { ALL_SCOPES, createAuthenticator } from './create-authenticator.ts';
 import { FIXTURE_SECRET, fixtureToken } from './testing/start-fixture-stack.ts';
+import { coalesceReads } from './use-response-cache.ts';
 
 // The response cache on the real layers: events loaded into Postgres by the loader, applied to
 // Redis by the speed applier, folded by the batch refresher, read by the real production
@@ -51,6 +52,27 @@ const SERIES = `query Exits($from: DateTime!, $to: DateTime!) {
 }`;
 const WORKERS = `{ entities(entity: "worker") { key personalData } }`;
 const NO_PII = ALL_SCOPES.filter((s) => s !== 'pii:read');
+
+describe('coalesceReads', () => {
+  it('shares a read only among callers that asked before it started', async () => {
+    const reads: Array<(v: string) => void> = [];
+    const read = coalesceReads(() => new Promise<string>((resolve) => reads.push(resolve)));
+    const a = read();
+    const b = read();
+    const c = read();
+    assert.equal(reads.length, 1, 'b and c wait for the next read, they do not start their own');
+    reads[0]('v1');
+    assert.equal(await a, 'v1');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(reads.length, 2, 'the queued callers got a read of their own');
+    reads[1]('v2');
+    assert.deepEqual(await Promise.all([b, c]), ['v2', 'v2']);
+    const d = read();
+    assert.equal(reads.length, 3);
+    reads[2]('v3');
+    assert.equal(await d, 'v3');
+  });
+});
 
 describe('response cache keyed by the data version (Postgres + Redis)', () => {
   const pool = testPool();

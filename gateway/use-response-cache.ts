@@ -35,7 +35,8 @@ export const UNCACHEABLE_COORDINATES = [
 export interface ResponseCacheOptions {
   /**
    * The version of the data every cacheable answer is computed from (`Serving.dataVersion`):
-   * equal strings at two moments mean no answer changed in between. Read on every query.
+   * equal strings at two moments mean no answer changed in between. Read on every query (concurrent
+   * queries share a read that started after they arrived).
    */
   dataVersion: () => Promise<string>;
   /** Most answers kept (least recently used leave first). Default 1000. */
@@ -96,6 +97,7 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
     return current.cache;
   };
   const cacheable = memoCacheable(uncacheable);
+  const dataVersion = coalesceReads(opts.dataVersion);
   const documentText = new WeakMap<DocumentNode, string>();
 
   return {
@@ -125,7 +127,7 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
       const key = createHash('sha256')
         .update(JSON.stringify([scopes, text, op, stableJson(args.variableValues ?? {})]))
         .digest('base64url');
-      const version = await opts.dataVersion();
+      const version = await dataVersion();
       const cached = await storeOf(version).get(key);
       if (cached) {
         hits.inc();
@@ -138,12 +140,42 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
           if (!r || typeof r !== 'object' || Symbol.asyncIterator in r) return;
           if (r.errors?.length || !r.data) return;
           // Kept only if the data did not move while it ran: then it is exactly the answer at `version`.
-          if ((await opts.dataVersion()) !== version) return;
+          if ((await dataVersion()) !== version) return;
           if (current?.version === version) await current.cache.set(key, r, [], ttl);
         },
       };
     },
   } as unknown as GatewayPlugin;
+}
+
+/**
+ * Shares version reads between concurrent requests without ever giving a request a read that
+ * started before it asked: at most one read runs; callers arriving meanwhile wait for the next
+ * one, started when it ends, which serves them all. Under load the stores see about one read per
+ * round trip instead of one per request; each caller still sees the data as of after its call.
+ */
+export function coalesceReads<T>(read: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  let queued: Promise<T> | null = null;
+  const start = (): Promise<T> => {
+    const p: Promise<T> = read().finally(() => {
+      if (running === p) running = null;
+    });
+    running = p;
+    return p;
+  };
+  return () => {
+    if (!running) return start();
+    return (queued ??= running
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        queued = null;
+        return start();
+      }));
+  };
 }
 
 /**
