@@ -253,6 +253,28 @@ describe('response cache keyed by the data version (Postgres + Redis)', () => {
     assert.deepEqual(await counts(), before);
   });
 
+  it('a version that cannot be read means no cache, not a failed query', async () => {
+    const gw = await createGateway({
+      port: 0,
+      subgraphs: [{ name: 'production', url: subgraph.url, sdl: subgraph.sdl }],
+      health: async () => ({ ready: true, components: {} }),
+      logging: false,
+      log: () => {},
+      security: { authenticator: createAuthenticator({ secret: FIXTURE_SECRET }, () => {}) },
+      responseCache: { dataVersion: () => Promise.reject(new Error('store down')) },
+    });
+    try {
+      const reads = calls.series;
+      for (let i = 0; i < 2; i++) {
+        const r = await gql(gw, SERIES, { from: FROM, to: TO });
+        assert.equal(r.body.data?.productionSeries.total, 6, r.text);
+      }
+      assert.equal(calls.series, reads + 2);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('with the cache off, every query reaches the subgraph', async () => {
     const reads = calls.series;
     const a = await gql(uncached, SERIES, { from: FROM, to: TO });

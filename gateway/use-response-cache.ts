@@ -127,7 +127,10 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
       const key = createHash('sha256')
         .update(JSON.stringify([scopes, text, op, stableJson(args.variableValues ?? {})]))
         .digest('base64url');
-      const version = await dataVersion();
+      // A version that cannot be read (a store down) means no cache for this query, not a failure:
+      // it runs as without the cache, and its subgraphs report what is down with their own codes.
+      const version = await dataVersion().catch(() => null);
+      if (version === null) return;
       const cached = await storeOf(version).get(key);
       if (cached) {
         hits.inc();
@@ -140,7 +143,7 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
           if (!r || typeof r !== 'object' || Symbol.asyncIterator in r) return;
           if (r.errors?.length || !r.data) return;
           // Kept only if the data did not move while it ran: then it is exactly the answer at `version`.
-          if ((await dataVersion()) !== version) return;
+          if ((await dataVersion().catch(() => null)) !== version) return;
           if (current?.version === version) await current.cache.set(key, r, [], ttl);
         },
       };
