@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { combineCell, type CompiledMetric } from '../metrics/define-metric.ts';
 import { parseCellField, stateKey } from '../metrics/cell-key.ts';
@@ -136,6 +137,13 @@ export function createServing(opts: ServingOptions): Serving {
   }
 
   const s = ident(opts.schema);
+  const versionText = `SELECT b.partition, b.next_offset AS w, b.refreshed_at AS at, l.next_offset AS loaded
+    FROM ${s}.batch_watermarks b JOIN ${s}.loader_offsets l USING (partition) ORDER BY b.partition`;
+  // Named per text (a pool may serve several schemas): parsed once per connection.
+  const versionQuery = {
+    name: `millrace_dv_${createHash('sha1').update(versionText).digest('hex').slice(0, 24)}`,
+    text: versionText,
+  };
   return {
     series,
     async deadLetters(q) {
@@ -178,6 +186,12 @@ export function createServing(opts: ServingOptions): Serving {
     deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> =>
       streamDeltas(opts.store, opts.metrics, o),
     lastCursor: async () => (await opts.store.lastCursor()) || null,
+    async dataVersion() {
+      // Two cheap reads side by side; each part only grows, so reading them apart is safe (see Serving).
+      const [r, speed] = await Promise.all([opts.pool.query(versionQuery), opts.store.offsets(opts.partitions)]);
+      const batch = r.rows.map((x) => `${x.partition}:${x.w}@${x.at ?? ''}/${x.loaded}`).join(',');
+      return `${batch}|${speed.map((o) => o ?? '-').join(',')}`;
+    },
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
         name: m.name,
