@@ -390,6 +390,7 @@ async function initServing(ctx: Ctx) {
     metrics: allMetrics,
     partitions: c.MILLRACE_PARTITIONS,
     slice: c.MILLRACE_SLICE,
+    batchSnapshotMs: c.MILLRACE_BATCH_SNAPSHOT_MS,
   });
 }
 

@@ -28,16 +28,47 @@ export interface ServingOptions {
   slice: number;
   /** Largest number of buckets one query may span. Default 10 000. */
   maxBuckets?: number;
+  /**
+   * How long a question's batch snapshot (rollup rows with their watermarks) is reused, ms; 0 = read
+   * it every time. Default 1000. See `createServing`.
+   */
+  batchSnapshotMs?: number;
 }
+
+/** Batch snapshots kept at most (one per distinct question). */
+const SNAPSHOTS_KEPT = 500;
 
 /**
  * The serving merge (ARCHITECTURE.md, step 6): rollups and watermarks from ONE Postgres snapshot,
  * then the speed slices at or above each partition's watermark from ONE atomic store read, merged
  * with the metric's monoid. No overlap (speed slices start exactly at W[p], a slice boundary) and
  * no gap (the batch holds everything below W[p]).
+ *
+ * A batch snapshot stays exact however old it is, as long as the speed slices from its W[p] on
+ * are still kept: the answer is then the batch below its W[p] plus every speed slice from there,
+ * as of the current speed offsets — a prefix of each log, as fresh as a new read. So a question
+ * asked again within `batchSnapshotMs` skips Postgres and reads only the speed store; if the
+ * slices it needs were pruned meanwhile (the batch layer folded them), it reads a new snapshot.
+ * What ages is only the snapshot's own figures in `freshness` (batch offsets and watermark time,
+ * and the loaded offsets `speedLagEvents` is counted from), by at most `batchSnapshotMs`.
  */
 export function createServing(opts: ServingOptions): Serving {
   const maxBuckets = opts.maxBuckets ?? 10_000;
+  const snapshotMs = opts.batchSnapshotMs ?? 1000;
+  const snapshots = new Map<string, { at: number; batch: BatchRead }>();
+  const snapshotOf = (key: string): BatchRead | null => {
+    const e = snapshots.get(key);
+    if (!e) return null;
+    if (performance.now() - e.at <= snapshotMs) return e.batch;
+    snapshots.delete(key);
+    return null;
+  };
+  const keepSnapshot = (key: string, batch: BatchRead) => {
+    if (snapshotMs <= 0) return;
+    snapshots.delete(key); // re-inserted last: the Map's order is the age order
+    snapshots.set(key, { at: performance.now(), batch });
+    if (snapshots.size > SNAPSHOTS_KEPT) snapshots.delete(snapshots.keys().next().value!);
+  };
   const byName = new Map(opts.metrics.map((m) => [m.name, m]));
   let lastFromSlice: number[] = Array.from({ length: opts.partitions }, () => 0);
 
@@ -91,18 +122,32 @@ export function createServing(opts: ServingOptions): Serving {
     // this snapshot needs were pruned in between, the speed read is simply done again.
     // The speed cells of `where`'s values only, filtered in the store (mergeLayers checks again).
     const dims = metric.dimensionNames.map((d) => q.where?.[d] ?? null);
+    const key = `${metric.name}|${q.grain}|${from}|${to}|${JSON.stringify(dims)}`;
     for (let attempt = 0; ; attempt++) {
-      const guess = lastFromSlice;
-      const [batch, early] = await Promise.all([
-        readRollups({ metric, grain: q.grain, from, to, where, deadline: q.deadline }),
-        beforeDeadline(() => readSlices(metric.name, guess, { from, to }, dims), q.deadline),
-      ]);
-      const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
-      lastFromSlice = fromSlice;
-      const speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
-        ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims), q.deadline)
-        : early;
+      const kept = attempt === 0 ? snapshotOf(key) : null;
+      let batch: BatchRead;
+      let speed: SliceRead;
+      let fromSlice: number[];
+      if (kept) {
+        batch = kept;
+        fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
+        speed = await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims), q.deadline);
+      } else {
+        const guess = lastFromSlice;
+        let early: SliceRead;
+        [batch, early] = await Promise.all([
+          readRollups({ metric, grain: q.grain, from, to, where, deadline: q.deadline }),
+          beforeDeadline(() => readSlices(metric.name, guess, { from, to }, dims), q.deadline),
+        ]);
+        fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
+        lastFromSlice = fromSlice;
+        speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
+          ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims), q.deadline)
+          : early;
+        keepSnapshot(key, batch);
+      }
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
+        snapshots.delete(key);
         if (attempt < 3) continue;
         throw new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', {
           retryable: true,
@@ -223,7 +268,8 @@ function mergeLayers(
   const acc = new Map<string, { bucket: number; dims: string[]; cells: number[] }>();
   let batchValue = 0;
   for (const r of rows) {
-    acc.set(stateKey(r.bucket, r.dims), { bucket: r.bucket, dims: r.dims, cells: r.cells });
+    // A copy: the speed cells are combined into it, and the batch rows may be a kept snapshot.
+    acc.set(stateKey(r.bucket, r.dims), { bucket: r.bucket, dims: r.dims, cells: r.cells.slice() });
     batchValue += r.cells[0];
   }
   let speedValue = 0;

@@ -64,6 +64,10 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
       if (cur === undefined ? !req.initIfMissing : cur !== req.fromOffset) {
         return { applied: false, offset: cur ?? null };
       }
+      if (cur === undefined) {
+        const p = req.partition;
+        floors.set(p, Math.max(floors.get(p) ?? 0, req.initFloor ?? 0));
+      }
       for (const u of req.updates) {
         const fields = sliceMap(u.metric, req.partition, u.slice, Math.floor(u.bucket / SLICE_BUCKET_MS));
         const old = fields.get(u.field);

@@ -7,22 +7,26 @@
 
 /**
  * KEYS: speed_offset hash, meta hash, deltas stream.
- * ARGV: partition, from, to, initIfMissing, appliedAt, delta ('' = none), maxDeltas, prefix, n, k,
- *       then n × (slice key, field, op s|m|M, value), then k × (metric, slice, hour) — the hashes
- *       this batch touches, added to the indexes.
+ * ARGV: partition, from, to, initIfMissing, appliedAt, delta ('' = none), maxDeltas, prefix,
+ *       initFloor, n, k, then n × (slice key, field, op s|m|M, value), then k × (metric, slice,
+ *       hour) — the hashes this batch touches, added to the indexes. An apply that starts the
+ *       partition raises its floor to initFloor (the slices below were never applied here).
  * Compare-and-set on the partition's speed offset makes re-applying harmless and refuses gaps.
  * Values stay strings end to end so Lua's doubles never round an integer.
  */
 export const APPLY_LUA = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local p, prefix = ARGV[1], ARGV[8]
 if cur == false then
   if ARGV[4] ~= '1' then return {0, ''} end
+  local fk = prefix .. ':floor'
+  local floor = tonumber(redis.call('HGET', fk, p) or '0')
+  if tonumber(ARGV[9]) > floor then redis.call('HSET', fk, p, ARGV[9]) end
 elseif tonumber(cur) ~= tonumber(ARGV[2]) then
   return {0, cur}
 end
-local p, prefix = ARGV[1], ARGV[8]
-local n, k = tonumber(ARGV[9]), tonumber(ARGV[10])
-local i = 11
+local n, k = tonumber(ARGV[10]), tonumber(ARGV[11])
+local i = 12
 for _ = 1, n do
   local key, field, op, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if op == 's' then

@@ -71,6 +71,7 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         req.delta ?? '',
         maxDeltas,
         prefix,
+        req.initFloor ?? 0,
         req.updates.length,
         touched.size,
         ...cells,

@@ -219,6 +219,14 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
       assert.equal((await fields([null, null])).length, stations.length + 2);
     });
 
+    it('an apply that starts a partition raises its floor to initFloor; later applies leave it', async () => {
+      const s = await fresh();
+      const base = { partition: 1, appliedAt: 1, updates: [upd(3, 'a', 1)] };
+      await s.apply({ ...base, fromOffset: 30, toOffset: 31, initIfMissing: true, initFloor: 3 });
+      await s.apply({ ...base, fromOffset: 31, toOffset: 32, initIfMissing: false, initFloor: 9 });
+      assert.deepEqual((await s.read('m', [0, 0])).floors, [0, 3]);
+    });
+
     it('appends deltas atomically with the apply and resumes strictly after a cursor', async () => {
       const s = await fresh();
       assert.equal(await s.lastCursor(), '');

@@ -27,6 +27,12 @@ export interface ApplyRequest {
   toOffset: number;
   /** When the store has no offset for the partition (fresh or flushed), accept `fromOffset` as the start. */
   initIfMissing: boolean;
+  /**
+   * With `initIfMissing`: the slice of `fromOffset`. An apply that starts the partition raises its
+   * floor to it, so a reader holding an older batch snapshot sees that the slices before were never
+   * applied here (as if pruned) and reads a new one, instead of missing them. Default 0.
+   */
+  initFloor?: number;
   updates: CellUpdate[];
   /** JSON text appended to the delta stream in the same atomic step (omit for none). */
   delta?: string;
