@@ -38,6 +38,9 @@ export const configSchema = z.object({
     'A connector failing this long without a success is `stalled` (status, /healthz degraded, millrace_connector_stalled).',
   ),
   MILLRACE_REFRESH_MS: int(2000, 10).describe('Pause between batch refresh cycles when there is no backlog, ms.'),
+  MILLRACE_BATCH_SNAPSHOT_MS: int(1000, 0).describe(
+    'Serving: how long a question reuses its batch snapshot (exact: speed slices from its watermark on are read fresh), ms; 0 = never.',
+  ),
   EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),
   MILLRACE_SOURCES: z
     .string()
@@ -123,6 +126,18 @@ export const configSchema = z.object({
     .stringbool()
     .default(true)
     .describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
+  MILLRACE_RESPONSE_CACHE: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      'Gateway response cache: a query is answered from memory while the data it depends on (batch watermark, loader and speed offsets) has not moved, checked on every request; never for mutations, subscriptions, errors or clock-dependent fields.',
+    ),
+  MILLRACE_RESPONSE_CACHE_MAX: int(1000, 1).describe(
+    'Gateway response cache: most answers kept (least recently used leave first).',
+  ),
+  MILLRACE_RESPONSE_CACHE_TTL_SEC: int(300, 1).describe(
+    'Gateway response cache: age after which an answer is dropped anyway (a backstop; the data version keeps answers exact).',
+  ),
   MILLRACE_OTEL_ENDPOINT: z
     .url()
     .optional()

@@ -40,7 +40,7 @@ type ModuleInit = (ctx: Ctx) => Promise<void>;
  * Every module: its dependencies and its init (Mimir's modules.go). A target is a module that
  * only pulls in dependencies, so the all-in-one process and a split deployment run the same code.
  */
-const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
+const modules: Record<string, { deps: string[] | ((c: Config) => string[]); init: ModuleInit }> = {
   store: { deps: [], init: initStore },
   log: { deps: ['store'], init: initLog },
   speedStore: { deps: ['store'], init: initSpeedStore },
@@ -58,7 +58,8 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
     ]),
   ),
   subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, SUBGRAPH_NAMES) },
-  gateway: { deps: [], init: startGatewayModule },
+  // The response cache reads the data version where serving reads the data (Postgres and the speed store).
+  gateway: { deps: (c) => (c.MILLRACE_RESPONSE_CACHE === 'on' ? ['serving'] : []), init: startGatewayModule },
   simulator: { deps: ['log', 'factorySources'], init: startSimulator },
   // Targets: nothing of their own.
   all: {
@@ -109,7 +110,8 @@ export async function startTarget(
   const order: string[] = [];
   const visit = (m: string) => {
     if (order.includes(m)) return;
-    for (const d of modules[m].deps) visit(d);
+    const deps = modules[m].deps;
+    for (const d of typeof deps === 'function' ? deps(config) : deps) visit(d);
     order.push(m);
   };
   visit(target);
@@ -388,6 +390,7 @@ async function initServing(ctx: Ctx) {
     metrics: allMetrics,
     partitions: c.MILLRACE_PARTITIONS,
     slice: c.MILLRACE_SLICE,
+    batchSnapshotMs: c.MILLRACE_BATCH_SNAPSHOT_MS,
   });
 }
 

@@ -130,6 +130,14 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
     subgraphs,
     deduplicateInflight: c.GATEWAY_DEDUP_INFLIGHT,
     slowConsumer: { maxUnsentBytes: c.GATEWAY_WS_MAX_UNSENT_BYTES },
+    responseCache:
+      c.MILLRACE_RESPONSE_CACHE === 'on' && ctx.serving
+        ? {
+            dataVersion: () => ctx.serving!.dataVersion(),
+            maxEntries: c.MILLRACE_RESPONSE_CACHE_MAX,
+            ttlMs: c.MILLRACE_RESPONSE_CACHE_TTL_SEC * 1000,
+          }
+        : undefined,
     tracing: Boolean(c.MILLRACE_OTEL_ENDPOINT),
     security,
     health: async () => {

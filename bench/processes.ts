@@ -26,7 +26,16 @@ export async function startRole(
   const roleEnv = target === 'gateway' ? { PORT: String(port) } : { SUBGRAPH_PORT: String(port) };
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'app', 'cli.ts'), 'up', '--target', target],
+    // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, which NODE_OPTIONS refuses) profiles the roles.
+    [
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      path.join(ROOT, 'app', 'cli.ts'),
+      'up',
+      '--target',
+      target,
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, MILLRACE_AUTH: 'off', ...env, ...roleEnv, MILLRACE_SIMULATOR: 'off' },

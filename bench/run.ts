@@ -4,11 +4,10 @@
  *
  *   npm run bench                 # full sizes (tens of minutes on 2 cores)
  *   npm run bench -- --quick      # small sizes, one run: the smoke CI runs (no timing assertions)
- *   npm run bench -- --only refresh,queries --runs 3
+ *   npm run bench -- --only refresh,queries,pipeline --runs 3
  *   npm run bench -- --only subscribers --subscribers 1000,10000 --events-per-sec 1000
  *
- * Services come from DATABASE_URL / REDIS_URL, else scripts/services-up.sh starts them. The
- * pipeline ingest measurement (Kafka → loader → speed vs bare kafkajs) is bench/pipeline.ts.
+ * Services come from DATABASE_URL / REDIS_URL / KAFKA_BROKERS, else scripts/services-up.sh starts them.
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -22,6 +21,7 @@ import { Redis } from 'ioredis';
 import { createFigures, median, toMarkdown } from './stats.ts';
 import { runRefreshScenario } from './scenarios/refresh.ts';
 import { runQueriesScenario } from './scenarios/queries.ts';
+import { runPipelineScenario } from './scenarios/pipeline.ts';
 import { runSubscribersScenario } from './scenarios/subscribers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,6 +36,9 @@ const { values: args } = parseArgs({
     'refresh-base': { type: 'string' },
     seconds: { type: 'string' },
     samples: { type: 'string' },
+    'pipeline-events': { type: 'string' },
+    'pipeline-seconds': { type: 'string' },
+    rates: { type: 'string' },
     subscribers: { type: 'string' },
     'events-per-sec': { type: 'string' },
     'events-per-delta': { type: 'string' },
@@ -43,7 +46,7 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick!;
 const runs = Number(args.runs ?? (quick ? 1 : 3));
-const only = new Set((args.only ?? 'refresh,queries,subscribers').split(',').map((x) => x.trim()));
+const only = new Set((args.only ?? 'refresh,queries,pipeline,subscribers').split(',').map((x) => x.trim()));
 const out =
   args.out ?? (quick ? path.join(os.tmpdir(), 'millrace-bench-quick.md') : path.join(ROOT, 'bench', 'results.md'));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -51,9 +54,9 @@ const PARTITIONS = 4;
 const SLICE = 500;
 const roundTo = (n: number, m: number) => Math.max(m, Math.round(n / m) * m);
 
-function services(): { databaseUrl: string; redisUrl: string } {
-  let { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl } = process.env;
-  if (!databaseUrl || !redisUrl) {
+function services(): { databaseUrl: string; redisUrl: string; brokers: string } {
+  let { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, KAFKA_BROKERS: brokers } = process.env;
+  if (!databaseUrl || !redisUrl || !brokers) {
     log('starting services (scripts/services-up.sh)');
     const lines = execFileSync('bash', [path.join(ROOT, 'scripts', 'services-up.sh')], {
       encoding: 'utf8',
@@ -67,14 +70,15 @@ function services(): { databaseUrl: string; redisUrl: string } {
     );
     databaseUrl ??= env.DATABASE_URL;
     redisUrl ??= env.REDIS_URL;
+    brokers ??= env.KAFKA_BROKERS;
   }
-  if (!databaseUrl || !redisUrl)
-    throw new Error('bench: no DATABASE_URL / REDIS_URL, and services-up.sh did not print them');
-  return { databaseUrl, redisUrl };
+  if (!databaseUrl || !redisUrl || !brokers)
+    throw new Error('bench: no DATABASE_URL / REDIS_URL / KAFKA_BROKERS, and services-up.sh did not print them');
+  return { databaseUrl, redisUrl, brokers };
 }
 
 async function main() {
-  const { databaseUrl, redisUrl } = services();
+  const { databaseUrl, redisUrl, brokers } = services();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
   const id = randomBytes(3).toString('hex');
   const figures = createFigures();
@@ -121,6 +125,20 @@ async function main() {
         checkpoint: () => writeResults(figures, t0, false),
         samples: Number(args.samples ?? (quick ? 20 : 100)),
       });
+    }
+    if (only.has('pipeline')) {
+      await runPipelineScenario({
+        databaseUrl,
+        redisUrl,
+        brokers: brokers.split(','),
+        events: Number(args['pipeline-events'] ?? (quick ? 40_000 : 200_000)),
+        rates: (args.rates ?? (quick ? '1000' : '1000,5000,20000')).split(',').map(Number),
+        seconds: Number(args['pipeline-seconds'] ?? (quick ? 2 : 10)),
+        runs,
+        figures,
+        log,
+      });
+      await writeResults(figures, t0, false);
     }
     if (only.has('subscribers')) {
       const schema = `bench_subs_${id}`;
@@ -200,6 +218,12 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
   const direct100 = rps('subgraph direct, 100 conn.');
   if (on && direct100)
     lines.push(`gateway (dedup on) / subgraph direct at 100 connections: ${(on / direct100).toFixed(2)}×`);
+  for (const c of [10, 100]) {
+    const cache = rps(`gateway, cache on, ${c} conn.`);
+    const d = rps(`subgraph direct, ${c} conn.`);
+    if (cache && d)
+      lines.push(`gateway (cache on) / subgraph direct at ${c} connections: ${(cache / d).toFixed(2)}× (goal ≥ 2×)`);
+  }
   const s = 'serving layer (in process)';
   const steady = f.list().filter((x) => x.scenario === s && x.variant.endsWith('steady state') && x.measure === 'p50');
   for (const st of steady) {
@@ -210,6 +234,16 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
     if (behind)
       lines.push(
         `${label}: p50 with the batch layer behind / steady: ${(median(behind.values) / median(st.values)).toFixed(2)}× (goal < 2×)`,
+      );
+  }
+  const p = 'pipeline (log → loader → batch [+ speed])';
+  const insert = f.get(p, 'baseline: bare pg INSERT … ON CONFLICT, 1 000-row transactions', 'throughput');
+  for (const speed of ['on', 'off']) {
+    const rate = f.get(p, `millrace, speed layer ${speed}`, 'throughput');
+    if (rate && insert)
+      lines.push(
+        `pipeline, speed layer ${speed}: ${Math.round(rate).toLocaleString('en-US')} events/s = ` +
+          `${(rate / insert).toFixed(2)}× the bare pg insert (goal ≥ 20 000 events/s and ≥ 0.6×)`,
       );
   }
   const subs = 'graphql-ws subscribers, one gateway process';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { combineCell, type CompiledMetric } from '../metrics/define-metric.ts';
 import { parseCellField, stateKey } from '../metrics/cell-key.ts';
@@ -30,16 +31,47 @@ export interface ServingOptions {
   maxBuckets?: number;
   /** The shared delta reader of subscriptions (batch size, blocking wait, per-subscriber queue bound). */
   deltaHub?: DeltaHubOptions;
+  /**
+   * How long a question's batch snapshot (rollup rows with their watermarks) is reused, ms; 0 = read
+   * it every time. Default 1000. See `createServing`.
+   */
+  batchSnapshotMs?: number;
 }
+
+/** Batch snapshots kept at most (one per distinct question). */
+const SNAPSHOTS_KEPT = 500;
 
 /**
  * The serving merge (ARCHITECTURE.md, step 6): rollups and watermarks from ONE Postgres snapshot,
  * then the speed slices at or above each partition's watermark from ONE atomic store read, merged
  * with the metric's monoid. No overlap (speed slices start exactly at W[p], a slice boundary) and
  * no gap (the batch holds everything below W[p]).
+ *
+ * A batch snapshot stays exact however old it is, as long as the speed slices from its W[p] on
+ * are still kept: the answer is then the batch below its W[p] plus every speed slice from there,
+ * as of the current speed offsets — a prefix of each log, as fresh as a new read. So a question
+ * asked again within `batchSnapshotMs` skips Postgres and reads only the speed store; if the
+ * slices it needs were pruned meanwhile (the batch layer folded them), it reads a new snapshot.
+ * What ages is only the snapshot's own figures in `freshness` (batch offsets and watermark time,
+ * and the loaded offsets `speedLagEvents` is counted from), by at most `batchSnapshotMs`.
  */
 export function createServing(opts: ServingOptions): Serving {
   const maxBuckets = opts.maxBuckets ?? 10_000;
+  const snapshotMs = opts.batchSnapshotMs ?? 1000;
+  const snapshots = new Map<string, { at: number; batch: BatchRead }>();
+  const snapshotOf = (key: string): BatchRead | null => {
+    const e = snapshots.get(key);
+    if (!e) return null;
+    if (performance.now() - e.at <= snapshotMs) return e.batch;
+    snapshots.delete(key);
+    return null;
+  };
+  const keepSnapshot = (key: string, batch: BatchRead) => {
+    if (snapshotMs <= 0) return;
+    snapshots.delete(key); // re-inserted last: the Map's order is the age order
+    snapshots.set(key, { at: performance.now(), batch });
+    if (snapshots.size > SNAPSHOTS_KEPT) snapshots.delete(snapshots.keys().next().value!);
+  };
   const byName = new Map(opts.metrics.map((m) => [m.name, m]));
   let lastFromSlice: number[] = Array.from({ length: opts.partitions }, () => 0);
   // One store reader for every subscription of this instance (delta-hub.ts).
@@ -56,9 +88,14 @@ export function createServing(opts: ServingOptions): Serving {
     traced('postgres.read-batch', { 'db.system': 'postgresql', 'millrace.metric': q.metric.name }, () =>
       readBatch(opts.pool, opts.schema, q),
     );
-  const readSlices = (metric: string, fromSlice: number[], range: { from: number; to: number }) =>
+  const readSlices = (
+    metric: string,
+    fromSlice: number[],
+    range: { from: number; to: number },
+    dims: ReadonlyArray<string | null>,
+  ) =>
     traced('redis.read-slices', { 'db.system': 'redis', 'millrace.metric': metric }, () =>
-      opts.store.read(metric, fromSlice, range),
+      opts.store.read(metric, fromSlice, range, dims),
     );
   const query = (name: string, text: string, values: unknown[]) =>
     traced(`postgres.${name}`, { 'db.system': 'postgresql' }, () => opts.pool.query(text, values));
@@ -88,18 +125,34 @@ export function createServing(opts: ServingOptions): Serving {
     // slices from W[p] on, as of one atomic store read: a prefix of each partition's log, as in
     // the sequential protocol (ARCHITECTURE.md §6). If W ever moved back (a rebuild), or slices
     // this snapshot needs were pruned in between, the speed read is simply done again.
+    // The speed cells of `where`'s values only, filtered in the store (mergeLayers checks again).
+    const dims = metric.dimensionNames.map((d) => q.where?.[d] ?? null);
+    const key = `${metric.name}|${q.grain}|${from}|${to}|${JSON.stringify(dims)}`;
     for (let attempt = 0; ; attempt++) {
-      const guess = lastFromSlice;
-      const [batch, early] = await Promise.all([
-        readRollups({ metric, grain: q.grain, from, to, where, deadline: q.deadline }),
-        beforeDeadline(() => readSlices(metric.name, guess, { from, to }), q.deadline),
-      ]);
-      const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
-      lastFromSlice = fromSlice;
-      const speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
-        ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }), q.deadline)
-        : early;
+      const kept = attempt === 0 ? snapshotOf(key) : null;
+      let batch: BatchRead;
+      let speed: SliceRead;
+      let fromSlice: number[];
+      if (kept) {
+        batch = kept;
+        fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
+        speed = await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims), q.deadline);
+      } else {
+        const guess = lastFromSlice;
+        let early: SliceRead;
+        [batch, early] = await Promise.all([
+          readRollups({ metric, grain: q.grain, from, to, where, deadline: q.deadline }),
+          beforeDeadline(() => readSlices(metric.name, guess, { from, to }, dims), q.deadline),
+        ]);
+        fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
+        lastFromSlice = fromSlice;
+        speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
+          ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims), q.deadline)
+          : early;
+        keepSnapshot(key, batch);
+      }
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
+        snapshots.delete(key);
         if (attempt < 3) continue;
         throw new MillraceError('UNAVAILABLE', 'speed slices were pruned while reading; try again', {
           retryable: true,
@@ -134,6 +187,13 @@ export function createServing(opts: ServingOptions): Serving {
   }
 
   const s = ident(opts.schema);
+  const versionText = `SELECT b.partition, b.next_offset AS w, b.refreshed_at AS at, l.next_offset AS loaded
+    FROM ${s}.batch_watermarks b JOIN ${s}.loader_offsets l USING (partition) ORDER BY b.partition`;
+  // Named per text (a pool may serve several schemas): parsed once per connection.
+  const versionQuery = {
+    name: `millrace_dv_${createHash('sha1').update(versionText).digest('hex').slice(0, 24)}`,
+    text: versionText,
+  };
   return {
     series,
     async deadLetters(q) {
@@ -176,6 +236,12 @@ export function createServing(opts: ServingOptions): Serving {
     deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> => feed.deltas(o),
     deltaFeed: feed.stats,
     lastCursor: async () => (await opts.store.lastCursor()) || null,
+    async dataVersion() {
+      // Two cheap reads side by side; each part only grows, so reading them apart is safe (see Serving).
+      const [r, speed] = await Promise.all([opts.pool.query(versionQuery), opts.store.offsets(opts.partitions)]);
+      const batch = r.rows.map((x) => `${x.partition}:${x.w}@${x.at ?? ''}/${x.loaded}`).join(',');
+      return `${batch}|${speed.map((o) => o ?? '-').join(',')}`;
+    },
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
         name: m.name,
@@ -207,7 +273,8 @@ function mergeLayers(
   const acc = new Map<string, { bucket: number; dims: string[]; cells: number[] }>();
   let batchValue = 0;
   for (const r of rows) {
-    acc.set(stateKey(r.bucket, r.dims), { bucket: r.bucket, dims: r.dims, cells: r.cells });
+    // A copy: the speed cells are combined into it, and the batch rows may be a kept snapshot.
+    acc.set(stateKey(r.bucket, r.dims), { bucket: r.bucket, dims: r.dims, cells: r.cells.slice() });
     batchValue += r.cells[0];
   }
   let speedValue = 0;

@@ -98,6 +98,7 @@ export function createSpeedApplier(opts: ApplierOptions) {
         fromOffset: from,
         toOffset: to,
         initIfMissing: init,
+        initFloor: Math.floor(from / opts.slice),
         updates,
         delta: JSON.stringify(delta),
         appliedAt: delta.at,

@@ -7,22 +7,26 @@
 
 /**
  * KEYS: speed_offset hash, meta hash, deltas stream.
- * ARGV: partition, from, to, initIfMissing, appliedAt, delta ('' = none), maxDeltas, prefix, n, k,
- *       then n × (slice key, field, op s|m|M, value), then k × (metric, slice, hour) — the hashes
- *       this batch touches, added to the indexes.
+ * ARGV: partition, from, to, initIfMissing, appliedAt, delta ('' = none), maxDeltas, prefix,
+ *       initFloor, n, k, then n × (slice key, field, op s|m|M, value), then k × (metric, slice,
+ *       hour) — the hashes this batch touches, added to the indexes. An apply that starts the
+ *       partition raises its floor to initFloor (the slices below were never applied here).
  * Compare-and-set on the partition's speed offset makes re-applying harmless and refuses gaps.
  * Values stay strings end to end so Lua's doubles never round an integer.
  */
 export const APPLY_LUA = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local p, prefix = ARGV[1], ARGV[8]
 if cur == false then
   if ARGV[4] ~= '1' then return {0, ''} end
+  local fk = prefix .. ':floor'
+  local floor = tonumber(redis.call('HGET', fk, p) or '0')
+  if tonumber(ARGV[9]) > floor then redis.call('HSET', fk, p, ARGV[9]) end
 elseif tonumber(cur) ~= tonumber(ARGV[2]) then
   return {0, cur}
 end
-local p, prefix = ARGV[1], ARGV[8]
-local n, k = tonumber(ARGV[9]), tonumber(ARGV[10])
-local i = 11
+local n, k = tonumber(ARGV[10]), tonumber(ARGV[11])
+local i = 12
 for _ = 1, n do
   local key, field, op, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if op == 's' then
@@ -52,13 +56,14 @@ return {1, ARGV[3], id}
 
 /**
  * KEYS: speed_offset hash, floor hash, meta hash. ARGV: prefix, metric, P, first hour, last hour
- * (inclusive; '-inf'/'+inf' = all), fromSlice × P.
+ * (inclusive; '-inf'/'+inf' = all), a Lua pattern the cell fields must match ('' = all; built by
+ * metrics/cell-key.ts `cellFieldLuaPattern`), fromSlice × P.
  * Returns {offsets[], floors[], appliedAt, per partition {{slice, {field, value, …}}, …}} — read in
  * one atomic step so the slices agree with the offsets returned. It visits only the hashes the
  * hour index lists in the range: its cost follows the question, not the speed layer's backlog.
  */
 export const READ_LUA = `
-local prefix, metric, P, h0, h1 = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local prefix, metric, P, h0, h1, pat = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
 local offsets, floors, out = {}, {}, {}
 for p = 0, P - 1 do
   local o = redis.call('HGET', KEYS[1], tostring(p))
@@ -67,12 +72,22 @@ for p = 0, P - 1 do
   floors[p + 1] = f or ''
   local list = {}
   if o then
-    local from = tonumber(ARGV[6 + p])
+    local from = tonumber(ARGV[7 + p])
     local members = redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)
     for _, m in ipairs(members) do
       local s = tonumber(string.match(m, '^(%d+):'))
       if s >= from then
         local h = redis.call('HGETALL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. m)
+        if pat ~= '' then
+          local kept = {}
+          for j = 1, #h, 2 do
+            if string.find(h[j], pat) then
+              kept[#kept + 1] = h[j]
+              kept[#kept + 1] = h[j + 1]
+            end
+          end
+          h = kept
+        end
         if #h > 0 then list[#list + 1] = {tostring(s), h} end
       end
     end

@@ -27,6 +27,12 @@ export interface ApplyRequest {
   toOffset: number;
   /** When the store has no offset for the partition (fresh or flushed), accept `fromOffset` as the start. */
   initIfMissing: boolean;
+  /**
+   * With `initIfMissing`: the slice of `fromOffset`. An apply that starts the partition raises its
+   * floor to it, so a reader holding an older batch snapshot sees that the slices before were never
+   * applied here (as if pruned) and reads a new one, instead of missing them. Default 0.
+   */
+  initFloor?: number;
   updates: CellUpdate[];
   /** JSON text appended to the delta stream in the same atomic step (omit for none). */
   delta?: string;
@@ -78,9 +84,11 @@ export interface SpeedStore {
   offsets(partitions: number): Promise<Array<number | null>>;
   /**
    * Read, in one atomic step, the offsets and the slices ≥ fromSlice[p] of `metric`; with `range`
-   * (epoch ms, `to` exclusive) only the slices' hours that overlap it.
+   * (epoch ms, `to` exclusive) only the slices' hours that overlap it; with `dims` (the metric's
+   * dimension values in definition order, null = any) only the cells of those values, filtered
+   * where the cells are (a one-station question does not carry every station's cells back).
    */
-  read(metric: string, fromSlice: number[], range?: TimeRange): Promise<SliceRead>;
+  read(metric: string, fromSlice: number[], range?: TimeRange, dims?: ReadonlyArray<string | null>): Promise<SliceRead>;
   /** Delete slices below `slice` for the partition (all metrics) and raise its floor. */
   prune(partition: number, slice: number, metrics: readonly string[]): Promise<void>;
   /** Deltas strictly after `after` ('' = from the start of what is kept); waits up to blockMs. */
