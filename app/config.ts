@@ -38,8 +38,8 @@ export const configSchema = z.object({
     'A connector failing this long without a success is `stalled` (status, /healthz degraded, millrace_connector_stalled).',
   ),
   MILLRACE_REFRESH_MS: int(2000, 10).describe('Pause between batch refresh cycles when there is no backlog, ms.'),
-  MILLRACE_BATCH_SNAPSHOT_MS: int(1000, 0).describe(
-    'Serving: how long a question reuses its batch snapshot (exact: speed slices from its watermark on are read fresh), ms; 0 = never.',
+  MILLRACE_BATCH_SNAPSHOT_MS: int(0, 0).describe(
+    'Serving: how long a question reuses its batch snapshot, ms (exact prefix; may trail the batch layer by this long); 0 = never.',
   ),
   EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),
   MILLRACE_SOURCES: z
