@@ -169,7 +169,12 @@ function topicSpec(c: Config, identity: DeploymentIdentity): TopicSpec {
     .map((b) => b.trim())
     .filter(Boolean);
   return brokers
-    ? { kind: 'kafka', brokers, clientId: kafkaClientId(c.MILLRACE_PREFIX, identity) }
+    ? {
+        kind: 'kafka',
+        brokers,
+        clientId: kafkaClientId(c.MILLRACE_PREFIX, identity),
+        sessionTimeoutMs: c.MILLRACE_KAFKA_SESSION_MS,
+      }
     : { kind: 'postgres', schema: c.MILLRACE_SCHEMA };
 }
 
