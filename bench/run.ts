@@ -4,7 +4,7 @@
  *
  *   npm run bench                 # full sizes (tens of minutes on 2 cores)
  *   npm run bench -- --quick      # small sizes, one run: the smoke CI runs (no timing assertions)
- *   npm run bench -- --only refresh,queries --runs 3
+ *   npm run bench -- --only refresh,queries,scale --runs 3
  *
  * Services come from DATABASE_URL / REDIS_URL, else scripts/services-up.sh starts them. The
  * pipeline ingest measurement (Kafka → loader → speed vs bare kafkajs) is bench/pipeline.ts.
@@ -21,6 +21,7 @@ import { Redis } from 'ioredis';
 import { createFigures, median, toMarkdown } from './stats.ts';
 import { runRefreshScenario } from './scenarios/refresh.ts';
 import { runQueriesScenario } from './scenarios/queries.ts';
+import { runScaleScenario } from './scenarios/scale.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -34,11 +35,12 @@ const { values: args } = parseArgs({
     'refresh-base': { type: 'string' },
     seconds: { type: 'string' },
     samples: { type: 'string' },
+    'scale-events': { type: 'string' },
   },
 });
 const quick = args.quick!;
 const runs = Number(args.runs ?? (quick ? 1 : 3));
-const only = new Set((args.only ?? 'refresh,queries').split(',').map((x) => x.trim()));
+const only = new Set((args.only ?? 'refresh,queries,scale').split(',').map((x) => x.trim()));
 const out =
   args.out ?? (quick ? path.join(os.tmpdir(), 'millrace-bench-quick.md') : path.join(ROOT, 'bench', 'results.md'));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -46,9 +48,9 @@ const PARTITIONS = 4;
 const SLICE = 500;
 const roundTo = (n: number, m: number) => Math.max(m, Math.round(n / m) * m);
 
-function services(): { databaseUrl: string; redisUrl: string } {
-  let { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl } = process.env;
-  if (!databaseUrl || !redisUrl) {
+function services(): { databaseUrl: string; redisUrl: string; kafkaBrokers?: string } {
+  let { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, KAFKA_BROKERS: kafkaBrokers } = process.env;
+  if (!databaseUrl || !redisUrl || (only.has('scale') && !kafkaBrokers)) {
     log('starting services (scripts/services-up.sh)');
     const lines = execFileSync('bash', [path.join(ROOT, 'scripts', 'services-up.sh')], {
       encoding: 'utf8',
@@ -62,14 +64,15 @@ function services(): { databaseUrl: string; redisUrl: string } {
     );
     databaseUrl ??= env.DATABASE_URL;
     redisUrl ??= env.REDIS_URL;
+    kafkaBrokers ??= env.KAFKA_BROKERS;
   }
   if (!databaseUrl || !redisUrl)
     throw new Error('bench: no DATABASE_URL / REDIS_URL, and services-up.sh did not print them');
-  return { databaseUrl, redisUrl };
+  return { databaseUrl, redisUrl, kafkaBrokers };
 }
 
 async function main() {
-  const { databaseUrl, redisUrl } = services();
+  const { databaseUrl, redisUrl, kafkaBrokers } = services();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
   const id = randomBytes(3).toString('hex');
   const figures = createFigures();
@@ -116,6 +119,24 @@ async function main() {
         checkpoint: () => writeResults(figures, t0, false),
         samples: Number(args.samples ?? (quick ? 20 : 100)),
       });
+    }
+    if (only.has('scale')) {
+      if (!kafkaBrokers)
+        throw new Error('bench scale: no KAFKA_BROKERS (loaders split the log as a Kafka consumer group)');
+      await runScaleScenario({
+        root: ROOT,
+        databaseUrl,
+        redisUrl,
+        kafkaBrokers,
+        prefix: `bench-scale-${id}`,
+        partitions: PARTITIONS,
+        slice: SLICE,
+        events: Number(args['scale-events'] ?? (quick ? 40_000 : 300_000)),
+        runs,
+        figures,
+        log,
+      });
+      await writeResults(figures, t0, false);
     }
   } finally {
     for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`).catch(() => undefined);
@@ -185,6 +206,13 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
         `${label}: p50 with the batch layer behind / steady: ${(median(behind.values) / median(st.values)).toFixed(2)}× (goal < 2×)`,
       );
   }
+  const sc = 'scale-out: loader + speed processes';
+  const one = f.get(sc, '1 loader', 'loader throughput');
+  const two = f.get(sc, '2 loaders', 'loader throughput');
+  if (one && two) lines.push(`loader throughput, 2 processes / 1: ${(two / one).toFixed(2)}×`);
+  const a1 = f.get(sc, '1 speed applier', 'speed throughput');
+  const a2 = f.get(sc, '2 speed appliers', 'speed throughput');
+  if (a1 && a2) lines.push(`speed throughput, 2 appliers / 1: ${(a2 / a1).toFixed(2)}× (they do not split partitions)`);
   const r = 'batch refresh';
   for (const share of ['0.1', '1', '10']) {
     const inc = f.get(r, `${share} % new data`, 'incremental');

@@ -19,12 +19,13 @@ export async function collectDeltas(
   after: string | null,
   enough: (got: D[]) => boolean,
   timeoutMs = 60_000,
+  apiKey = E2E_API_KEY,
 ): Promise<D[]> {
   const client = createClient({
     url: `${url.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
-    connectionParams: { apiKey: E2E_API_KEY },
+    connectionParams: { apiKey },
   });
   const got: D[] = [];
   try {

@@ -219,7 +219,13 @@ describe('scale-out: pairs of every stateless role and of the log consumers, one
       );
       mark('every partition loaded and applied past the kill');
       // Live updates through the one address: the balancer passes the WebSocket upgrade untouched.
-      const deltas = await collectDeltas(front.url, null, (g) => g.length >= 3);
+      const deltas = await collectDeltas(
+        front.url,
+        null,
+        (g) => g.length >= 3,
+        60_000,
+        deployment.env.MILLRACE_API_KEY,
+      );
       assert.ok(deltas.length >= 3);
       asking = false;
       await client;
