@@ -91,6 +91,21 @@ export async function startTarget(
       `--target ${target} runs one role of a split deployment: set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (embedded mode is all-in-one)`,
     );
   }
+  const order: string[] = [];
+  const visit = (m: string) => {
+    if (order.includes(m)) return;
+    for (const d of modules[m].deps) visit(d);
+    order.push(m);
+  };
+  visit(target);
+  // Without REDIS_URL the speed store is a memory store in this process only: a split speed role
+  // would apply into it and a split subgraph would read an empty one, and answers would silently
+  // miss everything after the batch watermark.
+  if (!embedded && target !== 'all' && order.includes('speedStore') && !config.REDIS_URL) {
+    throw new Error(
+      `--target ${target} reads or writes the speed layer, which other processes share through Redis: set REDIS_URL`,
+    );
+  }
   const ctx: Ctx = { config, log, services: [], ready: new Map() };
   if (config.MILLRACE_OTEL_ENDPOINT) {
     // Loaded only when configured: a process without tracing never loads the OpenTelemetry SDK.
@@ -106,13 +121,6 @@ export async function startTarget(
       `tracing: OpenTelemetry spans to ${where.origin}${where.pathname} (sample rate ${config.MILLRACE_OTEL_SAMPLE_RATE})`,
     );
   }
-  const order: string[] = [];
-  const visit = (m: string) => {
-    if (order.includes(m)) return;
-    for (const d of modules[m].deps) visit(d);
-    order.push(m);
-  };
-  visit(target);
   // The gateway needs the subgraphs' URLs: start it last.
   order.sort((a, b) => Number(a === 'gateway') - Number(b === 'gateway'));
   const stop = async () => {
