@@ -11,7 +11,9 @@ import { createProbes, PROBE_QUERIES } from '../scripts/chaos/chaos-probes.ts';
 import { startStatusShim } from '../scripts/chaos/status-shim.ts';
 import { SUBGRAPH_NAMES } from '../subgraphs/registry.ts';
 import { ROOT, waitFor } from './harness.ts';
-import { checkVerify, collectDeltas } from './checks.ts';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { assertContiguous, checkVerify, collectDeltas, DELTAS_SUBSCRIPTION, type D } from './checks.ts';
 import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.ts';
 
 const services = {
@@ -188,7 +190,35 @@ describe('scale-out: pairs of every stateless role and of the log consumers, one
         }
       })();
 
-      await sleep(2000);
+      // A subscriber whose WebSocket is on the gateway that will die (connected to it directly, so
+      // that it surely is that one): what it sees, and that it resumes through the one address
+      // from its last cursor with nothing missed and nothing twice.
+      const apiKey = deployment.env.MILLRACE_API_KEY;
+      const doomed = { deltas: [] as D[], ended: '' };
+      const ws = createClient({
+        url: `ws://127.0.0.1:${gatewayPorts[0]}/graphql`,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: { apiKey },
+      });
+      const subscriptionEnded = new Promise<void>((resolve) =>
+        ws.subscribe<{ productionDeltas: D }>(
+          { query: DELTAS_SUBSCRIPTION, variables: { after: null } },
+          {
+            next: (m) => void (m.data ? doomed.deltas.push(m.data.productionDeltas) : undefined),
+            error: (e) => {
+              const c = e as { code?: number; reason?: string; message?: string };
+              doomed.ended ||= c.code ? `socket closed, code ${c.code}` : `error ${c.message ?? JSON.stringify(e)}`;
+              resolve();
+            },
+            complete: () => {
+              doomed.ended ||= 'completed';
+              resolve();
+            },
+          },
+        ),
+      );
+      await waitFor('deltas on the subscriber of the doomed gateway', async () => doomed.deltas.length >= 3);
       const atKill = await probes.vectors();
       const killed = ['loader', 'speed', 'gateway', 'subgraph:production'];
       // SIGKILL, the harsher: no leave-group, no goodbye; the group notices only when the
@@ -218,15 +248,21 @@ describe('scale-out: pairs of every stateless role and of the log consumers, one
         1000,
       );
       mark('every partition loaded and applied past the kill');
-      // Live updates through the one address: the balancer passes the WebSocket upgrade untouched.
-      const deltas = await collectDeltas(
+      await subscriptionEnded;
+      await ws.dispose();
+      mark(`subscriber on the killed gateway: ${doomed.ended} after ${doomed.deltas.length} deltas`);
+      // It resumes through the one address (the balancer passes the WebSocket upgrade untouched).
+      const before = doomed.deltas;
+      const seenPartitions = new Set(before.map((d) => d.partition));
+      const resumed = await collectDeltas(
         front.url,
-        null,
-        (g) => g.length >= 3,
+        before[before.length - 1].cursor,
+        (g) => [...seenPartitions].every((p) => g.some((d) => d.partition === p)),
         60_000,
-        deployment.env.MILLRACE_API_KEY,
+        apiKey,
       );
-      assert.ok(deltas.length >= 3);
+      assertContiguous([...before, ...resumed]);
+      mark(`resumed through the one address: ${resumed.length} deltas, contiguous with the ${before.length} before`);
       asking = false;
       await client;
       mark(`client: ${JSON.stringify({ ...seen, failures: seen.failures.slice(0, 3) })}`);
