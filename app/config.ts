@@ -38,7 +38,7 @@ export const configSchema = z.object({
     'A connector failing this long without a success is `stalled` (status, /healthz degraded, millrace_connector_stalled).',
   ),
   MILLRACE_KAFKA_SESSION_MS: int(30_000, 1).describe(
-    'Kafka consumer-group session timeout, ms: how long a killed loader keeps its partitions before the group hands them on (the broker allows 6000–300000 by default).',
+    'Kafka consumer-group session timeout, ms: how long a killed loader keeps its partitions (broker: 6000–300000).',
   ),
   MILLRACE_REFRESH_MS: int(2000, 10).describe('Pause between batch refresh cycles when there is no backlog, ms.'),
   EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),

@@ -63,7 +63,8 @@ export async function runScaleScenario(o: ScaleScenario): Promise<void> {
         await clearRedis(redis, o.prefix);
         const r = await measure(o, { k, schema, end, admin, pool, redis, logDir });
         o.log(
-          `scale: run ${run + 1}, ${k} of each: loaded ${Math.round(r.loaded)} events/s, applied ${Math.round(r.applied)} events/s`,
+          `scale: run ${run + 1}, ${k} of each: loaded ${Math.round(r.loaded)} events/s, ` +
+            `applied ${Math.round(r.applied)} events/s`,
         );
         o.figures.add(SCENARIO, `${k} loader${k > 1 ? 's' : ''}`, 'loader throughput', 'events/s', r.loaded);
         o.figures.add(SCENARIO, `${k} speed applier${k > 1 ? 's' : ''}`, 'speed throughput', 'events/s', r.applied);
