@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { request } from 'node:http';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { createChaosDeployment, freePort } from '../scripts/chaos/chaos-deployment.ts';
@@ -139,6 +139,7 @@ describe('scale-out: pairs of every stateless role and of the log consumers, one
     const group = `${deployment.prefix}-loader`;
     const topic = `${deployment.prefix}.log`;
     const t0 = Date.now();
+    let passed = false;
     const mark = (what: string) => console.log(`scale-out +${Math.round((Date.now() - t0) / 1000)} s: ${what}`);
     try {
       await deployment.start();
@@ -292,12 +293,15 @@ describe('scale-out: pairs of every stateless role and of the log consumers, one
         await shim.close();
       }
       assert.deepEqual(unplanned, [], 'no role exited unless killed');
+      passed = true;
     } finally {
       for (const r of replicas as RoleProcess[]) await r.stop().catch(() => undefined);
       await deployment.stop().catch(() => undefined);
       await probes.close();
       for (const p of proxies) await p.close();
       await deployment.cleanup();
+      // The roles' logs stay for a failed run's post-mortem.
+      if (passed) await rm(outDir, { recursive: true, force: true });
       mark('stopped and cleaned up');
     }
   });
