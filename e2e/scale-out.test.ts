@@ -64,7 +64,9 @@ async function groupOwners(brokers: string, group: string, topic: string) {
     const [g] = (await admin.describeGroups([group])).groups;
     const members = g.members.map((m) => ({
       host: m.clientHost,
-      partitions: (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] ?? []).sort(),
+      partitions: (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] ?? []).sort(
+        (a, b) => a - b,
+      ),
     }));
     return { state: g.state, members };
   } finally {
