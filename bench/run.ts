@@ -4,10 +4,9 @@
  *
  *   npm run bench                 # full sizes (tens of minutes on 2 cores)
  *   npm run bench -- --quick      # small sizes, one run: the smoke CI runs (no timing assertions)
- *   npm run bench -- --only refresh,queries,scale --runs 3
+ *   npm run bench -- --only refresh,queries,pipeline,scale --runs 3
  *
- * Services come from DATABASE_URL / REDIS_URL, else scripts/services-up.sh starts them. The
- * pipeline ingest measurement (Kafka → loader → speed vs bare kafkajs) is bench/pipeline.ts.
+ * Services come from DATABASE_URL / REDIS_URL / KAFKA_BROKERS, else scripts/services-up.sh starts them.
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -21,6 +20,7 @@ import { Redis } from 'ioredis';
 import { createFigures, median, toMarkdown } from './stats.ts';
 import { runRefreshScenario } from './scenarios/refresh.ts';
 import { runQueriesScenario } from './scenarios/queries.ts';
+import { runPipelineScenario } from './scenarios/pipeline.ts';
 import { runScaleScenario } from './scenarios/scale.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,12 +35,15 @@ const { values: args } = parseArgs({
     'refresh-base': { type: 'string' },
     seconds: { type: 'string' },
     samples: { type: 'string' },
+    'pipeline-events': { type: 'string' },
+    'pipeline-seconds': { type: 'string' },
+    rates: { type: 'string' },
     'scale-events': { type: 'string' },
   },
 });
 const quick = args.quick!;
 const runs = Number(args.runs ?? (quick ? 1 : 3));
-const only = new Set((args.only ?? 'refresh,queries,scale').split(',').map((x) => x.trim()));
+const only = new Set((args.only ?? 'refresh,queries,pipeline,scale').split(',').map((x) => x.trim()));
 const out =
   args.out ?? (quick ? path.join(os.tmpdir(), 'millrace-bench-quick.md') : path.join(ROOT, 'bench', 'results.md'));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -48,9 +51,9 @@ const PARTITIONS = 4;
 const SLICE = 500;
 const roundTo = (n: number, m: number) => Math.max(m, Math.round(n / m) * m);
 
-function services(): { databaseUrl: string; redisUrl: string; kafkaBrokers?: string } {
-  let { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, KAFKA_BROKERS: kafkaBrokers } = process.env;
-  if (!databaseUrl || !redisUrl || (only.has('scale') && !kafkaBrokers)) {
+function services(): { databaseUrl: string; redisUrl: string; brokers: string } {
+  let { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, KAFKA_BROKERS: brokers } = process.env;
+  if (!databaseUrl || !redisUrl || !brokers) {
     log('starting services (scripts/services-up.sh)');
     const lines = execFileSync('bash', [path.join(ROOT, 'scripts', 'services-up.sh')], {
       encoding: 'utf8',
@@ -64,15 +67,15 @@ function services(): { databaseUrl: string; redisUrl: string; kafkaBrokers?: str
     );
     databaseUrl ??= env.DATABASE_URL;
     redisUrl ??= env.REDIS_URL;
-    kafkaBrokers ??= env.KAFKA_BROKERS;
+    brokers ??= env.KAFKA_BROKERS;
   }
-  if (!databaseUrl || !redisUrl)
-    throw new Error('bench: no DATABASE_URL / REDIS_URL, and services-up.sh did not print them');
-  return { databaseUrl, redisUrl, kafkaBrokers };
+  if (!databaseUrl || !redisUrl || !brokers)
+    throw new Error('bench: no DATABASE_URL / REDIS_URL / KAFKA_BROKERS, and services-up.sh did not print them');
+  return { databaseUrl, redisUrl, brokers };
 }
 
 async function main() {
-  const { databaseUrl, redisUrl, kafkaBrokers } = services();
+  const { databaseUrl, redisUrl, brokers } = services();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
   const id = randomBytes(3).toString('hex');
   const figures = createFigures();
@@ -120,14 +123,26 @@ async function main() {
         samples: Number(args.samples ?? (quick ? 20 : 100)),
       });
     }
+    if (only.has('pipeline')) {
+      await runPipelineScenario({
+        databaseUrl,
+        redisUrl,
+        brokers: brokers.split(','),
+        events: Number(args['pipeline-events'] ?? (quick ? 40_000 : 200_000)),
+        rates: (args.rates ?? (quick ? '1000' : '1000,5000,20000')).split(',').map(Number),
+        seconds: Number(args['pipeline-seconds'] ?? (quick ? 2 : 10)),
+        runs,
+        figures,
+        log,
+      });
+      await writeResults(figures, t0, false);
+    }
     if (only.has('scale')) {
-      if (!kafkaBrokers)
-        throw new Error('bench scale: no KAFKA_BROKERS (loaders split the log as a Kafka consumer group)');
       await runScaleScenario({
         root: ROOT,
         databaseUrl,
         redisUrl,
-        kafkaBrokers,
+        kafkaBrokers: brokers,
         prefix: `bench-scale-${id}`,
         partitions: PARTITIONS,
         slice: SLICE,
@@ -213,6 +228,16 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
   const a1 = f.get(sc, '1 speed applier', 'speed throughput');
   const a2 = f.get(sc, '2 speed appliers', 'speed throughput');
   if (a1 && a2) lines.push(`speed throughput, 2 appliers / 1: ${(a2 / a1).toFixed(2)}× (they do not split partitions)`);
+  const p = 'pipeline (log → loader → batch [+ speed])';
+  const insert = f.get(p, 'baseline: bare pg INSERT … ON CONFLICT, 1 000-row transactions', 'throughput');
+  for (const speed of ['on', 'off']) {
+    const rate = f.get(p, `millrace, speed layer ${speed}`, 'throughput');
+    if (rate && insert)
+      lines.push(
+        `pipeline, speed layer ${speed}: ${Math.round(rate).toLocaleString('en-US')} events/s = ` +
+          `${(rate / insert).toFixed(2)}× the bare pg insert (goal ≥ 20 000 events/s and ≥ 0.6×)`,
+      );
+  }
   const r = 'batch refresh';
   for (const share of ['0.1', '1', '10']) {
     const inc = f.get(r, `${share} % new data`, 'incremental');

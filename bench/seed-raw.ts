@@ -5,7 +5,7 @@ export const STATIONS = ['RCV', 'INS', 'DIE', 'BND', 'ENC', 'CUR', 'BRN', 'TST',
 
 /**
  * Accepted machining events written straight into `raw_events` and the loader offsets, as the
- * loader would leave them (the bench measures the layers after the loader; bench/pipeline.ts
+ * loader would leave them (the bench measures the layers after the loader; its pipeline
  * measures the loader). Event i: enter on even, exit on odd, station (i/2) mod 11, an error every
  * 50th, partition i mod P at offset `base + i div P`; times spread evenly over [from, to).
  * Returns the next event index.
