@@ -123,6 +123,18 @@ export const configSchema = z.object({
     .stringbool()
     .default(true)
     .describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
+  MILLRACE_RESPONSE_CACHE: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      'Gateway response cache: a query is answered from memory while the data it depends on (batch watermark, loader and speed offsets) has not moved, checked on every request; never for mutations, subscriptions, errors or clock-dependent fields.',
+    ),
+  MILLRACE_RESPONSE_CACHE_MAX: int(1000, 1).describe(
+    'Gateway response cache: most answers kept (least recently used leave first).',
+  ),
+  MILLRACE_RESPONSE_CACHE_TTL_SEC: int(300, 1).describe(
+    'Gateway response cache: age after which an answer is dropped anyway (a backstop; the data version keeps answers exact).',
+  ),
   MILLRACE_OTEL_ENDPOINT: z
     .url()
     .optional()

@@ -40,7 +40,7 @@ type ModuleInit = (ctx: Ctx) => Promise<void>;
  * Every module: its dependencies and its init (Mimir's modules.go). A target is a module that
  * only pulls in dependencies, so the all-in-one process and a split deployment run the same code.
  */
-const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
+const modules: Record<string, { deps: string[] | ((c: Config) => string[]); init: ModuleInit }> = {
   store: { deps: [], init: initStore },
   log: { deps: ['store'], init: initLog },
   speedStore: { deps: ['store'], init: initSpeedStore },
@@ -58,7 +58,8 @@ const modules: Record<string, { deps: string[]; init: ModuleInit }> = {
     ]),
   ),
   subgraphs: { deps: ['serving'], init: (ctx) => startSubgraphs(ctx, SUBGRAPH_NAMES) },
-  gateway: { deps: [], init: startGatewayModule },
+  // The response cache reads the data version where serving reads the data (Postgres and the speed store).
+  gateway: { deps: (c) => (c.MILLRACE_RESPONSE_CACHE === 'on' ? ['serving'] : []), init: startGatewayModule },
   simulator: { deps: ['log', 'factorySources'], init: startSimulator },
   // Targets: nothing of their own.
   all: {
@@ -94,13 +95,15 @@ export async function startTarget(
   const order: string[] = [];
   const visit = (m: string) => {
     if (order.includes(m)) return;
-    for (const d of modules[m].deps) visit(d);
+    const deps = modules[m].deps;
+    for (const d of typeof deps === 'function' ? deps(config) : deps) visit(d);
     order.push(m);
   };
   visit(target);
   // Without REDIS_URL the speed store is a memory store in this process only: a split speed role
-  // would apply into it and a split subgraph would read an empty one, and answers would silently
-  // miss everything after the batch watermark.
+  // would apply into it, a split subgraph would read an empty one (answers silently missing
+  // everything after the batch watermark), a gateway's response cache would key on offsets that
+  // never move.
   if (!embedded && target !== 'all' && order.includes('speedStore') && !config.REDIS_URL) {
     throw new Error(
       `--target ${target} reads or writes the speed layer, which other processes share through Redis: set REDIS_URL`,

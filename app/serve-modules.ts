@@ -129,6 +129,14 @@ export async function startGatewayModule(ctx: Ctx): Promise<void> {
     port: c.PORT,
     subgraphs,
     deduplicateInflight: c.GATEWAY_DEDUP_INFLIGHT,
+    responseCache:
+      c.MILLRACE_RESPONSE_CACHE === 'on' && ctx.serving
+        ? {
+            dataVersion: () => ctx.serving!.dataVersion(),
+            maxEntries: c.MILLRACE_RESPONSE_CACHE_MAX,
+            ttlMs: c.MILLRACE_RESPONSE_CACHE_TTL_SEC * 1000,
+          }
+        : undefined,
     tracing: Boolean(c.MILLRACE_OTEL_ENDPOINT),
     security,
     health: async () => {

@@ -1,7 +1,9 @@
 /**
  * Where a serving read spends its time: seeds a small deployment, then times the batch read, the
  * speed read and the merge of N identical queries (phases in ms, p50). Run with --cpu-prof for a
- * profile: `node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-serving.ts`.
+ * profile: `node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-serving.ts [N] [backlog]`.
+ * With `backlog` (events, e.g. 200000), that many more events in the last day are applied to the
+ * speed layer only: the batch layer is that far behind.
  */
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
@@ -40,6 +42,11 @@ try {
   while ((await applier.cycle()) > 0);
   while ((await refresher.refreshOnce()) > 0);
   await applier.cycle();
+  const backlog = Math.floor(Number(process.argv[3] ?? 0) / 4) * 4;
+  if (backlog > 0) {
+    await seedRaw(pool, schema, { first: 202_000, count: backlog, partitions: 4, from: end - DAY, to: end });
+    while ((await applier.cycle()) > 0);
+  }
   const serving = createServing({ pool, schema, store, metrics: allMetrics, partitions: 4, slice: 500 });
   const metric = allMetrics.find((m) => m.name === 'parts_exited')!;
   const q = { metric: 'parts_exited', grain: 'hour' as const, from: end - DAY, to: end, where: { station: 'DIE' } };
@@ -59,6 +66,7 @@ try {
       'parts_exited',
       b.watermarks.map((w) => Math.floor(w / 500)),
       { from: q.from, to: q.to },
+      metric.dimensionNames.map((d) => (d === 'station' ? 'DIE' : null)),
     );
     t.speed.push(performance.now() - t0);
     t0 = performance.now();

@@ -209,6 +209,12 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
   const direct100 = rps('subgraph direct, 100 conn.');
   if (on && direct100)
     lines.push(`gateway (dedup on) / subgraph direct at 100 connections: ${(on / direct100).toFixed(2)}×`);
+  for (const c of [10, 100]) {
+    const cache = rps(`gateway, cache on, ${c} conn.`);
+    const d = rps(`subgraph direct, ${c} conn.`);
+    if (cache && d)
+      lines.push(`gateway (cache on) / subgraph direct at ${c} connections: ${(cache / d).toFixed(2)}× (goal ≥ 2×)`);
+  }
   const s = 'serving layer (in process)';
   const steady = f.list().filter((x) => x.scenario === s && x.variant.endsWith('steady state') && x.measure === 'p50');
   for (const st of steady) {

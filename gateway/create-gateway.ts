@@ -12,6 +12,7 @@ import { useErrorCodes } from './use-error-codes.ts';
 import { useGetParams } from './use-get-params.ts';
 import { createSecurity, requireScope, type SecurityOptions } from './security.ts';
 import { exampleQuery } from './example-query.ts';
+import { useResponseCache, type ResponseCacheOptions } from './use-response-cache.ts';
 
 /** Options of the gateway. */
 export interface GatewayOptions {
@@ -35,6 +36,11 @@ export interface GatewayOptions {
    * Default true.
    */
   deduplicateInflight?: boolean;
+  /**
+   * Response cache keyed by the data version (gateway/use-response-cache.ts); its hit and miss
+   * counters go to `security.metricsRegistry` unless `registry` says otherwise. Default none (off).
+   */
+  responseCache?: ResponseCacheOptions;
   /** More `useX` plugins, after the built-in ones (auth, caching, …). Default none. */
   plugins?: GatewayPlugin[];
   /**
@@ -107,6 +113,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         useGetParams(),
         ...security.plugins,
         useErrorCodes({ log }),
+        // After authentication, limits and scope checks; a hit skips planning and the subgraphs.
+        ...(opts.responseCache
+          ? [useResponseCache({ registry: opts.security.metricsRegistry, ...opts.responseCache })]
+          : []),
         ...(opts.plugins ?? []),
       ],
     }),

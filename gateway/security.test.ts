@@ -1,6 +1,6 @@
 import { test, beforeAll as before, afterAll as after, describe } from 'vitest';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import jsonwebtoken from 'jsonwebtoken';
@@ -437,6 +437,32 @@ describe('abuse limits', () => {
       const ok = await send({ query: DASHBOARD });
       assert.equal(ok.body.errors, undefined, `dashboard after ${what}: ${ok.text}`);
     }
+  });
+
+  test('a chunked body (no Content-Length) is counted as it is read: over the limit, BODY_TOO_LARGE', async () => {
+    const chunked = (size: number) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(
+          stack.gateway.url,
+          { method: 'POST', headers: { 'content-type': 'application/json', ...stack.headers } },
+          (res) => {
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode!, text }));
+          },
+        );
+        req.on('error', reject);
+        const body = JSON.stringify({ query: '{ stations { id } }', ...(size > 0 && { padding: 'x'.repeat(size) }) });
+        // Two writes before end(): Node sends Transfer-Encoding: chunked, no Content-Length.
+        req.write(body.slice(0, 10));
+        req.end(body.slice(10));
+      });
+    const big = await chunked(70_000);
+    assert.equal(big.status, 413, big.text);
+    assert.equal(JSON.parse(big.text).errors[0].extensions.code, 'BODY_TOO_LARGE');
+    const small = await chunked(0);
+    assert.equal(small.status, 200, small.text);
+    assert.equal(JSON.parse(small.text).errors, undefined, small.text);
   });
 
   test('depth: nested past the limit is DEPTH_LIMIT', async () => {

@@ -26,8 +26,11 @@ export function useRequestSize(opts: RequestSizeOptions = {}): GatewayPlugin {
     onRequestParse({ request, requestParser, setRequestParser }) {
       if (request.method !== 'POST' || !requestParser) return;
       const declared = Number(request.headers.get('content-length') ?? NaN);
-      const bodyError = tooLarge(SIZE_CODES.body, `the request body is over ${maxBody} bytes`);
-      if (declared > maxBody) throw bodyError;
+      const bodyError = () => tooLarge(SIZE_CODES.body, `the request body is over ${maxBody} bytes`);
+      if (declared > maxBody) throw bodyError();
+      // A declared length within the limit bounds the body already: Node's HTTP parser reads
+      // exactly Content-Length bytes. Only a body without one (chunked) is read through the counter.
+      if (declared <= maxBody) return;
       setRequestParser(async (req) => {
         const text = await readLimited(req, maxBody, bodyError);
         return requestParser(new Request(req.url, { method: req.method, headers: req.headers, body: text }));
@@ -42,7 +45,7 @@ export function useRequestSize(opts: RequestSizeOptions = {}): GatewayPlugin {
   } as GatewayPlugin;
 }
 
-async function readLimited(req: Request, max: number, error: GraphQLError): Promise<string> {
+async function readLimited(req: Request, max: number, error: () => GraphQLError): Promise<string> {
   if (!req.body) return '';
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -53,7 +56,7 @@ async function readLimited(req: Request, max: number, error: GraphQLError): Prom
     size += value.byteLength;
     if (size > max) {
       await reader.cancel().catch(() => undefined);
-      throw error;
+      throw error();
     }
     chunks.push(value);
   }

@@ -26,3 +26,28 @@ export function parseCellField(field: string): { bucket: number; dims: string[];
   const parts = field.split(SEP);
   return { bucket: Number(parts[0]), dims: parts.slice(1, -1), cell: Number(parts[parts.length - 1]) };
 }
+
+/**
+ * A test for cell fields whose dimension values equal `dims` where given (by definition order;
+ * null = any value). Exact: a value cannot contain the separator, so part i is dimension i.
+ */
+export function cellFieldMatcher(dims: ReadonlyArray<string | null>): (field: string) => boolean {
+  const wanted = dims.flatMap((v, i) => (v === null ? [] : [[i + 1, v] as const]));
+  if (wanted.length === 0) return () => true;
+  return (field) => {
+    const parts = field.split(SEP);
+    return wanted.every(([i, v]) => parts[i] === v);
+  };
+}
+
+/**
+ * The same test as a Lua pattern (Redis matches it in C): `^bucket␟d1␟…␟cell$` with each given
+ * value literal (Lua's magic characters escaped) and every other part `[^␟]*`. Null when no
+ * dimension is given (every field matches).
+ */
+export function cellFieldLuaPattern(dims: ReadonlyArray<string | null>): string | null {
+  if (dims.every((v) => v === null)) return null;
+  const any = `[^${SEP}]*`;
+  const parts = dims.map((v) => (v === null ? any : v.replace(/[\^$()%.[\]*+\-?]/g, '%$&')));
+  return `^${any}${SEP}${parts.join(SEP)}${SEP}${any}$`;
+}

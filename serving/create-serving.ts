@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { combineCell, type CompiledMetric } from '../metrics/define-metric.ts';
 import { parseCellField, stateKey } from '../metrics/cell-key.ts';
@@ -51,9 +52,14 @@ export function createServing(opts: ServingOptions): Serving {
     traced('postgres.read-batch', { 'db.system': 'postgresql', 'millrace.metric': q.metric.name }, () =>
       readBatch(opts.pool, opts.schema, q),
     );
-  const readSlices = (metric: string, fromSlice: number[], range: { from: number; to: number }) =>
+  const readSlices = (
+    metric: string,
+    fromSlice: number[],
+    range: { from: number; to: number },
+    dims: ReadonlyArray<string | null>,
+  ) =>
     traced('redis.read-slices', { 'db.system': 'redis', 'millrace.metric': metric }, () =>
-      opts.store.read(metric, fromSlice, range),
+      opts.store.read(metric, fromSlice, range, dims),
     );
   const query = (name: string, text: string, values: unknown[]) =>
     traced(`postgres.${name}`, { 'db.system': 'postgresql' }, () => opts.pool.query(text, values));
@@ -83,16 +89,18 @@ export function createServing(opts: ServingOptions): Serving {
     // slices from W[p] on, as of one atomic store read: a prefix of each partition's log, as in
     // the sequential protocol (ARCHITECTURE.md §6). If W ever moved back (a rebuild), or slices
     // this snapshot needs were pruned in between, the speed read is simply done again.
+    // The speed cells of `where`'s values only, filtered in the store (mergeLayers checks again).
+    const dims = metric.dimensionNames.map((d) => q.where?.[d] ?? null);
     for (let attempt = 0; ; attempt++) {
       const guess = lastFromSlice;
       const [batch, early] = await Promise.all([
         readRollups({ metric, grain: q.grain, from, to, where, deadline: q.deadline }),
-        beforeDeadline(() => readSlices(metric.name, guess, { from, to }), q.deadline),
+        beforeDeadline(() => readSlices(metric.name, guess, { from, to }, dims), q.deadline),
       ]);
       const fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
       lastFromSlice = fromSlice;
       const speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
-        ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }), q.deadline)
+        ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims), q.deadline)
         : early;
       if (speed.floors.some((f, p) => f > fromSlice[p])) {
         if (attempt < 3) continue;
@@ -129,6 +137,13 @@ export function createServing(opts: ServingOptions): Serving {
   }
 
   const s = ident(opts.schema);
+  const versionText = `SELECT b.partition, b.next_offset AS w, b.refreshed_at AS at, l.next_offset AS loaded
+    FROM ${s}.batch_watermarks b JOIN ${s}.loader_offsets l USING (partition) ORDER BY b.partition`;
+  // Named per text (a pool may serve several schemas): parsed once per connection.
+  const versionQuery = {
+    name: `millrace_dv_${createHash('sha1').update(versionText).digest('hex').slice(0, 24)}`,
+    text: versionText,
+  };
   return {
     series,
     async deadLetters(q) {
@@ -171,6 +186,12 @@ export function createServing(opts: ServingOptions): Serving {
     deltas: (o: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta> =>
       streamDeltas(opts.store, opts.metrics, o),
     lastCursor: async () => (await opts.store.lastCursor()) || null,
+    async dataVersion() {
+      // Two cheap reads side by side; each part only grows, so reading them apart is safe (see Serving).
+      const [r, speed] = await Promise.all([opts.pool.query(versionQuery), opts.store.offsets(opts.partitions)]);
+      const batch = r.rows.map((x) => `${x.partition}:${x.w}@${x.at ?? ''}/${x.loaded}`).join(',');
+      return `${batch}|${speed.map((o) => o ?? '-').join(',')}`;
+    },
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
         name: m.name,

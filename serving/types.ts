@@ -133,4 +133,13 @@ export interface Serving {
   metrics(): MetricInfo[];
   /** Open pairings of one kind (e.g. `tool-use`: tools checked out now), in key order. */
   openPairings(pairing: string): Promise<OpenPairing[]>;
+  /**
+   * The version of everything `series`, `entities` and `openPairings` answer from, as one opaque
+   * string: per partition the batch watermark and when it last moved, the loader offset (current
+   * state, pairings, the speed lag) and the speed offset. Each part moves in the same transaction
+   * or atomic step as the data it covers and never moves back in normal operation, so two equal
+   * reads mean none of those answers changed in between (the gateway's response cache relies on
+   * it). Dead letters are not covered.
+   */
+  dataVersion(): Promise<string>;
 }

@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 import { combineCell } from '../metrics/define-metric.ts';
+import { cellFieldMatcher } from '../metrics/cell-key.ts';
 import {
   SLICE_BUCKET_MS,
   hoursOf,
@@ -82,9 +83,12 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
     async offsets(partitions) {
       return Array.from({ length: partitions }, (_, p) => offsets.get(p) ?? null);
     },
-    async read(metric, fromSlice, range): Promise<SliceRead> {
+    async read(metric, fromSlice, range, dims): Promise<SliceRead> {
       const byP = slices.get(metric);
       const [h0, h1] = hoursOf(range);
+      const matches = dims ? cellFieldMatcher(dims) : null;
+      const pick = (fields: Map<string, number>) =>
+        Object.fromEntries(matches ? [...fields].filter(([f]) => matches(f)) : fields);
       return {
         offsets: fromSlice.map((_, p) => offsets.get(p) ?? null),
         floors: fromSlice.map((_, p) => floors.get(p) ?? 0),
@@ -93,8 +97,15 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
           const out: SliceRead['slices'][number] = [];
           for (const [hour, byS] of byP?.get(p) ?? []) {
             if (hour < h0 || hour > h1) continue;
-            for (const [slice, fields] of byS)
-              if (slice >= from) out.push({ slice, fields: Object.fromEntries(fields) });
+            for (const [slice, fields] of byS) {
+              if (slice < from) continue;
+              const kept = pick(fields);
+              // As the Redis store: a slice hour with no cell of the values asked for is not returned.
+              for (const _ in kept) {
+                out.push({ slice, fields: kept });
+                break;
+              }
+            }
           }
           return out;
         }),

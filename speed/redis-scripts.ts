@@ -52,13 +52,14 @@ return {1, ARGV[3], id}
 
 /**
  * KEYS: speed_offset hash, floor hash, meta hash. ARGV: prefix, metric, P, first hour, last hour
- * (inclusive; '-inf'/'+inf' = all), fromSlice × P.
+ * (inclusive; '-inf'/'+inf' = all), a Lua pattern the cell fields must match ('' = all; built by
+ * metrics/cell-key.ts `cellFieldLuaPattern`), fromSlice × P.
  * Returns {offsets[], floors[], appliedAt, per partition {{slice, {field, value, …}}, …}} — read in
  * one atomic step so the slices agree with the offsets returned. It visits only the hashes the
  * hour index lists in the range: its cost follows the question, not the speed layer's backlog.
  */
 export const READ_LUA = `
-local prefix, metric, P, h0, h1 = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local prefix, metric, P, h0, h1, pat = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
 local offsets, floors, out = {}, {}, {}
 for p = 0, P - 1 do
   local o = redis.call('HGET', KEYS[1], tostring(p))
@@ -67,12 +68,22 @@ for p = 0, P - 1 do
   floors[p + 1] = f or ''
   local list = {}
   if o then
-    local from = tonumber(ARGV[6 + p])
+    local from = tonumber(ARGV[7 + p])
     local members = redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)
     for _, m in ipairs(members) do
       local s = tonumber(string.match(m, '^(%d+):'))
       if s >= from then
         local h = redis.call('HGETALL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. m)
+        if pat ~= '' then
+          local kept = {}
+          for j = 1, #h, 2 do
+            if string.find(h[j], pat) then
+              kept[#kept + 1] = h[j]
+              kept[#kept + 1] = h[j + 1]
+            end
+          end
+          h = kept
+        end
         if #h > 0 then list[#list + 1] = {tostring(s), h} end
       end
     end

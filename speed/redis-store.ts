@@ -8,6 +8,7 @@ import {
   type SpeedStore,
 } from './store.ts';
 import { APPLY_LUA, PRUNE_LUA, READ_LUA } from './redis-scripts.ts';
+import { cellFieldLuaPattern } from '../metrics/cell-key.ts';
 
 export interface RedisStoreOptions {
   /** redis:// URL. */
@@ -88,9 +89,11 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
           : await redis.hmget(k.offsets, ...Array.from({ length: partitions }, (_, p) => String(p)));
       return vals.map((v) => (v === null ? null : Number(v)));
     },
-    async read(metric, fromSlice, range): Promise<SliceRead> {
+    async read(metric, fromSlice, range, dims): Promise<SliceRead> {
       const [h0, h1] = hoursOf(range).map((h) => (h === -Infinity ? '-inf' : h === Infinity ? '+inf' : String(h)));
-      const res = (await read(k.offsets, k.floors, k.meta, prefix, metric, fromSlice.length, h0, h1, ...fromSlice)) as [
+      const pattern = (dims && cellFieldLuaPattern(dims)) ?? '';
+      const n = fromSlice.length;
+      const res = (await read(k.offsets, k.floors, k.meta, prefix, metric, n, h0, h1, pattern, ...fromSlice)) as [
         Array<string>,
         Array<string>,
         string,

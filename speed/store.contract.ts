@@ -1,6 +1,7 @@
 import { describe, it, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { SLICE_BUCKET_MS, type SpeedStore } from './store.ts';
+import { SEP, cellField, stateKey } from '../metrics/cell-key.ts';
 
 /** One contract, every speed store: the semantics the applier and serving rely on. */
 export function speedStoreContract(name: string, make: () => Promise<SpeedStore>): void {
@@ -183,6 +184,39 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
         updates: [upd(2, 'a', 9, 'sum', 0)],
       });
       assert.deepEqual(sorted(await s.read('m', [2, 0], { from: 0, to: H })), [[[2, { a: 9 }]], []]);
+    });
+
+    it('reads only the cells of the dimension values asked for, exactly (no prefix or pattern match)', async () => {
+      const s = await fresh();
+      // Dimensions (station, machine). Values with Lua pattern characters and shared prefixes.
+      const f = (station: string, machine: string, cell = 0, bucket = 0) =>
+        cellField(stateKey(bucket, [station, machine]), cell);
+      const stations = ['DIE', 'DIE2', 'XDIE', 'A-1.%', 'A-1x%', '(.*)', ''];
+      await s.apply({
+        partition: 0,
+        fromOffset: 0,
+        toOffset: 10,
+        initIfMissing: true,
+        appliedAt: 1,
+        updates: [
+          ...stations.map((st, i) => upd(0, f(st, 'M-1'), i + 1)),
+          upd(0, f('DIE', 'M-2', 1), 100),
+          upd(1, f('DIE2', 'M-1'), 1000, 'sum', 2 * H),
+        ],
+      });
+      const fields = async (dims: Array<string | null>) =>
+        (await s.read('m', [0], undefined, dims)).slices[0]
+          .flatMap((e) => Object.entries(e.fields).map(([k, v]) => `${e.slice}:${k.split(SEP).join('|')}=${v}`))
+          .sort();
+      assert.deepEqual(await fields(['DIE', null]), ['0:0|DIE|M-1|0=1', '0:0|DIE|M-2|1=100']);
+      assert.deepEqual(await fields(['DIE', 'M-2']), ['0:0|DIE|M-2|1=100']);
+      assert.deepEqual(await fields(['A-1.%', null]), ['0:0|A-1.%|M-1|0=4']);
+      assert.deepEqual(await fields(['(.*)', 'M-1']), ['0:0|(.*)|M-1|0=6']);
+      assert.deepEqual(await fields(['', null]), ['0:0||M-1|0=7']);
+      assert.deepEqual(await fields(['DIE2', null]), ['0:0|DIE2|M-1|0=2', '1:0|DIE2|M-1|0=1000']);
+      // A slice hour with none of the values is not returned; no value given reads every cell.
+      assert.deepEqual((await s.read('m', [0], undefined, ['NONE', null])).slices, [[]]);
+      assert.equal((await fields([null, null])).length, stations.length + 2);
     });
 
     it('appends deltas atomically with the apply and resumes strictly after a cursor', async () => {

@@ -78,9 +78,11 @@ export interface SpeedStore {
   offsets(partitions: number): Promise<Array<number | null>>;
   /**
    * Read, in one atomic step, the offsets and the slices ≥ fromSlice[p] of `metric`; with `range`
-   * (epoch ms, `to` exclusive) only the slices' hours that overlap it.
+   * (epoch ms, `to` exclusive) only the slices' hours that overlap it; with `dims` (the metric's
+   * dimension values in definition order, null = any) only the cells of those values, filtered
+   * where the cells are (a one-station question does not carry every station's cells back).
    */
-  read(metric: string, fromSlice: number[], range?: TimeRange): Promise<SliceRead>;
+  read(metric: string, fromSlice: number[], range?: TimeRange, dims?: ReadonlyArray<string | null>): Promise<SliceRead>;
   /** Delete slices below `slice` for the partition (all metrics) and raise its floor. */
   prune(partition: number, slice: number, metrics: readonly string[]): Promise<void>;
   /** Deltas strictly after `after` ('' = from the start of what is kept); waits up to blockMs. */

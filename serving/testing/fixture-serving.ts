@@ -207,6 +207,8 @@ export function createFixtureServing(
         .slice(0, limit);
     },
     lastCursor: async () => log.at(-1)?.cursor ?? null,
+    // Rows, entities and pairings are fixed for a fixture's life; only pushed deltas move it.
+    dataVersion: async () => `fixture:${log.length}`,
     openPairings: async (pairing) => {
       pairingCalls.push(pairing);
       return pairings
