@@ -37,9 +37,12 @@ export const configSchema = z.object({
   MILLRACE_STALL_MS: int(30_000, 1).describe(
     'A connector failing this long without a success is `stalled` (status, /healthz degraded, millrace_connector_stalled).',
   ),
+  MILLRACE_KAFKA_SESSION_MS: int(30_000, 1).describe(
+    'Kafka consumer-group session timeout, ms: how long a killed loader keeps its partitions (broker: 6000–300000).',
+  ),
   MILLRACE_REFRESH_MS: int(2000, 10).describe('Pause between batch refresh cycles when there is no backlog, ms.'),
-  MILLRACE_BATCH_SNAPSHOT_MS: int(1000, 0).describe(
-    'Serving: how long a question reuses its batch snapshot (exact: speed slices from its watermark on are read fresh), ms; 0 = never.',
+  MILLRACE_BATCH_SNAPSHOT_MS: int(0, 0).describe(
+    'Serving: how long a question reuses its batch snapshot, ms (exact prefix; may trail the batch layer by this long); 0 = never.',
   ),
   EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),
   MILLRACE_SOURCES: z

@@ -92,6 +92,23 @@ export async function startTarget(
       `--target ${target} runs one role of a split deployment: set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (embedded mode is all-in-one)`,
     );
   }
+  const order: string[] = [];
+  const visit = (m: string) => {
+    if (order.includes(m)) return;
+    const deps = modules[m].deps;
+    for (const d of typeof deps === 'function' ? deps(config) : deps) visit(d);
+    order.push(m);
+  };
+  visit(target);
+  // Without REDIS_URL the speed store is a memory store in this process only: a split speed role
+  // would apply into it, a split subgraph would read an empty one (answers silently missing
+  // everything after the batch watermark), a gateway's response cache would key on offsets that
+  // never move.
+  if (!embedded && target !== 'all' && order.includes('speedStore') && !config.REDIS_URL) {
+    throw new Error(
+      `--target ${target} reads or writes the speed layer, which other processes share through Redis: set REDIS_URL`,
+    );
+  }
   const ctx: Ctx = { config, log, services: [], ready: new Map() };
   if (config.MILLRACE_OTEL_ENDPOINT) {
     // Loaded only when configured: a process without tracing never loads the OpenTelemetry SDK.
@@ -107,14 +124,6 @@ export async function startTarget(
       `tracing: OpenTelemetry spans to ${where.origin}${where.pathname} (sample rate ${config.MILLRACE_OTEL_SAMPLE_RATE})`,
     );
   }
-  const order: string[] = [];
-  const visit = (m: string) => {
-    if (order.includes(m)) return;
-    const deps = modules[m].deps;
-    for (const d of typeof deps === 'function' ? deps(config) : deps) visit(d);
-    order.push(m);
-  };
-  visit(target);
   // The gateway needs the subgraphs' URLs: start it last.
   order.sort((a, b) => Number(a === 'gateway') - Number(b === 'gateway'));
   const stop = async () => {
@@ -171,7 +180,12 @@ function topicSpec(c: Config, identity: DeploymentIdentity): TopicSpec {
     .map((b) => b.trim())
     .filter(Boolean);
   return brokers
-    ? { kind: 'kafka', brokers, clientId: kafkaClientId(c.MILLRACE_PREFIX, identity) }
+    ? {
+        kind: 'kafka',
+        brokers,
+        clientId: kafkaClientId(c.MILLRACE_PREFIX, identity),
+        sessionTimeoutMs: c.MILLRACE_KAFKA_SESSION_MS,
+      }
     : { kind: 'postgres', schema: c.MILLRACE_SCHEMA };
 }
 

@@ -4,7 +4,7 @@
  *
  *   npm run bench                 # full sizes (tens of minutes on 2 cores)
  *   npm run bench -- --quick      # small sizes, one run: the smoke CI runs (no timing assertions)
- *   npm run bench -- --only refresh,queries,pipeline --runs 3
+ *   npm run bench -- --only refresh,queries,pipeline,scale --runs 3
  *   npm run bench -- --only subscribers --subscribers 1000,10000 --events-per-sec 1000
  *
  * Services come from DATABASE_URL / REDIS_URL / KAFKA_BROKERS, else scripts/services-up.sh starts them.
@@ -23,6 +23,7 @@ import { runRefreshScenario } from './scenarios/refresh.ts';
 import { runQueriesScenario } from './scenarios/queries.ts';
 import { runPipelineScenario } from './scenarios/pipeline.ts';
 import { runSubscribersScenario } from './scenarios/subscribers.ts';
+import { runScaleScenario } from './scenarios/scale.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -42,11 +43,12 @@ const { values: args } = parseArgs({
     subscribers: { type: 'string' },
     'events-per-sec': { type: 'string' },
     'events-per-delta': { type: 'string' },
+    'scale-events': { type: 'string' },
   },
 });
 const quick = args.quick!;
 const runs = Number(args.runs ?? (quick ? 1 : 3));
-const only = new Set((args.only ?? 'refresh,queries,pipeline,subscribers').split(',').map((x) => x.trim()));
+const only = new Set((args.only ?? 'refresh,queries,pipeline,scale,subscribers').split(',').map((x) => x.trim()));
 const out =
   args.out ?? (quick ? path.join(os.tmpdir(), 'millrace-bench-quick.md') : path.join(ROOT, 'bench', 'results.md'));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -134,6 +136,22 @@ async function main() {
         events: Number(args['pipeline-events'] ?? (quick ? 40_000 : 200_000)),
         rates: (args.rates ?? (quick ? '1000' : '1000,5000,20000')).split(',').map(Number),
         seconds: Number(args['pipeline-seconds'] ?? (quick ? 2 : 10)),
+        runs,
+        figures,
+        log,
+      });
+      await writeResults(figures, t0, false);
+    }
+    if (only.has('scale')) {
+      await runScaleScenario({
+        root: ROOT,
+        databaseUrl,
+        redisUrl,
+        kafkaBrokers: brokers,
+        prefix: `bench-scale-${id}`,
+        partitions: PARTITIONS,
+        slice: SLICE,
+        events: Number(args['scale-events'] ?? (quick ? 40_000 : 300_000)),
         runs,
         figures,
         log,
@@ -236,6 +254,13 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
         `${label}: p50 with the batch layer behind / steady: ${(median(behind.values) / median(st.values)).toFixed(2)}× (goal < 2×)`,
       );
   }
+  const sc = 'scale-out: loader + speed processes';
+  const one = f.get(sc, '1 loader', 'loader throughput');
+  const two = f.get(sc, '2 loaders', 'loader throughput');
+  if (one && two) lines.push(`loader throughput, 2 processes / 1: ${(two / one).toFixed(2)}×`);
+  const a1 = f.get(sc, '1 speed applier', 'speed throughput');
+  const a2 = f.get(sc, '2 speed appliers', 'speed throughput');
+  if (a1 && a2) lines.push(`speed throughput, 2 appliers / 1: ${(a2 / a1).toFixed(2)}× (they do not split partitions)`);
   const p = 'pipeline (log → loader → batch [+ speed])';
   const insert = f.get(p, 'baseline: bare pg INSERT … ON CONFLICT, 1 000-row transactions', 'throughput');
   for (const speed of ['on', 'off']) {

@@ -3,7 +3,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { AUTH_HEADERS, E2E_API_KEY, gql, runCli, waitFor } from './harness.ts';
 
-interface D {
+export interface D {
   cursor: string;
   partition: number;
   fromOffset: number;
@@ -11,7 +11,7 @@ interface D {
   items: Array<{ value: number }>;
 }
 
-const SUB = `subscription($after: String) { productionDeltas(after: $after) { cursor partition fromOffset toOffset items { metric station value } } }`;
+export const DELTAS_SUBSCRIPTION = `subscription($after: String) { productionDeltas(after: $after) { cursor partition fromOffset toOffset items { metric station value } } }`;
 
 /** Subscribe through the gateway (graphql-ws) and collect deltas until `enough` says so. */
 export async function collectDeltas(
@@ -19,19 +19,20 @@ export async function collectDeltas(
   after: string | null,
   enough: (got: D[]) => boolean,
   timeoutMs = 60_000,
+  apiKey = E2E_API_KEY,
 ): Promise<D[]> {
   const client = createClient({
     url: `${url.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
-    connectionParams: { apiKey: E2E_API_KEY },
+    connectionParams: { apiKey },
   });
   const got: D[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only ${got.length} deltas in ${timeoutMs} ms`)), timeoutMs);
       const dispose = client.subscribe<{ productionDeltas: D }>(
-        { query: SUB, variables: { after } },
+        { query: DELTAS_SUBSCRIPTION, variables: { after } },
         {
           next: (msg) => {
             if (msg.errors) return reject(new Error(JSON.stringify(msg.errors)));
@@ -51,6 +52,21 @@ export async function collectDeltas(
     await client.dispose();
   }
   return got;
+}
+
+/** Per partition, each delta starts where the previous one ended: nothing missed, nothing twice. */
+export function assertContiguous(all: readonly D[]): void {
+  const byP = new Map<number, D[]>();
+  for (const d of all) byP.set(d.partition, [...(byP.get(d.partition) ?? []), d]);
+  for (const [p, list] of byP) {
+    for (let i = 1; i < list.length; i++) {
+      assert.equal(
+        list[i].fromOffset,
+        list[i - 1].toOffset,
+        `partition ${p}: delta ${i} starts at ${list[i].fromOffset}, previous ended at ${list[i - 1].toOffset}`,
+      );
+    }
+  }
 }
 
 /**
@@ -74,17 +90,7 @@ export async function checkSubscriptionResume(url: string): Promise<void> {
     [...lastTo.keys()].every((p) => g.some((d) => d.partition === p)),
   );
   const all = [...first, ...resumed];
-  const byP = new Map<number, D[]>();
-  for (const d of all) byP.set(d.partition, [...(byP.get(d.partition) ?? []), d]);
-  for (const [p, list] of byP) {
-    for (let i = 1; i < list.length; i++) {
-      assert.equal(
-        list[i].fromOffset,
-        list[i - 1].toOffset,
-        `partition ${p}: delta ${i} starts at ${list[i].fromOffset}, previous ended at ${list[i - 1].toOffset}`,
-      );
-    }
-  }
+  assertContiguous(all);
   assert.ok(resumed.length > 0);
   assert.ok(
     all.some((d) => d.items.length > 0),

@@ -15,6 +15,11 @@ export interface KafkaTopicOptions {
   partitions: number;
   /** Kafka client id. Default `'millrace'`. */
   clientId?: string;
+  /**
+   * Consumer-group session timeout, ms: a member that stops heartbeating (killed) keeps its
+   * partitions this long before the group rebalances them to the others. Default 30 000 (kafkajs').
+   */
+  sessionTimeoutMs?: number;
   /** kafkajs log level. Default `ERROR` (kafkajs is chatty at WARN/INFO). */
   logLevel?: LogLevel;
   /** Where this topic's own diagnostics go. Default `console.warn`. */
@@ -167,7 +172,7 @@ export function createKafkaTopic(opts: KafkaTopicOptions): Topic {
     },
 
     async consume(options) {
-      const sub = await startConsumer(kafka, name, partitions, options, log);
+      const sub = await startConsumer(kafka, name, partitions, options, log, opts.sessionTimeoutMs ?? 30_000);
       const tracked: Subscription = {
         stop: async () => {
           subscriptions.delete(tracked);
@@ -212,6 +217,7 @@ async function startConsumer(
   partitions: number,
   o: ConsumeOptions,
   log: (l: string) => void,
+  sessionTimeoutMs: number,
 ): Promise<Subscription> {
   const stopping = new AbortController();
   const running = new Set<Promise<void>>();
@@ -229,9 +235,20 @@ async function startConsumer(
       void (async () => {
         await old?.stop().catch(() => undefined);
         if (stopping.signal.aborted) return;
-        current = await startMember(kafka, topic, partitions, o, log, stopping.signal, running, onFatal, () => {
-          restarts = 0;
-        }).catch((e: Error) => {
+        current = await startMember(
+          kafka,
+          topic,
+          partitions,
+          o,
+          log,
+          sessionTimeoutMs,
+          stopping.signal,
+          running,
+          onFatal,
+          () => {
+            restarts = 0;
+          },
+        ).catch((e: Error) => {
           o.onError?.(e);
           onFatal(e);
           return null;
@@ -239,9 +256,20 @@ async function startConsumer(
       })();
     }, ms);
   };
-  current = await startMember(kafka, topic, partitions, o, log, stopping.signal, running, onFatal, () => {
-    restarts = 0;
-  });
+  current = await startMember(
+    kafka,
+    topic,
+    partitions,
+    o,
+    log,
+    sessionTimeoutMs,
+    stopping.signal,
+    running,
+    onFatal,
+    () => {
+      restarts = 0;
+    },
+  );
   let stopped: Promise<void> | null = null;
   return {
     stop: () =>
@@ -264,6 +292,7 @@ async function startMember(
   partitions: number,
   o: ConsumeOptions,
   log: (l: string) => void,
+  sessionTimeoutMs: number,
   stopping: AbortSignal,
   running: Set<Promise<void>>,
   onFatal: (err: Error) => void,
@@ -271,7 +300,14 @@ async function startMember(
 ): Promise<Member> {
   const maxBatch = o.maxBatch ?? 500;
   await syncHints(kafka, topic, partitions, o, log);
-  const consumer = kafka.consumer({ groupId: o.group, maxWaitTimeInMs: MAX_WAIT_MS, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId: o.group,
+    maxWaitTimeInMs: MAX_WAIT_MS,
+    allowAutoTopicCreation: false,
+    sessionTimeout: sessionTimeoutMs,
+    // kafkajs' default ratio (3 s of 30 s): a few heartbeats fit in every session.
+    heartbeatInterval: Math.max(100, Math.floor(sessionTimeoutMs / 10)),
+  });
   /** Next offset to deliver per partition; unknown (re-read from startOffset) after each join. */
   const expected = new Map<number, number>();
   const failures = new Map<number, number>();

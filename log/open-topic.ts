@@ -14,6 +14,8 @@ export type TopicSpec =
       brokers: string[];
       /** Kafka client id. Default `'millrace'` (createKafkaTopic's). */
       clientId?: string;
+      /** Consumer-group session timeout, ms. Default 30 000 (createKafkaTopic's). */
+      sessionTimeoutMs?: number;
     }
   | {
       /** Postgres table topics (embedded mode). */
@@ -39,7 +41,14 @@ export function openTopicFromSpec(
   const logFor = (name: string) => (log ? (line: string) => log(`topic ${name}: ${line}`) : undefined);
   return (name, partitions) =>
     spec.kind === 'kafka'
-      ? createKafkaTopic({ brokers: spec.brokers, name, partitions, clientId: spec.clientId, log: logFor(name) })
+      ? createKafkaTopic({
+          brokers: spec.brokers,
+          name,
+          partitions,
+          clientId: spec.clientId,
+          sessionTimeoutMs: spec.sessionTimeoutMs,
+          log: logFor(name),
+        })
       : createPostgresTopic({
           pool,
           name: postgresTopicName(name),

@@ -33,7 +33,7 @@ export interface ServingOptions {
   deltaHub?: DeltaHubOptions;
   /**
    * How long a question's batch snapshot (rollup rows with their watermarks) is reused, ms; 0 = read
-   * it every time. Default 1000. See `createServing`.
+   * it every time. Default 0. See `createServing`.
    */
   batchSnapshotMs?: number;
 }
@@ -52,12 +52,15 @@ const SNAPSHOTS_KEPT = 500;
  * as of the current speed offsets — a prefix of each log, as fresh as a new read. So a question
  * asked again within `batchSnapshotMs` skips Postgres and reads only the speed store; if the
  * slices it needs were pruned meanwhile (the batch layer folded them), it reads a new snapshot.
- * What ages is only the snapshot's own figures in `freshness` (batch offsets and watermark time,
- * and the loaded offsets `speedLagEvents` is counted from), by at most `batchSnapshotMs`.
+ * What ages is the snapshot's own figures in `freshness` (batch offsets and watermark time, and
+ * the loaded offsets `speedLagEvents` is counted from), by at most `batchSnapshotMs` — and, when
+ * the speed layer lags behind the batch layer, the answer: an exact prefix of each log, but up to
+ * `batchSnapshotMs` behind what a new snapshot would hold. A response cache keyed by the data
+ * version could then keep that older prefix under a newer version, so the option is off by default.
  */
 export function createServing(opts: ServingOptions): Serving {
   const maxBuckets = opts.maxBuckets ?? 10_000;
-  const snapshotMs = opts.batchSnapshotMs ?? 1000;
+  const snapshotMs = opts.batchSnapshotMs ?? 0;
   const snapshots = new Map<string, { at: number; batch: BatchRead }>();
   const snapshotOf = (key: string): BatchRead | null => {
     const e = snapshots.get(key);

@@ -38,6 +38,8 @@ export interface DeploymentOptions {
   partitions?: number;
   /** Extra environment for every role (e.g. an auth setting). */
   extraEnv?: Record<string, string>;
+  /** Last word on one role's environment (ports of a scale-out run's replicas and balancers). Default: none. */
+  roleOverrides?: (role: Role) => Record<string, string>;
   onUnplannedExit?: (role: Role, code: number | null, signal: string | null, tail: string) => void;
 }
 
@@ -55,6 +57,8 @@ export interface Deployment {
   /** What GraphQL requests carry (the run's API key). */
   headers: Record<string, string>;
   roles: Map<Role, RoleProcess>;
+  /** The environment `role` runs with (a replica started beside the deployment's own takes it). */
+  roleEnv(role: Role): Record<string, string>;
   /** Start every role, the simulator last (the CDC slot must exist before the first order). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -137,7 +141,7 @@ export async function createChaosDeployment(o: DeploymentOptions): Promise<Deplo
     if (role === 'gateway')
       e.SUBGRAPH_URLS = [...subgraphPorts].map(([n, p]) => `${n}=http://127.0.0.1:${p}/graphql`).join(',');
     else e.PORT = '0';
-    return e;
+    return { ...e, ...o.roleOverrides?.(role) };
   };
   const roles = new Map<Role, RoleProcess>();
   for (const role of [...ROLES, 'simulator'] as Role[]) {
@@ -163,6 +167,7 @@ export async function createChaosDeployment(o: DeploymentOptions): Promise<Deplo
     gatewayUrl: `http://127.0.0.1:${port}`,
     headers: { 'x-api-key': apiKey },
     roles,
+    roleEnv,
     async start() {
       // The first role creates the schema (migrate), the gateway needs the subgraphs' SDL, the
       // simulator comes last; the rest start side by side (a busy machine takes a minute for each).

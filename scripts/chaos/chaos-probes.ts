@@ -43,7 +43,7 @@ export interface Probes {
 // Wide enough for any simulated clock, within the serving layer's bucket limit (5 000).
 const FAR = { from: '2025-01-01T00:00:00Z', to: '2030-01-01T00:00:00Z' };
 /** One query per subgraph that only it can answer (a subgraph without an entry is not probed). */
-const QUERIES: Record<string, string> = {
+export const PROBE_QUERIES: Record<string, string> = {
   production: `{ productionSeries(metric: PARTS_EXITED, grain: DAY, from: "${FAR.from}", to: "${FAR.to}") { total } }`,
   // A cheap read of the quality subgraph (a per-station figure over years is over the cost limit).
   quality: `{ orders(first: 1) { totalCount } }`,
@@ -118,12 +118,12 @@ export function createProbes(o: ProbeOptions): Probes {
       };
     },
     async answers(subgraph, timeoutMs = 5000) {
-      if (!QUERIES[subgraph]) return { ok: true, status: 0, body: 'not probed' };
+      if (!PROBE_QUERIES[subgraph]) return { ok: true, status: 0, body: 'not probed' };
       try {
         const r = await fetch(`${o.gatewayUrl}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...o.headers },
-          body: JSON.stringify({ query: QUERIES[subgraph] }),
+          body: JSON.stringify({ query: PROBE_QUERIES[subgraph] }),
           signal: AbortSignal.timeout(timeoutMs),
         });
         const body = await r.text();
