@@ -224,6 +224,11 @@ async function startConsumer(
   let current: Member | null = null;
   let restarts = 0;
   let restartTimer: NodeJS.Timeout | null = null;
+  // A fresh kafkajs consumer in the group; a batch it handles resets the back-off.
+  const member = (): Promise<Member> =>
+    startMember(kafka, topic, partitions, o, log, sessionTimeoutMs, stopping.signal, running, onFatal, () => {
+      restarts = 0;
+    });
   const onFatal = (err: Error) => {
     if (stopping.signal.aborted) return;
     const ms = Math.min(1000 * 2 ** restarts++, MAX_RESTART_MS);
@@ -235,20 +240,7 @@ async function startConsumer(
       void (async () => {
         await old?.stop().catch(() => undefined);
         if (stopping.signal.aborted) return;
-        current = await startMember(
-          kafka,
-          topic,
-          partitions,
-          o,
-          log,
-          sessionTimeoutMs,
-          stopping.signal,
-          running,
-          onFatal,
-          () => {
-            restarts = 0;
-          },
-        ).catch((e: Error) => {
+        current = await member().catch((e: Error) => {
           o.onError?.(e);
           onFatal(e);
           return null;
@@ -256,20 +248,7 @@ async function startConsumer(
       })();
     }, ms);
   };
-  current = await startMember(
-    kafka,
-    topic,
-    partitions,
-    o,
-    log,
-    sessionTimeoutMs,
-    stopping.signal,
-    running,
-    onFatal,
-    () => {
-      restarts = 0;
-    },
-  );
+  current = await member();
   let stopped: Promise<void> | null = null;
   return {
     stop: () =>
