@@ -7,11 +7,10 @@
  */
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { allMetrics } from '../metrics/index.ts';
 import { createRefresher } from '../batch/refresher.ts';
 import { createSpeedApplier } from '../speed/applier.ts';
-import { createRedisStore } from '../speed/redis-store.ts';
+import { createRedisStore, deletePrefixKeys } from '../speed/redis-store.ts';
 import { createServing } from '../serving/create-serving.ts';
 import { readBatch } from '../serving/read-batch.ts';
 import { migrate } from '../store/migrate.ts';
@@ -79,8 +78,5 @@ try {
   await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await pool.end();
   await store.close();
-  const r = new Redis(process.env.REDIS_URL!);
-  const keys = await r.keys(`{${prefix}}:*`);
-  if (keys.length) await r.del(...keys);
-  await r.quit();
+  await deletePrefixKeys(process.env.REDIS_URL!, prefix);
 }

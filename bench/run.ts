@@ -17,13 +17,13 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { createFigures, median, toMarkdown } from './stats.ts';
 import { runRefreshScenario } from './scenarios/refresh.ts';
 import { runQueriesScenario } from './scenarios/queries.ts';
 import { runPipelineScenario } from './scenarios/pipeline.ts';
 import { runSubscribersScenario } from './scenarios/subscribers.ts';
 import { runScaleScenario } from './scenarios/scale.ts';
+import { deletePrefixKeys } from '../speed/redis-store.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -183,12 +183,7 @@ async function main() {
   } finally {
     for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`).catch(() => undefined);
     await pool.end();
-    const redis = new Redis(redisUrl);
-    for (const p of prefixes) {
-      const keys = await redis.keys(`{${p}}:*`);
-      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
-    }
-    await redis.quit();
+    for (const p of prefixes) await deletePrefixKeys(redisUrl, p);
   }
 
   await writeResults(figures, t0, true);

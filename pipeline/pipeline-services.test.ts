@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { pipelineContract } from './pipeline.contract.ts';
 import { createKafkaTopic } from '../log/kafka-topic.ts';
-import { createRedisStore } from '../speed/redis-store.ts';
+import { createRedisStore, deletePrefixKeys } from '../speed/redis-store.ts';
 
 // Production stack: real Kafka + real Redis (unreachable = failure, not a skip).
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -14,10 +13,7 @@ pipelineContract('kafka + redis', {
   store: () => createRedisStore({ url: redisUrl, prefix, slice: 50 }),
   flush: async (s) => {
     // What a FLUSHALL does to this deployment: every key of its prefix is gone.
-    const r = new Redis(redisUrl);
-    const keys = await r.keys(`{${prefix}}:*`);
-    if (keys.length) await r.del(...keys);
-    await r.quit();
+    await deletePrefixKeys(redisUrl, prefix);
     return s;
   },
 });

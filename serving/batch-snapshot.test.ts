@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { dropSchema, testPool, testSchemaName } from '../lib/test-db.ts';
 import { migrate } from '../store/migrate.ts';
-import { createRedisStore } from '../speed/redis-store.ts';
+import { createRedisStore, deletePrefixKeys } from '../speed/redis-store.ts';
 import { createSpeedApplier } from '../speed/applier.ts';
 import { createRefresher } from '../batch/refresher.ts';
 import { allMetrics } from '../metrics/index.ts';
@@ -64,10 +63,7 @@ describe.skipIf(!redisUrl)('serving: kept batch snapshots', () => {
     await store.close();
     await dropSchema(pool, schema);
     await pool.end();
-    const r = new Redis(redisUrl!);
-    const keys = await r.keys(`{${prefix}}:*`);
-    if (keys.length > 0) await r.del(...keys);
-    await r.quit();
+    await deletePrefixKeys(redisUrl!, prefix);
   });
 
   it('reuses a snapshot exactly, and reads a new one once its slices are pruned or were never applied', async () => {
@@ -97,10 +93,7 @@ describe.skipIf(!redisUrl)('serving: kept batch snapshots', () => {
 
     // The speed store is flushed; the batch layer moves to 70; the applier starts again at 70. The
     // kept snapshot (W = 50) would miss offsets 50–69, which the speed store never held.
-    const r = new Redis(redisUrl!);
-    const keys = await r.keys(`{${prefix}}:*`);
-    await r.del(...keys);
-    await r.quit();
+    await deletePrefixKeys(redisUrl!, prefix);
     await addExits(50, 20);
     await fold();
     await addExits(70, 5);

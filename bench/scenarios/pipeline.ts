@@ -3,7 +3,6 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../app/config.ts';
 import { startTarget } from '../../app/modules.ts';
 import { collectStatus } from '../../app/status.ts';
@@ -13,6 +12,7 @@ import { ident, migrate } from '../../store/migrate.ts';
 import { freePort, waitFor } from '../../e2e/harness.ts';
 import { percentile } from '../stats.ts';
 import type { Figures } from '../stats.ts';
+import { deletePrefixKeys } from '../../speed/redis-store.ts';
 
 export interface PipelineScenario {
   databaseUrl: string;
@@ -74,7 +74,6 @@ export async function runPipelineScenario(o: PipelineScenario): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const pool = new pg.Pool({ connectionString: o.databaseUrl, max: 4 });
-  const redis = new Redis(o.redisUrl);
   const topics: string[] = [];
   const schemas: string[] = [];
   const prefixes: string[] = [];
@@ -159,16 +158,12 @@ export async function runPipelineScenario(o: PipelineScenario): Promise<void> {
     }
   } finally {
     for (const s of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${ident(s)} CASCADE`).catch(() => undefined);
-    for (const p of prefixes) {
-      const keys = await redis.keys(`{${p}}:*`);
-      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
-    }
+    for (const p of prefixes) await deletePrefixKeys(o.redisUrl, p);
     const created = (await admin.listTopics()).filter(
       (t) => topics.includes(t) || prefixes.some((p) => t.startsWith(`${p}.`)),
     );
     if (created.length > 0) await admin.deleteTopics({ topics: created }).catch(() => undefined);
     await admin.disconnect();
-    await redis.quit();
     await pool.end();
   }
 }

@@ -8,6 +8,7 @@ import { createKafkaTopic } from '../../log/kafka-topic.ts';
 import { createRoleProcess, type RoleProcess } from '../../scripts/chaos/role-process.ts';
 import { STATIONS } from '../seed-raw.ts';
 import type { Figures } from '../stats.ts';
+import { deletePrefixKeys } from '../../speed/redis-store.ts';
 
 export interface ScaleScenario {
   root: string;
@@ -60,7 +61,7 @@ export async function runScaleScenario(o: ScaleScenario): Promise<void> {
     for (let run = 0; run < o.runs; run++) {
       for (const k of run % 2 === 0 ? [1, 2] : [2, 1]) {
         const schema = `${o.prefix.replace(/[^a-z0-9_]/g, '_')}_r${run}_${k}`;
-        await clearRedis(redis, o.prefix);
+        await deletePrefixKeys(o.redisUrl, o.prefix);
         const r = await measure(o, { k, schema, end, admin, pool, redis, logDir });
         o.log(
           `scale: run ${run + 1}, ${k} of each: loaded ${Math.round(r.loaded)} events/s, ` +
@@ -72,7 +73,7 @@ export async function runScaleScenario(o: ScaleScenario): Promise<void> {
       }
     }
   } finally {
-    await clearRedis(redis, o.prefix);
+    await deletePrefixKeys(o.redisUrl, o.prefix);
     await admin.deleteTopics({ topics: [topicName] }).catch(() => undefined);
     await admin.deleteGroups([`${o.prefix}-loader`]).catch(() => undefined);
     await admin.disconnect();
@@ -168,9 +169,4 @@ function envelope(prefix: string, i: number, t: number) {
       },
     }),
   };
-}
-
-async function clearRedis(redis: Redis, prefix: string) {
-  const keys = await redis.keys(`{${prefix}}:*`);
-  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
 }

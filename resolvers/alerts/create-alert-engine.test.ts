@@ -1,13 +1,12 @@
 import { describe, it, beforeAll as before, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { migrate } from '../../store/migrate.ts';
 import { createPostgresTopic } from '../../log/postgres-topic.ts';
 import { createLoader } from '../../loader/loader.ts';
 import { createSpeedApplier } from '../../speed/applier.ts';
 import { createRefresher } from '../../batch/refresher.ts';
-import { createRedisStore } from '../../speed/redis-store.ts';
+import { createRedisStore, deletePrefixKeys } from '../../speed/redis-store.ts';
 import { createServing } from '../../serving/create-serving.ts';
 import { allMetrics } from '../../metrics/index.ts';
 import { FIXTURE_CALENDAR } from '../../serving/testing/fixture-serving.ts';
@@ -101,10 +100,7 @@ describe('alert engine on the real layers (Postgres + Redis)', () => {
   after(async () => {
     engine.close();
     await store.close();
-    const r = new Redis(redisUrl);
-    const keys = await r.keys(`{${prefix}}:*`);
-    if (keys.length) await r.del(...keys);
-    await r.quit();
+    await deletePrefixKeys(redisUrl, prefix);
     await dropSchema(pool, schema);
     await pool.end();
   });
