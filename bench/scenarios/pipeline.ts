@@ -304,11 +304,9 @@ async function catchUp(config: Config, n: number, speed: boolean) {
       speedRole
         ? sum(((await collectStatus(speedRole)) as { speed: { offsets: Array<number | null> } }).speed.offsets)
         : n;
-    let loaded = 0;
-    const rate = await timeTo(`the pipeline to load ${n} events`, n, async () => {
-      loaded = await offsets('loader_offsets');
-      return Math.min(loaded, await applied());
-    });
+    const rate = await timeTo(`the pipeline to load ${n} events`, n, async () =>
+      Math.min(await offsets('loader_offsets'), await applied()),
+    );
     const loadedAt = performance.now();
     // The batch layer folds whole slices (a partial one waits for MILLRACE_STALL_MS): done when every
     // complete slice the loader wrote is folded.
