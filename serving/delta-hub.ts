@@ -1,4 +1,4 @@
-import type { SpeedStore, StoredDelta } from '../speed/store.ts';
+import { compareCursors, type SpeedStore, type StoredDelta } from '../speed/store.ts';
 import { MillraceError } from '../lib/errors.ts';
 
 /** Options of the shared delta reader. */
@@ -191,14 +191,4 @@ export function createDeltaHub<T extends { cursor: string }>(
     subscribe,
     stats: () => ({ subscribers: subs.size, joined: joined.size, readers: reader ? 1 : 0, readersStarted }),
   };
-}
-
-/** Every cursor either store hands out: `<ms or epoch>-<sequence>`, like a Redis stream id; '' is before all. */
-export const CURSOR = /^(\d{1,16})-(\d{1,16})$/;
-
-export function compareCursors(a: string, b: string): number {
-  if (a === '' || b === '') return a === b ? 0 : a === '' ? -1 : 1;
-  const [, am, as] = CURSOR.exec(a)!;
-  const [, bm, bs] = CURSOR.exec(b)!;
-  return Number(am) !== Number(bm) ? Number(am) - Number(bm) : Number(as) - Number(bs);
 }

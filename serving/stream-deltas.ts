@@ -1,9 +1,9 @@
-import type { SpeedStore, StoredDelta } from '../speed/store.ts';
+import { compareCursors, CURSOR, type SpeedStore, type StoredDelta } from '../speed/store.ts';
 import type { DeltaPayload } from '../speed/applier.ts';
 import { MillraceError } from '../lib/errors.ts';
 import type { Delta } from './types.ts';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
-import { compareCursors, createDeltaHub, CURSOR, type DeltaHubOptions, type DeltaHubStats } from './delta-hub.ts';
+import { createDeltaHub, type DeltaHubOptions, type DeltaHubStats } from './delta-hub.ts';
 
 /** The deltas of one serving instance: every subscription fed by one shared store reader (delta-hub.ts). */
 export interface DeltaFeed {

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import {
   SLICE_BUCKET_MS,
+  compareCursors,
   hoursOf,
   type ApplyRequest,
   type ApplyResult,
@@ -165,7 +166,7 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
       // all survived is called expired, and the client re-queries — never a silent gap.
       const first = await redis.xrange(k.deltas, '-', '+', 'COUNT', 1);
       if (first.length === 0) return (await redis.exists(k.deltas)) === 0 && after !== '';
-      return compareIds(after, first[0][0]) < 0;
+      return compareCursors(after, first[0][0]) < 0;
     },
     async close() {
       closed = true;
@@ -189,10 +190,4 @@ export async function deletePrefixKeys(url: string, prefix: string): Promise<voi
   } finally {
     await redis.quit();
   }
-}
-
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am !== bm ? am - bm : (as ?? 0) - (bs ?? 0);
 }

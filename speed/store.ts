@@ -99,3 +99,13 @@ export interface SpeedStore {
   cursorExpired(after: string): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** Every cursor either store hands out: `<ms or epoch>-<sequence>`, like a Redis stream id; '' is before all. */
+export const CURSOR = /^(\d{1,16})-(\d{1,16})$/;
+
+export function compareCursors(a: string, b: string): number {
+  if (a === '' || b === '') return a === b ? 0 : a === '' ? -1 : 1;
+  const [, am, as] = CURSOR.exec(a)!;
+  const [, bm, bs] = CURSOR.exec(b)!;
+  return Number(am) !== Number(bm) ? Number(am) - Number(bm) : Number(as) - Number(bs);
+}
