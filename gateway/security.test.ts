@@ -262,6 +262,39 @@ describe('scopes from @requiresScopes, on queries and subscriptions', () => {
     );
   });
 
+  test('a remembered check is per scopes and variables: the same document is refused for one after being allowed for another', async () => {
+    const query = `query Q { stations { id errorCount(from: "${FROM}", to: "${TO}") } }`;
+    const send = (scopes: string[]) => post(stack.gateway.url, { query }, bearer(fixtureToken(scopes)));
+    const codes = (r: Awaited<ReturnType<typeof send>>) =>
+      (r.body.errors ?? []).map((e: { extensions: { code: string } }) => e.extensions.code);
+    // Twice each, alternating: the second asking of each is answered from what the first left.
+    for (let round = 0; round < 2; round++) {
+      const allowed = await send(['production:read', 'quality:read']);
+      assert.deepEqual(codes(allowed), [], allowed.text);
+      assert.equal(allowed.body.data.stations.length, 3);
+      const refused = await send(['production:read']);
+      assert.deepEqual(codes(refused), ['FORBIDDEN'], refused.text);
+      assert.equal(refused.body.data.stations[0].errorCount, null);
+      // The same scopes in another order are the same set; no scopes at all is refused too.
+      assert.deepEqual(codes(await send(['quality:read', 'production:read'])), []);
+      const none = await send([]);
+      assert.deepEqual(codes(none), ['FORBIDDEN'], none.text);
+      assert.equal(none.body.data?.stations ?? null, null);
+    }
+    // @skip/@include: the variables decide what is checked, so they are part of what is remembered.
+    const cond = `query C($q: Boolean!) { stations { id errorCount(from: "${FROM}", to: "${TO}") @include(if: $q) } }`;
+    for (let round = 0; round < 2; round++) {
+      for (const q of [false, true]) {
+        const r = await post(
+          stack.gateway.url,
+          { query: cond, variables: { q } },
+          bearer(fixtureToken(['production:read'])),
+        );
+        assert.deepEqual(codes(r), q ? ['FORBIDDEN'] : [], `round ${round}, q=${q}: ${r.text}`);
+      }
+    }
+  });
+
   test('ops:read for dead letters; the raw input of personal sources also needs pii:read', async () => {
     const q = '{ deadLetters { edges { node { connector reason raw personalRaw } } } }';
     assert.equal((await as(['production:read'], q)).body.errors[0].extensions.code, 'FORBIDDEN');
@@ -436,6 +469,18 @@ describe('abuse limits', () => {
       assert.equal(r.body.data ?? null, null, what);
       const ok = await send({ query: DASHBOARD });
       assert.equal(ok.body.errors, undefined, `dashboard after ${what}: ${ok.text}`);
+    }
+  });
+
+  test('a remembered cost estimate is per variables: the same document passes with a day and is refused with a year, each time', async () => {
+    const query =
+      'query($from: DateTime!, $to: DateTime!) { productionSeries(metric: PARTS_EXITED, grain: MINUTE, from: $from, to: $to) { total } }';
+    for (let round = 0; round < 2; round++) {
+      const day = await send({ query, variables: { from: '2026-11-21T08:00:00Z', to: TO } });
+      assert.equal(day.body.errors, undefined, `round ${round}: ${day.text}`);
+      const year = await send({ query, variables: { from: '2025-11-22T08:00:00Z', to: TO } });
+      assert.equal(year.body.errors?.[0]?.extensions?.code, 'COST_LIMIT', `round ${round}: ${year.text}`);
+      assert.equal(year.body.data ?? null, null);
     }
   });
 

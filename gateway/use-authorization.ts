@@ -18,6 +18,7 @@ import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { useGenericAuth, type ValidateUserFnParams } from '@envelop/generic-auth';
 import { PRINCIPAL } from './use-authentication.ts';
 import type { Principal } from './create-authenticator.ts';
+import { createDocumentMemo, hasConditionalFields } from './document-memo.ts';
 
 /**
  * Scopes from the schema, nothing else: `@requiresScopes(scopes: [["a", "b"], ["c"]])` (a and b,
@@ -44,7 +45,85 @@ export function useAuthorization(): GatewayPlugin {
       // First: generic-auth would strip a forbidden root subscription field, leaving an empty
       // (invalid) subscription; a subscription the principal may not read is refused whole here.
       addPlugin({ onSubscribe: refuseSubscription } as GatewayPlugin);
-      addPlugin(fieldChecks);
+      addPlugin(memoiseChecks(fieldChecks));
+    },
+  } as GatewayPlugin;
+}
+
+type Hook = (payload: {
+  args: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    operationName?: string | null;
+    variableValues?: Record<string, unknown> | null;
+    contextValue: Record<string, unknown>;
+  };
+  setResultAndStopExecution: (r: ExecutionResult) => void;
+}) => unknown;
+
+/** What generic-auth's checks made of one request: the document they left and their result hooks. */
+interface Outcome {
+  document: DocumentNode;
+  hooks: unknown;
+}
+
+/**
+ * generic-auth runs its checks as validation rules over the whole document on every request
+ * (`@envelop/extended-validation`, at execute/subscribe). What they decide depends only on the
+ * schema, the document, the operation, the caller's scopes (or that there is no caller) and,
+ * through `@skip`/`@include`, the variables; so the outcome is remembered under exactly those
+ * (createDocumentMemo) and a request that matches one gets what the checks gave the first: the
+ * same rewritten document (forbidden fields removed) and the same result hooks (which add the
+ * FORBIDDEN/UNAUTHENTICATED errors and null their paths). A first run that stopped the operation
+ * itself, or did not run the rules, is not remembered.
+ */
+function memoiseChecks(genericAuth: GatewayPlugin): GatewayPlugin {
+  const memo = createDocumentMemo<Outcome>();
+  const wrap =
+    (check: Hook): Hook =>
+    (payload) => {
+      const { args } = payload;
+      const principal = args.contextValue[PRINCIPAL] as Principal | null | undefined;
+      const key = JSON.stringify([
+        args.operationName ?? null,
+        principal ? [...new Set(principal.scopes)].sort() : null,
+        hasConditionalFields(args.document) ? (args.variableValues ?? null) : null,
+      ]);
+      const known = memo.get(args.schema, args.document, key);
+      if (known) {
+        args.document = known.document;
+        return known.hooks;
+      }
+      const original = args.document;
+      let stopped = false;
+      const hooks = check({
+        ...payload,
+        args,
+        setResultAndStopExecution: (r) => {
+          stopped = true;
+          payload.setResultAndStopExecution(r);
+        },
+      });
+      // The rules ran iff the document was replaced (generic-auth always rebuilds it after them).
+      if (!stopped && args.document !== original)
+        memo.set(args.schema, original, key, { document: args.document, hooks });
+      return hooks;
+    };
+  const init = (genericAuth as { onPluginInit: (p: { addPlugin: (p: GatewayPlugin) => void }) => void }).onPluginInit;
+  return {
+    ...genericAuth,
+    onPluginInit(payload: { addPlugin: (p: GatewayPlugin) => void }) {
+      init({
+        ...payload,
+        addPlugin: (plugin) => {
+          const p = plugin as { onExecute?: Hook; onSubscribe?: Hook };
+          payload.addPlugin({
+            ...plugin,
+            ...(p.onExecute && { onExecute: wrap(p.onExecute) }),
+            ...(p.onSubscribe && { onSubscribe: wrap(p.onSubscribe) }),
+          } as GatewayPlugin);
+        },
+      });
     },
   } as GatewayPlugin;
 }

@@ -12,6 +12,7 @@ import {
   type FieldNode,
 } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { createDocumentMemo } from './document-memo.ts';
 
 /** Options of `useCostLimit` (the estimator is described on `estimateCost`). */
 export interface CostLimitOptions {
@@ -41,6 +42,8 @@ export function useCostLimit(opts: CostLimitOptions = {}): GatewayPlugin {
       }),
     ],
   });
+  // The estimate depends only on the schema, the document, the operation and the variables.
+  const memo = createDocumentMemo<number>();
   const check = ({
     args,
     setResultAndStopExecution,
@@ -53,13 +56,14 @@ export function useCostLimit(opts: CostLimitOptions = {}): GatewayPlugin {
     };
     setResultAndStopExecution: (r: unknown) => void;
   }) => {
-    const cost = estimateCost(
-      args.schema,
-      args.document,
-      args.operationName ?? undefined,
-      args.variableValues ?? {},
-      opts,
-    );
+    const op = args.operationName ?? undefined;
+    const variables = args.variableValues ?? {};
+    const key = JSON.stringify([op ?? '', variables]);
+    let cost = memo.get(args.schema, args.document, key);
+    if (cost === undefined) {
+      cost = estimateCost(args.schema, args.document, op, variables, opts);
+      memo.set(args.schema, args.document, key, cost);
+    }
     if (cost > maxCost) setResultAndStopExecution(refuse(cost));
   };
   return { onExecute: check, onSubscribe: check } as unknown as GatewayPlugin;
