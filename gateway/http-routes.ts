@@ -38,7 +38,7 @@ export function createHttpRoutes(opts: HttpRoutesOptions): (req: IncomingMessage
   const extra = Object.entries(opts.routes ?? {}).sort(([a], [b]) => b.length - a.length);
   const guard = opts.guard ?? ((handler: RouteHandler) => handler);
   return (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    const path = pathOf(req.url ?? '/');
     if (path === '/healthz' && isRead(req)) {
       void answer(res, opts.log, 'health', async () => {
         const h = await opts.health();
@@ -63,6 +63,16 @@ export function createHttpRoutes(opts: HttpRoutesOptions): (req: IncomingMessage
     }
     return false;
   };
+}
+
+/** `/a/b` segments of letters, digits, `_` and `-`: a path the URL parser would return as it is. */
+const PLAIN_PATH = /^(?:\/[\w-]+)*\/?$/;
+
+/** The request's path as the URL parser normalises it (parsed only when it is not already plain). */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path !== '' && PLAIN_PATH.test(path) ? path : new URL(url, 'http://local').pathname;
 }
 
 function isRead(req: IncomingMessage): boolean {

@@ -59,9 +59,23 @@ export function useDeadline(opts: DeadlineOptions = {}): GatewayPlugin {
       if (deadline === undefined) return;
       const left = Math.max(1, deadline - Date.now());
       const signals = [AbortSignal.timeout(left), ...(options.signal ? [options.signal] : [])];
-      const headers = new Headers(options.headers as HeadersInit | undefined);
-      headers.set(DEADLINE_HEADER, String(deadline));
-      setOptions({ ...options, headers: Object.fromEntries(headers), signal: AbortSignal.any(signals) });
+      setOptions({ ...options, headers: withDeadline(options.headers, deadline), signal: AbortSignal.any(signals) });
     },
   } as GatewayPlugin;
+}
+
+/**
+ * The fetch's headers as a plain object, with the deadline header set. The subgraph executor
+ * passes a plain object with lower-case names: copied as it is (no Headers object built and
+ * read back per fetch); anything else goes through Headers, which lower-cases and merges names.
+ */
+function withDeadline(init: unknown, deadline: number): Record<string, string> {
+  if (init && Object.getPrototypeOf(init) === Object.prototype) {
+    const plain = init as Record<string, unknown>;
+    if (Object.keys(plain).every((k) => k === k.toLowerCase() && typeof plain[k] === 'string'))
+      return { ...(plain as Record<string, string>), [DEADLINE_HEADER]: String(deadline) };
+  }
+  const headers = new Headers(init as HeadersInit | undefined);
+  headers.set(DEADLINE_HEADER, String(deadline));
+  return Object.fromEntries(headers);
 }

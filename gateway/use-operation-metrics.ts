@@ -46,6 +46,15 @@ export function useOperationMetrics(opts: OperationMetricsOptions): GatewayPlugi
     known.add(n);
     return n;
   };
+  // The labelled children, looked up once per label pair rather than by hashing the labels on every operation.
+  const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<string> }>();
+  const perOperation = (operation: string, type: string) => {
+    const key = `${type} ${operation}`;
+    let c = children.get(key);
+    if (!c)
+      children.set(key, (c = { count: ops.labels({ operation, type }), time: latency.labels({ operation, type }) }));
+    return c;
+  };
   const countErrors = (operation: string, list: readonly GraphQLError[] | undefined) => {
     for (const e of list ?? []) errors.inc({ operation, code: String(e.extensions?.code ?? 'UNKNOWN') });
   };
@@ -57,8 +66,9 @@ export function useOperationMetrics(opts: OperationMetricsOptions): GatewayPlugi
     const ast = getOperationAST(args.document, args.operationName ?? undefined);
     const operation = label(args.operationName ?? ast?.name?.value);
     const type = ast?.operation ?? 'query';
-    const end = latency.startTimer({ operation, type });
-    ops.inc({ operation, type });
+    const { count, time } = perOperation(operation, type);
+    const end = time.startTimer();
+    count.inc();
     const done = ({ result }: { result: unknown }) => {
       end();
       if (result && typeof result === 'object' && Symbol.asyncIterator in result) {

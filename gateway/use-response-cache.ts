@@ -124,9 +124,11 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
       const scopes = [...(principal?.scopes ?? [])].sort().join(' ');
       // Per scopes too: the document checked is the one the scope checks left.
       if (!cacheable(args.schema, args.document, op, `${scopes}\n${op ?? ''}\n${text}`)) return;
-      const key = createHash('sha256')
-        .update(JSON.stringify([scopes, text, op, stableJson(args.variableValues ?? {})]))
-        .digest('base64url');
+      // Short keys as they are (a hash costs more than the lookup); long ones by their SHA-256, so a
+      // kept answer does not keep a 64 KiB document alive as its key. A raw key starts with '[', a
+      // hash never does: the two cannot meet.
+      const raw = JSON.stringify([scopes, text, op, stableJson(args.variableValues ?? {})]);
+      const key = raw.length <= 1024 ? raw : createHash('sha256').update(raw).digest('base64url');
       // A version that cannot be read (a store down) means no cache for this query, not a failure:
       // it runs as without the cache, and its subgraphs report what is down with their own codes.
       const version = await dataVersion().catch(() => null);
