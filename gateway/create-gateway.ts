@@ -14,6 +14,8 @@ import { useGetParams } from './use-get-params.ts';
 import { createSecurity, requireScope, type SecurityOptions } from './security.ts';
 import { exampleQuery } from './example-query.ts';
 import { useResponseCache, type ResponseCacheOptions } from './use-response-cache.ts';
+import { readJsonBody } from './read-json-body.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './use-request-size.ts';
 
 /** Options of the gateway. */
 export interface GatewayOptions {
@@ -139,8 +141,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     log,
     guard: (handler) => requireScope(opts.security.authenticator, 'ops:read', handler),
   });
+  const maxBody = opts.security.requestSize?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const server = createServer((req, res) => {
-    if (!routes(req, res)) void runtime(req, res);
+    if (!routes(req, res)) readJsonBody(req, res, maxBody, () => void runtime(req, res));
   });
 
   try {

@@ -9,6 +9,9 @@ export interface RequestSizeOptions {
   maxVariablesBytes?: number;
 }
 
+/** `maxBodyBytes` when none is given. */
+export const DEFAULT_MAX_BODY_BYTES = 64 << 10;
+
 export const SIZE_CODES = { body: 'BODY_TOO_LARGE', variables: 'VARIABLES_TOO_LARGE' } as const;
 
 /**
@@ -18,7 +21,7 @@ export const SIZE_CODES = { body: 'BODY_TOO_LARGE', variables: 'VARIABLES_TOO_LA
  * messages are capped by the socket's `maxPayload` and pass the variables check here too.
  */
 export function useRequestSize(opts: RequestSizeOptions = {}): GatewayPlugin {
-  const maxBody = opts.maxBodyBytes ?? 64 << 10;
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxVars = opts.maxVariablesBytes ?? 16 << 10;
   const tooLarge = (code: string, message: string) =>
     new GraphQLError(message, { extensions: { code, http: { status: 413 } } });
