@@ -66,6 +66,7 @@ try {
       b.watermarks.map((w) => Math.floor(w / 500)),
       { from: q.from, to: q.to },
       metric.dimensionNames.map((d) => (d === 'station' ? 'DIE' : null)),
+      'hour',
     );
     t.speed.push(performance.now() - t0);
     t0 = performance.now();

@@ -1,6 +1,7 @@
 /**
  * Key layout (all under the deployment's `{prefix}` hash tag):
- *   slice:<metric>:<p>:<slice>:<hour>   hash of cells (field `bucket␟dims…␟cell`)
+ *   slice:<metric>:<p>:<slice>:<hour>   hash of minute cells (field `bucket␟dims…␟cell`)
+ *   hslice:<metric>:<p>:<slice>:<hour>  the same cells summed up to the hour (bucket = the hour's start)
  *   hours:<metric>:<p>                  zset, member `<slice>:<hour>`, score hour — the range index
  *   slices:<p>                          zset, member `<metric>:<slice>:<hour>`, score slice — for pruning
  */
@@ -8,11 +9,15 @@
 /**
  * KEYS: speed_offset hash, meta hash, deltas stream.
  * ARGV: partition, from, to, initIfMissing, appliedAt, delta ('' = none), maxDeltas, prefix,
- *       initFloor, n, k, then n × (slice key, field, op s|m|M, value), then k × (metric, slice,
- *       hour) — the hashes this batch touches, added to the indexes. An apply that starts the
- *       partition raises its floor to initFloor (the slices below were never applied here).
- * Compare-and-set on the partition's speed offset makes re-applying harmless and refuses gaps.
- * Values stay strings end to end so Lua's doubles never round an integer.
+ *       initFloor, n, k, m, then n × (slice key, field, op s|m|M, value), then k × (metric, slice,
+ *       hour) — the hashes this batch touches, added to the indexes — then m × (touched index
+ *       1..k, hour field, op, value): the batch's cells summed up to their hour (hslice hashes).
+ * An apply that starts the partition raises its floor to initFloor (the slices below were never
+ * applied here). Compare-and-set on the partition's speed offset makes re-applying harmless and
+ * refuses gaps. Values stay strings end to end so Lua's doubles never round an integer.
+ * An hslice hash is written only when it holds every earlier apply of its slice hour too (it
+ * exists, or the minute hash does not yet): one that exists is complete, so a reader may use it
+ * in place of the minutes. Slice hours applied before hour cells were kept never get one.
  */
 export const APPLY_LUA = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -25,10 +30,7 @@ if cur == false then
 elseif tonumber(cur) ~= tonumber(ARGV[2]) then
   return {0, cur}
 end
-local n, k = tonumber(ARGV[10]), tonumber(ARGV[11])
-local i = 12
-for _ = 1, n do
-  local key, field, op, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+local function put(key, field, op, v)
   if op == 's' then
     redis.call('HINCRBY', key, field, v)
   else
@@ -37,6 +39,24 @@ for _ = 1, n do
       redis.call('HSET', key, field, v)
     end
   end
+end
+local n, k, m = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local t0 = 13 + 4 * n
+local hourKeys = {}
+local i = t0
+for j = 1, k do
+  local rest = ARGV[i] .. ':' .. p .. ':' .. ARGV[i + 1] .. ':' .. ARGV[i + 2]
+  local hk = prefix .. ':hslice:' .. rest
+  if redis.call('EXISTS', hk) == 1 or redis.call('EXISTS', prefix .. ':slice:' .. rest) == 0 then
+    hourKeys[j] = hk
+  else
+    hourKeys[j] = false
+  end
+  i = i + 3
+end
+i = 13
+for _ = 1, n do
+  put(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
   i = i + 4
 end
 for _ = 1, k do
@@ -44,6 +64,11 @@ for _ = 1, k do
   redis.call('ZADD', prefix .. ':hours:' .. metric .. ':' .. p, hour, slice .. ':' .. hour)
   redis.call('ZADD', prefix .. ':slices:' .. p, slice, metric .. ':' .. slice .. ':' .. hour)
   i = i + 3
+end
+for _ = 1, m do
+  local hk = hourKeys[tonumber(ARGV[i])]
+  if hk then put(hk, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]) end
+  i = i + 4
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[2], 'appliedAt', ARGV[5])
@@ -57,13 +82,15 @@ return {1, ARGV[3], id}
 /**
  * KEYS: speed_offset hash, floor hash, meta hash. ARGV: prefix, metric, P, first hour, last hour
  * (inclusive; '-inf'/'+inf' = all), a Lua pattern the cell fields must match ('' = all; built by
- * metrics/cell-key.ts `cellFieldLuaPattern`), fromSlice × P.
+ * metrics/cell-key.ts `cellFieldLuaPattern`), grain ('hour' reads a slice hour's hslice hash
+ * where it has one, its minutes otherwise), fromSlice × P.
  * Returns {offsets[], floors[], appliedAt, per partition {{slice, {field, value, …}}, …}} — read in
  * one atomic step so the slices agree with the offsets returned. It visits only the hashes the
  * hour index lists in the range: its cost follows the question, not the speed layer's backlog.
  */
 export const READ_LUA = `
 local prefix, metric, P, h0, h1, pat = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
+local hourly = ARGV[7] == 'hour'
 local offsets, floors, out = {}, {}, {}
 for p = 0, P - 1 do
   local o = redis.call('HGET', KEYS[1], tostring(p))
@@ -72,12 +99,15 @@ for p = 0, P - 1 do
   floors[p + 1] = f or ''
   local list = {}
   if o then
-    local from = tonumber(ARGV[7 + p])
+    local from = tonumber(ARGV[8 + p])
     local members = redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)
     for _, m in ipairs(members) do
       local s = tonumber(string.match(m, '^(%d+):'))
       if s >= from then
-        local h = redis.call('HGETALL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. m)
+        local rest = metric .. ':' .. p .. ':' .. m
+        local h = {}
+        if hourly then h = redis.call('HGETALL', prefix .. ':hslice:' .. rest) end
+        if #h == 0 then h = redis.call('HGETALL', prefix .. ':slice:' .. rest) end
         if pat ~= '' then
           local kept = {}
           for j = 1, #h, 2 do
@@ -112,7 +142,7 @@ local sk = prefix .. ':slices:' .. p
 local members = redis.call('ZRANGEBYSCORE', sk, '-inf', '(' .. slice, 'LIMIT', 0, limit)
 for _, m in ipairs(members) do
   local metric, rest = string.match(m, '^([^:]+):(.+)$')
-  redis.call('DEL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. rest)
+  redis.call('DEL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. rest, prefix .. ':hslice:' .. metric .. ':' .. p .. ':' .. rest)
   redis.call('ZREM', prefix .. ':hours:' .. metric .. ':' .. p, rest)
   redis.call('ZREM', sk, m)
 end
