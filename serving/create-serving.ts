@@ -36,6 +36,13 @@ export interface ServingOptions {
    * it every time. Default 0. See `createServing`.
    */
   batchSnapshotMs?: number;
+  /**
+   * The `statement_timeout` the pool's connections already have, ms (app/modules.ts sets it to
+   * MILLRACE_DEADLINE_MS). A read whose own deadline is at most DEADLINE_SLACK_MS sooner than that
+   * runs as the bare statement, one round trip, instead of setting its own timeout in a read-only
+   * transaction (three). Default none: every read with a deadline sets its own.
+   */
+  poolStatementTimeoutMs?: number;
 }
 
 /** Batch snapshots kept at most (one per distinct question). */
@@ -89,7 +96,7 @@ export function createServing(opts: ServingOptions): Serving {
   // One span per store read: the batch layer's snapshot (Postgres) and the speed slices (Redis).
   const readRollups = (q: Parameters<typeof readBatch>[2]) =>
     traced('postgres.read-batch', { 'db.system': 'postgresql', 'millrace.metric': q.metric.name }, () =>
-      readBatch(opts.pool, opts.schema, q),
+      readBatch(opts.pool, opts.schema, q, opts.poolStatementTimeoutMs),
     );
   const readSlices = (
     metric: string,
@@ -156,7 +163,11 @@ export function createServing(opts: ServingOptions): Serving {
         ]);
         fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
         lastFromSlice = fromSlice;
-        speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
+        // Read again if the guess was above this snapshot's W, or a block of slices read from the
+        // guess straddles it (its cells cannot be split: speed/store.ts SliceRead).
+        speed = fromSlice.some(
+          (f, p) => (guess[p] ?? 0) > f || early.slices[p]?.some((e) => e.slice < f && e.last >= f),
+        )
           ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims, speedGrain), q.deadline)
           : early;
         keepSnapshot(key, batch);

@@ -114,7 +114,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
               const kept = pick(fields);
               // As the Redis store: a slice hour with no cell of the values asked for is not returned.
               for (const _ in kept) {
-                out.push({ slice, fields: kept });
+                out.push({ slice, last: slice, fields: kept });
                 break;
               }
             }

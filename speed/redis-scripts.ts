@@ -1,23 +1,33 @@
+/** Sizes (in slices) of the blocks whose hour cells a read at grain hour takes in place of their slices. */
+export const BLOCK_SIZES = [16, 256] as const;
+
 /**
  * Key layout (all under the deployment's `{prefix}` hash tag):
  *   slice:<metric>:<p>:<slice>:<hour>   hash of minute cells (field `bucket␟dims…␟cell`)
  *   hslice:<metric>:<p>:<slice>:<hour>  the same cells summed up to the hour (bucket = the hour's start)
+ *   blk:<metric>:<p>:<size>:<block>:<hour>  the hour cells of slices block·size … block·size+size−1
  *   hours:<metric>:<p>                  zset, member `<slice>:<hour>`, score hour — the range index
- *   slices:<p>                          zset, member `<metric>:<slice>:<hour>`, score slice — for pruning
+ *   bhours:<metric>:<p>:<size>          zset, member `<block>:<hour>`, score hour — the blocks' range index
+ *   slices:<p>                          zset, member `<metric>:<slice>:<hour>` (score slice) or
+ *                                       `<metric>:<size>:<block>:<hour>` (score its last slice) — for pruning
+ *   hfrom                               hash, partition → first slice whose every apply wrote hour
+ *                                       cells (a store written before hour cells were kept has
+ *                                       minutes only below it)
  */
 
 /**
  * KEYS: speed_offset hash, meta hash, deltas stream.
  * ARGV: partition, from, to, initIfMissing, appliedAt, delta ('' = none), maxDeltas, prefix,
- *       initFloor, n, k, m, then n × (slice key, field, op s|m|M, value), then k × (metric, slice,
- *       hour) — the hashes this batch touches, added to the indexes — then m × (touched index
- *       1..k, hour field, op, value): the batch's cells summed up to their hour (hslice hashes).
+ *       initFloor, slice of `from`, n, k, m, then n × (slice key, field, op s|m|M, value), then
+ *       k × (metric, slice, hour) — the slice hours this batch touches, added to the indexes —
+ *       then m × (touched index 1..k, hour field, op, value): the batch's cells summed up to their
+ *       hour, added to the slice hour's hslice hash and to its blocks.
  * An apply that starts the partition raises its floor to initFloor (the slices below were never
  * applied here). Compare-and-set on the partition's speed offset makes re-applying harmless and
  * refuses gaps. Values stay strings end to end so Lua's doubles never round an integer.
- * An hslice hash is written only when it holds every earlier apply of its slice hour too (it
- * exists, or the minute hash does not yet): one that exists is complete, so a reader may use it
- * in place of the minutes. Slice hours applied before hour cells were kept never get one.
+ * Hour cells are complete from the partition's `hfrom` slice on: set by its first apply here, to
+ * initFloor on a fresh partition, or to the slice after `from`'s on a partition a previous script
+ * (minutes only) applied to. Below it only minutes are written and read.
  */
 export const APPLY_LUA = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -30,6 +40,12 @@ if cur == false then
 elseif tonumber(cur) ~= tonumber(ARGV[2]) then
   return {0, cur}
 end
+local hf = redis.call('HGET', prefix .. ':hfrom', p)
+if hf == false then
+  if cur == false then hf = ARGV[9] else hf = tostring(tonumber(ARGV[10]) + 1) end
+  redis.call('HSET', prefix .. ':hfrom', p, hf)
+end
+hf = tonumber(hf)
 local function put(key, field, op, v)
   if op == 's' then
     redis.call('HINCRBY', key, field, v)
@@ -40,34 +56,40 @@ local function put(key, field, op, v)
     end
   end
 end
-local n, k, m = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local t0 = 13 + 4 * n
+local sizes = {${BLOCK_SIZES.join(', ')}}
+local n, k, m = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local i = 14
+for _ = 1, n do
+  put(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+  i = i + 4
+end
 local hourKeys = {}
-local i = t0
+local sk = prefix .. ':slices:' .. p
 for j = 1, k do
-  local rest = ARGV[i] .. ':' .. p .. ':' .. ARGV[i + 1] .. ':' .. ARGV[i + 2]
-  local hk = prefix .. ':hslice:' .. rest
-  if redis.call('EXISTS', hk) == 1 or redis.call('EXISTS', prefix .. ':slice:' .. rest) == 0 then
-    hourKeys[j] = hk
+  local metric, slice, hour = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  redis.call('ZADD', prefix .. ':hours:' .. metric .. ':' .. p, hour, slice .. ':' .. hour)
+  redis.call('ZADD', sk, slice, metric .. ':' .. slice .. ':' .. hour)
+  local s = tonumber(slice)
+  if s >= hf then
+    local keys = {prefix .. ':hslice:' .. metric .. ':' .. p .. ':' .. slice .. ':' .. hour}
+    for _, size in ipairs(sizes) do
+      local q = math.floor(s / size)
+      local b = string.format('%d:%d', q, hour)
+      redis.call('ZADD', prefix .. ':bhours:' .. metric .. ':' .. p .. ':' .. size, hour, b)
+      redis.call('ZADD', sk, q * size + size - 1, metric .. ':' .. size .. ':' .. b)
+      keys[#keys + 1] = prefix .. ':blk:' .. metric .. ':' .. p .. ':' .. size .. ':' .. b
+    end
+    hourKeys[j] = keys
   else
     hourKeys[j] = false
   end
   i = i + 3
 end
-i = 13
-for _ = 1, n do
-  put(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
-  i = i + 4
-end
-for _ = 1, k do
-  local metric, slice, hour = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  redis.call('ZADD', prefix .. ':hours:' .. metric .. ':' .. p, hour, slice .. ':' .. hour)
-  redis.call('ZADD', prefix .. ':slices:' .. p, slice, metric .. ':' .. slice .. ':' .. hour)
-  i = i + 3
-end
 for _ = 1, m do
-  local hk = hourKeys[tonumber(ARGV[i])]
-  if hk then put(hk, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]) end
+  local keys = hourKeys[tonumber(ARGV[i])]
+  if keys then
+    for _, key in ipairs(keys) do put(key, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]) end
+  end
   i = i + 4
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
@@ -82,43 +104,75 @@ return {1, ARGV[3], id}
 /**
  * KEYS: speed_offset hash, floor hash, meta hash. ARGV: prefix, metric, P, first hour, last hour
  * (inclusive; '-inf'/'+inf' = all), a Lua pattern the cell fields must match ('' = all; built by
- * metrics/cell-key.ts `cellFieldLuaPattern`), grain ('hour' reads a slice hour's hslice hash
- * where it has one, its minutes otherwise), fromSlice × P.
- * Returns {offsets[], floors[], appliedAt, per partition {{slice, {field, value, …}}, …}} — read in
- * one atomic step so the slices agree with the offsets returned. It visits only the hashes the
- * hour index lists in the range: its cost follows the question, not the speed layer's backlog.
+ * metrics/cell-key.ts `cellFieldLuaPattern`), grain, fromSlice × P.
+ * Returns {offsets[], floors[], appliedAt, per partition {{first slice, last slice, {field,
+ * value, …}}, …}} — read in one atomic step so the slices agree with the offsets returned. It
+ * visits only the hashes the hour indexes list in the range: its cost follows the question.
+ * At grain 'minute' every entry is one slice hour's minutes. At grain 'hour', slices from
+ * fromSlice up are covered by (a) single slices up to the first multiple of the smallest block
+ * size, then (b) blocks of each size up to the first multiple of the next size, then (c) blocks
+ * of the largest size: a backlog of N slices costs at most a few dozen hashes per hour, not N.
+ * Below the partition's `hfrom` only minutes exist: those slices are read as minutes.
  */
 export const READ_LUA = `
 local prefix, metric, P, h0, h1, pat = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
 local hourly = ARGV[7] == 'hour'
+local sizes = {${BLOCK_SIZES.join(', ')}}
 local offsets, floors, out = {}, {}, {}
+local function cells(key)
+  local h = redis.call('HGETALL', key)
+  if pat == '' then return h end
+  local kept = {}
+  for j = 1, #h, 2 do
+    if string.find(h[j], pat) then
+      kept[#kept + 1] = h[j]
+      kept[#kept + 1] = h[j + 1]
+    end
+  end
+  return kept
+end
 for p = 0, P - 1 do
   local o = redis.call('HGET', KEYS[1], tostring(p))
   local f = redis.call('HGET', KEYS[2], tostring(p))
   offsets[p + 1] = o or ''
   floors[p + 1] = f or ''
   local list = {}
+  local function add(first, last, h)
+    if #h > 0 then list[#list + 1] = {string.format('%d', first), string.format('%d', last), h} end
+  end
   if o then
     local from = tonumber(ARGV[8 + p])
-    local members = redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)
-    for _, m in ipairs(members) do
+    local base = metric .. ':' .. p .. ':'
+    -- Single slices read up to 'upto'; with hour cells, blocks from there on.
+    local upto, hf = math.huge, math.huge
+    if hourly then
+      local v = redis.call('HGET', prefix .. ':hfrom', tostring(p))
+      if v then hf = tonumber(v) end
+      upto = math.max(from, hf)
+      if upto < math.huge then upto = math.ceil(upto / sizes[1]) * sizes[1] end
+    end
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)) do
       local s = tonumber(string.match(m, '^(%d+):'))
-      if s >= from then
-        local rest = metric .. ':' .. p .. ':' .. m
-        local h = {}
-        if hourly then h = redis.call('HGETALL', prefix .. ':hslice:' .. rest) end
-        if #h == 0 then h = redis.call('HGETALL', prefix .. ':slice:' .. rest) end
-        if pat ~= '' then
-          local kept = {}
-          for j = 1, #h, 2 do
-            if string.find(h[j], pat) then
-              kept[#kept + 1] = h[j]
-              kept[#kept + 1] = h[j + 1]
+      if s >= from and s < upto then
+        if hourly and s >= hf then add(s, s, cells(prefix .. ':hslice:' .. base .. m))
+        else add(s, s, cells(prefix .. ':slice:' .. base .. m)) end
+      end
+    end
+    if upto < math.huge then
+      local lo = upto
+      for li, size in ipairs(sizes) do
+        local hi = math.huge
+        if sizes[li + 1] then hi = math.max(lo, math.ceil(lo / sizes[li + 1]) * sizes[li + 1]) end
+        if hi > lo then
+          local idx = prefix .. ':bhours:' .. base .. size
+          for _, m in ipairs(redis.call('ZRANGEBYSCORE', idx, h0, h1)) do
+            local first = tonumber(string.match(m, '^(%d+):')) * size
+            if first >= lo and first < hi then
+              add(first, first + size - 1, cells(prefix .. ':blk:' .. base .. size .. ':' .. m))
             end
           end
-          h = kept
         end
-        if #h > 0 then list[#list + 1] = {tostring(s), h} end
+        lo = hi
       end
     end
   end
@@ -131,7 +185,8 @@ return {offsets, floors, at, out}
 /**
  * KEYS: floor hash. ARGV: prefix, partition, slice, limit.
  * Raises the partition's floor to `slice` (a reader that sees it knows what is below is gone),
- * then deletes up to `limit` of the slice hashes below it with their index entries; returns how
+ * then deletes up to `limit` of the slice (and whole block) hashes below it with their index
+ * entries; returns how
  * many it deleted (the caller repeats while that equals the limit, so no call blocks for long).
  */
 export const PRUNE_LUA = `
@@ -142,8 +197,15 @@ local sk = prefix .. ':slices:' .. p
 local members = redis.call('ZRANGEBYSCORE', sk, '-inf', '(' .. slice, 'LIMIT', 0, limit)
 for _, m in ipairs(members) do
   local metric, rest = string.match(m, '^([^:]+):(.+)$')
-  redis.call('DEL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. rest, prefix .. ':hslice:' .. metric .. ':' .. p .. ':' .. rest)
-  redis.call('ZREM', prefix .. ':hours:' .. metric .. ':' .. p, rest)
+  local base = metric .. ':' .. p .. ':'
+  local size, b = string.match(rest, '^(%d+):(%d+:%d+)$')
+  if size then
+    redis.call('DEL', prefix .. ':blk:' .. base .. rest)
+    redis.call('ZREM', prefix .. ':bhours:' .. base .. size, b)
+  else
+    redis.call('DEL', prefix .. ':slice:' .. base .. rest, prefix .. ':hslice:' .. base .. rest)
+    redis.call('ZREM', prefix .. ':hours:' .. metric .. ':' .. p, rest)
+  end
   redis.call('ZREM', sk, m)
 end
 return #members

@@ -90,6 +90,7 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         maxDeltas,
         prefix,
         req.initFloor ?? 0,
+        Math.floor(req.fromOffset / opts.slice),
         req.updates.length,
         touched.size,
         hourly.size,
@@ -126,17 +127,17 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         pattern,
         grain,
         ...fromSlice,
-      )) as [Array<string>, Array<string>, string, Array<Array<[string, string[]]>>];
+      )) as [Array<string>, Array<string>, string, Array<Array<[string, string, string[]]>>];
       const [offs, floors, appliedAt, perP] = res;
       return {
         offsets: offs.map((v) => (v === '' ? null : Number(v))),
         floors: floors.map((v) => (v === '' ? 0 : Number(v))),
         appliedAt: appliedAt === '' ? null : Number(appliedAt),
         slices: perP.map((list) =>
-          list.map(([s, flat]) => {
+          list.map(([s, last, flat]) => {
             const fields: Record<string, number> = {};
             for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = Number(flat[i + 1]);
-            return { slice: Number(s), fields };
+            return { slice: Number(s), last: Number(last), fields };
           }),
         ),
       };

@@ -72,12 +72,15 @@ export interface SliceRead {
   appliedAt: number | null;
   /**
    * Per partition: the cells of each slice (one entry per slice and hour it holds; a slice can
-   * appear more than once). With a range, only the hours overlapping it are returned (whole hours:
+   * appear more than once), or at grain `hour` of a block of slices `slice` … `last` (the Redis
+   * store sums long backlogs up by blocks; an entry of one slice has `last` = `slice`). A block
+   * never starts below `fromSlice`: a caller that keeps only slices ≥ F of a read from an
+   * earlier F' < F must read again if an entry has `slice` < F ≤ `last`. With a range, only the hours overlapping it are returned (whole hours:
    * cells just outside the range may come along, the caller filters by bucket). Read at grain
    * `hour`, a field's bucket is the start of its hour, or (Redis, a slice hour applied before hour
    * cells were kept) a minute: a caller combining into buckets of whole hours handles both.
    */
-  slices: Array<Array<{ slice: number; fields: Record<string, number> }>>;
+  slices: Array<Array<{ slice: number; last: number; fields: Record<string, number> }>>;
 }
 
 export interface TimeRange {
