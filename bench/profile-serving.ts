@@ -61,7 +61,7 @@ try {
     });
     t.batch.push(performance.now() - t0);
     t0 = performance.now();
-    await store.read(
+    const sr = await store.read(
       'parts_exited',
       b.watermarks.map((w) => Math.floor(w / 500)),
       { from: q.from, to: q.to },
@@ -69,6 +69,10 @@ try {
       'hour',
     );
     t.speed.push(performance.now() - t0);
+    if (i === 0)
+      console.log(
+        `speed read: ${sr.slices.map((e) => e.length).join(' + ')} entries (slice hours or blocks) from slices ${b.watermarks.map((w) => Math.floor(w / 500)).join(', ')}`,
+      );
     t0 = performance.now();
     await serving.series(q);
     t.total.push(performance.now() - t0);

@@ -7,7 +7,7 @@ export const BLOCK_SIZES = [16, 256] as const;
  *   hslice:<metric>:<p>:<slice>:<hour>  the same cells summed up to the hour (bucket = the hour's start)
  *   blk:<metric>:<p>:<size>:<block>:<hour>  the hour cells of slices block·size … block·size+size−1
  *   hours:<metric>:<p>                  zset, member `<slice>:<hour>`, score hour — the range index
- *   bhours:<metric>:<p>:<size>          zset, member `<block>:<hour>`, score hour — the blocks' range index
+ *   bhours:<metric>:<p>:<size>:<block>  zset of the block's hours (member and score the hour)
  *   slices:<p>                          zset, member `<metric>:<slice>:<hour>` (score slice) or
  *                                       `<metric>:<size>:<block>:<hour>` (score its last slice) — for pruning
  *   hfrom                               hash, partition → first slice whose every apply wrote hour
@@ -75,7 +75,7 @@ for j = 1, k do
     for _, size in ipairs(sizes) do
       local q = math.floor(s / size)
       local b = string.format('%d:%d', q, hour)
-      redis.call('ZADD', prefix .. ':bhours:' .. metric .. ':' .. p .. ':' .. size, hour, b)
+      redis.call('ZADD', prefix .. ':bhours:' .. metric .. ':' .. p .. ':' .. size .. ':' .. q, hour, hour)
       redis.call('ZADD', sk, q * size + size - 1, metric .. ':' .. size .. ':' .. b)
       keys[#keys + 1] = prefix .. ':blk:' .. metric .. ':' .. p .. ':' .. size .. ':' .. b
     end
@@ -104,7 +104,7 @@ return {1, ARGV[3], id}
 /**
  * KEYS: speed_offset hash, floor hash, meta hash. ARGV: prefix, metric, P, first hour, last hour
  * (inclusive; '-inf'/'+inf' = all), a Lua pattern the cell fields must match ('' = all; built by
- * metrics/cell-key.ts `cellFieldLuaPattern`), grain, fromSlice × P.
+ * metrics/cell-key.ts `cellFieldLuaPattern`), grain, slice size, fromSlice × P.
  * Returns {offsets[], floors[], appliedAt, per partition {{first slice, last slice, {field,
  * value, …}}, …}} — read in one atomic step so the slices agree with the offsets returned. It
  * visits only the hashes the hour indexes list in the range: its cost follows the question.
@@ -116,7 +116,7 @@ return {1, ARGV[3], id}
  */
 export const READ_LUA = `
 local prefix, metric, P, h0, h1, pat = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
-local hourly = ARGV[7] == 'hour'
+local hourly, sliceSize = ARGV[7] == 'hour', tonumber(ARGV[8])
 local sizes = {${BLOCK_SIZES.join(', ')}}
 local offsets, floors, out = {}, {}, {}
 local function cells(key)
@@ -141,7 +141,7 @@ for p = 0, P - 1 do
     if #h > 0 then list[#list + 1] = {string.format('%d', first), string.format('%d', last), h} end
   end
   if o then
-    local from = tonumber(ARGV[8 + p])
+    local from = tonumber(ARGV[9 + p])
     local base = metric .. ':' .. p .. ':'
     -- Single slices read up to 'upto'; with hour cells, blocks from there on.
     local upto, hf = math.huge, math.huge
@@ -159,17 +159,20 @@ for p = 0, P - 1 do
       end
     end
     if upto < math.huge then
+      local top = math.floor((tonumber(o) - 1) / sliceSize)
       local lo = upto
       for li, size in ipairs(sizes) do
         local hi = math.huge
         if sizes[li + 1] then hi = math.max(lo, math.ceil(lo / sizes[li + 1]) * sizes[li + 1]) end
         if hi > lo then
-          local idx = prefix .. ':bhours:' .. base .. size
-          for _, m in ipairs(redis.call('ZRANGEBYSCORE', idx, h0, h1)) do
-            local first = tonumber(string.match(m, '^(%d+):')) * size
-            if first >= lo and first < hi then
-              add(first, first + size - 1, cells(prefix .. ':blk:' .. base .. size .. ':' .. m))
+          -- Blocks by number, from lo up to the one holding the newest slice applied.
+          local q = lo / size
+          while q * size < hi and q * size <= top do
+            local at = base .. size .. ':' .. string.format('%d', q)
+            for _, h in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':bhours:' .. at, h0, h1)) do
+              add(q * size, q * size + size - 1, cells(prefix .. ':blk:' .. at .. ':' .. h))
             end
+            q = q + 1
           end
         end
         lo = hi
@@ -198,10 +201,10 @@ local members = redis.call('ZRANGEBYSCORE', sk, '-inf', '(' .. slice, 'LIMIT', 0
 for _, m in ipairs(members) do
   local metric, rest = string.match(m, '^([^:]+):(.+)$')
   local base = metric .. ':' .. p .. ':'
-  local size, b = string.match(rest, '^(%d+):(%d+:%d+)$')
-  if size then
+  local block, hour = string.match(rest, '^(%d+:%d+):(%d+)$')
+  if block then
     redis.call('DEL', prefix .. ':blk:' .. base .. rest)
-    redis.call('ZREM', prefix .. ':bhours:' .. base .. size, b)
+    redis.call('ZREM', prefix .. ':bhours:' .. base .. block, hour)
   else
     redis.call('DEL', prefix .. ':slice:' .. base .. rest, prefix .. ':hslice:' .. base .. rest)
     redis.call('ZREM', prefix .. ':hours:' .. metric .. ':' .. p, rest)

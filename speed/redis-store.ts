@@ -126,6 +126,7 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         h1,
         pattern,
         grain,
+        opts.slice,
         ...fromSlice,
       )) as [Array<string>, Array<string>, string, Array<Array<[string, string, string[]]>>];
       const [offs, floors, appliedAt, perP] = res;
