@@ -389,7 +389,8 @@ async function initBatch(ctx: Ctx) {
 async function initServing(ctx: Ctx) {
   const c = ctx.config;
   // Its own pool: queries, however many, cannot take the connections ingest needs. The deadline
-  // is a backstop per statement; each read also sets its request's own (x-millrace-deadline).
+  // is a backstop per statement; a read whose request deadline (x-millrace-deadline) is notably
+  // sooner also sets its own (serving/read-batch.ts).
   const pool = new pg.Pool({
     connectionString: ctx.databaseUrl,
     max: c.SERVING_POOL_SIZE,
@@ -405,6 +406,7 @@ async function initServing(ctx: Ctx) {
     partitions: c.MILLRACE_PARTITIONS,
     slice: c.MILLRACE_SLICE,
     batchSnapshotMs: c.MILLRACE_BATCH_SNAPSHOT_MS,
+    ...(c.MILLRACE_DEADLINE_MS > 0 && { poolStatementTimeoutMs: c.MILLRACE_DEADLINE_MS }),
   });
 }
 

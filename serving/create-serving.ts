@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { combineCell, type CompiledMetric } from '../metrics/define-metric.ts';
 import { parseCellField, stateKey } from '../metrics/cell-key.ts';
 import { ident } from '../lib/ident.ts';
-import type { SliceRead, SpeedStore } from '../speed/store.ts';
+import { SLICE_BUCKET_MS, type SliceRead, type SpeedGrain, type SpeedStore } from '../speed/store.ts';
 import { MillraceError } from '../lib/errors.ts';
 import {
   GRAIN_MS,
@@ -36,6 +36,13 @@ export interface ServingOptions {
    * it every time. Default 0. See `createServing`.
    */
   batchSnapshotMs?: number;
+  /**
+   * The `statement_timeout` the pool's connections already have, ms (app/modules.ts sets it to
+   * MILLRACE_DEADLINE_MS). A read whose own deadline is at most DEADLINE_SLACK_MS sooner than that
+   * runs as the bare statement, one round trip, instead of setting its own timeout in a read-only
+   * transaction (three). Default none: every read with a deadline sets its own.
+   */
+  poolStatementTimeoutMs?: number;
 }
 
 /** Batch snapshots kept at most (one per distinct question). */
@@ -89,16 +96,17 @@ export function createServing(opts: ServingOptions): Serving {
   // One span per store read: the batch layer's snapshot (Postgres) and the speed slices (Redis).
   const readRollups = (q: Parameters<typeof readBatch>[2]) =>
     traced('postgres.read-batch', { 'db.system': 'postgresql', 'millrace.metric': q.metric.name }, () =>
-      readBatch(opts.pool, opts.schema, q),
+      readBatch(opts.pool, opts.schema, q, opts.poolStatementTimeoutMs),
     );
   const readSlices = (
     metric: string,
     fromSlice: number[],
     range: { from: number; to: number },
     dims: ReadonlyArray<string | null>,
+    grain: SpeedGrain,
   ) =>
     traced('redis.read-slices', { 'db.system': 'redis', 'millrace.metric': metric }, () =>
-      opts.store.read(metric, fromSlice, range, dims),
+      opts.store.read(metric, fromSlice, range, dims, grain),
     );
   const query = (name: string, text: string, values: unknown[]) =>
     traced(`postgres.${name}`, { 'db.system': 'postgresql' }, () => opts.pool.query(text, values));
@@ -131,6 +139,9 @@ export function createServing(opts: ServingOptions): Serving {
     // The speed cells of `where`'s values only, filtered in the store (mergeLayers checks again).
     const dims = metric.dimensionNames.map((d) => q.where?.[d] ?? null);
     const key = `${metric.name}|${q.grain}|${from}|${to}|${JSON.stringify(dims)}`;
+    // Buckets of whole hours (so `from` and `to` are hours too) take the speed cells summed up to
+    // the hour: a day of backlog is 24 cells per slice hour instead of up to 1 440 minutes.
+    const speedGrain: SpeedGrain = g % SLICE_BUCKET_MS === 0 ? 'hour' : 'minute';
     for (let attempt = 0; ; attempt++) {
       const kept = attempt === 0 ? snapshotOf(key) : null;
       let batch: BatchRead;
@@ -139,18 +150,25 @@ export function createServing(opts: ServingOptions): Serving {
       if (kept) {
         batch = kept;
         fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
-        speed = await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims), q.deadline);
+        speed = await beforeDeadline(
+          () => readSlices(metric.name, fromSlice, { from, to }, dims, speedGrain),
+          q.deadline,
+        );
       } else {
         const guess = lastFromSlice;
         let early: SliceRead;
         [batch, early] = await Promise.all([
           readRollups({ metric, grain: q.grain, from, to, where, deadline: q.deadline }),
-          beforeDeadline(() => readSlices(metric.name, guess, { from, to }, dims), q.deadline),
+          beforeDeadline(() => readSlices(metric.name, guess, { from, to }, dims, speedGrain), q.deadline),
         ]);
         fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
         lastFromSlice = fromSlice;
-        speed = fromSlice.some((f, p) => (guess[p] ?? 0) > f)
-          ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims), q.deadline)
+        // Read again if the guess was above this snapshot's W, or a block of slices read from the
+        // guess straddles it (its cells cannot be split: speed/store.ts SliceRead).
+        speed = fromSlice.some(
+          (f, p) => (guess[p] ?? 0) > f || early.slices[p]?.some((e) => e.slice < f && e.last >= f),
+        )
+          ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims, speedGrain), q.deadline)
           : early;
         keepSnapshot(key, batch);
       }
@@ -261,8 +279,8 @@ export function createServing(opts: ServingOptions): Serving {
 
 /**
  * Batch rows plus speed cells, combined per (bucket at the query's grain, dims) with the metric's
- * monoid. Speed cells are minutes: those outside [from, to) (the store returns whole hours) or
- * not matching `where` are skipped.
+ * monoid. Speed cells are minutes, or hours when the query's buckets are whole hours: those
+ * outside [from, to) (the store returns whole hours) or not matching `where` are skipped.
  */
 function mergeLayers(
   metric: CompiledMetric,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { dropSchema, testPool, testSchemaName } from '../lib/test-db.ts';
+import pg from 'pg';
+import { TEST_DATABASE_URL, dropSchema, testPool, testSchemaName } from '../lib/test-db.ts';
 import { migrate } from '../store/migrate.ts';
 import { createMemoryStore } from '../speed/memory-store.ts';
 import { allMetrics } from '../metrics/index.ts';
@@ -58,5 +59,52 @@ describe('serving reads and the request deadline', () => {
       assert.equal(r.metric, 'parts_exited');
     }
     assert.equal(pool.totalCount - pool.idleCount, 0, 'a connection was left checked out');
+  });
+
+  it("a deadline about as far as the connections' own statement_timeout runs as the bare statement, cancelled at it", async () => {
+    // The pool's connections time out at 800 ms (as app/modules.ts sets MILLRACE_DEADLINE_MS).
+    const timed = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2, statement_timeout: 800 });
+    const serving = createServing({
+      pool: timed,
+      schema,
+      store: createMemoryStore(),
+      metrics: allMetrics,
+      partitions: 2,
+      slice: 1000,
+      poolStatementTimeoutMs: 800,
+    });
+    const q = { metric: 'parts_exited', grain: 'hour' as const, from: 0, to: 3_600_000 * 24 };
+    const lock = await blocker.connect();
+    try {
+      await lock.query(`BEGIN; LOCK TABLE ${schema}.rollups IN ACCESS EXCLUSIVE MODE`);
+      const read = serving.series({ ...q, deadline: Date.now() + 800 });
+      // Blocked on the lock: a bare statement is its own transaction (no BEGIN before it).
+      let row: { bare: boolean } | undefined;
+      for (let i = 0; i < 200 && !row; i++) {
+        const r = await blocker.query(
+          `SELECT xact_start = query_start AS bare FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE '%${schema}.rollups%'`,
+        );
+        row = r.rows[0];
+      }
+      assert.ok(row, 'the read never waited on the lock');
+      assert.equal(row.bare, true, 'the read ran inside a transaction of its own (BEGIN; SET LOCAL …)');
+      await assert.rejects(read, (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'DEADLINE_EXCEEDED', err.message);
+        return true;
+      });
+      const waiting = await blocker.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%${schema}.rollups%'`,
+      );
+      assert.equal(waiting.rows[0].n, 0, 'a cancelled read still waits in Postgres');
+      // A deadline much sooner than the connections' timeout still sets its own.
+      const started = Date.now();
+      await assert.rejects(serving.series({ ...q, deadline: Date.now() + 150 }), /deadline/);
+      assert.ok(Date.now() - started < 700, `cut after ${Date.now() - started} ms`);
+    } finally {
+      await lock.query('ROLLBACK');
+      lock.release();
+      await timed.end();
+    }
   });
 });

@@ -17,6 +17,12 @@ export interface BatchRead {
 }
 
 /**
+ * How much sooner than the pool connections' own statement_timeout a read's deadline may be and
+ * still run as the bare statement (one round trip; Postgres then cancels it at most this late).
+ */
+export const DEADLINE_SLACK_MS = 500;
+
+/**
  * Watermarks and rollups in ONE snapshot: the refresher advances W in the same transaction as the
  * rollups, so what we read is exactly "all raw rows below W". One statement sees one snapshot
  * (even at READ COMMITTED), so both are read by a single UNION ALL — one round trip instead of a
@@ -34,6 +40,7 @@ export async function readBatch(
     where: Array<[string, string]>;
     deadline?: number;
   },
+  poolStatementTimeoutMs?: number,
 ): Promise<BatchRead> {
   const s = ident(schema);
   const params: unknown[] = [q.metric.name, q.grain, q.from, q.to];
@@ -51,10 +58,16 @@ export async function readBatch(
   // Postgres truncates statement names to 63 bytes: a digest of the text keeps shapes apart.
   const name = `millrace_rb_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
   const query = { name, text, values: params };
+  // The connection's own statement_timeout is close enough to this deadline (the caller stops
+  // waiting at the deadline anyway; Postgres stops at most DEADLINE_SLACK_MS later).
+  const remaining = q.deadline === undefined ? undefined : remainingMs(q.deadline);
+  const bare =
+    remaining === undefined ||
+    (poolStatementTimeoutMs !== undefined &&
+      poolStatementTimeoutMs > 0 &&
+      remaining >= poolStatementTimeoutMs - DEADLINE_SLACK_MS);
   const res = await (
-    q.deadline === undefined
-      ? pool.query(query)
-      : withStatementTimeout(pool, remainingMs(q.deadline), (client) => client.query(query))
+    bare ? pool.query(query) : withStatementTimeout(pool, remaining, (client) => client.query(query))
   ).catch((err: Error & { code?: string }) => {
     if (err.code === '57014')
       throw new MillraceError('DEADLINE_EXCEEDED', 'the query was cancelled at its deadline', {

@@ -3,10 +3,13 @@ import { combineCell } from '../metrics/define-metric.ts';
 import { cellFieldMatcher } from '../metrics/cell-key.ts';
 import {
   SLICE_BUCKET_MS,
+  hourField,
   hoursOf,
   type ApplyRequest,
   type ApplyResult,
+  type CellUpdate,
   type SliceRead,
+  type SpeedGrain,
   type SpeedStore,
   type StoredDelta,
 } from './store.ts';
@@ -24,8 +27,9 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
   const maxDeltas = opts.maxDeltas ?? 100_000;
   const offsets = new Map<number, number>();
   const floors = new Map<number, number>();
-  // metric → partition → hour → slice → field → value: a range read visits only its hours.
-  const slices = new Map<string, Map<number, Map<number, Map<number, Map<string, number>>>>>();
+  // Per grain: metric → partition → hour → slice → field → value: a range read visits only its hours.
+  type Cells = Map<string, Map<number, Map<number, Map<number, Map<string, number>>>>>;
+  const grains: Record<SpeedGrain, Cells> = { minute: new Map(), hour: new Map() };
   const deltas: Array<{ seq: number; data: string }> = [];
   // Cursors carry the store's start time: a cursor from an earlier process is recognised as expired.
   const epoch = Date.now();
@@ -40,7 +44,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
   const wake = new EventEmitter();
   wake.setMaxListeners(0);
 
-  const sliceMap = (metric: string, p: number, s: number, hour: number): Map<string, number> => {
+  const sliceMap = (slices: Cells, metric: string, p: number, s: number, hour: number): Map<string, number> => {
     let byP = slices.get(metric);
     if (!byP) slices.set(metric, (byP = new Map()));
     let byH = byP.get(p);
@@ -68,10 +72,14 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
         const p = req.partition;
         floors.set(p, Math.max(floors.get(p) ?? 0, req.initFloor ?? 0));
       }
+      const combine = (fields: Map<string, number>, field: string, u: CellUpdate) => {
+        const old = fields.get(field);
+        fields.set(field, old === undefined ? u.value : combineCell(u.op, old, u.value));
+      };
       for (const u of req.updates) {
-        const fields = sliceMap(u.metric, req.partition, u.slice, Math.floor(u.bucket / SLICE_BUCKET_MS));
-        const old = fields.get(u.field);
-        fields.set(u.field, old === undefined ? u.value : combineCell(u.op, old, u.value));
+        const hour = Math.floor(u.bucket / SLICE_BUCKET_MS);
+        combine(sliceMap(grains.minute, u.metric, req.partition, u.slice, hour), u.field, u);
+        combine(sliceMap(grains.hour, u.metric, req.partition, u.slice, hour), hourField(u.field, u.bucket), u);
       }
       offsets.set(req.partition, req.toOffset);
       appliedAt = req.appliedAt;
@@ -87,8 +95,8 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
     async offsets(partitions) {
       return Array.from({ length: partitions }, (_, p) => offsets.get(p) ?? null);
     },
-    async read(metric, fromSlice, range, dims): Promise<SliceRead> {
-      const byP = slices.get(metric);
+    async read(metric, fromSlice, range, dims, grain = 'minute'): Promise<SliceRead> {
+      const byP = grains[grain].get(metric);
       const [h0, h1] = hoursOf(range);
       const matches = dims ? cellFieldMatcher(dims) : null;
       const pick = (fields: Map<string, number>) =>
@@ -106,7 +114,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
               const kept = pick(fields);
               // As the Redis store: a slice hour with no cell of the values asked for is not returned.
               for (const _ in kept) {
-                out.push({ slice, fields: kept });
+                out.push({ slice, last: slice, fields: kept });
                 break;
               }
             }
@@ -116,11 +124,13 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): SpeedStore {
       };
     },
     async prune(partition, slice, metrics) {
-      for (const m of metrics) {
-        const byH = slices.get(m)?.get(partition);
-        for (const [hour, byS] of byH ?? []) {
-          for (const s of byS.keys()) if (s < slice) byS.delete(s);
-          if (byS.size === 0) byH!.delete(hour);
+      for (const slices of Object.values(grains)) {
+        for (const m of metrics) {
+          const byH = slices.get(m)?.get(partition);
+          for (const [hour, byS] of byH ?? []) {
+            for (const s of byS.keys()) if (s < slice) byS.delete(s);
+            if (byS.size === 0) byH!.delete(hour);
+          }
         }
       }
       floors.set(partition, Math.max(floors.get(partition) ?? 0, slice));

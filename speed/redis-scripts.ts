@@ -1,18 +1,33 @@
+/** Sizes (in slices) of the blocks whose hour cells a read at grain hour takes in place of their slices. */
+export const BLOCK_SIZES = [16, 256] as const;
+
 /**
  * Key layout (all under the deployment's `{prefix}` hash tag):
- *   slice:<metric>:<p>:<slice>:<hour>   hash of cells (field `bucket␟dims…␟cell`)
+ *   slice:<metric>:<p>:<slice>:<hour>   hash of minute cells (field `bucket␟dims…␟cell`)
+ *   hslice:<metric>:<p>:<slice>:<hour>  the same cells summed up to the hour (bucket = the hour's start)
+ *   blk:<metric>:<p>:<size>:<block>:<hour>  the hour cells of slices block·size … block·size+size−1
  *   hours:<metric>:<p>                  zset, member `<slice>:<hour>`, score hour — the range index
- *   slices:<p>                          zset, member `<metric>:<slice>:<hour>`, score slice — for pruning
+ *   bhours:<metric>:<p>:<size>:<block>  zset of the block's hours (member and score the hour)
+ *   slices:<p>                          zset, member `<metric>:<slice>:<hour>` (score slice) or
+ *                                       `<metric>:<size>:<block>:<hour>` (score its last slice) — for pruning
+ *   hfrom                               hash, partition → first slice whose every apply wrote hour
+ *                                       cells (a store written before hour cells were kept has
+ *                                       minutes only below it)
  */
 
 /**
  * KEYS: speed_offset hash, meta hash, deltas stream.
  * ARGV: partition, from, to, initIfMissing, appliedAt, delta ('' = none), maxDeltas, prefix,
- *       initFloor, n, k, then n × (slice key, field, op s|m|M, value), then k × (metric, slice,
- *       hour) — the hashes this batch touches, added to the indexes. An apply that starts the
- *       partition raises its floor to initFloor (the slices below were never applied here).
- * Compare-and-set on the partition's speed offset makes re-applying harmless and refuses gaps.
- * Values stay strings end to end so Lua's doubles never round an integer.
+ *       initFloor, slice of `from`, n, k, m, then n × (slice key, field, op s|m|M, value), then
+ *       k × (metric, slice, hour) — the slice hours this batch touches, added to the indexes —
+ *       then m × (touched index 1..k, hour field, op, value): the batch's cells summed up to their
+ *       hour, added to the slice hour's hslice hash and to its blocks.
+ * An apply that starts the partition raises its floor to initFloor (the slices below were never
+ * applied here). Compare-and-set on the partition's speed offset makes re-applying harmless and
+ * refuses gaps. Values stay strings end to end so Lua's doubles never round an integer.
+ * Hour cells are complete from the partition's `hfrom` slice on: set by its first apply here, to
+ * initFloor on a fresh partition, or to the slice after `from`'s on a partition a previous script
+ * (minutes only) applied to. Below it only minutes are written and read.
  */
 export const APPLY_LUA = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -25,10 +40,13 @@ if cur == false then
 elseif tonumber(cur) ~= tonumber(ARGV[2]) then
   return {0, cur}
 end
-local n, k = tonumber(ARGV[10]), tonumber(ARGV[11])
-local i = 12
-for _ = 1, n do
-  local key, field, op, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+local hf = redis.call('HGET', prefix .. ':hfrom', p)
+if hf == false then
+  if cur == false then hf = ARGV[9] else hf = tostring(tonumber(ARGV[10]) + 1) end
+  redis.call('HSET', prefix .. ':hfrom', p, hf)
+end
+hf = tonumber(hf)
+local function put(key, field, op, v)
   if op == 's' then
     redis.call('HINCRBY', key, field, v)
   else
@@ -37,13 +55,42 @@ for _ = 1, n do
       redis.call('HSET', key, field, v)
     end
   end
+end
+local sizes = {${BLOCK_SIZES.join(', ')}}
+local n, k, m = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local i = 14
+for _ = 1, n do
+  put(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
   i = i + 4
 end
-for _ = 1, k do
+local hourKeys = {}
+local sk = prefix .. ':slices:' .. p
+for j = 1, k do
   local metric, slice, hour = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   redis.call('ZADD', prefix .. ':hours:' .. metric .. ':' .. p, hour, slice .. ':' .. hour)
-  redis.call('ZADD', prefix .. ':slices:' .. p, slice, metric .. ':' .. slice .. ':' .. hour)
+  redis.call('ZADD', sk, slice, metric .. ':' .. slice .. ':' .. hour)
+  local s = tonumber(slice)
+  if s >= hf then
+    local keys = {prefix .. ':hslice:' .. metric .. ':' .. p .. ':' .. slice .. ':' .. hour}
+    for _, size in ipairs(sizes) do
+      local q = math.floor(s / size)
+      local b = string.format('%d:%d', q, hour)
+      redis.call('ZADD', prefix .. ':bhours:' .. metric .. ':' .. p .. ':' .. size .. ':' .. q, hour, hour)
+      redis.call('ZADD', sk, q * size + size - 1, metric .. ':' .. size .. ':' .. b)
+      keys[#keys + 1] = prefix .. ':blk:' .. metric .. ':' .. p .. ':' .. size .. ':' .. b
+    end
+    hourKeys[j] = keys
+  else
+    hourKeys[j] = false
+  end
   i = i + 3
+end
+for _ = 1, m do
+  local keys = hourKeys[tonumber(ARGV[i])]
+  if keys then
+    for _, key in ipairs(keys) do put(key, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]) end
+  end
+  i = i + 4
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[2], 'appliedAt', ARGV[5])
@@ -57,38 +104,78 @@ return {1, ARGV[3], id}
 /**
  * KEYS: speed_offset hash, floor hash, meta hash. ARGV: prefix, metric, P, first hour, last hour
  * (inclusive; '-inf'/'+inf' = all), a Lua pattern the cell fields must match ('' = all; built by
- * metrics/cell-key.ts `cellFieldLuaPattern`), fromSlice × P.
- * Returns {offsets[], floors[], appliedAt, per partition {{slice, {field, value, …}}, …}} — read in
- * one atomic step so the slices agree with the offsets returned. It visits only the hashes the
- * hour index lists in the range: its cost follows the question, not the speed layer's backlog.
+ * metrics/cell-key.ts `cellFieldLuaPattern`), grain, slice size, fromSlice × P.
+ * Returns {offsets[], floors[], appliedAt, per partition {{first slice, last slice, {field,
+ * value, …}}, …}} — read in one atomic step so the slices agree with the offsets returned. It
+ * visits only the hashes the hour indexes list in the range: its cost follows the question.
+ * At grain 'minute' every entry is one slice hour's minutes. At grain 'hour', slices from
+ * fromSlice up are covered by (a) single slices up to the first multiple of the smallest block
+ * size, then (b) blocks of each size up to the first multiple of the next size, then (c) blocks
+ * of the largest size: a backlog of N slices costs at most a few dozen hashes per hour, not N.
+ * Below the partition's `hfrom` only minutes exist: those slices are read as minutes.
  */
 export const READ_LUA = `
 local prefix, metric, P, h0, h1, pat = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
+local hourly, sliceSize = ARGV[7] == 'hour', tonumber(ARGV[8])
+local sizes = {${BLOCK_SIZES.join(', ')}}
 local offsets, floors, out = {}, {}, {}
+local function cells(key)
+  local h = redis.call('HGETALL', key)
+  if pat == '' then return h end
+  local kept = {}
+  for j = 1, #h, 2 do
+    if string.find(h[j], pat) then
+      kept[#kept + 1] = h[j]
+      kept[#kept + 1] = h[j + 1]
+    end
+  end
+  return kept
+end
 for p = 0, P - 1 do
   local o = redis.call('HGET', KEYS[1], tostring(p))
   local f = redis.call('HGET', KEYS[2], tostring(p))
   offsets[p + 1] = o or ''
   floors[p + 1] = f or ''
   local list = {}
+  local function add(first, last, h)
+    if #h > 0 then list[#list + 1] = {string.format('%d', first), string.format('%d', last), h} end
+  end
   if o then
-    local from = tonumber(ARGV[7 + p])
-    local members = redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)
-    for _, m in ipairs(members) do
+    local from = tonumber(ARGV[9 + p])
+    local base = metric .. ':' .. p .. ':'
+    -- Single slices read up to 'upto'; with hour cells, blocks from there on.
+    local upto, hf = math.huge, math.huge
+    if hourly then
+      local v = redis.call('HGET', prefix .. ':hfrom', tostring(p))
+      if v then hf = tonumber(v) end
+      upto = math.max(from, hf)
+      if upto < math.huge then upto = math.ceil(upto / sizes[1]) * sizes[1] end
+    end
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)) do
       local s = tonumber(string.match(m, '^(%d+):'))
-      if s >= from then
-        local h = redis.call('HGETALL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. m)
-        if pat ~= '' then
-          local kept = {}
-          for j = 1, #h, 2 do
-            if string.find(h[j], pat) then
-              kept[#kept + 1] = h[j]
-              kept[#kept + 1] = h[j + 1]
+      if s >= from and s < upto then
+        if hourly and s >= hf then add(s, s, cells(prefix .. ':hslice:' .. base .. m))
+        else add(s, s, cells(prefix .. ':slice:' .. base .. m)) end
+      end
+    end
+    if upto < math.huge then
+      local top = math.floor((tonumber(o) - 1) / sliceSize)
+      local lo = upto
+      for li, size in ipairs(sizes) do
+        local hi = math.huge
+        if sizes[li + 1] then hi = math.max(lo, math.ceil(lo / sizes[li + 1]) * sizes[li + 1]) end
+        if hi > lo then
+          -- Blocks by number, from lo up to the one holding the newest slice applied.
+          local q = lo / size
+          while q * size < hi and q * size <= top do
+            local at = base .. size .. ':' .. string.format('%d', q)
+            for _, h in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':bhours:' .. at, h0, h1)) do
+              add(q * size, q * size + size - 1, cells(prefix .. ':blk:' .. at .. ':' .. h))
             end
+            q = q + 1
           end
-          h = kept
         end
-        if #h > 0 then list[#list + 1] = {tostring(s), h} end
+        lo = hi
       end
     end
   end
@@ -101,7 +188,8 @@ return {offsets, floors, at, out}
 /**
  * KEYS: floor hash. ARGV: prefix, partition, slice, limit.
  * Raises the partition's floor to `slice` (a reader that sees it knows what is below is gone),
- * then deletes up to `limit` of the slice hashes below it with their index entries; returns how
+ * then deletes up to `limit` of the slice (and whole block) hashes below it with their index
+ * entries; returns how
  * many it deleted (the caller repeats while that equals the limit, so no call blocks for long).
  */
 export const PRUNE_LUA = `
@@ -112,8 +200,15 @@ local sk = prefix .. ':slices:' .. p
 local members = redis.call('ZRANGEBYSCORE', sk, '-inf', '(' .. slice, 'LIMIT', 0, limit)
 for _, m in ipairs(members) do
   local metric, rest = string.match(m, '^([^:]+):(.+)$')
-  redis.call('DEL', prefix .. ':slice:' .. metric .. ':' .. p .. ':' .. rest)
-  redis.call('ZREM', prefix .. ':hours:' .. metric .. ':' .. p, rest)
+  local base = metric .. ':' .. p .. ':'
+  local block, hour = string.match(rest, '^(%d+:%d+):(%d+)$')
+  if block then
+    redis.call('DEL', prefix .. ':blk:' .. base .. rest)
+    redis.call('ZREM', prefix .. ':bhours:' .. base .. block, hour)
+  else
+    redis.call('DEL', prefix .. ':slice:' .. base .. rest, prefix .. ':hslice:' .. base .. rest)
+    redis.call('ZREM', prefix .. ':hours:' .. metric .. ':' .. p, rest)
+  end
   redis.call('ZREM', sk, m)
 end
 return #members

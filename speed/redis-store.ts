@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import {
   SLICE_BUCKET_MS,
   compareCursors,
+  hourField,
   hoursOf,
   type ApplyRequest,
   type ApplyResult,
@@ -10,6 +11,10 @@ import {
 } from './store.ts';
 import { APPLY_LUA, PRUNE_LUA, READ_LUA } from './redis-scripts.ts';
 import { cellFieldLuaPattern } from '../metrics/cell-key.ts';
+import { combineCell, type CellOp } from '../metrics/define-metric.ts';
+
+/** How APPLY_LUA names a cell's operation. */
+const OP_CODE: Record<CellOp, string> = { sum: 's', min: 'm', max: 'M' };
 
 export interface RedisStoreOptions {
   /** redis:// URL. */
@@ -59,13 +64,21 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
 
   return {
     async apply(req: ApplyRequest): Promise<ApplyResult> {
-      const touched = new Map<string, [string, number, number]>();
+      // The slice hours touched (1-based in ARGV), and the batch's cells summed up to their hour.
+      const touched = new Map<string, { index: number; at: [string, number, number] }>();
       const cells: Array<string | number> = [];
+      const hourly = new Map<string, { index: number; field: string; op: CellOp; value: number }>();
       for (const u of req.updates) {
         const hour = Math.floor(u.bucket / SLICE_BUCKET_MS);
         const key = k.slice(u.metric, req.partition, u.slice, hour);
-        if (!touched.has(key)) touched.set(key, [u.metric, u.slice, hour]);
-        cells.push(key, u.field, u.op === 'sum' ? 's' : u.op === 'min' ? 'm' : 'M', String(u.value));
+        let t = touched.get(key);
+        if (!t) touched.set(key, (t = { index: touched.size + 1, at: [u.metric, u.slice, hour] }));
+        cells.push(key, u.field, OP_CODE[u.op], String(u.value));
+        const field = hourField(u.field, u.bucket);
+        const hk = `${t.index}:${field}`;
+        const h = hourly.get(hk);
+        if (h) h.value = combineCell(u.op, h.value, u.value);
+        else hourly.set(hk, { index: t.index, field, op: u.op, value: u.value });
       }
       const args: Array<string | number> = [
         req.partition,
@@ -77,11 +90,14 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         maxDeltas,
         prefix,
         req.initFloor ?? 0,
+        Math.floor(req.fromOffset / opts.slice),
         req.updates.length,
         touched.size,
+        hourly.size,
         ...cells,
       ];
-      for (const t of touched.values()) args.push(...t);
+      for (const t of touched.values()) args.push(...t.at);
+      for (const h of hourly.values()) args.push(h.index, h.field, OP_CODE[h.op], String(h.value));
       // One array argument (ioredis flattens it): a big batch has hundreds of thousands of arguments,
       // more than a spread into a call's arguments can take (RangeError: call stack size).
       const res = (await apply([k.offsets, k.meta, k.deltas, ...args])) as [number, string | null, string?];
@@ -95,26 +111,34 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
           : await redis.hmget(k.offsets, ...Array.from({ length: partitions }, (_, p) => String(p)));
       return vals.map((v) => (v === null ? null : Number(v)));
     },
-    async read(metric, fromSlice, range, dims): Promise<SliceRead> {
+    async read(metric, fromSlice, range, dims, grain = 'minute'): Promise<SliceRead> {
       const [h0, h1] = hoursOf(range).map((h) => (h === -Infinity ? '-inf' : h === Infinity ? '+inf' : String(h)));
       const pattern = (dims && cellFieldLuaPattern(dims)) ?? '';
       const n = fromSlice.length;
-      const res = (await read(k.offsets, k.floors, k.meta, prefix, metric, n, h0, h1, pattern, ...fromSlice)) as [
-        Array<string>,
-        Array<string>,
-        string,
-        Array<Array<[string, string[]]>>,
-      ];
+      const res = (await read(
+        k.offsets,
+        k.floors,
+        k.meta,
+        prefix,
+        metric,
+        n,
+        h0,
+        h1,
+        pattern,
+        grain,
+        opts.slice,
+        ...fromSlice,
+      )) as [Array<string>, Array<string>, string, Array<Array<[string, string, string[]]>>];
       const [offs, floors, appliedAt, perP] = res;
       return {
         offsets: offs.map((v) => (v === '' ? null : Number(v))),
         floors: floors.map((v) => (v === '' ? 0 : Number(v))),
         appliedAt: appliedAt === '' ? null : Number(appliedAt),
         slices: perP.map((list) =>
-          list.map(([s, flat]) => {
+          list.map(([s, last, flat]) => {
             const fields: Record<string, number> = {};
             for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = Number(flat[i + 1]);
-            return { slice: Number(s), fields };
+            return { slice: Number(s), last: Number(last), fields };
           }),
         ),
       };

@@ -1,7 +1,8 @@
 import { describe, it, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
-import { SLICE_BUCKET_MS, type SpeedStore } from './store.ts';
+import { SLICE_BUCKET_MS, type SpeedStore, type TimeRange } from './store.ts';
 import { SEP, cellField, stateKey } from '../metrics/cell-key.ts';
+import { combineCell } from '../metrics/define-metric.ts';
 
 /** One contract, every speed store: the semantics the applier and serving rely on. */
 export function speedStoreContract(name: string, make: () => Promise<SpeedStore>): void {
@@ -73,7 +74,7 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
       );
       assert.deepEqual(await s.offsets(2), [5, null]);
       const r = await s.read('m', [0, 0]);
-      assert.deepEqual(r.slices[0], [{ slice: 0, fields: { a: 2 } }]);
+      assert.deepEqual(r.slices[0], [{ slice: 0, last: 0, fields: { a: 2 } }]);
     });
 
     it('combines cells with sum, min and max, exactly for large integers', async () => {
@@ -217,6 +218,75 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
       // A slice hour with none of the values is not returned; no value given reads every cell.
       assert.deepEqual((await s.read('m', [0], undefined, ['NONE', null])).slices, [[]]);
       assert.equal((await fields([null, null])).length, stations.length + 2);
+    });
+
+    it('reads cells summed up to the hour: the same totals as the minutes, per slice, dims and op', async () => {
+      const s = await fresh();
+      const f = (bucket: number, station: string, cell = 0) => cellField(stateKey(bucket, [station]), cell);
+      const M = 60_000;
+      // Two slices, two hours, two stations; sum, min and max cells; applied over two batches
+      // (the second adds to hours the first already wrote).
+      const batches = [
+        [
+          upd(0, f(5 * H + 1 * M, 'DIE'), 2, 'sum', 5 * H + 1 * M),
+          upd(0, f(5 * H + 7 * M, 'DIE'), 3, 'sum', 5 * H + 7 * M),
+          upd(0, f(5 * H + 7 * M, 'BND'), 10, 'sum', 5 * H + 7 * M),
+          upd(0, f(5 * H + 2 * M, 'DIE', 1), 40, 'min', 5 * H + 2 * M),
+          upd(0, f(5 * H + 9 * M, 'DIE', 2), 40, 'max', 5 * H + 9 * M),
+          upd(1, f(6 * H + 59 * M, 'DIE'), 5, 'sum', 6 * H + 59 * M),
+        ],
+        [
+          upd(0, f(5 * H + 30 * M, 'DIE'), 7, 'sum', 5 * H + 30 * M),
+          upd(0, f(5 * H + 31 * M, 'DIE', 1), 30, 'min', 5 * H + 31 * M),
+          upd(0, f(5 * H + 32 * M, 'DIE', 1), 50, 'min', 5 * H + 32 * M),
+          upd(0, f(5 * H + 33 * M, 'DIE', 2), 45, 'max', 5 * H + 33 * M),
+          upd(1, f(6 * H, 'DIE'), 1, 'sum', 6 * H),
+        ],
+      ];
+      for (const [i, updates] of batches.entries())
+        await s.apply({
+          partition: 0,
+          fromOffset: i * 10,
+          toOffset: (i + 1) * 10,
+          initIfMissing: i === 0,
+          appliedAt: 1,
+          updates,
+        });
+      // Entries combined per field (a store may sum slices up into blocks; the totals must agree).
+      const ops = ['sum', 'min', 'max'] as const;
+      const totals = async (
+        grain: 'minute' | 'hour',
+        dims?: Array<string | null>,
+        fromSlice = 0,
+        range?: TimeRange,
+      ) => {
+        const t = new Map<string, number>();
+        for (const e of (await s.read('m', [fromSlice], range, dims, grain)).slices[0]) {
+          assert.ok(e.slice >= fromSlice && e.last >= e.slice);
+          for (const [k, v] of Object.entries(e.fields)) {
+            const name = k.split(SEP).join('|');
+            const old = t.get(name);
+            t.set(name, old === undefined ? v : combineCell(ops[Number(k.split(SEP).at(-1))], old, v));
+          }
+        }
+        return [...t].map(([k, v]) => `${k}=${v}`).sort();
+      };
+      assert.deepEqual(await totals('hour'), [
+        `${5 * H}|BND|0=10`,
+        `${5 * H}|DIE|0=12`,
+        `${5 * H}|DIE|1=30`,
+        `${5 * H}|DIE|2=45`,
+        `${6 * H}|DIE|0=6`,
+      ]);
+      // The minutes are still there, as applied.
+      assert.equal((await totals('minute')).length, 11);
+      // Dimension values, fromSlice and the range apply to hour cells as to minutes.
+      assert.deepEqual(await totals('hour', ['BND']), [`${5 * H}|BND|0=10`]);
+      assert.deepEqual(await totals('hour', ['DIE'], 1), [`${6 * H}|DIE|0=6`]);
+      assert.deepEqual(await totals('hour', undefined, 0, { from: 6 * H, to: 7 * H }), [`${6 * H}|DIE|0=6`]);
+      // Pruning removes a slice's hour cells with its minutes.
+      await s.prune(0, 1, ['m']);
+      assert.deepEqual(await totals('hour', undefined, 1), [`${6 * H}|DIE|0=6`]);
     });
 
     it('an apply that starts a partition raises its floor to initFloor; later applies leave it', async () => {

@@ -1,4 +1,5 @@
 import type { CellOp } from '../metrics/define-metric.ts';
+import { SEP } from '../metrics/cell-key.ts';
 
 /**
  * Speed slices are split by the hour of their events: a slice's cells live in one hash per
@@ -7,6 +8,25 @@ import type { CellOp } from '../metrics/define-metric.ts';
  * costs what it asks for"), however many slices the batch layer has not folded yet.
  */
 export const SLICE_BUCKET_MS = 3_600_000;
+
+/**
+ * The cells a read returns: `minute` (as applied) or `hour` (each slice hour's cells summed up to
+ * its hour per dimension values and cell: one cell per hour instead of up to sixty). Hour cells
+ * are kept by the store itself, in the same atomic step as the minutes they sum up, so both
+ * grains of a slice always agree. A question whose buckets are whole hours (hour, day, …) reads
+ * `hour`: a day of one station's backlog is then 24 cells per slice hour, not 1 440.
+ */
+export type SpeedGrain = 'minute' | 'hour';
+
+/**
+ * The hour field of a minute cell field (`bucket␟dims…␟cell`): its bucket replaced by the start
+ * of that hour. A field that does not start with its update's bucket is kept as it is.
+ */
+export function hourField(field: string, bucket: number): string {
+  const b = `${bucket}${SEP}`;
+  if (!field.startsWith(b)) return field;
+  return `${bucket - (bucket % SLICE_BUCKET_MS)}${field.slice(b.length - 1)}`;
+}
 
 /** One cell update of a speed slice: `field` is `bucket␟dims…␟cellIndex` (metrics/cell-key.ts). */
 export interface CellUpdate {
@@ -52,10 +72,15 @@ export interface SliceRead {
   appliedAt: number | null;
   /**
    * Per partition: the cells of each slice (one entry per slice and hour it holds; a slice can
-   * appear more than once). With a range, only the hours overlapping it are returned (whole hours:
-   * cells just outside the range may come along, the caller filters by bucket).
+   * appear more than once), or at grain `hour` of a block of slices `slice` … `last` (the Redis
+   * store sums long backlogs up by blocks; an entry of one slice has `last` = `slice`). A block
+   * never starts below `fromSlice`: a caller that keeps only slices ≥ F of a read from an
+   * earlier F' < F must read again if an entry has `slice` < F ≤ `last`. With a range, only the hours overlapping it are returned (whole hours:
+   * cells just outside the range may come along, the caller filters by bucket). Read at grain
+   * `hour`, a field's bucket is the start of its hour, or (Redis, a slice hour applied before hour
+   * cells were kept) a minute: a caller combining into buckets of whole hours handles both.
    */
-  slices: Array<Array<{ slice: number; fields: Record<string, number> }>>;
+  slices: Array<Array<{ slice: number; last: number; fields: Record<string, number> }>>;
 }
 
 export interface TimeRange {
@@ -86,9 +111,16 @@ export interface SpeedStore {
    * Read, in one atomic step, the offsets and the slices ≥ fromSlice[p] of `metric`; with `range`
    * (epoch ms, `to` exclusive) only the slices' hours that overlap it; with `dims` (the metric's
    * dimension values in definition order, null = any) only the cells of those values, filtered
-   * where the cells are (a one-station question does not carry every station's cells back).
+   * where the cells are (a one-station question does not carry every station's cells back); at
+   * `grain` (default minute; see SpeedGrain).
    */
-  read(metric: string, fromSlice: number[], range?: TimeRange, dims?: ReadonlyArray<string | null>): Promise<SliceRead>;
+  read(
+    metric: string,
+    fromSlice: number[],
+    range?: TimeRange,
+    dims?: ReadonlyArray<string | null>,
+    grain?: SpeedGrain,
+  ): Promise<SliceRead>;
   /** Delete slices below `slice` for the partition (all metrics) and raise its floor. */
   prune(partition: number, slice: number, metrics: readonly string[]): Promise<void>;
   /** Deltas strictly after `after` ('' = from the start of what is kept); waits up to blockMs. */

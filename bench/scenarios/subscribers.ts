@@ -42,7 +42,7 @@ interface Measure {
 /** A role in a child process (bench/subscribers-server.ts) with --expose-gc, measured over IPC. */
 async function startChild(role: string, env: Record<string, string>) {
   const proc: ChildProcess = fork(SERVER, [role], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
