@@ -10,9 +10,7 @@
  *
  * Needs DATABASE_URL and REDIS_URL; the schema and keys it makes are dropped at the end.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -23,7 +21,7 @@ import { createSpeedApplier } from '../speed/applier.ts';
 import { createRedisStore, deletePrefixKeys } from '../speed/redis-store.ts';
 import { migrate } from '../store/migrate.ts';
 import { seedRaw, seedStations } from './seed-raw.ts';
-import { freePort, waitFor } from '../e2e/harness.ts';
+import { startRole } from './processes.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -41,48 +39,6 @@ const log = (l: string) => process.stderr.write(`[ab] ${l}\n`);
 const DAY = 86_400_000;
 const P = 4;
 const SLICE = 500;
-
-async function role(root: string, target: string, env: Record<string, string>, nodeArgs: string[] = []) {
-  const port = await freePort();
-  const roleEnv = target === 'gateway' ? { PORT: String(port) } : { SUBGRAPH_PORT: String(port) };
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    [...nodeArgs, '--import', 'tsx', path.join(root, 'app', 'cli.ts'), 'up', '--target', target],
-    {
-      cwd: root,
-      env: { ...process.env, MILLRACE_AUTH: 'off', ...env, ...roleEnv, MILLRACE_SIMULATOR: 'off' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  proc.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
-  proc.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
-  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
-  const url = `http://127.0.0.1:${port}/graphql`;
-  await waitFor(
-    `${target} ${url}`,
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`exited ${proc.exitCode}: ${out}`);
-      const r = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{"query":"{ __typename }"}',
-      }).catch(() => null);
-      return r?.status === 200;
-    },
-    120_000,
-  );
-  return {
-    url,
-    pid: proc.pid!,
-    stop: async () => {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await exited;
-      }
-    },
-  };
-}
 
 async function main() {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
@@ -112,27 +68,30 @@ async function main() {
       MILLRACE_PARTITIONS: String(P),
       MILLRACE_SLICE: String(SLICE),
     };
-    const sub = await role(trees[trees.length - 1][1], 'subgraph:production', env);
+    const sub = await startRole('subgraph:production', env, 'subgraph', { root: trees[trees.length - 1][1] });
     stops.push(sub.stop);
     const gwEnv = { ...env, SUBGRAPH_URLS: `production=${sub.url}`, MILLRACE_RATE_PER_MINUTE: '0' };
-    const targets: Array<[string, string, number]> = [['direct', sub.url, sub.pid]];
+    const targets: Array<[string, string, number]> = [['direct', sub.url, sub.proc.pid!]];
     const kinds = a.variants!.split(',');
     for (const [name, root] of trees) {
       const prof = a.prof ? ['--cpu-prof', `--cpu-prof-dir=${a.prof}/${name}`] : [];
       if (kinds.includes('cache')) {
-        const g = await role(root, 'gateway', { ...gwEnv, MILLRACE_RESPONSE_CACHE: 'on' }, prof);
+        const g = await startRole('gateway', { ...gwEnv, MILLRACE_RESPONSE_CACHE: 'on' }, 'gateway', {
+          root,
+          nodeArgs: prof,
+        });
         stops.push(g.stop);
-        targets.push([`${name} cache on`, g.url, g.pid]);
+        targets.push([`${name} cache on`, g.url, g.proc.pid!]);
       }
       if (kinds.includes('nodedup')) {
-        const g = await role(
-          root,
+        const g = await startRole(
           'gateway',
           { ...gwEnv, MILLRACE_RESPONSE_CACHE: 'off', GATEWAY_DEDUP_INFLIGHT: 'false' },
-          prof,
+          'gateway',
+          { root, nodeArgs: prof },
         );
         stops.push(g.stop);
-        targets.push([`${name} dedup off`, g.url, g.pid]);
+        targets.push([`${name} dedup off`, g.url, g.proc.pid!]);
       }
     }
     const body = JSON.stringify({

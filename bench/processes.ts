@@ -21,7 +21,10 @@ export async function startRole(
   target: 'subgraph:production' | 'gateway',
   env: Record<string, string>,
   name: string = target,
+  /** Another source tree to run the role from (an A/B of two checkouts), and node flags of its own. */
+  from: { root?: string; nodeArgs?: string[] } = {},
 ): Promise<Role> {
+  const root = from.root ?? ROOT;
   const port = await freePort();
   const roleEnv = target === 'gateway' ? { PORT: String(port) } : { SUBGRAPH_PORT: String(port) };
   const proc = spawn(
@@ -29,15 +32,16 @@ export async function startRole(
     // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, which NODE_OPTIONS refuses) profiles the roles.
     [
       ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...(from.nodeArgs ?? []),
       '--import',
       'tsx',
-      path.join(ROOT, 'app', 'cli.ts'),
+      path.join(root, 'app', 'cli.ts'),
       'up',
       '--target',
       target,
     ],
     {
-      cwd: ROOT,
+      cwd: root,
       env: { ...process.env, MILLRACE_AUTH: 'off', ...env, ...roleEnv, MILLRACE_SIMULATOR: 'off' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
