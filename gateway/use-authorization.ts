@@ -7,10 +7,8 @@ import {
   getOperationAST,
   type DocumentNode,
   type ExecutionArgs,
-  type ExecutionResult,
   type FieldNode,
   type FragmentDefinitionNode,
-  type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
 import { getDirectiveExtensions } from '@graphql-tools/utils';
@@ -19,6 +17,7 @@ import { useGenericAuth, type ValidateUserFnParams } from '@envelop/generic-auth
 import { PRINCIPAL } from './use-authentication.ts';
 import type { Principal } from './create-authenticator.ts';
 import { createDocumentMemo, hasConditionalFields } from './document-memo.ts';
+import type { ExecuteHookPayload } from './execute-hook.ts';
 
 /**
  * Scopes from the schema, nothing else: `@requiresScopes(scopes: [["a", "b"], ["c"]])` (a and b,
@@ -50,16 +49,7 @@ export function useAuthorization(): GatewayPlugin {
   } as GatewayPlugin;
 }
 
-type Hook = (payload: {
-  args: {
-    schema: GraphQLSchema;
-    document: DocumentNode;
-    operationName?: string | null;
-    variableValues?: Record<string, unknown> | null;
-    contextValue: Record<string, unknown>;
-  };
-  setResultAndStopExecution: (r: ExecutionResult) => void;
-}) => unknown;
+type Hook = (payload: ExecuteHookPayload) => unknown;
 
 /** What generic-auth's checks made of one request: the document they left and their result hooks. */
 interface Outcome {
@@ -128,18 +118,7 @@ function memoiseChecks(genericAuth: GatewayPlugin): GatewayPlugin {
   } as GatewayPlugin;
 }
 
-function refuseSubscription({
-  args,
-  setResultAndStopExecution,
-}: {
-  args: {
-    schema: GraphQLSchema;
-    document: DocumentNode;
-    operationName?: string | null;
-    contextValue: Record<string, unknown>;
-  };
-  setResultAndStopExecution: (r: ExecutionResult) => void;
-}) {
+function refuseSubscription({ args, setResultAndStopExecution }: ExecuteHookPayload) {
   const op = getOperationAST(args.document, args.operationName ?? undefined);
   const type = args.schema.getSubscriptionType();
   if (op?.operation !== 'subscription' || !type) return;

@@ -13,6 +13,7 @@ import {
 } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { createDocumentMemo } from './document-memo.ts';
+import type { ExecuteHookPayload } from './execute-hook.ts';
 
 /** Options of `useCostLimit` (the estimator is described on `estimateCost`). */
 export interface CostLimitOptions {
@@ -44,18 +45,7 @@ export function useCostLimit(opts: CostLimitOptions = {}): GatewayPlugin {
   });
   // The estimate depends only on the schema, the document, the operation and the variables.
   const memo = createDocumentMemo<number>();
-  const check = ({
-    args,
-    setResultAndStopExecution,
-  }: {
-    args: {
-      schema: GraphQLSchema;
-      document: DocumentNode;
-      operationName?: string | null;
-      variableValues?: Record<string, unknown> | null;
-    };
-    setResultAndStopExecution: (r: unknown) => void;
-  }) => {
+  const check = ({ args, setResultAndStopExecution }: ExecuteHookPayload) => {
     const op = args.operationName ?? undefined;
     const variables = args.variableValues ?? {};
     const key = JSON.stringify([op ?? '', variables]);

@@ -14,6 +14,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { createInMemoryCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import { PRINCIPAL } from './use-authentication.ts';
+import type { ExecuteHookPayload } from './execute-hook.ts';
 import type { Principal } from './create-authenticator.ts';
 
 /**
@@ -101,19 +102,7 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
   const documentText = new WeakMap<DocumentNode, string>();
 
   return {
-    async onExecute({
-      args,
-      setResultAndStopExecution,
-    }: {
-      args: {
-        schema: GraphQLSchema;
-        document: DocumentNode;
-        operationName?: string | null;
-        variableValues?: Record<string, unknown> | null;
-        contextValue: Record<string, unknown>;
-      };
-      setResultAndStopExecution: (r: ExecutionResult) => void;
-    }) {
+    async onExecute({ args, setResultAndStopExecution }: ExecuteHookPayload) {
       // The request's own text when it has one (the document object is new per request once the
       // scope checks have rewritten it; what they removed depends only on the scopes, in the key).
       const query = (args.contextValue.params as { query?: unknown } | undefined)?.query;
