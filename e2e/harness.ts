@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../lib/free-port.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -10,16 +10,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 // The CLI itself (not the bin shim): a kill -9 must hit the process that holds the state.
 const CLI = ['--import', 'tsx', path.join(ROOT, 'app', 'cli.ts')];
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+export { freePort };
 
 export const tempDir = (prefix: string) => mkdtemp(path.join(tmpdir(), `${prefix}-`));
 
