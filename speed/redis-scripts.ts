@@ -1,15 +1,26 @@
-/** Sizes (in slices) of the blocks whose hour cells a read at grain hour takes in place of their slices. */
-export const BLOCK_SIZES = [16, 256] as const;
+/**
+ * The blocks whose hour cells a read at grain hour takes in place of their slices: `size` slices
+ * each (aligned), their cells kept in one hash per `hours` hours of event time (a block of a
+ * long backlog spans many hours: one hash per day keeps a day's question at one or two of them).
+ */
+export const BLOCK_LEVELS = [
+  { size: 4, hours: 1 },
+  { size: 16, hours: 1 },
+  { size: 64, hours: 24 },
+  { size: 256, hours: 24 },
+] as const;
+const LUA_LEVELS = `local sizes, spans = {${BLOCK_LEVELS.map((l) => l.size).join(', ')}}, {${BLOCK_LEVELS.map((l) => l.hours).join(', ')}}`;
 
 /**
  * Key layout (all under the deployment's `{prefix}` hash tag):
  *   slice:<metric>:<p>:<slice>:<hour>   hash of minute cells (field `bucket␟dims…␟cell`)
  *   hslice:<metric>:<p>:<slice>:<hour>  the same cells summed up to the hour (bucket = the hour's start)
- *   blk:<metric>:<p>:<size>:<block>:<hour>  the hour cells of slices block·size … block·size+size−1
+ *   blk:<metric>:<p>:<size>:<block>:<t> the hour cells of slices block·size … block·size+size−1 whose
+ *                                       hour div the level's `hours` is t (BLOCK_LEVELS)
  *   hours:<metric>:<p>                  zset, member `<slice>:<hour>`, score hour — the range index
- *   bhours:<metric>:<p>:<size>:<block>  zset of the block's hours (member and score the hour)
+ *   bhours:<metric>:<p>:<size>:<block>  zset of the block's t (member and score)
  *   slices:<p>                          zset, member `<metric>:<slice>:<hour>` (score slice) or
- *                                       `<metric>:<size>:<block>:<hour>` (score its last slice) — for pruning
+ *                                       `<metric>:<size>:<block>:<t>` (score its last slice) — for pruning
  *   hfrom                               hash, partition → first slice whose every apply wrote hour
  *                                       cells (a store written before hour cells were kept has
  *                                       minutes only below it)
@@ -56,7 +67,7 @@ local function put(key, field, op, v)
     end
   end
 end
-local sizes = {${BLOCK_SIZES.join(', ')}}
+${LUA_LEVELS}
 local n, k, m = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
 local i = 14
 for _ = 1, n do
@@ -72,10 +83,11 @@ for j = 1, k do
   local s = tonumber(slice)
   if s >= hf then
     local keys = {prefix .. ':hslice:' .. metric .. ':' .. p .. ':' .. slice .. ':' .. hour}
-    for _, size in ipairs(sizes) do
+    for li, size in ipairs(sizes) do
       local q = math.floor(s / size)
-      local b = string.format('%d:%d', q, hour)
-      redis.call('ZADD', prefix .. ':bhours:' .. metric .. ':' .. p .. ':' .. size .. ':' .. q, hour, hour)
+      local t = math.floor(tonumber(hour) / spans[li])
+      local b = string.format('%d:%d', q, t)
+      redis.call('ZADD', prefix .. ':bhours:' .. metric .. ':' .. p .. ':' .. size .. ':' .. q, t, t)
       redis.call('ZADD', sk, q * size + size - 1, metric .. ':' .. size .. ':' .. b)
       keys[#keys + 1] = prefix .. ':blk:' .. metric .. ':' .. p .. ':' .. size .. ':' .. b
     end
@@ -110,26 +122,45 @@ return {1, ARGV[3], id}
  * visits only the hashes the hour indexes list in the range: its cost follows the question.
  * At grain 'minute' every entry is one slice hour's minutes. At grain 'hour', slices from
  * fromSlice up are covered by (a) single slices up to the first multiple of the smallest block
- * size, then (b) blocks of each size up to the first multiple of the next size, then (c) blocks
- * of the largest size: a backlog of N slices costs at most a few dozen hashes per hour, not N.
+ * size (found by slice number), then (b) blocks of each size up to the first multiple of the next
+ * size, then (c) blocks of the largest size (BLOCK_LEVELS): at most 3 hashes per level and hour
+ * (or day, for the day-wide levels) plus one per 256 slices, however long the backlog. Cells of
+ * a day-wide hash outside the range's hours are left out here.
  * Below the partition's `hfrom` only minutes exist: those slices are read as minutes.
  */
 export const READ_LUA = `
 local prefix, metric, P, h0, h1, pat = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
 local hourly, sliceSize = ARGV[7] == 'hour', tonumber(ARGV[8])
-local sizes = {${BLOCK_SIZES.join(', ')}}
+${LUA_LEVELS}
 local offsets, floors, out = {}, {}, {}
-local function cells(key)
+-- The range's first and last hour as numbers, and in ms [loMs, hiMs) for cells of hashes that
+-- span more hours than it.
+local hLo, hHi = -math.huge, math.huge
+if h0 ~= '-inf' then hLo = tonumber(h0) end
+if h1 ~= '+inf' then hHi = tonumber(h1) end
+local loMs, hiMs = hLo * 3600000, (hHi + 1) * 3600000
+local function cells(key, span)
   local h = redis.call('HGETALL', key)
-  if pat == '' then return h end
+  local ranged = span > 1 and (hLo > -math.huge or hHi < math.huge)
+  if pat == '' and not ranged then return h end
   local kept = {}
   for j = 1, #h, 2 do
-    if string.find(h[j], pat) then
-      kept[#kept + 1] = h[j]
+    local f = h[j]
+    local ok = pat == '' or string.find(f, pat)
+    if ok and ranged then
+      local b = tonumber(string.match(f, '^(%d+)'))
+      ok = b == nil or (b >= loMs and b < hiMs)
+    end
+    if ok then
+      kept[#kept + 1] = f
       kept[#kept + 1] = h[j + 1]
     end
   end
   return kept
+end
+local function tOf(v, span)
+  if v == -math.huge or v == math.huge then return v end
+  return math.floor(v / span)
 end
 for p = 0, P - 1 do
   local o = redis.call('HGET', KEYS[1], tostring(p))
@@ -151,11 +182,22 @@ for p = 0, P - 1 do
       upto = math.max(from, hf)
       if upto < math.huge then upto = math.ceil(upto / sizes[1]) * sizes[1] end
     end
-    for _, m in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)) do
-      local s = tonumber(string.match(m, '^(%d+):'))
-      if s >= from and s < upto then
-        if hourly and s >= hf then add(s, s, cells(prefix .. ':hslice:' .. base .. m))
-        else add(s, s, cells(prefix .. ':slice:' .. base .. m)) end
+    if upto == math.huge then
+      for _, m in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)) do
+        local s = tonumber(string.match(m, '^(%d+):'))
+        if s >= from then add(s, s, cells(prefix .. ':slice:' .. base .. m, 1)) end
+      end
+    else
+      -- The few single slices below the first block, found by slice number in the pruning index
+      -- (members '<metric>:<slice>:<hour>'; a block's '<metric>:<size>:<block>:<t>' does not match),
+      -- not by walking every slice hour of the range.
+      for _, m in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':slices:' .. p, from, upto - 1)) do
+        local mm, sl, hr = string.match(m, '^([^:]+):(%d+):(%d+)$')
+        if mm == metric and tonumber(hr) >= hLo and tonumber(hr) <= hHi then
+          local s, rest = tonumber(sl), sl .. ':' .. hr
+          if s >= hf then add(s, s, cells(prefix .. ':hslice:' .. base .. rest, 1))
+          else add(s, s, cells(prefix .. ':slice:' .. base .. rest, 1)) end
+        end
       end
     end
     if upto < math.huge then
@@ -166,11 +208,12 @@ for p = 0, P - 1 do
         if sizes[li + 1] then hi = math.max(lo, math.ceil(lo / sizes[li + 1]) * sizes[li + 1]) end
         if hi > lo then
           -- Blocks by number, from lo up to the one holding the newest slice applied.
-          local q = lo / size
+          local q, span = lo / size, spans[li]
+          local t0, t1 = tOf(hLo, span), tOf(hHi, span)
           while q * size < hi and q * size <= top do
             local at = base .. size .. ':' .. string.format('%d', q)
-            for _, h in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':bhours:' .. at, h0, h1)) do
-              add(q * size, q * size + size - 1, cells(prefix .. ':blk:' .. at .. ':' .. h))
+            for _, t in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':bhours:' .. at, t0, t1)) do
+              add(q * size, q * size + size - 1, cells(prefix .. ':blk:' .. at .. ':' .. t, span))
             end
             q = q + 1
           end

@@ -73,7 +73,8 @@ describe('redis store: hour cells', () => {
     const prefix = `test-${randomUUID()}`;
     const store = createRedisStore({ url, prefix, slice: 10 });
     try {
-      // 700 slices of partition 0, each with cells in hours 5 and 6 (two stations, sum and max).
+      // 700 slices of partition 0, each with cells in hours 5 and 6 and in one of hours 23–25 (across
+      // a day's end: the coarse blocks keep a hash per day), two stations, sum and max.
       const N = 700;
       for (let a = 0; a < N; a += 50) {
         const updates = [];
@@ -81,6 +82,7 @@ describe('redis store: hour cells', () => {
           for (const [hour, station] of [
             [5, 'DIE'],
             [6, 'BND'],
+            [23 + (sl % 3), 'DIE'],
           ] as const) {
             const bucket = hour * H + (sl % 60) * 60_000;
             updates.push(
@@ -105,8 +107,13 @@ describe('redis store: hour cells', () => {
           updates,
         });
       }
-      const totals = async (grain: 'minute' | 'hour', from: number, dims?: Array<string | null>) => {
-        const r = await store.read('m', [from], undefined, dims, grain);
+      const totals = async (
+        grain: 'minute' | 'hour',
+        from: number,
+        dims?: Array<string | null>,
+        range?: { from: number; to: number },
+      ) => {
+        const r = await store.read('m', [from], range, dims, grain);
         const t = new Map<string, number>();
         for (const e of r.slices[0]) {
           assert.ok(e.slice >= from, `entry ${e.slice}–${e.last} starts below ${from}`);
@@ -123,19 +130,33 @@ describe('redis store: hour cells', () => {
         const minute = await totals('minute', from);
         const hour = await totals('hour', from);
         assert.deepEqual(hour.totals, minute.totals, `from slice ${from}`);
-        // At most 15 singles + 15 blocks of 16 + the blocks of 256 above, per hour (2 hours).
-        assert.ok(hour.entries <= 2 * (15 + 15 + Math.ceil(N / 256)), `${hour.entries} entries from ${from}`);
+        // At most 3 singles, 3 blocks of 4 and 3 of 16 per hour (5 hours), then 3 blocks of 64 and
+        // the blocks of 256 per day (2 days).
+        assert.ok(hour.entries <= 5 * 9 + 2 * (3 + Math.ceil(N / 256)), `${hour.entries} entries from ${from}`);
         assert.deepEqual((await totals('hour', from, ['BND'])).totals, (await totals('minute', from, ['BND'])).totals);
+        // A range cuts the day-wide hashes of the coarse blocks to its hours.
+        for (const range of [
+          { from: 6 * H, to: 24 * H },
+          { from: 24 * H, to: 25 * H },
+          { from: 0, to: 6 * H },
+        ]) {
+          const want = (await totals('minute', from, undefined, range)).totals;
+          assert.deepEqual((await totals('hour', from, undefined, range)).totals, want, `${from} ${range.from / H}h`);
+        }
       }
       // The whole backlog in a handful of hashes, not 1 400.
-      assert.ok((await totals('hour', 0)).entries <= 2 * 3, 'blocks of 256 cover the backlog from slice 0');
+      assert.ok(
+        (await totals('hour', 0)).entries <= 2 * 3,
+        'blocks of 256 cover the backlog from slice 0, a hash per day',
+      );
       // Pruning below 300 leaves the totals from 300 on exact, and drops the blocks wholly below.
       await store.prune(0, 300, ['m']);
       assert.deepEqual((await totals('hour', 300)).totals, (await totals('minute', 300)).totals);
       const redis = new Redis(url);
       try {
-        assert.equal(await redis.exists(`{${prefix}}:blk:m:0:256:0:5`), 0);
-        assert.equal(await redis.exists(`{${prefix}}:blk:m:0:256:1:5`), 1);
+        assert.equal(await redis.exists(`{${prefix}}:blk:m:0:256:0:0`), 0);
+        assert.equal(await redis.exists(`{${prefix}}:blk:m:0:256:1:0`), 1);
+        assert.equal(await redis.exists(`{${prefix}}:blk:m:0:256:1:1`), 1);
         assert.equal(await redis.exists(`{${prefix}}:blk:m:0:16:17:5`), 0);
         assert.equal(await redis.exists(`{${prefix}}:blk:m:0:16:18:5`), 1);
       } finally {
