@@ -51,3 +51,15 @@ export function cellFieldLuaPattern(dims: ReadonlyArray<string | null>): string 
   const parts = dims.map((v) => (v === null ? any : v.replace(/[\^$()%.[\]*+\-?]/g, '%$&')));
   return `^${any}${SEP}${parts.join(SEP)}${SEP}${any}$`;
 }
+
+/**
+ * A Redis glob (HSCAN MATCH) that every cell field of `dims` matches: `*␟d1␟…␟*` with each given
+ * value literal (glob's `*?[]\` escaped) and `*` elsewhere. It can let a few more fields through
+ * only if a `*` could span a separator, which a field's fixed count of separators rules out; the
+ * store still applies `cellFieldLuaPattern` to what it returns. Null when no dimension is given.
+ */
+export function cellFieldGlob(dims: ReadonlyArray<string | null>): string | null {
+  if (dims.every((v) => v === null)) return null;
+  const parts = dims.map((v) => (v === null ? '*' : v.replace(/[*?[\]\\]/g, '\\$&')));
+  return `*${SEP}${parts.join(SEP)}${SEP}*`;
+}

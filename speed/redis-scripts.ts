@@ -116,7 +116,8 @@ return {1, ARGV[3], id}
 /**
  * KEYS: speed_offset hash, floor hash, meta hash. ARGV: prefix, metric, P, first hour, last hour
  * (inclusive; '-inf'/'+inf' = all), a Lua pattern the cell fields must match ('' = all; built by
- * metrics/cell-key.ts `cellFieldLuaPattern`), grain, slice size, fromSlice × P.
+ * metrics/cell-key.ts `cellFieldLuaPattern`), grain, slice size, the same test as a glob for
+ * HSCAN MATCH (`cellFieldGlob`, '' = all), fromSlice × P.
  * Returns {offsets[], floors[], appliedAt, per partition {{first slice, last slice, {field,
  * value, …}}, …}} — read in one atomic step so the slices agree with the offsets returned. It
  * visits only the hashes the hour indexes list in the range: its cost follows the question.
@@ -130,7 +131,7 @@ return {1, ARGV[3], id}
  */
 export const READ_LUA = `
 local prefix, metric, P, h0, h1, pat = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
-local hourly, sliceSize = ARGV[7] == 'hour', tonumber(ARGV[8])
+local hourly, sliceSize, glob = ARGV[7] == 'hour', tonumber(ARGV[8]), ARGV[9]
 ${LUA_LEVELS}
 local offsets, floors, out = {}, {}, {}
 -- The range's first and last hour as numbers, and in ms [loMs, hiMs) for cells of hashes that
@@ -139,9 +140,30 @@ local hLo, hHi = -math.huge, math.huge
 if h0 ~= '-inf' then hLo = tonumber(h0) end
 if h1 ~= '+inf' then hHi = tonumber(h1) end
 local loMs, hiMs = hLo * 3600000, (hHi + 1) * 3600000
-local function cells(key, span)
-  local h = redis.call('HGETALL', key)
-  local ranged = span > 1 and (hLo > -math.huge or hHi < math.huge)
+local function cells(key, span, t)
+  local h
+  if glob == '' then
+    h = redis.call('HGETALL', key)
+  else
+    -- Matched in C: only the question's dimension values reach Lua (a day-wide block holds every
+    -- station's cells). One pass over a hash no write changes meanwhile; repeats dropped anyway.
+    h = {}
+    local seen, cur = {}, '0'
+    repeat
+      local r = redis.call('HSCAN', key, cur, 'MATCH', glob, 'COUNT', 1000)
+      cur = r[1]
+      local kv = r[2]
+      for j = 1, #kv, 2 do
+        if not seen[kv[j]] then
+          seen[kv[j]] = true
+          h[#h + 1] = kv[j]
+          h[#h + 1] = kv[j + 1]
+        end
+      end
+    until cur == '0'
+  end
+  -- Only a hash whose hours reach outside the range needs its cells' buckets checked.
+  local ranged = span > 1 and (t * span < hLo or t * span + span - 1 > hHi)
   if pat == '' and not ranged then return h end
   local kept = {}
   for j = 1, #h, 2 do
@@ -172,7 +194,7 @@ for p = 0, P - 1 do
     if #h > 0 then list[#list + 1] = {string.format('%d', first), string.format('%d', last), h} end
   end
   if o then
-    local from = tonumber(ARGV[9 + p])
+    local from = tonumber(ARGV[10 + p])
     local base = metric .. ':' .. p .. ':'
     -- Single slices read up to 'upto'; with hour cells, blocks from there on.
     local upto, hf = math.huge, math.huge
@@ -185,7 +207,7 @@ for p = 0, P - 1 do
     if upto == math.huge then
       for _, m in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':hours:' .. metric .. ':' .. p, h0, h1)) do
         local s = tonumber(string.match(m, '^(%d+):'))
-        if s >= from then add(s, s, cells(prefix .. ':slice:' .. base .. m, 1)) end
+        if s >= from then add(s, s, cells(prefix .. ':slice:' .. base .. m, 1, 0)) end
       end
     else
       -- The few single slices below the first block, found by slice number in the pruning index
@@ -195,8 +217,8 @@ for p = 0, P - 1 do
         local mm, sl, hr = string.match(m, '^([^:]+):(%d+):(%d+)$')
         if mm == metric and tonumber(hr) >= hLo and tonumber(hr) <= hHi then
           local s, rest = tonumber(sl), sl .. ':' .. hr
-          if s >= hf then add(s, s, cells(prefix .. ':hslice:' .. base .. rest, 1))
-          else add(s, s, cells(prefix .. ':slice:' .. base .. rest, 1)) end
+          if s >= hf then add(s, s, cells(prefix .. ':hslice:' .. base .. rest, 1, 0))
+          else add(s, s, cells(prefix .. ':slice:' .. base .. rest, 1, 0)) end
         end
       end
     end
@@ -213,7 +235,7 @@ for p = 0, P - 1 do
           while q * size < hi and q * size <= top do
             local at = base .. size .. ':' .. string.format('%d', q)
             for _, t in ipairs(redis.call('ZRANGEBYSCORE', prefix .. ':bhours:' .. at, t0, t1)) do
-              add(q * size, q * size + size - 1, cells(prefix .. ':blk:' .. at .. ':' .. t, span))
+              add(q * size, q * size + size - 1, cells(prefix .. ':blk:' .. at .. ':' .. t, span, tonumber(t)))
             end
             q = q + 1
           end

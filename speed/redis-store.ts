@@ -10,7 +10,7 @@ import {
   type SpeedStore,
 } from './store.ts';
 import { APPLY_LUA, PRUNE_LUA, READ_LUA } from './redis-scripts.ts';
-import { cellFieldLuaPattern } from '../metrics/cell-key.ts';
+import { cellFieldGlob, cellFieldLuaPattern } from '../metrics/cell-key.ts';
 import { combineCell, type CellOp } from '../metrics/define-metric.ts';
 
 /** How APPLY_LUA names a cell's operation. */
@@ -114,6 +114,7 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
     async read(metric, fromSlice, range, dims, grain = 'minute'): Promise<SliceRead> {
       const [h0, h1] = hoursOf(range).map((h) => (h === -Infinity ? '-inf' : h === Infinity ? '+inf' : String(h)));
       const pattern = (dims && cellFieldLuaPattern(dims)) ?? '';
+      const glob = (dims && cellFieldGlob(dims)) ?? '';
       const n = fromSlice.length;
       const res = (await read(
         k.offsets,
@@ -127,6 +128,7 @@ export function createRedisStore(opts: RedisStoreOptions): SpeedStore {
         pattern,
         grain,
         opts.slice,
+        glob,
         ...fromSlice,
       )) as [Array<string>, Array<string>, string, Array<Array<[string, string, string[]]>>];
       const [offs, floors, appliedAt, perP] = res;

@@ -189,10 +189,10 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
 
     it('reads only the cells of the dimension values asked for, exactly (no prefix or pattern match)', async () => {
       const s = await fresh();
-      // Dimensions (station, machine). Values with Lua pattern characters and shared prefixes.
+      // Dimensions (station, machine). Values with Lua pattern and glob characters, shared prefixes.
       const f = (station: string, machine: string, cell = 0, bucket = 0) =>
         cellField(stateKey(bucket, [station, machine]), cell);
-      const stations = ['DIE', 'DIE2', 'XDIE', 'A-1.%', 'A-1x%', '(.*)', ''];
+      const stations = ['DIE', 'DIE2', 'XDIE', 'A-1.%', 'A-1x%', '(.*)', '', 'A*', '[D]IE', 'B\\C', 'Q?'];
       await s.apply({
         partition: 0,
         fromOffset: 0,
@@ -205,8 +205,8 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
           upd(1, f('DIE2', 'M-1'), 1000, 'sum', 2 * H),
         ],
       });
-      const fields = async (dims: Array<string | null>) =>
-        (await s.read('m', [0], undefined, dims)).slices[0]
+      const fields = async (dims: Array<string | null>, grain: 'minute' | 'hour' = 'minute') =>
+        (await s.read('m', [0], undefined, dims, grain)).slices[0]
           .flatMap((e) => Object.entries(e.fields).map(([k, v]) => `${e.slice}:${k.split(SEP).join('|')}=${v}`))
           .sort();
       assert.deepEqual(await fields(['DIE', null]), ['0:0|DIE|M-1|0=1', '0:0|DIE|M-2|1=100']);
@@ -215,6 +215,12 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
       assert.deepEqual(await fields(['(.*)', 'M-1']), ['0:0|(.*)|M-1|0=6']);
       assert.deepEqual(await fields(['', null]), ['0:0||M-1|0=7']);
       assert.deepEqual(await fields(['DIE2', null]), ['0:0|DIE2|M-1|0=2', '1:0|DIE2|M-1|0=1000']);
+      assert.deepEqual(await fields(['A*', null]), ['0:0|A*|M-1|0=8']);
+      assert.deepEqual(await fields(['[D]IE', null]), ['0:0|[D]IE|M-1|0=9']);
+      assert.deepEqual(await fields(['B\\C', null]), ['0:0|B\\C|M-1|0=10']);
+      assert.deepEqual(await fields(['Q?', 'M-1']), ['0:0|Q?|M-1|0=11']);
+      assert.deepEqual(await fields(['[D]IE', null], 'hour'), ['0:0|[D]IE|M-1|0=9']);
+      assert.deepEqual(await fields(['DIE', null], 'hour'), ['0:0|DIE|M-1|0=1', '0:0|DIE|M-2|1=100']);
       // A slice hour with none of the values is not returned; no value given reads every cell.
       assert.deepEqual((await s.read('m', [0], undefined, ['NONE', null])).slices, [[]]);
       assert.equal((await fields([null, null])).length, stations.length + 2);
