@@ -254,8 +254,8 @@ return {offsets, floors, at, out}
  * KEYS: floor hash. ARGV: prefix, partition, slice, limit.
  * Raises the partition's floor to `slice` (a reader that sees it knows what is below is gone),
  * then deletes up to `limit` of the slice (and whole block) hashes below it with their index
- * entries; returns how
- * many it deleted (the caller repeats while that equals the limit, so no call blocks for long).
+ * entries; returns how many it deleted (the caller repeats while that equals the limit, so no call
+ * blocks for long).
  */
 export const PRUNE_LUA = `
 local prefix, p, slice, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])

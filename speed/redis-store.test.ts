@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { speedStoreContract } from './store.contract.ts';
+import { combinedCells, speedStoreContract } from './store.contract.ts';
 import { createRedisStore, deletePrefixKeys } from './redis-store.ts';
 import { describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { APPLY_LUA } from './redis-scripts.ts';
 import { SLICE_BUCKET_MS } from './store.ts';
-import { SEP, cellField, stateKey } from '../metrics/cell-key.ts';
+import { cellField, stateKey } from '../metrics/cell-key.ts';
 
 // Real Redis (REDIS_URL, default the local one); an unreachable Redis fails the suite.
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -114,17 +113,11 @@ describe('redis store: hour cells', () => {
         range?: { from: number; to: number },
       ) => {
         const r = await store.read('m', [from], range, dims, grain);
-        const t = new Map<string, number>();
-        for (const e of r.slices[0]) {
-          assert.ok(e.slice >= from, `entry ${e.slice}–${e.last} starts below ${from}`);
-          for (const [k, v] of Object.entries(e.fields)) {
-            const [bucket, station, cell] = k.split(SEP);
-            const key = `${Math.floor(Number(bucket) / H)}|${station}|${cell}`;
-            const old = t.get(key);
-            t.set(key, old === undefined ? v : cell === '0' ? old + v : Math.max(old, v));
-          }
-        }
-        return { entries: r.slices[0].length, totals: Object.fromEntries([...t].sort()) };
+        // Per hour, station and cell (cell 0 is a sum, cell 1 a max).
+        const t = combinedCells(r.slices[0], from, ['sum', 'max'], ([bucket, station, cell]) =>
+          [Math.floor(Number(bucket) / H), station, cell].join('|'),
+        );
+        return { entries: r.slices[0].length, totals: Object.fromEntries(t) };
       };
       for (const from of [0, 1, 15, 16, 17, 255, 256, 257, 300, 511, 512, 699, 700]) {
         const minute = await totals('minute', from);

@@ -1,8 +1,32 @@
 import { describe, it, afterAll as after } from 'vitest';
 import assert from 'node:assert/strict';
-import { SLICE_BUCKET_MS, type SpeedStore, type TimeRange } from './store.ts';
+import { SLICE_BUCKET_MS, type SliceRead, type SpeedStore, type TimeRange } from './store.ts';
 import { SEP, cellField, stateKey } from '../metrics/cell-key.ts';
-import { combineCell } from '../metrics/define-metric.ts';
+import { combineCell, type CellOp } from '../metrics/define-metric.ts';
+
+/**
+ * One partition's entries of a read combined per `keyOf(field)` (default the field, its parts
+ * joined by `|`) with the op of the field's cell index: what a reader makes of them, whether the
+ * store returned slices or blocks of them. Checks that no entry starts below `fromSlice`.
+ */
+export function combinedCells(
+  entries: SliceRead['slices'][number],
+  fromSlice: number,
+  ops: readonly CellOp[],
+  keyOf: (parts: string[]) => string = (parts) => parts.join('|'),
+): Array<[string, number]> {
+  const t = new Map<string, number>();
+  for (const e of entries) {
+    assert.ok(e.slice >= fromSlice && e.last >= e.slice, `entry ${e.slice}–${e.last} read from slice ${fromSlice}`);
+    for (const [field, v] of Object.entries(e.fields)) {
+      const parts = field.split(SEP);
+      const key = keyOf(parts);
+      const old = t.get(key);
+      t.set(key, old === undefined ? v : combineCell(ops[Number(parts.at(-1))], old, v));
+    }
+  }
+  return [...t].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
 
 /** One contract, every speed store: the semantics the applier and serving rely on. */
 export function speedStoreContract(name: string, make: () => Promise<SpeedStore>): void {
@@ -259,24 +283,10 @@ export function speedStoreContract(name: string, make: () => Promise<SpeedStore>
           updates,
         });
       // Entries combined per field (a store may sum slices up into blocks; the totals must agree).
-      const ops = ['sum', 'min', 'max'] as const;
-      const totals = async (
-        grain: 'minute' | 'hour',
-        dims?: Array<string | null>,
-        fromSlice = 0,
-        range?: TimeRange,
-      ) => {
-        const t = new Map<string, number>();
-        for (const e of (await s.read('m', [fromSlice], range, dims, grain)).slices[0]) {
-          assert.ok(e.slice >= fromSlice && e.last >= e.slice);
-          for (const [k, v] of Object.entries(e.fields)) {
-            const name = k.split(SEP).join('|');
-            const old = t.get(name);
-            t.set(name, old === undefined ? v : combineCell(ops[Number(k.split(SEP).at(-1))], old, v));
-          }
-        }
-        return [...t].map(([k, v]) => `${k}=${v}`).sort();
-      };
+      const totals = async (grain: 'minute' | 'hour', dims?: Array<string | null>, fromSlice = 0, range?: TimeRange) =>
+        combinedCells((await s.read('m', [fromSlice], range, dims, grain)).slices[0], fromSlice, ['sum', 'min', 'max'])
+          .map(([k, v]) => `${k}=${v}`)
+          .sort();
       assert.deepEqual(await totals('hour'), [
         `${5 * H}|BND|0=10`,
         `${5 * H}|DIE|0=12`,

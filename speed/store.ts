@@ -75,8 +75,9 @@ export interface SliceRead {
    * appear more than once), or at grain `hour` of a block of slices `slice` … `last` (the Redis
    * store sums long backlogs up by blocks; an entry of one slice has `last` = `slice`). A block
    * never starts below `fromSlice`: a caller that keeps only slices ≥ F of a read from an
-   * earlier F' < F must read again if an entry has `slice` < F ≤ `last`. With a range, only the hours overlapping it are returned (whole hours:
-   * cells just outside the range may come along, the caller filters by bucket). Read at grain
+   * earlier F' < F must read again if an entry has `slice` < F ≤ `last`. With a range, only the
+   * hours overlapping it are returned (whole hours: cells just outside the range may come along,
+   * the caller filters by bucket). Read at grain
    * `hour`, a field's bucket is the start of its hour, or (Redis, a slice hour applied before hour
    * cells were kept) a minute: a caller combining into buckets of whole hours handles both.
    */
