@@ -11,7 +11,7 @@ import { loadFloorMap } from '../floor.ts';
 import { ensureLedger } from '../ledger.ts';
 import { sourceSeal } from '../ledger-sources.ts';
 import { CLOCKIN_WRITER, createClockinWriter } from './clockin-excel.ts';
-import { DEFAULT_CLOCKIN_FAULT_RATES, planDayWithTruth } from './clockin-day.ts';
+import { DEFAULT_CLOCKIN_FAULT_RATES, planDayWithTruth, type SheetRow } from './clockin-day.ts';
 import { createRoster } from './clockin-roster.ts';
 import type { WriterContext } from './source-writer.ts';
 
@@ -136,7 +136,8 @@ describe('clock-in writer', () => {
     await wb.advanceTo(D + 50 * H);
     assert.deepEqual(await workbooks(b.dataDir), await workbooks(a.dataDir));
     assert.deepEqual(await ledgerTotals(b.ledgerSchema), await ledgerTotals(a.ledgerSchema));
-    assert.deepEqual(wb.stats(), wa.stats());
+    // Rows written differ: a step holding several versions of one day writes only the last one.
+    assert.deepEqual(wb.stats().faults, wa.stats().faults);
     const other = await context({ seed: 12 });
     await createClockinWriter(other).advanceTo(D + 50 * H);
     assert.notDeepEqual(await workbooks(other.dataDir), await workbooks(a.dataDir), 'another seed, other sheets');
@@ -312,6 +313,40 @@ describe('clock-in writer, live start', () => {
       (await pool.query(`SELECT kind, detail FROM ${schema}.faults ORDER BY kind, detail`)).rows;
     assert.ok((await faults(once.ledgerSchema)).length > 5);
     assert.deepEqual(await faults(ctx.ledgerSchema), await faults(once.ledgerSchema));
+  });
+
+  it('writes only the last version of each day of its history: no worker is recorded whom no sheet on disk names', async () => {
+    // Seed 42, live at 2026-12-06 06:15: the history's sheet of the 5th had a shift B row at 22:00
+    // that the 06:00 rewrite deleted (a mistaken row); that worker is on no other sheet yet.
+    const seed = 42;
+    const day = Date.UTC(2026, 11, 5);
+    const liveAt = day + 30 * H + 15 * 60_000;
+    const ctx = await context({ seed, startTime: liveAt - 24 * H });
+    await createClockinWriter({ ...ctx, liveStart: liveAt }).advanceTo(liveAt);
+    const plan = planDayWithTruth(seed, day, createRoster(floor, seed), 1, DEFAULT_CLOCKIN_FAULT_RATES);
+    const ids = (rows: readonly SheetRow[]) => new Set(rows.filter((r) => !r.malformed).map((r) => r.employeeId));
+    const last = ids(plan.rewrites[2].rows);
+    const gone = [...ids(plan.rewrites[1].rows)].filter((e) => !last.has(e));
+    assert.ok(gone.length > 0, 'a worker named at 22:00 and deleted at 06:00');
+    const onDisk = new Set(
+      [...(await workbooks(ctx.dataDir)).values()].flatMap(([header, ...rows]) => {
+        const col = header.findIndex((h) => h === 'Employee ID' || h === 'Emp ID');
+        return rows.map((r) => String(r[col]));
+      }),
+    );
+    const recorded = (
+      await pool.query<{ key: string }>(`SELECT key FROM ${ctx.ledgerSchema}.entities WHERE entity = 'worker'`)
+    ).rows.map((r) => r.key);
+    assert.ok(recorded.length > 30, `${recorded.length} workers recorded`);
+    assert.deepEqual(
+      recorded.filter((e) => !onDisk.has(e)),
+      [],
+      'every recorded worker is on a sheet a reader can see',
+    );
+    for (const e of gone)
+      assert.ok(!recorded.includes(e), `${e} (deleted before any reader could see it) not recorded`);
+    // The facts are the sum of the skipped versions all the same.
+    assert.deepEqual(await ledgerTotals(ctx.ledgerSchema), recompute(await workbooks(ctx.dataDir)));
   });
 
   it('writes no export when it starts after the live start (an earlier, faster run sealed past it)', async () => {

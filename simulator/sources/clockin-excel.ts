@@ -209,26 +209,45 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
     });
   }
 
-  async function rewrite(at: number): Promise<void> {
+  /** The end-of-shift rewrite at `at` (every 8 h: 06:00, 14:00, 22:00); `done` once it is on disk. */
+  async function rewrite(at: number, done: () => void): Promise<void> {
     const { day, k } = rewriteOf(at);
-    // Rewrites come every 8 h: 06:00, 14:00, 22:00.
-    await write(day, planOf(day).rewrites[k], k, at, () => (next = at + SHIFT_MS));
+    await write(day, planOf(day).rewrites[k], k, at, done);
   }
 
-  async function liveExport(at: number): Promise<void> {
+  /** The time clock's export of the shift under way at `at`; `done` once it is on disk. */
+  async function liveExport(at: number, done: () => void): Promise<void> {
     const { day, k } = shiftAt(at);
-    await write(day, sheetDuringShift(planOf(day), k, at), k - 1, at, () => (liveAt = null));
+    await write(day, sheetDuringShift(planOf(day), k, at), k - 1, at, done);
   }
 
   return {
     name: CLOCKIN_WRITER,
     async advanceTo(t) {
       if (unrecorded) await record(unrecorded);
-      // In time order; a rewrite at the live instant goes first (the export adds the open rows to it).
-      for (;;) {
-        if (next <= t && (liveAt === null || next <= liveAt)) await rewrite(next);
-        else if (liveAt !== null && liveAt <= t) await liveExport(liveAt);
-        else break;
+      // The versions due by t, in time order; a rewrite at the live instant goes first (the export
+      // adds the open rows to it). Each one carries the writer's state once it is written.
+      const due: Array<{ at: number; live: boolean; day: number; after: { next: number; liveAt: number | null } }> = [];
+      for (let n = next, l = liveAt; ;) {
+        if (n <= t && (l === null || n <= l)) {
+          due.push({ at: n, live: false, day: rewriteOf(n).day, after: { next: (n += SHIFT_MS), liveAt: l } });
+        } else if (l !== null && l <= t) {
+          due.push({ at: l, live: true, day: shiftAt(l).day, after: { next: n, liveAt: (l = null) } });
+        } else break;
+      }
+      // Of several versions of one day due in one step (a live start's history, a catch-up), only the
+      // last is written: the ones before it would be overwritten at once, so a reader may never see
+      // them, and a worker named only there (a row a later version deleted) would be a `worker` in
+      // the ledger that no reader could serve. The last version's diff is the sum of the skipped
+      // ones, and it records their faults too.
+      for (const [i, v] of due.entries()) {
+        if (due[i + 1]?.day === v.day) continue;
+        const done = () => {
+          next = v.after.next;
+          liveAt = v.after.liveAt;
+        };
+        if (v.live) await liveExport(v.at, done);
+        else await rewrite(v.at, done);
       }
       // Every version up to t is written and recorded, so the seal may move with the clock alone.
       if (sealAt(t) > (sealed ?? Number.NEGATIVE_INFINITY))
