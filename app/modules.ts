@@ -10,6 +10,7 @@ import { createRedisStore } from '../speed/redis-store.ts';
 import { createMemoryStore } from '../speed/memory-store.ts';
 import { createLoader } from '../loader/loader.ts';
 import { createSpeedApplier } from '../speed/applier.ts';
+import { createPartitionLeases } from '../speed/partition-leases.ts';
 import { createRefresher } from '../batch/refresher.ts';
 import { createServing } from '../serving/create-serving.ts';
 import { allMetrics } from '../metrics/index.ts';
@@ -340,6 +341,13 @@ async function initSpeed(ctx: Ctx) {
     metrics: allMetrics,
     partitions: c.MILLRACE_PARTITIONS,
     slice: c.MILLRACE_SLICE,
+    // Several speed appliers (`--target speed` on more than one machine) split the partitions.
+    leases: createPartitionLeases({
+      connectionString: ctx.databaseUrl!,
+      schema: c.MILLRACE_SCHEMA,
+      partitions: c.MILLRACE_PARTITIONS,
+      applicationName: `${process.env.PGAPPNAME ?? 'millrace'}:speed-leases`,
+    }),
     onError: (err) => ctx.log(`speed applier: ${(err as Error).message}`),
   });
   // Wake-ups across processes: the loader NOTIFYs on every commit.

@@ -59,6 +59,18 @@ describe('status table', () => {
     assert.match(text, /batch: refreshed 0\.9 s ago, newest event folded 2026-12-05T11:59:00.000Z/);
   });
 
+  it('names the speed applier working each partition when the deployment has several', () => {
+    const text = formatStatusTable({
+      loader: { offsets: [10, 20, 30] },
+      speed: { offsets: [10, 20, 30], appliers: { members: 2, holders: ['host-a', 'host-b', null] } },
+    });
+    const lines = text.split('\n').filter(Boolean);
+    assert.match(lines[0], /speed applier$/);
+    assert.match(lines[1], /^\s*0\s+—\s+10\s+10\s+—\s+host-a$/);
+    assert.match(lines[2], /host-b$/);
+    assert.match(lines[3], /—$/, 'a partition no applier holds');
+  });
+
   it('prints what a partial document has (a gateway alone knows no connectors)', () => {
     assert.equal(formatStatusTable({ modules: { gateway: true } }), 'modules: 1/1 ready');
   });

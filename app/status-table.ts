@@ -14,7 +14,8 @@ export interface StatusTableInput {
   }>;
   log?: { name?: string; endOffsets: number[] };
   loader?: { offsets: number[] };
-  speed?: { offsets: Array<number | null> };
+  /** appliers.holders: per partition, the `application_name` of the speed applier working it (null: none). */
+  speed?: { offsets: Array<number | null>; appliers?: { members: number; holders: Array<string | null> } };
   batch?: { offsets: number[]; refreshedAt?: number | null; maxEventTime?: number | null };
 }
 
@@ -91,17 +92,19 @@ export function formatStatusTable(s: StatusTableInput, now = Date.now()): string
     s.batch?.offsets.length ?? 0,
   );
   if (parts > 0) {
-    const at = (xs: Array<number | null> | undefined, p: number) => xs?.[p] ?? '—';
+    const at = (xs: Array<number | string | null> | undefined, p: number) => xs?.[p] ?? '—';
+    const holders = s.speed?.appliers?.holders;
     out.push(
       '',
       table(
-        ['partition', 'log end', 'loaded', 'speed', 'batch'],
+        ['partition', 'log end', 'loaded', 'speed', 'batch', ...(holders ? ['speed applier'] : [])],
         Array.from({ length: parts }, (_, p) => [
           p,
           at(s.log?.endOffsets, p),
           at(s.loader?.offsets, p),
           at(s.speed?.offsets, p),
           at(s.batch?.offsets, p),
+          ...(holders ? [at(holders, p)] : []),
         ]),
       ),
     );

@@ -1,4 +1,5 @@
 import { ident } from '../lib/ident.ts';
+import { partitionLeaseHolders } from '../speed/partition-leases.ts';
 import type { Ctx } from './ctx.ts';
 
 /**
@@ -53,6 +54,18 @@ export async function collectStatus(ctx: Ctx) {
     out.deadLetters = Object.fromEntries(dl.rows.map((x) => [x.connector, x.n]));
   }
   if (ctx.topics) out.log = { name: ctx.topics.log.name, endOffsets: await ctx.topics.log.endOffsets() };
-  if (ctx.store) out.speed = { offsets: await ctx.store.offsets(c.MILLRACE_PARTITIONS) };
+  if (ctx.store) {
+    const speed: Record<string, unknown> = { offsets: await ctx.store.offsets(c.MILLRACE_PARTITIONS) };
+    if (ctx.pool) {
+      // Which applier process works which partition (several split them; none: the speed role is down).
+      const h = await partitionLeaseHolders(ctx.pool, c.MILLRACE_SCHEMA);
+      const by = new Map(h.partitions.map((x) => [x.partition, x.applicationName.replace(/:speed-leases$/, '')]));
+      speed.appliers = {
+        members: h.members,
+        holders: Array.from({ length: c.MILLRACE_PARTITIONS }, (_, p) => by.get(p) ?? null),
+      };
+    }
+    out.speed = speed;
+  }
   return out;
 }

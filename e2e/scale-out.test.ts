@@ -15,6 +15,8 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { assertContiguous, checkVerify, collectDeltas, DELTAS_SUBSCRIPTION, type D } from './checks.ts';
 import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.ts';
+import pg from 'pg';
+import { partitionLeaseHolders } from '../speed/partition-leases.ts';
 
 const services = {
   databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -138,6 +140,9 @@ describe('scale-out: pairs of every stateless role and of the log consumers, one
       headers: deployment.headers,
       appName: `scale-driver-${deployment.id}`,
     });
+    // Who holds which partition in the speed layer (Postgres session locks, speed/partition-leases.ts).
+    const leasePool = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
+    const appliers = () => partitionLeaseHolders(leasePool, deployment.env.MILLRACE_SCHEMA);
     const group = `${deployment.prefix}-loader`;
     const topic = `${deployment.prefix}.log`;
     const t0 = Date.now();
@@ -165,6 +170,14 @@ describe('scale-out: pairs of every stateless role and of the log consumers, one
           : null;
       });
       mark(`loader group: ${JSON.stringify(split.members.map((m) => m.partitions))}`);
+      // The two speed appliers split them too.
+      const speedSplit = await waitFor('two speed appliers sharing the partitions', async () => {
+        const h = await appliers();
+        const per = new Map<string, number[]>();
+        for (const x of h.partitions) per.set(x.applicationName, [...(per.get(x.applicationName) ?? []), x.partition]);
+        return h.members === 2 && per.size === 2 && [...per.values()].every((ps) => ps.length === 2) ? per : null;
+      });
+      mark(`speed appliers: ${JSON.stringify(Object.fromEntries(speedSplit))}`);
 
       // A client asks every subgraph's question through the one address, all the time. What it
       // sees while one of a pair dies: a dropped connection (its request was in flight on the
@@ -239,8 +252,22 @@ describe('scale-out: pairs of every stateless role and of the log consumers, one
         1000,
       );
       mark(`loader group after the kill: ${JSON.stringify(taken.members.map((m) => m.partitions))}`);
-      // Every partition moves on in both layers the killed pair members served (the speed
-      // appliers are no group: each works every partition, fenced by the store's compare-and-set).
+      // The surviving speed applier takes the killed one's partitions: its session ended with it.
+      const speedTaken = await waitFor(
+        'the surviving speed applier to hold all four partitions',
+        async () => {
+          const h = await appliers();
+          return h.members === 1 &&
+            h.partitions.length === 4 &&
+            h.partitions.every((x) => x.applicationName.startsWith(`${deployment.appNamePrefix}speed-2`))
+            ? h
+            : null;
+        },
+        60_000,
+        500,
+      );
+      mark(`speed appliers after the kill: ${speedTaken.partitions.map((x) => x.partition).join(',')} on one`);
+      // Every partition moves on in both layers the killed pair members served.
       await waitFor(
         'loader and speed offsets of every partition past where they were at the kill',
         async () => {
@@ -297,6 +324,7 @@ describe('scale-out: pairs of every stateless role and of the log consumers, one
       assert.deepEqual(unplanned, [], 'no role exited unless killed');
       passed = true;
     } finally {
+      await leasePool.end();
       for (const r of replicas as RoleProcess[]) await r.stop().catch(() => undefined);
       await deployment.stop().catch(() => undefined);
       await probes.close();

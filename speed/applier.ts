@@ -6,6 +6,7 @@ import { GRAIN_MS } from '../metrics/grain.ts';
 import { cellField, parseStateKey } from '../metrics/cell-key.ts';
 import type { CellUpdate, SpeedStore } from './store.ts';
 import { createLoop } from '../lib/loop.ts';
+import type { PartitionLeases } from './partition-leases.ts';
 
 export interface ApplierOptions {
   pool: pg.Pool;
@@ -21,6 +22,12 @@ export interface ApplierOptions {
   retainSlices?: number;
   /** Fallback poll interval when no wake-up arrives, ms. Default 1000. */
   pollMs?: number;
+  /**
+   * Share the partitions with the other appliers of the deployment (speed/partition-leases.ts):
+   * each pass works only the partitions this applier holds. Default: every partition (one applier,
+   * or tests; others working the same partitions are fenced by the store's compare-and-set).
+   */
+  leases?: PartitionLeases;
   onError?: (err: unknown) => void;
 }
 
@@ -45,7 +52,8 @@ export function createSpeedApplier(opts: ApplierOptions) {
   const batchSize = opts.batchSize ?? 2000;
   const retain = opts.retainSlices ?? 2;
   const reducers = opts.metrics.map((m) => ({ m, reduce: compileReducer(m, GRAIN_MS.minute) }));
-  const stats = { batches: 0, events: 0, refused: 0 };
+  // partitions: those this applier held at its last pass (null: every partition, no leases).
+  const stats = { batches: 0, events: 0, refused: 0, partitions: null as number[] | null };
   // A stop also cuts a long catch-up short (cycle() called by hand is not stopped by it).
   let stopping = false;
   // Apply while there is a backlog; then wait for a kick (the loader's commit) or the poll interval.
@@ -115,6 +123,7 @@ export function createSpeedApplier(opts: ApplierOptions) {
       applied += rows.length;
       init = false;
       from = to;
+      await opts.leases?.touch();
     }
     return applied;
   }
@@ -164,7 +173,10 @@ export function createSpeedApplier(opts: ApplierOptions) {
 
   async function cycle(): Promise<number> {
     let total = 0;
+    const mine = opts.leases ? await opts.leases.owned() : null;
+    stats.partitions = mine ? [...mine].sort((a, b) => a - b) : null;
     for (const { p, loaded, batch } of await positions()) {
+      if (mine && !mine.has(p)) continue;
       total += await catchUp(p, loaded, batch);
       const keepFrom = Math.floor(batch / opts.slice) - retain;
       if (keepFrom > 0)
@@ -187,9 +199,10 @@ export function createSpeedApplier(opts: ApplierOptions) {
       stopping = false;
       loop.start();
     },
-    stop(): Promise<void> {
+    async stop(): Promise<void> {
       stopping = true;
-      return loop.stop();
+      await loop.stop();
+      await opts.leases?.close();
     },
   };
 }
