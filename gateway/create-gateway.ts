@@ -157,7 +157,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const ws = serveGraphQLWs(server, runtime, {
     path: PATH,
     allowedOrigins: opts.security.allowedOrigins,
-    sharing: opts.shareSubscriptions === false ? undefined : { authenticator: opts.security.authenticator },
+    sharing:
+      opts.shareSubscriptions === false
+        ? undefined
+        : {
+            authenticator: opts.security.authenticator,
+            // A joiner skips the pipeline, not the rate limit: it is charged one operation too.
+            admit: (principal) => security.rateLimiter.take(principal.subject) === 0,
+          },
     slowConsumer: {
       onSlowConsumer: (bytes) => log(`graphql-ws: closed a slow consumer (${bytes} bytes unsent)`),
       ...opts.slowConsumer,

@@ -10,7 +10,7 @@ import { useDeadline } from './use-deadline.ts';
 import { useLimits, type LimitsOptions } from './use-limits.ts';
 import { useOperationMetrics } from './use-operation-metrics.ts';
 import { corsOptions, useOriginCheck } from './use-origin-check.ts';
-import { useRateLimit, type RateLimitOptions } from './use-rate-limit.ts';
+import { createRateLimiter, useRateLimit, type RateLimiter, type RateLimitOptions } from './use-rate-limit.ts';
 import { useRequestSize, type RequestSizeOptions } from './use-request-size.ts';
 
 /** Everything that keeps the gateway safe to expose (README "Security" documents the defaults). */
@@ -55,13 +55,19 @@ type RuntimeSecurity = Pick<
  * origin, size, authentication, rate, shape limits, cost, scopes, deadline; plus the runtime
  * options built into Hive Gateway (CORS, CSRF prevention, introspection, persisted documents).
  */
-export function createSecurity(opts: SecurityOptions): { plugins: GatewayPlugin[]; runtime: RuntimeSecurity } {
+export function createSecurity(opts: SecurityOptions): {
+  plugins: GatewayPlugin[];
+  runtime: RuntimeSecurity;
+  /** The rate limit's buckets (a subscriber joining a shared subscription is charged there too). */
+  rateLimiter: RateLimiter;
+} {
+  const rateLimiter = createRateLimiter(opts.rateLimit);
   const plugins: GatewayPlugin[] = [
     ...(opts.metricsRegistry ? [useOperationMetrics({ registry: opts.metricsRegistry })] : []),
     useOriginCheck({ allowedOrigins: opts.allowedOrigins }),
     useRequestSize(opts.requestSize),
     useAuthentication({ authenticator: opts.authenticator }),
-    useRateLimit(opts.rateLimit),
+    useRateLimit(opts.rateLimit, rateLimiter),
     useLimits(opts.limits),
     useCostLimit(opts.cost),
     useAuthorization(),
@@ -71,6 +77,7 @@ export function createSecurity(opts: SecurityOptions): { plugins: GatewayPlugin[
   const headers = opts.graphiqlHeaders && JSON.stringify(opts.graphiqlHeaders);
   return {
     plugins,
+    rateLimiter,
     runtime: {
       cors: corsOptions(opts.allowedOrigins),
       // A browser cannot send these headers cross-site without a preflight, which CORS refuses.

@@ -11,6 +11,12 @@ export interface SubscriptionSharingOptions {
    * first): a subscriber may join a shared stream of them at any time. Default ['productionDeltas'].
    */
   liveTails?: readonly string[];
+  /**
+   * Charges a subscriber who joins an open group (and so skips the pipeline, whose rate limit
+   * charges everyone else) one operation; false: over its limit, and it takes the pipeline
+   * instead, which answers RATE_LIMITED. Default: every joiner admitted.
+   */
+  admit?: (principal: Principal) => boolean;
 }
 
 type Run = (args: { contextValue?: unknown }) => unknown;
@@ -214,7 +220,10 @@ export function createSubscriptionSharing(opts: SubscriptionSharingOptions) {
       const open = groups.get(key);
       if (!open || open.ended || (open.started && !open.tail)) break;
       if (!(await open.ready)) return run(args); // the leader got an error (not a stream): ask for our own
-      if (!open.ended && (!open.started || open.tail)) return member(join(open, direct, principal.expiresAt));
+      if (!open.ended && (!open.started || open.tail)) {
+        if (opts.admit && !opts.admit(principal)) return run(args);
+        return member(join(open, direct, principal.expiresAt));
+      }
     }
 
     let settle!: (ok: boolean) => void;

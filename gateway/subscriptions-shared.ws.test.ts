@@ -211,6 +211,54 @@ describe('shared subscriptions through the gateway (real Redis, subgraph, gatewa
     await until(() => feed().subscribers === 0 && feed().readers === 0, 'the shared reader to stop');
   });
 
+  it('a subscriber joining a shared stream is charged against its rate limit like any other operation', async () => {
+    // Its own gateway: a burst of 3 operations per client, refilled at 1 a minute.
+    const limited = await createGateway({
+      port: 0,
+      subgraphs: [{ name: 'production', url: subgraph.url, wsUrl: subgraph.wsUrl, sdl: subgraph.sdl }],
+      health: async () => ({ ready: true, components: {} }),
+      security: {
+        authenticator: createAuthenticator({ secret: FIXTURE_SECRET }, () => {}),
+        rateLimit: { perMinute: 1, burst: 3 },
+      },
+      logging: false,
+      log: () => undefined,
+    });
+    const client = createClient({
+      url: limited.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: false,
+      connectionParams: { ...AUTH },
+    });
+    try {
+      // One after another, the same live tail: the first leads, the others would join it.
+      const outcomes: string[] = [];
+      const open: Array<AsyncIterator<any>> = [];
+      for (let i = 0; i < 5; i++) {
+        const it = client.iterate<any>({ query: QUERY });
+        const first = within(it.next(), `subscriber ${i}`, 20_000).then(
+          (r) => (r.done ? 'ended' : r.value.errors ? JSON.stringify(r.value.errors) : 'delta'),
+          (err: unknown) => JSON.stringify(err),
+        );
+        if (i < 3) {
+          await until(() => limited.subscriptionStats().members === i + 1, `subscriber ${i} to be live`);
+          open.push(it);
+          outcomes.push('live');
+          void first;
+        } else outcomes.push(await first);
+      }
+      assert.deepEqual(outcomes.slice(0, 3), ['live', 'live', 'live']);
+      for (const o of outcomes.slice(3)) assert.match(o, /RATE_LIMITED/, `over the burst: ${o}`);
+      assert.equal(limited.subscriptionStats().groups, 1);
+      assert.equal(limited.subscriptionStats().members, 3, 'the refused ones never joined');
+      await Promise.all(open.map((it) => it.return?.()));
+    } finally {
+      await client.dispose();
+      await limited.close();
+    }
+  });
+
   it('productionUpdates: a subscriber arriving after the shared SNAPSHOT went out gets a snapshot of its own', async () => {
     const q = 'subscription { productionUpdates { kind cursor } }';
     const a = newClient();

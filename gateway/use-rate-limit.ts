@@ -17,12 +17,14 @@ export interface RateLimitOptions {
 
 export const RATE_CODE = 'RATE_LIMITED';
 
-/**
- * A token bucket per client, keyed by the authenticated subject (so it runs after
- * useAuthentication): `burst` operations at once, refilled at `perMinute`. Over it, the operation
- * fails with RATE_LIMITED (HTTP 429, Retry-After). In-process: each gateway instance counts alone.
- */
-export function useRateLimit(opts: RateLimitOptions = {}): GatewayPlugin {
+/** The buckets behind `useRateLimit`: `take(subject)` charges one operation (0) or says how many seconds to wait. */
+export interface RateLimiter {
+  readonly perMinute: number;
+  take(subject: string): number;
+}
+
+/** A token bucket per client: `burst` operations at once, refilled at `perMinute`; 0 per minute = no limit. */
+export function createRateLimiter(opts: RateLimitOptions = {}): RateLimiter {
   const perMinute = opts.perMinute ?? 6000;
   const burst = opts.burst ?? 300;
   const maxClients = opts.maxClients ?? 10_000;
@@ -42,12 +44,24 @@ export function useRateLimit(opts: RateLimitOptions = {}): GatewayPlugin {
     }
     return Math.ceil(((1 - b.tokens) * 60_000) / perMinute / 1000);
   };
+  return { perMinute, take: (subject) => (perMinute <= 0 ? 0 : take(subject)) };
+}
+
+/**
+ * A token bucket per client, keyed by the authenticated subject (so it runs after
+ * useAuthentication): `burst` operations at once, refilled at `perMinute`. Over it, the operation
+ * fails with RATE_LIMITED (HTTP 429, Retry-After). In-process: each gateway instance counts alone.
+ * Pass `limiter` to share the buckets with what charges operations outside the pipeline (a
+ * subscriber joining a shared subscription, gateway/share-subscriptions.ts).
+ */
+export function useRateLimit(opts: RateLimitOptions = {}, limiter = createRateLimiter(opts)): GatewayPlugin {
+  const { perMinute } = limiter;
   return {
     onContextBuilding({ context }: { context: Record<string, unknown> }) {
       if (perMinute <= 0) return;
       const principal = context[PRINCIPAL] as Principal | undefined;
       if (!principal) return;
-      const wait = take(principal.subject);
+      const wait = limiter.take(principal.subject);
       if (wait > 0) {
         throw new GraphQLError(`rate limit: ${perMinute} operations per minute; retry in ${wait} s`, {
           extensions: {
