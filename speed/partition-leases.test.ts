@@ -11,8 +11,17 @@ const pool = testPool();
 const schema = testSchemaName('leases');
 const P = 4;
 const open: PartitionLeases[] = [];
-const leases = (over: { schema?: string; idleTimeoutMs?: number; applicationName?: string } = {}) => {
-  const l = createPartitionLeases({ connectionString: TEST_DATABASE_URL, schema, partitions: P, ...over });
+const leases = (
+  over: { schema?: string; idleTimeoutMs?: number; applicationName?: string; rebalanceMs?: number } = {},
+) => {
+  // Every pass rebalances here (the default counts members at most once a second).
+  const l = createPartitionLeases({
+    connectionString: TEST_DATABASE_URL,
+    schema,
+    partitions: P,
+    rebalanceMs: 0,
+    ...over,
+  });
   open.push(l);
   return l;
 };
@@ -90,6 +99,16 @@ describe('speed partition leases', () => {
     assert.equal((await partitionLeaseHolders(pool, schema)).members, 1);
     await hung.close();
     await live.close();
+  });
+
+  it('counts the members at most every rebalanceMs (a pass follows every loader commit)', async () => {
+    const a = leases({ rebalanceMs: 60_000 });
+    assert.equal((await a.owned()).size, P);
+    const b = leases();
+    assert.equal((await b.owned()).size, 0, 'a holds them all');
+    assert.equal((await a.owned()).size, P, 'a has not counted b yet');
+    await a.close();
+    await b.close();
   });
 
   it("another deployment's appliers (another schema) are not counted", async () => {

@@ -26,6 +26,11 @@ export interface PartitionLeasesOptions {
   partitions: number;
   /** The session is cut off after this long without a pass (a hung applier's partitions move), ms. Default 15 000. */
   idleTimeoutMs?: number;
+  /**
+   * Members are counted and shares rebalanced at most this often, ms (a pass comes after every
+   * loader commit; the lock table need not be read that often). Default 1000; 0: every pass.
+   */
+  rebalanceMs?: number;
   /** `application_name` of the lease connection (who holds what in `pg_stat_activity`). */
   applicationName?: string;
 }
@@ -48,17 +53,20 @@ const keys = (schema: string) => ({
   partitions: lockKey(schema, 'speed-partitions'),
 });
 
-/** Granted advisory locks on (key, n) in the current database, as `n` with the holder's pid and application name. */
+const LOCKS_WHERE = `l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1::int::oid
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+/** Granted advisory locks on (key, n) in the current database: `n` only. */
+const TAKEN_SQL = `SELECT l.objid::int AS n FROM pg_locks l WHERE ${LOCKS_WHERE}`;
+/** The same, with the holder's pid and application name. */
 const HELD_SQL = `SELECT l.objid::int AS n, l.pid, a.application_name
-    FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1::int::oid
-     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-   ORDER BY 1`;
+    FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE ${LOCKS_WHERE} ORDER BY 1`;
 
 export function createPartitionLeases(opts: PartitionLeasesOptions): PartitionLeases {
   const k = keys(opts.schema);
   const P = opts.partitions;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 15_000;
+  const rebalanceMs = opts.rebalanceMs ?? 1000;
+  let rebalancedAt = Number.NEGATIVE_INFINITY;
   let client: pg.Client | null = null;
   let broken = false;
   let member = 0;
@@ -70,6 +78,7 @@ export function createPartitionLeases(opts: PartitionLeasesOptions): PartitionLe
     client = null;
     broken = false;
     held.clear();
+    rebalancedAt = Number.NEGATIVE_INFINITY;
     void c?.end().catch(() => undefined);
   }
 
@@ -103,7 +112,8 @@ export function createPartitionLeases(opts: PartitionLeasesOptions): PartitionLe
     async owned() {
       if (client && broken) drop();
       if (!client) await connect();
-      const members = (await query(HELD_SQL, [k.members])).length;
+      if (Date.now() - rebalancedAt < rebalanceMs) return held;
+      const members = (await query(TAKEN_SQL, [k.members])).length;
       const share = Math.ceil(P / Math.max(1, members));
       for (const p of [...held].sort((a, b) => b - a)) {
         if (held.size <= share) break;
@@ -111,7 +121,7 @@ export function createPartitionLeases(opts: PartitionLeasesOptions): PartitionLe
         held.delete(p);
       }
       if (held.size < share) {
-        const taken = new Set((await query<{ n: number }>(HELD_SQL, [k.partitions])).map((r) => r.n));
+        const taken = new Set((await query<{ n: number }>(TAKEN_SQL, [k.partitions])).map((r) => r.n));
         for (let i = 0; i < P && held.size < share; i++) {
           const p = (member + i) % P;
           if (held.has(p) || taken.has(p)) continue;
@@ -119,6 +129,7 @@ export function createPartitionLeases(opts: PartitionLeasesOptions): PartitionLe
           if (r.ok) held.add(p);
         }
       }
+      rebalancedAt = Date.now();
       return held;
     },
     async touch() {
@@ -140,7 +151,7 @@ export async function partitionLeaseHolders(
   schema: string,
 ): Promise<{ members: number; partitions: Array<{ partition: number; pid: number; applicationName: string }> }> {
   const k = keys(schema);
-  const members = (await pool.query(HELD_SQL, [k.members])).rowCount ?? 0;
+  const members = (await pool.query(TAKEN_SQL, [k.members])).rowCount ?? 0;
   const { rows } = await pool.query<{ n: number; pid: number; application_name: string }>(HELD_SQL, [k.partitions]);
   return {
     members,
