@@ -2,8 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
+import { leanSubscriber, type LeanSubscriber } from '../lean-subscriber.ts';
 import { migrate } from '../../store/migrate.ts';
 import { signDevToken } from '../../gateway/create-authenticator.ts';
 import { percentile, type Figures } from '../stats.ts';
@@ -89,37 +88,26 @@ export async function runSubscribersScenario(o: SubscribersScenarioOptions): Pro
         const latencies: number[] = [];
         let measuring = false;
         let failures = 0;
-        const clients: Client[] = [];
+        const clients: LeanSubscriber[] = [];
         const t0 = Date.now();
+        const url = gateway.ready.url.replace(/^http/, 'ws');
         for (let i = 0; i < n; i += 250) {
           const batch = Array.from({ length: Math.min(250, n - i) }, (_, k) => i + k);
           await Promise.all(
-            batch.map(
-              (idx) =>
-                new Promise<void>((resolve) => {
-                  const c = createClient({
-                    url: gateway.ready.url.replace(/^http/, 'ws'),
-                    webSocketImpl: WebSocket,
-                    lazy: false,
-                    retryAttempts: 0,
-                    connectionParams: { authorization: `Bearer ${token}` },
-                    on: { connected: () => resolve() },
-                  });
-                  clients.push(c);
-                  c.subscribe<any>(
-                    { query: QUERY },
-                    {
-                      next: (msg) => {
-                        received[idx]++;
-                        const d = msg.data?.productionDeltas;
-                        if (measuring && d) latencies.push(Date.now() - Date.parse(d.appliedAt));
-                      },
-                      error: () => void failures++,
-                      complete: () => undefined,
-                    },
-                  );
-                }),
-            ),
+            batch.map((idx) => {
+              const c = leanSubscriber(url, { authorization: `Bearer ${token}` }, QUERY, {
+                next: (appliedAt) => {
+                  received[idx]++;
+                  if (measuring) latencies.push(Date.now() - appliedAt);
+                },
+                error: (why) => {
+                  failures++;
+                  if (failures <= 3) o.log(`${variant}: subscriber ${idx}: ${why}`);
+                },
+              });
+              clients.push(c);
+              return c.ready;
+            }),
           );
         }
         // Every subscription is live when each client has had a delta (whatever is shared upstream).
@@ -154,7 +142,7 @@ export async function runSubscribersScenario(o: SubscribersScenarioOptions): Pro
         measuring = false;
         const missing = received.reduce((s, r, i) => s + Math.max(0, sent - (r - baseline[i])), 0);
 
-        await Promise.all(clients.map((c) => c.dispose()));
+        for (const c of clients) c.close();
         for (let i = 0; ; i++) {
           const m = await subgraph.measure(false);
           if (m.feed?.subscribers === 0) break;
