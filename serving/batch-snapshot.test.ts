@@ -1,53 +1,19 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { dropSchema, testPool, testSchemaName } from '../lib/test-db.ts';
-import { migrate } from '../store/migrate.ts';
-import { createRedisStore, deletePrefixKeys } from '../speed/redis-store.ts';
 import { createSpeedApplier } from '../speed/applier.ts';
-import { createRefresher } from '../batch/refresher.ts';
-import { allMetrics } from '../metrics/index.ts';
 import { createServing } from './create-serving.ts';
+import { EXITS_T0 as T0, exitsFixture } from './testing/exits-fixture.ts';
 import type { SeriesQuery } from './types.ts';
 
 // A kept batch snapshot is combined with the speed slices from its own watermark on: exact while
 // those slices are kept, and read again when they are not (pruned, or never applied because the
 // speed store was flushed and started again higher up). Real Postgres and Redis; the oracle is
 // a serving instance that reads a new snapshot every time.
-const redisUrl = process.env.REDIS_URL;
-const pool = testPool();
-const schema = testSchemaName('snapshot');
-const prefix = `test-snapshot-${randomBytes(3).toString('hex')}`;
-const SLICE = 10;
 const HOUR = 3_600_000;
-const T0 = Date.UTC(2026, 10, 1);
 
-async function addExits(first: number, count: number) {
-  await pool.query(
-    `INSERT INTO ${schema}.raw_events (id, source, type, key, event_time, payload, partition, log_offset)
-     SELECT 't' || g, 'test', 'machining.exit', 'P' || g, $3::bigint + g * 1000,
-            jsonb_build_object('partId', 'P' || g, 'station', 'DIE', 'machine', 'M-1', 'operator', 'E0001',
-                               'cycleTimeMs', 20000),
-            0, g
-       FROM generate_series($1::bigint, $2::bigint - 1) g`,
-    [first, first + count, T0],
-  );
-  await pool.query(`UPDATE ${schema}.loader_offsets SET next_offset = $1 WHERE partition = 0`, [first + count]);
-}
-
-describe.skipIf(!redisUrl)('serving: kept batch snapshots', () => {
-  const store = createRedisStore({ url: redisUrl ?? 'redis://127.0.0.1:6379', prefix, slice: SLICE });
-  const applier = createSpeedApplier({
-    pool,
-    schema,
-    store,
-    metrics: allMetrics,
-    partitions: 1,
-    slice: SLICE,
-    retainSlices: 0,
-  });
-  const refresher = createRefresher({ pool, schema, metrics: allMetrics, partitions: 1, slice: SLICE });
-  const common = { pool, schema, store, metrics: allMetrics, partitions: 1, slice: SLICE };
+describe.skipIf(!process.env.REDIS_URL)('serving: kept batch snapshots', () => {
+  const fx = exitsFixture('snapshot', 10);
+  const { applier, refresher, addExits, common } = fx;
   const kept = createServing({ ...common, batchSnapshotMs: 3_600_000 });
   const fresh = createServing({ ...common, batchSnapshotMs: 0 });
   const q: SeriesQuery = { metric: 'parts_exited', grain: 'hour', from: T0, to: T0 + HOUR, where: { station: 'DIE' } };
@@ -56,15 +22,8 @@ describe.skipIf(!redisUrl)('serving: kept batch snapshots', () => {
     while ((await refresher.refreshOnce()) > 0);
   };
 
-  beforeAll(async () => {
-    await migrate(pool, schema, 1);
-  });
-  afterAll(async () => {
-    await store.close();
-    await dropSchema(pool, schema);
-    await pool.end();
-    await deletePrefixKeys(redisUrl!, prefix);
-  });
+  beforeAll(fx.setUp);
+  afterAll(fx.tearDown);
 
   it('reuses a snapshot exactly, and reads a new one once its slices are pruned or were never applied', async () => {
     await addExits(0, 30);
@@ -93,13 +52,13 @@ describe.skipIf(!redisUrl)('serving: kept batch snapshots', () => {
 
     // The speed store is flushed; the batch layer moves to 70; the applier starts again at 70. The
     // kept snapshot (W = 50) would miss offsets 50–69, which the speed store never held.
-    await deletePrefixKeys(redisUrl!, prefix);
+    await fx.flushSpeed();
     await addExits(50, 20);
     await fold();
     await addExits(70, 5);
     // This applier keeps 2 slices below the watermark (the default), so its prune alone would leave
     // the floor at 5: only the start of the partition at 70 tells readers that 50–69 are not here.
-    const keeping = createSpeedApplier({ pool, schema, store, metrics: allMetrics, partitions: 1, slice: SLICE });
+    const keeping = createSpeedApplier(common);
     await keeping.cycle();
     const restarted = await kept.series(q);
     assert.equal(total(restarted), 75);
