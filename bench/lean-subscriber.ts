@@ -46,7 +46,7 @@ export function leanSubscriber(
       const at = text.indexOf(APPLIED_AT);
       if (at >= 0 && text.startsWith('{"id":"1","type":"next"')) {
         on.next(Date.parse(text.slice(at + APPLIED_AT.length, text.indexOf('"', at + APPLIED_AT.length))));
-      } else if (text === '{"type":"connection_ack"}' || text.startsWith('{"type":"connection_ack"')) {
+      } else if (text.startsWith('{"type":"connection_ack"')) {
         ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
         resolve();
       } else if (text.startsWith('{"type":"ping"')) {

@@ -230,9 +230,13 @@ export function createClockinWriter(ctx: WriterContext, rates: Partial<ClockinFa
       const due: Array<{ at: number; live: boolean; day: number; after: { next: number; liveAt: number | null } }> = [];
       for (let n = next, l = liveAt; ;) {
         if (n <= t && (l === null || n <= l)) {
-          due.push({ at: n, live: false, day: rewriteOf(n).day, after: { next: (n += SHIFT_MS), liveAt: l } });
+          const at = n;
+          n += SHIFT_MS;
+          due.push({ at, live: false, day: rewriteOf(at).day, after: { next: n, liveAt: l } });
         } else if (l !== null && l <= t) {
-          due.push({ at: l, live: true, day: shiftAt(l).day, after: { next: n, liveAt: (l = null) } });
+          const at = l;
+          l = null;
+          due.push({ at, live: true, day: shiftAt(at).day, after: { next: n, liveAt: null } });
         } else break;
       }
       // Of several versions of one day due in one step (a live start's history, a catch-up), only the
