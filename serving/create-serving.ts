@@ -142,6 +142,8 @@ export function createServing(opts: ServingOptions): Serving {
     // Buckets of whole hours (so `from` and `to` are hours too) take the speed cells summed up to
     // the hour: a day of backlog is 24 cells per slice hour instead of up to 1 440 minutes.
     const speedGrain: SpeedGrain = g % SLICE_BUCKET_MS === 0 ? 'hour' : 'minute';
+    const readSpeed = (fromSlice: number[]) =>
+      beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims, speedGrain), q.deadline);
     for (let attempt = 0; ; attempt++) {
       const kept = attempt === 0 ? snapshotOf(key) : null;
       let batch: BatchRead;
@@ -150,16 +152,13 @@ export function createServing(opts: ServingOptions): Serving {
       if (kept) {
         batch = kept;
         fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
-        speed = await beforeDeadline(
-          () => readSlices(metric.name, fromSlice, { from, to }, dims, speedGrain),
-          q.deadline,
-        );
+        speed = await readSpeed(fromSlice);
       } else {
         const guess = lastFromSlice;
         let early: SliceRead;
         [batch, early] = await Promise.all([
           readRollups({ metric, grain: q.grain, from, to, where, deadline: q.deadline }),
-          beforeDeadline(() => readSlices(metric.name, guess, { from, to }, dims, speedGrain), q.deadline),
+          readSpeed(guess),
         ]);
         fromSlice = batch.watermarks.map((w) => Math.floor(w / opts.slice));
         lastFromSlice = fromSlice;
@@ -168,7 +167,7 @@ export function createServing(opts: ServingOptions): Serving {
         speed = fromSlice.some(
           (f, p) => (guess[p] ?? 0) > f || early.slices[p]?.some((e) => e.slice < f && e.last >= f),
         )
-          ? await beforeDeadline(() => readSlices(metric.name, fromSlice, { from, to }, dims, speedGrain), q.deadline)
+          ? await readSpeed(fromSlice)
           : early;
         keepSnapshot(key, batch);
       }
