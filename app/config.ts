@@ -44,6 +44,12 @@ export const configSchema = z.object({
   MILLRACE_BATCH_SNAPSHOT_MS: int(0, 0).describe(
     'Serving: how long a question reuses its batch snapshot, ms (exact prefix; may trail the batch layer by this long); 0 = never.',
   ),
+  MILLRACE_SHARE_READS: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      'Serving: identical questions asked together share one read; a question never shares a read that started before it arrived.',
+    ),
   EMBEDDED_PG_PORT: int(54329, 1).describe('Embedded Postgres port.'),
   MILLRACE_SOURCES: z
     .string()

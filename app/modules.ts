@@ -414,6 +414,7 @@ async function initServing(ctx: Ctx) {
     partitions: c.MILLRACE_PARTITIONS,
     slice: c.MILLRACE_SLICE,
     batchSnapshotMs: c.MILLRACE_BATCH_SNAPSHOT_MS,
+    shareReads: c.MILLRACE_SHARE_READS === 'on',
     ...(c.MILLRACE_DEADLINE_MS > 0 && { poolStatementTimeoutMs: c.MILLRACE_DEADLINE_MS }),
   });
 }

@@ -1,12 +1,12 @@
 /**
- * Gateway A/B between source trees (e.g. a branch and a checkout of main): one production
- * subgraph over a small seeded schema, and per tree a gateway with the response cache on and one
- * with in-flight dedup off (no cache); autocannon (10 connections) alternates between them after a
+ * Gateway and subgraph A/B between source trees (e.g. a branch and a checkout of main): over one
+ * small seeded schema, per tree a production subgraph, a gateway in front of it with the response
+ * cache on and one with in-flight dedup off (no cache); autocannon (10 connections) alternates between them after a
  * warm-up and prints req/s and the gateway process's CPU time per request (/proc, so Linux only),
  * which says more than req/s on a machine shared with other work.
  *
  *   npx tsx bench/gateway-ab.ts --trees before=/path/to/main-checkout,after=$PWD --runs 4
- *   --variants cache,nodedup   --seconds 5   --events 40000   --prof DIR (--cpu-prof of the gateways)
+ *   --variants cache,nodedup   --seconds 5   --events 40000   --prof DIR (--cpu-prof of the gateways; --prof-subgraph: and of the subgraphs)
  *
  * Needs DATABASE_URL and REDIS_URL; the schema and keys it makes are dropped at the end.
  */
@@ -32,6 +32,7 @@ const { values: a } = parseArgs({
     events: { type: 'string', default: '40000' },
     prof: { type: 'string' },
     variants: { type: 'string', default: 'cache,nodedup' },
+    'prof-subgraph': { type: 'boolean', default: false },
   },
 });
 const trees = a.trees!.split(',').map((t) => t.split('=') as [string, string]);
@@ -68,13 +69,18 @@ async function main() {
       MILLRACE_PARTITIONS: String(P),
       MILLRACE_SLICE: String(SLICE),
     };
-    const sub = await startRole('subgraph:production', env, 'subgraph', { root: trees[trees.length - 1][1] });
-    stops.push(sub.stop);
-    const gwEnv = { ...env, SUBGRAPH_URLS: `production=${sub.url}`, MILLRACE_RATE_PER_MINUTE: '0' };
-    const targets: Array<[string, string, number]> = [['direct', sub.url, sub.proc.pid!]];
+    // Per tree its own subgraph (straight to it: "<tree> direct") and gateways in front of it.
+    const targets: Array<[string, string, number]> = [];
     const kinds = a.variants!.split(',');
     for (const [name, root] of trees) {
       const prof = a.prof ? ['--cpu-prof', `--cpu-prof-dir=${a.prof}/${name}`] : [];
+      const sub = await startRole('subgraph:production', env, `${name} subgraph`, {
+        root,
+        nodeArgs: a['prof-subgraph'] ? prof : [],
+      });
+      stops.push(sub.stop);
+      targets.push([`${name} direct`, sub.url, sub.proc.pid!]);
+      const gwEnv = { ...env, SUBGRAPH_URLS: `production=${sub.url}`, MILLRACE_RATE_PER_MINUTE: '0' };
       if (kinds.includes('cache')) {
         const g = await startRole('gateway', { ...gwEnv, MILLRACE_RESPONSE_CACHE: 'on' }, 'gateway', {
           root,
@@ -148,14 +154,15 @@ async function main() {
       const s = [...xs].sort((x, y) => x - y);
       return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     };
-    const direct = med(results.get('direct')!);
-    for (const [name, xs] of results)
+    for (const [name, xs] of results) {
+      const direct = med(results.get(`${name.split(' ')[0]} direct`)!);
       console.log(
         `${name.padEnd(22)} median ${med(xs).toFixed(0).padStart(6)} req/s  (${xs.map((x) => x.toFixed(0)).join(', ')})  ${(med(xs) / direct).toFixed(2)}× direct; CPU/req median ${med(cpu.get(name)!).toFixed(0)} µs (${cpu
           .get(name)!
           .map((x) => x.toFixed(0))
           .join(', ')})`,
       );
+    }
   } finally {
     for (const s of stops.reverse()) await s();
     await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);

@@ -58,9 +58,11 @@ export interface Running {
 /** Start the real CLI (`millrace up`) as a user would, and wait until /healthz says ready. */
 export async function startMillrace(env: Record<string, string>, args: string[] = []): Promise<Running> {
   const port = env.PORT ?? String(await freePort());
+  // Without the test runner's NODE_ENV=test: millrace runs as deployed (production unless set).
+  const { NODE_ENV: _runner, ...inherited } = process.env;
   const proc = spawn(process.execPath, [...CLI, 'up', ...args], {
     cwd: ROOT,
-    env: { ...process.env, MILLRACE_API_KEYS: E2E_KEYS, ...env, PORT: port },
+    env: { ...inherited, MILLRACE_API_KEYS: E2E_KEYS, ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

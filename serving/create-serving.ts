@@ -16,6 +16,7 @@ import {
 } from './types.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
 import { beforeDeadline } from './deadline.ts';
+import { createSharedReads } from './share-reads.ts';
 import { createDeltaFeed } from './stream-deltas.ts';
 import type { DeltaHubOptions } from './delta-hub.ts';
 import { traced } from '../lib/tracing.ts';
@@ -43,6 +44,12 @@ export interface ServingOptions {
    * transaction (three). Default none: every read with a deadline sets its own.
    */
   poolStatementTimeoutMs?: number;
+  /**
+   * Identical questions asked at the same time share one read (serving/share-reads.ts: never the
+   * read already running when a question arrives, so no answer is older than its own read would
+   * be). Default true.
+   */
+  shareReads?: boolean;
 }
 
 /** Batch snapshots kept at most (one per distinct question). */
@@ -87,11 +94,14 @@ export function createServing(opts: ServingOptions): Serving {
   // One store reader for every subscription of this instance (delta-hub.ts).
   const feed = createDeltaFeed(opts.store, opts.metrics, opts.deltaHub);
 
+  const shared = createSharedReads((q: SeriesQuery, deadline: number | undefined) =>
+    seriesUntraced({ ...q, deadline }),
+  );
   const series = (q: SeriesQuery): Promise<SeriesResult> =>
     traced(
       'serving.series',
       { 'millrace.metric': q.metric, 'millrace.grain': q.grain, 'millrace.from': q.from, 'millrace.to': q.to },
-      () => seriesUntraced(q),
+      () => (opts.shareReads === false ? seriesUntraced(q) : shared.read(questionKey(q), q, q.deadline)),
     );
   // One span per store read: the batch layer's snapshot (Postgres) and the speed slices (Redis).
   const readRollups = (q: Parameters<typeof readBatch>[2]) =>
@@ -262,6 +272,7 @@ export function createServing(opts: ServingOptions): Serving {
       const batch = r.rows.map((x) => `${x.partition}:${x.w}@${x.at ?? ''}/${x.loaded}`).join(',');
       return `${batch}|${speed.map((o) => o ?? '-').join(',')}`;
     },
+    readStats: () => shared.stats(),
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
         name: m.name,
@@ -274,6 +285,12 @@ export function createServing(opts: ServingOptions): Serving {
         unit: m.unit ?? null,
       })),
   };
+}
+
+/** What makes two series questions the same one (everything but the deadline). */
+function questionKey(q: SeriesQuery): string {
+  const where = Object.entries(q.where ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([q.metric, q.grain, q.from, q.to, where]);
 }
 
 /**

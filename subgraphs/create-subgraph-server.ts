@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { parse, type GraphQLSchema } from 'graphql';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import {
+  ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
@@ -105,9 +106,18 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
     // short the app's own orderly shutdown; shutdown is the owner's: call close().
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => maskError(formatted, error, log),
+    // Apollo's default follows NODE_ENV (off in production); a subgraph is internal, and the
+    // gateway decides what callers may introspect (MILLRACE_INTROSPECTION).
+    introspection: true,
     // The default landing page loads Apollo Sandbox from a CDN (the gateway serves GraphiQL);
-    // inline traces are for Apollo's router, which we do not run.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    // inline traces are for Apollo's router, which we do not run. Cache hints are not used (the
+    // gateway's response cache is keyed by the data version), and computing them wraps every
+    // resolver of every request.
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
 
