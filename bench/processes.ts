@@ -76,3 +76,33 @@ export async function startRole(
     },
   };
 }
+
+/**
+ * The queries scenario's ceiling (bench/floor-server.ts): `http` answers `answerFile`'s bytes from
+ * node:http, `apollo` the same object through Apollo Server; neither reads a store.
+ */
+export async function startFloor(mode: 'http' | 'apollo', answerFile: string): Promise<Role> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'bench', 'floor-server.ts'), mode, answerFile],
+    { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  proc.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
+    proc.once('exit', (code) => reject(new Error(`floor server (${mode}) exited with ${code}:\n${out}`)));
+  });
+  return {
+    name: `floor ${mode}`,
+    url: `http://127.0.0.1:${port}/graphql`,
+    proc,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}

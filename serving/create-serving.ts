@@ -45,9 +45,9 @@ export interface ServingOptions {
    */
   poolStatementTimeoutMs?: number;
   /**
-   * Identical questions asked at the same time share one read (serving/share-reads.ts: never the
-   * read already running when a question arrives, so no answer is older than its own read would
-   * be). Default true.
+   * Identical questions (series, entity pages) asked at the same time share one read
+   * (serving/share-reads.ts: never the read already running when a question arrives, so no answer
+   * is older than its own read would be). Default true.
    */
   shareReads?: boolean;
 }
@@ -224,6 +224,21 @@ export function createServing(opts: ServingOptions): Serving {
     name: `millrace_dv_${createHash('sha1').update(versionText).digest('hex').slice(0, 24)}`,
     text: versionText,
   };
+  const readEntities = async (q: { entity: string; limit: number; after?: string | null }) => {
+    const r = await query(
+      'entities',
+      `SELECT entity, key, version, data, deleted FROM ${s}.entities WHERE entity = $1 AND ($3::text IS NULL OR key > $3) ORDER BY key LIMIT $2`,
+      [q.entity, q.limit, q.after ?? null],
+    );
+    return r.rows.map((x) => ({
+      entity: x.entity,
+      key: x.key,
+      version: x.version,
+      data: x.data,
+      deleted: x.deleted,
+    }));
+  };
+  const sharedEntities = createSharedReads(readEntities);
   return {
     series,
     async deadLetters(q) {
@@ -243,20 +258,10 @@ export function createServing(opts: ServingOptions): Serving {
         createdAt: new Date(x.created_at).getTime(),
       }));
     },
-    async entities(q) {
-      const r = await query(
-        'entities',
-        `SELECT entity, key, version, data, deleted FROM ${s}.entities WHERE entity = $1 AND ($3::text IS NULL OR key > $3) ORDER BY key LIMIT $2`,
-        [q.entity, q.limit, q.after ?? null],
-      );
-      return r.rows.map((x) => ({
-        entity: x.entity,
-        key: x.key,
-        version: x.version,
-        data: x.data,
-        deleted: x.deleted,
-      }));
-    },
+    entities: (q) =>
+      opts.shareReads === false
+        ? readEntities(q)
+        : sharedEntities.read(JSON.stringify([q.entity, q.limit, q.after ?? null]), q, undefined),
     async openPairings(pairing) {
       const r = await query('pairings', `SELECT key, start_time FROM ${s}.pairings WHERE pairing = $1 ORDER BY key`, [
         pairing,
@@ -272,7 +277,10 @@ export function createServing(opts: ServingOptions): Serving {
       const batch = r.rows.map((x) => `${x.partition}:${x.w}@${x.at ?? ''}/${x.loaded}`).join(',');
       return `${batch}|${speed.map((o) => o ?? '-').join(',')}`;
     },
-    readStats: () => shared.stats(),
+    readStats: () => {
+      const [a, b] = [shared.stats(), sharedEntities.stats()];
+      return { reads: a.reads + b.reads, shared: a.shared + b.shared };
+    },
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
         name: m.name,

@@ -145,6 +145,17 @@ describe.skipIf(!process.env.REDIS_URL)('serving: shared reads on real Postgres 
     assert.equal(storeReads, 10);
   });
 
+  it('entity pages are shared the same way; a different page is its own read', async () => {
+    const serving = createServing(fx.common);
+    const page = { entity: 'station', limit: 10 };
+    const answers = await Promise.all([
+      ...Array.from({ length: 5 }, () => serving.entities(page)),
+      serving.entities({ ...page, after: 'M' }),
+    ]);
+    assert.equal(answers.length, 6);
+    assert.deepEqual(serving.readStats?.(), { reads: 3, shared: 3 });
+  });
+
   it('a question asked after new data was applied never gets the answer of a read that ran before', async () => {
     const serving = createServing({ ...fx.common, store: counted });
     let release!: () => void;

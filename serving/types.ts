@@ -132,7 +132,7 @@ export interface Serving {
   deltas(opts: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta>;
   /** What the shared delta reader holds now (subscribers, readers); absent where deltas are not read from a store. */
   deltaFeed?(): DeltaHubStats;
-  /** Series reads run, and questions answered by a read an identical one started (serving/share-reads.ts); absent where reads are not shared. */
+  /** Series and entity reads run, and questions answered by a read an identical one started (serving/share-reads.ts); absent where reads are not shared. */
   readStats?(): SharedReadStats;
   /** The cursor of the newest delta kept (null when none): deltas after it are the ones still to come. */
   lastCursor(): Promise<string | null>;

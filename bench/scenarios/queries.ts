@@ -13,7 +13,7 @@ import { createServing } from '../../serving/create-serving.ts';
 import type { SeriesQuery } from '../../serving/types.ts';
 import { ident, migrate } from '../../store/migrate.ts';
 import { seedRaw, seedStations } from '../seed-raw.ts';
-import { startRole, type Role } from '../processes.ts';
+import { startFloor, startRole, type Role } from '../processes.ts';
 import { percentile, type Figures } from '../stats.ts';
 
 export interface QueriesScenario {
@@ -45,8 +45,9 @@ const execFileP = promisify(execFile);
 
 /**
  * Report queries: the 24-hour hourly per-station query at 10/100 connections straight to the
- * production subgraph, through a gateway (in-flight dedup on and off; response cache on) and
- * `pgbench` reading the same rollup rows; serving-layer latency of a day range vs a year range at day grain; the same
+ * production subgraph (reads shared, as deployed, and not shared), through a gateway (in-flight
+ * dedup on and off; response cache on), `pgbench` reading the same rollup rows, and the stack's
+ * ceiling on this machine: the subgraph's answer as a constant from node:http and from Apollo Server; serving-layer latency of a day range vs a year range at day grain; the same
  * with the batch layer `backlogEvents` behind; and an exactness check against raw SQL.
  */
 export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
@@ -144,35 +145,57 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
   try {
     const subgraph = await startRole('subgraph:production', env);
     roles.push(subgraph);
+    // The same subgraph with every question reading for itself (no shared reads): what sharing adds.
+    const unshared = await startRole(
+      'subgraph:production',
+      { ...env, MILLRACE_SHARE_READS: 'off' },
+      'subgraph (unshared)',
+    );
+    roles.push(unshared);
     // No rate limit: with authentication off every request is one client, and refused (429)
     // answers would count as served ones.
     const gwEnv = { ...env, SUBGRAPH_URLS: `production=${subgraph.url}`, MILLRACE_RATE_PER_MINUTE: '0' };
     // The response cache is on by default: the dedup variants measure without it, a third with it.
     const noCache = { ...gwEnv, MILLRACE_RESPONSE_CACHE: 'off' };
-    roles.push(await startRole('gateway', { ...noCache, GATEWAY_DEDUP_INFLIGHT: 'true' }, 'gateway (dedup on)'));
-    roles.push(await startRole('gateway', { ...noCache, GATEWAY_DEDUP_INFLIGHT: 'false' }, 'gateway (dedup off)'));
-    roles.push(await startRole('gateway', { ...gwEnv, MILLRACE_RESPONSE_CACHE: 'on' }, 'gateway (cache on)'));
+    const dedupOn = await startRole('gateway', { ...noCache, GATEWAY_DEDUP_INFLIGHT: 'true' }, 'gateway (dedup on)');
+    roles.push(dedupOn);
+    const dedupOff = await startRole('gateway', { ...noCache, GATEWAY_DEDUP_INFLIGHT: 'false' }, 'gateway (dedup off)');
+    roles.push(dedupOff);
+    const cacheOn = await startRole('gateway', { ...gwEnv, MILLRACE_RESPONSE_CACHE: 'on' }, 'gateway (cache on)');
+    roles.push(cacheOn);
     const body = JSON.stringify({
       query:
         'query Q($from: DateTime!, $to: DateTime!) { productionSeries(metric: PARTS_EXITED, grain: HOUR, station: "DIE", from: $from, to: $to) { total points { bucket value } } }',
       variables: { from: new Date(lastDay.from).toISOString(), to: new Date(lastDay.to).toISOString() },
     });
     const check = (await (
-      await fetch(roles[1].url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      await fetch(dedupOn.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     ).json()) as { data?: { productionSeries: { points: unknown[] } }; errors?: unknown };
     if (!check.data || check.data.productionSeries.points.length === 0)
       throw new Error(`the bench query answered no points: ${JSON.stringify(check).slice(0, 300)}`);
+    // The ceiling: the subgraph's own answer, served as a constant by node:http and by Apollo Server.
+    const answerFile = path.join(tmpdir(), `millrace-bench-${o.prefix}-answer.json`);
+    const direct = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await writeFile(answerFile, await direct.text());
+    const floorHttp = await startFloor('http', answerFile);
+    roles.push(floorHttp);
+    const floorApollo = await startFloor('apollo', answerFile);
+    roles.push(floorApollo);
+    const floorCheck = await (
+      await fetch(floorApollo.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    ).text();
+    if (!floorCheck.includes('"points":[{')) throw new Error(`the Apollo floor answered ${floorCheck.slice(0, 300)}`);
     const sqlFile = path.join(tmpdir(), `millrace-bench-${o.prefix}.sql`);
     await writeFile(
       sqlFile,
       `SELECT bucket, dims, cells FROM ${s}.rollups WHERE metric = 'parts_exited' AND grain = 'hour' AND bucket >= ${lastDay.from} AND bucket < ${lastDay.to} AND dims[1] = 'DIE';\n`,
     );
 
-    const http = async (url: string, connections: number) => {
+    const http = async (url: string, connections: number, seconds = o.seconds) => {
       const r = await autocannon({
         url,
         connections,
-        duration: o.seconds,
+        duration: seconds,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
@@ -205,15 +228,21 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
       const lat = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
       return { rps: tps, p50: lat, p99: NaN };
     };
-    const variants: Array<[string, (c: number) => Promise<{ rps: number; p50: number; p99: number }>]> = [
+    const variants: Array<[string, (c: number, s?: number) => Promise<{ rps: number; p50: number; p99: number }>]> = [
       ['pgbench, same rollup rows', pgbench],
-      ['subgraph direct', (c) => http(subgraph.url, c)],
-      ['gateway, dedup off', (c) => http(roles[2].url, c)],
-      ['gateway, dedup on', (c) => http(roles[1].url, c)],
+      ['ceiling: node:http, constant answer', (c, sec) => http(floorHttp.url, c, sec)],
+      ['ceiling: Apollo Server, constant answer', (c, sec) => http(floorApollo.url, c, sec)],
+      ['subgraph direct', (c, sec) => http(subgraph.url, c, sec)],
+      ['subgraph direct, reads not shared', (c, sec) => http(unshared.url, c, sec)],
+      ['gateway, dedup off', (c, sec) => http(dedupOff.url, c, sec)],
+      ['gateway, dedup on', (c, sec) => http(dedupOn.url, c, sec)],
       // The data does not move during the run (nothing is loaded), so after the first request
       // every one is a hit: this is the cache's ceiling, a version read per request included.
-      ['gateway, cache on', (c) => http(roles[3].url, c)],
+      ['gateway, cache on', (c, sec) => http(cacheOn.url, c, sec)],
     ];
+    // Warm-up, not recorded: every HTTP target is a process of its own, and its first seconds
+    // (JIT, pool connections) would otherwise count in whichever variant runs it first.
+    for (const [label, fn] of variants) if (!label.startsWith('pgbench')) await fn(10, 2);
     for (let run = 0; run < o.runs; run++) {
       // Alternate the order between runs, so no variant always runs on a warmer (or hotter) machine.
       const order = run % 2 === 0 ? variants : [...variants].reverse();
@@ -233,7 +262,7 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
         }
       }
       // The cache's own account of the run (its /metrics; authentication is off).
-      const metrics = await (await fetch(roles[3].url.replace(/graphql$/, 'metrics'))).text();
+      const metrics = await (await fetch(cacheOn.url.replace(/graphql$/, 'metrics'))).text();
       const count = (name: string) => new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? '?';
       o.log(
         `  gateway (cache on): ${count('millrace_response_cache_hits_total')} hits, ${count('millrace_response_cache_misses_total')} misses`,
