@@ -16,11 +16,7 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import {
-  ApolloServerPluginCacheControlDisabled,
-  ApolloServerPluginInlineTraceDisabled,
-  ApolloServerPluginLandingPageDisabled,
-} from '@apollo/server/plugin/disabled';
+import { APOLLO_SETTINGS } from '../subgraphs/create-subgraph-server.ts';
 
 const [mode, file] = process.argv.slice(2);
 const answer = readFileSync(file, 'utf8');
@@ -45,12 +41,7 @@ async function main() {
       typeDefs: TYPE_DEFS,
       resolvers: { Query: { productionSeries: () => series } },
       includeStacktraceInErrorResponses: false,
-      introspection: true,
-      plugins: [
-        ApolloServerPluginLandingPageDisabled(),
-        ApolloServerPluginInlineTraceDisabled(),
-        ApolloServerPluginCacheControlDisabled(),
-      ],
+      ...APOLLO_SETTINGS(),
     });
     await apollo.start();
     handler = async (body, headers) => {

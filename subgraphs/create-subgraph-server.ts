@@ -60,6 +60,22 @@ export interface SubgraphServer {
 
 const PATH = '/graphql';
 
+/** Apollo Server's settings of every subgraph (the bench's Apollo ceiling uses them too). */
+export const APOLLO_SETTINGS = () => ({
+  // Apollo's default follows NODE_ENV (off in production); a subgraph is internal, and the
+  // gateway decides what callers may introspect (MILLRACE_INTROSPECTION).
+  introspection: true,
+  // The default landing page loads Apollo Sandbox from a CDN (the gateway serves GraphiQL);
+  // inline traces are for Apollo's router, which we do not run. Cache hints are not used (the
+  // gateway's response cache is keyed by the data version), and computing them wraps every
+  // resolver of every request.
+  plugins: [
+    ApolloServerPluginLandingPageDisabled(),
+    ApolloServerPluginInlineTraceDisabled(),
+    ApolloServerPluginCacheControlDisabled(),
+  ],
+});
+
 /**
  * One subgraph: Apollo Server 5 on a plain node:http server (Apollo 5 ships no HTTP framework
  * integration we could use without new packages; `executeHTTPGraphQLRequest` is its documented
@@ -106,18 +122,7 @@ export async function createSubgraphServer(opts: SubgraphServerOptions): Promise
     // short the app's own orderly shutdown; shutdown is the owner's: call close().
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => maskError(formatted, error, log),
-    // Apollo's default follows NODE_ENV (off in production); a subgraph is internal, and the
-    // gateway decides what callers may introspect (MILLRACE_INTROSPECTION).
-    introspection: true,
-    // The default landing page loads Apollo Sandbox from a CDN (the gateway serves GraphiQL);
-    // inline traces are for Apollo's router, which we do not run. Cache hints are not used (the
-    // gateway's response cache is keyed by the data version), and computing them wraps every
-    // resolver of every request.
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      ApolloServerPluginInlineTraceDisabled(),
-      ApolloServerPluginCacheControlDisabled(),
-    ],
+    ...APOLLO_SETTINGS(),
   });
   await apollo.start();
 
