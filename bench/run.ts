@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import * as prettier from 'prettier';
 import { createFigures, median, toMarkdown } from './stats.ts';
 import { runRefreshScenario } from './scenarios/refresh.ts';
 import { runQueriesScenario } from './scenarios/queries.ts';
@@ -199,7 +200,11 @@ async function writeResults(figures: ReturnType<typeof createFigures>, t0: numbe
     '',
   ].join('\n');
   const ratios = ratioLines(figures);
-  const md = `${header}\n${toMarkdown(list)}\n\n${ratios.map((r) => `- ${r}`).join('\n')}\n`;
+  // Formatted as the repository's own files are (prettier), so a run leaves `format:check` clean.
+  const md = await prettier.format(`${header}\n${toMarkdown(list)}\n\n${ratios.map((r) => `- ${r}`).join('\n')}\n`, {
+    ...(await prettier.resolveConfig(out)),
+    parser: 'markdown',
+  });
   await writeFile(out, md);
   // README embeds the full run's table between its bench:results markers (never a --quick one).
   if (!quick && !args.out) {
