@@ -54,4 +54,27 @@ describe('GET /metrics', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  it('counts the reads of a process that answers queries, and how many questions shared one', async () => {
+    let serving: { reads: number; sharedReads: number } | undefined = { reads: 12, sharedReads: 30 };
+    const server = createServer(createPrometheusRoute(async () => ({ serving })));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const scrape = async () =>
+      (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`)).text();
+    try {
+      let body = await scrape();
+      assert.match(body, /^millrace_serving_reads_total 12$/m);
+      assert.match(body, /^millrace_serving_shared_reads_total 30$/m);
+      serving = { reads: 15, sharedReads: 41 };
+      body = await scrape();
+      assert.match(body, /^millrace_serving_reads_total 15$/m);
+      assert.match(body, /^millrace_serving_shared_reads_total 41$/m);
+      // A process that answers no queries itself (a gateway in front of remote subgraphs) counts none.
+      serving = undefined;
+      body = await scrape();
+      assert.match(body, /^millrace_serving_reads_total 0$/m);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
 });

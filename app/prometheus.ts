@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectorStatus } from '../ingest/define-connector.ts';
 
 interface StatusDoc {
@@ -8,6 +8,7 @@ interface StatusDoc {
   batch?: { offsets: number[] };
   speed?: { offsets: Array<number | null> };
   log?: { endOffsets: number[] };
+  serving?: { reads: number; sharedReads: number };
 }
 
 /**
@@ -74,6 +75,27 @@ export function createPrometheusRoute(
         offsets?.forEach((o, p) => o !== null && this.set({ layer, partition: String(p) }, o));
     },
   });
+  // Shared reads, where this process answers queries (all in one process; app/status.ts).
+  const servingCounter = (name: string, help: string, pick: (x: NonNullable<StatusDoc['serving']>) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (current.serving) this.inc(pick(current.serving));
+      },
+    });
+  servingCounter(
+    'millrace_serving_reads_total',
+    'Series and entity reads run by this process (each one store read of the layers).',
+    (x) => x.reads,
+  );
+  servingCounter(
+    'millrace_serving_shared_reads_total',
+    'Questions answered by a read an identical question started (reads shared; never one that began before them).',
+    (x) => x.sharedReads,
+  );
   return (_req, res) => {
     void (async () => {
       try {

@@ -202,7 +202,7 @@ export async function checkGenericApi(url: string): Promise<void> {
   assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
 }
 
-/** Prometheus text format on /metrics: connector counters and layer offsets. */
+/** Prometheus text format on /metrics: connector counters, layer offsets and serving reads. */
 export async function checkPrometheus(url: string): Promise<void> {
   const r = await fetch(`${url}/metrics`, { headers: AUTH_HEADERS });
   assert.equal(r.status, 200);
@@ -210,4 +210,7 @@ export async function checkPrometheus(url: string): Promise<void> {
   assert.match(text, /^millrace_connector_events_total\{connector="machining",kind="kafka"\} [1-9]\d*$/m);
   assert.match(text, /^millrace_connector_dead_letters_total\{connector="machining",kind="kafka"\} \d+$/m);
   assert.match(text, /^millrace_offset\{layer="loader",partition="0"\} \d+$/m);
+  // The subgraphs run in this process: its reads are counted.
+  assert.match(text, /^millrace_serving_reads_total [1-9]\d*$/m);
+  assert.match(text, /^millrace_serving_shared_reads_total \d+$/m);
 }
