@@ -133,8 +133,10 @@ export const configSchema = z.object({
   ),
   GATEWAY_DEDUP_INFLIGHT: z
     .stringbool()
-    .default(true)
-    .describe('Gateway: identical requests in flight share one execution (0 = every request executed; benchmarks).'),
+    .optional()
+    .describe(
+      'Gateway: identical requests in flight share one execution, which may answer a request with a read from before it arrived. Unset: on without the response cache, off with it (true with the cache is refused: the cache could keep such an answer under newer data; the subgraphs share reads strictly instead). 0 = every request executed (benchmarks).',
+    ),
   MILLRACE_RESPONSE_CACHE: z
     .enum(['on', 'off'])
     .default('on')

@@ -35,8 +35,9 @@ export interface GatewayOptions {
   security: SecurityOptions;
   /**
    * Identical requests in flight share one execution: identical client queries at the gateway
-   * and identical subgraph fetches. Turn off for benchmarks that must measure every request.
-   * Default true.
+   * and identical subgraph fetches (a request may then get an answer read before it arrived).
+   * Turn off for benchmarks that must measure every request. Default: on without the response
+   * cache, off with it; true together with `responseCache` is refused (CONFIG).
    */
   deduplicateInflight?: boolean;
   /**
@@ -83,7 +84,18 @@ const PATH = '/graphql';
 export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const log = opts.log ?? ((line: string) => console.error(`[gateway] ${line}`));
   const supergraph = composeSupergraph(opts.subgraphs);
-  const dedupe = opts.deduplicateInflight ?? true;
+  // A query that joins one already in flight (inbound) or whose subgraph request joins another's
+  // (outbound) gets an answer read before it arrived; the response cache would then keep it under
+  // the data version that query read, newer than the answer. With the cache, concurrent misses are
+  // shared strictly instead: by the subgraphs' shared reads (serving/share-reads.ts).
+  if (opts.responseCache && opts.deduplicateInflight === true)
+    throw new MillraceError(
+      'CONFIG',
+      'GATEWAY_DEDUP_INFLIGHT=true cannot run with the response cache (MILLRACE_RESPONSE_CACHE=on): a query that ' +
+        'joins one already in flight gets an answer read before it arrived, which the cache would keep under newer ' +
+        'data. Leave GATEWAY_DEDUP_INFLIGHT unset (off while the cache is on), or turn the cache off.',
+    );
+  const dedupe = opts.deduplicateInflight ?? !opts.responseCache;
 
   const transportEntries: Record<string, { options: Record<string, unknown> }> = {
     '*.http': { options: { deduplicateInflightRequests: dedupe } },

@@ -87,9 +87,21 @@ describe('response cache keyed by the data version (Postgres + Redis)', () => {
   const real = createServing({ pool, schema, store, metrics: allMetrics, partitions: 1, slice: SLICE });
   // What the subgraph reads, counted: a hit must not reach it.
   const calls = { series: 0, entities: 0, deadLetters: 0 };
+  /** Set: the next series read, once it has read, resolves `read` and waits for `release` before answering. */
+  let holdNext: { read: () => void; release: Promise<void> } | null = null;
   const serving: Serving = {
     ...real,
-    series: (q) => (calls.series++, real.series(q)),
+    series: async (q) => {
+      calls.series++;
+      const hold = holdNext;
+      holdNext = null;
+      const r = await real.series(q);
+      if (hold) {
+        hold.read();
+        await hold.release;
+      }
+      return r;
+    },
     entities: (q) => (calls.entities++, real.entities(q)),
     deadLetters: (q) => (calls.deadLetters++, real.deadLetters(q)),
   };
@@ -98,6 +110,14 @@ describe('response cache keyed by the data version (Postgres + Redis)', () => {
   let subgraph: SubgraphServer;
   let cached: Gateway;
   let uncached: Gateway;
+  /** A gateway over the subgraph, quiet, on a free port; tests add security and the cache. */
+  const gatewayBase = () => ({
+    port: 0,
+    subgraphs: [{ name: 'production', url: subgraph.url, sdl: subgraph.sdl }],
+    health: async () => ({ ready: true, components: {} }),
+    logging: false as const,
+    log: () => {},
+  });
 
   /** Events into `raw` through the loader (entities, offsets); `apply` also puts them in the speed layer. */
   async function load(events: Envelope[], apply = true) {
@@ -138,13 +158,7 @@ describe('response cache keyed by the data version (Postgres + Redis)', () => {
       exit(),
     ]);
     subgraph = await createSubgraphServer({ name: 'production', serving, calendar: FIXTURE_CALENDAR, log: () => {} });
-    const base = {
-      port: 0,
-      subgraphs: [{ name: 'production', url: subgraph.url, sdl: subgraph.sdl }],
-      health: async () => ({ ready: true, components: {} }),
-      logging: false as const,
-      log: () => {},
-    };
+    const base = gatewayBase();
     const authenticator = createAuthenticator({ secret: FIXTURE_SECRET }, () => {});
     cached = await createGateway({
       ...base,
@@ -251,11 +265,7 @@ describe('response cache keyed by the data version (Postgres + Redis)', () => {
 
   it('a version that cannot be read means no cache, not a failed query', async () => {
     const gw = await createGateway({
-      port: 0,
-      subgraphs: [{ name: 'production', url: subgraph.url, sdl: subgraph.sdl }],
-      health: async () => ({ ready: true, components: {} }),
-      logging: false,
-      log: () => {},
+      ...gatewayBase(),
       security: { authenticator: createAuthenticator({ secret: FIXTURE_SECRET }, () => {}) },
       responseCache: { dataVersion: () => Promise.reject(new Error('store down')) },
     });
@@ -278,5 +288,43 @@ describe('response cache keyed by the data version (Postgres + Redis)', () => {
     assert.equal(a.body.data.productionSeries.total, 6, a.text);
     assert.equal(b.text, a.text);
     assert.equal(calls.series, reads + 2);
+  });
+
+  it('a query that arrives after the data moved gets a read of its own, and the cache keeps that one', async () => {
+    // Variables no query used yet: no answer is kept for them.
+    const vars = { from: FROM, to: new Date(NOW + 61 * MIN).toISOString() };
+    const total = (await gql(uncached, SERIES, vars)).body.data.productionSeries.total;
+    let read!: () => void;
+    let release!: () => void;
+    const readDone = new Promise<void>((r) => (read = r));
+    holdNext = { read, release: new Promise<void>((r) => (release = r)) };
+    const base = calls.series;
+    const a = gql(cached, SERIES, vars);
+    await readDone; // A's subgraph read has its snapshot and is held before answering
+    await load([exit()]);
+    const b = gql(cached, SERIES, vars);
+    // B must reach the subgraph itself: sharing A's request (in-flight deduplication) would give it,
+    // and keep under the new version, an answer read before the data moved.
+    const limit = Date.now() + 10_000;
+    while (calls.series < base + 2 && Date.now() < limit) await new Promise((r) => setTimeout(r, 5));
+    release();
+    assert.equal(calls.series, base + 2, "B never reached the subgraph: it joined A's request");
+    assert.equal((await a).body.data.productionSeries.total, total);
+    const after = await b;
+    assert.equal(after.body.data.productionSeries.total, total + 1, after.text);
+    const again = await gql(cached, SERIES, vars);
+    assert.equal(again.body.data.productionSeries.total, total + 1, 'the cache kept an answer from before the move');
+  });
+
+  it('refuses in-flight deduplication together with the response cache (it could keep an older answer)', async () => {
+    await assert.rejects(
+      createGateway({
+        ...gatewayBase(),
+        security: { authenticator: createAuthenticator({ secret: FIXTURE_SECRET }, () => {}) },
+        responseCache: { dataVersion: () => real.dataVersion() },
+        deduplicateInflight: true,
+      }),
+      (e: Error & { code?: string }) => e.code === 'CONFIG' && /GATEWAY_DEDUP_INFLIGHT/.test(e.message),
+    );
   });
 });
