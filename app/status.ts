@@ -68,7 +68,7 @@ export async function collectStatus(ctx: Ctx) {
     out.speed = speed;
   }
   // Where this process answers queries itself (its subgraphs run here): how many reads identical
-  // questions shared (serving/share-reads.ts).
+  // questions shared (lib/share-reads.ts).
   const reads = ctx.subgraphUrls?.length ? ctx.serving?.readStats?.() : undefined;
   if (reads) out.serving = { reads: reads.reads, sharedReads: reads.shared };
   return out;

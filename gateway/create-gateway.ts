@@ -87,7 +87,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // A query that joins one already in flight (inbound) or whose subgraph request joins another's
   // (outbound) gets an answer read before it arrived; the response cache would then keep it under
   // the data version that query read, newer than the answer. With the cache, concurrent misses are
-  // shared strictly instead: by the subgraphs' shared reads (serving/share-reads.ts).
+  // shared strictly instead: by the subgraphs' shared reads (lib/share-reads.ts).
   if (opts.responseCache && opts.deduplicateInflight === true)
     throw new MillraceError(
       'CONFIG',

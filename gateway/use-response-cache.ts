@@ -16,6 +16,7 @@ import { createInMemoryCache, type Cache } from '@graphql-yoga/plugin-response-c
 import { PRINCIPAL } from './use-authentication.ts';
 import type { ExecuteHookPayload } from './execute-hook.ts';
 import type { Principal } from './create-authenticator.ts';
+import { createSharedReads } from '../lib/share-reads.ts';
 
 /**
  * Answers that depend on the clock or on data the version does not cover, by schema coordinate
@@ -144,32 +145,14 @@ export function useResponseCache(opts: ResponseCacheOptions): GatewayPlugin {
 
 /**
  * Shares version reads between concurrent requests without ever giving a request a read that
- * started before it asked: at most one read runs; callers arriving meanwhile wait for the next
- * one, started when it ends, which serves them all. Under load the stores see about one read per
- * round trip instead of one per request; each caller still sees the data as of after its call.
+ * started before it asked (lib/share-reads.ts): at most one read runs; callers arriving meanwhile
+ * wait for the next one, started when it ends, which serves them all. Under load the stores see
+ * about one read per round trip instead of one per request; each caller still sees the data as of
+ * after its call.
  */
 export function coalesceReads<T>(read: () => Promise<T>): () => Promise<T> {
-  let running: Promise<T> | null = null;
-  let queued: Promise<T> | null = null;
-  const start = (): Promise<T> => {
-    const p: Promise<T> = read().finally(() => {
-      if (running === p) running = null;
-    });
-    running = p;
-    return p;
-  };
-  return () => {
-    if (!running) return start();
-    return (queued ??= running
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .then(() => {
-        queued = null;
-        return start();
-      }));
-  };
+  const shared = createSharedReads<null, T>(() => read());
+  return () => shared.read('version', null, undefined);
 }
 
 /**

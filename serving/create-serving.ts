@@ -15,8 +15,8 @@ import {
   type Serving,
 } from './types.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
-import { beforeDeadline } from './deadline.ts';
-import { createSharedReads } from './share-reads.ts';
+import { beforeDeadline } from '../lib/deadline.ts';
+import { createSharedReads } from '../lib/share-reads.ts';
 import { createDeltaFeed } from './stream-deltas.ts';
 import type { DeltaHubOptions } from './delta-hub.ts';
 import { traced } from '../lib/tracing.ts';
@@ -46,7 +46,7 @@ export interface ServingOptions {
   poolStatementTimeoutMs?: number;
   /**
    * Identical questions (series, entity pages) asked at the same time share one read
-   * (serving/share-reads.ts: never the read already running when a question arrives, so no answer
+   * (lib/share-reads.ts: never the read already running when a question arrives, so no answer
    * is older than its own read would be). Default true.
    */
   shareReads?: boolean;
@@ -94,6 +94,7 @@ export function createServing(opts: ServingOptions): Serving {
   // One store reader for every subscription of this instance (delta-hub.ts).
   const feed = createDeltaFeed(opts.store, opts.metrics, opts.deltaHub);
 
+  const share = opts.shareReads !== false;
   const shared = createSharedReads((q: SeriesQuery, deadline: number | undefined) =>
     seriesUntraced({ ...q, deadline }),
   );
@@ -101,7 +102,7 @@ export function createServing(opts: ServingOptions): Serving {
     traced(
       'serving.series',
       { 'millrace.metric': q.metric, 'millrace.grain': q.grain, 'millrace.from': q.from, 'millrace.to': q.to },
-      () => (opts.shareReads === false ? seriesUntraced(q) : shared.read(questionKey(q), q, q.deadline)),
+      () => (share ? shared.read(questionKey(q), q, q.deadline) : seriesUntraced(q)),
     );
   // One span per store read: the batch layer's snapshot (Postgres) and the speed slices (Redis).
   const readRollups = (q: Parameters<typeof readBatch>[2]) =>
@@ -259,9 +260,7 @@ export function createServing(opts: ServingOptions): Serving {
       }));
     },
     entities: (q) =>
-      opts.shareReads === false
-        ? readEntities(q)
-        : sharedEntities.read(JSON.stringify([q.entity, q.limit, q.after ?? null]), q, undefined),
+      share ? sharedEntities.read(JSON.stringify([q.entity, q.limit, q.after ?? null]), q, undefined) : readEntities(q),
     async openPairings(pairing) {
       const r = await query('pairings', `SELECT key, start_time FROM ${s}.pairings WHERE pairing = $1 ORDER BY key`, [
         pairing,
@@ -277,10 +276,13 @@ export function createServing(opts: ServingOptions): Serving {
       const batch = r.rows.map((x) => `${x.partition}:${x.w}@${x.at ?? ''}/${x.loaded}`).join(',');
       return `${batch}|${speed.map((o) => o ?? '-').join(',')}`;
     },
-    readStats: () => {
-      const [a, b] = [shared.stats(), sharedEntities.stats()];
-      return { reads: a.reads + b.reads, shared: a.shared + b.shared };
-    },
+    // Absent when reads are not shared: they are then not counted here.
+    ...(share && {
+      readStats: () => {
+        const [a, b] = [shared.stats(), sharedEntities.stats()];
+        return { reads: a.reads + b.reads, shared: a.shared + b.shared };
+      },
+    }),
     metrics: (): MetricInfo[] =>
       opts.metrics.map((m) => ({
         name: m.name,

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { CompiledMetric } from '../metrics/define-metric.ts';
 import { ident } from '../lib/ident.ts';
 import { MillraceError } from '../lib/errors.ts';
-import { remainingMs } from './deadline.ts';
+import { remainingMs } from '../lib/deadline.ts';
 import type { Grain } from './types.ts';
 
 export interface BatchRead {

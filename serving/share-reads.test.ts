@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { createSharedReads } from './share-reads.ts';
+import { createSharedReads } from '../lib/share-reads.ts';
 import { createServing } from './create-serving.ts';
 import { EXITS_T0 as T0, exitsFixture } from './testing/exits-fixture.ts';
 import type { SeriesQuery } from './types.ts';
@@ -143,6 +143,7 @@ describe.skipIf(!process.env.REDIS_URL)('serving: shared reads on real Postgres 
     storeReads = 0;
     await Promise.all(Array.from({ length: 10 }, () => unshared.series(q)));
     assert.equal(storeReads, 10);
+    assert.equal(unshared.readStats, undefined, 'reads that are not shared are not counted as if they were');
   });
 
   it('entity pages are shared the same way; a different page is its own read', async () => {

@@ -1,7 +1,7 @@
 /** What the serving layer answers; resolvers shape it into GraphQL. */
 import type { Grain } from '../metrics/grain.ts';
 import type { DeltaHubStats } from './delta-hub.ts';
-import type { SharedReadStats } from './share-reads.ts';
+import type { SharedReadStats } from '../lib/share-reads.ts';
 
 // Grains are the metrics' (the lowest layer that needs them); serving re-exports them for its callers.
 export { GRAIN_MS, type Grain } from '../metrics/grain.ts';
@@ -132,7 +132,7 @@ export interface Serving {
   deltas(opts: { after?: string | null; signal?: AbortSignal }): AsyncIterable<Delta>;
   /** What the shared delta reader holds now (subscribers, readers); absent where deltas are not read from a store. */
   deltaFeed?(): DeltaHubStats;
-  /** Series and entity reads run, and questions answered by a read an identical one started (serving/share-reads.ts); absent where reads are not shared. */
+  /** Series and entity reads run, and questions answered by a read an identical one started (lib/share-reads.ts); absent where reads are not shared. */
   readStats?(): SharedReadStats;
   /** The cursor of the newest delta kept (null when none): deltas after it are the ones still to come. */
   lastCursor(): Promise<string | null>;

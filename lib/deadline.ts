@@ -1,4 +1,4 @@
-import { MillraceError } from '../lib/errors.ts';
+import { MillraceError } from './errors.ts';
 
 const expired = () =>
   new MillraceError('DEADLINE_EXCEEDED', "the read did not finish before the request's deadline", { retryable: true });
