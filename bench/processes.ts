@@ -64,17 +64,7 @@ export async function startRole(
     },
     120_000,
   );
-  return {
-    name,
-    url,
-    proc,
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await exited;
-      }
-    },
-  };
+  return { name, url, proc, stop: stopper(proc, exited) };
 }
 
 /**
@@ -94,15 +84,15 @@ export async function startFloor(mode: 'http' | 'apollo', answerFile: string): P
     proc.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
     proc.once('exit', (code) => reject(new Error(`floor server (${mode}) exited with ${code}:\n${out}`)));
   });
-  return {
-    name: `floor ${mode}`,
-    url: `http://127.0.0.1:${port}/graphql`,
-    proc,
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await exited;
-      }
-    },
+  return { name: `floor ${mode}`, url: `http://127.0.0.1:${port}/graphql`, proc, stop: stopper(proc, exited) };
+}
+
+/** SIGTERM, then wait for the exit (`exited`, listened for since the spawn); nothing if it has exited. */
+function stopper(proc: ChildProcess, exited: Promise<void>): () => Promise<void> {
+  return async () => {
+    if (proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await exited;
+    }
   };
 }
