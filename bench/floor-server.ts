@@ -1,25 +1,29 @@
 /**
  * The ceiling of the serving stack on this machine, for the queries scenario: a server that
- * answers the bench's query with a constant, read from no store at all. Run as its own process:
+ * answers the bench's query with a constant, read from no store at all, and the least any gateway
+ * adds in front of a subgraph. Run as its own process:
  *
  *   tsx bench/floor-server.ts http   <answer.json>   # node:http, the answer's bytes as they are
  *   tsx bench/floor-server.ts apollo <answer.json>   # Apollo Server, as our subgraphs run it
+ *   tsx bench/floor-server.ts proxy  <upstream url>  # node:http passing each body to the subgraph and its answer back
  *
  * `answer.json` is a real answer of the production subgraph (`{"data":{"productionSeries":…}}`).
  * The Apollo variant has the query's field with the same arguments and types and returns that
  * answer's object: parsing, validation, execution of its fields and serialization, as in the
  * production subgraph, on the same node:http integration (`executeHTTPGraphQLRequest`) and the same
- * plugin settings (no landing page, no inline traces, no cache hints), in production mode. It prints
- * its port on stdout.
+ * plugin settings (no landing page, no inline traces, no cache hints), in production mode. The proxy
+ * is a gateway with nothing in it (no parse, no plan, no plugin): a keep-alive connection per
+ * concurrent request to the subgraph, the body forwarded and the answer's bytes returned; what it
+ * costs is the hop itself (a process, two more loopback exchanges), which every gateway pays. It
+ * prints its port on stdout.
  */
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { APOLLO_SETTINGS } from '../subgraphs/create-subgraph-server.ts';
 
-const [mode, file] = process.argv.slice(2);
-const answer = readFileSync(file, 'utf8');
+const [mode, arg] = process.argv.slice(2);
 
 const TYPE_DEFS = `
   scalar DateTime
@@ -34,9 +38,37 @@ const TYPE_DEFS = `
 async function main() {
   let handler: (body: string, headers: HeaderMap) => Promise<string>;
   if (mode === 'http') {
+    const answer = readFileSync(arg, 'utf8');
     handler = async () => answer;
+  } else if (mode === 'proxy') {
+    const upstream = new URL(arg);
+    const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+    handler = (body) =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          upstream,
+          {
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              res.statusCode === 200
+                ? resolve(Buffer.concat(chunks).toString('utf8'))
+                : reject(new Error(`upstream answered ${res.statusCode}`)),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
   } else if (mode === 'apollo') {
-    const series = (JSON.parse(answer) as { data: { productionSeries: unknown } }).data.productionSeries;
+    const series = (JSON.parse(readFileSync(arg, 'utf8')) as { data: { productionSeries: unknown } }).data
+      .productionSeries;
     const apollo = new ApolloServer({
       typeDefs: TYPE_DEFS,
       resolvers: { Query: { productionSeries: () => series } },
@@ -52,7 +84,7 @@ async function main() {
       if (r.body.kind !== 'complete') throw new Error('incremental answer');
       return r.body.string;
     };
-  } else throw new Error(`mode: http | apollo, not ${mode}`);
+  } else throw new Error(`mode: http | apollo | proxy, not ${mode}`);
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];

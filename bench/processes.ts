@@ -68,15 +68,17 @@ export async function startRole(
 }
 
 /**
- * The queries scenario's ceiling (bench/floor-server.ts): `http` answers `answerFile`'s bytes from
- * node:http, `apollo` the same object through Apollo Server; neither reads a store.
+ * The queries scenario's ceilings (bench/floor-server.ts): `http` answers `arg`'s bytes (a file)
+ * from node:http, `apollo` the same object through Apollo Server, neither reading a store; `proxy`
+ * passes each request to the subgraph at `arg` (a URL) and its answer back, as a gateway with
+ * nothing in it would.
  */
-export async function startFloor(mode: 'http' | 'apollo', answerFile: string): Promise<Role> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'bench', 'floor-server.ts'), mode, answerFile],
-    { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+export async function startFloor(mode: 'http' | 'apollo' | 'proxy', arg: string): Promise<Role> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'floor-server.ts'), mode, arg], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));

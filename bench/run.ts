@@ -244,6 +244,13 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
   const off = rps('gateway, dedup off, 10 conn.');
   if (off && direct)
     lines.push(`gateway (dedup off) / subgraph direct at 10 connections: ${(off / direct).toFixed(2)}× (goal ≥ 0.8×)`);
+  // What any gateway costs on this machine: a proxy with nothing in it, in front of the same subgraph.
+  const proxy = rps('ceiling of a gateway: bare node:http proxy → subgraph, 10 conn.');
+  if (proxy && direct)
+    lines.push(
+      `bare node:http proxy / subgraph direct at 10 connections: ${(proxy / direct).toFixed(2)}× (the ceiling of any gateway here)` +
+        (off ? `; gateway (dedup off) / the proxy: ${(off / proxy).toFixed(2)}×` : ''),
+    );
   const on = rps('gateway, dedup on, 100 conn.');
   const direct100 = rps('subgraph direct, 100 conn.');
   if (on && direct100)
@@ -291,15 +298,18 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
   for (const v of new Set(
     f
       .list()
-      .filter((x) => x.scenario === subs)
+      .filter((x) => x.scenario === subs && !x.variant.startsWith('ceiling'))
       .map((x) => x.variant),
   )) {
     const heap = f.get(subs, v, 'heap per subscriber');
     const p99 = f.get(subs, v, 'delivery p99');
     const after = f.get(subs, v, 'heap after they left / before');
+    // The same clients at the same rate from a bare `ws` server: the delivery this machine gives.
+    const bare = f.get(subs, `ceiling: bare ws broadcast, ${v}`, 'delivery p99');
     lines.push(
-      `${v}: ${heap.toFixed(1)} KiB heap each (goal ≤ 20), delivery p99 ${p99.toFixed(0)} ms (goal < 100), ` +
-        `heap after they left ${(after - 100).toFixed(1)} % from before (goal within 5 %)`,
+      `${v}: ${heap.toFixed(1)} KiB heap each (goal ≤ 20), delivery p99 ${p99.toFixed(0)} ms (goal < 100` +
+        (bare ? `; a bare ws broadcast to as many: ${bare.toFixed(0)} ms` : '') +
+        `), heap after they left ${(after - 100).toFixed(1)} % from before (goal within 5 %)`,
     );
   }
   const r = 'batch refresh';

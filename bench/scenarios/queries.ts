@@ -47,7 +47,8 @@ const execFileP = promisify(execFile);
  * Report queries: the 24-hour hourly per-station query at 10/100 connections straight to the
  * production subgraph (reads shared, as deployed, and not shared), through a gateway (in-flight
  * dedup on and off; response cache on), `pgbench` reading the same rollup rows, and the stack's
- * ceiling on this machine: the subgraph's answer as a constant from node:http and from Apollo Server; serving-layer latency of a day range vs a year range at day grain; the same
+ * ceiling on this machine: the subgraph's answer as a constant from node:http and from Apollo Server,
+ * and a bare node:http proxy in front of the subgraph (the least a gateway adds); serving-layer latency of a day range vs a year range at day grain; the same
  * with the batch layer `backlogEvents` behind; and an exactness check against raw SQL.
  */
 export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
@@ -185,6 +186,9 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
       await fetch(floorApollo.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     ).text();
     if (!floorCheck.includes('"points":[{')) throw new Error(`the Apollo floor answered ${floorCheck.slice(0, 300)}`);
+    // The least a gateway adds: a proxy with nothing in it, in front of the same subgraph.
+    const proxy = await startFloor('proxy', subgraph.url);
+    roles.push(proxy);
     const sqlFile = path.join(tmpdir(), `millrace-bench-${o.prefix}.sql`);
     await writeFile(
       sqlFile,
@@ -234,6 +238,7 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
       ['ceiling: Apollo Server, constant answer', (c, sec) => http(floorApollo.url, c, sec)],
       ['subgraph direct', (c, sec) => http(subgraph.url, c, sec)],
       ['subgraph direct, reads not shared', (c, sec) => http(unshared.url, c, sec)],
+      ['ceiling of a gateway: bare node:http proxy → subgraph', (c, sec) => http(proxy.url, c, sec)],
       ['gateway, dedup off', (c, sec) => http(dedupOff.url, c, sec)],
       ['gateway, dedup on', (c, sec) => http(dedupOn.url, c, sec)],
       // The data does not move during the run (nothing is loaded), so after the first request
