@@ -20,7 +20,7 @@ import pg from 'pg';
 import * as prettier from 'prettier';
 import { createFigures, median, toMarkdown } from './stats.ts';
 import { runRefreshScenario } from './scenarios/refresh.ts';
-import { runQueriesScenario } from './scenarios/queries.ts';
+import { MIXED, runQueriesScenario } from './scenarios/queries.ts';
 import { runPipelineScenario } from './scenarios/pipeline.ts';
 import { runSubscribersScenario } from './scenarios/subscribers.ts';
 import { runScaleScenario } from './scenarios/scale.ts';
@@ -263,6 +263,20 @@ function ratioLines(f: ReturnType<typeof createFigures>): string[] {
       lines.push(
         `gateway (cache on) / subgraph direct at ${c} connections: ${(cache / d).toFixed(2)}× (goal ≥ 2×)` +
           (u ? `; / the subgraph with reads not shared: ${(cache / u).toFixed(2)}×` : ''),
+      );
+  }
+  // A station at random: concurrent requests are mostly different questions.
+  const mixed = (v: string) => f.get(MIXED, v, 'throughput');
+  for (const c of [10, 100]) {
+    const cache = mixed(`gateway, cache on, ${c} conn.`);
+    const d = mixed(`subgraph direct, ${c} conn.`);
+    const u = mixed(`subgraph direct, reads not shared, ${c} conn.`);
+    const g = mixed(`gateway, dedup off, ${c} conn.`);
+    if (cache && d)
+      lines.push(
+        `a station at random, ${c} connections: gateway (cache on) / subgraph direct ${(cache / d).toFixed(2)}× (goal ≥ 2×)` +
+          (u ? `; subgraph reads shared / not shared ${(d / u).toFixed(2)}×` : '') +
+          (g ? `; gateway (dedup off) / direct ${(g / d).toFixed(2)}×` : ''),
       );
   }
   const s = 'serving layer (in process)';

@@ -12,7 +12,7 @@ import { createRedisStore } from '../../speed/redis-store.ts';
 import { createServing } from '../../serving/create-serving.ts';
 import type { SeriesQuery } from '../../serving/types.ts';
 import { ident, migrate } from '../../store/migrate.ts';
-import { seedRaw, seedStations } from '../seed-raw.ts';
+import { seedRaw, seedStations, STATIONS } from '../seed-raw.ts';
 import { startFloor, startRole, type Role } from '../processes.ts';
 import { percentile, type Figures } from '../stats.ts';
 
@@ -41,6 +41,8 @@ export interface QueriesScenario {
 }
 
 const DAY = 86_400_000;
+/** The figures' scenario of the per-station query asked for a station at random. */
+export const MIXED = '24 h hourly query, a station at random';
 const execFileP = promisify(execFile);
 
 /**
@@ -48,7 +50,9 @@ const execFileP = promisify(execFile);
  * production subgraph (reads shared, as deployed, and not shared), through a gateway (in-flight
  * dedup on and off; response cache on), `pgbench` reading the same rollup rows, and the stack's
  * ceiling on this machine: the subgraph's answer as a constant from node:http and from Apollo Server,
- * and a bare node:http proxy in front of the subgraph (the least a gateway adds); serving-layer latency of a day range vs a year range at day grain; the same
+ * and a bare node:http proxy in front of the subgraph (the least a gateway adds); the same query for
+ * a station at random (a dashboard's wall of stations) straight, unshared, through the gateway
+ * without and with the cache; serving-layer latency of a day range vs a year range at day grain; the same
  * with the batch layer `backlogEvents` behind; and an exactness check against raw SQL.
  */
 export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
@@ -164,11 +168,15 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
     roles.push(dedupOff);
     const cacheOn = await startRole('gateway', { ...gwEnv, MILLRACE_RESPONSE_CACHE: 'on' }, 'gateway (cache on)');
     roles.push(cacheOn);
-    const body = JSON.stringify({
-      query:
-        'query Q($from: DateTime!, $to: DateTime!) { productionSeries(metric: PARTS_EXITED, grain: HOUR, station: "DIE", from: $from, to: $to) { total points { bucket value } } }',
-      variables: { from: new Date(lastDay.from).toISOString(), to: new Date(lastDay.to).toISOString() },
-    });
+    const bodyOf = (station: string) =>
+      JSON.stringify({
+        query:
+          'query Q($station: ID!, $from: DateTime!, $to: DateTime!) { productionSeries(metric: PARTS_EXITED, grain: HOUR, station: $station, from: $from, to: $to) { total points { bucket value } } }',
+        variables: { station, from: new Date(lastDay.from).toISOString(), to: new Date(lastDay.to).toISOString() },
+      });
+    const body = bodyOf('DIE');
+    // A dashboard's wall: every station's panel, each request one station at random.
+    const bodies = STATIONS.map(bodyOf);
     const check = (await (
       await fetch(dedupOn.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     ).json()) as { data?: { productionSeries: { points: unknown[] } }; errors?: unknown };
@@ -195,7 +203,7 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
       `SELECT bucket, dims, cells FROM ${s}.rollups WHERE metric = 'parts_exited' AND grain = 'hour' AND bucket >= ${lastDay.from} AND bucket < ${lastDay.to} AND dims[1] = 'DIE';\n`,
     );
 
-    const http = async (url: string, connections: number, seconds = o.seconds) => {
+    const http = async (url: string, connections: number, seconds = o.seconds, mix = false) => {
       const r = await autocannon({
         url,
         connections,
@@ -203,6 +211,16 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
+        ...(mix && {
+          requests: [
+            {
+              setupRequest: (req: Record<string, unknown>) => ({
+                ...req,
+                body: bodies[Math.floor(Math.random() * bodies.length)],
+              }),
+            },
+          ],
+        }),
       });
       if (r.errors + r.non2xx + r.timeouts > 0)
         o.log(`  ${url}: ${r.errors} errors, ${r.non2xx} non-2xx, ${r.timeouts} timeouts`);
@@ -245,6 +263,14 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
       // every one is a hit: this is the cache's ceiling, a version read per request included.
       ['gateway, cache on', (c, sec) => http(cacheOn.url, c, sec)],
     ];
+    // The same query for a station at random of STATIONS.length: concurrent requests are mostly
+    // different questions, so the subgraph shares fewer reads and the cache holds one answer each.
+    const mixed: typeof variants = [
+      ['subgraph direct', (c, sec) => http(subgraph.url, c, sec, true)],
+      ['subgraph direct, reads not shared', (c, sec) => http(unshared.url, c, sec, true)],
+      ['gateway, dedup off', (c, sec) => http(dedupOff.url, c, sec, true)],
+      ['gateway, cache on', (c, sec) => http(cacheOn.url, c, sec, true)],
+    ];
     // Warm-up, not recorded: every HTTP target is a process of its own, and its first seconds
     // (JIT, pool connections) would otherwise count in whichever variant runs it first.
     for (const [label, fn] of variants) if (!label.startsWith('pgbench')) await fn(10, 2);
@@ -264,6 +290,13 @@ export async function runQueriesScenario(o: QueriesScenario): Promise<void> {
             'ms',
             label.startsWith('pgbench') ? r.p50 : r.p99,
           );
+        }
+      }
+      for (const c of o.connections) {
+        for (const [label, fn] of run % 2 === 0 ? mixed : [...mixed].reverse()) {
+          const r = await fn(c);
+          o.figures.add(MIXED, `${label}, ${c} conn.`, 'throughput', 'req/s', r.rps);
+          o.figures.add(MIXED, `${label}, ${c} conn.`, 'p99', 'ms', r.p99);
         }
       }
       // The cache's own account of the run (its /metrics; authentication is off).
