@@ -211,8 +211,15 @@ async function writeResults(figures: ReturnType<typeof createFigures>, t0: numbe
     const readme = path.join(ROOT, 'README.md');
     const text = await readFile(readme, 'utf8');
     const re = /<!-- bench:results -->[\s\S]*?<!-- \/bench:results -->/;
+    // The whole file through prettier too: where the table meets the text around it is its call.
     if (re.test(text))
-      await writeFile(readme, text.replace(re, `<!-- bench:results -->\n${md}<!-- /bench:results -->`));
+      await writeFile(
+        readme,
+        await prettier.format(text.replace(re, `<!-- bench:results -->\n${md}<!-- /bench:results -->`), {
+          ...(await prettier.resolveConfig(readme)),
+          parser: 'markdown',
+        }),
+      );
   }
   if (final) {
     console.log(md);
