@@ -17,7 +17,7 @@
  * costs is the hop itself (a process, two more loopback exchanges), which every gateway pays. It
  * prints its port on stdout.
  */
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer, request, type IncomingHttpHeaders } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -36,7 +36,7 @@ const TYPE_DEFS = `
   }`;
 
 async function main() {
-  let handler: (body: string, headers: HeaderMap) => Promise<string>;
+  let handler: (body: string, headers: IncomingHttpHeaders) => Promise<string>;
   if (mode === 'http') {
     const answer = readFileSync(arg, 'utf8');
     handler = async () => answer;
@@ -76,7 +76,9 @@ async function main() {
       ...APOLLO_SETTINGS(),
     });
     await apollo.start();
-    handler = async (body, headers) => {
+    handler = async (body, incoming) => {
+      const headers = new HeaderMap();
+      for (const [k, v] of Object.entries(incoming)) if (typeof v === 'string') headers.set(k, v);
       const r = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: 'POST', headers, search: '', body: JSON.parse(body) },
         context: async () => ({}),
@@ -90,9 +92,7 @@ async function main() {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const headers = new HeaderMap();
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-      handler(Buffer.concat(chunks).toString('utf8'), headers).then(
+      handler(Buffer.concat(chunks).toString('utf8'), req.headers).then(
         (text) => res.writeHead(200, { 'content-type': 'application/json' }).end(text),
         (err: Error) => res.writeHead(500).end(err.message),
       );
